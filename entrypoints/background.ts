@@ -1,0 +1,5 @@
+import { startBackground } from '../lib/background/main';
+
+export default defineBackground(() => {
+  startBackground();
+});

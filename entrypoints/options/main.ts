@@ -1,0 +1,3 @@
+import { startOptionsPage } from '../../lib/ui/options';
+
+void startOptionsPage(document);

@@ -1,0 +1,27 @@
+/**
+ * The fixture chat (fixtures/chat/): the SaaS stand-in every end-to-end test talks to.
+ * Snapshot: fixtures/snapshots/fixture-chat.html.
+ */
+import type { SiteAdapter } from './types';
+
+export const fixtureChat: SiteAdapter = {
+  id: 'fixture-chat',
+  name: 'Fixture Chat',
+  defaultMatches: ['http://127.0.0.1/*', 'http://localhost/*'],
+  selectors: {
+    composer: ['textarea#compose'], // the single compose box
+    sendButton: ['button#send'], // the Send button of form#composer
+    message: ['#messages > li.message'], // one per message, newest last
+    messageText: ['.text'], // message body, URLs linkified into <a>
+    messageAuthor: ['.author'], // display name; data-from is preferred
+  },
+  authorAttribute: 'data-from',
+  messageIdAttribute: 'data-id',
+  currentUser: (doc) => doc.querySelector('#me')?.textContent?.trim() || undefined,
+  conversationId: (doc) => doc.querySelector<HTMLElement>('main#chat')?.dataset.conversationId || undefined,
+  composerStrategy: 'textarea',
+  sendTrigger: 'enter',
+  // The fixture server's default; the page reports its configured limit at /api/config.
+  maxMessageChars: 4000,
+  allowChunks: true,
+};

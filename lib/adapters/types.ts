@@ -1,0 +1,57 @@
+/**
+ * A SiteAdapter is everything Veil knows about one chat's page: where its composer is, how it
+ * sends, where messages are, who wrote them and in which conversation. Selectors live only in
+ * adapter files; each is a list of alternatives tried in order. Runs in the content script.
+ */
+export type ComposerStrategy = 'textarea' | 'contenteditable';
+export type SendTrigger = 'enter' | 'click';
+
+export interface SiteAdapter {
+  id: string;
+  name: string;
+  /** Default URL match patterns when policy does not name the site's URLs. */
+  defaultMatches: string[];
+  selectors: {
+    /** The compose box. */
+    composer: string[];
+    /** Buttons that send. */
+    sendButton: string[];
+    /** Each rendered message. */
+    message: string[];
+    /** Inside a message: the element whose text is the message body. */
+    messageText: string[];
+    /** Inside a message: the author's name (used when `authorAttribute` is absent). */
+    messageAuthor: string[];
+  };
+  /** Attribute on the message element that holds the author's user id (preferred over text). */
+  authorAttribute?: string;
+  /** Attribute on the message element that holds the host's message id. */
+  messageIdAttribute?: string;
+  /** The signed-in user's id. */
+  currentUser(doc: Document): string | undefined;
+  /** A stable id of the open conversation, equal for every member. */
+  conversationId(doc: Document): string | undefined;
+  composerStrategy: ComposerStrategy;
+  /** How Veil triggers the chat's own send once the composer holds the envelope. */
+  sendTrigger: SendTrigger;
+  /** Longest message the chat transports unchanged, in characters. */
+  maxMessageChars: number;
+  /** Whether a long message may travel as several chat messages. */
+  allowChunks: boolean;
+}
+
+export function queryFirst<T extends Element = HTMLElement>(root: ParentNode, selectors: string[]): T | null {
+  for (const s of selectors) {
+    const el = root.querySelector<T & Element>(s);
+    if (el) return el as T;
+  }
+  return null;
+}
+
+export function closestAny(el: Element, selectors: string[]): Element | null {
+  for (const s of selectors) {
+    const hit = el.closest(s);
+    if (hit) return hit;
+  }
+  return null;
+}

@@ -1,0 +1,157 @@
+/**
+ * Veil message frames v1: XChaCha20-Poly1305 (@noble/ciphers) with an authenticated header and an
+ * inner payload that binds each message to its context. Spec: docs/wire-format.md.
+ *
+ *   frame  = kind(1)=0x01 | keyId(4) | nonce(16) | AEAD(encKey, nonce16 || 0^8, inner, aad)
+ *   aad    = "VEIL1" | kind | keyId | nonce            (the whole header is authenticated)
+ *   inner  = sentAt(4, unix seconds, BE) | convTag(4) | senderTag(4) | flags(1) | UTF-8 text
+ *
+ * The 16-byte random nonce is also the message id. XChaCha20 feeds the first 16 nonce bytes to
+ * HChaCha20, so each message gets its own subkey; the last 8 bytes are fixed (docs/decisions/
+ * 0001-wire-format.md explains the trade: 11 fewer characters per message, 2^-64 collision odds
+ * after 2^32 messages under one key).
+ * Tags are keyed (HMAC-SHA256 under a per-key binding key, truncated): the vendor knows the
+ * conversation and sender ids, but without the key it cannot find other ids with the same tag.
+ * Pure: no DOM, no browser APIs.
+ */
+import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { concatBytes, equalBytes, utf8ToBytes } from '@noble/ciphers/utils.js';
+
+export const KIND_MESSAGE = 0x01;
+export const KEY_ID_LEN = 4;
+export const NONCE_LEN = 16;
+export const TAG_LEN = 4;
+const HEADER_LEN = 1 + KEY_ID_LEN + NONCE_LEN;
+const INNER_FIXED = 4 + TAG_LEN + TAG_LEN + 1;
+const AEAD_TAG = 16;
+const AAD_PREFIX = utf8ToBytes('VEIL1');
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Raw key material as held by the background only. */
+export interface SecretKey {
+  id: Uint8Array; // 4 bytes, random, unique in a keyring
+  secret: Uint8Array; // 32 bytes
+}
+
+export interface MessageContext {
+  conversationId: string;
+  senderId: string;
+}
+
+/** Per-key derived keys, computed once per key (HKDF is the slow part of a small message). */
+export interface DerivedKey {
+  id: Uint8Array;
+  enc: Uint8Array;
+  bind: Uint8Array;
+  tags: Map<string, Uint8Array>;
+}
+
+export function deriveKey(key: SecretKey): DerivedKey {
+  if (key.id.length !== KEY_ID_LEN || key.secret.length !== 32) throw new Error('bad key shape');
+  const info = (label: string) => concatBytes(utf8ToBytes(`veil/v1/${label}/`), key.id);
+  return {
+    id: key.id,
+    enc: hkdf(sha256, key.secret, undefined, info('aead'), 32),
+    bind: hkdf(sha256, key.secret, undefined, info('bind'), 32),
+    tags: new Map(),
+  };
+}
+
+/** Keyed 4-byte tag of a context value; cached because a batch repeats the same few values. */
+export function contextTag(key: DerivedKey, label: 'c' | 's', value: string): Uint8Array {
+  const cacheKey = label + value;
+  let tag = key.tags.get(cacheKey);
+  if (!tag) {
+    tag = hmac(sha256, key.bind, utf8ToBytes(`${label}\u0000${value}`)).subarray(0, TAG_LEN);
+    if (key.tags.size > 4096) key.tags.clear();
+    key.tags.set(cacheKey, tag);
+  }
+  return tag;
+}
+
+function fullNonce(nonce16: Uint8Array): Uint8Array {
+  const n = new Uint8Array(24);
+  n.set(nonce16);
+  return n;
+}
+
+export interface SealOptions {
+  sentAt: number; // ms since epoch
+  nonce: Uint8Array; // 16 random bytes: callers pass randomBytes(16); vectors pass fixed ones
+}
+
+export function sealMessage(key: DerivedKey, text: string, ctx: MessageContext, opts: SealOptions): Uint8Array {
+  if (opts.nonce.length !== NONCE_LEN) throw new Error('nonce must be 16 bytes');
+  const header = new Uint8Array(HEADER_LEN);
+  header[0] = KIND_MESSAGE;
+  header.set(key.id, 1);
+  header.set(opts.nonce, 1 + KEY_ID_LEN);
+  const body = utf8ToBytes(text);
+  const inner = new Uint8Array(INNER_FIXED + body.length);
+  new DataView(inner.buffer).setUint32(0, Math.floor(opts.sentAt / 1000));
+  inner.set(contextTag(key, 'c', ctx.conversationId), 4);
+  inner.set(contextTag(key, 's', ctx.senderId), 4 + TAG_LEN);
+  inner[INNER_FIXED - 1] = 0; // flags: none defined in v1 (reserved for signatures)
+  inner.set(body, INNER_FIXED);
+  const aead = xchacha20poly1305(key.enc, fullNonce(opts.nonce), concatBytes(AAD_PREFIX, header));
+  return concatBytes(header, aead.encrypt(inner));
+}
+
+/** What a frame says about itself before any key is involved. */
+export interface FrameHeader {
+  keyId: Uint8Array;
+  nonce: Uint8Array;
+}
+
+export function parseHeader(frame: Uint8Array): FrameHeader | { error: string } {
+  if (frame.length < 1) return { error: 'empty' };
+  if (frame[0] !== KIND_MESSAGE) return { error: `unknown frame kind ${frame[0]}` };
+  if (frame.length < HEADER_LEN + INNER_FIXED + AEAD_TAG) return { error: 'too short' };
+  return { keyId: frame.subarray(1, 1 + KEY_ID_LEN), nonce: frame.subarray(1 + KEY_ID_LEN, HEADER_LEN) };
+}
+
+export type OpenResult =
+  | {
+      status: 'decrypted';
+      text: string;
+      sentAt: number;
+      messageId: Uint8Array;
+      /** Context mismatches: the frame is authentic but was moved or re-attributed. */
+      movedFromOtherConversation: boolean;
+      senderMismatch: boolean;
+    }
+  | { status: 'tampered' }
+  | { status: 'malformed'; reason: string };
+
+/** Opens a frame whose key the caller looked up by `parseHeader(frame).keyId`. */
+export function openMessage(key: DerivedKey, frame: Uint8Array, ctx: MessageContext): OpenResult {
+  const header = parseHeader(frame);
+  if ('error' in header) return { status: 'malformed', reason: header.error };
+  if (!equalBytes(header.keyId, key.id)) throw new Error('key id mismatch: caller bug');
+  let inner: Uint8Array;
+  try {
+    const aad = concatBytes(AAD_PREFIX, frame.subarray(0, HEADER_LEN));
+    inner = xchacha20poly1305(key.enc, fullNonce(header.nonce), aad).decrypt(frame.subarray(HEADER_LEN));
+  } catch {
+    return { status: 'tampered' };
+  }
+  let text: string;
+  try {
+    text = utf8.decode(inner.subarray(INNER_FIXED));
+  } catch {
+    // Authentic but not UTF-8: only a buggy or hostile key holder produces this.
+    return { status: 'malformed', reason: 'invalid UTF-8 in authentic message' };
+  }
+  const sentAt = new DataView(inner.buffer, inner.byteOffset).getUint32(0) * 1000;
+  return {
+    status: 'decrypted',
+    text,
+    sentAt,
+    messageId: header.nonce.slice(),
+    movedFromOtherConversation: !equalBytes(inner.subarray(4, 8), contextTag(key, 'c', ctx.conversationId)),
+    senderMismatch: !equalBytes(inner.subarray(8, 12), contextTag(key, 's', ctx.senderId)),
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * The keyring's data model: what a key is, which conversations it protects, how it is shown.
+ * Pure: no DOM, no browser APIs. Secrets appear only in `KeyRecord`, which lives in the
+ * background; everything that leaves the background is a `KeyInfo`.
+ */
+import { base32 } from '@scure/base';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { concatBytes, hexToBytes, utf8ToBytes } from '@noble/ciphers/utils.js';
+
+export type KeyStatus = 'active' | 'retired' | 'revoked';
+
+/**
+ * Which messages a key protects. `site` is an adapter id (e.g. "fixture-chat") or "*";
+ * `conversations` are patterns over conversation ids where `*` matches any run of characters.
+ */
+export interface KeyScope {
+  site: string;
+  conversations: string[];
+}
+
+export interface KeyRecord {
+  id: string; // 8 lowercase hex characters = the 4-byte key id on the wire
+  secret: Uint8Array; // 32 bytes; never leaves the background
+  label: string;
+  scope: KeyScope;
+  status: KeyStatus;
+  createdAt: number;
+  source: 'generated' | 'imported' | 'policy';
+}
+
+export type KeyInfo = Omit<KeyRecord, 'secret'> & { fingerprint: string };
+
+export const KEY_ID_RE = /^[0-9a-f]{8}$/;
+
+/** A short, comparable fingerprint: 80 bits of SHA-256 over id and secret, base32 in groups. */
+export function fingerprint(id: string, secret: Uint8Array): string {
+  const digest = sha256(concatBytes(utf8ToBytes('veil/fingerprint/v1'), hexToBytes(id), secret));
+  return base32.encode(digest.subarray(0, 10)).match(/.{4}/g)!.join('-');
+}
+
+export function toInfo(k: KeyRecord): KeyInfo {
+  const { secret, ...rest } = k;
+  return { ...rest, scope: { ...k.scope, conversations: [...k.scope.conversations] }, fingerprint: fingerprint(k.id, secret) };
+}
+
+function patternToRegExp(pattern: string): RegExp {
+  const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
+  return new RegExp(`^${escaped}$`);
+}
+
+/** How specifically a scope matches; -1 when it does not. Higher wins. */
+export function scopeSpecificity(scope: KeyScope, site: string, conversationId: string): number {
+  if (scope.site !== '*' && scope.site !== site) return -1;
+  let best = -1;
+  for (const p of scope.conversations) {
+    if (!patternToRegExp(p).test(conversationId)) continue;
+    // An exact id beats any pattern; among patterns, more literal characters win.
+    const score = p.includes('*') ? p.replace(/\*/g, '').length : 10_000;
+    best = Math.max(best, score);
+  }
+  if (best < 0) return -1;
+  return best * 2 + (scope.site === '*' ? 0 : 1);
+}
+
+/** The key that encrypts new messages in a conversation: the most specific active one. */
+export function selectEncryptionKey(keys: KeyRecord[], site: string, conversationId: string): KeyRecord | undefined {
+  let chosen: KeyRecord | undefined;
+  let chosenScore = -1;
+  for (const k of keys) {
+    if (k.status !== 'active') continue;
+    const s = scopeSpecificity(k.scope, site, conversationId);
+    if (s > chosenScore || (s === chosenScore && s >= 0 && chosen && k.createdAt > chosen.createdAt)) {
+      chosen = k;
+      chosenScore = s;
+    }
+  }
+  return chosenScore >= 0 ? chosen : undefined;
+}
+
+export function validateScope(scope: unknown): KeyScope {
+  const s = scope as KeyScope;
+  if (!s || typeof s.site !== 'string' || !s.site || !Array.isArray(s.conversations) || s.conversations.length === 0
+    || !s.conversations.every((c) => typeof c === 'string' && c.length > 0 && c.length < 512)) {
+    throw new Error('scope needs a site ("*" or an adapter id) and at least one conversation pattern');
+  }
+  return { site: s.site, conversations: [...s.conversations] };
+}

@@ -1,0 +1,272 @@
+/**
+ * Finds envelopes in the chat's message list, has the background decrypt them in batches, and
+ * shows the plaintext in place, as text only, with a status badge per message.
+ * Re-rendered nodes reuse cached results: no re-decryption storm, no flicker back to ciphertext.
+ * Event-driven (MutationObserver): an idle chat costs nothing.
+ */
+import { closestAny, queryFirst, type SiteAdapter } from '../adapters/types';
+import { findEnvelopes } from '../crypto/codec';
+import { KIND_CHUNK, parseChunk } from '../crypto/chunks';
+import type { DecryptedItem, DecryptItem } from '../messaging/protocol';
+import { viewOf, type StatusView } from './status-text';
+
+const BATCH = 1_000;
+
+export type DecryptFn = (conversationId: string, items: DecryptItem[]) => Promise<DecryptedItem[] | { error: string }>;
+
+interface Segment {
+  texts: string[];
+  /** For chunked messages: where this node sits in the group. */
+  chunk?: { group: string; index: number; count: number };
+}
+
+export class MessageRenderer {
+  private observer?: MutationObserver;
+  private rendered = new WeakMap<Element, Node>();
+  private results = new Map<string, DecryptedItem>();
+  private inFlight = new Map<string, (() => void)[]>();
+  private queue: { cacheKey: string; item: DecryptItem }[] = [];
+  private flushScheduled = false;
+  private dirty = new Set<Element>();
+  private chunkGroups = new Map<string, Map<number, { el: Element; text: string; author: string }>>();
+  private seenMessageIds = new Map<string, string>();
+  private nextId = 0;
+
+  constructor(
+    private readonly doc: Document,
+    private readonly adapter: SiteAdapter,
+    private readonly decrypt: DecryptFn,
+  ) {}
+
+  start(): void {
+    this.observer = new MutationObserver((records) => {
+      for (const r of records) {
+        const node = r.type === 'characterData' ? r.target.parentElement : r.target;
+        if (node instanceof Element) this.collect(node, r.type === 'childList' ? r.addedNodes : undefined);
+      }
+      this.processDirty();
+    });
+    this.observer.observe(this.doc, { childList: true, subtree: true, characterData: true });
+    this.collect(this.doc.documentElement);
+    this.processDirty();
+  }
+
+  stop(): void {
+    this.observer?.disconnect();
+  }
+
+  private collect(target: Element, added?: NodeList): void {
+    const msg = closestAny(target, this.adapter.selectors.message);
+    if (msg) this.dirty.add(msg);
+    const roots = added ? [...added].filter((n): n is Element => n instanceof Element) : [target];
+    for (const root of roots) {
+      for (const sel of this.adapter.selectors.message) {
+        if (root.matches(sel)) this.dirty.add(root);
+        for (const el of root.querySelectorAll(sel)) this.dirty.add(el);
+      }
+    }
+  }
+
+  private processDirty(): void {
+    const conversationId = this.adapter.conversationId(this.doc);
+    for (const el of this.dirty) if (el.isConnected && conversationId) this.process(el, conversationId);
+    this.dirty.clear();
+  }
+
+  private authorOf(el: Element): string {
+    const attr = this.adapter.authorAttribute && el.getAttribute(this.adapter.authorAttribute);
+    return attr || queryFirst(el, this.adapter.selectors.messageAuthor)?.textContent?.trim() || '';
+  }
+
+  private process(el: Element, conversationId: string): void {
+    const textEl = queryFirst(el, this.adapter.selectors.messageText);
+    if (!textEl) return;
+    const ours = this.rendered.get(textEl);
+    if (ours && textEl.firstChild === ours) return; // still showing our rendering
+    const raw = textEl.textContent ?? '';
+    const found = findEnvelopes(raw);
+    if (found.length === 0) return;
+    const author = this.authorOf(el);
+    const segments: Segment[] = [];
+    for (const f of found) {
+      const text = raw.slice(f.start, f.end);
+      if (f.kind === 'envelope' && f.frame[0] === KIND_CHUNK && found.length === 1) {
+        const c = parseChunk(f.frame);
+        if (!('error' in c)) {
+          segments.push({ texts: [text], chunk: { group: c.group, index: c.index, count: c.count } });
+          continue;
+        }
+      }
+      segments.push({ texts: [text] });
+    }
+    const chunk = segments[0]!.chunk;
+    if (chunk) return this.processChunk(el, textEl, conversationId, author, chunk, segments[0]!.texts[0]!);
+    this.show(el, textEl, conversationId, author, segments.map((s) => s.texts));
+  }
+
+  private processChunk(el: Element, textEl: Element, conversationId: string, author: string,
+    chunk: NonNullable<Segment['chunk']>, text: string): void {
+    let group = this.chunkGroups.get(chunk.group);
+    if (!group) this.chunkGroups.set(chunk.group, (group = new Map()));
+    group.set(chunk.index, { el, text, author });
+    const first = group.get(0);
+    for (const [index, part] of group) {
+      if (index === 0) continue;
+      const pt = queryFirst(part.el, this.adapter.selectors.messageText);
+      if (pt) this.paint(pt, null, { status: 'pending', tone: 'muted', label: `Part ${index + 1} of ${chunk.count}`,
+        detail: 'Part of a long encrypted message; its text is shown with the first part.' }, '↳ continued from the encrypted message above');
+    }
+    if (group.size < chunk.count || !first) {
+      const head = first ? queryFirst(first.el, this.adapter.selectors.messageText) : textEl;
+      if (head) this.paint(head, null, { status: 'incomplete', tone: 'muted', label: `⏳ ${group.size} of ${chunk.count} parts`,
+        detail: 'Waiting for the remaining parts of a long encrypted message.' }, '');
+      return;
+    }
+    const authors = new Set([...group.values()].map((p) => p.author));
+    const headText = queryFirst(first.el, this.adapter.selectors.messageText)!;
+    if (authors.size > 1) {
+      this.paint(headText, null, { status: 'malformed', tone: 'bad', label: '⚠ Malformed',
+        detail: 'The parts of this long message come from different authors.' }, '');
+      return;
+    }
+    const texts = [...group.entries()].sort((a, b) => a[0] - b[0]).map(([, p]) => p.text);
+    this.show(first.el, headText, conversationId, author, [texts]);
+  }
+
+  private show(el: Element, textEl: Element, conversationId: string, author: string, items: string[][]): void {
+    const pending: string[] = [];
+    for (const texts of items) {
+      const cacheKey = `${conversationId}\n${author}\n${texts.join('\n')}`;
+      if (this.results.has(cacheKey)) continue;
+      pending.push(cacheKey);
+      const again = () => this.show(el, textEl, conversationId, author, items);
+      const waiting = this.inFlight.get(cacheKey);
+      if (waiting) {
+        waiting.push(again);
+        continue;
+      }
+      this.inFlight.set(cacheKey, [again]);
+      this.queue.push({ cacheKey, item: { id: String(this.nextId++), texts, author } });
+    }
+    if (pending.length) {
+      this.paintPending(textEl);
+      this.scheduleFlush(conversationId);
+      return;
+    }
+    const hostId = this.adapter.messageIdAttribute ? el.getAttribute(this.adapter.messageIdAttribute) : null;
+    const segments = items.map((texts) => {
+      const r = this.results.get(`${conversationId}\n${author}\n${texts.join('\n')}`)!;
+      return { r, view: viewOf(r, author, this.isReplay(r, hostId)) };
+    });
+    this.paintSegments(el, textEl, segments);
+  }
+
+  /** An authentic message id seen before under a different host message id is a replay. */
+  private isReplay(r: DecryptedItem, hostId: string | null): boolean {
+    if (!r.messageId || !hostId) return false;
+    const first = this.seenMessageIds.get(r.messageId);
+    if (first === undefined) this.seenMessageIds.set(r.messageId, hostId);
+    return first !== undefined && first !== hostId;
+  }
+
+  private scheduleFlush(conversationId: string): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setTimeout(() => void this.flush(conversationId), 0);
+  }
+
+  private async flush(conversationId: string): Promise<void> {
+    this.flushScheduled = false;
+    const batch = this.queue.splice(0, this.queue.length);
+    const requests = [];
+    for (let i = 0; i < batch.length; i += BATCH) requests.push(batch.slice(i, i + BATCH));
+    await Promise.all(requests.map(async (part) => {
+      const res = await this.decrypt(conversationId, part.map((p) => p.item));
+      const byId = new Map(Array.isArray(res) ? res.map((r) => [r.id, r]) : []);
+      for (const { cacheKey, item } of part) {
+        const r = byId.get(item.id);
+        const waiting = this.inFlight.get(cacheKey) ?? [];
+        this.inFlight.delete(cacheKey);
+        if (!r) {
+          // Background unreachable: keep the envelope, say why; the next change retries.
+          this.failed.push(Array.isArray(res) ? 'no answer' : res.error);
+          continue;
+        }
+        this.results.set(cacheKey, r);
+        for (const again of waiting) again();
+      }
+    }));
+    this.showFailures();
+  }
+
+  private failed: string[] = [];
+
+  private showFailures(): void {
+    if (!this.failed.length) return;
+    const why = this.failed[0]!;
+    this.failed = [];
+    for (const b of this.doc.querySelectorAll<HTMLElement>('.veil-badge[data-veil-status="pending"]')) {
+      b.className = 'veil-badge veil-warn';
+      b.textContent = '⚠ Not decrypted';
+      b.title = why;
+      b.setAttribute('aria-label', `Veil: Not decrypted. ${why}`);
+    }
+  }
+
+  private paintPending(textEl: Element): void {
+    if (textEl.querySelector(':scope > .veil-badge')) return;
+    const badge = this.badge({ status: 'pending', tone: 'muted', label: '⏳ Decrypting…', detail: 'Veil is decrypting this message.' });
+    textEl.append(badge);
+    textEl.closest('[data-veil-status]')?.removeAttribute('data-veil-status');
+  }
+
+  private paintSegments(el: Element, textEl: Element, segments: { r: DecryptedItem; view: StatusView }[]): void {
+    const wrap = this.doc.createElement('span');
+    wrap.className = 'veil-rendered';
+    for (const { r, view } of segments) {
+      const seg = this.doc.createElement('span');
+      seg.className = 'veil-segment';
+      if (r.status === 'decrypted' && view.status !== 'moved' && view.status !== 'sender-mismatch') {
+        const plain = this.doc.createElement('span');
+        plain.className = 'veil-plain';
+        plain.textContent = r.text ?? ''; // text only, never HTML
+        seg.append(plain);
+      }
+      seg.append(this.badge(view));
+      wrap.append(seg);
+    }
+    this.setRendered(textEl, wrap);
+    const worst = segments.map((s) => s.view.status).find((s) => s !== 'decrypted') ?? 'decrypted';
+    el.setAttribute('data-veil-status', worst);
+  }
+
+  private paint(textEl: Element, _r: DecryptedItem | null, view: StatusView, text: string): void {
+    const wrap = this.doc.createElement('span');
+    wrap.className = 'veil-rendered';
+    if (text) {
+      const t = this.doc.createElement('span');
+      t.className = 'veil-continued';
+      t.textContent = text;
+      wrap.append(t);
+    }
+    wrap.append(this.badge(view));
+    this.setRendered(textEl, wrap);
+    textEl.closest(this.adapter.selectors.message.join(','))?.setAttribute('data-veil-status', view.status);
+  }
+
+  private setRendered(textEl: Element, content: Node): void {
+    this.rendered.set(textEl, content);
+    textEl.replaceChildren(content);
+  }
+
+  private badge(view: StatusView): HTMLElement {
+    const b = this.doc.createElement('span');
+    b.className = `veil-badge veil-${view.tone}`;
+    b.dataset.veilStatus = view.status;
+    b.tabIndex = 0;
+    b.title = view.detail;
+    b.setAttribute('aria-label', `Veil: ${view.label.replace(/^\W+\s*/u, '')}. ${view.detail}`);
+    b.textContent = view.label;
+    return b;
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * Intercepts every way a protected chat sends (Enter, the send button, form submit), has the
+ * background encrypt, swaps the compose text for the envelope, and only then lets the chat's own
+ * send run. Fail closed: if any step fails, nothing is sent, the plaintext stays in the compose
+ * box and the reason is shown next to it.
+ *
+ * Listeners are registered on window in the capture phase at document_start, so they run before
+ * any listener the page can register on its elements.
+ */
+import { closestAny, queryFirst, type SiteAdapter } from '../adapters/types';
+import { request } from '../messaging/client';
+import { readComposer, replaceComposerText } from './composer';
+import type { ComposerStatus } from './composer-status';
+
+const SEND_CONFIRM_TIMEOUT_MS = 5_000;
+
+type GuardMode = { kind: 'starting' } | { kind: 'armed'; adapter: SiteAdapter } | { kind: 'off' };
+
+function isEditable(t: EventTarget | null): t is HTMLElement {
+  return t instanceof HTMLElement && (t.isContentEditable || t instanceof HTMLTextAreaElement || t instanceof HTMLInputElement);
+}
+
+export class SendGuard {
+  private mode: GuardMode = { kind: 'starting' };
+  /** True only while Veil itself dispatches the chat's send, synchronously. */
+  private bypass = false;
+  private busy = false;
+
+  constructor(
+    private readonly win: Window,
+    private readonly status: ComposerStatus,
+  ) {}
+
+  install(): void {
+    for (const type of ['keydown', 'keypress', 'click', 'submit'] as const) {
+      this.win.addEventListener(type, this.onEvent, true);
+    }
+  }
+
+  arm(adapter: SiteAdapter): void {
+    this.mode = { kind: 'armed', adapter };
+  }
+
+  /** The site turned out not to be protected: stop intercepting. */
+  disarm(): void {
+    this.mode = { kind: 'off' };
+  }
+
+  /** Fail closed for good (e.g. Veil could not start on a protected site). */
+  block(message: string): void {
+    this.mode = { kind: 'starting' };
+    this.blockedReason = message;
+  }
+
+  private blockedReason = 'Veil is starting; try again in a moment.';
+
+  private onEvent = (e: Event): void => {
+    if (this.bypass || this.mode.kind === 'off') return;
+    const isEnter = e instanceof KeyboardEvent && e.key === 'Enter' && !e.shiftKey && !e.isComposing;
+    if (e instanceof KeyboardEvent && !isEnter) return;
+    if (this.mode.kind === 'starting') {
+      // Until Veil knows this page's composer, no Enter in an editable field and no form submit.
+      if ((isEnter && isEditable(e.target)) || e.type === 'submit') {
+        this.stop(e);
+        if (isEditable(e.target)) this.status.attach(e.target);
+        this.status.show('error', this.blockedReason);
+      }
+      return;
+    }
+    const { adapter } = this.mode;
+    const target = e.target instanceof Element ? e.target : null;
+    if (!target) return;
+    const fromComposer = !!closestAny(target, adapter.selectors.composer);
+    const fromButton = e.type === 'click' && !!closestAny(target, adapter.selectors.sendButton);
+    const isSubmit = e.type === 'submit' && !!queryFirst(target as HTMLElement, adapter.selectors.composer);
+    if (!((isEnter && fromComposer) || fromButton || isSubmit)) return;
+    this.stop(e);
+    if (e.type === 'keydown' || e.type === 'click') void this.encryptAndSend(adapter);
+  };
+
+  private stop(e: Event): void {
+    e.preventDefault();
+    e.stopImmediatePropagation();
+  }
+
+  private async encryptAndSend(adapter: SiteAdapter): Promise<void> {
+    if (this.busy) return; // a second Enter while encrypting must not send twice
+    const composer = queryFirst<HTMLElement>(document, adapter.selectors.composer);
+    if (!composer) return;
+    const plaintext = readComposer(composer);
+    if (!plaintext.trim()) return;
+    this.busy = true;
+    try {
+      await this.send(adapter, composer, plaintext);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async send(adapter: SiteAdapter, composer: HTMLElement, plaintext: string): Promise<void> {
+    this.status.attach(composer);
+    const conversationId = adapter.conversationId(document);
+    const senderId = adapter.currentUser(document);
+    if (!conversationId || !senderId) {
+      this.status.show('error', 'Veil cannot tell which conversation or user this is, so the message was not sent.');
+      return;
+    }
+    this.status.show('busy', 'Encrypting…');
+    const res = await request('encrypt', {
+      conversationId, senderId, text: plaintext, maxChars: adapter.maxMessageChars, allowChunks: adapter.allowChunks,
+    });
+    if (!res.ok) {
+      this.status.show('error', `Not sent: ${res.error.message}`);
+      return;
+    }
+    if (readComposer(composer) !== plaintext) {
+      this.status.show('error', 'Not sent: the message changed while Veil encrypted it. Press Enter again.');
+      return;
+    }
+    for (const [i, envelope] of res.envelopes.entries()) {
+      const part = res.envelopes.length > 1 ? ` (part ${i + 1} of ${res.envelopes.length})` : '';
+      if (!replaceComposerText(composer, envelope, adapter.composerStrategy)) {
+        this.restore(composer, plaintext, adapter);
+        this.status.show('error', `Not sent${part}: Veil could not put the encrypted text into this chat's compose box.`);
+        return;
+      }
+      this.triggerSend(adapter, composer);
+      if (!(await this.waitUntilSent(composer, envelope))) {
+        this.restore(composer, plaintext, adapter);
+        this.status.show('error', `Not sent${part}: the chat did not accept the encrypted message. Your text is back in the box.`);
+        return;
+      }
+    }
+    this.status.show('ready', `🔒 Sent encrypted with key ${res.fingerprint}`);
+  }
+
+  private triggerSend(adapter: SiteAdapter, composer: HTMLElement): void {
+    this.bypass = true;
+    try {
+      if (adapter.sendTrigger === 'click') {
+        queryFirst<HTMLElement>(document, adapter.selectors.sendButton)?.click();
+      } else {
+        const init = { key: 'Enter', code: 'Enter', bubbles: true, cancelable: true, composed: true };
+        composer.dispatchEvent(new KeyboardEvent('keydown', init));
+        composer.dispatchEvent(new KeyboardEvent('keypress', init));
+        composer.dispatchEvent(new KeyboardEvent('keyup', init));
+      }
+    } finally {
+      this.bypass = false;
+    }
+  }
+
+  /** The chat took the envelope once its compose box no longer holds it. */
+  private waitUntilSent(composer: HTMLElement, envelope: string): Promise<boolean> {
+    const sent = () => readComposer(composer).trim() !== envelope;
+    if (sent()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        observer.disconnect();
+        composer.removeEventListener('input', check);
+        clearTimeout(timer);
+        resolve(ok);
+      };
+      const check = () => sent() && done(true);
+      const observer = new MutationObserver(check);
+      observer.observe(composer, { attributes: true, childList: true, subtree: true, characterData: true });
+      composer.addEventListener('input', check);
+      // Frameworks often clear a textarea by property without any event: poll briefly, bounded.
+      const poll = () => (sent() ? done(true) : (timer = setTimeout(poll, 25)));
+      let timer = setTimeout(poll, 25);
+      setTimeout(() => done(sent()), SEND_CONFIRM_TIMEOUT_MS);
+    });
+  }
+
+  private restore(composer: HTMLElement, plaintext: string, adapter: SiteAdapter): void {
+    replaceComposerText(composer, plaintext, adapter.composerStrategy);
+  }
+}

@@ -1,0 +1,33 @@
+/** Veil's page styles: prefixed classes only, so the host chat's layout is left alone. */
+export const VEIL_CSS = `
+.veil-plain { white-space: pre-wrap; overflow-wrap: anywhere; }
+.veil-segment + .veil-segment { display: block; margin-top: .25em; }
+.veil-badge { display: inline-flex; align-items: center; gap: .25em; margin-inline-start: .5em; padding: 0 .4em;
+  border-radius: .6em; font: 600 11px/1.6 system-ui, sans-serif; vertical-align: baseline; white-space: nowrap;
+  cursor: default; }
+.veil-ok { background: #e6f4ea; color: #0d5b26; }
+.veil-warn { background: #fff4d6; color: #6b4800; }
+.veil-bad { background: #fde7e7; color: #8a1010; }
+.veil-muted { background: #eceff3; color: #3c4450; }
+.veil-continued { color: #5f6b7a; font-style: italic; }
+.veil-composer-status { font: 12px/1.5 system-ui, sans-serif; margin: .25em 0; padding: .2em .5em; border-radius: .4em;
+  color: #0d5b26; background: #e6f4ea; }
+.veil-composer-status[data-state="error"] { color: #8a1010; background: #fde7e7; font-weight: 600; }
+.veil-composer-status[data-state="busy"], .veil-composer-status[data-state="starting"] { color: #3c4450; background: #eceff3; }
+@media (prefers-color-scheme: dark) {
+  .veil-ok { background: #0f3d21; color: #b8f0c8; }
+  .veil-warn { background: #4a3a00; color: #ffe49a; }
+  .veil-bad { background: #5a1414; color: #ffd0d0; }
+  .veil-muted { background: #2d333b; color: #cdd5df; }
+  .veil-composer-status { background: #0f3d21; color: #b8f0c8; }
+  .veil-composer-status[data-state="error"] { background: #5a1414; color: #ffd0d0; }
+}
+`;
+
+export function injectStyles(doc: Document): void {
+  if (doc.getElementById('veil-styles')) return;
+  const style = doc.createElement('style');
+  style.id = 'veil-styles';
+  style.textContent = VEIL_CSS;
+  (doc.head ?? doc.documentElement).append(style);
+}
