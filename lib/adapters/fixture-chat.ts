@@ -21,7 +21,7 @@ export const fixtureChat: SiteAdapter = {
   conversationId: (doc) => doc.querySelector<HTMLElement>('main#chat')?.dataset.conversationId || undefined,
   composerStrategy: 'textarea',
   sendTrigger: 'enter',
-  // The fixture server's default; the page reports its configured limit at /api/config.
-  maxMessageChars: 4000,
+  maxMessageChars: 4000, // the fixture server's default
+  pageMaxMessageChars: (doc) => Number(doc.querySelector<HTMLElement>('main#chat')?.dataset.maxLength) || undefined,
   allowChunks: true,
 };

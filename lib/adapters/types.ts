@@ -36,6 +36,8 @@ export interface SiteAdapter {
   sendTrigger: SendTrigger;
   /** Longest message the chat transports unchanged, in characters. */
   maxMessageChars: number;
+  /** Where the page itself states a lower limit (read at send time). */
+  pageMaxMessageChars?(doc: Document): number | undefined;
   /** Whether a long message may travel as several chat messages. */
   allowChunks: boolean;
 }

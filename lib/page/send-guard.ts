@@ -107,7 +107,7 @@ export class SendGuard {
     }
     this.status.show('busy', 'Encrypting…');
     const res = await request('encrypt', {
-      conversationId, senderId, text: plaintext, maxChars: adapter.maxMessageChars, allowChunks: adapter.allowChunks,
+      conversationId, senderId, text: plaintext, maxChars: adapter.pageMaxMessageChars?.(document) ?? adapter.maxMessageChars, allowChunks: adapter.allowChunks,
     });
     if (!res.ok) {
       this.status.show('error', `Not sent: ${res.error.message}`);

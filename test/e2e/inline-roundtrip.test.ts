@@ -1,0 +1,164 @@
+/**
+ * Issue #2: the whole inline path in real Chromium, two browsers = two users, against the fixture
+ * chat on 127.0.0.1, with keys provisioned through the options page from a passphrase bundle.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'puppeteer';
+import { hexToBytes, randomBytes } from '@noble/ciphers/utils.js';
+import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
+import { encodeEnvelopeText } from '../../lib/crypto/codec';
+import { deriveKey, sealMessage } from '../../lib/crypto/envelope';
+import { launchUser, type User } from '../support/browser';
+import { bundleText, makeKey } from '../support/keys';
+import { leakedSubstrings } from '../support/leaks';
+import { composerStatus, importBundle, openChat, shownMessages, typeAndSend, waitForMessage } from '../support/veil-ui';
+
+const PASS = 'correct horse battery staple';
+const MIXED = '你好，世界 👩‍💻🇨🇳 مرحبا بالعالم <b>html</b> <img src=x onerror=alert(1)> & done';
+
+let server: ChatServer;
+let alice: User;
+let bob: User;
+const teamKey = makeKey('Team DMs and #general', { site: 'fixture-chat', conversations: ['dm-alice-bob', 'ch-general'] });
+
+/** What the vendor received as messages and stores as history (drafts are checked separately). */
+function vendorMessageRecords(): string {
+  const rec = server.inspect();
+  return JSON.stringify([rec.messages, rec.requests.filter((r) => r.path.startsWith('/api/messages'))]);
+}
+
+beforeAll(async () => {
+  server = await startChatServer();
+  [alice, bob] = await Promise.all([launchUser('alice'), launchUser('bob')]);
+  const file = await bundleText([teamKey], PASS);
+  for (const u of [alice, bob]) expect((await importBundle(u, file, PASS)).tone).toBe('ok');
+});
+
+afterAll(async () => {
+  await Promise.all([alice?.close(), bob?.close()]);
+  await server?.close();
+});
+
+describe('inline mode, fixture chat', () => {
+  let alicePage: Page;
+  let bobPage: Page;
+
+  it('alice -> bob: the vendor stores marker + ciphertext + target id only; bob reads the exact text', async () => {
+    [alicePage, bobPage] = await Promise.all([openChat(alice, server.url, 'bob'), openChat(bob, server.url, 'alice')]);
+    expect((await composerStatus(alicePage)).text).toContain(teamKey.label);
+    await typeAndSend(alicePage, MIXED);
+    const shown = await waitForMessage(bobPage, (m) => m.status === 'decrypted', 'bob to decrypt');
+    expect(shown.text).toBe(MIXED);
+    expect(shown.badge).toContain('Decrypted');
+    // Inserted as text: the HTML in the message did not become elements.
+    expect(shown.html).not.toMatch(/<b>|<img/);
+    expect(await bobPage.$('#messages img, #messages .text b')).toBeNull();
+
+    const [stored] = server.inspect().messages;
+    expect(stored).toMatchObject({ from: 'alice', to: 'bob', conv: 'dm-alice-bob' });
+    expect(stored!.text).toMatch(/^VEIL1[1-9A-HJ-NP-Za-km-z]+0$/);
+    expect(leakedSubstrings(vendorMessageRecords(), MIXED)).toEqual([]);
+    // alice's compose box is empty and her own copy is decrypted too.
+    expect(await alicePage.$eval('#compose', (el) => (el as HTMLTextAreaElement).value)).toBe('');
+    expect((await waitForMessage(alicePage, (m) => m.status === 'decrypted', 'alice own copy')).text).toBe(MIXED);
+  });
+
+  it('bob replies and alice reads it', async () => {
+    const reply = 'שלום! Got it ✅ — see https://example.com/x?a=1';
+    await typeAndSend(bobPage, reply);
+    const shown = await waitForMessage(alicePage, (m) => m.from === 'bob' && m.status === 'decrypted', 'alice to read reply');
+    expect(shown.text).toBe(reply);
+    expect(leakedSubstrings(vendorMessageRecords(), reply)).toEqual([]);
+  });
+
+  it('works the same in the channel, sent with the Send button', async () => {
+    const [a, b] = await Promise.all([openChat(alice, server.url, 'general'), openChat(bob, server.url, 'general')]);
+    await composerStatus(a);
+    const text = 'Channel secret: Q3 numbers are 42 🚀';
+    await a.focus('#compose');
+    await a.keyboard.sendCharacter(text);
+    await a.click('#send');
+    expect((await waitForMessage(b, (m) => m.status === 'decrypted', 'channel message')).text).toBe(text);
+    const stored = server.inspect().messages.at(-1)!;
+    expect(stored).toMatchObject({ to: '#general', conv: 'ch-general' });
+    expect(leakedSubstrings(vendorMessageRecords(), text)).toEqual([]);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('drafts: in inline mode the page autosaves what is typed (documented limitation)', async () => {
+    const draft = 'unsent draft: the merger is off';
+    await alicePage.focus('#compose');
+    await alicePage.keyboard.sendCharacter(draft);
+    await alicePage.waitForFunction(() => /saved/i.test(document.querySelector('#draft-status')?.textContent ?? ''), { timeout: 10_000 });
+    const drafts = server.inspect().drafts.filter((d) => d.user === 'alice');
+    // Exactly what the vendor captured: the plaintext as typed, before any send.
+    expect(drafts.at(-1)).toMatchObject({ user: 'alice', conv: 'bob', text: draft });
+    await alicePage.$eval('#compose', (el) => { (el as HTMLTextAreaElement).select(); });
+    await alicePage.keyboard.press('Backspace');
+  });
+
+  it('fails closed without a key: Enter sends nothing, the text stays, alice sees why', async () => {
+    const page = await openChat(alice, server.url, 'carol');
+    const status = await composerStatus(page);
+    expect(status.state).toBe('error');
+    const before = server.inspect().messages.length;
+    const text = 'this must never reach the server';
+    await typeAndSend(page, text);
+    await page.waitForFunction(() => /Not sent/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''));
+    expect(await page.$eval('.veil-composer-status', (el) => el.textContent)).toContain('No Veil key covers this conversation (dm-alice-carol)');
+    expect(await page.$eval('#compose', (el) => (el as HTMLTextAreaElement).value)).toBe(text);
+    // Also by button, and by pressing Enter again.
+    await page.click('#send');
+    await page.keyboard.press('Enter');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(server.inspect().messages.length).toBe(before);
+    expect(leakedSubstrings(vendorMessageRecords(), text)).toEqual([]);
+    await page.close();
+  });
+
+  it('shows tampered, unknown-key and plain messages for what they are', async () => {
+    // The vendor alters a stored ciphertext...
+    await typeAndSend(alicePage, 'original words');
+    await waitForMessage(bobPage, (m) => m.text === 'original words', 'message to tamper');
+    const target = server.inspect().messages.at(-1)!;
+    const chars = [...target.text];
+    const i = 30;
+    chars[i] = chars[i] === 'a' ? 'b' : 'a';
+    await fetch(`${server.url}/api/admin/tamper`, { method: 'POST', body: JSON.stringify({ id: target.id, text: chars.join('') }) });
+    // ...injects a message under a key bob does not have, and a plaintext message.
+    const foreign = makeKey('Other company', { site: '*', conversations: ['*'] });
+    const frame = sealMessage(deriveKey({ id: hexToBytes(foreign.id), secret: foreign.secret }), 'hidden',
+      { conversationId: 'dm-alice-bob', senderId: 'alice' }, { sentAt: Date.now(), nonce: randomBytes(16) });
+    const inject = (text: string) => fetch(`${server.url}/api/admin/inject`, { method: 'POST', body: JSON.stringify({ from: 'alice', to: 'bob', text }) });
+    await inject(encodeEnvelopeText(frame));
+    await inject('plain hello <i>not html</i>');
+    await bobPage.reload();
+    const tampered = await waitForMessage(bobPage, (m) => m.id === target.id && m.status !== null, 'tampered status');
+    expect(tampered.status).toBe('tampered');
+    expect(tampered.badge).toContain('Tampered');
+    expect(tampered.text).not.toContain('original');
+    const unknown = await waitForMessage(bobPage, (m) => m.status === 'unknown-key', 'unknown key');
+    expect(unknown.badge).toContain(`Unknown key ${foreign.id}`);
+    expect(unknown.badgeDetail).toContain(`Ask your IT admin for key ${foreign.id}`);
+    const plain = (await shownMessages(bobPage)).find((m) => m.text.startsWith('plain hello'))!;
+    expect(plain).toMatchObject({ status: null, text: 'plain hello <i>not html</i>' });
+    // Everything alice and bob said earlier still decrypts after the reload.
+    expect((await shownMessages(bobPage)).filter((m) => m.status === 'decrypted').map((m) => m.text)).toContain(MIXED);
+  });
+
+  it('fails closed when the background cannot be reached (extension reloaded under the page)', async () => {
+    const page = await openChat(alice, server.url, 'bob');
+    await composerStatus(page);
+    const worker = await alice.worker();
+    await worker.evaluate(() => (globalThis as any).chrome.runtime.reload()).catch(() => undefined);
+    const before = server.inspect().messages.length;
+    const text = 'sent while Veil was away';
+    await typeAndSend(page, text);
+    await page.waitForFunction(() => /Not sent/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''), { timeout: 20_000 });
+    expect(await page.$eval('.veil-composer-status', (el) => el.textContent)).toMatch(/unreachable/);
+    expect(await page.$eval('#compose', (el) => (el as HTMLTextAreaElement).value)).toBe(text);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(server.inspect().messages.length).toBe(before);
+    expect(leakedSubstrings(vendorMessageRecords(), text)).toEqual([]);
+  });
+});

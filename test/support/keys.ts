@@ -1,0 +1,15 @@
+/** Test keys are made at test time, never committed: a bundle as an admin would hand it out. */
+import { bytesToHex, randomBytes } from '@noble/ciphers/utils.js';
+import { createBundle } from '../../lib/keys/bundle';
+import type { KeyRecord, KeyScope } from '../../lib/keys/model';
+
+/** scrypt at the lowest cost the importer accepts keeps tests quick; real bundles use 2^17. */
+export const TEST_KDF = { N: 2 ** 15, r: 8, p: 1 };
+
+export function makeKey(label: string, scope: KeyScope, status: KeyRecord['status'] = 'active'): KeyRecord {
+  return { id: bytesToHex(randomBytes(4)), secret: randomBytes(32), label, scope, status, createdAt: Date.now(), source: 'generated' };
+}
+
+export async function bundleText(keys: KeyRecord[], passphrase: string): Promise<string> {
+  return JSON.stringify(await createBundle(keys, passphrase, { kdf: TEST_KDF }));
+}
