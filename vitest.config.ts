@@ -2,6 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // Two cores, ~450 MiB per browser: one test file at a time, two or three browsers in it.
+    fileParallelism: false,
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node' } },
       {
@@ -11,8 +13,6 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 90_000,
           hookTimeout: 90_000,
-          // Two cores, ~450 MiB per browser: one e2e file at a time, two browsers in it.
-          fileParallelism: false,
         },
       },
     ],

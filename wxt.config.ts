@@ -12,7 +12,8 @@ export const GECKO_ID = 'veil@veil.example';
 export default defineConfig({
   srcDir: '.',
   entrypointsDir: 'entrypoints',
-  outDir: '.output',
+  // Parallel work trees (several builds at once) set VEIL_OUT_DIR; tests read the same variable.
+  outDir: process.env.VEIL_OUT_DIR ?? '.output',
   modules: [],
   manifest: ({ browser }) => ({
     name: 'Veil',

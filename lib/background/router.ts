@@ -6,7 +6,7 @@
 import browser, { type Runtime } from 'webextension-polyfill';
 import { CALLERS, type Caller, isEnvelope, type MessageType, type Res } from '../messaging/protocol';
 import { siteForUrl } from '../policy/policy';
-import { handlers, RequestError, type RequestContext } from './handlers';
+import { handlers, RequestError, type RequestContext } from './handlers/index';
 import type { Keyring } from './keyring';
 import { policy } from './policy-source';
 

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import puppeteer, { type Browser, type Page, type WebWorker } from 'puppeteer';
 
-export const CHROME_EXTENSION_DIR = resolve('.output/chrome-mv3');
+export const OUTPUT_DIR = resolve(process.env.VEIL_OUT_DIR ?? '.output');
+export const CHROME_EXTENSION_DIR = resolve(OUTPUT_DIR, 'chrome-mv3');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 const FLAGS = [
@@ -65,7 +66,7 @@ export async function launchUser(name: string, opts: { extension?: boolean; head
 export async function waitFor(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 15_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    if (await check().catch(() => false)) return;
+    if (await Promise.resolve().then(check).catch(() => false)) return;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -1,0 +1,63 @@
+/** Requests from content scripts on protected sites: site status, encrypt, decrypt. */
+import { randomBytes } from '@noble/ciphers/utils.js';
+import { MessageTooLongError, toEnvelopeTexts } from '../../crypto/chunks';
+import { sealMessage } from '../../crypto/envelope';
+import { toInfo } from '../../keys/model';
+import { decryptItem } from '../decrypt';
+import { policy } from '../policy-source';
+import { checkString, fail, type Handlers, MAX_TEXT_CHARS, RequestError } from './common';
+
+const MAX_BATCH = 2_000;
+
+export const contentHandlers: Handlers<'site/status' | 'encrypt' | 'encrypt/preview' | 'decrypt'> = {
+  async 'site/status'(_req, { site }) {
+    const p = policy();
+    return { ok: true, protected: !!site, adapterId: site?.adapter, requireEncryption: p.requireEncryption, mode: p.mode, managed: p.managed };
+  },
+
+  async encrypt(req, { keyring, site }) {
+    const conversationId = checkString(req.conversationId, 'conversationId', 512);
+    const senderId = checkString(req.senderId, 'senderId', 256);
+    if (typeof req.text !== 'string' || req.text.length > MAX_TEXT_CHARS) {
+      return fail('too-long', `Messages are limited to ${MAX_TEXT_CHARS.toLocaleString('en')} characters.`);
+    }
+    const rec = await keyring.encryptionKey(site!.adapter, conversationId);
+    if (!rec) {
+      return fail('no-key', `No Veil key covers this conversation (${conversationId}), so the message was not sent. `
+        + 'Import a key bundle in Veil\'s options, or ask your IT admin for one.');
+    }
+    const key = (await keyring.derivedFor(rec.id))!;
+    const frame = sealMessage(key, req.text, { conversationId, senderId }, { sentAt: Date.now(), nonce: randomBytes(16) });
+    try {
+      const envelopes = toEnvelopeTexts(frame, Math.max(64, req.maxChars | 0), randomBytes(4), req.allowChunks);
+      return { ok: true, envelopes, keyId: rec.id, fingerprint: keyring.fingerprintOf(rec) };
+    } catch (e) {
+      if (e instanceof MessageTooLongError) {
+        return fail('too-long', `This message is too long for this chat once encrypted (${e.chars} characters; the chat `
+          + `takes ${e.limit}${req.allowChunks ? ` per message and at most 255 parts` : ''}). Shorten it or split it.`);
+      }
+      throw e;
+    }
+  },
+
+  async 'encrypt/preview'(req, { keyring, site }) {
+    const rec = await keyring.encryptionKey(site!.adapter, checkString(req.conversationId, 'conversationId', 512));
+    return { ok: true, key: rec && toInfo(rec) };
+  },
+
+  async decrypt(req, { keyring }) {
+    const conversationId = checkString(req.conversationId, 'conversationId', 512);
+    if (!Array.isArray(req.items) || req.items.length > MAX_BATCH) throw new RequestError(`items must be a list of at most ${MAX_BATCH}`);
+    const items = [];
+    for (const item of req.items) {
+      if (typeof item?.id !== 'string' || !Array.isArray(item.texts) || item.texts.length === 0 || item.texts.length > 255
+        || !item.texts.every((t) => typeof t === 'string' && t.length <= 4 * MAX_TEXT_CHARS) || typeof item.author !== 'string') {
+        items.push({ id: String(item?.id), status: 'malformed' as const, reason: 'bad request item' });
+        continue;
+      }
+      items.push(await decryptItem(keyring, conversationId, item));
+    }
+    return { ok: true, items };
+  },
+
+};

@@ -1,0 +1,10 @@
+/** The one table of request handlers the router dispatches to. */
+import type { MessageType } from '../../messaging/protocol';
+import type { Handlers } from './common';
+import { contentHandlers } from './content';
+import { keyHandlers } from './keys';
+import { policyHandlers } from './policy';
+
+export { RequestError, type RequestContext } from './common';
+
+export const handlers: Handlers<MessageType> = { ...contentHandlers, ...keyHandlers, ...policyHandlers };
