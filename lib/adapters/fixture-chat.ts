@@ -1,6 +1,8 @@
 /**
- * The fixture chat (fixtures/chat/): the SaaS stand-in every end-to-end test talks to.
- * Snapshot: fixtures/snapshots/fixture-chat.html.
+ * The fixture chat (fixtures/chat/): the SaaS stand-in every end-to-end test talks to, in its plain
+ * form (a textarea) and its editor variants (/editors/index.html?editor=quill|prosemirror|lexical|
+ * slate|react-textarea: a real editor library as the composer, same message DOM).
+ * Snapshots: fixtures/snapshots/fixture-chat*.html.
  */
 import type { SiteAdapter } from './types';
 
@@ -9,7 +11,10 @@ export const fixtureChat: SiteAdapter = {
   name: 'Fixture Chat',
   defaultMatches: ['http://127.0.0.1/*', 'http://localhost/*'],
   selectors: {
-    composer: ['textarea#compose'], // the single compose box
+    composer: [
+      'textarea#compose', // the plain page's textarea, and the React-controlled one
+      '#compose[contenteditable="true"]', // an editor whose root is #compose (Lexical, Slate, Quill, ProseMirror)
+    ],
     sendButton: ['button#send'], // the Send button of form#composer
     message: ['#messages > li.message'], // one per message, newest last
     messageText: ['.text'], // message body, URLs linkified into <a>
@@ -19,7 +24,7 @@ export const fixtureChat: SiteAdapter = {
   messageIdAttribute: 'data-id',
   currentUser: (doc) => doc.querySelector('#me')?.textContent?.trim() || undefined,
   conversationId: (doc) => doc.querySelector<HTMLElement>('main#chat')?.dataset.conversationId || undefined,
-  composerStrategy: 'textarea',
+  composerStrategy: 'auto', // textarea or one of four editor libraries: pick by element, verify
   sendTrigger: 'enter',
   maxMessageChars: 4000, // the fixture server's default
   pageMaxMessageChars: (doc) => Number(doc.querySelector<HTMLElement>('main#chat')?.dataset.maxLength) || undefined,

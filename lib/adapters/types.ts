@@ -3,7 +3,16 @@
  * sends, where messages are, who wrote them and in which conversation. Selectors live only in
  * adapter files; each is a list of alternatives tried in order. Runs in the content script.
  */
-export type ComposerStrategy = 'textarea' | 'contenteditable';
+/**
+ * How text goes into the compose box (lib/page/composer.ts; DESIGN.md "Composer strategies"):
+ * - `textarea`: textarea/input (plain or framework-controlled): execCommand insertText, else the
+ *   native value setter + input event.
+ * - `contenteditable`: execCommand insertText into a contenteditable (plain, Quill, ProseMirror, Lexical).
+ * - `beforeinput`: a synthetic cancelable beforeinput insertText the editor must claim (Slate, Lexical).
+ * - `paste`: a synthetic paste with only text/plain on the clipboard (Slate, Lexical, CKEditor 5).
+ * - `auto`: picks by element and editor, then verifies; tries the next one if it did not take.
+ */
+export type ComposerStrategy = 'auto' | 'textarea' | 'contenteditable' | 'beforeinput' | 'paste';
 export type SendTrigger = 'enter' | 'click';
 
 export interface SiteAdapter {

@@ -5,8 +5,9 @@
 import { bytesToHex, concatBytes } from '@noble/ciphers/utils.js';
 import { findEnvelopes } from '../crypto/codec';
 import { KIND_CHUNK, parseChunk } from '../crypto/chunks';
-import { KIND_MESSAGE, openMessage, parseHeader } from '../crypto/envelope';
+import { KIND_MESSAGE, openMessage, parseHeader, verifySignature } from '../crypto/envelope';
 import type { DecryptedItem, DecryptItem } from '../messaging/protocol';
+import { LockedError } from '../keys/wrapping';
 import type { Keyring } from './keyring';
 
 type FrameOrError = { frame: Uint8Array } | { reason: string };
@@ -41,17 +42,38 @@ export function assembleFrame(texts: string[]): FrameOrError {
   return { frame: concatBytes(...slices) };
 }
 
-export async function decryptItem(keyring: Keyring, conversationId: string, item: DecryptItem): Promise<DecryptedItem> {
+/** Checks a decrypted frame's signature against the directory of the site. */
+async function senderCheck(keyring: Keyring, site: string, author: string, signature: { sig: Uint8Array; signed: Uint8Array } | undefined): Promise<DecryptedItem['signature']> {
+  const people = (await keyring.directory()).get(site);
+  const authorKey = people?.get(author);
+  if (!signature) return authorKey ? { state: 'missing' } : undefined;
+  if (authorKey && verifySignature(signature, authorKey)) return { state: 'verified' };
+  if (!authorKey) return { state: 'unknown-signer' };
+  // Not the author's key: say whose it is, if anyone's (an insider posing as someone else).
+  for (const [userId, key] of people ?? []) {
+    if (userId !== author && verifySignature(signature, key)) return { state: 'failed', signedBy: userId };
+  }
+  return { state: 'failed' };
+}
+
+export async function decryptItem(keyring: Keyring, conversationId: string, item: DecryptItem, site = ''): Promise<DecryptedItem> {
   const assembled = assembleFrame(item.texts);
   if ('reason' in assembled) return { id: item.id, status: 'malformed', reason: assembled.reason };
   const header = parseHeader(assembled.frame);
   if ('error' in header) return { id: item.id, status: 'malformed', reason: header.error };
   const keyId = bytesToHex(header.keyId);
   const rec = await keyring.get(keyId);
-  const key = rec && (await keyring.derivedFor(keyId));
-  if (!rec || !key) return { id: item.id, status: 'unknown-key', keyId };
+  if (!rec) return { id: item.id, status: 'unknown-key', keyId };
+  let key;
+  try {
+    key = await keyring.derivedFor(keyId);
+  } catch (e) {
+    if (e instanceof LockedError) return { id: item.id, status: 'locked', keyId, fingerprint: rec.fingerprint };
+    throw e;
+  }
+  if (!key) return { id: item.id, status: 'unknown-key', keyId };
   const r = openMessage(key, assembled.frame, { conversationId, senderId: item.author });
-  const keyFacts = { keyId, fingerprint: keyring.fingerprintOf(rec), keyStatus: rec.status };
+  const keyFacts = { keyId, fingerprint: rec.fingerprint, keyStatus: rec.status };
   if (r.status === 'tampered') return { id: item.id, status: 'tampered', ...keyFacts };
   if (r.status === 'malformed') return { id: item.id, status: 'malformed', reason: r.reason, ...keyFacts };
   return {
@@ -62,6 +84,7 @@ export async function decryptItem(keyring: Keyring, conversationId: string, item
     messageId: bytesToHex(r.messageId),
     movedFromOtherConversation: r.movedFromOtherConversation,
     senderMismatch: r.senderMismatch,
+    signature: await senderCheck(keyring, site, item.author, r.signature),
     ...keyFacts,
   };
 }

@@ -1,93 +1,265 @@
 /**
- * The background's keyring: the store plus in-memory caches of records and derived keys.
- * This is the only place outside lib/keys where secrets exist, and nothing here is returned to
- * callers except `KeyInfo`.
+ * The background's keyring: the store, the lock, and in-memory caches of derived keys.
+ * The only place outside lib/keys where secrets exist; nothing here returns one to a caller.
  */
-import { hexToBytes, randomBytes, bytesToHex } from '@noble/ciphers/utils.js';
+import { bytesToHex, equalBytes, hexToBytes, randomBytes } from '@noble/ciphers/utils.js';
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { deriveKey, type DerivedKey } from '../crypto/envelope';
-import { fingerprint, type KeyRecord, type KeyScope, type KeyStatus, selectEncryptionKey } from '../keys/model';
-import { KeyStore } from '../keys/store';
+import { type KeyInfo, type KeyRecord, type KeyScope, type KeyStatus, selectEncryptionKey, toInfo } from '../keys/model';
+import { type IdentityInfo, type ImportExtras, type KeyMeta, KeyStore } from '../keys/store';
+import { LockedError, newLock, openLock } from '../keys/wrapping';
+
+/** Where an unlocked keyring keeps its lock key across service-worker restarts (memory only). */
+export interface LockCache {
+  get(): Promise<Uint8Array | undefined>;
+  set(key: Uint8Array | undefined): Promise<void>;
+}
+
+export const noLockCache: LockCache = { get: async () => undefined, set: async () => undefined };
+
+export type LockState = 'none' | 'locked' | 'unlocked';
 
 export class Keyring {
-  private records?: Promise<Map<string, KeyRecord>>;
+  private metas?: Promise<Map<string, KeyMeta>>;
   private derived = new Map<string, DerivedKey>();
-  private fingerprints = new Map<string, string>();
+  private lockKey?: Uint8Array;
+  private lockLoaded = false;
+  /**
+   * Keys delivered by enterprise policy (issue #4): held in memory only and replaced as a whole on
+   * every policy change (syncPolicyKeys), never written to the store, so removing a key from the
+   * policy removes it everywhere and the user lock does not apply to them (the policy already holds
+   * them in the clear; docs/decisions/0002-policy-keys.md).
+   */
+  private policyKeys = new Map<string, KeyRecord>();
+  private policyKeysExportable = false;
 
-  constructor(readonly store = new KeyStore()) {}
+  constructor(
+    readonly store = new KeyStore(),
+    private readonly lockCache: LockCache = noLockCache,
+    /** Called whenever the keyring is used while unlocked: the auto-lock timer restarts. */
+    private readonly onUse: () => void = () => undefined,
+  ) {}
 
-  private load(): Promise<Map<string, KeyRecord>> {
-    this.records ??= this.store.all().then((all) => new Map(all.map((k) => [k.id, k])));
-    return this.records;
+  private load(): Promise<Map<string, KeyMeta>> {
+    // Policy keys win an id clash with a stored key: the enterprise's word is final.
+    this.metas ??= this.store.all().then((all) => new Map([
+      ...all.map((k) => [k.id, k] as const),
+      ...[...this.policyKeys.values()].map((k) => [k.id, toInfo(k)] as const),
+    ]));
+    return this.metas;
   }
 
   private invalidate(): void {
-    this.records = undefined;
+    this.metas = undefined;
+    this.identityCache = undefined;
+    this.directoryCache = undefined;
     this.derived.clear();
-    this.fingerprints.clear();
   }
 
-  fingerprintOf(rec: KeyRecord): string {
-    let fp = this.fingerprints.get(rec.id);
-    if (!fp) this.fingerprints.set(rec.id, (fp = fingerprint(rec.id, rec.secret)));
-    return fp;
+  private async currentLockKey(): Promise<Uint8Array | undefined> {
+    if (!this.lockLoaded) {
+      this.lockKey ??= await this.lockCache.get();
+      this.lockLoaded = true;
+    }
+    return this.lockKey;
   }
 
-  async list(): Promise<KeyRecord[]> {
+  async lockState(): Promise<LockState> {
+    if (!(await this.store.lockParams())) return 'none';
+    return (await this.currentLockKey()) ? 'unlocked' : 'locked';
+  }
+
+  async list(): Promise<KeyInfo[]> {
     return [...(await this.load()).values()].sort((a, b) => a.createdAt - b.createdAt);
   }
 
-  async get(id: string): Promise<KeyRecord | undefined> {
+  async get(id: string): Promise<KeyInfo | undefined> {
     return (await this.load()).get(id);
   }
 
+  /** Derived keys for one key id; throws LockedError while the passphrase lock is closed. */
   async derivedFor(id: string): Promise<DerivedKey | undefined> {
     let d = this.derived.get(id);
-    if (d) return d;
-    const rec = await this.get(id);
-    if (!rec) return undefined;
-    d = deriveKey({ id: hexToBytes(rec.id), secret: rec.secret });
+    if (d) {
+      this.onUse();
+      return d;
+    }
+    if (!(await this.get(id))) return undefined;
+    const secret = this.policyKeys.get(id)?.secret ?? (await this.store.unwrap(id, await this.currentLockKey()));
+    if (!secret) return undefined;
+    d = deriveKey({ id: hexToBytes(id), secret });
     this.derived.set(id, d);
+    this.onUse();
     return d;
   }
 
-  async encryptionKey(site: string, conversationId: string): Promise<KeyRecord | undefined> {
+  async encryptionKey(site: string, conversationId: string): Promise<KeyInfo | undefined> {
     return selectEncryptionKey(await this.list(), site, conversationId);
   }
 
-  async generate(label: string, scope: KeyScope): Promise<KeyRecord> {
+  private async newId(): Promise<string> {
     const existing = await this.load();
     let id: string;
     do id = bytesToHex(randomBytes(4));
     while (existing.has(id));
+    return id;
+  }
+
+  private async writableLockKey(): Promise<Uint8Array | undefined> {
+    const state = await this.lockState();
+    if (state === 'locked') throw new LockedError();
+    return this.currentLockKey();
+  }
+
+  async generate(label: string, scope: KeyScope): Promise<KeyInfo> {
     const rec: KeyRecord = {
-      id, secret: randomBytes(32), label, scope, status: 'active', createdAt: Date.now(), source: 'generated',
+      id: await this.newId(), secret: randomBytes(32), label, scope, status: 'active', createdAt: Date.now(), source: 'generated',
     };
-    await this.mutate(() => this.store.addAll([rec]));
-    return rec;
+    const lockKey = await this.writableLockKey();
+    await this.mutate(() => this.store.addAll([rec], lockKey));
+    return (await this.get(rec.id))!;
+  }
+
+  /**
+   * Rotation: a new active key with the same scope; the old one is retired (still decrypts
+   * history, never encrypts again). One transaction.
+   */
+  async rotate(id: string): Promise<KeyInfo> {
+    const old = await this.get(id);
+    if (!old) throw new Error(`no key ${id}`);
+    this.assertNotPolicy(id);
+    if (old.status !== 'active') throw new Error(`key ${id} is ${old.status}; only an active key can be rotated`);
+    const rec: KeyRecord = {
+      id: await this.newId(), secret: randomBytes(32), label: old.label, scope: old.scope, status: 'active',
+      createdAt: Date.now(), source: 'generated',
+    };
+    const lockKey = await this.writableLockKey();
+    await this.mutate(() => this.store.update([{ id, status: 'retired' }], [rec], lockKey));
+    return (await this.get(rec.id))!;
   }
 
   /** All or nothing: a conflicting id anywhere in the batch leaves the keyring untouched. */
-  async importAll(keys: KeyRecord[]): Promise<void> {
+  async importAll(keys: KeyRecord[], extras: ImportExtras = {}): Promise<void> {
     const existing = await this.load();
     for (const k of keys) {
-      const have = existing.get(k.id);
-      if (have) {
-        const same = bytesToHex(have.secret) === bytesToHex(k.secret);
-        throw new Error(same
-          ? `key ${k.id} is already in your keyring; nothing was imported`
-          : `key ${k.id} conflicts with a different key of the same id in your keyring; nothing was imported`);
-      }
+      if (!existing.has(k.id)) continue;
+      const mine = await this.store.unwrap(k.id, await this.currentLockKey()).catch(() => undefined);
+      const same = !!mine && equalBytes(mine, k.secret);
+      throw new Error(same
+        ? `key ${k.id} is already in your keyring; nothing was imported`
+        : `key ${k.id} conflicts with a different key of the same id in your keyring; nothing was imported`);
     }
-    await this.mutate(() => this.store.addAll(keys));
+    const lockKey = await this.writableLockKey();
+    await this.mutate(() => this.store.addAll(keys, lockKey, extras));
   }
 
-  async setStatus(id: string, status: KeyStatus): Promise<KeyRecord> {
+  /** Secrets of some keys, for export into a passphrase bundle. */
+  async exportable(ids: string[]): Promise<KeyRecord[]> {
+    const out: KeyRecord[] = [];
+    for (const meta of await this.list()) {
+      if (!ids.includes(meta.id)) continue;
+      const fromPolicy = this.policyKeys.get(meta.id);
+      const secret = fromPolicy
+        ? (this.policyKeysExportable ? fromPolicy.secret : undefined)
+        : await this.store.unwrap(meta.id, await this.currentLockKey());
+      if (!secret) continue;
+      const { fingerprint: _fp, ...rest } = meta;
+      out.push({ ...rest, secret });
+    }
+    return out;
+  }
+
+  async setStatus(id: string, status: KeyStatus): Promise<KeyInfo> {
     const rec = await this.get(id);
     if (!rec) throw new Error(`no key ${id}`);
+    this.assertNotPolicy(id);
     if (rec.status === 'revoked' && status !== 'revoked') throw new Error('a revoked key stays revoked');
     await this.mutate(() => this.store.update([{ id, status }]));
-    return { ...rec, status };
+    return (await this.get(id))!;
   }
+
+  async unlock(passphrase: string): Promise<void> {
+    const params = await this.store.lockParams();
+    if (!params) return;
+    const key = await openLock(passphrase, params);
+    if (!key) throw new Error('Wrong passphrase. Veil stays locked.');
+    this.lockKey = key;
+    this.lockLoaded = true;
+    await this.lockCache.set(key);
+    this.onUse();
+  }
+
+  async lock(): Promise<void> {
+    this.lockKey = undefined;
+    this.lockLoaded = true;
+    this.derived.clear();
+    await this.lockCache.set(undefined);
+  }
+
+  /** Sets, changes or (with `next` empty) removes the passphrase lock. Requires being unlocked. */
+  async setPassphrase(next: string | undefined): Promise<void> {
+    if (next !== undefined && next.length < 8) throw new Error('A passphrase needs at least 8 characters.');
+    const current = await this.writableLockKey();
+    const lock = next ? await newLock(next) : undefined;
+    await this.mutate(() => this.store.relock(current, lock));
+    this.lockKey = lock?.key;
+    this.lockLoaded = true;
+    await this.lockCache.set(lock?.key);
+  }
+
+  /**
+   * Replaces every policy key at once with what the policy in force delivers (issue #4). Sync, so
+   * the policy source can call it in the same tick it switches policy: no request sees one without
+   * the other. `exportable`: the policy's allowKeyExport.
+   */
+  syncPolicyKeys(records: KeyRecord[], exportable = false): void {
+    this.policyKeys = new Map(records.map((k) => [k.id, { ...k, source: 'policy' as const }]));
+    this.policyKeysExportable = exportable;
+    this.invalidate();
+  }
+
+  isPolicyKey(id: string): boolean {
+    return this.policyKeys.has(id);
+  }
+
+  private assertNotPolicy(id: string): void {
+    if (this.policyKeys.has(id)) throw new Error(`key ${id} comes from your organisation's policy; only IT can change it`);
+  }
+
+  /** Makes the user's own signing identity on a site; returns its public key (hex) for IT. */
+  async createIdentity(site: string, userId: string): Promise<string> {
+    const secretKey = ed25519.utils.randomSecretKey();
+    const lockKey = await this.writableLockKey();
+    await this.mutate(() => this.store.addAll([], lockKey, { identities: [{ site, userId, secretKey, createdAt: Date.now() }] }));
+    return bytesToHex(ed25519.getPublicKey(secretKey));
+  }
+
+  /** The signed-in user's Ed25519 seed on a site, if they have a signing identity there. */
+  async signingKeyFor(site: string, userId: string): Promise<Uint8Array | undefined> {
+    const ids = (this.identityCache ??= this.store.identities());
+    if (!(await ids).some((i) => i.site === site && i.userId === userId)) return undefined;
+    return this.store.unwrapIdentity(site, userId, await this.currentLockKey());
+  }
+
+  async identities(): Promise<IdentityInfo[]> {
+    return (this.identityCache ??= this.store.identities());
+  }
+
+  /** The directory of public signing keys, by site then user id. */
+  async directory(): Promise<Map<string, Map<string, Uint8Array>>> {
+    this.directoryCache ??= this.store.directory().then((entries) => {
+      const bySite = new Map<string, Map<string, Uint8Array>>();
+      for (const e of entries) {
+        if (!bySite.has(e.site)) bySite.set(e.site, new Map());
+        bySite.get(e.site)!.set(e.userId, hexToBytes(e.publicKey));
+      }
+      return bySite;
+    });
+    return this.directoryCache;
+  }
+
+  private identityCache?: Promise<IdentityInfo[]>;
+  private directoryCache?: Promise<Map<string, Map<string, Uint8Array>>>;
 
   private async mutate(write: () => Promise<void>): Promise<void> {
     try {

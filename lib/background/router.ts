@@ -8,7 +8,7 @@ import { CALLERS, type Caller, isEnvelope, type MessageType, type Res } from '..
 import { siteForUrl } from '../policy/policy';
 import { handlers, RequestError, type RequestContext } from './handlers/index';
 import type { Keyring } from './keyring';
-import { policy } from './policy-source';
+import { policy, policyReady } from './policy-source';
 
 function callerOf(sender: Runtime.MessageSender): { caller: Caller; url: string } | undefined {
   if (sender.id !== browser.runtime.id || !sender.url) return undefined;
@@ -24,6 +24,8 @@ export async function route(message: unknown, sender: Runtime.MessageSender, key
   if (!who || CALLERS[message.type] !== who.caller) {
     return { ok: false, error: { code: 'forbidden', message: `${message.type} is not allowed from here` } };
   }
+  // After a service-worker restart, answer with the enterprise policy, not the defaults.
+  await policyReady();
   const ctx: RequestContext = { keyring };
   if (who.caller === 'content') {
     ctx.site = siteForUrl(policy(), who.url);

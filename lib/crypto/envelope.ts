@@ -4,7 +4,10 @@
  *
  *   frame  = kind(1)=0x01 | keyId(4) | nonce(16) | AEAD(encKey, nonce16 || 0^8, inner, aad)
  *   aad    = "VEIL1" | kind | keyId | nonce            (the whole header is authenticated)
- *   inner  = sentAt(4, unix seconds, BE) | convTag(4) | senderTag(4) | flags(1) | UTF-8 text
+ *   inner  = sentAt(4, unix seconds, BE) | convTag(4) | senderTag(4) | flags(1) | [sig(64)] | UTF-8 text
+ *   flags  = bit 0: signed. The Ed25519 signature (sender's own key, RFC 8032) covers
+ *            "veil/v1/sig" | header | inner without sig | len16|conversationId | len16|senderId,
+ *            so it binds the full context, not only the truncated tags.
  *
  * The 16-byte random nonce is also the message id. XChaCha20 feeds the first 16 nonce bytes to
  * HChaCha20, so each message gets its own subkey; the last 8 bytes are fixed (docs/decisions/
@@ -15,6 +18,7 @@
  * Pure: no DOM, no browser APIs.
  */
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -81,6 +85,25 @@ function fullNonce(nonce16: Uint8Array): Uint8Array {
 export interface SealOptions {
   sentAt: number; // ms since epoch
   nonce: Uint8Array; // 16 random bytes: callers pass randomBytes(16); vectors pass fixed ones
+  /** The sender's Ed25519 secret key (32-byte seed): makes a signed envelope. */
+  signingKey?: Uint8Array;
+}
+
+const FLAG_SIGNED = 0x01;
+const SIG_LEN = 64;
+const SIG_DOMAIN = utf8ToBytes('veil/v1/sig');
+
+function lenPrefixed(value: string): Uint8Array {
+  const b = utf8ToBytes(value);
+  const out = new Uint8Array(2 + b.length);
+  new DataView(out.buffer).setUint16(0, Math.min(b.length, 0xffff));
+  out.set(b.subarray(0, 0xffff), 2);
+  return out;
+}
+
+/** What an Ed25519 signature in a frame covers. */
+export function signedBytes(header: Uint8Array, innerWithoutSig: Uint8Array, ctx: MessageContext): Uint8Array {
+  return concatBytes(SIG_DOMAIN, header, innerWithoutSig, lenPrefixed(ctx.conversationId), lenPrefixed(ctx.senderId));
 }
 
 export function sealMessage(key: DerivedKey, text: string, ctx: MessageContext, opts: SealOptions): Uint8Array {
@@ -90,12 +113,16 @@ export function sealMessage(key: DerivedKey, text: string, ctx: MessageContext, 
   header.set(key.id, 1);
   header.set(opts.nonce, 1 + KEY_ID_LEN);
   const body = utf8ToBytes(text);
-  const inner = new Uint8Array(INNER_FIXED + body.length);
+  let inner = new Uint8Array(INNER_FIXED + body.length);
   new DataView(inner.buffer).setUint32(0, Math.floor(opts.sentAt / 1000));
   inner.set(contextTag(key, 'c', ctx.conversationId), 4);
   inner.set(contextTag(key, 's', ctx.senderId), 4 + TAG_LEN);
-  inner[INNER_FIXED - 1] = 0; // flags: none defined in v1 (reserved for signatures)
+  inner[INNER_FIXED - 1] = opts.signingKey ? FLAG_SIGNED : 0;
   inner.set(body, INNER_FIXED);
+  if (opts.signingKey) {
+    const sig = ed25519.sign(signedBytes(header, inner, ctx), opts.signingKey);
+    inner = concatBytes(inner.subarray(0, INNER_FIXED), sig, body);
+  }
   const aead = xchacha20poly1305(key.enc, fullNonce(opts.nonce), concatBytes(AAD_PREFIX, header));
   return concatBytes(header, aead.encrypt(inner));
 }
@@ -122,6 +149,8 @@ export type OpenResult =
       /** Context mismatches: the frame is authentic but was moved or re-attributed. */
       movedFromOtherConversation: boolean;
       senderMismatch: boolean;
+      /** Present on signed frames: verify with `verifySignature` against the claimed sender's key. */
+      signature?: { sig: Uint8Array; signed: Uint8Array };
     }
   | { status: 'tampered' }
   | { status: 'malformed'; reason: string };
@@ -138,9 +167,14 @@ export function openMessage(key: DerivedKey, frame: Uint8Array, ctx: MessageCont
   } catch {
     return { status: 'tampered' };
   }
+  const flags = inner[INNER_FIXED - 1]!;
+  if (flags & ~FLAG_SIGNED) return { status: 'malformed', reason: 'unknown flags (newer Veil?)' };
+  const isSigned = (flags & FLAG_SIGNED) !== 0;
+  if (isSigned && inner.length < INNER_FIXED + SIG_LEN) return { status: 'malformed', reason: 'signature missing' };
+  const bodyStart = isSigned ? INNER_FIXED + SIG_LEN : INNER_FIXED;
   let text: string;
   try {
-    text = utf8.decode(inner.subarray(INNER_FIXED));
+    text = utf8.decode(inner.subarray(bodyStart));
   } catch {
     // Authentic but not UTF-8: only a buggy or hostile key holder produces this.
     return { status: 'malformed', reason: 'invalid UTF-8 in authentic message' };
@@ -153,5 +187,20 @@ export function openMessage(key: DerivedKey, frame: Uint8Array, ctx: MessageCont
     messageId: header.nonce.slice(),
     movedFromOtherConversation: !equalBytes(inner.subarray(4, 8), contextTag(key, 'c', ctx.conversationId)),
     senderMismatch: !equalBytes(inner.subarray(8, 12), contextTag(key, 's', ctx.senderId)),
+    signature: isSigned
+      ? {
+          sig: inner.slice(INNER_FIXED, bodyStart),
+          signed: signedBytes(frame.subarray(0, HEADER_LEN), concatBytes(inner.subarray(0, INNER_FIXED), inner.subarray(bodyStart)), ctx),
+        }
+      : undefined,
   };
+}
+
+/** True when `publicKey` made the frame's signature (over the context the receiver sees). */
+export function verifySignature(signature: { sig: Uint8Array; signed: Uint8Array }, publicKey: Uint8Array): boolean {
+  try {
+    return ed25519.verify(signature.sig, signature.signed, publicKey);
+  } catch {
+    return false;
+  }
 }

@@ -7,8 +7,12 @@
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { randomBytes, utf8ToBytes } from '@noble/ciphers/utils.js';
 import { scryptAsync } from '@noble/hashes/scrypt.js';
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { base64 } from '@scure/base';
-import { KEY_ID_RE, type KeyRecord, type KeyStatus, validateScope } from './model';
+import { bytesToHex } from '@noble/ciphers/utils.js';
+import {
+  type DirectoryEntry, KEY_ID_RE, type KeyRecord, type KeyStatus, type SigningIdentity, validateDirectoryEntry, validateScope,
+} from './model';
 
 export const BUNDLE_FORMAT = 'veil-key-bundle';
 export const DEFAULT_KDF = { N: 2 ** 17, r: 8, p: 1 };
@@ -30,8 +34,24 @@ export interface BundleFile {
   kdf: { name: 'scrypt'; N: number; r: number; p: number; salt: string };
   createdAt: number;
   keys: BundleKeyMeta[];
+  /** Public keys of people's signing identities, for verifying senders (authenticated, not secret). */
+  directory?: DirectoryEntry[];
   nonce: string;
   ciphertext: string;
+}
+
+/** What a bundle carries once opened. */
+export interface BundleContents {
+  keys: KeyRecord[];
+  /** The recipient's own signing identities (secret; only in bundles made for one person). */
+  identities: SigningIdentity[];
+  directory: DirectoryEntry[];
+}
+
+/** The sealed part: key secrets (same order as `keys`) and private signing identities. */
+interface SealedPayload {
+  secrets: string[];
+  identities?: { site: string; userId: string; secretKey: string; createdAt: number }[];
 }
 
 export class BundleError extends Error {
@@ -50,7 +70,8 @@ function associatedData(b: Omit<BundleFile, 'ciphertext'>): Uint8Array {
     id: k.id, label: k.label, scope: { site: k.scope.site, conversations: k.scope.conversations },
     status: k.status, createdAt: k.createdAt,
   }));
-  return utf8ToBytes(JSON.stringify([b.format, b.version, kdf, b.createdAt, keys, b.nonce]));
+  const directory = (b.directory ?? []).map((d) => ({ site: d.site, userId: d.userId, publicKey: d.publicKey, addedAt: d.addedAt }));
+  return utf8ToBytes(JSON.stringify([b.format, b.version, kdf, b.createdAt, keys, directory, b.nonce]));
 }
 
 async function wrappingKey(passphrase: string, kdf: BundleFile['kdf']): Promise<Uint8Array> {
@@ -59,26 +80,38 @@ async function wrappingKey(passphrase: string, kdf: BundleFile['kdf']): Promise<
   });
 }
 
-export async function createBundle(
-  keys: KeyRecord[],
-  passphrase: string,
-  opts: { kdf?: { N: number; r: number; p: number }; now?: number } = {},
-): Promise<BundleFile> {
+export interface CreateBundleOptions {
+  kdf?: { N: number; r: number; p: number };
+  now?: number;
+  identities?: SigningIdentity[];
+  directory?: DirectoryEntry[];
+  /** Fixed salt and nonce: for test vectors only. */
+  salt?: Uint8Array;
+  nonce?: Uint8Array;
+}
+
+export async function createBundle(keys: KeyRecord[], passphrase: string, opts: CreateBundleOptions = {}): Promise<BundleFile> {
   if (passphrase.length < 8) throw new BundleError('invalid', 'passphrase must have at least 8 characters');
-  if (keys.length === 0) throw new BundleError('invalid', 'no keys to export');
+  if (keys.length === 0 && !opts.identities?.length && !opts.directory?.length) throw new BundleError('invalid', 'nothing to export');
   const params = opts.kdf ?? DEFAULT_KDF;
   const head: Omit<BundleFile, 'ciphertext'> = {
     format: BUNDLE_FORMAT,
     version: 1,
-    kdf: { name: 'scrypt', ...params, salt: base64.encode(randomBytes(16)) },
+    kdf: { name: 'scrypt', ...params, salt: base64.encode(opts.salt ?? randomBytes(16)) },
     createdAt: opts.now ?? Date.now(),
     keys: keys.map((k) => ({ id: k.id, label: k.label, scope: k.scope, status: k.status, createdAt: k.createdAt })),
-    nonce: base64.encode(randomBytes(24)),
+    ...(opts.directory?.length ? { directory: opts.directory } : {}),
+    nonce: base64.encode(opts.nonce ?? randomBytes(24)),
   };
   checkHeader(head);
-  const secrets = utf8ToBytes(JSON.stringify(keys.map((k) => base64.encode(k.secret))));
+  const payload: SealedPayload = {
+    secrets: keys.map((k) => base64.encode(k.secret)),
+    ...(opts.identities?.length
+      ? { identities: opts.identities.map((i) => ({ site: i.site, userId: i.userId, secretKey: base64.encode(i.secretKey), createdAt: i.createdAt })) }
+      : {}),
+  };
   const wk = await wrappingKey(passphrase, head.kdf);
-  const ct = xchacha20poly1305(wk, base64.decode(head.nonce), associatedData(head)).encrypt(secrets);
+  const ct = xchacha20poly1305(wk, base64.decode(head.nonce), associatedData(head)).encrypt(utf8ToBytes(JSON.stringify(payload)));
   return { ...head, ciphertext: base64.encode(ct) };
 }
 
@@ -90,7 +123,22 @@ function checkHeader(b: Omit<BundleFile, 'ciphertext'>): void {
     throw bad(`kdf must be scrypt with N = 2^${MIN_LOG_N}..2^${MAX_LOG_N}, r = 8, p = 1`);
   }
   if (!Number.isFinite(b.createdAt)) throw bad('createdAt is not a number');
-  if (!Array.isArray(b.keys) || b.keys.length === 0 || b.keys.length > 1000) throw bad('keys must list 1 to 1000 keys');
+  if (!Array.isArray(b.keys) || b.keys.length > 1000) throw bad('keys must be a list of at most 1000 keys');
+  if (b.directory !== undefined) {
+    if (!Array.isArray(b.directory) || b.directory.length > 100_000) throw bad('directory must be a list');
+    const people = new Set<string>();
+    b.directory.forEach((d, i) => {
+      try {
+        validateDirectoryEntry(d, `directory[${i}]`);
+      } catch (e) {
+        throw bad((e as Error).message);
+      }
+      const who = `${d.site}\u0000${d.userId}`;
+      if (people.has(who)) throw bad(`directory lists ${d.userId} on ${d.site} twice`);
+      people.add(who);
+    });
+  }
+  if (typeof b.nonce !== 'string' || typeof b.kdf.salt !== 'string') throw bad('nonce and salt must be base64 text');
   const seen = new Set<string>();
   for (const [i, k] of b.keys.entries()) {
     if (!KEY_ID_RE.test(k?.id)) throw bad(`keys[${i}].id must be 8 hex characters`);
@@ -108,7 +156,7 @@ function checkHeader(b: Omit<BundleFile, 'ciphertext'>): void {
 }
 
 /** Parses and opens a bundle file's text. Throws BundleError with a message fit for users. */
-export async function openBundle(fileText: string, passphrase: string): Promise<KeyRecord[]> {
+export async function openBundle(fileText: string, passphrase: string): Promise<BundleContents> {
   let b: BundleFile;
   try {
     b = JSON.parse(fileText);
@@ -120,20 +168,30 @@ export async function openBundle(fileText: string, passphrase: string): Promise<
   }
   if (b.version !== 1) throw new BundleError('unsupported', `key bundle version ${b.version} needs a newer Veil`);
   checkHeader(b);
-  let secrets: unknown;
+  let payload: SealedPayload;
   try {
     const wk = await wrappingKey(passphrase, b.kdf);
-    const pt = xchacha20poly1305(wk, base64.decode(b.nonce), associatedData(b)).decrypt(base64.decode(b.ciphertext));
-    secrets = JSON.parse(new TextDecoder().decode(pt));
+    const pt = xchacha20poly1305(wk, base64.decode(b.nonce), associatedData(b)).decrypt(base64.decode(String(b.ciphertext)));
+    payload = JSON.parse(new TextDecoder().decode(pt));
   } catch {
     throw new BundleError('bad-passphrase', 'wrong passphrase, or the file was altered');
   }
-  if (!Array.isArray(secrets) || secrets.length !== b.keys.length) {
-    throw new BundleError('invalid', 'key bundle is invalid: secrets do not match the key list');
-  }
-  return b.keys.map((k, i) => {
-    const secret = base64.decode(String(secrets[i]));
-    if (secret.length !== 32) throw new BundleError('invalid', `key ${k.id} has a secret of the wrong size`);
+  const invalid = (why: string) => new BundleError('invalid', `key bundle is invalid: ${why}`);
+  if (!Array.isArray(payload?.secrets) || payload.secrets.length !== b.keys.length) throw invalid('secrets do not match the key list');
+  const keys = b.keys.map((k, i) => {
+    const secret = base64.decode(String(payload.secrets[i]));
+    if (secret.length !== 32) throw invalid(`key ${k.id} has a secret of the wrong size`);
     return { ...k, scope: validateScope(k.scope), secret, source: 'imported' as const };
   });
+  const identities = (payload.identities ?? []).map((i) => {
+    const secretKey = base64.decode(String(i.secretKey));
+    if (secretKey.length !== 32 || typeof i.site !== 'string' || typeof i.userId !== 'string') throw invalid('a signing identity is malformed');
+    return { site: i.site, userId: i.userId, secretKey, createdAt: Number(i.createdAt) || b.createdAt };
+  });
+  return { keys, identities, directory: (b.directory ?? []).map((d, i) => validateDirectoryEntry(d, `directory[${i}]`)) };
+}
+
+/** The directory entry that publishes an identity's public key. */
+export function directoryEntryOf(i: SigningIdentity): DirectoryEntry {
+  return { site: i.site, userId: i.userId, publicKey: bytesToHex(ed25519.getPublicKey(i.secretKey)), addedAt: i.createdAt };
 }

@@ -28,6 +28,7 @@ export interface KeyRecord {
   source: 'generated' | 'imported' | 'policy';
 }
 
+/** A key as everything outside the background sees it: no secret, a fingerprint to compare. */
 export type KeyInfo = Omit<KeyRecord, 'secret'> & { fingerprint: string };
 
 export const KEY_ID_RE = /^[0-9a-f]{8}$/;
@@ -38,9 +39,10 @@ export function fingerprint(id: string, secret: Uint8Array): string {
   return base32.encode(digest.subarray(0, 10)).match(/.{4}/g)!.join('-');
 }
 
-export function toInfo(k: KeyRecord): KeyInfo {
-  const { secret, ...rest } = k;
-  return { ...rest, scope: { ...k.scope, conversations: [...k.scope.conversations] }, fingerprint: fingerprint(k.id, secret) };
+export function toInfo(k: KeyRecord | KeyInfo): KeyInfo {
+  const { id, label, scope, status, createdAt, source } = k;
+  const fp = 'secret' in k ? fingerprint(k.id, k.secret) : k.fingerprint;
+  return { id, label, scope: { ...scope, conversations: [...scope.conversations] }, status, createdAt, source, fingerprint: fp };
 }
 
 function patternToRegExp(pattern: string): RegExp {
@@ -63,8 +65,8 @@ export function scopeSpecificity(scope: KeyScope, site: string, conversationId: 
 }
 
 /** The key that encrypts new messages in a conversation: the most specific active one. */
-export function selectEncryptionKey(keys: KeyRecord[], site: string, conversationId: string): KeyRecord | undefined {
-  let chosen: KeyRecord | undefined;
+export function selectEncryptionKey<K extends Omit<KeyRecord, 'secret'>>(keys: K[], site: string, conversationId: string): K | undefined {
+  let chosen: K | undefined;
   let chosenScore = -1;
   for (const k of keys) {
     if (k.status !== 'active') continue;
@@ -84,4 +86,34 @@ export function validateScope(scope: unknown): KeyScope {
     throw new Error('scope needs a site ("*" or an adapter id) and at least one conversation pattern');
   }
   return { site: s.site, conversations: [...s.conversations] };
+}
+
+/**
+ * A person's own Ed25519 signing key for one chat site (`userId` is their id in that chat).
+ * Lives in the background only; its public half goes into everyone's directory.
+ */
+export interface SigningIdentity {
+  site: string;
+  userId: string;
+  secretKey: Uint8Array; // 32-byte Ed25519 seed
+  createdAt: number;
+}
+
+/** Who signs as whom: the directory an admin distributes (chat user id per site -> public key). */
+export interface DirectoryEntry {
+  site: string;
+  userId: string;
+  publicKey: string; // 64 hex characters
+  addedAt: number;
+}
+
+export const PUBLIC_KEY_RE = /^[0-9a-f]{64}$/;
+
+export function validateDirectoryEntry(e: unknown, where: string): DirectoryEntry {
+  const d = e as DirectoryEntry;
+  if (!d || typeof d.site !== 'string' || !d.site || typeof d.userId !== 'string' || !d.userId
+    || d.userId.length > 256 || !PUBLIC_KEY_RE.test(d.publicKey) || !Number.isFinite(d.addedAt)) {
+    throw new Error(`${where} must have site, userId, a 64-hex-character publicKey and addedAt`);
+  }
+  return { site: d.site, userId: d.userId, publicKey: d.publicKey, addedAt: d.addedAt };
 }

@@ -1,61 +1,194 @@
 /**
  * The keyring's persistent store: extension-private IndexedDB through `idb`.
- * Background only: this module holds secrets. Schema versions and their migrations live in
- * `migrations.ts`; every write that changes several keys is one transaction (all or nothing).
+ * Background only. Secrets go in wrapped (wrapping.ts) and come out only through `unwrap`.
+ * Every write that touches several keys is one transaction: all or nothing.
  */
 import { openDB, type IDBPDatabase } from 'idb';
-import type { KeyRecord, KeyStatus } from './model';
-import { DB_NAME, DB_VERSION, migrate, type VeilDB } from './migrations';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { bytesToHex } from '@noble/ciphers/utils.js';
+import { type DirectoryEntry, fingerprint, type KeyInfo, type KeyRecord, type KeyStatus, type SigningIdentity } from './model';
+import { DB_NAME, DB_VERSION, migrate, type StoredIdentity, type StoredKey, type VeilDB } from './migrations';
+import { createDeviceKey, type LockParams, unwrapSecret, wrapSecret } from './wrapping';
+
+export type KeyMeta = KeyInfo;
+export type IdentityInfo = Omit<StoredIdentity, 'wrapped'>;
+
+/** What an import adds besides keys: the user's signing identities and directory entries. */
+export interface ImportExtras {
+  identities?: SigningIdentity[];
+  directory?: DirectoryEntry[];
+}
 
 export class KeyStore {
   private db?: Promise<IDBPDatabase<VeilDB>>;
+  private device?: Promise<CryptoKey>;
 
   constructor(private readonly name = DB_NAME) {}
 
   private open(): Promise<IDBPDatabase<VeilDB>> {
     this.db ??= openDB<VeilDB>(this.name, DB_VERSION, {
       upgrade: (db, oldVersion) => migrate(db, oldVersion),
+    }).then(async (db) => {
+      await this.wrapLegacySecrets(db);
+      return db;
     });
     return this.db;
   }
 
-  async all(): Promise<KeyRecord[]> {
-    return (await this.open()).getAll('keys');
+  private async deviceKey(db: IDBPDatabase<VeilDB>): Promise<CryptoKey> {
+    this.device ??= (async () => {
+      const have = await db.get('meta', 'device-key');
+      if (have && 'key' in have) return have.key;
+      const key = await createDeviceKey();
+      // add() fails if another context created one meanwhile; then use theirs.
+      try {
+        await db.add('meta', { id: 'device-key', key });
+        return key;
+      } catch {
+        const again = await db.get('meta', 'device-key');
+        return (again as { key: CryptoKey }).key;
+      }
+    })();
+    return this.device;
   }
 
-  async get(id: string): Promise<KeyRecord | undefined> {
-    return (await this.open()).get('keys', id);
+  /** Data half of v1 -> v2: wraps every raw secret left by the first slice's store. */
+  private async wrapLegacySecrets(db: IDBPDatabase<VeilDB>): Promise<void> {
+    const legacy = (await db.getAll('keys')).filter((k) => k.secret && !k.wrapped);
+    if (legacy.length === 0) return;
+    const device = await this.deviceKey(db);
+    const wrapped = await Promise.all(legacy.map(async (k) => {
+      const { secret, ...rest } = k;
+      return { ...rest, fingerprint: fingerprint(k.id, secret!), wrapped: await wrapSecret(device, k.id, secret!) };
+    }));
+    const tx = db.transaction('keys', 'readwrite');
+    await Promise.all([...wrapped.map((k) => tx.store.put(k)), tx.done]);
   }
 
-  /** Adds keys atomically; throws (and writes nothing) if any id already exists. */
-  async addAll(keys: KeyRecord[]): Promise<void> {
-    const tx = (await this.open()).transaction('keys', 'readwrite');
+  async all(): Promise<KeyMeta[]> {
+    return (await (await this.open()).getAll('keys')).map(({ wrapped: _w, secret: _s, ...meta }) => meta as KeyMeta);
+  }
+
+  /** The raw secret of one key; throws LockedError when its passphrase layer needs `lockKey`. */
+  async unwrap(id: string, lockKey?: Uint8Array): Promise<Uint8Array | undefined> {
+    const db = await this.open();
+    const k = await db.get('keys', id);
+    if (!k?.wrapped) return undefined;
+    return unwrapSecret(await this.deviceKey(db), id, k.wrapped, lockKey);
+  }
+
+  /**
+   * Adds keys (and signing identities and directory entries) in one transaction; throws, and
+   * writes nothing, if any key id exists or any identity / directory entry would change.
+   */
+  async addAll(keys: KeyRecord[], lockKey?: Uint8Array, extras: ImportExtras = {}): Promise<void> {
+    const db = await this.open();
+    const device = await this.deviceKey(db);
+    const stored: StoredKey[] = await Promise.all(keys.map(async ({ secret, ...meta }) => ({
+      ...meta, fingerprint: fingerprint(meta.id, secret), wrapped: await wrapSecret(device, meta.id, secret, lockKey),
+    })));
+    const identities: StoredIdentity[] = await Promise.all((extras.identities ?? []).map(async (i) => ({
+      site: i.site, userId: i.userId, publicKey: bytesToHex(ed25519.getPublicKey(i.secretKey)), createdAt: i.createdAt,
+      wrapped: await wrapSecret(device, `identity/${i.site}/${i.userId}`, i.secretKey, lockKey),
+    })));
+    const tx = db.transaction(['keys', 'identities', 'directory'], 'readwrite');
     try {
-      for (const k of keys) {
-        if (await tx.store.getKey(k.id)) throw new Error(`key ${k.id} is already in the keyring`);
-        await tx.store.add(k);
+      for (const k of stored) {
+        if (await tx.objectStore('keys').getKey(k.id)) throw new Error(`key ${k.id} is already in the keyring`);
+        await tx.objectStore('keys').add(k);
+      }
+      for (const i of identities) {
+        const have = await tx.objectStore('identities').get([i.site, i.userId]);
+        if (have && have.publicKey !== i.publicKey) {
+          throw new Error(`you already have a different signing identity as ${i.userId} on ${i.site}`);
+        }
+        if (!have) await tx.objectStore('identities').add(i);
+      }
+      for (const d of [...(extras.directory ?? []), ...identities.map((i) => ({ site: i.site, userId: i.userId, publicKey: i.publicKey, addedAt: i.createdAt }))]) {
+        const have = await tx.objectStore('directory').get([d.site, d.userId]);
+        if (have && have.publicKey !== d.publicKey) {
+          throw new Error(`the directory already holds a different public key for ${d.userId} on ${d.site}`);
+        }
+        if (!have) await tx.objectStore('directory').add(d);
       }
       await tx.done;
     } catch (e) {
-      tx.abort();
+      try {
+        tx.abort();
+      } catch {
+        /* already finished */
+      }
       await tx.done.catch(() => undefined);
       throw e;
     }
   }
 
-  /** Applies status changes atomically (rotation retires one key while another is added). */
-  async update(changes: { id: string; status: KeyStatus }[], add: KeyRecord[] = []): Promise<void> {
-    const tx = (await this.open()).transaction('keys', 'readwrite');
-    for (const c of changes) {
-      const k = await tx.store.get(c.id);
-      if (!k) throw new Error(`no key ${c.id}`);
-      await tx.store.put({ ...k, status: c.status });
-    }
-    for (const k of add) await tx.store.add(k);
-    await tx.done;
+  async identities(): Promise<IdentityInfo[]> {
+    return (await (await this.open()).getAll('identities')).map(({ wrapped: _w, ...info }) => info);
   }
 
-  async delete(id: string): Promise<void> {
-    await (await this.open()).delete('keys', id);
+  async unwrapIdentity(site: string, userId: string, lockKey?: Uint8Array): Promise<Uint8Array | undefined> {
+    const db = await this.open();
+    const i = await db.get('identities', [site, userId]);
+    if (!i) return undefined;
+    return unwrapSecret(await this.deviceKey(db), `identity/${site}/${userId}`, i.wrapped, lockKey);
+  }
+
+  async directory(): Promise<DirectoryEntry[]> {
+    return (await this.open()).getAll('directory');
+  }
+
+  /** Status changes and additions in one transaction (rotation retires one key as it adds another). */
+  async update(changes: { id: string; status: KeyStatus }[], add: KeyRecord[] = [], lockKey?: Uint8Array): Promise<void> {
+    const db = await this.open();
+    const device = await this.deviceKey(db);
+    const added: StoredKey[] = await Promise.all(add.map(async ({ secret, ...meta }) => ({
+      ...meta, fingerprint: fingerprint(meta.id, secret), wrapped: await wrapSecret(device, meta.id, secret, lockKey),
+    })));
+    const tx = db.transaction('keys', 'readwrite');
+    const writes: Promise<unknown>[] = [];
+    for (const c of changes) {
+      const k = await tx.store.get(c.id);
+      if (!k) {
+        tx.abort();
+        await tx.done.catch(() => undefined);
+        throw new Error(`no key ${c.id}`);
+      }
+      writes.push(tx.store.put({ ...k, status: c.status }));
+    }
+    for (const k of added) writes.push(tx.store.add(k));
+    await Promise.all([...writes, tx.done]);
+  }
+
+  async delete(ids: string[]): Promise<void> {
+    const tx = (await this.open()).transaction('keys', 'readwrite');
+    await Promise.all([...ids.map((id) => tx.store.delete(id)), tx.done]);
+  }
+
+  async lockParams(): Promise<LockParams | undefined> {
+    const rec = await (await this.open()).get('meta', 'lock');
+    return rec && 'params' in rec ? rec.params : undefined;
+  }
+
+  /**
+   * Re-wraps every secret for a new lock state in one transaction: `from` opens the current
+   * inner layer (undefined when unlocked-by-design), `to` seals the new one (undefined removes it).
+   */
+  async relock(from: Uint8Array | undefined, to: { key: Uint8Array; params: LockParams } | undefined): Promise<void> {
+    const db = await this.open();
+    const device = await this.deviceKey(db);
+    const all = await db.getAll('keys');
+    const rewrapped = await Promise.all(all.map(async (k) => ({
+      ...k, wrapped: await wrapSecret(device, k.id, await unwrapSecret(device, k.id, k.wrapped!, from), to?.key),
+    })));
+    const ids = await Promise.all((await db.getAll('identities')).map(async (i) => {
+      const aadId = `identity/${i.site}/${i.userId}`;
+      return { ...i, wrapped: await wrapSecret(device, aadId, await unwrapSecret(device, aadId, i.wrapped, from), to?.key) };
+    }));
+    const tx = db.transaction(['keys', 'meta', 'identities'], 'readwrite');
+    const writes: Promise<unknown>[] = rewrapped.map((k) => tx.objectStore('keys').put(k));
+    for (const i of ids) writes.push(tx.objectStore('identities').put(i));
+    writes.push(to ? tx.objectStore('meta').put({ id: 'lock', params: to.params }) : tx.objectStore('meta').delete('lock'));
+    await Promise.all([...writes, tx.done]);
   }
 }

@@ -5,22 +5,23 @@
  * Plaintext crosses this protocol only between a protected page's content script and the
  * background; keys never cross it.
  */
-import type { KeyInfo, KeyScope, KeyStatus } from '../keys/model';
-import type { Policy } from '../policy/policy';
+import type { CustomAdapterSpec } from '../adapters/custom';
+import type { DirectoryEntry, KeyInfo, KeyScope, KeyStatus } from '../keys/model';
+import type { Policy, ProtectedSite } from '../policy/policy';
 
 /** Who may send a request: a content script in a protected tab, or an extension page. */
 export type Caller = 'content' | 'extension-page';
 
 export type VeilError = {
   code:
-    | 'no-key' | 'too-long' | 'not-protected' | 'bad-request' | 'forbidden'
-    | 'bundle' | 'keyring' | 'unreachable' | 'internal';
+    | 'no-key' | 'locked' | 'too-long' | 'not-protected' | 'bad-request' | 'forbidden'
+    | 'bundle' | 'keyring' | 'unreachable' | 'internal' | 'policy';
   message: string;
 };
 
 export type Result<T> = ({ ok: true } & T) | { ok: false; error: VeilError };
 
-export type DecryptStatus = 'decrypted' | 'unknown-key' | 'tampered' | 'malformed';
+export type DecryptStatus = 'decrypted' | 'unknown-key' | 'locked' | 'tampered' | 'malformed';
 
 export interface DecryptItem {
   /** The content script's handle for the message node; echoed back. */
@@ -42,6 +43,12 @@ export interface DecryptedItem {
   messageId?: string;
   movedFromOtherConversation?: boolean;
   senderMismatch?: boolean;
+  /** Sender authenticity (Ed25519), when the frame is signed or the author normally signs. */
+  signature?: {
+    state: 'verified' | 'failed' | 'unknown-signer' | 'missing';
+    /** For `failed`: the directory member whose key did make the signature, if any. */
+    signedBy?: string;
+  };
   reason?: string;
 }
 
@@ -51,6 +58,21 @@ export interface SiteStatus {
   requireEncryption: boolean;
   mode: Policy['mode'];
   managed: boolean;
+  /** Mark incoming plaintext in protected conversations as "not encrypted" (policy; default true). */
+  flagUnencrypted?: boolean;
+  /** The policy's adapter declaration when `adapterId` is 'custom' (validated again in the page). */
+  customAdapter?: CustomAdapterSpec;
+  /** Set when the enterprise policy is invalid: the content script blocks sending and shows this. */
+  policyError?: string;
+}
+
+/** What Veil's popup shows about one tab (issue #4). */
+export interface TabPolicyStatus {
+  policy: Policy;
+  /** The protected site the URL belongs to, if any. */
+  site?: ProtectedSite;
+  /** Keys whose scope covers that site, newest first. */
+  keys: KeyInfo[];
 }
 
 export interface ProtocolMap {
@@ -70,7 +92,30 @@ export interface ProtocolMap {
     req: { conversationId: string; items: DecryptItem[] };
     res: Result<{ items: DecryptedItem[] }>;
   };
-  'keys/list': { caller: 'extension-page'; req: Record<string, never>; res: Result<{ keys: KeyInfo[] }> };
+  'keys/list': {
+    caller: 'extension-page';
+    req: Record<string, never>;
+    res: Result<{
+      keys: KeyInfo[];
+      lock: 'none' | 'locked' | 'unlocked';
+      identities: { site: string; userId: string; publicKey: string; createdAt: number }[];
+      directory: DirectoryEntry[];
+    }>;
+  };
+  'keys/create-identity': {
+    caller: 'extension-page';
+    req: { site: string; userId: string };
+    res: Result<{ publicKey: string }>;
+  };
+  'keys/rotate': { caller: 'extension-page'; req: { id: string }; res: Result<{ key: KeyInfo }> };
+  'keys/unlock': { caller: 'extension-page'; req: { passphrase: string }; res: Result<Record<never, never>> };
+  'keys/lock': { caller: 'extension-page'; req: Record<string, never>; res: Result<Record<never, never>> };
+  'keys/set-passphrase': {
+    caller: 'extension-page';
+    /** `passphrase` empty removes the lock. */
+    req: { passphrase: string };
+    res: Result<Record<never, never>>;
+  };
   'keys/generate': {
     caller: 'extension-page';
     req: { label: string; scope: KeyScope };
@@ -79,7 +124,7 @@ export interface ProtocolMap {
   'keys/import': {
     caller: 'extension-page';
     req: { fileText: string; passphrase: string };
-    res: Result<{ imported: KeyInfo[] }>;
+    res: Result<{ imported: KeyInfo[]; identities: number; directory: number }>;
   };
   'keys/export': {
     caller: 'extension-page';
@@ -92,6 +137,7 @@ export interface ProtocolMap {
     res: Result<{ key: KeyInfo }>;
   };
   'policy/get': { caller: 'extension-page'; req: Record<string, never>; res: Result<{ policy: Policy }> };
+  'policy/tab': { caller: 'extension-page'; req: { url: string }; res: Result<TabPolicyStatus> };
 }
 
 export type MessageType = keyof ProtocolMap;
@@ -105,11 +151,17 @@ export const CALLERS: { [K in MessageType]: ProtocolMap[K]['caller'] } = {
   'encrypt/preview': 'content',
   decrypt: 'content',
   'keys/list': 'extension-page',
+  'keys/rotate': 'extension-page',
+  'keys/create-identity': 'extension-page',
+  'keys/unlock': 'extension-page',
+  'keys/lock': 'extension-page',
+  'keys/set-passphrase': 'extension-page',
   'keys/generate': 'extension-page',
   'keys/import': 'extension-page',
   'keys/export': 'extension-page',
   'keys/set-status': 'extension-page',
   'policy/get': 'extension-page',
+  'policy/tab': 'extension-page',
 };
 
 export interface Envelope<K extends MessageType = MessageType> {

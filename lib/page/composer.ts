@@ -1,12 +1,103 @@
 /**
- * Putting text into a chat's compose box so that the app's own state takes it (DESIGN.md,
- * "Composer strategies"). Each strategy verifies its result; callers fail closed on `false`.
+ * Putting text into a chat's compose box so that the *editor's own model* takes it (DESIGN.md,
+ * "Composer strategies"), and reading it back.
+ *
+ * Rich editors (Quill, ProseMirror, Lexical, Slate, CKEditor) keep a document model and render the
+ * DOM from it; the chat sends the model, not the DOM. Editing the DOM behind the model's back makes
+ * the screen show the envelope while the model still holds the plaintext, which the chat then
+ * sends: a leak. So every strategy goes through an input path the editor handles itself
+ * (execCommand, a beforeinput it claims, a paste it claims), waits for the editor to settle and
+ * re-render, and verifies that the composer shows exactly the new text. Callers fail closed when
+ * this returns false.
+ *
+ * Text is only ever inserted as text: execCommand('insertText'), InputEvent.data or a clipboard
+ * holding nothing but text/plain. Never HTML.
  */
 import type { ComposerStrategy } from '../adapters/types';
 
+type Concrete = Exclude<ComposerStrategy, 'auto'>;
+
+/** Editors with a model that execCommand does not reach (DESIGN.md, measured). */
+const EXEC_COMMAND_UNSAFE = [
+  '[data-slate-editor]', // Slate: the DOM changes, the model does not
+  '.ck-editor__editable', // CKEditor 5: reverts execCommand edits
+];
+
+const ZERO_WIDTH = /[\u200B\u200C\u200D\u2060\uFEFF]/g;
+const BLOCK_TAGS = new Set(['P', 'DIV', 'LI', 'UL', 'OL', 'PRE', 'BLOCKQUOTE', 'H1', 'H2', 'H3', 'H4', 'H5', 'H6', 'TABLE', 'TR']);
+
+function isTextField(el: Element): el is HTMLTextAreaElement | HTMLInputElement {
+  return el instanceof HTMLTextAreaElement || el instanceof HTMLInputElement;
+}
+
+/**
+ * The text the composer holds, one `\n` per line break. Rich editors render one block per
+ * paragraph and decorate with placeholders and zero-width characters; `innerText` would count a
+ * paragraph break as two newlines and include placeholders, so walk the tree instead.
+ */
 export function readComposer(el: HTMLElement): string {
-  if (el instanceof HTMLTextAreaElement || el instanceof HTMLInputElement) return el.value;
-  return el.innerText.replace(/\n$/, '');
+  if (isTextField(el)) return el.value;
+  let out = '';
+  const walk = (n: Node): void => {
+    if (n.nodeType === Node.TEXT_NODE) {
+      out += n.nodeValue ?? '';
+      return;
+    }
+    if (!(n instanceof HTMLElement)) return;
+    if (n !== el && (n.getAttribute('contenteditable') === 'false' || n.hasAttribute('data-slate-placeholder')
+      || n.getAttribute('aria-hidden') === 'true' || n.classList.contains('ql-clipboard'))) return;
+    if (n.tagName === 'BR') {
+      out += '\n';
+      return;
+    }
+    const block = n !== el && BLOCK_TAGS.has(n.tagName);
+    if (block && out && !out.endsWith('\n')) out += '\n';
+    for (const c of n.childNodes) walk(c);
+    if (block && !out.endsWith('\n')) out += '\n';
+  };
+  walk(el);
+  return out.replace(ZERO_WIDTH, '').replace(/\u00A0/g, ' ').replace(/\n$/, '');
+}
+
+const normalize = (s: string) => s.replace(ZERO_WIDTH, '').replace(/\r\n?/g, '\n').trim();
+
+/** Whether the composer now shows exactly `text`. */
+export function composerHolds(el: HTMLElement, text: string): boolean {
+  return normalize(readComposer(el)) === normalize(text);
+}
+
+const tick = (ms = 0) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Editors re-render from their model asynchronously (React batches, CKEditor settles after
+ * ~150 ms). Wait until the DOM shows `text` and stays so for one more task, bounded.
+ */
+async function settled(el: HTMLElement, text: string, maxMs: number): Promise<boolean> {
+  const end = Date.now() + maxMs;
+  for (;;) {
+    await tick();
+    if (composerHolds(el, text)) {
+      await tick(20); // a model that reverts the DOM does so within a task or two
+      if (composerHolds(el, text)) return true;
+    }
+    if (Date.now() >= end) return false;
+    await tick(15);
+  }
+}
+
+function selectAll(el: HTMLElement): void {
+  el.focus();
+  if (isTextField(el)) {
+    el.select();
+    return;
+  }
+  const range = el.ownerDocument.createRange();
+  range.selectNodeContents(el);
+  const sel = el.ownerDocument.getSelection()!;
+  sel.removeAllRanges();
+  sel.addRange(range);
+  // Editors (Slate, Lexical, ProseMirror) sync their model selection on selectionchange.
+  el.ownerDocument.dispatchEvent(new Event('selectionchange'));
 }
 
 function setNativeValue(el: HTMLTextAreaElement | HTMLInputElement, text: string): void {
@@ -16,29 +107,62 @@ function setNativeValue(el: HTMLTextAreaElement | HTMLInputElement, text: string
   el.dispatchEvent(new InputEvent('input', { bubbles: true, inputType: 'insertReplacementText', data: text }));
 }
 
-function replaceTextarea(el: HTMLTextAreaElement | HTMLInputElement, text: string): boolean {
-  el.focus();
-  el.select();
-  // execCommand keeps the browser's undo stack and fires trusted beforeinput/input events.
-  if (!document.execCommand('insertText', false, text) || el.value !== text) setNativeValue(el, text);
-  return el.value === text;
+/** One attempt; resolves true only when verified. */
+const attempts: Record<Concrete, (el: HTMLElement, text: string) => Promise<boolean>> = {
+  async textarea(el, text) {
+    if (!isTextField(el)) return false;
+    selectAll(el);
+    // execCommand keeps the browser's undo stack and fires trusted beforeinput/input events.
+    if (!el.ownerDocument.execCommand('insertText', false, text) || el.value !== text) setNativeValue(el, text);
+    // A controlled input (React) re-renders from its state: a value its state did not take reverts.
+    return el.value === text && (await settled(el, text, 100));
+  },
+
+  async contenteditable(el, text) {
+    if (!el.isContentEditable || EXEC_COMMAND_UNSAFE.some((s) => el.closest(s))) return false;
+    selectAll(el);
+    if (!el.ownerDocument.execCommand('insertText', false, text)) return false;
+    return settled(el, text, 150);
+  },
+
+  async beforeinput(el, text) {
+    if (!el.isContentEditable) return false;
+    selectAll(el);
+    await tick(); // let throttled selection sync run (Slate, Lexical)
+    const ev = new InputEvent('beforeinput', { inputType: 'insertText', data: text, bubbles: true, cancelable: true, composed: true });
+    // A synthetic event has no default action: only an editor that claims it (preventDefault)
+    // changed anything. Unclaimed means this editor does not work this way.
+    if (el.dispatchEvent(ev)) return false;
+    return settled(el, text, 300);
+  },
+
+  async paste(el, text) {
+    if (!el.isContentEditable) return false;
+    selectAll(el);
+    await tick();
+    const data = new DataTransfer();
+    data.setData('text/plain', text); // text only: an HTML flavour could inject markup
+    const ev = new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true, composed: true });
+    if (el.dispatchEvent(ev)) return false;
+    return settled(el, text, 300);
+  },
+};
+
+/** The order `auto` tries for this element; the first verified one wins. */
+export function autoOrder(el: HTMLElement): Concrete[] {
+  if (isTextField(el)) return ['textarea'];
+  if (!el.isContentEditable) return [];
+  if (EXEC_COMMAND_UNSAFE.some((s) => el.closest(s))) return ['beforeinput', 'paste'];
+  // An editor that claims beforeinput updates its model directly; others (Quill, ProseMirror,
+  // plain contenteditable) leave it unclaimed and take execCommand through their DOM observers.
+  return ['beforeinput', 'contenteditable', 'paste'];
 }
 
-function replaceContentEditable(el: HTMLElement, text: string): boolean {
-  el.focus();
-  const range = document.createRange();
-  range.selectNodeContents(el);
-  const sel = getSelection()!;
-  sel.removeAllRanges();
-  sel.addRange(range);
-  document.execCommand('insertText', false, text);
-  return readComposer(el).trim() === text.trim();
-}
-
-export function replaceComposerText(el: HTMLElement, text: string, strategy: ComposerStrategy): boolean {
-  if (strategy === 'textarea' && (el instanceof HTMLTextAreaElement || el instanceof HTMLInputElement)) {
-    return replaceTextarea(el, text);
+/** Replaces the composer's whole content with `text`; true only if verified. */
+export async function replaceComposerText(el: HTMLElement, text: string, strategy: ComposerStrategy): Promise<boolean> {
+  const order = strategy === 'auto' ? autoOrder(el) : [strategy];
+  for (const s of order) {
+    if (await attempts[s](el, text)) return true;
   }
-  if (strategy === 'contenteditable' && el.isContentEditable) return replaceContentEditable(el, text);
   return false;
 }

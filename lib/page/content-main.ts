@@ -3,6 +3,7 @@
  * background what this site is, then hooks the composer and the message list.
  * Sees plaintext (inline mode) and ciphertext; never keys.
  */
+import { adapterFromSpec, InvalidCustomAdapterError } from '../adapters/custom';
 import { builtinAdapter } from '../adapters/registry';
 import { queryFirst, type SiteAdapter } from '../adapters/types';
 import { request } from '../messaging/client';
@@ -26,18 +27,46 @@ export async function runContentScript(): Promise<void> {
     guard.disarm();
     return;
   }
-  const adapter = site.adapterId ? builtinAdapter(site.adapterId) : undefined;
+  // Enterprise policy problems fail closed: the site stays guarded, nothing is sent (issue #4).
+  const refusal = site.policyError
+    ?? (site.mode === 'isolated'
+      ? 'Your organisation requires Veil\'s isolated mode here, which this version of Veil cannot provide yet, so sending is blocked.'
+      : undefined);
+  if (refusal) {
+    guard.block(refusal);
+    whenReady(() => attachStatus(status, undefined, 'error', refusal));
+    return;
+  }
+  let adapter: SiteAdapter | undefined;
+  if (site.adapterId === 'custom') {
+    // The admin's declaration from policy: validated here too, and any problem blocks sending.
+    try {
+      adapter = adapterFromSpec(site.customAdapter);
+    } catch (e) {
+      const why = e instanceof InvalidCustomAdapterError ? e.errors.join('; ') : String(e);
+      const text = `Veil's custom adapter for this site is invalid (${why}), so sending is blocked. Tell your IT admin.`;
+      guard.block(text);
+      whenReady(() => attachStatus(status, undefined, 'error', text));
+      return;
+    }
+  } else {
+    adapter = site.adapterId ? builtinAdapter(site.adapterId) : undefined;
+  }
   if (!adapter) {
     guard.block(`Veil has no adapter "${site.adapterId}" for this site, so sending is blocked. Tell your IT admin.`);
     return;
   }
-  guard.arm(adapter);
+  const armed = adapter;
+  guard.arm(adapter, { allowPlaintext: !site.requireEncryption });
   whenReady(() => {
     injectStyles(document);
-    void describeKey(adapter, status);
-    new MessageRenderer(document, adapter, async (conversationId, items) => {
+    new MessageRenderer(document, armed, async (conversationId, items) => {
       const res = await request('decrypt', { conversationId, items });
       return res.ok ? res.items : { error: res.error.message };
+    }, {
+      flagUnencrypted: site.flagUnencrypted ?? true,
+      // Say which key protects the conversation whenever it (or the composer) appears or changes.
+      onContext: () => void describeKey(armed, status),
     }).start();
   });
 }
@@ -59,6 +88,7 @@ async function describeKey(adapter: SiteAdapter, status: ComposerStatus): Promis
   const conversationId = adapter.conversationId(document);
   if (!conversationId) return;
   const res = await request('encrypt/preview', { conversationId });
+  if (adapter.conversationId(document) !== conversationId) return; // switched meanwhile; a newer call answers
   if (!res.ok) return attachStatus(status, adapter, 'error', `Veil: ${res.error.message}`);
   if (!res.key) {
     return attachStatus(status, adapter, 'error',

@@ -2,17 +2,32 @@
  * Finds envelopes in the chat's message list, has the background decrypt them in batches, and
  * shows the plaintext in place, as text only, with a status badge per message.
  * Re-rendered nodes reuse cached results: no re-decryption storm, no flicker back to ciphertext.
+ * (MutationObserver callbacks run before the browser paints, so a host re-render that puts the
+ * envelope back is repainted from the cache before anyone can see it.)
  * Event-driven (MutationObserver): an idle chat costs nothing.
+ *
+ * A message without an envelope in a protected chat is marked "not encrypted" (policy
+ * `flagUnencrypted`), next to its text rather than inside it: the host's text stays untouched.
  */
 import { closestAny, queryFirst, type SiteAdapter } from '../adapters/types';
 import { findEnvelopes } from '../crypto/codec';
 import { KIND_CHUNK, parseChunk } from '../crypto/chunks';
 import type { DecryptedItem, DecryptItem } from '../messaging/protocol';
-import { viewOf, type StatusView } from './status-text';
+import { NOT_ENCRYPTED_VIEW, viewOf, type StatusView } from './status-text';
 
 const BATCH = 1_000;
 
 export type DecryptFn = (conversationId: string, items: DecryptItem[]) => Promise<DecryptedItem[] | { error: string }>;
+
+export interface RendererOptions {
+  /** Mark plaintext messages as not encrypted (policy `flagUnencrypted`, default true). */
+  flagUnencrypted?: boolean;
+  /**
+   * Called when the open conversation or the composer element changes (first render included):
+   * single-page apps mount the composer late and switch conversations without a page load.
+   */
+  onContext?(conversationId: string | undefined, composer: HTMLElement | null): void;
+}
 
 interface Segment {
   texts: string[];
@@ -25,7 +40,8 @@ export class MessageRenderer {
   private rendered = new WeakMap<Element, Node>();
   private results = new Map<string, DecryptedItem>();
   private inFlight = new Map<string, (() => void)[]>();
-  private queue: { cacheKey: string; item: DecryptItem }[] = [];
+  /** By conversation: an SPA can switch conversations while a batch is still queued. */
+  private queue = new Map<string, { cacheKey: string; item: DecryptItem }[]>();
   private flushScheduled = false;
   private dirty = new Set<Element>();
   private chunkGroups = new Map<string, Map<number, { el: Element; text: string; author: string }>>();
@@ -36,6 +52,7 @@ export class MessageRenderer {
     private readonly doc: Document,
     private readonly adapter: SiteAdapter,
     private readonly decrypt: DecryptFn,
+    private readonly options: RendererOptions = {},
   ) {}
 
   start(): void {
@@ -67,8 +84,19 @@ export class MessageRenderer {
     }
   }
 
+  private context?: { conversationId?: string; composer: HTMLElement | null };
+
+  private checkContext(conversationId: string | undefined): void {
+    if (!this.options.onContext) return;
+    const composer = queryFirst<HTMLElement>(this.doc, this.adapter.selectors.composer);
+    if (this.context && this.context.conversationId === conversationId && this.context.composer === composer) return;
+    this.context = { conversationId, composer };
+    this.options.onContext(conversationId, composer);
+  }
+
   private processDirty(): void {
     const conversationId = this.adapter.conversationId(this.doc);
+    this.checkContext(conversationId);
     for (const el of this.dirty) if (el.isConnected && conversationId) this.process(el, conversationId);
     this.dirty.clear();
   }
@@ -85,7 +113,8 @@ export class MessageRenderer {
     if (ours && textEl.firstChild === ours) return; // still showing our rendering
     const raw = textEl.textContent ?? '';
     const found = findEnvelopes(raw);
-    if (found.length === 0) return;
+    if (found.length === 0) return this.flagUnencrypted(el, textEl, raw);
+    this.unflag(el);
     const author = this.authorOf(el);
     const segments: Segment[] = [];
     for (const f of found) {
@@ -146,11 +175,13 @@ export class MessageRenderer {
         continue;
       }
       this.inFlight.set(cacheKey, [again]);
-      this.queue.push({ cacheKey, item: { id: String(this.nextId++), texts, author } });
+      let q = this.queue.get(conversationId);
+      if (!q) this.queue.set(conversationId, (q = []));
+      q.push({ cacheKey, item: { id: String(this.nextId++), texts, author } });
     }
     if (pending.length) {
       this.paintPending(textEl);
-      this.scheduleFlush(conversationId);
+      this.scheduleFlush();
       return;
     }
     const hostId = this.adapter.messageIdAttribute ? el.getAttribute(this.adapter.messageIdAttribute) : null;
@@ -169,18 +200,20 @@ export class MessageRenderer {
     return first !== undefined && first !== hostId;
   }
 
-  private scheduleFlush(conversationId: string): void {
+  private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setTimeout(() => void this.flush(conversationId), 0);
+    setTimeout(() => void this.flush(), 0);
   }
 
-  private async flush(conversationId: string): Promise<void> {
+  private async flush(): Promise<void> {
     this.flushScheduled = false;
-    const batch = this.queue.splice(0, this.queue.length);
-    const requests = [];
-    for (let i = 0; i < batch.length; i += BATCH) requests.push(batch.slice(i, i + BATCH));
-    await Promise.all(requests.map(async (part) => {
+    const requests: { conversationId: string; part: { cacheKey: string; item: DecryptItem }[] }[] = [];
+    for (const [conversationId, batch] of this.queue) {
+      for (let i = 0; i < batch.length; i += BATCH) requests.push({ conversationId, part: batch.slice(i, i + BATCH) });
+    }
+    this.queue.clear();
+    await Promise.all(requests.map(async ({ conversationId, part }) => {
       const res = await this.decrypt(conversationId, part.map((p) => p.item));
       const byId = new Map(Array.isArray(res) ? res.map((r) => [r.id, r]) : []);
       for (const { cacheKey, item } of part) {
@@ -200,6 +233,22 @@ export class MessageRenderer {
   }
 
   private failed: string[] = [];
+
+  private flagUnencrypted(el: Element, textEl: Element, raw: string): void {
+    if (this.options.flagUnencrypted === false || !raw.trim()) return;
+    if (el.querySelector(':scope .veil-unencrypted')) return;
+    const badge = this.badge(NOT_ENCRYPTED_VIEW);
+    badge.classList.add('veil-unencrypted');
+    textEl.after(badge); // beside the host's text, which stays exactly as the host rendered it
+    el.setAttribute('data-veil-unencrypted', 'true');
+  }
+
+  /** A message the host turned from plaintext into an envelope (an edit) loses its flag. */
+  private unflag(el: Element): void {
+    if (!el.hasAttribute('data-veil-unencrypted')) return;
+    el.removeAttribute('data-veil-unencrypted');
+    el.querySelectorAll('.veil-unencrypted').forEach((b) => b.remove());
+  }
 
   private showFailures(): void {
     if (!this.failed.length) return;

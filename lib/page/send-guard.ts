@@ -37,8 +37,13 @@ export class SendGuard {
     }
   }
 
-  arm(adapter: SiteAdapter): void {
+  /**
+   * `allowPlaintext`: enterprise policy set requireEncryption to false, so a message no key covers
+   * goes out as typed, and the user is told so (issue #4). Every other failure still blocks.
+   */
+  arm(adapter: SiteAdapter, opts: { allowPlaintext?: boolean } = {}): void {
     this.mode = { kind: 'armed', adapter };
+    this.allowPlaintext = opts.allowPlaintext === true;
   }
 
   /** The site turned out not to be protected: stop intercepting. */
@@ -53,6 +58,7 @@ export class SendGuard {
   }
 
   private blockedReason = 'Veil is starting; try again in a moment.';
+  private allowPlaintext = false;
 
   private onEvent = (e: Event): void => {
     if (this.bypass || this.mode.kind === 'off') return;
@@ -109,6 +115,14 @@ export class SendGuard {
     const res = await request('encrypt', {
       conversationId, senderId, text: plaintext, maxChars: adapter.pageMaxMessageChars?.(document) ?? adapter.maxMessageChars, allowChunks: adapter.allowChunks,
     });
+    if (!res.ok && res.error.code === 'no-key' && this.allowPlaintext && readComposer(composer) === plaintext) {
+      this.triggerSend(adapter, composer);
+      const sent = await this.waitUntilSent(composer, plaintext.trim());
+      this.status.show('error', sent
+        ? '⚠ Sent WITHOUT encryption: no Veil key covers this conversation, and your organisation allows that here.'
+        : 'Not sent: the chat did not accept the message.');
+      return;
+    }
     if (!res.ok) {
       this.status.show('error', `Not sent: ${res.error.message}`);
       return;
@@ -119,14 +133,14 @@ export class SendGuard {
     }
     for (const [i, envelope] of res.envelopes.entries()) {
       const part = res.envelopes.length > 1 ? ` (part ${i + 1} of ${res.envelopes.length})` : '';
-      if (!replaceComposerText(composer, envelope, adapter.composerStrategy)) {
-        this.restore(composer, plaintext, adapter);
+      if (!(await replaceComposerText(composer, envelope, adapter.composerStrategy))) {
+        await this.restore(composer, plaintext, adapter);
         this.status.show('error', `Not sent${part}: Veil could not put the encrypted text into this chat's compose box.`);
         return;
       }
       this.triggerSend(adapter, composer);
       if (!(await this.waitUntilSent(composer, envelope))) {
-        this.restore(composer, plaintext, adapter);
+        await this.restore(composer, plaintext, adapter);
         this.status.show('error', `Not sent${part}: the chat did not accept the encrypted message. Your text is back in the box.`);
         return;
       }
@@ -152,7 +166,8 @@ export class SendGuard {
 
   /** The chat took the envelope once its compose box no longer holds it. */
   private waitUntilSent(composer: HTMLElement, envelope: string): Promise<boolean> {
-    const sent = () => readComposer(composer).trim() !== envelope;
+    // A composer the app unmounted after sending counts as sent (it can no longer hold the envelope).
+    const sent = () => !composer.isConnected || readComposer(composer).trim() !== envelope;
     if (sent()) return Promise.resolve(true);
     return new Promise((resolve) => {
       const done = (ok: boolean) => {
@@ -172,7 +187,10 @@ export class SendGuard {
     });
   }
 
-  private restore(composer: HTMLElement, plaintext: string, adapter: SiteAdapter): void {
-    replaceComposerText(composer, plaintext, adapter.composerStrategy);
+  /** Gives the user their text back after a failed send (best effort: nothing was sent either way). */
+  private async restore(composer: HTMLElement, plaintext: string, adapter: SiteAdapter): Promise<void> {
+    if (composer.isConnected && !(await replaceComposerText(composer, plaintext, adapter.composerStrategy))) {
+      console.warn('Veil: could not put the unsent text back into the compose box');
+    }
   }
 }

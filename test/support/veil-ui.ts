@@ -46,6 +46,7 @@ export async function composerStatus(page: Page): Promise<{ state: string; text:
 
 /** Types like a person (IME-style insertion of the whole text) and presses Enter. */
 export async function typeAndSend(page: Page, text: string): Promise<void> {
+  await page.bringToFront(); // input goes to the focused tab, as for a person
   await page.focus('#compose');
   await page.keyboard.sendCharacter(text);
   await page.keyboard.press('Enter');
@@ -82,4 +83,37 @@ export async function waitForMessage(page: Page, predicate: (m: ShownMessage) =>
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}; page shows ${JSON.stringify(await shownMessages(page))}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Lists the keyring as the options page shows it. */
+export async function keyTable(page: Page): Promise<{ id: string; label: string; status: string; fingerprint: string }[]> {
+  return page.$$eval('#keys tbody tr', (rows) => rows.map((r) => {
+    const c = [...r.querySelectorAll('td')].map((td) => td.textContent ?? '');
+    return { id: c[1]!, label: c[0]!, fingerprint: c[2]!, status: c[4]! };
+  }));
+}
+
+/** Generates a key in the options page; returns its id. */
+export async function generateKey(page: Page, label: string, conversations = '*'): Promise<string> {
+  await page.bringToFront();
+  await page.$eval('#gen-label', (el, v) => { (el as HTMLInputElement).value = v; }, label);
+  await page.$eval('#gen-conversations', (el, v) => { (el as HTMLInputElement).value = v; }, conversations);
+  await page.select('#gen-site', 'fixture-chat');
+  await page.click('#generate-button');
+  await page.waitForFunction(() => /Generated|error/i.test(document.querySelector('#generate-result')?.textContent ?? ''));
+  const text = await page.$eval('#generate-result', (el) => el.textContent ?? '');
+  return /\(([0-9a-f]{8}),/.exec(text)![1]!;
+}
+
+/** Exports the given keys through the options page; returns the bundle file's text. */
+export async function exportKeys(page: Page, ids: string[], passphrase: string): Promise<string> {
+  await page.bringToFront();
+  await page.$$eval('.export-pick', (boxes, want) => boxes.forEach((b) => {
+    (b as HTMLInputElement).checked = (want as string[]).includes((b as HTMLInputElement).value);
+  }), ids);
+  await page.$eval('#export-passphrase', (el, v) => { (el as HTMLInputElement).value = v; }, passphrase);
+  await page.click('#export-button');
+  await page.waitForFunction(() => !(document.querySelector('#export-download') as HTMLAnchorElement).hidden
+    || (document.querySelector('#export-result') as HTMLElement).dataset.tone === 'error', { timeout: 60_000 });
+  return page.$eval('#export-download', async (a) => (await fetch((a as HTMLAnchorElement).href)).text());
 }

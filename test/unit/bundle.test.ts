@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from '@noble/ciphers/utils.js';
-import { BundleError, createBundle, openBundle } from '../../lib/keys/bundle';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { BundleError, createBundle, directoryEntryOf, openBundle } from '../../lib/keys/bundle';
 import type { KeyRecord } from '../../lib/keys/model';
 
 const FAST = { kdf: { N: 2 ** 15, r: 8, p: 1 } };
@@ -18,7 +19,7 @@ async function expectBundleError(p: Promise<unknown>, code: BundleError['code'])
 describe('key bundles', () => {
   it('round-trips keys and metadata', async () => {
     const file = JSON.stringify(await createBundle(keys, 'correct horse battery', FAST));
-    const back = await openBundle(file, 'correct horse battery');
+    const back = (await openBundle(file, 'correct horse battery')).keys;
     expect(back.map((k) => [k.id, k.label, k.status, k.scope])).toEqual(keys.map((k) => [k.id, k.label, k.status, k.scope]));
     expect(back.map((k) => k.secret)).toEqual(keys.map((k) => k.secret));
     expect(file).not.toContain(Buffer.from(keys[0]!.secret).toString('base64'));
@@ -50,6 +51,20 @@ describe('key bundles', () => {
     await expectBundleError(openBundle(JSON.stringify({ ...b, kdf: { ...b.kdf, N: 2 ** 10 } }), 'x'), 'invalid');
     await expectBundleError(openBundle(JSON.stringify({ ...b, kdf: { ...b.kdf, N: 2 ** 30 } }), 'x'), 'invalid');
     await expectBundleError(openBundle(JSON.stringify({ ...b, keys: [b.keys[0], b.keys[0]] }), 'x'), 'invalid');
+  });
+
+  it('carries signing identities (sealed) and a directory (authenticated)', async () => {
+    const secretKey = ed25519.utils.randomSecretKey();
+    const me = { site: 'fixture-chat', userId: 'alice', secretKey, createdAt: 5 };
+    const other = directoryEntryOf({ site: 'fixture-chat', userId: 'bob', secretKey: ed25519.utils.randomSecretKey(), createdAt: 6 });
+    const b = await createBundle(keys, 'correct horse battery', { ...FAST, identities: [me], directory: [directoryEntryOf(me), other] });
+    expect(JSON.stringify(b)).not.toContain(Buffer.from(secretKey).toString('base64'));
+    const back = await openBundle(JSON.stringify(b), 'correct horse battery');
+    expect(back.identities).toEqual([me]);
+    expect(back.directory.map((d) => d.userId)).toEqual(['alice', 'bob']);
+    // Swapping a public key in the directory is detected.
+    const swapped = { ...b, directory: [directoryEntryOf(me), { ...other, publicKey: directoryEntryOf(me).publicKey }] };
+    await expectBundleError(openBundle(JSON.stringify(swapped), 'correct horse battery'), 'bad-passphrase');
   });
 
   it('refuses short passphrases on export', async () => {

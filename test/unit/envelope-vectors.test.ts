@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { bytesToHex, hexToBytes } from '@noble/ciphers/utils.js';
 import vectorsFile from '../vectors/envelope-v1.json';
 import { encodeEnvelopeText, findEnvelopes } from '../../lib/crypto/codec';
-import { deriveKey, openMessage, parseHeader, sealMessage } from '../../lib/crypto/envelope';
+import { deriveKey, openMessage, parseHeader, sealMessage, verifySignature } from '../../lib/crypto/envelope';
+import { ed25519 } from '@noble/curves/ed25519.js';
 
 const { vectors } = vectorsFile;
 
@@ -18,7 +19,8 @@ function open(frame: Uint8Array, v: (typeof vectors)[number]) {
 describe('wire format v1 vectors (test/vectors/envelope-v1.json)', () => {
   it.each(vectors)('$name: seals to the recorded frame and envelope', (v) => {
     const key = deriveKey({ id: hexToBytes(v.keyId), secret: hexToBytes(v.secret) });
-    const frame = sealMessage(key, v.text, v, { sentAt: v.sentAt, nonce: hexToBytes(v.nonce) });
+    const signingKey = 'signingKey' in v ? hexToBytes(v.signingKey as string) : undefined;
+    const frame = sealMessage(key, v.text, v, { sentAt: v.sentAt, nonce: hexToBytes(v.nonce), signingKey });
     expect(bytesToHex(frame)).toBe(v.frame);
     expect(encodeEnvelopeText(frame)).toBe(v.envelope);
   });
@@ -40,10 +42,26 @@ describe('wire format v1 vectors (test/vectors/envelope-v1.json)', () => {
     }
   });
 
+  it('signed vectors verify against the sender\'s public key only, and only in their context', () => {
+    const v = vectors.find((x) => 'publicKey' in x)!;
+    const pub = hexToBytes((v as { publicKey: string }).publicKey);
+    const r = open(hexToBytes(v.frame), v);
+    if (r.status !== 'decrypted' || !r.signature) throw new Error('expected a signed frame');
+    expect(verifySignature(r.signature, pub)).toBe(true);
+    expect(verifySignature(r.signature, ed25519.getPublicKey(new Uint8Array(32).fill(9)))).toBe(false);
+    const elsewhere = open(hexToBytes(v.frame), { ...v, senderId: 'mallory' });
+    if (elsewhere.status !== 'decrypted' || !elsewhere.signature) throw new Error('expected a signed frame');
+    expect(verifySignature(elsewhere.signature, pub)).toBe(false);
+    const unsigned = open(hexToBytes(vectors[0]!.frame), vectors[0]!);
+    expect(unsigned.status === 'decrypted' && unsigned.signature).toBeFalsy();
+  });
+
   it('a 2-character message costs at most 80 characters of overhead', () => {
     const v = vectors[0]!;
     const overhead = v.envelope.length - v.text.length;
-    console.log(`envelope overhead for a 2-character message: ${overhead} characters (${v.envelope.length} total)`);
+    const signed = vectors.find((x) => 'publicKey' in x)!;
+    console.log(`envelope overhead for a 2-character message: ${overhead} characters (${v.envelope.length} total); `
+      + `signed: ${signed.envelope.length - signed.text.length} characters`);
     expect(overhead).toBeLessThanOrEqual(80);
   });
 

@@ -3,6 +3,8 @@ import { randomBytes } from '@noble/ciphers/utils.js';
 import { MessageTooLongError, toEnvelopeTexts } from '../../crypto/chunks';
 import { sealMessage } from '../../crypto/envelope';
 import { toInfo } from '../../keys/model';
+import { policyErrorText } from '../../policy/policy';
+import { LockedError } from '../../keys/wrapping';
 import { decryptItem } from '../decrypt';
 import { policy } from '../policy-source';
 import { checkString, fail, type Handlers, MAX_TEXT_CHARS, RequestError } from './common';
@@ -12,7 +14,12 @@ const MAX_BATCH = 2_000;
 export const contentHandlers: Handlers<'site/status' | 'encrypt' | 'encrypt/preview' | 'decrypt'> = {
   async 'site/status'(_req, { site }) {
     const p = policy();
-    return { ok: true, protected: !!site, adapterId: site?.adapter, requireEncryption: p.requireEncryption, mode: p.mode, managed: p.managed };
+    return {
+      ok: true, protected: !!site, adapterId: site?.adapter, requireEncryption: p.requireEncryption, mode: p.mode, managed: p.managed,
+      flagUnencrypted: p.flagUnencrypted,
+      customAdapter: site?.custom,
+      ...(site && p.errors.length ? { policyError: policyErrorText(p) } : {}),
+    };
   },
 
   async encrypt(req, { keyring, site }) {
@@ -21,16 +28,31 @@ export const contentHandlers: Handlers<'site/status' | 'encrypt' | 'encrypt/prev
     if (typeof req.text !== 'string' || req.text.length > MAX_TEXT_CHARS) {
       return fail('too-long', `Messages are limited to ${MAX_TEXT_CHARS.toLocaleString('en')} characters.`);
     }
+    // Fail closed on an invalid policy even if a content script missed its site/status answer.
+    if (policy().errors.length) return fail('policy', policyErrorText(policy()));
     const rec = await keyring.encryptionKey(site!.adapter, conversationId);
     if (!rec) {
+      const p = policy();
+      if (p.managed) {
+        return fail('no-key', `Your organisation requires encryption here, and no Veil key covers this conversation `
+          + `(${conversationId}), so the message was not sent. Ask your IT admin for a key that covers it.`);
+      }
       return fail('no-key', `No Veil key covers this conversation (${conversationId}), so the message was not sent. `
         + 'Import a key bundle in Veil\'s options, or ask your IT admin for one.');
     }
-    const key = (await keyring.derivedFor(rec.id))!;
-    const frame = sealMessage(key, req.text, { conversationId, senderId }, { sentAt: Date.now(), nonce: randomBytes(16) });
+    let key;
+    let signingKey: Uint8Array | undefined;
+    try {
+      key = (await keyring.derivedFor(rec.id))!;
+      signingKey = await keyring.signingKeyFor(site!.adapter, senderId);
+    } catch (e) {
+      if (e instanceof LockedError) return fail('locked', `${e.message} Nothing was sent.`);
+      throw e;
+    }
+    const frame = sealMessage(key, req.text, { conversationId, senderId }, { sentAt: Date.now(), nonce: randomBytes(16), signingKey });
     try {
       const envelopes = toEnvelopeTexts(frame, Math.max(64, req.maxChars | 0), randomBytes(4), req.allowChunks);
-      return { ok: true, envelopes, keyId: rec.id, fingerprint: keyring.fingerprintOf(rec) };
+      return { ok: true, envelopes, keyId: rec.id, fingerprint: rec.fingerprint };
     } catch (e) {
       if (e instanceof MessageTooLongError) {
         return fail('too-long', `This message is too long for this chat once encrypted (${e.chars} characters; the chat `
@@ -45,7 +67,7 @@ export const contentHandlers: Handlers<'site/status' | 'encrypt' | 'encrypt/prev
     return { ok: true, key: rec && toInfo(rec) };
   },
 
-  async decrypt(req, { keyring }) {
+  async decrypt(req, { keyring, site }) {
     const conversationId = checkString(req.conversationId, 'conversationId', 512);
     if (!Array.isArray(req.items) || req.items.length > MAX_BATCH) throw new RequestError(`items must be a list of at most ${MAX_BATCH}`);
     const items = [];
@@ -55,7 +77,7 @@ export const contentHandlers: Handlers<'site/status' | 'encrypt' | 'encrypt/prev
         items.push({ id: String(item?.id), status: 'malformed' as const, reason: 'bad request item' });
         continue;
       }
-      items.push(await decryptItem(keyring, conversationId, item));
+      items.push(await decryptItem(keyring, conversationId, item, site?.adapter));
     }
     return { ok: true, items };
   },

@@ -1,48 +1,100 @@
 /** Requests from Veil's own pages that read or change the keyring. */
 import { BundleError, createBundle, openBundle } from '../../keys/bundle';
-import { toInfo, validateScope } from '../../keys/model';
+import { validateScope } from '../../keys/model';
+import { policy } from '../policy-source';
 import { checkString, fail, type Handlers, RequestError } from './common';
 
-export const keyHandlers: Handlers<'keys/list' | 'keys/generate' | 'keys/import' | 'keys/export' | 'keys/set-status'> = {
+/** Enterprise policy `allowUserKeys: false`: only the policy's keys may exist (issue #4). */
+function userKeysRefused() {
+  return policy().allowUserKeys ? undefined
+    : fail('policy', 'Your organisation\'s policy does not allow adding your own keys; its keys are provided for you.');
+}
+
+type KeyMessages =
+  | 'keys/list' | 'keys/generate' | 'keys/import' | 'keys/export' | 'keys/set-status' | 'keys/rotate'
+  | 'keys/unlock' | 'keys/lock' | 'keys/set-passphrase' | 'keys/create-identity';
+
+/** Turns keyring exceptions (locked, conflicts, unknown ids) into errors fit to show in place. */
+async function guarded<T>(work: () => Promise<T>) {
+  try {
+    return await work();
+  } catch (e) {
+    if (e instanceof RequestError) throw e;
+    if (e instanceof BundleError) return fail('bundle', e.message);
+    return fail('keyring', (e as Error).message);
+  }
+}
+
+export const keyHandlers: Handlers<KeyMessages> = {
   async 'keys/list'(_req, { keyring }) {
-    return { ok: true, keys: (await keyring.list()).map(toInfo) };
+    return {
+      ok: true, keys: await keyring.list(), lock: await keyring.lockState(),
+      identities: await keyring.identities(), directory: await keyring.store.directory(),
+    };
+  },
+
+  async 'keys/create-identity'(req, { keyring }) {
+    const site = checkString(req.site, 'site', 100);
+    const userId = checkString(req.userId, 'userId', 256).trim();
+    return guarded(async () => ({ ok: true as const, publicKey: await keyring.createIdentity(site, userId) }));
   },
 
   async 'keys/generate'(req, { keyring }) {
     const label = typeof req.label === 'string' ? req.label.trim().slice(0, 200) : '';
     const scope = validateScope(req.scope);
-    return { ok: true, key: toInfo(await keyring.generate(label || 'Untitled key', scope)) };
+    const refused = userKeysRefused();
+    if (refused) return refused;
+    return guarded(async () => ({ ok: true as const, key: await keyring.generate(label || 'Untitled key', scope) }));
+  },
+
+  async 'keys/rotate'(req, { keyring }) {
+    const id = checkString(req.id, 'id', 8);
+    return guarded(async () => ({ ok: true as const, key: await keyring.rotate(id) }));
   },
 
   async 'keys/import'(req, { keyring }) {
-    try {
-      const keys = await openBundle(checkString(req.fileText, 'fileText', 10_000_000), String(req.passphrase ?? ''));
-      await keyring.importAll(keys);
-      return { ok: true, imported: keys.map(toInfo) };
-    } catch (e) {
-      if (e instanceof BundleError) return fail('bundle', e.message);
-      return fail('keyring', (e as Error).message);
-    }
+    const fileText = checkString(req.fileText, 'fileText', 10_000_000);
+    const refused = userKeysRefused();
+    if (refused) return refused;
+    return guarded(async () => {
+      const contents = await openBundle(fileText, String(req.passphrase ?? ''));
+      await keyring.importAll(contents.keys, contents);
+      const imported = (await keyring.list()).filter((k) => contents.keys.some((n) => n.id === k.id));
+      return { ok: true as const, imported, identities: contents.identities.length, directory: contents.directory.length };
+    });
   },
 
   async 'keys/export'(req, { keyring }) {
-    const all = await keyring.list();
-    const chosen = all.filter((k) => req.ids?.includes(k.id));
-    if (chosen.length === 0) return fail('bad-request', 'Choose at least one key to export.');
-    try {
-      return { ok: true, fileText: JSON.stringify(await createBundle(chosen, String(req.passphrase ?? '')), null, 2) };
-    } catch (e) {
-      return fail('bundle', (e as Error).message);
-    }
+    if (!Array.isArray(req.ids) || req.ids.length === 0) return fail('bad-request', 'Choose at least one key to export.');
+    return guarded(async () => {
+      const chosen = await keyring.exportable(req.ids);
+      if (chosen.length === 0) return fail('bad-request', 'None of the chosen keys can be exported.');
+      return { ok: true as const, fileText: JSON.stringify(await createBundle(chosen, String(req.passphrase ?? '')), null, 2) };
+    });
   },
 
   async 'keys/set-status'(req, { keyring }) {
     if (!['active', 'retired', 'revoked'].includes(req.status)) throw new RequestError('unknown status');
-    try {
-      return { ok: true, key: toInfo(await keyring.setStatus(checkString(req.id, 'id', 8), req.status)) };
-    } catch (e) {
-      return fail('keyring', (e as Error).message);
-    }
+    const id = checkString(req.id, 'id', 8);
+    return guarded(async () => ({ ok: true as const, key: await keyring.setStatus(id, req.status) }));
   },
 
+  async 'keys/unlock'(req, { keyring }) {
+    return guarded(async () => {
+      await keyring.unlock(String(req.passphrase ?? ''));
+      return { ok: true as const };
+    });
+  },
+
+  async 'keys/lock'(_req, { keyring }) {
+    await keyring.lock();
+    return { ok: true };
+  },
+
+  async 'keys/set-passphrase'(req, { keyring }) {
+    return guarded(async () => {
+      await keyring.setPassphrase(req.passphrase ? String(req.passphrase) : undefined);
+      return { ok: true as const };
+    });
+  },
 };

@@ -1,0 +1,3 @@
+import { startPopup } from '../../lib/ui/popup';
+
+void startPopup(document);

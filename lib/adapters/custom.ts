@@ -1,0 +1,278 @@
+/**
+ * The custom adapter: an admin protects a chat Veil has never seen by declaring, in policy JSON, the
+ * same facts a built-in adapter states in code (docs/adapters.md has the field reference and a
+ * worked example).
+ *
+ * The spec comes from managed storage, i.e. from outside the extension's code, so it is validated in
+ * full before use. A spec that does not validate yields no adapter; the content script then blocks
+ * sending on the site (fail closed) and says why.
+ *
+ * Pure module: no DOM at import time (the background imports it for the policy schema).
+ */
+import type { ComposerStrategy, SendTrigger, SiteAdapter } from './types';
+
+/** Where a string the page knows (conversation id, signed-in user) is read from. */
+export interface ValueSource {
+  /**
+   * - `url`: a regular expression run on `location.href`; the first capture group (or the whole match).
+   * - `attribute`: `attribute` of the first element matching `selector`.
+   * - `text`: trimmed text of the first element matching `selector`.
+   * - `constant`: `value` as given (e.g. one fixed room, or a user id the page never shows).
+   */
+  from: 'url' | 'attribute' | 'text' | 'constant';
+  /** CSS selector (`attribute`, `text`). */
+  selector?: string;
+  /** Attribute name (`attribute`). */
+  attribute?: string;
+  /** JavaScript regular expression source (`url`). */
+  pattern?: string;
+  /** The value (`constant`). */
+  value?: string;
+}
+
+export interface CustomAdapterSpec {
+  /** Shown to users and in errors, e.g. "Acme Chat". */
+  name: string;
+  selectors: {
+    /** The compose box: a textarea, an input or a contenteditable editor root. */
+    composer: string[];
+    /** Buttons that send (may be empty when the chat sends on Enter only). */
+    sendButton?: string[];
+    /** Each rendered message. */
+    message: string[];
+    /** Inside a message: the element holding the body text. */
+    messageText: string[];
+    /** Inside a message: the author's display name (when `authorAttribute` is not set). */
+    messageAuthor?: string[];
+  };
+  /** Attribute on the message element holding the author's id (preferred over `messageAuthor`). */
+  authorAttribute?: string;
+  /** Attribute on the message element holding the host's message id (optional). */
+  messageIdAttribute?: string;
+  /** How the id of the open conversation is read; must be equal for every member. */
+  conversationId: ValueSource;
+  /** How the signed-in user's id is read; must equal what other members see as the author. */
+  currentUser: ValueSource;
+  /** How text goes into the composer; `auto` picks by editor and verifies (the default). */
+  composerStrategy?: ComposerStrategy;
+  /** How Veil triggers the chat's own send: `enter` (default) or `click` on the send button. */
+  sendTrigger?: SendTrigger;
+  /** Longest message the chat carries unchanged, in characters (at least 64). */
+  maxMessageChars: number;
+  /** Whether a longer message may travel as several messages (default true). */
+  allowChunks?: boolean;
+}
+
+const STRATEGIES: ComposerStrategy[] = ['auto', 'textarea', 'contenteditable', 'beforeinput', 'paste'];
+const TRIGGERS: SendTrigger[] = ['enter', 'click'];
+const SOURCES: ValueSource['from'][] = ['url', 'attribute', 'text', 'constant'];
+
+const selectorList = (description: string) => ({ type: 'array', description, items: { type: 'string' } });
+const valueSource = (description: string) => ({
+  type: 'object',
+  description,
+  properties: {
+    from: { type: 'string', enum: SOURCES },
+    selector: { type: 'string' },
+    attribute: { type: 'string' },
+    pattern: { type: 'string' },
+    value: { type: 'string' },
+  },
+  required: ['from'],
+});
+
+/**
+ * JSON schema for one CustomAdapterSpec. Written in the subset Chromium's managed_schema accepts (no
+ * oneOf/anyOf/$defs, no boolean additionalProperties, every property declared, since Chromium drops
+ * undeclared ones); the finer rules (which fields each `from` needs, selector syntax, regex syntax)
+ * are enforced by validateCustomAdapterSpec.
+ */
+export const CUSTOM_ADAPTER_JSON_SCHEMA = {
+  type: 'object',
+  description: 'A chat adapter declared in policy (docs/adapters.md).',
+  properties: {
+    name: { type: 'string', description: 'Display name of the chat.' },
+    selectors: {
+      type: 'object',
+      properties: {
+        composer: selectorList('CSS selectors (alternatives) for the compose box.'),
+        sendButton: selectorList('CSS selectors (alternatives) for the send button.'),
+        message: selectorList('CSS selectors (alternatives) for one rendered message.'),
+        messageText: selectorList('CSS selectors, inside a message, for its body text.'),
+        messageAuthor: selectorList('CSS selectors, inside a message, for its author name.'),
+      },
+      required: ['composer', 'message', 'messageText'],
+    },
+    authorAttribute: { type: 'string', description: 'Attribute of the message element holding the author id.' },
+    messageIdAttribute: { type: 'string', description: 'Attribute of the message element holding the message id.' },
+    conversationId: valueSource('Where the open conversation id is read.'),
+    currentUser: valueSource('Where the signed-in user id is read.'),
+    composerStrategy: { type: 'string', enum: STRATEGIES },
+    sendTrigger: { type: 'string', enum: TRIGGERS },
+    maxMessageChars: { type: 'integer', minimum: 64, maximum: 1000000 },
+    allowChunks: { type: 'boolean' },
+  },
+  required: ['name', 'selectors', 'conversationId', 'currentUser', 'maxMessageChars'],
+} as const;
+
+export type SpecCheck = { ok: true; spec: CustomAdapterSpec } | { ok: false; errors: string[] };
+
+/** Full validation of untrusted policy input. Collects every problem, so the admin sees them all at once. */
+export function validateCustomAdapterSpec(input: unknown): SpecCheck {
+  const errors: string[] = [];
+  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObj(input)) return { ok: false, errors: ['custom adapter must be an object'] };
+  const s = input;
+  if (typeof s.name !== 'string' || !s.name.trim()) errors.push('name must be a non-empty string');
+
+  const known = new Set(Object.keys(CUSTOM_ADAPTER_JSON_SCHEMA.properties));
+  for (const k of Object.keys(s)) if (!known.has(k)) errors.push(`unknown field "${k}"`);
+
+  const checkSelectors = (path: string, v: unknown, required: boolean) => {
+    if (v === undefined && !required) return;
+    if (!Array.isArray(v) || (required && v.length === 0) || !v.every((x) => typeof x === 'string' && x.trim())) {
+      errors.push(`${path} must be a ${required ? 'non-empty ' : ''}list of CSS selectors`);
+      return;
+    }
+    for (const sel of v as string[]) {
+      const problem = selectorProblem(sel);
+      if (problem) errors.push(`${path}: invalid CSS selector "${sel}" (${problem})`);
+    }
+  };
+  if (!isObj(s.selectors)) errors.push('selectors must be an object');
+  else {
+    const sel = s.selectors;
+    const knownSel = new Set(Object.keys(CUSTOM_ADAPTER_JSON_SCHEMA.properties.selectors.properties));
+    for (const k of Object.keys(sel)) if (!knownSel.has(k)) errors.push(`unknown field "selectors.${k}"`);
+    checkSelectors('selectors.composer', sel.composer, true);
+    checkSelectors('selectors.sendButton', sel.sendButton, false);
+    checkSelectors('selectors.message', sel.message, true);
+    checkSelectors('selectors.messageText', sel.messageText, true);
+    checkSelectors('selectors.messageAuthor', sel.messageAuthor, false);
+    const hasAuthorSel = Array.isArray(sel.messageAuthor) && sel.messageAuthor.length > 0;
+    if (!hasAuthorSel && typeof s.authorAttribute !== 'string') {
+      errors.push('say how the author is read: authorAttribute or selectors.messageAuthor');
+    }
+    if (s.sendTrigger === 'click' && !(Array.isArray(sel.sendButton) && sel.sendButton.length > 0)) {
+      errors.push('sendTrigger "click" needs selectors.sendButton');
+    }
+  }
+  for (const k of ['authorAttribute', 'messageIdAttribute'] as const) {
+    if (s[k] !== undefined && (typeof s[k] !== 'string' || !/^[A-Za-z_:][-A-Za-z0-9_:.]*$/.test(s[k] as string))) {
+      errors.push(`${k} must be an attribute name`);
+    }
+  }
+  for (const k of ['conversationId', 'currentUser'] as const) checkSource(k, s[k], errors);
+  if (s.composerStrategy !== undefined && !STRATEGIES.includes(s.composerStrategy as ComposerStrategy)) {
+    errors.push(`composerStrategy must be one of ${STRATEGIES.join(', ')}`);
+  }
+  if (s.sendTrigger !== undefined && !TRIGGERS.includes(s.sendTrigger as SendTrigger)) {
+    errors.push(`sendTrigger must be one of ${TRIGGERS.join(', ')}`);
+  }
+  if (!Number.isInteger(s.maxMessageChars) || (s.maxMessageChars as number) < 64 || (s.maxMessageChars as number) > 1_000_000) {
+    errors.push('maxMessageChars must be an integer from 64 to 1000000');
+  }
+  if (s.allowChunks !== undefined && typeof s.allowChunks !== 'boolean') errors.push('allowChunks must be true or false');
+  return errors.length ? { ok: false, errors } : { ok: true, spec: input as unknown as CustomAdapterSpec };
+}
+
+function checkSource(path: string, v: unknown, errors: string[]): void {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    errors.push(`${path} must be an object with "from"`);
+    return;
+  }
+  const src = v as Record<string, unknown>;
+  for (const k of Object.keys(src)) {
+    if (!['from', 'selector', 'attribute', 'pattern', 'value'].includes(k)) errors.push(`unknown field "${path}.${k}"`);
+  }
+  const str = (k: string) => typeof src[k] === 'string' && (src[k] as string).length > 0;
+  switch (src.from) {
+    case 'url':
+      if (!str('pattern')) errors.push(`${path}: from "url" needs "pattern"`);
+      else {
+        try {
+          new RegExp(src.pattern as string);
+        } catch (e) {
+          errors.push(`${path}.pattern is not a valid regular expression (${(e as Error).message})`);
+        }
+      }
+      break;
+    case 'attribute':
+      if (!str('selector') || !str('attribute')) errors.push(`${path}: from "attribute" needs "selector" and "attribute"`);
+      break;
+    case 'text':
+      if (!str('selector')) errors.push(`${path}: from "text" needs "selector"`);
+      break;
+    case 'constant':
+      if (!str('value')) errors.push(`${path}: from "constant" needs "value"`);
+      break;
+    default:
+      errors.push(`${path}.from must be one of ${SOURCES.join(', ')}`);
+  }
+  if (typeof src.selector === 'string' && src.from !== 'url' && src.from !== 'constant') {
+    const problem = selectorProblem(src.selector);
+    if (problem) errors.push(`${path}.selector: invalid CSS selector "${src.selector}" (${problem})`);
+  }
+}
+
+/** Selector syntax can only be checked where a DOM exists (content script, tests); the background skips it. */
+function selectorProblem(selector: string): string | undefined {
+  if (typeof document === 'undefined') return undefined;
+  try {
+    document.createDocumentFragment().querySelector(selector);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message.split('\n')[0];
+  }
+}
+
+export class InvalidCustomAdapterError extends Error {
+  constructor(readonly errors: string[]) {
+    super(`invalid custom adapter: ${errors.join('; ')}`);
+  }
+}
+
+function reader(src: ValueSource): (doc: Document) => string | undefined {
+  switch (src.from) {
+    case 'url': {
+      const re = new RegExp(src.pattern!);
+      return (doc) => {
+        const m = re.exec(doc.location?.href ?? '');
+        return (m && (m[1] ?? m[0]))?.trim() || undefined;
+      };
+    }
+    case 'attribute':
+      return (doc) => doc.querySelector(src.selector!)?.getAttribute(src.attribute!)?.trim() || undefined;
+    case 'text':
+      return (doc) => doc.querySelector(src.selector!)?.textContent?.trim() || undefined;
+    case 'constant':
+      return () => src.value;
+  }
+}
+
+/** Turns a policy spec into a SiteAdapter. Throws InvalidCustomAdapterError (callers fail closed). */
+export function adapterFromSpec(input: unknown): SiteAdapter {
+  const check = validateCustomAdapterSpec(input);
+  if (!check.ok) throw new InvalidCustomAdapterError(check.errors);
+  const spec = check.spec;
+  return {
+    id: 'custom',
+    name: spec.name,
+    defaultMatches: [], // policy states the URLs of a custom site
+    selectors: {
+      composer: [...spec.selectors.composer],
+      sendButton: [...(spec.selectors.sendButton ?? [])],
+      message: [...spec.selectors.message],
+      messageText: [...spec.selectors.messageText],
+      messageAuthor: [...(spec.selectors.messageAuthor ?? [])],
+    },
+    authorAttribute: spec.authorAttribute,
+    messageIdAttribute: spec.messageIdAttribute,
+    currentUser: reader(spec.currentUser),
+    conversationId: reader(spec.conversationId),
+    composerStrategy: spec.composerStrategy ?? 'auto',
+    sendTrigger: spec.sendTrigger ?? 'enter',
+    maxMessageChars: spec.maxMessageChars,
+    allowChunks: spec.allowChunks ?? true,
+  };
+}

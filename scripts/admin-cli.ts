@@ -1,0 +1,347 @@
+/**
+ * veil-admin: what an enterprise admin runs to create keys and deployable policy files.
+ * `npm run admin -- <command> ...` (scripts/admin.ts is the entry; this file is the logic, callable
+ * in-process by tests). The admin's keys live in one file, a standard passphrase-protected Veil key
+ * bundle (docs/key-bundle.md): safe at rest, and importable as is in Veil's options page, e.g. to read
+ * an archive. Usage errors exit 2, failures exit 1, both with a message on stderr.
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { base64 } from '@scure/base';
+import { BUILTIN_ADAPTERS } from '../lib/adapters/registry';
+import { BundleError, type BundleContents, createBundle, DEFAULT_KDF, openBundle } from '../lib/keys/bundle';
+import { fingerprint, type KeyRecord } from '../lib/keys/model';
+import { deployFiles } from '../lib/policy/deploy';
+import { CHROME_EXTENSION_ID, GECKO_ID } from '../lib/policy/ids';
+import { isValidPattern } from '../lib/policy/match-pattern';
+import { type ManagedPolicyJson, parseManagedPolicy } from '../lib/policy/parse';
+import type { PolicyProblem, ProtectedSite } from '../lib/policy/policy';
+
+export interface AdminIo {
+  env: Record<string, string | undefined>;
+  out(line: string): void;
+  err(line: string): void;
+}
+
+export const USAGE = `veil-admin: Veil keys and enterprise policy files
+
+  npm run admin -- keys generate --keys FILE --label TEXT [--site ADAPTER|*] [--conversations P1,P2]
+  npm run admin -- keys rotate   --keys FILE --id KEYID
+  npm run admin -- keys revoke   --keys FILE --id KEYID
+  npm run admin -- keys list     --keys FILE
+  npm run admin -- policy --keys FILE --protect ADAPTER=PATTERN[,PATTERN] [--protect ...] [--custom-site FILE ...]
+        [--settings FILE] [--require-encryption true|false] [--flag-unencrypted true|false]
+        [--allow-user-keys true|false] [--allow-key-export true|false] [--mode inline|isolated]
+        (--chrome-update-url URL and/or --firefox-install-url URL | --no-force-install) --out DIR
+  npm run admin -- validate FILE     (a Veil policy, Chrome policy JSON, Firefox policies.json or managed-storage file)
+
+The keys FILE is a passphrase-protected Veil key bundle. Passphrase: --passphrase-file FILE or the
+VEIL_ADMIN_PASSPHRASE environment variable (never a command-line argument: shells keep history).
+Policy files contain the keys in the clear (docs/decisions/0002-policy-keys.md): deploy them only
+through channels users cannot write to.`;
+
+class UsageError extends Error {}
+class AdminError extends Error {}
+
+type Flags = Record<string, string | boolean | string[] | undefined>;
+
+function parse(argv: string[]): { positionals: string[]; flags: Flags } {
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        keys: { type: 'string' }, label: { type: 'string' }, site: { type: 'string' }, conversations: { type: 'string' },
+        id: { type: 'string' }, 'passphrase-file': { type: 'string' }, 'scrypt-log-n': { type: 'string' },
+        protect: { type: 'string', multiple: true }, 'custom-site': { type: 'string', multiple: true }, settings: { type: 'string' },
+        'require-encryption': { type: 'string' }, 'flag-unencrypted': { type: 'string' }, 'allow-user-keys': { type: 'string' },
+        'allow-key-export': { type: 'string' }, mode: { type: 'string' },
+        'chrome-update-url': { type: 'string' }, 'firefox-install-url': { type: 'string' }, 'no-force-install': { type: 'boolean' },
+        out: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      },
+    });
+    return { positionals, flags: values as Flags };
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+function need(flags: Flags, name: string): string {
+  const v = flags[name];
+  if (typeof v !== 'string' || !v.trim()) throw new UsageError(`--${name} is required`);
+  return v;
+}
+
+function bool(flags: Flags, name: string): boolean | undefined {
+  const v = flags[name];
+  if (v === undefined) return undefined;
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  throw new UsageError(`--${name} must be true or false, not "${v}"`);
+}
+
+function passphrase(flags: Flags, io: AdminIo): string {
+  const file = flags['passphrase-file'];
+  const p = typeof file === 'string' ? readText(file, 'passphrase file').replace(/\r?\n$/, '') : io.env.VEIL_ADMIN_PASSPHRASE;
+  if (!p) throw new UsageError('no passphrase: set VEIL_ADMIN_PASSPHRASE or pass --passphrase-file FILE');
+  if (p.length < 8) throw new UsageError('the passphrase needs at least 8 characters');
+  return p;
+}
+
+function kdf(flags: Flags): { N: number; r: number; p: number } {
+  const v = flags['scrypt-log-n'];
+  if (v === undefined) return DEFAULT_KDF;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 15 || n > 20) throw new UsageError('--scrypt-log-n must be an integer from 15 to 20');
+  return { N: 2 ** n, r: 8, p: 1 };
+}
+
+function readText(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new AdminError(`cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+function readJson(file: string, what: string): unknown {
+  const text = readText(file, what);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new AdminError(`${what} ${file} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** Writes via a temporary file and rename, so a crash never leaves half a key file; owner-only. */
+function writeSecret(file: string, content: string | Uint8Array): void {
+  mkdirSync(dirname(resolve(file)), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, content, { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, file);
+}
+
+/** Other contents of the admin's bundle (signing identities, directory): carried through rewrites untouched. */
+let carried: Omit<BundleContents, 'keys'> | undefined;
+
+async function loadKeys(file: string, pass: string): Promise<KeyRecord[]> {
+  try {
+    const { keys, ...rest } = await openBundle(readText(file, 'keys file'), pass);
+    carried = rest;
+    return keys;
+  } catch (e) {
+    if (e instanceof BundleError) throw new AdminError(`${file}: ${e.message}`);
+    throw e;
+  }
+}
+
+async function saveKeys(file: string, keys: KeyRecord[], pass: string, flags: Flags): Promise<void> {
+  writeSecret(file, `${JSON.stringify(await createBundle(keys, pass, { kdf: kdf(flags), ...carried }), null, 2)}\n`);
+}
+
+function newId(taken: Set<string>): string {
+  let id: string;
+  do id = randomBytes(4).toString('hex');
+  while (taken.has(id));
+  return id;
+}
+
+function describe(k: KeyRecord): string {
+  return `${k.id}  ${k.status.padEnd(7)}  ${fingerprint(k.id, k.secret)}  ${k.scope.site}: ${k.scope.conversations.join(',')}  "${k.label}"`;
+}
+
+function knownSite(site: string): string {
+  if (site !== '*' && site !== 'custom' && !BUILTIN_ADAPTERS.some((a) => a.id === site)) {
+    throw new UsageError(`--site "${site}" is not an adapter; use * or one of ${[...BUILTIN_ADAPTERS.map((a) => a.id), 'custom'].join(', ')}`);
+  }
+  return site;
+}
+
+async function keysCommand(sub: string | undefined, flags: Flags, io: AdminIo): Promise<void> {
+  const file = need(flags, 'keys');
+  if (sub === 'generate') {
+    const label = need(flags, 'label');
+    if (label.length > 200 || /\n/.test(label)) throw new UsageError('--label must be one line of at most 200 characters');
+    const site = knownSite(typeof flags.site === 'string' ? flags.site : '*');
+    const conversations = (typeof flags.conversations === 'string' ? flags.conversations : '*').split(',').map((s) => s.trim()).filter(Boolean);
+    if (conversations.length === 0) throw new UsageError('--conversations needs at least one id or pattern');
+    const pass = passphrase(flags, io);
+    const keys = existsSync(file) ? await loadKeys(file, pass) : [];
+    const rec: KeyRecord = {
+      id: newId(new Set(keys.map((k) => k.id))), secret: new Uint8Array(randomBytes(32)), label,
+      scope: { site, conversations }, status: 'active', createdAt: Date.now(), source: 'generated',
+    };
+    await saveKeys(file, [...keys, rec], pass, flags);
+    io.out(`generated ${describe(rec)}`);
+    io.out(`${file} now holds ${keys.length + 1} key(s)`);
+    return;
+  }
+  if (sub === 'rotate' || sub === 'revoke') {
+    const id = need(flags, 'id');
+    const pass = passphrase(flags, io);
+    const keys = await loadKeys(file, pass);
+    const old = keys.find((k) => k.id === id);
+    if (!old) throw new AdminError(`${file} has no key ${id} (it has ${keys.map((k) => k.id).join(', ')})`);
+    if (sub === 'revoke') {
+      if (old.status === 'revoked') throw new AdminError(`key ${id} is already revoked`);
+      old.status = 'revoked';
+      await saveKeys(file, keys, pass, flags);
+      io.out(`revoked ${describe(old)}`);
+      io.out('Emit and deploy the policy again: users then see its messages flagged and never encrypt with it.');
+      return;
+    }
+    if (old.status !== 'active') throw new AdminError(`key ${id} is ${old.status}; only an active key can be rotated`);
+    const rec: KeyRecord = {
+      ...old, id: newId(new Set(keys.map((k) => k.id))), secret: new Uint8Array(randomBytes(32)), status: 'active',
+      createdAt: Math.max(Date.now(), old.createdAt + 1), source: 'generated',
+    };
+    old.status = 'retired';
+    await saveKeys(file, [...keys, rec], pass, flags);
+    io.out(`retired ${describe(old)}`);
+    io.out(`new     ${describe(rec)}`);
+    io.out('Emit and deploy the policy again; the retired key stays in it so history still decrypts.');
+    return;
+  }
+  if (sub === 'list') {
+    for (const k of await loadKeys(file, passphrase(flags, io))) io.out(describe(k));
+    return;
+  }
+  throw new UsageError(`unknown keys command "${sub ?? ''}"; use generate, rotate, revoke or list`);
+}
+
+function protectedSites(flags: Flags, base: ProtectedSite[]): ProtectedSite[] {
+  const sites = [...base];
+  for (const spec of (flags.protect as string[] | undefined) ?? []) {
+    const eq = spec.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--protect "${spec}" must look like ADAPTER=PATTERN[,PATTERN]`);
+    const adapter = spec.slice(0, eq);
+    const matches = spec.slice(eq + 1).split(',').map((s) => s.trim()).filter(Boolean);
+    if (adapter === 'custom') throw new UsageError('declare custom adapters with --custom-site FILE (adapter, matches and custom)');
+    if (!BUILTIN_ADAPTERS.some((a) => a.id === adapter)) {
+      throw new UsageError(`--protect: "${adapter}" is not a built-in adapter (${BUILTIN_ADAPTERS.map((a) => a.id).join(', ')})`);
+    }
+    for (const m of matches) if (!isValidPattern(m)) throw new UsageError(`--protect: "${m}" is not a URL match pattern like https://chat.example.com/*`);
+    if (matches.length === 0) throw new UsageError(`--protect "${spec}" names no URL pattern`);
+    sites.push({ adapter, matches });
+  }
+  for (const file of (flags['custom-site'] as string[] | undefined) ?? []) sites.push(readJson(file, 'custom site') as ProtectedSite);
+  return sites;
+}
+
+function printProblems(io: AdminIo, problems: PolicyProblem[]): void {
+  for (const p of problems) io.err(`  ${p.path || '(policy)'}: ${p.message}`);
+}
+
+async function policyCommand(flags: Flags, io: AdminIo): Promise<void> {
+  const out = need(flags, 'out');
+  const chromeUpdateUrl = flags['chrome-update-url'] as string | undefined;
+  const firefoxInstallUrl = flags['firefox-install-url'] as string | undefined;
+  if (flags['no-force-install'] && (chromeUpdateUrl || firefoxInstallUrl)) {
+    throw new UsageError('--no-force-install contradicts --chrome-update-url/--firefox-install-url');
+  }
+  if (!flags['no-force-install'] && !chromeUpdateUrl && !firefoxInstallUrl) {
+    throw new UsageError('say where browsers install Veil from: --chrome-update-url URL and/or --firefox-install-url URL (or --no-force-install)');
+  }
+  for (const [name, url] of [['chrome-update-url', chromeUpdateUrl], ['firefox-install-url', firefoxInstallUrl]] as const) {
+    if (url !== undefined && !/^(https?|file):\/\/\S+$/.test(url)) throw new UsageError(`--${name} must be an http(s) or file URL`);
+  }
+  const settings = typeof flags.settings === 'string' ? (readJson(flags.settings, 'settings file') as Partial<ManagedPolicyJson>) : {};
+  if (!settings || typeof settings !== 'object' || Array.isArray(settings)) throw new AdminError('the settings file must hold a JSON object');
+  const sites = protectedSites(flags, Array.isArray(settings.protectedSites) ? settings.protectedSites : []);
+  if (sites.length === 0) throw new UsageError('protect at least one site: --protect ADAPTER=PATTERN, --custom-site FILE or protectedSites in --settings');
+  const keys = typeof flags.keys === 'string' ? await loadKeys(flags.keys, passphrase(flags, io)) : [];
+  const mode = flags.mode;
+  if (mode !== undefined && mode !== 'inline' && mode !== 'isolated') throw new UsageError(`--mode must be inline or isolated, not "${mode}"`);
+  const policy: ManagedPolicyJson = {
+    ...settings,
+    protectedSites: sites,
+    ...(keys.length ? {
+      keys: keys.map((k) => ({ id: k.id, secret: base64.encode(k.secret), label: k.label, scope: k.scope, status: k.status, createdAt: k.createdAt })),
+    } : {}),
+  };
+  const overrides: [keyof ManagedPolicyJson, boolean | undefined][] = [
+    ['requireEncryption', bool(flags, 'require-encryption')], ['flagUnencrypted', bool(flags, 'flag-unencrypted')],
+    ['allowUserKeys', bool(flags, 'allow-user-keys')], ['allowKeyExport', bool(flags, 'allow-key-export')],
+  ];
+  for (const [k, v] of overrides) if (v !== undefined) (policy as unknown as Record<string, unknown>)[k] = v;
+  if (mode) policy.mode = mode as ManagedPolicyJson['mode'];
+  // The same check the extension runs: never hand an admin a file Veil would refuse.
+  const check = parseManagedPolicy(policy);
+  if (check.policy.errors.length) {
+    io.err('veil-admin: the resulting policy is invalid, nothing was written:');
+    printProblems(io, check.policy.errors);
+    throw new AdminError('invalid policy');
+  }
+  if (!keys.some((k) => k.status === 'active') && !policy.allowUserKeys) {
+    io.err('warning: no active key and users may not add their own: protected sites will refuse every send');
+  }
+  const files = deployFiles(policy, { chromeId: CHROME_EXTENSION_ID, geckoId: GECKO_ID, chromeUpdateUrl, firefoxInstallUrl }, randomUUID);
+  for (const f of files) {
+    writeSecret(join(out, f.path), f.content);
+    io.out(`wrote ${join(out, f.path)}\n      -> ${f.installTo}`);
+  }
+  io.out(`${keys.length} key(s), ${sites.length} protected site(s). These files contain key secrets: keep them out of users' reach until deployed.`);
+}
+
+/** Finds the Veil policy inside any of the files `policy` writes, or takes the file as a bare policy. */
+export function extractPolicy(doc: unknown): { where: string; policy: unknown } {
+  const d = doc as Record<string, any>;
+  if (d?.policies?.['3rdparty']?.Extensions) return { where: `policies.3rdparty.Extensions["${GECKO_ID}"]`, policy: d.policies['3rdparty'].Extensions[GECKO_ID] };
+  if (d?.['3rdparty']?.extensions) return { where: `3rdparty.extensions["${CHROME_EXTENSION_ID}"]`, policy: d['3rdparty'].extensions[CHROME_EXTENSION_ID] };
+  if (d?.type === 'storage' && 'data' in d) return { where: 'data', policy: d.data };
+  return { where: '(whole file)', policy: doc };
+}
+
+function validateCommand(file: string | undefined, io: AdminIo): void {
+  if (!file) throw new UsageError('validate needs a FILE');
+  const { where, policy } = extractPolicy(readJson(file, 'policy file'));
+  if (policy === undefined) throw new AdminError(`${file}: ${where} is missing: this file configures no Veil policy`);
+  const parsed = parseManagedPolicy(policy);
+  if (parsed.policy.errors.length) {
+    io.err(`${file} (${where}) is invalid:`);
+    printProblems(io, parsed.policy.errors);
+    throw new AdminError('invalid policy');
+  }
+  io.out(`${file}: valid (${parsed.policy.protectedSites.length} protected site(s), ${parsed.keys.length} key(s))`);
+}
+
+export async function runAdmin(argv: string[], io: AdminIo): Promise<number> {
+  carried = undefined;
+  try {
+    const { positionals, flags } = parse(argv);
+    const [cmd, sub, ...rest] = positionals;
+    if (flags.help || cmd === 'help') {
+      io.out(USAGE);
+      return 0;
+    }
+    if (!cmd) throw new UsageError('no command given');
+    if (cmd === 'keys') {
+      if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`);
+      await keysCommand(sub, flags, io);
+    } else if (cmd === 'policy') {
+      if (sub !== undefined) throw new UsageError(`unexpected argument "${sub}"`);
+      await policyCommand(flags, io);
+    } else if (cmd === 'validate') {
+      validateCommand(sub, io);
+    } else {
+      throw new UsageError(`unknown command "${cmd}"`);
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`veil-admin: ${e.message}`);
+      io.err('Run `npm run admin -- --help` for usage.');
+      return 2;
+    }
+    if (e instanceof AdminError) {
+      if (e.message !== 'invalid policy') io.err(`veil-admin: ${e.message}`);
+      return 1;
+    }
+    io.err(`veil-admin: unexpected failure: ${(e as Error)?.stack ?? e}`);
+    return 1;
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * Issue #4 in real Chromium: the admin CLI writes keys and policy files; the Chrome/Linux one goes
+ * into /etc/chromium/policies/managed/ (as root), Chromium hands it to Veil through storage.managed,
+ * and two users converse with no set-up of their own. Then the same file turns invalid and Veil
+ * fails closed, naming the bad setting.
+ *
+ * Chromium applies that folder to every Chromium on the machine, tests of other files included:
+ * the policy protects only this test's chat port, the file has a unique name, and it exists only
+ * between launch and the last assertion (removed in afterAll and on process exit, also on failure).
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'puppeteer';
+import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
+import { CHROME_EXTENSION_ID } from '../../lib/policy/ids';
+import { runAdmin } from '../../scripts/admin-cli';
+import { launchUser, waitFor, type User } from '../support/browser';
+import { leakedSubstrings } from '../support/leaks';
+import { composerStatus, openChat, typeAndSend, waitForMessage } from '../support/veil-ui';
+
+const POLICY_DIR = '/etc/chromium/policies/managed';
+const POLICY_FILE = join(POLICY_DIR, `veil-e2e-policy-${process.pid}-${Date.now()}.json`);
+const removePolicy = () => rmSync(POLICY_FILE, { force: true });
+process.once('exit', removePolicy); // a crashed run must not leave policy behind for other browsers
+
+let server: ChatServer;
+let alice: User;
+let bob: User;
+let work: string;
+let keyId = '';
+
+async function admin(...argv: string[]): Promise<string> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runAdmin(argv, { env: { VEIL_ADMIN_PASSPHRASE: 'admin passphrase for tests' }, out: (l) => out.push(l), err: (l) => err.push(l) });
+  if (code !== 0) throw new Error(`veil-admin ${argv.join(' ')} failed (${code}): ${err.join('\n')}`);
+  return out.join('\n');
+}
+
+/** Veil has taken the policy once the content script is registered for this test's port. */
+async function policyApplied(user: User, pattern: string): Promise<void> {
+  const w = await user.worker();
+  await waitFor(async () => (await w.evaluate(async () => JSON.stringify(
+    await (globalThis as any).chrome.scripting.getRegisteredContentScripts()))).includes(pattern), `policy on ${user.name}`, 20_000);
+}
+
+/** The real toolbar popup, opened on the tab that is in front. */
+async function openPopup(user: User, front: Page): Promise<Page> {
+  await front.bringToFront();
+  const w = await user.worker();
+  await w.evaluate(() => (globalThis as any).chrome.action.openPopup());
+  const target = await user.browser.waitForTarget((t) => t.url().endsWith('/popup.html'), { timeout: 10_000 });
+  const popup = (await target.asPage())!;
+  await popup.waitForFunction(() => document.querySelector('#site-state')?.getAttribute('data-state') !== 'loading');
+  return popup;
+}
+
+beforeAll(async () => {
+  server = await startChatServer();
+  work = mkdtempSync(join(tmpdir(), 'veil-policy-'));
+  const keys = join(work, 'keys.veilkeys.json');
+  const generated = await admin('keys', 'generate', '--keys', keys, '--label', 'Policy team key', '--site', 'fixture-chat',
+    '--conversations', 'dm-alice-bob,ch-general', '--scrypt-log-n', '15');
+  keyId = /generated ([0-9a-f]{8})/.exec(generated)![1]!;
+  await admin('policy', '--keys', keys, '--protect', `fixture-chat=${server.url}/*`, '--no-force-install', '--out', join(work, 'out'));
+  mkdirSync(POLICY_DIR, { recursive: true });
+  copyFileSync(join(work, 'out', 'chrome-linux', 'veil.json'), POLICY_FILE);
+  [alice, bob] = await Promise.all([launchUser('alice'), launchUser('bob')]);
+  await Promise.all([policyApplied(alice, `${server.url}/*`), policyApplied(bob, `${server.url}/*`)]);
+});
+
+afterAll(async () => {
+  removePolicy();
+  await Promise.all([alice?.close(), bob?.close()]);
+  await server?.close();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('enterprise policy in Chromium', () => {
+  it('delivers the policy and its keys: alice and bob converse with no set-up', async () => {
+    const [a, b] = await Promise.all([openChat(alice, server.url, 'bob'), openChat(bob, server.url, 'alice')]);
+    expect((await composerStatus(a)).text).toContain('Policy team key');
+    const text = 'Policy-provisioned hello 🔐';
+    await typeAndSend(a, text);
+    expect((await waitForMessage(b, (m) => m.status === 'decrypted', 'bob to decrypt')).text).toBe(text);
+    await typeAndSend(b, 'and back');
+    expect((await waitForMessage(a, (m) => m.from === 'bob' && m.status === 'decrypted', 'alice to decrypt')).text).toBe('and back');
+    expect(leakedSubstrings(JSON.stringify(server.inspect().messages), text)).toEqual([]);
+    await b.close();
+
+    const popup = await openPopup(alice, a);
+    expect(await popup.$eval('#site-state', (e) => e.getAttribute('data-state'))).toBe('protected');
+    expect(await popup.$eval('#site-state', (e) => e.textContent)).toContain('your organisation');
+    expect(await popup.$eval('#policy-source', (e) => e.getAttribute('data-managed'))).toBe('true');
+    expect(await popup.$eval('#keys', (e) => e.textContent)).toMatch(new RegExp(`Policy team key \\(${keyId}.*active.*from policy`));
+    expect(await popup.$('#policy-errors:not([hidden])')).toBeNull();
+    await Promise.all([popup.close(), a.close()]);
+  });
+
+  it('policy keys are read-only and users may not add keys (allowUserKeys defaults to false)', async () => {
+    const page = await alice.newPage();
+    await page.goto(`chrome-extension://${alice.extensionId}/options.html`);
+    await page.waitForSelector('#policy-settings');
+    const send = (type: string, req: object) => page.evaluate((type, req) =>
+      (globalThis as any).chrome.runtime.sendMessage({ veil: 1, type, req }), type, req);
+    const revoke = await send('keys/set-status', { id: keyId, status: 'revoked' });
+    expect(revoke).toMatchObject({ ok: false, error: { message: expect.stringContaining('policy') } });
+    const exported = await send('keys/export', { ids: [keyId], passphrase: 'long enough passphrase' });
+    expect(exported.ok).toBe(false);
+    expect(await send('keys/generate', { label: 'mine', scope: { site: '*', conversations: ['*'] } }))
+      .toMatchObject({ ok: false, error: { code: 'policy' } });
+    const list = await send('keys/list', {});
+    expect(list.keys.find((k: any) => k.id === keyId)).toMatchObject({ source: 'policy', status: 'active' });
+    await page.close();
+  });
+
+  it('requireEncryption: a send no key covers is blocked, with the reason', async () => {
+    const page = await openChat(alice, server.url, 'carol');
+    expect((await composerStatus(page)).state).toBe('error');
+    const before = server.inspect().messages.length;
+    const text = 'plaintext that policy forbids';
+    await typeAndSend(page, text);
+    await page.waitForFunction(() => /Not sent/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''));
+    expect(await page.$eval('.veil-composer-status', (e) => e.textContent)).toContain('Your organisation requires encryption here');
+    expect(await page.$eval('#compose', (e) => (e as HTMLTextAreaElement).value)).toBe(text);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(server.inspect().messages.length).toBe(before);
+    await page.close();
+  });
+
+  it('an invalid policy fails closed: sending is blocked and the popup names the setting', async () => {
+    const policy = JSON.parse(readFileSync(POLICY_FILE, 'utf8'));
+    policy['3rdparty'].extensions[CHROME_EXTENSION_ID].protectedSites[0].adapter = 'fixture-chatt';
+    writeFileSync(POLICY_FILE, JSON.stringify(policy));
+    // Chromium notices the change and reports it through storage.onChanged; Veil re-reads.
+    const w = await alice.worker();
+    await waitFor(async () => (await w.evaluate(async () => JSON.stringify(
+      await (globalThis as any).chrome.storage.managed.get(null)))).includes('fixture-chatt'), 'changed policy', 30_000);
+
+    const page = await openChat(alice, server.url, 'bob');
+    await page.waitForFunction(() => /policy is invalid/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''), { timeout: 15_000 });
+    expect(await page.$eval('.veil-composer-status', (e) => e.textContent)).toContain('protectedSites[0].adapter');
+    const before = server.inspect().messages.length;
+    await typeAndSend(page, 'must not leave while the policy is broken');
+    await page.click('#send');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(server.inspect().messages.length).toBe(before);
+    expect(await page.$eval('#compose', (e) => (e as HTMLTextAreaElement).value)).toBe('must not leave while the policy is broken');
+
+    const popup = await openPopup(alice, page);
+    expect(await popup.$eval('#site-state', (e) => e.getAttribute('data-state'))).toBe('failed-closed');
+    const problems = await popup.$$eval('#policy-errors li', (els) => els.map((e) => e.textContent));
+    expect(problems.join('\n')).toContain('protectedSites[0].adapter: "fixture-chatt" is not a Veil adapter');
+    await Promise.all([popup.close(), page.close()]);
+  });
+});
