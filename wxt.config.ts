@@ -2,6 +2,7 @@ import { defineConfig } from 'wxt';
 
 import { CHROME_PUBLIC_KEY, GECKO_ID } from './lib/policy/ids';
 import { chromeManagedSchema } from './lib/policy/schema';
+import { secureFrameResources } from './lib/isolated/manifest';
 
 export { GECKO_ID };
 
@@ -23,10 +24,13 @@ export default defineConfig({
     },
   },
   manifest: ({ browser }) => ({
-    name: 'Veil',
-    description: 'End-to-end encryption for the web chats your company already uses.',
+    name: '__MSG_extName__',
+    description: '__MSG_extDescription__',
+    default_locale: 'en',
     permissions: ['storage', 'scripting', 'unlimitedStorage', 'alarms'],
     host_permissions: ['<all_urls>'],
+    // Isolated mode's secure frames (issue #6), framable only on the built-in chats' origins.
+    web_accessible_resources: secureFrameResources(),
     ...(browser === 'firefox'
       ? {
           browser_specific_settings: {

@@ -39,7 +39,7 @@ export const USAGE = `veil-admin: Veil keys and enterprise policy files
 
 The keys FILE is a passphrase-protected Veil key bundle. Passphrase: --passphrase-file FILE or the
 VEIL_ADMIN_PASSPHRASE environment variable (never a command-line argument: shells keep history).
-Policy files contain the keys in the clear (docs/decisions/0002-policy-keys.md): deploy them only
+Policy files contain the keys in the clear (docs/decisions/0004-policy-keys.md): deploy them only
 through channels users cannot write to.`;
 
 class UsageError extends Error {}

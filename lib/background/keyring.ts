@@ -19,6 +19,10 @@ export const noLockCache: LockCache = { get: async () => undefined, set: async (
 
 export type LockState = 'none' | 'locked' | 'unlocked';
 
+function sameScope(a: KeyScope, b: KeyScope): boolean {
+  return a.site === b.site && [...a.conversations].sort().join('\n') === [...b.conversations].sort().join('\n');
+}
+
 export class Keyring {
   private metas?: Promise<Map<string, KeyMeta>>;
   private derived = new Map<string, DerivedKey>();
@@ -28,7 +32,7 @@ export class Keyring {
    * Keys delivered by enterprise policy (issue #4): held in memory only and replaced as a whole on
    * every policy change (syncPolicyKeys), never written to the store, so removing a key from the
    * policy removes it everywhere and the user lock does not apply to them (the policy already holds
-   * them in the clear; docs/decisions/0002-policy-keys.md).
+   * them in the clear; docs/decisions/0004-policy-keys.md).
    */
   private policyKeys = new Map<string, KeyRecord>();
   private policyKeysExportable = false;
@@ -112,6 +116,8 @@ export class Keyring {
   }
 
   async generate(label: string, scope: KeyScope): Promise<KeyInfo> {
+    const clash = (await this.list()).find((k) => k.status === 'active' && sameScope(k.scope, scope));
+    if (clash) throw new Error(`“${clash.label}” (${clash.id}) already protects exactly this scope: rotate it instead.`);
     const rec: KeyRecord = {
       id: await this.newId(), secret: randomBytes(32), label, scope, status: 'active', createdAt: Date.now(), source: 'generated',
     };
@@ -149,8 +155,12 @@ export class Keyring {
         ? `key ${k.id} is already in your keyring; nothing was imported`
         : `key ${k.id} conflicts with a different key of the same id in your keyring; nothing was imported`);
     }
+    // One active key per scope: a newer imported active key supersedes (retires) an older one,
+    // which is how a rotation made elsewhere arrives.
+    const retire = [...existing.values()].filter((old) => old.status === 'active' && keys.some((k) =>
+      k.status === 'active' && sameScope(k.scope, old.scope) && k.createdAt > old.createdAt)).map((k) => k.id);
     const lockKey = await this.writableLockKey();
-    await this.mutate(() => this.store.addAll(keys, lockKey, extras));
+    await this.mutate(() => this.store.addAll(keys, lockKey, { ...extras, retire }));
   }
 
   /** Secrets of some keys, for export into a passphrase bundle. */

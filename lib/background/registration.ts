@@ -7,11 +7,42 @@ import type { Policy } from '../policy/policy';
 
 const SCRIPT_ID = 'veil-protected-sites';
 
-export async function syncContentScripts(p: Policy): Promise<void> {
-  const matches = [...new Set(p.protectedSites.flatMap((s) => s.matches))];
-  const existing = await browser.scripting.getRegisteredContentScripts({ ids: [SCRIPT_ID] });
-  if (existing.length) await browser.scripting.unregisterContentScripts({ ids: [SCRIPT_ID] });
-  if (matches.length === 0) return;
+let queue: Promise<void> = Promise.resolve();
+
+/**
+ * Firefox match patterns cannot name a port (a pattern with one never matches), so there the
+ * script is registered for the host on every port. The content script still asks the background,
+ * which matches ports exactly (lib/policy/match-pattern.ts), and stands down on other ports.
+ */
+function forThisBrowser(pattern: string): string {
+  if (!browser.runtime.getURL('/').startsWith('moz-extension:')) return pattern;
+  return pattern.replace(/^([^:]+:\/\/[^/:]*):(\d+|\*)\//, '$1/');
+}
+
+/**
+ * Start-up, install and every policy change each ask for a sync, often at once; interleaved
+ * unregister/register calls would fail with "duplicate script id", so they run one after another.
+ */
+export function syncContentScripts(p: Policy): Promise<void> {
+  const run = queue.then(() => sync(p));
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+async function sync(p: Policy): Promise<void> {
+  const matches = [...new Set(p.protectedSites.flatMap((s) => s.matches).map(forThisBrowser))].sort();
+  const [existing] = await browser.scripting.getRegisteredContentScripts({ ids: [SCRIPT_ID] });
+  if (matches.length === 0) {
+    if (existing) await browser.scripting.unregisterContentScripts({ ids: [SCRIPT_ID] });
+    return;
+  }
+  if (existing) {
+    if (JSON.stringify([...(existing.matches ?? [])].sort()) === JSON.stringify(matches)) return;
+    // Updated in place, not unregistered and registered again: Firefox ESR can end up with a
+    // registration that is listed but never injects when the same id is re-registered quickly.
+    await browser.scripting.updateContentScripts([{ id: SCRIPT_ID, matches }]);
+    return;
+  }
   await browser.scripting.registerContentScripts([
     {
       id: SCRIPT_ID,

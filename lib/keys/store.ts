@@ -17,6 +17,8 @@ export type IdentityInfo = Omit<StoredIdentity, 'wrapped'>;
 export interface ImportExtras {
   identities?: SigningIdentity[];
   directory?: DirectoryEntry[];
+  /** Keys to mark retired in the same transaction (superseded by an imported newer key). */
+  retire?: string[];
 }
 
 export class KeyStore {
@@ -96,6 +98,10 @@ export class KeyStore {
       for (const k of stored) {
         if (await tx.objectStore('keys').getKey(k.id)) throw new Error(`key ${k.id} is already in the keyring`);
         await tx.objectStore('keys').add(k);
+      }
+      for (const id of extras.retire ?? []) {
+        const k = await tx.objectStore('keys').get(id);
+        if (k) await tx.objectStore('keys').put({ ...k, status: 'retired' });
       }
       for (const i of identities) {
         const have = await tx.objectStore('identities').get([i.site, i.userId]);

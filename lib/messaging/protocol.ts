@@ -8,9 +8,15 @@
 import type { CustomAdapterSpec } from '../adapters/custom';
 import type { DirectoryEntry, KeyInfo, KeyScope, KeyStatus } from '../keys/model';
 import type { Policy, ProtectedSite } from '../policy/policy';
+import type { SecurityIndicator } from '../isolated/indicator';
+import type { FrameTheme, ReaderSpec, SecureFrameKind } from '../isolated/frame-types';
 
-/** Who may send a request: a content script in a protected tab, or an extension page. */
-export type Caller = 'content' | 'extension-page';
+/**
+ * Who may send a request: a content script in a protected tab, an extension page, or one of
+ * isolated mode's secure frames (an extension page framed inside a protected tab; issue #6).
+ * A secure frame is never an 'extension-page': it runs inside a page Veil does not trust.
+ */
+export type Caller = 'content' | 'extension-page' | 'secure-frame';
 
 export type VeilError = {
   code:
@@ -138,6 +144,63 @@ export interface ProtocolMap {
   };
   'policy/get': { caller: 'extension-page'; req: Record<string, never>; res: Result<{ policy: Policy }> };
   'policy/tab': { caller: 'extension-page'; req: { url: string }; res: Result<TabPolicyStatus> };
+
+  // ---- isolated mode (issue #6; lib/background/handlers/isolated.ts, docs/isolated-mode.md) ----
+  /** The content script asks for a capability for one frame it is about to place. */
+  'isolated/open-frame': {
+    caller: 'content';
+    req: { kind: SecureFrameKind; handle: string; theme: FrameTheme; reader?: ReaderSpec };
+    res: Result<{ token: string }>;
+  };
+  /** A secure frame redeems the token its parent handed it; binds the token to that frame. */
+  'secure/redeem': { caller: 'secure-frame'; req: { token: string }; res: Result<SecureFrameGrant> };
+  /** The secure composer sends what the user typed: encrypted here, only the envelope reaches the page. */
+  'secure/send': { caller: 'secure-frame'; req: { token: string; text: string }; res: Result<{ fingerprint: string; parts: number }> };
+  /** A frame's content height changed (readers are sized to their content). */
+  'secure/size': { caller: 'secure-frame'; req: { token: string; height: number }; res: Result<Record<never, never>> };
+  /** The user focused, left or pointed into a frame: the host side checks for overlays and focus theft. */
+  'secure/event': { caller: 'secure-frame'; req: { token: string; event: SecureFrameEvent }; res: Result<{ warning?: string }> };
+  'isolated/settings': {
+    caller: 'extension-page';
+    req: Record<string, never>;
+    res: Result<{ indicator: SecurityIndicator; sites: { key: string; name: string; mode: Policy['mode']; enforced: boolean }[] }>;
+  };
+  'isolated/set-site-mode': { caller: 'extension-page'; req: { key: string; mode: Policy['mode'] }; res: Result<Record<never, never>> };
+  'isolated/set-indicator': { caller: 'extension-page'; req: { indicator: SecurityIndicator }; res: Result<{ indicator: SecurityIndicator }> };
+}
+
+/** `tab`/`shift-tab`: the user tabs out of the composer; the content script moves focus for it (so it is not theft). */
+export type SecureFrameEvent = 'focus' | 'blur' | 'pointerdown' | 'tab' | 'shift-tab';
+
+/** What a secure frame gets for a valid token: never more than the one message or composer it was made for. */
+export interface SecureFrameGrant {
+  kind: SecureFrameKind;
+  indicator: SecurityIndicator;
+  theme: FrameTheme;
+  /** Reader frames: the decrypted message (its text only ever goes to this frame). */
+  reader?: { item: DecryptedItem; author: string; replayed: boolean };
+  /** Composer frames: which key will encrypt, if any. */
+  composer?: { keyLabel?: string; fingerprint?: string; error?: string };
+}
+
+/**
+ * Background -> content script, isolated mode only: the host side of a secure frame. Sent with
+ * tabs.sendMessage to the frame that minted the capability; the content script accepts them only
+ * from the background (no tab in the sender).
+ */
+export interface HostCommandMap {
+  /** What the composer sends to: read from the chat's DOM at send time (SPAs switch conversations). */
+  'host/compose-context': { req: { handle: string }; res: Result<{ conversationId: string; senderId: string; maxChars: number; allowChunks: boolean }> };
+  /** Put these envelopes into the chat's composer and send them, one by one. */
+  'host/put-envelopes': { req: { handle: string; envelopes: string[] }; res: Result<Record<never, never>> };
+  'host/frame-size': { req: { handle: string; height: number }; res: Result<Record<never, never>> };
+  'host/frame-event': { req: { handle: string; event: SecureFrameEvent | 'ready' }; res: Result<{ warning?: string }> };
+}
+export type HostCommand = keyof HostCommandMap;
+export interface HostEnvelope<K extends HostCommand = HostCommand> {
+  veilHost: 1;
+  type: K;
+  req: HostCommandMap[K]['req'];
 }
 
 export type MessageType = keyof ProtocolMap;
@@ -162,6 +225,14 @@ export const CALLERS: { [K in MessageType]: ProtocolMap[K]['caller'] } = {
   'keys/set-status': 'extension-page',
   'policy/get': 'extension-page',
   'policy/tab': 'extension-page',
+  'isolated/open-frame': 'content',
+  'secure/redeem': 'secure-frame',
+  'secure/send': 'secure-frame',
+  'secure/size': 'secure-frame',
+  'secure/event': 'secure-frame',
+  'isolated/settings': 'extension-page',
+  'isolated/set-site-mode': 'extension-page',
+  'isolated/set-indicator': 'extension-page',
 };
 
 export interface Envelope<K extends MessageType = MessageType> {

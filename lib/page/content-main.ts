@@ -7,6 +7,7 @@ import { adapterFromSpec, InvalidCustomAdapterError } from '../adapters/custom';
 import { builtinAdapter } from '../adapters/registry';
 import { queryFirst, type SiteAdapter } from '../adapters/types';
 import { request } from '../messaging/client';
+import { HOST_COMPOSER_BLOCKED, IsolatedPage } from '../isolated/host/isolated-page';
 import { ComposerStatus } from './composer-status';
 import { MessageRenderer } from './renderer';
 import { SendGuard } from './send-guard';
@@ -28,10 +29,7 @@ export async function runContentScript(): Promise<void> {
     return;
   }
   // Enterprise policy problems fail closed: the site stays guarded, nothing is sent (issue #4).
-  const refusal = site.policyError
-    ?? (site.mode === 'isolated'
-      ? 'Your organisation requires Veil\'s isolated mode here, which this version of Veil cannot provide yet, so sending is blocked.'
-      : undefined);
+  const refusal = site.policyError;
   if (refusal) {
     guard.block(refusal);
     whenReady(() => attachStatus(status, undefined, 'error', refusal));
@@ -57,6 +55,13 @@ export async function runContentScript(): Promise<void> {
     return;
   }
   const armed = adapter;
+  if (site.mode === 'isolated') {
+    // Isolated mode (issue #6): typing and reading happen in Veil's own frames; this side only
+    // ever handles envelopes. The chat's own composer is blocked from sending at once.
+    guard.isolate(adapter, HOST_COMPOSER_BLOCKED);
+    whenReady(() => new IsolatedPage(document, armed, guard, status, { flagUnencrypted: site.flagUnencrypted ?? true }).start());
+    return;
+  }
   guard.arm(adapter, { allowPlaintext: !site.requireEncryption });
   whenReady(() => {
     injectStyles(document);

@@ -14,7 +14,7 @@ import type { ComposerStatus } from './composer-status';
 
 const SEND_CONFIRM_TIMEOUT_MS = 5_000;
 
-type GuardMode = { kind: 'starting' } | { kind: 'armed'; adapter: SiteAdapter } | { kind: 'off' };
+type GuardMode = { kind: 'starting' } | { kind: 'armed'; adapter: SiteAdapter } | { kind: 'isolated'; adapter: SiteAdapter } | { kind: 'off' };
 
 function isEditable(t: EventTarget | null): t is HTMLElement {
   return t instanceof HTMLElement && (t.isContentEditable || t instanceof HTMLTextAreaElement || t instanceof HTMLInputElement);
@@ -46,6 +46,45 @@ export class SendGuard {
     this.allowPlaintext = opts.allowPlaintext === true;
   }
 
+  /**
+   * Isolated mode (issue #6): the user types in Veil's secure composer frame, so every send from
+   * the chat's own composer is blocked with `message`; only sendEnvelopes below sends, and only
+   * envelopes.
+   */
+  isolate(adapter: SiteAdapter, message: string): void {
+    this.mode = { kind: 'isolated', adapter };
+    this.blockedReason = message;
+  }
+
+  /**
+   * Isolated mode: puts each envelope into the chat's composer and triggers the chat's send.
+   * Returns why it failed, or undefined once every part was sent. On failure the compose box is
+   * emptied: it never held plaintext, so there is nothing to give back.
+   */
+  async sendEnvelopes(adapter: SiteAdapter, envelopes: string[]): Promise<string | undefined> {
+    if (this.busy) return 'Veil is still sending the previous message.';
+    const composer = queryFirst<HTMLElement>(document, adapter.selectors.composer);
+    if (!composer) return 'Veil cannot find this chat\'s compose box.';
+    this.busy = true;
+    try {
+      for (const [i, envelope] of envelopes.entries()) {
+        const part = envelopes.length > 1 ? ` (part ${i + 1} of ${envelopes.length})` : '';
+        if (!(await replaceComposerText(composer, envelope, adapter.composerStrategy))) {
+          await replaceComposerText(composer, '', adapter.composerStrategy);
+          return `Not sent${part}: Veil could not put the encrypted text into this chat's compose box.`;
+        }
+        this.triggerSend(adapter, composer);
+        if (!(await this.waitUntilSent(composer, envelope))) {
+          await replaceComposerText(composer, '', adapter.composerStrategy);
+          return `Not sent${part}: the chat did not accept the encrypted message.`;
+        }
+      }
+      return undefined;
+    } finally {
+      this.busy = false;
+    }
+  }
+
   /** The site turned out not to be protected: stop intercepting. */
   disarm(): void {
     this.mode = { kind: 'off' };
@@ -65,8 +104,12 @@ export class SendGuard {
     const isEnter = e instanceof KeyboardEvent && e.key === 'Enter' && !e.shiftKey && !e.isComposing;
     if (e instanceof KeyboardEvent && !isEnter) return;
     if (this.mode.kind === 'starting') {
-      // Until Veil knows this page's composer, no Enter in an editable field and no form submit.
-      if ((isEnter && isEditable(e.target)) || e.type === 'submit') {
+      // Until Veil knows this page's composer (or for good, when its adapter is broken): no Enter in
+      // an editable field, no form submit, and no click on anything button-like, since any of them
+      // may be the chat's send button.
+      const buttonClick = e.type === 'click' && e.target instanceof Element
+        && !!e.target.closest('button, input[type="submit"], input[type="button"], [role="button"]');
+      if ((isEnter && isEditable(e.target)) || e.type === 'submit' || buttonClick) {
         this.stop(e);
         if (isEditable(e.target)) this.status.attach(e.target);
         this.status.show('error', this.blockedReason);
@@ -81,6 +124,10 @@ export class SendGuard {
     const isSubmit = e.type === 'submit' && !!queryFirst(target as HTMLElement, adapter.selectors.composer);
     if (!((isEnter && fromComposer) || fromButton || isSubmit)) return;
     this.stop(e);
+    if (this.mode.kind === 'isolated') {
+      this.status.show('error', this.blockedReason);
+      return;
+    }
     if (e.type === 'keydown' || e.type === 'click') void this.encryptAndSend(adapter);
   };
 

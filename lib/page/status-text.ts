@@ -1,6 +1,7 @@
 /**
  * What each per-message status says. One place, so every site and mode uses the same words.
  */
+import { formatTime, t } from '../i18n';
 import type { DecryptedItem } from '../messaging/protocol';
 
 export type MessageStatus =
@@ -15,67 +16,51 @@ export interface StatusView {
 }
 
 export function viewOf(r: DecryptedItem, author: string, replayed: boolean): StatusView {
-  const key = r.keyId ? `key ${r.keyId}${r.fingerprint ? ` (${r.fingerprint})` : ''}` : '';
+  const key = !r.keyId ? '' : r.fingerprint ? t('statusKeyWithFingerprint', r.keyId, r.fingerprint) : t('statusKey', r.keyId);
   switch (r.status) {
     case 'unknown-key':
-      return {
-        status: 'unknown-key', tone: 'warn', label: `🔑 Unknown key ${r.keyId}`,
-        detail: `Encrypted with key ${r.keyId}, which is not in your keyring. Ask your IT admin for key ${r.keyId}.`,
-      };
+      return { status: 'unknown-key', tone: 'warn', label: t('statusUnknownKeyLabel', r.keyId ?? '?'), detail: t('statusUnknownKeyDetail', r.keyId ?? '?') };
     case 'locked':
-      return {
-        status: 'locked', tone: 'warn', label: '🔒 Veil is locked',
-        detail: `Encrypted with ${key}. Unlock Veil with your passphrase (Veil's options) to read it.`,
-      };
+      return { status: 'locked', tone: 'warn', label: t('statusLockedLabel'), detail: t('statusLockedDetail', key) };
     case 'tampered':
-      return {
-        status: 'tampered', tone: 'bad', label: '⚠ Tampered',
-        detail: `This message was altered after it was sent (${key}); its content cannot be trusted and is not shown.`,
-      };
+      return { status: 'tampered', tone: 'bad', label: t('statusTamperedLabel'), detail: t('statusTamperedDetail', key) };
     case 'malformed':
-      return {
-        status: 'malformed', tone: 'bad', label: '⚠ Malformed',
-        detail: `This looks like a Veil message but cannot be read: ${r.reason ?? 'invalid'}.`,
-      };
+      return { status: 'malformed', tone: 'bad', label: t('statusMalformedLabel'), detail: t('statusMalformedDetail', r.reason ?? 'invalid') };
     case 'decrypted':
       break;
   }
-  const sent = r.sentAt ? ` · sent ${new Date(r.sentAt).toLocaleString()}` : '';
+  const sent = r.sentAt ? t('statusSentAt', formatTime(r.sentAt)) : '';
+  // Chrome reads "$1$2" as a named placeholder, so key and time travel as one substitution.
+  const facts = key + sent;
   if (r.movedFromOtherConversation) {
-    return { status: 'moved', tone: 'bad', label: '⚠ From another conversation',
-      detail: `Authentic, but written in a different conversation and posted here (${key}${sent}).` };
+    return { status: 'moved', tone: 'bad', label: t('statusMovedLabel'), detail: t('statusMovedDetail', facts) };
   }
   if (r.senderMismatch) {
-    return { status: 'sender-mismatch', tone: 'bad', label: `⚠ Not written by ${author}`,
-      detail: `Authentic, but its sender is not ${author}: someone re-posted another person's message (${key}${sent}).` };
+    return { status: 'sender-mismatch', tone: 'bad', label: t('statusSenderMismatchLabel', author), detail: t('statusSenderMismatchDetail', author, facts) };
   }
   const sig = r.signature;
   if (sig?.state === 'failed') {
-    return { status: 'sender-mismatch', tone: 'bad', label: sig.signedBy ? `⚠ Signed by ${sig.signedBy}, not ${author}` : `⚠ Not signed by ${author}`,
-      detail: `The signature does not match ${author}'s signing key${sig.signedBy ? `; it was made by ${sig.signedBy}` : ''} (${key}${sent}).` };
+    return sig.signedBy
+      ? { status: 'sender-mismatch', tone: 'bad', label: t('statusSignedByOtherLabel', sig.signedBy, author), detail: t('statusSignatureByOtherDetail', author, sig.signedBy, facts) }
+      : { status: 'sender-mismatch', tone: 'bad', label: t('statusNotSignedByLabel', author), detail: t('statusSignatureFailedDetail', author, facts) };
   }
-  if (replayed) {
-    return { status: 'replayed', tone: 'bad', label: '⚠ Replayed',
-      detail: `This exact message was already shown earlier in this conversation (${key}${sent}).` };
-  }
-  if (r.keyStatus === 'revoked') {
-    return { status: 'revoked-key', tone: 'warn', label: '🔓 Revoked key',
-      detail: `Decrypted with a revoked key (${key}${sent}); anyone holding that key could have written it.` };
-  }
+  if (replayed) return { status: 'replayed', tone: 'bad', label: t('statusReplayedLabel'), detail: t('statusReplayedDetail', facts) };
+  if (r.keyStatus === 'revoked') return { status: 'revoked-key', tone: 'warn', label: t('statusRevokedLabel'), detail: t('statusRevokedDetail', facts) };
   if (sig?.state === 'missing') {
-    return { status: 'unverified', tone: 'warn', label: '🔒 Decrypted · unsigned',
-      detail: `${author} normally signs messages, but this one is not signed: its sender is not verified (${key}${sent}).` };
+    return { status: 'unverified', tone: 'warn', label: t('statusUnsignedLabel'), detail: t('statusUnsignedDetail', author, facts) };
   }
   if (sig?.state === 'verified') {
-    return { status: 'decrypted', tone: 'ok', label: `🔒 Decrypted · ✓ ${author}`,
-      detail: `End-to-end encrypted with ${key}; signed by ${author}, verified against the directory${sent}.` };
+    return { status: 'decrypted', tone: 'ok', label: t('statusVerifiedLabel', author), detail: t('statusVerifiedDetail', key, author, sent) };
   }
-  const unknownSigner = sig?.state === 'unknown-signer' ? ` Signed, but ${author} has no public key in your directory.` : '';
-  return { status: 'decrypted', tone: 'ok', label: '🔒 Decrypted', detail: `End-to-end encrypted with ${key}${sent}.${unknownSigner}` };
+  const unknownSigner = sig?.state === 'unknown-signer' ? t('statusUnknownSignerNote', author) : '';
+  return { status: 'decrypted', tone: 'ok', label: t('statusDecryptedLabel'), detail: t('statusDecryptedDetail', facts) + unknownSigner };
 }
 
 /** A plaintext message in a protected chat (policy `flagUnencrypted`): a vendor that strips the marker shows up. */
-export const NOT_ENCRYPTED_VIEW: StatusView = {
-  status: 'not-encrypted', tone: 'warn', label: '⚠ Not encrypted',
-  detail: 'This message was not encrypted with Veil: the chat service can read it, and its sender and content are not verified.',
-};
+export function notEncryptedView(): StatusView {
+  return { status: 'not-encrypted', tone: 'warn', label: t('statusNotEncryptedLabel'), detail: t('statusNotEncryptedDetail') };
+}
+
+
+/** Evaluated once when the content script loads (i18n is synchronous there). */
+export const NOT_ENCRYPTED_VIEW: StatusView = notEncryptedView();

@@ -65,7 +65,7 @@ export const POLICY_SCHEMA = {
           id: { type: 'string', description: 'Key id on the wire: 8 lowercase hex characters.', pattern: KEY_ID_PATTERN },
           secret: {
             type: 'string',
-            description: 'The 32-byte key, base64. Anyone who can read the policy can read this (docs/decisions/0002-policy-keys.md).',
+            description: 'The 32-byte key, base64. Anyone who can read the policy can read this (docs/decisions/0004-policy-keys.md).',
             pattern: SECRET_PATTERN,
             sensitiveValue: true,
           },

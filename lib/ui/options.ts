@@ -6,6 +6,7 @@ import { BUILTIN_ADAPTERS } from '../adapters/registry';
 import type { KeyInfo } from '../keys/model';
 import { request } from '../messaging/client';
 import { showPolicySection } from './policy-view';
+import { showIsolatedSection } from './secure-settings';
 
 function $(doc: Document, id: string): HTMLElement {
   return doc.getElementById(id)!;
@@ -53,6 +54,7 @@ function confirmRevoke(doc: Document, k: KeyInfo): boolean {
 
 export async function startOptionsPage(doc: Document): Promise<void> {
   void showPolicySection(doc); // the enterprise policy in force, and its problems (issue #4)
+  void showIsolatedSection(doc); // security indicator and isolated mode per site (issue #6)
   const site = $(doc, 'gen-site') as HTMLSelectElement;
   for (const a of BUILTIN_ADAPTERS) site.append(new Option(a.name, a.id));
   site.append(new Option('Every protected site', '*'));

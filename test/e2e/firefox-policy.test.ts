@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'puppeteer';
 import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
 import { GECKO_ID } from '../../lib/policy/ids';
 import { runAdmin } from '../../scripts/admin-cli';
@@ -23,6 +24,13 @@ async function chat(user: FirefoxUser, conv: string, as: string) {
   await page.goto(`${server.url}/?user=${as}&conv=${encodeURIComponent(conv)}`);
   await page.waitForSelector('#compose');
   return page;
+}
+
+/** Types key by key (Firefox's WebDriver BiDi input sends one character per key) and presses Enter. */
+async function typeIn(page: Page, text: string): Promise<void> {
+  await page.focus('#compose');
+  await page.keyboard.type(text);
+  await page.keyboard.press('Enter');
 }
 
 const PASS = 'admin passphrase for tests';
@@ -70,9 +78,9 @@ describe('enterprise policy in Firefox ESR', () => {
     const [c, d] = await Promise.all([chat(carol, 'dave', 'carol'), chat(dave, 'carol', 'dave')]);
     expect((await composerStatus(c)).text).toContain('Cross-browser key');
     const text = 'Firefox to Firefox, encrypted 🦊';
-    await typeAndSend(c, text);
+    await typeIn(c, text);
     expect((await waitForMessage(d, (m) => m.status === 'decrypted', 'dave to decrypt')).text).toBe(text);
-    await typeAndSend(d, 'reply from dave');
+    await typeIn(d, 'reply from dave');
     expect((await waitForMessage(c, (m) => m.from === 'dave' && m.status === 'decrypted', 'carol to decrypt')).text).toBe('reply from dave');
     expect(leakedSubstrings(JSON.stringify(server.inspect().messages), text)).toEqual([]);
     await Promise.all([c.close(), d.close()]);
@@ -81,23 +89,23 @@ describe('enterprise policy in Firefox ESR', () => {
   it('a Firefox user and a Chromium user read each other', async () => {
     const [c, a] = await Promise.all([chat(carol, 'alice', 'carol'), openChat(alice, server.url, 'carol')]);
     await Promise.all([composerStatus(c), composerStatus(a)]);
-    await typeAndSend(c, 'from Firefox to Chromium');
+    await typeIn(c, 'from Firefox to Chromium');
     expect((await waitForMessage(a, (m) => m.from === 'carol' && m.status === 'decrypted', 'alice to decrypt')).text).toBe('from Firefox to Chromium');
     await typeAndSend(a, 'from Chromium to Firefox');
     expect((await waitForMessage(c, (m) => m.from === 'alice' && m.status === 'decrypted', 'carol to decrypt')).text).toBe('from Chromium to Firefox');
     await Promise.all([c.close(), a.close()]);
   });
 
-  it('requireEncryption decides what happens where no key applies: blocked (true) or sent and flagged (false)', async () => {
+  it('requireEncryption decides what happens where no key applies: blocked (true) or sent with a warning (false)', async () => {
     const [c, d] = await Promise.all([chat(carol, 'bob', 'carol'), chat(dave, 'bob', 'dave')]);
     await Promise.all([composerStatus(c), composerStatus(d)]);
     const before = server.inspect().messages.length;
-    await typeAndSend(c, 'carol: must be blocked');
+    await typeIn(c, 'carol: must be blocked');
     await c.waitForFunction(() => /Not sent/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''));
     expect(await c.$eval('.veil-composer-status', (e) => e.textContent)).toContain('Your organisation requires encryption here');
     expect(await c.$eval('#compose', (e) => (e as HTMLTextAreaElement).value)).toBe('carol: must be blocked');
 
-    await typeAndSend(d, 'dave: allowed in the clear');
+    await typeIn(d, 'dave: allowed in the clear');
     await d.waitForFunction(() => /WITHOUT encryption/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''));
     const sent = server.inspect().messages.slice(before);
     expect(sent.map((m) => [m.from, m.text])).toEqual([['dave', 'dave: allowed in the clear']]);

@@ -146,6 +146,26 @@ describe('inline mode, fixture chat', () => {
     expect((await shownMessages(bobPage)).filter((m) => m.status === 'decrypted').map((m) => m.text)).toContain(MIXED);
   });
 
+  it('decrypted HTML and script payloads (an XSS corpus) always render as text', async () => {
+    const corpus = [
+      '<img src=x onerror="window.__xss=1">', '<script>window.__xss=2</script>', '<svg onload="window.__xss=3">',
+      '<iframe src="javascript:window.top.__xss=4"></iframe>', '"><b onmouseover=window.__xss=5>x</b>',
+      '<a href="javascript:window.__xss=6">click</a>', '&lt;b&gt;entities&lt;/b&gt; &amp;', '<style>*{display:none}</style>',
+      '\u202Eevil RTL override', '<details open ontoggle="window.__xss=7">',
+    ];
+    const key = deriveKey({ id: hexToBytes(teamKey.id), secret: teamKey.secret });
+    for (const text of corpus) {
+      const frame = sealMessage(key, text, { conversationId: 'dm-alice-bob', senderId: 'alice' }, { sentAt: Date.now(), nonce: randomBytes(16) });
+      await fetch(`${server.url}/api/admin/inject`, { method: 'POST', body: JSON.stringify({ from: 'alice', to: 'bob', text: encodeEnvelopeText(frame) }) });
+    }
+    const page = await openChat(bob, server.url, 'alice');
+    for (const text of corpus) await waitForMessage(page, (m) => m.text === text && m.status === 'decrypted', `payload ${text}`);
+    expect(await page.$$('#messages img, #messages script, #messages svg, #messages iframe, #messages style, #messages details, #messages .text b'))
+      .toHaveLength(0);
+    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    await page.close();
+  });
+
   it('fails closed when the background cannot be reached (extension reloaded under the page)', async () => {
     const page = await openChat(alice, server.url, 'bob');
     await composerStatus(page);

@@ -5,7 +5,7 @@
  * (the same data Firefox's `3rdparty` policy gives `storage.managed`). close() removes the folder.
  * Firefox refuses page.goto() to moz-extension:// pages, so Firefox tests drive chat pages only.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer';
@@ -25,6 +25,9 @@ export interface FirefoxUser {
 }
 
 export async function launchFirefoxUser(name: string, opts: { managedStorage?: unknown } = {}): Promise<FirefoxUser> {
+  if (!existsSync(join(FIREFOX_EXTENSION_DIR, 'manifest.json'))) {
+    throw new Error(`no Firefox build in ${FIREFOX_EXTENSION_DIR}: run \`wxt build -b firefox\` (with the same VEIL_OUT_DIR)`);
+  }
   const root = mkdtempSync(join(tmpdir(), `veil-ff-${name}-`));
   if (opts.managedStorage !== undefined) {
     mkdirSync(join(root, '.mozilla', 'managed-storage'), { recursive: true });
@@ -39,9 +42,11 @@ export async function launchFirefoxUser(name: string, opts: { managedStorage?: u
     extraPrefsFirefox: {
       'extensions.webextensions.uuids': JSON.stringify({ [GECKO_ID]: uuid }),
       'intl.accept_languages': 'en-US',
+      ...(process.env.VEIL_FF_DEBUG ? { 'devtools.console.stdout.chrome': true, 'devtools.console.stdout.content': true } : {}),
     },
     defaultViewport: { width: 1100, height: 800 },
     env: { ...process.env, HOME: root },
+    dumpio: !!process.env.VEIL_FF_DEBUG, // VEIL_FF_DEBUG=1: browser and extension console on stdout
   });
   const extensionOrigin = `moz-extension://${uuid}`;
   try {

@@ -93,6 +93,17 @@ describe('keyring', () => {
     await expect(ring.rotate(old.id)).rejects.toThrow(/only an active key/);
   });
 
+  it('one active key per scope: generating a duplicate is refused, importing a newer one supersedes', async () => {
+    const ring = new Keyring(new KeyStore(freshName()));
+    const scope = { site: 'fixture-chat', conversations: ['*'] };
+    const mine = await ring.generate('team', scope);
+    await expect(ring.generate('again', scope)).rejects.toThrow(/rotate it instead/);
+    const newer = rec('rotated elsewhere', { scope, createdAt: mine.createdAt + 1000 });
+    await ring.importAll([newer]);
+    expect((await ring.get(mine.id))?.status).toBe('retired');
+    expect((await ring.encryptionKey('fixture-chat', 'x'))?.id).toBe(newer.id);
+  });
+
   it('revoked keys never encrypt and stay revoked', async () => {
     const ring = new Keyring(new KeyStore(freshName()));
     const k = await ring.generate('team', { site: '*', conversations: ['*'] });
@@ -110,7 +121,7 @@ describe('keyring', () => {
     await ring.lock();
     expect(await ring.lockState()).toBe('locked');
     await expect(ring.derivedFor(k.id)).rejects.toThrow(/locked/);
-    await expect(ring.generate('x', { site: '*', conversations: ['*'] })).rejects.toThrow(/locked/);
+    await expect(ring.generate('x', { site: '*', conversations: ['dm-*'] })).rejects.toThrow(/locked/);
     await expect(ring.unlock('wrong passphrase!')).rejects.toThrow(/Wrong passphrase/);
     expect(await ring.lockState()).toBe('locked');
     // A second keyring over the same store (a restarted service worker) is locked too.

@@ -4,12 +4,15 @@
  */
 import type { MessageType, Req, Res, VeilError } from '../../messaging/protocol';
 import type { ProtectedSite } from '../../policy/policy';
+import type { FrameRef } from '../../isolated/background/capabilities';
 import type { Keyring } from '../keyring';
 
 export interface RequestContext {
   keyring: Keyring;
-  /** The protected site the calling content script runs on (content callers only). */
+  /** The protected site the calling content script (or secure frame) runs on. */
   site?: ProtectedSite;
+  /** The calling tab and frame (content scripts and secure frames; isolated mode binds capabilities to it). */
+  frame?: FrameRef;
 }
 
 export type Handler<K extends MessageType> = (req: Req<K>, ctx: RequestContext) => Promise<Res<K>>;

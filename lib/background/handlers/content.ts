@@ -7,7 +7,9 @@ import { policyErrorText } from '../../policy/policy';
 import { LockedError } from '../../keys/wrapping';
 import { decryptItem } from '../decrypt';
 import { policy } from '../policy-source';
-import { checkString, fail, type Handlers, MAX_TEXT_CHARS, RequestError } from './common';
+import type { Req, Res } from '../../messaging/protocol';
+import { modeFor } from '../../isolated/background/site-mode';
+import { checkString, fail, type Handlers, MAX_TEXT_CHARS, type RequestContext, RequestError } from './common';
 
 const MAX_BATCH = 2_000;
 
@@ -15,51 +17,19 @@ export const contentHandlers: Handlers<'site/status' | 'encrypt' | 'encrypt/prev
   async 'site/status'(_req, { site }) {
     const p = policy();
     return {
-      ok: true, protected: !!site, adapterId: site?.adapter, requireEncryption: p.requireEncryption, mode: p.mode, managed: p.managed,
+      // The mode in force for this site: policy, or the user's stricter choice (isolated mode, issue #6).
+      ok: true, protected: !!site, adapterId: site?.adapter, requireEncryption: p.requireEncryption, mode: await modeFor(site), managed: p.managed,
       flagUnencrypted: p.flagUnencrypted,
       customAdapter: site?.custom,
       ...(site && p.errors.length ? { policyError: policyErrorText(p) } : {}),
     };
   },
 
-  async encrypt(req, { keyring, site }) {
-    const conversationId = checkString(req.conversationId, 'conversationId', 512);
-    const senderId = checkString(req.senderId, 'senderId', 256);
-    if (typeof req.text !== 'string' || req.text.length > MAX_TEXT_CHARS) {
-      return fail('too-long', `Messages are limited to ${MAX_TEXT_CHARS.toLocaleString('en')} characters.`);
-    }
-    // Fail closed on an invalid policy even if a content script missed its site/status answer.
-    if (policy().errors.length) return fail('policy', policyErrorText(policy()));
-    const rec = await keyring.encryptionKey(site!.adapter, conversationId);
-    if (!rec) {
-      const p = policy();
-      if (p.managed) {
-        return fail('no-key', `Your organisation requires encryption here, and no Veil key covers this conversation `
-          + `(${conversationId}), so the message was not sent. Ask your IT admin for a key that covers it.`);
-      }
-      return fail('no-key', `No Veil key covers this conversation (${conversationId}), so the message was not sent. `
-        + 'Import a key bundle in Veil\'s options, or ask your IT admin for one.');
-    }
-    let key;
-    let signingKey: Uint8Array | undefined;
-    try {
-      key = (await keyring.derivedFor(rec.id))!;
-      signingKey = await keyring.signingKeyFor(site!.adapter, senderId);
-    } catch (e) {
-      if (e instanceof LockedError) return fail('locked', `${e.message} Nothing was sent.`);
-      throw e;
-    }
-    const frame = sealMessage(key, req.text, { conversationId, senderId }, { sentAt: Date.now(), nonce: randomBytes(16), signingKey });
-    try {
-      const envelopes = toEnvelopeTexts(frame, Math.max(64, req.maxChars | 0), randomBytes(4), req.allowChunks);
-      return { ok: true, envelopes, keyId: rec.id, fingerprint: rec.fingerprint };
-    } catch (e) {
-      if (e instanceof MessageTooLongError) {
-        return fail('too-long', `This message is too long for this chat once encrypted (${e.chars} characters; the chat `
-          + `takes ${e.limit}${req.allowChunks ? ` per message and at most 255 parts` : ''}). Shorten it or split it.`);
-      }
-      throw e;
-    }
+  async encrypt(req, ctx) {
+    // Isolated mode: the page's content script never handles plaintext; only a secure composer
+    // frame may have text encrypted (lib/background/handlers/isolated.ts).
+    if (await modeFor(ctx.site) === 'isolated') return fail('forbidden', ISOLATED_REFUSAL);
+    return encryptText(req, ctx);
   },
 
   async 'encrypt/preview'(req, { keyring, site }) {
@@ -68,6 +38,8 @@ export const contentHandlers: Handlers<'site/status' | 'encrypt' | 'encrypt/prev
   },
 
   async decrypt(req, { keyring, site }) {
+    // Isolated mode: no plaintext for the page's side at all; reader frames decrypt one message each.
+    if (await modeFor(site) === 'isolated') return fail('forbidden', ISOLATED_REFUSAL);
     const conversationId = checkString(req.conversationId, 'conversationId', 512);
     if (!Array.isArray(req.items) || req.items.length > MAX_BATCH) throw new RequestError(`items must be a list of at most ${MAX_BATCH}`);
     const items = [];
@@ -83,3 +55,46 @@ export const contentHandlers: Handlers<'site/status' | 'encrypt' | 'encrypt/prev
   },
 
 };
+
+const ISOLATED_REFUSAL = 'This site is in Veil\'s isolated mode: only Veil\'s secure frames may handle plaintext here.';
+
+/** Encrypts for a protected site; shared by the inline path above and isolated mode's secure composer. */
+export async function encryptText(req: Req<'encrypt'>, { keyring, site }: RequestContext): Promise<Res<'encrypt'>> {
+  const conversationId = checkString(req.conversationId, 'conversationId', 512);
+  const senderId = checkString(req.senderId, 'senderId', 256);
+  if (typeof req.text !== 'string' || req.text.length > MAX_TEXT_CHARS) {
+    return fail('too-long', `Messages are limited to ${MAX_TEXT_CHARS.toLocaleString('en')} characters.`);
+  }
+  // Fail closed on an invalid policy even if a content script missed its site/status answer.
+  if (policy().errors.length) return fail('policy', policyErrorText(policy()));
+  const rec = await keyring.encryptionKey(site!.adapter, conversationId);
+  if (!rec) {
+    const p = policy();
+    if (p.managed) {
+      return fail('no-key', `Your organisation requires encryption here, and no Veil key covers this conversation `
+        + `(${conversationId}), so the message was not sent. Ask your IT admin for a key that covers it.`);
+    }
+    return fail('no-key', `No Veil key covers this conversation (${conversationId}), so the message was not sent. `
+      + 'Import a key bundle in Veil\'s options, or ask your IT admin for one.');
+  }
+  let key;
+  let signingKey: Uint8Array | undefined;
+  try {
+    key = (await keyring.derivedFor(rec.id))!;
+    signingKey = await keyring.signingKeyFor(site!.adapter, senderId);
+  } catch (e) {
+    if (e instanceof LockedError) return fail('locked', `${e.message} Nothing was sent.`);
+    throw e;
+  }
+  const frame = sealMessage(key, req.text, { conversationId, senderId }, { sentAt: Date.now(), nonce: randomBytes(16), signingKey });
+  try {
+    const envelopes = toEnvelopeTexts(frame, Math.max(64, req.maxChars | 0), randomBytes(4), req.allowChunks);
+    return { ok: true, envelopes, keyId: rec.id, fingerprint: rec.fingerprint };
+  } catch (e) {
+    if (e instanceof MessageTooLongError) {
+      return fail('too-long', `This message is too long for this chat once encrypted (${e.chars} characters; the chat `
+        + `takes ${e.limit}${req.allowChunks ? ` per message and at most 255 parts` : ''}). Shorten it or split it.`);
+    }
+    throw e;
+  }
+}

@@ -2,9 +2,10 @@
 import type { MessageType } from '../../messaging/protocol';
 import type { Handlers } from './common';
 import { contentHandlers } from './content';
+import { isolatedHandlers } from './isolated';
 import { keyHandlers } from './keys';
 import { policyHandlers } from './policy';
 
 export { RequestError, type RequestContext } from './common';
 
-export const handlers: Handlers<MessageType> = { ...contentHandlers, ...keyHandlers, ...policyHandlers };
+export const handlers: Handlers<MessageType> = { ...contentHandlers, ...keyHandlers, ...policyHandlers, ...isolatedHandlers };

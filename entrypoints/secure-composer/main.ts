@@ -1,0 +1,3 @@
+import { startSecureComposer } from '../../lib/ui/secure-composer';
+
+void startSecureComposer(document);

@@ -1,0 +1,3 @@
+import { startSecureReader } from '../../lib/ui/secure-reader';
+
+void startSecureReader(document);

@@ -1,0 +1,162 @@
+/**
+ * Isolated mode (issue #6): requests from content scripts that place secure frames, from the
+ * secure frames themselves, and from the options page. The logic of tokens and modes lives in
+ * lib/isolated/background/; this file checks requests and wires them together.
+ *
+ * Plaintext flows only between a secure frame and this file: the composer's text comes in and
+ * goes out as envelopes to the content script; a reader's text goes to the one frame bound to its
+ * token. The content script (and so the page) gets envelopes, sizes and warnings, nothing else.
+ */
+import browser from 'webextension-polyfill';
+import { BUILTIN_ADAPTERS } from '../../adapters/registry';
+import { toInfo } from '../../keys/model';
+import type { HostCommand, HostCommandMap, HostEnvelope } from '../../messaging/protocol';
+import { CapabilityRegistry, type Capability } from '../../isolated/background/capabilities';
+import { isolatedSettings } from '../../isolated/background/settings';
+import { modeDecision, modeFor } from '../../isolated/background/site-mode';
+import { checkIndicator } from '../../isolated/indicator';
+import { siteKey } from '../../isolated/mode';
+import { cleanTheme, SECURE_FRAME_PAGES, TOKEN_PATTERN } from '../../isolated/frame-types';
+import { decryptItem } from '../decrypt';
+import { policy } from '../policy-source';
+import { checkString, fail, type Handlers, MAX_TEXT_CHARS, type RequestContext, RequestError } from './common';
+import { encryptText } from './content';
+
+export const capabilities = new CapabilityRegistry();
+
+type IsolatedMessages =
+  | 'isolated/open-frame' | 'secure/redeem' | 'secure/send' | 'secure/size' | 'secure/event'
+  | 'isolated/settings' | 'isolated/set-site-mode' | 'isolated/set-indicator';
+
+const NOT_ISOLATED = 'Veil\'s secure frames work only on sites in isolated mode.';
+const BAD_TOKEN = 'This Veil frame was not placed here by Veil, or it has expired.';
+
+/** Sends a command to the content script that minted `cap`; any failure becomes an error result. */
+async function host<K extends HostCommand>(cap: Capability, type: K, req: HostCommandMap[K]['req'], timeoutMs = 15_000): Promise<HostCommandMap[K]['res']> {
+  const envelope: HostEnvelope<K> = { veilHost: 1, type, req };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const res = await Promise.race([
+      browser.tabs.sendMessage(cap.tabId, envelope, { frameId: cap.hostFrameId }),
+      new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('no answer from the page')), timeoutMs); }),
+    ]);
+    if (!res || typeof res !== 'object' || !('ok' in res)) throw new Error('no answer from the page');
+    return res as HostCommandMap[K]['res'];
+  } catch (e) {
+    return { ok: false, error: { code: 'unreachable', message: `Veil lost contact with the chat page (${(e as Error).message}).` } } as HostCommandMap[K]['res'];
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function token(req: { token?: unknown }): string {
+  if (typeof req.token !== 'string' || !TOKEN_PATTERN.test(req.token)) throw new RequestError('bad token');
+  return req.token;
+}
+
+async function isolatedHere(ctx: RequestContext): Promise<boolean> {
+  return !!ctx.site && (await modeFor(ctx.site)) === 'isolated';
+}
+
+export const isolatedHandlers: Handlers<IsolatedMessages> = {
+  async 'isolated/open-frame'(req, ctx) {
+    if (!ctx.frame || !(await isolatedHere(ctx))) return fail('forbidden', NOT_ISOLATED);
+    if (!(req.kind in SECURE_FRAME_PAGES)) throw new RequestError('unknown frame kind');
+    const handle = checkString(req.handle, 'handle', 64);
+    let reader;
+    if (req.kind === 'reader') {
+      const r = req.reader;
+      if (!r || !Array.isArray(r.texts) || r.texts.length === 0 || r.texts.length > 255
+        || !r.texts.every((t) => typeof t === 'string' && t.length <= 4 * MAX_TEXT_CHARS) || typeof r.author !== 'string') {
+        throw new RequestError('bad reader spec');
+      }
+      reader = {
+        conversationId: checkString(r.conversationId, 'conversationId', 512), author: r.author.slice(0, 256), texts: [...r.texts],
+        hostMessageId: typeof r.hostMessageId === 'string' ? r.hostMessageId.slice(0, 256) : undefined,
+      };
+    }
+    return { ok: true, token: await capabilities.mint(ctx.frame, { kind: req.kind, handle, theme: cleanTheme(req.theme), reader }) };
+  },
+
+  async 'secure/redeem'(req, ctx) {
+    if (!(await isolatedHere(ctx))) return fail('forbidden', NOT_ISOLATED);
+    const cap = await capabilities.redeem(token(req), ctx.frame!);
+    if (!cap || ctx.frame!.url !== browser.runtime.getURL(SECURE_FRAME_PAGES[cap.kind])) return fail('forbidden', BAD_TOKEN);
+    const { indicator } = await isolatedSettings.get();
+    const grant = { kind: cap.kind, indicator, theme: cap.theme };
+    if (cap.kind === 'reader') {
+      const r = cap.reader!;
+      const item = await decryptItem(ctx.keyring, r.conversationId, { id: '0', texts: r.texts, author: r.author }, ctx.site!.adapter);
+      const replayed = item.status === 'decrypted' && capabilities.replayed(cap.tabId, item.messageId, r.hostMessageId);
+      return { ok: true, ...grant, reader: { item, author: r.author, replayed } };
+    }
+    void host(cap, 'host/frame-event', { handle: cap.handle, event: 'ready' });
+    const context = await host(cap, 'host/compose-context', { handle: cap.handle });
+    if (!context.ok) return { ok: true, ...grant, composer: { error: context.error.message } };
+    const key = await ctx.keyring.encryptionKey(ctx.site!.adapter, context.conversationId);
+    const info = key && toInfo(key);
+    return { ok: true, ...grant, composer: info ? { keyLabel: info.label, fingerprint: info.fingerprint }
+      : { error: 'No Veil key covers this conversation: messages cannot be sent until you import a key or IT provides one.' } };
+  },
+
+  async 'secure/send'(req, ctx) {
+    if (!(await isolatedHere(ctx))) return fail('forbidden', NOT_ISOLATED);
+    const cap = await capabilities.forFrame(token(req), ctx.frame!, 'composer');
+    if (!cap) return fail('forbidden', BAD_TOKEN);
+    if (typeof req.text !== 'string' || !req.text.trim()) throw new RequestError('text is missing');
+    // Where to send is read from the page at send time; the page decides it in any mode (it routes).
+    const context = await host(cap, 'host/compose-context', { handle: cap.handle });
+    if (!context.ok) return context;
+    const enc = await encryptText({ ...context, text: req.text }, ctx);
+    if (!enc.ok) return enc;
+    const put = await host(cap, 'host/put-envelopes', { handle: cap.handle, envelopes: enc.envelopes }, 60_000);
+    if (!put.ok) return put;
+    return { ok: true, fingerprint: enc.fingerprint, parts: enc.envelopes.length };
+  },
+
+  async 'secure/size'(req, ctx) {
+    const cap = await capabilities.forFrame(token(req), ctx.frame!);
+    if (!cap) return fail('forbidden', BAD_TOKEN);
+    const height = Math.max(0, Math.min(20_000, Math.ceil(Number(req.height) || 0)));
+    return host(cap, 'host/frame-size', { handle: cap.handle, height });
+  },
+
+  async 'secure/event'(req, ctx) {
+    const cap = await capabilities.forFrame(token(req), ctx.frame!);
+    if (!cap) return fail('forbidden', BAD_TOKEN);
+    if (!['focus', 'blur', 'pointerdown', 'tab', 'shift-tab'].includes(req.event)) throw new RequestError('unknown event');
+    return host(cap, 'host/frame-event', { handle: cap.handle, event: req.event });
+  },
+
+  async 'isolated/settings'() {
+    const { indicator } = await isolatedSettings.get();
+    const sites = await Promise.all(policy().protectedSites.map(async (s) => {
+      const d = await modeDecision(s);
+      const name = s.adapter === 'custom' ? s.custom?.name ?? 'Custom chat' : BUILTIN_ADAPTERS.find((a) => a.id === s.adapter)?.name ?? s.adapter;
+      return { key: siteKey(s), name, mode: d.mode, enforced: d.enforced };
+    }));
+    // One row per site key (several match lists can share an adapter).
+    const unique = [...new Map(sites.map((s) => [s.key, s])).values()];
+    return { ok: true, indicator, sites: unique };
+  },
+
+  async 'isolated/set-site-mode'(req) {
+    const key = checkString(req.key, 'key', 300);
+    if (req.mode !== 'inline' && req.mode !== 'isolated') throw new RequestError('unknown mode');
+    if (!policy().protectedSites.some((s) => siteKey(s) === key)) return fail('bad-request', 'Veil does not protect that site.');
+    if (req.mode === 'inline' && policy().mode === 'isolated') {
+      return fail('policy', 'Your organisation requires isolated mode; it cannot be turned off here.');
+    }
+    await isolatedSettings.setSiteMode(key, req.mode);
+    return { ok: true };
+  },
+
+  async 'isolated/set-indicator'(req) {
+    const checked = checkIndicator(req.indicator);
+    if (typeof checked === 'string') return fail('bad-request', checked);
+    await isolatedSettings.setIndicator(checked);
+    return { ok: true, indicator: checked };
+  },
+};
+
+

@@ -1,0 +1,21 @@
+/** The mode in force for a protected site, as the background decides it (policy + user choice). */
+import { policy } from '../../background/policy-source';
+import type { ProtectedSite } from '../../policy/policy';
+import { decideMode, type ModeDecision, type SiteMode } from '../mode';
+import { isolatedSettings } from './settings';
+
+export async function modeDecision(site: ProtectedSite | undefined): Promise<ModeDecision> {
+  const p = policy();
+  if (p.mode === 'isolated' || !site) return decideMode(p, site, {});
+  try {
+    return decideMode(p, site, (await isolatedSettings.get()).siteModes);
+  } catch (e) {
+    // The user's choice cannot be read: assume they chose isolation (stricter) rather than drop it.
+    console.error('Veil: could not read the isolated mode settings; treating the site as isolated', e);
+    return { mode: 'isolated', enforced: false };
+  }
+}
+
+export async function modeFor(site: ProtectedSite | undefined): Promise<SiteMode> {
+  return (await modeDecision(site)).mode;
+}

@@ -1,0 +1,58 @@
+/**
+ * Shapes shared by the three sides of a secure frame (content script, background, frame).
+ * Pure types and checks: no DOM, no browser APIs.
+ */
+
+/** The extension pages that run as secure frames inside a protected chat (issue #6). */
+export const SECURE_FRAME_PAGES = { composer: '/secure-composer.html', reader: '/secure-reader.html' } as const;
+export type SecureFrameKind = keyof typeof SECURE_FRAME_PAGES;
+
+/**
+ * How a frame should look to blend into the chat: read by the content script from the host's
+ * computed styles. Page-controlled, so only ever applied as individual CSS property values.
+ */
+export interface FrameTheme {
+  color?: string;
+  background?: string;
+  fontFamily?: string;
+  fontSize?: string;
+  lineHeight?: string;
+  borderRadius?: string;
+  border?: string;
+  padding?: string;
+}
+
+const THEME_KEYS: (keyof FrameTheme)[] = ['color', 'background', 'fontFamily', 'fontSize', 'lineHeight', 'borderRadius', 'border', 'padding'];
+
+/** Keeps only short string values of known properties. */
+export function cleanTheme(v: unknown): FrameTheme {
+  const out: FrameTheme = {};
+  if (!v || typeof v !== 'object') return out;
+  for (const k of THEME_KEYS) {
+    const s = (v as Record<string, unknown>)[k];
+    // No url(), image-set() or escapes: a theme value must never make the frame fetch anything.
+    if (typeof s === 'string' && s.length <= 200 && !/[;{}<>\\]|url\(|image|attr\(|var\(|@/i.test(s)) out[k] = s;
+  }
+  return out;
+}
+
+/** What a reader frame shows: one message, as the host displays it (texts = envelope texts). */
+export interface ReaderSpec {
+  conversationId: string;
+  author: string;
+  texts: string[];
+  hostMessageId?: string;
+}
+
+/** A capability token: 32 random bytes, base64url. */
+export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+
+/** The only message a secure frame accepts from its parent window: its token. */
+export interface TokenHandOver {
+  veilFrameToken: string;
+}
+
+export function isTokenHandOver(v: unknown): v is TokenHandOver {
+  return !!v && typeof v === 'object' && typeof (v as TokenHandOver).veilFrameToken === 'string'
+    && TOKEN_PATTERN.test((v as TokenHandOver).veilFrameToken) && Object.keys(v).length === 1;
+}

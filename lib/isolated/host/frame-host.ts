@@ -1,0 +1,93 @@
+/**
+ * Placing a secure frame into the page (content script side of isolated mode, issue #6).
+ *
+ * Each frame sits inside a closed shadow root of a `<veil-secure-frame>` element: the page's
+ * selectors, styles and MutationObservers see only that element, never the iframe's attributes.
+ * The iframe's URL carries no secret; its capability token is handed over by postMessage aimed at
+ * the extension's origin, which the page cannot read (it is delivered inside the frame only).
+ */
+import browser from 'webextension-polyfill';
+import { request } from '../../messaging/client';
+import { SECURE_FRAME_PAGES, type FrameTheme, type ReaderSpec, type SecureFrameKind } from '../frame-types';
+
+export interface SecureFrame {
+  kind: SecureFrameKind;
+  handle: string;
+  /** The element in the page's DOM (a shadow host). */
+  host: HTMLElement;
+  iframe: HTMLIFrameElement;
+  shadow: ShadowRoot;
+}
+
+let nextHandle = 0;
+
+const FRAME_CSS = `
+:host { all: initial; display: block; position: relative; }
+iframe { display: block; border: 0; width: 100%; height: 100%; background: transparent; color-scheme: normal; }
+`;
+
+export function extensionOrigin(): string {
+  return new URL(browser.runtime.getURL('/')).origin;
+}
+
+/** Builds the frame element; nothing loads until `load` is called. */
+export function createFrameElement(doc: Document, kind: SecureFrameKind): SecureFrame {
+  const host = doc.createElement('veil-secure-frame');
+  host.dataset.kind = kind;
+  const shadow = host.attachShadow({ mode: 'closed' });
+  const style = doc.createElement('style');
+  style.textContent = FRAME_CSS;
+  const iframe = doc.createElement('iframe');
+  iframe.title = kind === 'composer' ? 'Veil secure composer' : 'Veil secure message';
+  // No permissions for the frame beyond what it needs (clipboard is the user's own paste).
+  iframe.setAttribute('allow', '');
+  iframe.setAttribute('scrolling', 'no'); // the composer scrolls inside; readers are sized to content
+  shadow.append(style, iframe);
+  return { kind, handle: `${kind[0]}${nextHandle++}`, host, iframe, shadow };
+}
+
+/**
+ * Asks the background for a capability, loads the frame page and hands it the token once it has
+ * loaded. Resolves false when the background refused (not isolated, not protected) or the frame
+ * did not load.
+ */
+export async function loadFrame(f: SecureFrame, theme: FrameTheme, reader?: ReaderSpec): Promise<boolean> {
+  const res = await request('isolated/open-frame', { kind: f.kind, handle: f.handle, theme, reader });
+  if (!res.ok) return false;
+  const origin = extensionOrigin();
+  return new Promise((resolve) => {
+    const onLoad = () => {
+      // targetOrigin: if the page navigated the iframe elsewhere, the browser drops the message.
+      f.iframe.contentWindow?.postMessage({ veilFrameToken: res.token }, origin);
+      resolve(true);
+    };
+    f.iframe.addEventListener('load', onLoad, { once: true });
+    f.iframe.src = browser.runtime.getURL(SECURE_FRAME_PAGES[f.kind]);
+  });
+}
+
+const TRANSPARENT = /^(transparent|rgba\(\s*0,\s*0,\s*0,\s*0\s*\))$/;
+
+/** The first non-transparent background behind an element (the chat's own surface). */
+function backgroundOf(el: Element | null): string | undefined {
+  for (let e = el; e; e = e.parentElement) {
+    const bg = getComputedStyle(e).backgroundColor;
+    if (bg && !TRANSPARENT.test(bg)) return bg;
+  }
+  return undefined;
+}
+
+/** Reads how the chat styles `el`, so the frame can look like part of it. */
+export function themeOf(el: Element, withBox: boolean): FrameTheme {
+  const cs = getComputedStyle(el);
+  const theme: FrameTheme = {
+    color: cs.color, fontFamily: cs.fontFamily, fontSize: cs.fontSize, lineHeight: cs.lineHeight,
+    background: backgroundOf(el) ?? 'rgb(255, 255, 255)',
+  };
+  if (withBox) {
+    theme.borderRadius = cs.borderRadius;
+    theme.border = `${cs.borderTopWidth} ${cs.borderTopStyle} ${cs.borderTopColor}`;
+    theme.padding = `${cs.paddingTop} ${cs.paddingRight} ${cs.paddingBottom} ${cs.paddingLeft}`;
+  }
+  return theme;
+}

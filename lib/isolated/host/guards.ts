@@ -1,0 +1,176 @@
+/**
+ * Clickjacking and focus-theft checks for secure frames (content script side, issue #6).
+ *
+ * What the page can do to a frame it cannot read is put something over it or pull the keyboard
+ * away from it. Both are caught from events the page cannot forge (isTrusted) and from the
+ * browser's own geometry, in Veil's isolated world, where the page's monkey-patches do not reach:
+ * - a trusted pointer press in the page at a point inside a secure frame's box means something of
+ *   the page's lies over the frame and took the press: an overlay. Veil stops that press.
+ * - focus leaving a secure composer for the page without a trusted user gesture in the page is
+ *   theft: Veil takes focus back, and swallows key events in the page until the user acts there.
+ * - IntersectionObserver v2 (`trackVisibility`) reports a composer frame that is covered or made
+ *   transparent, even by an overlay that lets clicks through.
+ */
+import type { SecureFrame } from './frame-host';
+
+/** How long after a trusted press or key in the page a focus change counts as the user's own. */
+const GESTURE_WINDOW_MS = 800;
+
+export const WARN_OVERLAY = '⚠ Something on the chat page is covering Veil\'s secure frame. Veil blocked the click. Do not type anything secret unless you see your security indicator.';
+export const WARN_FOCUS = '⚠ The chat page tried to take the keyboard away from Veil\'s secure composer. Veil took it back and kept the page from seeing your keys.';
+export const WARN_COVERED = '⚠ Veil\'s secure composer is covered or hidden by the chat page. Check for your security indicator before typing.';
+
+function inside(r: DOMRect, x: number, y: number): boolean {
+  return x >= r.left && x < r.right && y >= r.top && y < r.bottom && r.width > 0 && r.height > 0;
+}
+
+export interface GuardHooks {
+  composer(): SecureFrame | undefined;
+  /** Veil itself moves focus to the chat's composer while sending: not theft. */
+  veilBusy(): boolean;
+  warn(text: string): void;
+}
+
+export class FrameGuards {
+  private lastGesture = -Infinity;
+  /** After a theft, key events in the page are swallowed until the user acts in the page. */
+  private shielding = false;
+  private covered = false;
+  private visibility?: IntersectionObserver;
+  private pendingWarning?: string;
+
+  constructor(private readonly win: Window, private readonly hooks: GuardHooks) {}
+
+  install(): void {
+    const w = this.win;
+    for (const t of ['pointerdown', 'mousedown', 'touchstart'] as const) w.addEventListener(t, this.onPress, true);
+    w.addEventListener('keydown', this.onKey, true);
+    for (const t of ['keypress', 'keyup', 'beforeinput', 'input', 'compositionstart', 'compositionupdate', 'compositionend'] as const) {
+      w.addEventListener(t, this.onShielded, true);
+    }
+    w.document.addEventListener('focusin', this.onFocusIn, true);
+    w.document.addEventListener('focusout', this.onFocusOut, true);
+  }
+
+  /** Watches the composer frame with IntersectionObserver v2 where the browser has it (Chromium). */
+  watchComposer(f: SecureFrame): void {
+    this.visibility?.disconnect();
+    try {
+      this.visibility = new IntersectionObserver((entries) => {
+        for (const e of entries) {
+          const v = (e as IntersectionObserverEntry & { isVisible?: boolean }).isVisible;
+          if (v === undefined || !e.isIntersecting) continue;
+          this.covered = !v;
+          if (!v) this.raise(WARN_COVERED);
+        }
+      }, { trackVisibility: true, delay: 200 } as IntersectionObserverInit);
+      this.visibility.observe(f.iframe);
+    } catch {
+      this.visibility = undefined; // no v2 here: the press and focus checks still run
+    }
+  }
+
+  /** Called when a frame reports focus or a press inside it: any warning it should show. */
+  check(handle: string): string | undefined {
+    const f = this.hooks.composer();
+    if (f?.handle === handle && this.occludedAt(f)) this.raise(WARN_OVERLAY);
+    if (f?.handle === handle && this.covered) this.raise(WARN_COVERED);
+    const w = this.pendingWarning;
+    this.pendingWarning = undefined;
+    return w;
+  }
+
+  private raise(text: string): void {
+    this.pendingWarning = text;
+    this.hooks.warn(text);
+  }
+
+  /** True when, at some sample point of the frame's box, the topmost element is not the frame. */
+  private occludedAt(f: SecureFrame): boolean {
+    const r = f.iframe.getBoundingClientRect();
+    const doc = this.win.document;
+    const xs = [r.left + 3, r.left + r.width / 2, r.right - 3];
+    const ys = [r.top + 3, r.top + r.height / 2, r.bottom - 3];
+    for (const x of xs) for (const y of ys) {
+      if (x < 0 || y < 0 || x >= this.win.innerWidth || y >= this.win.innerHeight) continue;
+      const top = doc.elementFromPoint(x, y);
+      if (top !== f.host || f.shadow.elementFromPoint(x, y) !== f.iframe) return true;
+    }
+    return false;
+  }
+
+  private onPress = (e: Event): void => {
+    if (!e.isTrusted) return;
+    const p = e as PointerEvent & TouchEvent;
+    const x = p.clientX ?? p.touches?.[0]?.clientX;
+    const y = p.clientY ?? p.touches?.[0]?.clientY;
+    if (x !== undefined && y !== undefined) {
+      // Only the composer: a reader may lie partly under the chat's sticky header, which is fine.
+      const f = this.hooks.composer();
+      if (f && !e.composedPath().includes(f.host)) {
+        // The press reached the page although it fell inside the secure composer: something covers it.
+        if (inside(f.iframe.getBoundingClientRect(), x, y)) {
+          e.preventDefault();
+          e.stopImmediatePropagation();
+          this.raise(WARN_OVERLAY);
+          return;
+        }
+      }
+    }
+    this.lastGesture = performance.now();
+    this.shielding = false;
+  };
+
+  private onKey = (e: KeyboardEvent): void => {
+    if (!e.isTrusted) return;
+    if (this.shielding || this.hooks.veilBusy()) {
+      this.swallow(e);
+      this.refocus();
+      return;
+    }
+    this.lastGesture = performance.now();
+  };
+
+  private onShielded = (e: Event): void => {
+    if (e.isTrusted && (this.shielding || this.hooks.veilBusy())) this.swallow(e);
+  };
+
+  private swallow(e: Event): void {
+    e.preventDefault();
+    e.stopImmediatePropagation();
+  }
+
+  private composerHadFocus = false;
+
+  private onFocusOut = (e: FocusEvent): void => {
+    const c = this.hooks.composer();
+    this.composerHadFocus = !!c && e.target === c.host;
+    if (!this.composerHadFocus || this.hooks.veilBusy()) return;
+    // Focus to nowhere (the page called blur()): key events would then reach the page's document.
+    setTimeout(() => {
+      const doc = this.win.document;
+      if (doc.hasFocus() && (doc.activeElement === doc.body || doc.activeElement === null) && !this.userMoved()) this.theft();
+    }, 0);
+  };
+
+  private onFocusIn = (e: FocusEvent): void => {
+    const c = this.hooks.composer();
+    if (!c || e.target === c.host || this.hooks.veilBusy()) return;
+    if (this.composerHadFocus && !this.userMoved()) this.theft();
+    this.composerHadFocus = false;
+  };
+
+  private userMoved(): boolean {
+    return performance.now() - this.lastGesture < GESTURE_WINDOW_MS;
+  }
+
+  private theft(): void {
+    this.shielding = true;
+    this.refocus();
+    this.raise(WARN_FOCUS);
+  }
+
+  refocus(): void {
+    this.hooks.composer()?.iframe.focus();
+  }
+}

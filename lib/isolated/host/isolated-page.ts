@@ -1,0 +1,227 @@
+/**
+ * The content script's side of isolated mode (issue #6): places the secure composer over the
+ * chat's compose box and secure readers next to envelopes, answers the background's host
+ * commands (put these envelopes into the chat and send them; size this reader), and guards the
+ * frames. Handles envelopes, sizes and warnings only: no plaintext ever reaches this file.
+ */
+import browser from 'webextension-polyfill';
+import { closestAny, queryFirst, type SiteAdapter } from '../../adapters/types';
+import type { HostCommand, HostCommandMap, HostEnvelope } from '../../messaging/protocol';
+import type { ComposerStatus } from '../../page/composer-status';
+import type { SendGuard } from '../../page/send-guard';
+import { injectStyles } from '../../page/styles';
+import { createFrameElement, loadFrame, themeOf, type SecureFrame } from './frame-host';
+import { FrameGuards } from './guards';
+import { READER_CSS, SecureReaders } from './readers';
+
+const READY_TIMEOUT_MS = 10_000;
+
+export const HOST_COMPOSER_BLOCKED = 'Veil\'s isolated mode is on here: type in Veil\'s secure composer (it shows your security indicator). The chat\'s own box never sends.';
+
+function isHostEnvelope(m: unknown): m is HostEnvelope {
+  const e = m as HostEnvelope;
+  return !!e && e.veilHost === 1 && typeof e.type === 'string' && !!e.req && typeof e.req === 'object';
+}
+
+type Answer<K extends HostCommand> = HostCommandMap[K]['res'];
+const refuse = (message: string) => ({ ok: false as const, error: { code: 'bad-request' as const, message } });
+
+export class IsolatedPage {
+  private composer?: SecureFrame;
+  private hostComposer?: HTMLElement;
+  private composerReady = false;
+  private busy = false;
+  private readers: SecureReaders;
+  private guards: FrameGuards;
+  private placeScheduled = false;
+  private resizeObserver = new ResizeObserver(() => this.schedulePlace());
+
+  constructor(
+    private readonly doc: Document,
+    private readonly adapter: SiteAdapter,
+    private readonly guard: SendGuard,
+    private readonly status: ComposerStatus,
+    opts: { flagUnencrypted: boolean },
+  ) {
+    this.readers = new SecureReaders(doc, adapter, opts.flagUnencrypted);
+    this.guards = new FrameGuards(doc.defaultView!, {
+      composer: () => this.composer,
+      veilBusy: () => this.busy,
+      warn: (text) => this.showStatus('error', text),
+    });
+  }
+
+  start(): void {
+    const win = this.doc.defaultView!;
+    this.guard.isolate(this.adapter, HOST_COMPOSER_BLOCKED);
+    this.guards.install();
+    injectStyles(this.doc);
+    const style = this.doc.createElement('style');
+    style.id = 'veil-isolated-styles';
+    style.textContent = READER_CSS;
+    (this.doc.head ?? this.doc.documentElement).append(style);
+    browser.runtime.onMessage.addListener(this.onHostCommand);
+    // Whatever gives the chat's own compose box focus (autofocus, a click beside the overlay, Tab)
+    // sends it to the secure composer: nothing should ever be typed into the page here.
+    this.doc.addEventListener('focusin', (e) => {
+      if (this.busy || !(e.target instanceof Element) || !closestAny(e.target, this.adapter.selectors.composer)) return;
+      this.composer?.iframe.focus();
+    }, true);
+    win.addEventListener('scroll', () => this.schedulePlace(), { capture: true, passive: true });
+    win.addEventListener('resize', () => this.schedulePlace(), { passive: true });
+    const observer = new MutationObserver((records) => {
+      const dirty = new Set<Element>();
+      for (const r of records) {
+        const node = r.type === 'characterData' ? r.target.parentElement : r.target;
+        if (node instanceof Element) this.readers.collect(node, r.type === 'childList' ? r.addedNodes : undefined, dirty);
+      }
+      for (const el of dirty) if (el.isConnected) this.readers.process(el);
+      this.mountComposer();
+      this.schedulePlace();
+    });
+    observer.observe(this.doc, { childList: true, subtree: true, characterData: true });
+    const all = new Set<Element>();
+    this.readers.collect(this.doc.documentElement, undefined, all);
+    for (const el of all) this.readers.process(el);
+    this.mountComposer();
+  }
+
+  private showStatus(state: 'ready' | 'busy' | 'error', text: string): void {
+    if (this.hostComposer) this.status.attach(this.hostComposer);
+    this.status.show(state, text);
+  }
+
+  /** Puts the secure composer over the chat's compose box (again, if the chat re-rendered it). */
+  private mountComposer(): void {
+    const el = queryFirst<HTMLElement>(this.doc, this.adapter.selectors.composer);
+    if (!el || (el === this.hostComposer && this.composer?.host.isConnected)) return;
+    if (this.hostComposer) this.resizeObserver.unobserve(this.hostComposer);
+    this.composer?.host.remove();
+    this.hostComposer = el;
+    this.composerReady = false;
+    const f = createFrameElement(this.doc, 'composer');
+    // Fixed over the compose box, above everything the page draws (its own overlays are detected).
+    f.host.style.cssText = 'position:fixed;z-index:2147483647;left:0;top:0;width:0;height:0;display:block;';
+    this.doc.documentElement.append(f.host);
+    this.composer = f;
+    this.resizeObserver.observe(el);
+    if (this.doc.body) this.resizeObserver.observe(this.doc.body);
+    this.place();
+    this.guards.watchComposer(f);
+    this.showStatus('busy', 'Veil is opening its secure composer…');
+    void loadFrame(f, themeOf(el, true)).then((ok) => {
+      if (!ok) this.showStatus('error', 'Veil could not open its secure composer here, so sending is blocked.');
+    });
+    setTimeout(() => {
+      if (this.composer === f && !this.composerReady) {
+        this.showStatus('error', 'Veil\'s secure composer did not start (the page may be blocking it), so sending is blocked.');
+      }
+    }, READY_TIMEOUT_MS);
+  }
+
+  /**
+   * The user pressed Tab in the secure composer: move focus to the page's next (or previous)
+   * focusable element after the chat's compose box, as Tab would have. Done here, flagged as Veil's
+   * own move, so the focus-theft check does not take it for the page pulling focus away.
+   */
+  private tabOut(back: boolean): void {
+    const all = [...this.doc.querySelectorAll<HTMLElement>('a[href], button, input, select, textarea, [tabindex]')]
+      .filter((e) => e.tabIndex >= 0 && !(e as HTMLButtonElement).disabled && e.getClientRects().length > 0
+        && !closestAny(e, this.adapter.selectors.composer));
+    const anchor = this.hostComposer;
+    if (!anchor) return;
+    const after = all.filter((e) => anchor.compareDocumentPosition(e) & Node.DOCUMENT_POSITION_FOLLOWING);
+    const before = all.filter((e) => anchor.compareDocumentPosition(e) & Node.DOCUMENT_POSITION_PRECEDING);
+    const next = back ? before.at(-1) : after[0];
+    this.busy = true;
+    try {
+      next?.focus();
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private schedulePlace(): void {
+    if (this.placeScheduled) return;
+    this.placeScheduled = true;
+    requestAnimationFrame(() => {
+      this.placeScheduled = false;
+      this.place();
+    });
+  }
+
+  private place(): void {
+    const f = this.composer;
+    const el = this.hostComposer;
+    if (!f || !el) return;
+    const r = el.getBoundingClientRect();
+    const s = f.host.style;
+    s.display = r.width > 0 && r.height > 0 && el.isConnected ? 'block' : 'none';
+    s.left = `${r.left}px`;
+    s.top = `${r.top}px`;
+    s.width = `${r.width}px`;
+    s.height = `${r.height}px`;
+  }
+
+  private onHostCommand = (message: unknown, sender: { id?: string; tab?: unknown; url?: string }): Promise<unknown> | undefined => {
+    // Only the background talks to this side: it has no tab; a frame or page never reaches here.
+    if (sender.id !== browser.runtime.id || sender.tab || !isHostEnvelope(message)) return undefined;
+    return this.command(message).catch((e) => refuse(String((e as Error)?.message ?? e)));
+  };
+
+  private async command(m: HostEnvelope): Promise<Answer<HostCommand>> {
+    switch (m.type) {
+      case 'host/compose-context': {
+        const req = m.req as HostCommandMap['host/compose-context']['req'];
+        if (req.handle !== this.composer?.handle) return refuse('not this page\'s composer');
+        const conversationId = this.adapter.conversationId(this.doc);
+        const senderId = this.adapter.currentUser(this.doc);
+        if (!conversationId || !senderId) return refuse('Veil cannot tell which conversation or user this is, so the message was not sent.');
+        return {
+          ok: true, conversationId, senderId, allowChunks: this.adapter.allowChunks,
+          maxChars: this.adapter.pageMaxMessageChars?.(this.doc) ?? this.adapter.maxMessageChars,
+        };
+      }
+      case 'host/put-envelopes': {
+        const req = m.req as HostCommandMap['host/put-envelopes']['req'];
+        if (req.handle !== this.composer?.handle) return refuse('not this page\'s composer');
+        if (!Array.isArray(req.envelopes) || !req.envelopes.every((e) => typeof e === 'string')) return refuse('bad envelopes');
+        this.busy = true;
+        this.showStatus('busy', 'Sending encrypted…');
+        let error: string | undefined;
+        try {
+          error = await this.guard.sendEnvelopes(this.adapter, req.envelopes);
+        } finally {
+          this.busy = false;
+          this.guards.refocus();
+        }
+        if (error) {
+          this.showStatus('error', error);
+          return refuse(error);
+        }
+        this.showStatus('ready', '🔒 Sent encrypted from Veil\'s secure composer.');
+        return { ok: true };
+      }
+      case 'host/frame-size': {
+        const req = m.req as HostCommandMap['host/frame-size']['req'];
+        return this.readers.resize(req.handle, req.height) ? { ok: true } : refuse('unknown frame');
+      }
+      case 'host/frame-event': {
+        const req = m.req as HostCommandMap['host/frame-event']['req'];
+        if (req.handle !== this.composer?.handle) return { ok: true };
+        if (req.event === 'ready') {
+          this.composerReady = true;
+          this.showStatus('ready', '🔒 Isolated mode: the chat page cannot see what you type or read here. Look for your security indicator.');
+          return { ok: true };
+        }
+        if (req.event === 'tab' || req.event === 'shift-tab') {
+          this.tabOut(req.event === 'shift-tab');
+          return { ok: true };
+        }
+        return { ok: true, warning: this.guards.check(req.handle) };
+      }
+      default:
+        return refuse('unknown command');
+    }
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * What both secure frames share (extension origin, inside a protected chat; issue #6): waiting
+ * for the capability token, showing the user's security indicator, taking the chat's look.
+ *
+ * A secure frame trusts nothing from the page around it. It listens to exactly one kind of
+ * message from its parent window, the token hand-over, and only until a token works; the
+ * background decides what the token grants. It never posts anything to the page.
+ */
+import { request } from '../messaging/client';
+import type { SecureFrameGrant } from '../messaging/protocol';
+import { isTokenHandOver, type FrameTheme } from '../isolated/frame-types';
+import type { SecurityIndicator } from '../isolated/indicator';
+
+/** Tokens a page could throw at a frame it made itself: each costs a background round trip. */
+const MAX_ATTEMPTS = 8;
+
+export interface Granted {
+  token: string;
+  grant: SecureFrameGrant;
+}
+
+/**
+ * Resolves with the grant of the first token that works. A frame the page created itself never
+ * gets a working token, so it shows `onOrphan`'s text and nothing else.
+ */
+export function waitForGrant(win: Window, onOrphan: (text: string) => void): Promise<Granted> {
+  return new Promise((resolve) => {
+    let attempts = 0;
+    const orphan = setTimeout(() => onOrphan('This is not a Veil frame placed by Veil. It shows nothing.'), 5_000);
+    const onMessage = async (e: MessageEvent) => {
+      // Only the window that embeds this frame hands over tokens; anything else is ignored.
+      if (e.source !== win.parent || !isTokenHandOver(e.data) || attempts >= MAX_ATTEMPTS) return;
+      attempts++;
+      const token = e.data.veilFrameToken;
+      const res = await request('secure/redeem', { token });
+      if (!res.ok) return;
+      win.removeEventListener('message', onMessage);
+      clearTimeout(orphan);
+      resolve({ token, grant: res });
+    };
+    win.addEventListener('message', onMessage);
+  });
+}
+
+/** The user's indicator as an element: text only, colours from the user's choice. */
+export function indicatorElement(doc: Document, ind: SecurityIndicator, withPhrase: boolean): HTMLElement {
+  const el = doc.createElement('span');
+  el.className = 'veil-indicator';
+  el.id = 'veil-indicator';
+  // Inline styles: the same chip in the frames and on the options page, whatever their style sheets.
+  Object.assign(el.style, {
+    backgroundColor: ind.color, color: '#fff', borderRadius: '999px', padding: '0 .55em', whiteSpace: 'nowrap',
+    font: '600 11px/1.7 system-ui, sans-serif', display: 'inline-block', userSelect: 'none',
+  });
+  el.textContent = withPhrase ? `${ind.symbol} ${ind.phrase}` : ind.symbol;
+  el.title = `Your Veil security indicator (${ind.symbol} ${ind.phrase}). Only Veil's own frames can show it: `
+    + 'if it is missing or wrong, the page is imitating Veil.';
+  el.setAttribute('aria-label', el.title);
+  return el;
+}
+
+/**
+ * Applies the chat's look. Each value goes into one named property (never cssText or a style
+ * sheet), and only colours, fonts and box sizes: nothing that could load a resource.
+ */
+export function applyTheme(el: HTMLElement, theme: FrameTheme, withBox: boolean): void {
+  const set = (prop: string, v: string | undefined) => {
+    if (v) el.style.setProperty(prop, v);
+  };
+  set('color', theme.color);
+  set('background-color', theme.background);
+  set('font-family', theme.fontFamily);
+  set('font-size', theme.fontSize);
+  set('line-height', theme.lineHeight);
+  if (withBox) {
+    set('border-radius', theme.borderRadius);
+    set('border', theme.border);
+    set('padding', theme.padding);
+  }
+}

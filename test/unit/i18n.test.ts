@@ -1,0 +1,65 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import en from '../../public/_locales/en/messages.json';
+import zh from '../../public/_locales/zh_CN/messages.json';
+import { catalogLookup, setMessageLookup } from '../../lib/i18n';
+import { viewOf } from '../../lib/page/status-text';
+import type { DecryptedItem } from '../../lib/messaging/protocol';
+
+const catalogs: Record<string, Record<string, { message: string }>> = { en, zh_CN: zh };
+const placeholders = (m: string) => [...new Set(m.match(/\$\d/g) ?? [])].sort();
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    if (statSync(p).isDirectory()) return sources(p);
+    return /\.(ts|html)$/.test(f) ? [p] : [];
+  });
+}
+
+afterAll(() => setMessageLookup(undefined));
+
+describe('translations', () => {
+  it('English and Simplified Chinese have the same keys, none empty, with the same placeholders', () => {
+    expect(Object.keys(zh).sort()).toEqual(Object.keys(en).sort());
+    for (const [lang, cat] of Object.entries(catalogs)) {
+      for (const [key, { message }] of Object.entries(cat)) {
+        expect(message.trim(), `${lang}.${key}`).not.toBe('');
+        // Chrome refuses to load an extension whose message has "$1$2" (read as a named placeholder).
+        expect(message, `${lang}.${key}`).not.toMatch(/\$\d\$|\$[A-Za-z_]+\$/);
+        expect(placeholders(message), `${lang}.${key}`).toEqual(placeholders((en as Record<string, { message: string }>)[key]!.message));
+      }
+    }
+  });
+
+  it('every key the code uses exists', () => {
+    const used = new Set<string>();
+    for (const file of [...sources('lib'), ...sources('entrypoints')]) {
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/\bt\(\s*'([A-Za-z0-9_]+)'/g)) used.add(m[1]!);
+      for (const m of text.matchAll(/data-i18n(?:-[a-z-]+)?="([A-Za-z0-9_]+)"/g)) used.add(m[1]!);
+    }
+    expect(used.size).toBeGreaterThan(20);
+    expect([...used].filter((k) => !(k in en))).toEqual([]);
+  });
+
+  const cases: [string, DecryptedItem, string, string][] = [
+    ['decrypted', { id: '1', status: 'decrypted', keyId: 'a1b2c3d4', fingerprint: 'AAAA-BBBB', sentAt: 1 }, '🔒 Decrypted', '🔒 已解密'],
+    ['unknown key', { id: '1', status: 'unknown-key', keyId: 'a1b2c3d4' }, '🔑 Unknown key a1b2c3d4', '🔑 未知密钥 a1b2c3d4'],
+    ['tampered', { id: '1', status: 'tampered', keyId: 'a1b2c3d4' }, '⚠ Tampered', '⚠ 已被篡改'],
+    ['moved', { id: '1', status: 'decrypted', movedFromOtherConversation: true }, '⚠ From another conversation', '⚠ 来自其他会话'],
+    ['re-posted', { id: '1', status: 'decrypted', senderMismatch: true }, '⚠ Not written by bob', '⚠ 并非 bob 所写'],
+    ['signed by other', { id: '1', status: 'decrypted', signature: { state: 'failed', signedBy: 'carol' } }, '⚠ Signed by carol, not bob', '⚠ 由 carol 签名，而非 bob'],
+    ['verified', { id: '1', status: 'decrypted', signature: { state: 'verified' } }, '🔒 Decrypted · ✓ bob', '🔒 已解密 · ✓ bob'],
+    ['locked', { id: '1', status: 'locked', keyId: 'a1b2c3d4' }, '🔒 Veil is locked', '🔒 Veil 已锁定'],
+  ];
+
+  it.each(cases)('status "%s" reads right in both languages', (_name, item, enLabel, zhLabel) => {
+    setMessageLookup(catalogLookup(en));
+    expect(viewOf(item, 'bob', false).label).toBe(enLabel);
+    setMessageLookup(catalogLookup(zh));
+    expect(viewOf(item, 'bob', false).label).toBe(zhLabel);
+    expect(viewOf(item, 'bob', false).detail).not.toMatch(/\$\d|undefined/);
+  });
+});

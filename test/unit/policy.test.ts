@@ -1,0 +1,141 @@
+/**
+ * The policy schema and its checks (lib/policy/*): what a managed policy becomes, every way it can
+ * be wrong (with the exact setting named), fail-closed behaviour, and the Chrome copy of the schema.
+ */
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { base64 } from '@scure/base';
+import { DEFAULT_POLICY, describeProblems, siteForUrl } from '../../lib/policy/policy';
+import { displayPath, parseManagedPolicy } from '../../lib/policy/parse';
+import { chromeManagedSchema, POLICY_SCHEMA } from '../../lib/policy/schema';
+
+const secret = () => randomBytes(32).toString('base64');
+const key = (over: Record<string, unknown> = {}) => ({
+  id: 'a1b2c3d4', secret: secret(), label: 'Team', scope: { site: 'fixture-chat', conversations: ['*'] },
+  status: 'active', createdAt: 1_700_000_000_000, ...over,
+});
+const valid = () => ({
+  protectedSites: [{ adapter: 'fixture-chat', matches: ['https://chat.example.com/*'] }],
+  keys: [key()],
+});
+const problems = (raw: unknown) => parseManagedPolicy(raw).policy.errors;
+const acme = () => ({
+  name: 'Acme', selectors: { composer: ['textarea'], message: ['.msg'], messageText: ['.body'] }, authorAttribute: 'data-author',
+  conversationId: { from: 'url', pattern: 'room/([^/]+)' }, currentUser: { from: 'constant' } as Record<string, string>, maxMessageChars: 2000,
+});
+
+describe('managed policy', () => {
+  it('no policy (Chrome gives {}, Firefox none) means the unmanaged defaults', () => {
+    for (const raw of [undefined, null, {}]) expect(parseManagedPolicy(raw)).toEqual({ policy: DEFAULT_POLICY, keys: [] });
+    expect(DEFAULT_POLICY).toMatchObject({ managed: false, requireEncryption: true, allowUserKeys: true, errors: [] });
+  });
+
+  it('a valid policy: its sites only, managed defaults, keys with source "policy"', () => {
+    const raw = valid();
+    const { policy, keys } = parseManagedPolicy(raw);
+    expect(policy).toMatchObject({
+      managed: true, errors: [], requireEncryption: true, flagUnencrypted: true, allowUserKeys: false, allowKeyExport: false,
+      mode: 'inline', policyKeyIds: ['a1b2c3d4'], protectedSites: raw.protectedSites,
+    });
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).toMatchObject({ id: 'a1b2c3d4', source: 'policy', status: 'active', scope: { site: 'fixture-chat' } });
+    expect(base64.encode(keys[0]!.secret)).toBe(raw.keys[0]!.secret);
+    // The built-in defaults no longer apply: only the admin's URLs are protected.
+    expect(siteForUrl(policy, 'https://chat.example.com/room/1')?.adapter).toBe('fixture-chat');
+    expect(siteForUrl(policy, 'http://127.0.0.1:8080/')).toBeUndefined();
+    // Nothing secret in the policy object that extension pages receive.
+    expect(JSON.stringify(policy)).not.toContain(raw.keys[0]!.secret);
+  });
+
+  it('explicit settings override the managed defaults', () => {
+    const { policy } = parseManagedPolicy({ ...valid(), requireEncryption: false, flagUnencrypted: false, allowUserKeys: true, allowKeyExport: true, mode: 'isolated' });
+    expect(policy).toMatchObject({ requireEncryption: false, flagUnencrypted: false, allowUserKeys: true, allowKeyExport: true, mode: 'isolated' });
+  });
+
+  it.each([
+    ['a misspelt setting (Firefox passes unknown keys on)', { ...valid(), requireEncrytion: true }, 'requireEncrytion', 'not a Veil policy setting'],
+    ['a mode typo', { ...valid(), mode: 'isolatd' }, 'mode', 'must be one of "inline", "isolated"'],
+    ['a wrong type', { ...valid(), requireEncryption: 'yes' }, 'requireEncryption', 'must be boolean'],
+    ['no protectedSites', { keys: [key()] }, 'protectedSites', 'is required'],
+    ['a site without matches', { protectedSites: [{ adapter: 'fixture-chat' }] }, 'protectedSites[0].matches', 'is required'],
+    ['an unknown adapter', { protectedSites: [{ adapter: 'slack', matches: ['https://x.example/*'] }] }, 'protectedSites[0].adapter', '"slack" is not a Veil adapter'],
+    ['a bad match pattern', { protectedSites: [{ adapter: 'fixture-chat', matches: ['chat.example.com'] }] }, 'protectedSites[0].matches[0]', 'not a URL match pattern'],
+    ['custom without its declaration', { protectedSites: [{ adapter: 'custom', matches: ['https://x.example/*'] }] }, 'protectedSites[0].custom', 'is required'],
+    ['a declaration on a built-in', { protectedSites: [{ adapter: 'fixture-chat', matches: ['https://x.example/*'], custom: { ...acme(), currentUser: { from: 'constant', value: 'me' } } }] }, 'protectedSites[0].custom', 'only allowed with adapter "custom"'],
+    ['an incomplete declaration', { protectedSites: [{ adapter: 'custom', matches: ['https://x.example/*'], custom: { name: 'x' } }] }, 'protectedSites[0].custom.maxMessageChars', 'is required'],
+    ['a short secret', { ...valid(), keys: [key({ secret: base64.encode(randomBytes(16)) })] }, 'keys[0].secret', '32-byte key'],
+    ['an upper-case key id', { ...valid(), keys: [key({ id: 'A1B2C3D4' })] }, 'keys[0].id', '8 lowercase hex'],
+    ['a duplicate key id', { ...valid(), keys: [key(), key()] }, 'keys[1].id', 'also the id of keys[0]'],
+    ['a scope naming no protected site', { ...valid(), keys: [key({ scope: { site: 'other', conversations: ['*'] } })] }, 'keys[0].scope.site', 'not the adapter of any protected site'],
+    ['an unknown key status', { ...valid(), keys: [key({ status: 'paused' })] }, 'keys[0].status', 'must be one of'],
+    ['no conversations', { ...valid(), keys: [key({ scope: { site: '*', conversations: [] } })] }, 'keys[0].scope.conversations', 'must NOT have fewer than 1 items'],
+    ['not an object', ['protectedSites'], '', 'must be a JSON object'],
+  ])('names the setting for %s', (_what, raw, path, message) => {
+    const errs = problems(raw);
+    const hit = errs.find((e) => e.path === path);
+    expect(hit, JSON.stringify(errs)).toBeDefined();
+    expect(hit!.message).toContain(message);
+  });
+
+  it('a declared custom adapter is checked in full by the adapter module', () => {
+    const raw = { protectedSites: [{ adapter: 'custom', matches: ['https://acme.example/*'], custom: acme() }] };
+    const errs = problems(raw);
+    expect(errs).toContainEqual({ path: 'protectedSites[0].custom', message: 'currentUser: from "constant" needs "value"' });
+    raw.protectedSites[0]!.custom.currentUser.value = 'me';
+    expect(problems(raw)).toEqual([]);
+  });
+
+  it('reports every problem at once', () => {
+    const errs = problems({ protectedSites: [{ adapter: 'fixture-chat', matches: ['nope'] }], mode: 'x', extra: 1 });
+    expect(errs.map((e) => e.path).sort()).toEqual(['extra', 'mode']);
+    expect(describeProblems(errs)).toMatch(/^(extra|mode): .* \(and 1 more problem\)$/);
+  });
+
+  it('an invalid policy fails closed: its sites and the built-ins stay protected, strictly, with no policy keys', () => {
+    const { policy, keys } = parseManagedPolicy({
+      protectedSites: [{ adapter: 'fixture-chatt', matches: ['https://chat.example.com/*', 'junk'] }],
+      keys: [key()], requireEncryption: false, allowUserKeys: true,
+    });
+    expect(policy.errors.length).toBeGreaterThan(0);
+    expect(keys).toEqual([]);
+    expect(policy).toMatchObject({ managed: true, requireEncryption: true, allowUserKeys: false, allowKeyExport: false, policyKeyIds: [] });
+    expect(siteForUrl(policy, 'https://chat.example.com/x')).toBeDefined();
+    expect(siteForUrl(policy, 'http://127.0.0.1:5000/')?.adapter).toBe('fixture-chat');
+  });
+
+  it('displays JSON pointers as settings paths', () => {
+    expect(displayPath('/protectedSites/0/matches/2')).toBe('protectedSites[0].matches[2]');
+    expect(displayPath('')).toBe('');
+    expect(displayPath('/a~1b/c')).toBe('a/b.c');
+  });
+});
+
+describe('Chrome managed_schema', () => {
+  const allowed = new Set(['type', 'title', 'description', 'properties', 'items', 'sensitiveValue']);
+  const walk = (node: any, path: string, visit: (n: any, p: string) => void) => {
+    visit(node, path);
+    for (const [k, v] of Object.entries(node.properties ?? {})) walk(v, `${path}.${k}`, visit);
+    if (node.items) walk(node.items, `${path}[]`, visit);
+  };
+
+  it('uses only keywords Chromium accepts, one type per schema, top-level object', () => {
+    const schema = chromeManagedSchema() as any;
+    expect(schema.type).toBe('object');
+    walk(schema, '$', (n, p) => {
+      for (const k of Object.keys(n)) expect(allowed.has(k), `${p}.${k}`).toBe(true);
+      expect(typeof n.type, p).toBe('string');
+      if (n.type === 'array') expect(n.items, p).toBeDefined();
+    });
+  });
+
+  it('declares every property of the Veil schema (Chromium silently drops undeclared ones)', () => {
+    const paths = (s: unknown) => {
+      const out: string[] = [];
+      walk(s, '$', (_n, p) => out.push(p));
+      return out.sort();
+    };
+    expect(paths(chromeManagedSchema())).toEqual(paths(POLICY_SCHEMA));
+    expect(paths(POLICY_SCHEMA)).toContain('$.protectedSites[].custom.selectors.composer');
+    expect((chromeManagedSchema() as any).properties.keys.items.properties.secret.sensitiveValue).toBe(true);
+  });
+});
