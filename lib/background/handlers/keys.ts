@@ -49,6 +49,9 @@ export const keyHandlers: Handlers<KeyMessages> = {
 
   async 'keys/rotate'(req, { keyring }) {
     const id = checkString(req.id, 'id', 8);
+    // Rotation creates a user key, so a policy that forbids user keys forbids it too.
+    const refused = userKeysRefused();
+    if (refused) return refused;
     return guarded(async () => ({ ok: true as const, key: await keyring.rotate(id) }));
   },
 
