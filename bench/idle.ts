@@ -11,7 +11,7 @@ import { processTreeCpuSeconds, sleep } from './common';
 export interface IdleSample {
   pageTaskMs: number;
   pageScriptMs: number;
-  /** undefined without the extension */
+  /** undefined without the extension, or when the worker was not profiled */
   workerScriptMs?: number;
   processTreeCpuMs: number;
 }
@@ -28,13 +28,17 @@ interface Subject {
   worker?: Target;
 }
 
-/** Measures all subjects over the same quiet window (they run in separate browsers). */
-export async function idleWindow(subjects: Subject[], windowMs: number): Promise<IdleSample[]> {
+/**
+ * Measures all subjects over the same quiet window (they run in separate browsers). The worker's
+ * sampling profiler costs CPU itself (a 1 ms timer), so `profileWorker` windows are separate from
+ * the ones whose process CPU we report.
+ */
+export async function idleWindow(subjects: Subject[], windowMs: number, profileWorker: boolean): Promise<IdleSample[]> {
   const sessions = await Promise.all(subjects.map(async (s) => {
     const cdp = await s.page.createCDPSession();
     await cdp.send('Performance.enable');
     let sw: CDPSession | undefined;
-    if (s.worker) {
+    if (s.worker && profileWorker) {
       sw = await s.worker.createCDPSession();
       await sw.send('Profiler.enable');
       await sw.send('Profiler.setSamplingInterval', { interval: 1000 });

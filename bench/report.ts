@@ -19,13 +19,17 @@ export interface HistoryResult {
   ratioOnPlain: Stat;
   veilDom: Stat;
   plainDom: Stat;
+  /** CPU ms of the whole browser during the load (see history.ts) */
+  veilCpu: Stat;
+  plainCpu: Stat;
+  cpuRatio: Stat;
 }
 
 export interface BenchResults {
   quick: boolean;
   machine: ReturnType<typeof machineInfo> & { loadAverageEnd?: number[] };
   plan: unknown;
-  isolated: { available: boolean; note: string };
+  isolated: { available: boolean; note: string; n?: number; inline?: Stat; isolatedMs?: Stat; ratio?: Stat; frames?: Stat };
   size?: SizeRow[];
   history?: HistoryResult[];
   memory?: { n: number; veilMiB: Stat; plainMiB: Stat; extraMiB: Stat; veilNodes: Stat; plainNodes: Stat };
@@ -168,11 +172,15 @@ function markdown(r: BenchResults, outDir: string): string {
       + '(scan + "not encrypted" flags: the cost of Veil without decryption). The history is served by the fixture server\'s '
       + '`seed()`; envelopes are made in Node with lib/crypto and a key imported into the extension through the options page.');
     L.push('');
-    L.push('| N | runs | plain, ms | Veil, ms | **ratio Veil / plain** | Veil on plaintext / plain | Veil µs per message |');
-    L.push('|---|---|---|---|---|---|---|');
+    L.push('| N | runs | plain, ms | Veil, ms | **ratio Veil / plain** | Veil on plaintext / plain | browser CPU, plain / Veil, ms | CPU ratio |');
+    L.push('|---|---|---|---|---|---|---|---|');
     for (const h of r.history) {
-      L.push(`| ${h.n.toLocaleString('en')} | ${h.runs} | ${ms(h.plain)} | ${ms(h.veil)} | **${f(h.ratio.median, 2)}** (${f(h.ratio.min, 2)}–${f(h.ratio.max, 2)}) | ${f(h.ratioOnPlain.median, 2)} | ${f((h.veil.median / h.n) * 1000, 0)} |`);
+      L.push(`| ${h.n.toLocaleString('en')} | ${h.runs} | ${ms(h.plain)} | ${ms(h.veil)} | **${f(h.ratio.median, 2)}** (${f(h.ratio.min, 2)}–${f(h.ratio.max, 2)}) | ${f(h.ratioOnPlain.median, 2)} | ${f(h.plainCpu.median, 0)} / ${f(h.veilCpu.median, 0)} | ${f(h.cpuRatio.median, 2)} |`);
     }
+    L.push('');
+    L.push('*Browser CPU*: CPU time of all of the browser\'s processes (page, extension service worker, GPU, browser) from just '
+      + 'before navigation until shown, from /proc (10 ms resolution). Wall time is what the target is about; CPU time hardly '
+      + 'moves when other work competes for the two cores, so it is the steadier way to compare runs on this shared machine.');
     L.push('');
     if (r.history.length >= 2) {
       L.push('Growth with N (log-log slope of the median time between consecutive N; 1.00 = linear):');
@@ -278,22 +286,33 @@ function markdown(r: BenchResults, outDir: string): string {
 
   L.push('## Isolated mode: history of 200 messages, isolated vs inline');
   L.push('');
-  L.push(r.isolated.available ? 'Measured above.' : `**Pending.** ${r.isolated.note} Isolated mode (issue #6) is being built `
-    + 'concurrently; policy can only switch it on through managed storage, which Chromium reads from the machine-wide '
-    + '/etc/chromium/policies/managed, and writing there would change the browsers of everyone testing on this shared machine. '
-    + 'Once issue #6 lands, the bench adds an `isolated` configuration next to `veil` in the history loop.');
+  const iso = r.isolated;
+  if (iso.available && iso.isolatedMs && iso.inline && iso.ratio) {
+    L.push('Isolated mode switched on for the fixture chat in the options page (the user\'s per-site choice; enforcing it by '
+      + 'policy needs machine-wide Chromium policy, which this shared machine must not get), in a third browser with the same key. '
+      + 'The page never holds plaintext: each message is read in its own extension-origin frame, made lazily near the viewport. '
+      + '*Shown* = every envelope processed (hidden) and at least as many reader frames with a final status as messages in view '
+      + '(each frame reports that by postMessage to a bench-only listener); inline = the Veil figure of the same run.');
+    L.push('');
+    L.push('| N | inline, ms | isolated, ms | **ratio isolated / inline** | reader frames final when shown |');
+    L.push('|---|---|---|---|---|');
+    L.push(`| ${iso.n} | ${ms(iso.inline)} | ${ms(iso.isolatedMs)} | **${f(iso.ratio.median, 2)}** (${f(iso.ratio.min, 2)}–${f(iso.ratio.max, 2)}) | ${f(iso.frames!.median, 0)} |`);
+  } else {
+    L.push(`**Pending**: ${iso.note}`);
+  }
   L.push('');
 
   const fixesFile = join(outDir, 'before-fixes.json');
   if (existsSync(fixesFile)) {
-    const fixes = JSON.parse(readFileSync(fixesFile, 'utf8')) as { fix: string; what: string; before: string; metric: string }[];
+    const fixes = JSON.parse(readFileSync(fixesFile, 'utf8')) as { fix: string; what: string; before: string; metric?: string; after?: string }[];
     L.push('## Fixes made for the targets: before / after');
     L.push('');
-    L.push('"Before" figures are from the same bench on the code before the fix (recorded in bench/before-fixes.json); "after" is this run.');
+    L.push('"Before" figures are from the same bench on the code before the change (bench/before-fixes.json, several runs on '
+      + 'this loaded machine, so given as ranges of run medians); "after" is this run unless it says otherwise.');
     L.push('');
     L.push('| fix | figure | before | after (this run) |');
     L.push('|---|---|---|---|');
-    for (const x of fixes) L.push(`| ${x.fix} | ${x.what} | ${x.before} | ${afterFigure(r, x.metric)} |`);
+    for (const x of fixes) L.push(`| ${x.fix} | ${x.what} | ${x.before} | ${x.after ?? afterFigure(r, x.metric ?? '')} |`);
     L.push('');
   }
 
@@ -313,6 +332,7 @@ function afterFigure(r: BenchResults, metric: string): string {
     case 'history2000': return h(2000) ? `${f(h(2000)!.ratio.median, 2)}× (${f(h(2000)!.veil.median, 0)} ms vs ${f(h(2000)!.plain.median, 0)} ms)` : '–';
     case 'history10000': return h(10000) ? `${f(h(10000)!.ratio.median, 2)}× (${f(h(10000)!.veil.median, 0)} ms vs ${f(h(10000)!.plain.median, 0)} ms)` : '–';
     case 'history200': return h(200) ? `${f(h(200)!.ratio.median, 2)}×` : '–';
+    case 'plain10000': return h(10000) ? `${f(h(10000)!.plain.median, 0)} ms` : '–';
     case 'decryptPath64': return c64 ? `${f(c64.ops['veil-decrypt-path']!.median, 0)}/s` : '–';
     case 'sendAdded': return r.send ? `${f(r.send.addedMs, 1)} ms` : '–';
     default: return '–';

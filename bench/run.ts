@@ -7,7 +7,8 @@
  * median over runs, runs alternate between the configurations, and targets are judged on ratios.
  *
  * Flags: --quick (N = 200, one run, short windows), --only history,send,crypto,size,idle,
- * --no-build (reuse the last build), --out DIR (where results go; default bench/).
+ * --no-build (reuse the last build), --out DIR (where results go; default bench/), --ns 2000,10000
+ * and --runs K (history sizes and runs, for investigating).
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -20,6 +21,7 @@ import { benchKey, corpus, derived, history, machineInfo, sleep, stat, type Stat
 import { bundleForWorker, CRYPTO_OPS, CRYPTO_SIZES, loadIntoWorker, measureOp } from './crypto';
 import { openHistory, type HistoryRun, type Until } from './history';
 import { idleWindow, type IdleSample } from './idle';
+import { openIsolatedHistory, setIsolatedMode } from './isolated';
 import { writeReport, type BenchResults } from './report';
 import { openSendPage, sendLatencies } from './send';
 import { measureSizes } from './size';
@@ -35,14 +37,24 @@ const ONLY = new Set((option('--only') ?? 'history,send,crypto,size,idle').split
 const OUT = option('--out') ?? 'bench';
 
 /** How much of everything: the full run stays within ~10 minutes on a 2-core machine. */
-const PLAN = QUICK
+const PLAN: {
+  history: { n: number; runs: number }[]; memoryN: number; sends: { rounds: number; perRound: number };
+  crypto: { repeats: number; minMs: number }; idle: { windows: number; ms: number };
+} = QUICK
   ? { history: [{ n: 200, runs: 1 }], memoryN: 200, sends: { rounds: 1, perRound: 5 }, crypto: { repeats: 1, minMs: 150 }, idle: { windows: 1, ms: 2000 } }
   : {
       history: [{ n: 200, runs: 7 }, { n: 2000, runs: 5 }, { n: 10000, runs: 3 }], memoryN: 2000,
       sends: { rounds: 4, perRound: 10 }, crypto: { repeats: 3, minMs: 400 }, idle: { windows: 3, ms: 4000 },
     };
 
+// For investigating one size: --ns 2000,10000 [--runs 3] replaces the history sizes.
+if (option('--ns')) {
+  PLAN.history = option('--ns')!.split(',').map((n) => ({ n: Number(n), runs: Number(option('--runs') ?? 3) }));
+}
+
 const PASS = 'bench passphrase, not a secret';
+/** Isolated mode is compared with inline on this history size (issue #7). */
+const ISOLATED_N = 200;
 const log = (...a: unknown[]) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
 
 function buildExtension(): void {
@@ -70,13 +82,22 @@ async function main() {
     users.push(veil);
     const plain = await launchUser('bench-plain', { extension: false });
     users.push(plain);
-    const imported = await importBundle(veil, await bundleText([key], PASS), PASS);
+    const bundle = await bundleText([key], PASS);
+    const imported = await importBundle(veil, bundle, PASS);
     if (imported.tone !== 'ok') throw new Error(`key import failed: ${imported.text}`);
+    // Isolated mode (issue #6) in its own browser, switched on in the options page as a user would.
+    let isolated: User | undefined;
+    if (ONLY.has('history') && PLAN.history.some((h) => h.n === ISOLATED_N)) {
+      const u = await launchUser('bench-isolated');
+      users.push(u);
+      if ((await importBundle(u, bundle, PASS)).tone === 'ok' && await setIsolatedMode(u)) isolated = u;
+      else log('isolated mode: no switch in this build; reported as pending');
+    }
     const results: BenchResults = {
       quick: QUICK,
       machine: machineInfo(await plain.browser.version()),
       plan: PLAN,
-      isolated: isolatedModeStatus(),
+      isolated: { available: false, note: isolatedModeStatus() },
     };
 
     if (ONLY.has('size')) {
@@ -104,6 +125,8 @@ async function main() {
           warmed = true;
         }
         const samples: Record<string, HistoryRun[]> = { veil: [], plain: [], veilOnPlain: [] };
+        const isolatedRuns: { isolated: number; inline: number; frames: number }[] = [];
+        if (isolated && n === ISOLATED_N) await openIsolatedHistory(isolated, encServer.url, n); // warm
         for (let r = 0; r < runs; r++) {
           // Alternate the order: drift on a shared machine hits both sides alike.
           const order = r % 2 ? [...configs].reverse() : configs;
@@ -113,16 +136,33 @@ async function main() {
             if (c.name === 'veil' && run.decrypted !== n) throw new Error(`history ${n}: only ${run.decrypted} decrypted`);
             samples[c.name]!.push(run);
           }
+          if (isolated && n === ISOLATED_N) {
+            const run = await openIsolatedHistory(isolated, encServer.url, n)
+              .catch((e) => { throw new Error(`isolated, N = ${n}: ${(e as Error).message}`); });
+            isolatedRuns.push({ isolated: run.paintMs, inline: samples.veil!.at(-1)!.paintMs, frames: run.frames });
+          }
           log(`history N=${n} run ${r + 1}/${runs}: veil ${samples.veil!.at(-1)!.paintMs.toFixed(0)} ms, `
-            + `plain ${samples.plain!.at(-1)!.paintMs.toFixed(0)} ms, veil on plaintext ${samples.veilOnPlain!.at(-1)!.paintMs.toFixed(0)} ms`);
+            + `plain ${samples.plain!.at(-1)!.paintMs.toFixed(0)} ms, veil on plaintext ${samples.veilOnPlain!.at(-1)!.paintMs.toFixed(0)} ms `
+            + `(CPU: veil ${samples.veil!.at(-1)!.cpuMs.toFixed(0)} ms, plain ${samples.plain!.at(-1)!.cpuMs.toFixed(0)} ms)`);
         }
         const paint = (name: string) => stat(samples[name]!.map((s) => s.paintMs));
         const ratio = stat(samples.veil!.map((s, i) => s.paintMs / samples.plain![i]!.paintMs));
         const ratioOnPlain = stat(samples.veilOnPlain!.map((s, i) => s.paintMs / samples.plain![i]!.paintMs));
+        const cpu = (name: string) => stat(samples[name]!.map((s) => s.cpuMs));
+        const cpuRatio = stat(samples.veil!.map((s, i) => s.cpuMs / samples.plain![i]!.cpuMs));
         results.history.push({
           n, runs, veil: paint('veil'), plain: paint('plain'), veilOnPlain: paint('veilOnPlain'), ratio, ratioOnPlain,
+          veilCpu: cpu('veil'), plainCpu: cpu('plain'), cpuRatio,
           veilDom: stat(samples.veil!.map((s) => s.domMs)), plainDom: stat(samples.plain!.map((s) => s.domMs)),
         });
+        if (isolatedRuns.length) {
+          results.isolated = {
+            available: true, n, note: '',
+            inline: stat(isolatedRuns.map((x) => x.inline)), isolatedMs: stat(isolatedRuns.map((x) => x.isolated)),
+            ratio: stat(isolatedRuns.map((x) => x.isolated / x.inline)), frames: stat(isolatedRuns.map((x) => x.frames)),
+          };
+          log(`isolated N=${n}: ${results.isolated.isolatedMs!.median.toFixed(0)} ms vs inline ${results.isolated.inline!.median.toFixed(0)} ms`);
+        }
         if (n === PLAN.memoryN) {
           const heap = (name: string) => stat(samples[name]!.map((s) => s.memory!.jsHeapUsedBytes / 2 ** 20));
           const nodes = (name: string) => stat(samples[name]!.map((s) => s.memory!.domNodes));
@@ -177,19 +217,22 @@ async function main() {
       await sleep(1500); // let start-up work finish (status line, draft state)
       const workerTarget = await veil.browser.waitForTarget((t) => t.type() === 'service_worker' && t.url().startsWith('chrome-extension://'));
       const samples: { veil: IdleSample; plain: IdleSample }[] = [];
+      const workerMs: number[] = [];
+      const subjects = [
+        { page: vPage, browserPid: veil.browser.process()!.pid!, worker: workerTarget },
+        { page: pPage, browserPid: plain.browser.process()!.pid! },
+      ];
       for (let w = 0; w < PLAN.idle.windows; w++) {
-        const [vs, ps] = await idleWindow([
-          { page: vPage, browserPid: veil.browser.process()!.pid!, worker: workerTarget },
-          { page: pPage, browserPid: plain.browser.process()!.pid! },
-        ], PLAN.idle.ms);
+        const [vs, ps] = await idleWindow(subjects, PLAN.idle.ms, false);
         samples.push({ veil: vs!, plain: ps! });
+        workerMs.push((await idleWindow(subjects.slice(0, 1), PLAN.idle.ms, true))[0]!.workerScriptMs ?? NaN);
       }
       await Promise.all([vPage.close(), pPage.close()]);
-      const pick = (side: 'veil' | 'plain', f: (s: IdleSample) => number | undefined) => stat(samples.map((s) => f(s[side]) ?? 0));
+      const pick = (side: 'veil' | 'plain', f: (s: IdleSample) => number) => stat(samples.map((s) => f(s[side])));
       results.idle = {
         windowMs: PLAN.idle.ms,
         veil: { pageTaskMs: pick('veil', (s) => s.pageTaskMs), pageScriptMs: pick('veil', (s) => s.pageScriptMs),
-          workerScriptMs: pick('veil', (s) => s.workerScriptMs), processTreeCpuMs: pick('veil', (s) => s.processTreeCpuMs) },
+          workerScriptMs: stat(workerMs), processTreeCpuMs: pick('veil', (s) => s.processTreeCpuMs) },
         plain: { pageTaskMs: pick('plain', (s) => s.pageTaskMs), pageScriptMs: pick('plain', (s) => s.pageScriptMs),
           processTreeCpuMs: pick('plain', (s) => s.processTreeCpuMs) },
       };
@@ -224,20 +267,16 @@ async function main() {
   }
 }
 
-/**
- * Isolated mode (issue #6) is built concurrently. The bench measures it once the content script
- * can run it; until then the report says it is pending.
- */
-function isolatedModeStatus(): { available: boolean; note: string } {
+/** Why isolated mode was not measured, when it was not (replaced by the figures when it was). */
+function isolatedModeStatus(): string {
+  if (!ONLY.has('history') || !PLAN.history.some((h) => h.n === ISOLATED_N)) return `not run (needs the history benchmark at N = ${ISOLATED_N}).`;
   let content = '';
   try {
     content = readFileSync(join(CHROME_EXTENSION_DIR, 'content-scripts', 'content.js'), 'utf8');
   } catch { /* no build */ }
-  const refuses = /isolated mode here, which this version of Veil cannot provide yet/.test(content);
-  return refuses
-    ? { available: false, note: 'pending: this build refuses isolated mode ("cannot provide yet"); issue #6 is in progress.' }
-    : { available: false, note: 'pending: isolated mode may exist in this build, but the bench has no way yet to switch it on '
-        + 'without writing machine-wide Chromium policy (shared machine); see results.md.' };
+  return /cannot provide yet/.test(content)
+    ? 'this build refuses isolated mode ("cannot provide yet"): issue #6 has not landed.'
+    : 'the options page of this build has no isolated-mode switch for the fixture chat.';
 }
 
 main().catch((e) => {

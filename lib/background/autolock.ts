@@ -33,8 +33,9 @@ export function noteKeyringUse(): void {
   void browser.alarms.create(ALARM, { delayInMinutes: AUTO_LOCK_MINUTES });
 }
 
-export function installAutoLock(keyring: Keyring): void {
+/** `onLocked`: after an automatic lock (open tabs are told, issue #8). */
+export function installAutoLock(keyring: Keyring, onLocked: () => void = () => undefined): void {
   browser.alarms.onAlarm.addListener((alarm) => {
-    if (alarm.name === ALARM) void keyring.lock();
+    if (alarm.name === ALARM) void keyring.lock().then(onLocked);
   });
 }

@@ -2,6 +2,7 @@
  * The background's keyring: the store, the lock, and in-memory caches of derived keys.
  * The only place outside lib/keys where secrets exist; nothing here returns one to a caller.
  */
+import { keyStatusText, t } from '../i18n';
 import { bytesToHex, equalBytes, hexToBytes, randomBytes } from '@noble/ciphers/utils.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { deriveKey, type DerivedKey } from '../crypto/envelope';
@@ -117,7 +118,7 @@ export class Keyring {
 
   async generate(label: string, scope: KeyScope): Promise<KeyInfo> {
     const clash = (await this.list()).find((k) => k.status === 'active' && sameScope(k.scope, scope));
-    if (clash) throw new Error(`“${clash.label}” (${clash.id}) already protects exactly this scope: rotate it instead.`);
+    if (clash) throw new Error(t('errScopeTaken', clash.label, clash.id));
     const rec: KeyRecord = {
       id: await this.newId(), secret: randomBytes(32), label, scope, status: 'active', createdAt: Date.now(), source: 'generated',
     };
@@ -132,9 +133,9 @@ export class Keyring {
    */
   async rotate(id: string): Promise<KeyInfo> {
     const old = await this.get(id);
-    if (!old) throw new Error(`no key ${id}`);
+    if (!old) throw new Error(t('errNoSuchKey', id));
     this.assertNotPolicy(id);
-    if (old.status !== 'active') throw new Error(`key ${id} is ${old.status}; only an active key can be rotated`);
+    if (old.status !== 'active') throw new Error(t('errRotateInactive', id, keyStatusText(old.status)));
     const rec: KeyRecord = {
       id: await this.newId(), secret: randomBytes(32), label: old.label, scope: old.scope, status: 'active',
       createdAt: Date.now(), source: 'generated',
@@ -151,9 +152,7 @@ export class Keyring {
       if (!existing.has(k.id)) continue;
       const mine = await this.store.unwrap(k.id, await this.currentLockKey()).catch(() => undefined);
       const same = !!mine && equalBytes(mine, k.secret);
-      throw new Error(same
-        ? `key ${k.id} is already in your keyring; nothing was imported`
-        : `key ${k.id} conflicts with a different key of the same id in your keyring; nothing was imported`);
+      throw new Error(same ? t('errKeyAlreadyThere', k.id) : t('errKeyConflict', k.id));
     }
     // One active key per scope: a newer imported active key supersedes (retires) an older one,
     // which is how a rotation made elsewhere arrives.
@@ -181,9 +180,9 @@ export class Keyring {
 
   async setStatus(id: string, status: KeyStatus): Promise<KeyInfo> {
     const rec = await this.get(id);
-    if (!rec) throw new Error(`no key ${id}`);
+    if (!rec) throw new Error(t('errNoSuchKey', id));
     this.assertNotPolicy(id);
-    if (rec.status === 'revoked' && status !== 'revoked') throw new Error('a revoked key stays revoked');
+    if (rec.status === 'revoked' && status !== 'revoked') throw new Error(t('errRevokedStays'));
     await this.mutate(() => this.store.update([{ id, status }]));
     return (await this.get(id))!;
   }
@@ -192,7 +191,7 @@ export class Keyring {
     const params = await this.store.lockParams();
     if (!params) return;
     const key = await openLock(passphrase, params);
-    if (!key) throw new Error('Wrong passphrase. Veil stays locked.');
+    if (!key) throw new Error(t('errWrongPassphrase'));
     this.lockKey = key;
     this.lockLoaded = true;
     await this.lockCache.set(key);
@@ -208,7 +207,7 @@ export class Keyring {
 
   /** Sets, changes or (with `next` empty) removes the passphrase lock. Requires being unlocked. */
   async setPassphrase(next: string | undefined): Promise<void> {
-    if (next !== undefined && next.length < 8) throw new Error('A passphrase needs at least 8 characters.');
+    if (next !== undefined && next.length < 8) throw new Error(t('errPassphraseShort'));
     const current = await this.writableLockKey();
     const lock = next ? await newLock(next) : undefined;
     await this.mutate(() => this.store.relock(current, lock));
@@ -233,7 +232,7 @@ export class Keyring {
   }
 
   private assertNotPolicy(id: string): void {
-    if (this.policyKeys.has(id)) throw new Error(`key ${id} comes from your organisation's policy; only IT can change it`);
+    if (this.policyKeys.has(id)) throw new Error(t('errPolicyKey', id));
   }
 
   /** Makes the user's own signing identity on a site; returns its public key (hex) for IT. */

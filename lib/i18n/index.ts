@@ -3,7 +3,9 @@
  * Chinese), chosen by the browser's language. `test/unit/i18n.test.ts` checks that both catalogs
  * have every key and the same placeholders, and that every key the code uses exists.
  */
-type Catalog = typeof import('../../public/_locales/en/messages.json');
+import english from '../../public/_locales/en/messages.json';
+
+type Catalog = typeof english;
 export type MessageKey = keyof Catalog;
 
 interface I18nApi {
@@ -23,18 +25,46 @@ export function setMessageLookup(fn: ((key: string, subs: string[]) => string) |
   override = fn;
 }
 
+/**
+ * English from the bundled catalog when the browser cannot answer: Node (unit tests, the admin CLI),
+ * or a content script whose extension was reloaded under it (its i18n API then throws).
+ */
+const fallback = catalogLookup(english);
+
 export function t(key: MessageKey, ...subs: (string | number)[]): string {
   const args = subs.map(String);
-  const text = override ? override(key, args) : api()?.getMessage(key, args);
-  return text || key; // a missing string shows its key, never an empty badge
+  let text: string | undefined;
+  try {
+    text = override ? override(key, args) : api()?.getMessage(key, args);
+  } catch {
+    text = undefined;
+  }
+  return text || fallback(key, args) || key; // a missing string shows its key, never an empty badge
 }
 
+/**
+ * The language Veil's strings are in: each catalog names its own language ("uiLang"), which is
+ * exactly the catalog the browser picked; getUILanguage() and @@ui_locale can differ from it
+ * (headless Chromium reports en-US whatever --lang says, yet picks zh_CN messages).
+ */
 export function uiLanguage(): string {
-  return api()?.getUILanguage() ?? 'en';
+  return t('uiLang');
 }
 
+/** A key's status word (active, retired, revoked) in the user's language. */
+export function keyStatusText(status: 'active' | 'retired' | 'revoked'): string {
+  return t(`keyStatus_${status}`);
+}
+
+let timeFormat: { lang: string; format: Intl.DateTimeFormat } | undefined;
+
+/** As `Date#toLocaleString(lang)`, with the formatter made once: a history shows thousands of times. */
 export function formatTime(ms: number): string {
-  return new Date(ms).toLocaleString(uiLanguage());
+  const lang = uiLanguage();
+  if (timeFormat?.lang !== lang) {
+    timeFormat = { lang, format: new Intl.DateTimeFormat(lang, { year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' }) };
+  }
+  return timeFormat.format.format(ms);
 }
 
 /** Replaces the text of every `[data-i18n]` element (and `data-i18n-placeholder|title|aria-label`) in a page. */

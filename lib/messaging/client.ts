@@ -4,6 +4,7 @@
  * `unreachable` error so callers fail closed instead of throwing.
  */
 import browser from 'webextension-polyfill';
+import { t } from '../i18n';
 import type { MessageType, Req, Res } from './protocol';
 
 const DEFAULT_TIMEOUT_MS = 15_000;
@@ -25,7 +26,7 @@ export async function request<K extends MessageType>(
     const message = (e as Error)?.message ?? String(e);
     return {
       ok: false,
-      error: { code: 'unreachable', message: `Veil's background is unreachable (${message}). Reload the page.` },
+      error: { code: 'unreachable', message: t('errUnreachable', message) },
     } as Res<K>;
   } finally {
     clearTimeout(timer);

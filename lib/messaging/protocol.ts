@@ -91,7 +91,8 @@ export interface ProtocolMap {
   'encrypt/preview': {
     caller: 'content';
     req: { conversationId: string };
-    res: Result<{ key?: KeyInfo }>;
+    /** `locked`: that key exists but the passphrase lock is closed (sending would fail). */
+    res: Result<{ key?: KeyInfo; locked?: boolean }>;
   };
   decrypt: {
     caller: 'content';
@@ -144,6 +145,11 @@ export interface ProtocolMap {
   };
   'policy/get': { caller: 'extension-page'; req: Record<string, never>; res: Result<{ policy: Policy }> };
   'policy/tab': { caller: 'extension-page'; req: { url: string }; res: Result<TabPolicyStatus> };
+  /**
+   * A blocked send offers its fix (issue #9): the content script cannot open extension pages, so it
+   * asks the background to open Veil's options at one section. Carries nothing but the section name.
+   */
+  'ui/open-options': { caller: 'content'; req: { section: OptionsSection }; res: Result<Record<never, never>> };
 
   // ---- isolated mode (issue #6; lib/background/handlers/isolated.ts, docs/isolated-mode.md) ----
   /** The content script asks for a capability for one frame it is about to place. */
@@ -203,6 +209,31 @@ export interface HostEnvelope<K extends HostCommand = HostCommand> {
   req: HostCommandMap[K]['req'];
 }
 
+/**
+ * Background -> content scripts of protected tabs (issue #8): something changed that can turn
+ * "🔒 Veil is locked", "🔑 Unknown key" or a revoked key's badge into something else, so the page
+ * should re-render those messages and re-describe its composer, without a reload. Carries no
+ * secrets and no plaintext; sent with tabs.sendMessage; the content script accepts it only from
+ * the background (its own extension id, no tab in the sender) and treats it as a hint to re-ask.
+ */
+export interface VeilNotice {
+  veilNotice: 1;
+  type: 'keyring/changed';
+  reason: 'unlock' | 'lock' | 'import' | 'generate' | 'rotate' | 'status' | 'passphrase' | 'identity' | 'policy';
+  /** Keys whose status changed (rotate, revoke): results under them are asked for again. */
+  keyIds?: string[];
+}
+
+export function isVeilNotice(m: unknown): m is VeilNotice {
+  const n = m as VeilNotice;
+  return !!n && n.veilNotice === 1 && n.type === 'keyring/changed' && typeof n.reason === 'string'
+    && (n.keyIds === undefined || (Array.isArray(n.keyIds) && n.keyIds.every((k) => typeof k === 'string')));
+}
+
+/** The sections of the options page a protected page may open (ids of their headings' sections). */
+export const OPTIONS_SECTIONS = ['keys-section', 'lock', 'policy-section', 'import'] as const;
+export type OptionsSection = (typeof OPTIONS_SECTIONS)[number];
+
 export type MessageType = keyof ProtocolMap;
 export type Req<K extends MessageType> = ProtocolMap[K]['req'];
 export type Res<K extends MessageType> = ProtocolMap[K]['res'];
@@ -225,6 +256,7 @@ export const CALLERS: { [K in MessageType]: ProtocolMap[K]['caller'] } = {
   'keys/set-status': 'extension-page',
   'policy/get': 'extension-page',
   'policy/tab': 'extension-page',
+  'ui/open-options': 'content',
   'isolated/open-frame': 'content',
   'secure/redeem': 'secure-frame',
   'secure/send': 'secure-frame',

@@ -1,8 +1,15 @@
 /**
  * The line Veil shows under a protected chat's compose box: which key will encrypt, what Veil
- * is doing, and, when a send is blocked, why. Text only; the page may read it (it holds no secret).
+ * is doing, and, when a send is blocked, why and the fix (a button: "Unlock Veil", "Open Veil
+ * options", "Copy a request for IT"). Text only; the page may read it (it holds no secret).
  */
 export type ComposerState = 'starting' | 'ready' | 'busy' | 'error';
+
+/** The one thing the user can do about a blocked send, offered as a button on the line. */
+export interface ComposerAction {
+  label: string;
+  run(button: HTMLButtonElement): void | Promise<void>;
+}
 
 export class ComposerStatus {
   private el?: HTMLElement;
@@ -19,11 +26,32 @@ export class ComposerStatus {
     anchor.after(this.el);
   }
 
-  show(state: ComposerState, text: string): void {
+  show(state: ComposerState, text: string, action?: ComposerAction): void {
     if (!this.el) return;
     this.el.dataset.state = state;
     this.el.setAttribute('role', state === 'error' ? 'alert' : 'status');
-    this.el.textContent = text;
+    const line = this.doc.createElement('span');
+    line.className = 'veil-composer-text';
+    line.textContent = text;
+    if (!action) {
+      this.el.replaceChildren(line);
+      return;
+    }
+    const button = this.doc.createElement('button');
+    button.type = 'button';
+    button.className = 'veil-composer-action';
+    button.textContent = action.label;
+    button.addEventListener('click', (e) => {
+      e.preventDefault();
+      e.stopPropagation();
+      void action.run(button);
+    });
+    this.el.replaceChildren(line, ' ', button);
+  }
+
+  /** True for Veil's own line and its button: the send guard never treats a click there as a send. */
+  owns(target: EventTarget | null): boolean {
+    return !!this.el && target instanceof Node && this.el.contains(target);
   }
 
   get state(): ComposerState | undefined {

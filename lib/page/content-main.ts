@@ -6,9 +6,13 @@
 import { adapterFromSpec, InvalidCustomAdapterError } from '../adapters/custom';
 import { builtinAdapter } from '../adapters/registry';
 import { queryFirst, type SiteAdapter } from '../adapters/types';
+import { t } from '../i18n';
+import { scopeText } from '../i18n/scope';
 import { request } from '../messaging/client';
 import { HOST_COMPOSER_BLOCKED, IsolatedPage } from '../isolated/host/isolated-page';
-import { ComposerStatus } from './composer-status';
+import { fixFor } from './composer-fix';
+import { type ComposerAction, ComposerStatus } from './composer-status';
+import { onVeilNotice, PageChanges } from './page-changes';
 import { MessageRenderer } from './renderer';
 import { SendGuard } from './send-guard';
 import { injectStyles } from './styles';
@@ -20,19 +24,24 @@ export async function runContentScript(): Promise<void> {
 
   const site = await request('site/status', {});
   if (!site.ok) {
-    guard.block(`Veil could not start on this protected site (${site.error.message}), so sending is blocked.`);
-    whenReady(() => attachStatus(status, undefined, 'error', 'Veil could not start; sending is blocked.'));
+    guard.block(t('composerStartFailed', site.error.message));
+    whenReady(() => attachStatus(status, undefined, 'error', t('composerStartFailedShort')));
     return;
   }
   if (!site.protected) {
     guard.disarm();
     return;
   }
+  // Keyring and policy changes reach this page without a reload (issue #8, lib/page/page-changes.ts).
+  const changes: PageChanges = new PageChanges(site, guard, {
+    showError: (text) => whenReady(() => attachStatus(status, changes.adapter, 'error', text)),
+  });
+  onVeilNotice((n) => void changes.handle(n));
   // Enterprise policy problems fail closed: the site stays guarded, nothing is sent (issue #4).
   const refusal = site.policyError;
   if (refusal) {
     guard.block(refusal);
-    whenReady(() => attachStatus(status, undefined, 'error', refusal));
+    whenReady(() => attachStatus(status, undefined, 'error', refusal, fixFor('policy', { siteName: '', managed: site.managed })));
     return;
   }
   let adapter: SiteAdapter | undefined;
@@ -42,7 +51,7 @@ export async function runContentScript(): Promise<void> {
       adapter = adapterFromSpec(site.customAdapter);
     } catch (e) {
       const why = e instanceof InvalidCustomAdapterError ? e.errors.join('; ') : String(e);
-      const text = `Veil's custom adapter for this site is invalid (${why}), so sending is blocked. Tell your IT admin.`;
+      const text = t('composerCustomInvalid', why);
       guard.block(text);
       whenReady(() => attachStatus(status, undefined, 'error', text));
       return;
@@ -51,7 +60,7 @@ export async function runContentScript(): Promise<void> {
     adapter = site.adapterId ? builtinAdapter(site.adapterId) : undefined;
   }
   if (!adapter) {
-    guard.block(`Veil has no adapter "${site.adapterId}" for this site, so sending is blocked. Tell your IT admin.`);
+    guard.block(t('composerNoAdapter', site.adapterId ?? '?'));
     return;
   }
   const armed = adapter;
@@ -62,17 +71,27 @@ export async function runContentScript(): Promise<void> {
     whenReady(() => new IsolatedPage(document, armed, guard, status, { flagUnencrypted: site.flagUnencrypted ?? true }).start());
     return;
   }
-  guard.arm(adapter, { allowPlaintext: !site.requireEncryption });
+  guard.arm(adapter, { allowPlaintext: !site.requireEncryption, managed: site.managed });
+  changes.adapter = adapter;
+  // While a policy change blocks sending, the line under the composer keeps saying why.
+  const describe = () => void (changes.blocked ? undefined : describeKey(armed, status, site.managed));
   whenReady(() => {
     injectStyles(document);
-    new MessageRenderer(document, armed, async (conversationId, items) => {
+    const renderer = new MessageRenderer(document, armed, async (conversationId, items) => {
       const res = await request('decrypt', { conversationId, items });
       return res.ok ? res.items : { error: res.error.message };
     }, {
       flagUnencrypted: site.flagUnencrypted ?? true,
       // Say which key protects the conversation whenever it (or the composer) appears or changes.
-      onContext: () => void describeKey(armed, status),
-    }).start();
+      onContext: describe,
+    });
+    renderer.start();
+    changes.hooks.keyringChanged = (n) => {
+      // Locked, or a new policy (keys may be gone): everything is asked again, and plaintext whose
+      // key is no longer usable leaves the screen. Otherwise only what could not be read, or whose key changed.
+      renderer.refresh({ keyIds: n.keyIds, all: n.reason === 'lock' || n.reason === 'policy' });
+      describe();
+    };
   });
 }
 
@@ -81,23 +100,27 @@ function whenReady(fn: () => void): void {
   else fn();
 }
 
-function attachStatus(status: ComposerStatus, adapter: SiteAdapter | undefined, state: 'ready' | 'error', text: string): void {
+function attachStatus(status: ComposerStatus, adapter: SiteAdapter | undefined, state: 'ready' | 'error', text: string, action?: ComposerAction): void {
   const composer = adapter ? queryFirst<HTMLElement>(document, adapter.selectors.composer) : document.querySelector('textarea, [contenteditable="true"]');
   if (!composer) return;
   status.attach(composer as HTMLElement);
-  status.show(state, text);
+  status.show(state, text, action);
 }
 
-/** Tells the user, before they type, whether and with which key this conversation is encrypted. */
-async function describeKey(adapter: SiteAdapter, status: ComposerStatus): Promise<void> {
+/**
+ * Tells the user, before they type, whether this conversation is encrypted, with which key and for
+ * which scope; or why it cannot be, with the fix (unlock, import a key, ask IT for one).
+ */
+async function describeKey(adapter: SiteAdapter, status: ComposerStatus, managed: boolean): Promise<void> {
   const conversationId = adapter.conversationId(document);
   if (!conversationId) return;
   const res = await request('encrypt/preview', { conversationId });
   if (adapter.conversationId(document) !== conversationId) return; // switched meanwhile; a newer call answers
-  if (!res.ok) return attachStatus(status, adapter, 'error', `Veil: ${res.error.message}`);
+  const fix = { conversationId, siteName: adapter.name, managed };
+  if (!res.ok) return attachStatus(status, adapter, 'error', t('errGeneric', res.error.message), fixFor(res.error.code, fix));
   if (!res.key) {
-    return attachStatus(status, adapter, 'error',
-      'No Veil key covers this conversation: messages cannot be sent until you import a key or IT provides one.');
+    return attachStatus(status, adapter, 'error', t(managed ? 'composerNoKeyManaged' : 'composerNoKey', conversationId), fixFor('no-key', fix));
   }
-  attachStatus(status, adapter, 'ready', `🔒 Messages here are end-to-end encrypted with “${res.key.label}” (${res.key.fingerprint}).`);
+  if (res.locked) return attachStatus(status, adapter, 'error', t('composerLocked'), fixFor('locked', fix));
+  attachStatus(status, adapter, 'ready', t('composerReady', res.key.label, res.key.fingerprint, scopeText(res.key.scope)));
 }

@@ -6,6 +6,10 @@
  * envelope back is repainted from the cache before anyone can see it.)
  * Event-driven (MutationObserver): an idle chat costs nothing.
  *
+ * Results that a keyring change can alter (locked, unknown key, revoked key) are asked for again
+ * on refresh() (issue #8): the envelope texts of every painted message are kept for that, since
+ * the node itself now shows plaintext.
+ *
  * A message without an envelope in a protected chat is marked "not encrypted" (policy
  * `flagUnencrypted`), next to its text rather than inside it: the host's text stays untouched.
  */
@@ -13,7 +17,10 @@ import { closestAny, queryFirst, type SiteAdapter } from '../adapters/types';
 import { findEnvelopes } from '../crypto/codec';
 import { KIND_CHUNK, parseChunk } from '../crypto/chunks';
 import type { DecryptedItem, DecryptItem } from '../messaging/protocol';
-import { NOT_ENCRYPTED_VIEW, viewOf, type StatusView } from './status-text';
+import {
+  ariaLabelOf, CONTINUED_TEXT, decryptingView, incompleteView, mixedAuthorsView, NOT_ENCRYPTED_VIEW, notDecryptedView, partView, viewOf,
+  type StatusView,
+} from './status-text';
 
 const BATCH = 1_000;
 
@@ -47,6 +54,13 @@ export class MessageRenderer {
   private chunkGroups = new Map<string, Map<number, { el: Element; text: string; author: string }>>();
   private seenMessageIds = new Map<string, string>();
   private nextId = 0;
+  /** What each painted text element was made from, so refresh() can decrypt it again. */
+  private sources = new WeakMap<Element, { el: Element; conversationId: string; author: string; items: string[][] }>();
+  /** What each painted text element shows, so a refresh that changes nothing repaints nothing. */
+  private painted = new WeakMap<Element, string>();
+  /** Bumped by refresh(): an answer to a request sent before it may predate the change. */
+  private generation = 0;
+  private lastRefresh: RefreshScope = {};
 
   constructor(
     private readonly doc: Document,
@@ -142,27 +156,70 @@ export class MessageRenderer {
     for (const [index, part] of group) {
       if (index === 0) continue;
       const pt = queryFirst(part.el, this.adapter.selectors.messageText);
-      if (pt) this.paint(pt, null, { status: 'pending', tone: 'muted', label: `Part ${index + 1} of ${chunk.count}`,
-        detail: 'Part of a long encrypted message; its text is shown with the first part.' }, '↳ continued from the encrypted message above');
+      if (pt) this.paint(pt, null, partView(index, chunk.count), CONTINUED_TEXT());
     }
     if (group.size < chunk.count || !first) {
       const head = first ? queryFirst(first.el, this.adapter.selectors.messageText) : textEl;
-      if (head) this.paint(head, null, { status: 'incomplete', tone: 'muted', label: `⏳ ${group.size} of ${chunk.count} parts`,
-        detail: 'Waiting for the remaining parts of a long encrypted message.' }, '');
+      if (head) this.paint(head, null, incompleteView(group.size, chunk.count), '');
       return;
     }
     const authors = new Set([...group.values()].map((p) => p.author));
     const headText = queryFirst(first.el, this.adapter.selectors.messageText)!;
     if (authors.size > 1) {
-      this.paint(headText, null, { status: 'malformed', tone: 'bad', label: '⚠ Malformed',
-        detail: 'The parts of this long message come from different authors.' }, '');
+      this.paint(headText, null, mixedAuthorsView(), '');
       return;
     }
     const texts = [...group.entries()].sort((a, b) => a[0] - b[0]).map(([, p]) => p.text);
     this.show(first.el, headText, conversationId, author, [texts]);
   }
 
-  private show(el: Element, textEl: Element, conversationId: string, author: string, items: string[][]): void {
+  /**
+   * The keyring or the policy changed (issue #8): forget results that the change can turn into
+   * something else and decrypt those messages again from their kept envelope texts. By default
+   * that is locked, unknown key, a revoked key, or any key in `scope.keyIds` (unlock, import,
+   * rotate, revoke); with `scope.all` every result (the keyring was locked or the policy changed,
+   * so keys may be gone: their plaintext leaves the screen and the message says why).
+   * Quietly: a message keeps showing what it shows until its new result is in, then changes in
+   * one step, and one whose result did not change is not repainted at all, so decrypted messages
+   * never flicker back to ciphertext or "Decrypting…". Messages whose last attempt failed are
+   * retried too.
+   */
+  refresh(scope: RefreshScope = {}): void {
+    this.generation++;
+    this.redo(scope);
+  }
+
+  private redo(scope: RefreshScope): void {
+    this.lastRefresh = scope;
+    const stale = new Set<string>();
+    for (const [cacheKey, r] of this.results) {
+      if (scope.all || this.isRefreshable(r)) stale.add(cacheKey);
+    }
+    for (const k of stale) this.results.delete(k);
+    for (const sel of this.adapter.selectors.message) {
+      for (const el of this.doc.querySelectorAll(sel)) {
+        const textEl = queryFirst(el, this.adapter.selectors.messageText);
+        if (!textEl) continue;
+        const src = this.sources.get(textEl);
+        const ours = this.rendered.get(textEl);
+        if (src && ours && textEl.firstChild === ours) {
+          const affected = src.items.some((texts) => stale.has(`${src.conversationId}\n${src.author}\n${texts.join('\n')}`));
+          if (affected) this.show(src.el, textEl, src.conversationId, src.author, src.items, true);
+        } else {
+          this.dirty.add(el); // not painted yet, or its last attempt failed: try again
+        }
+      }
+    }
+    this.processDirty();
+  }
+
+  private isRefreshable(r: DecryptedItem): boolean {
+    return r.status === 'locked' || r.status === 'unknown-key' || r.keyStatus === 'revoked'
+      || (!!r.keyId && !!this.lastRefresh.keyIds?.includes(r.keyId));
+  }
+
+  private show(el: Element, textEl: Element, conversationId: string, author: string, items: string[][], quiet = false): void {
+    this.sources.set(textEl, { el, conversationId, author, items });
     const pending: string[] = [];
     for (const texts of items) {
       const cacheKey = `${conversationId}\n${author}\n${texts.join('\n')}`;
@@ -180,7 +237,7 @@ export class MessageRenderer {
       q.push({ cacheKey, item: { id: String(this.nextId++), texts, author } });
     }
     if (pending.length) {
-      this.paintPending(textEl);
+      if (!quiet) this.paintPending(textEl);
       this.scheduleFlush();
       return;
     }
@@ -208,13 +265,17 @@ export class MessageRenderer {
 
   private async flush(): Promise<void> {
     this.flushScheduled = false;
+    const generation = this.generation;
     const requests: { conversationId: string; part: { cacheKey: string; item: DecryptItem }[] }[] = [];
     for (const [conversationId, batch] of this.queue) {
       for (let i = 0; i < batch.length; i += BATCH) requests.push({ conversationId, part: batch.slice(i, i + BATCH) });
     }
     this.queue.clear();
-    await Promise.all(requests.map(async ({ conversationId, part }) => {
-      const res = await this.decrypt(conversationId, part.map((p) => p.item));
+    // All answers first, then painted in one task: one layout for a whole history, not one per
+    // batch (painting each batch on its own laid out and painted the page N / BATCH times).
+    const answers = await Promise.all(requests.map(({ conversationId, part }) => this.decrypt(conversationId, part.map((p) => p.item))));
+    requests.forEach(({ part }, i) => {
+      const res = answers[i]!;
       const byId = new Map(Array.isArray(res) ? res.map((r) => [r.id, r]) : []);
       for (const { cacheKey, item } of part) {
         const r = byId.get(item.id);
@@ -222,14 +283,18 @@ export class MessageRenderer {
         this.inFlight.delete(cacheKey);
         if (!r) {
           // Background unreachable: keep the envelope, say why; the next change retries.
-          this.failed.push(Array.isArray(res) ? 'no answer' : res.error);
+          this.failed.push(Array.isArray(res) ? '' : res.error);
           continue;
         }
         this.results.set(cacheKey, r);
         for (const again of waiting) again();
       }
-    }));
+    });
     this.showFailures();
+    // A refresh() while this batch was out: its locked/unknown answers may predate the change.
+    if (generation !== this.generation && anyRefreshable(requests, this.results, (r) => this.isRefreshable(r))) {
+      this.redo({ keyIds: this.lastRefresh.keyIds }); // once: redo() does not bump the generation, so no ping-pong
+    }
   }
 
   private failed: string[] = [];
@@ -255,21 +320,29 @@ export class MessageRenderer {
     const why = this.failed[0]!;
     this.failed = [];
     for (const b of this.doc.querySelectorAll<HTMLElement>('.veil-badge[data-veil-status="pending"]')) {
+      const view = notDecryptedView(why);
       b.className = 'veil-badge veil-warn';
-      b.textContent = '⚠ Not decrypted';
-      b.title = why;
-      b.setAttribute('aria-label', `Veil: Not decrypted. ${why}`);
+      b.textContent = view.label;
+      b.title = view.detail;
+      b.setAttribute('aria-label', ariaLabelOf(view));
     }
   }
 
   private paintPending(textEl: Element): void {
     if (textEl.querySelector(':scope > .veil-badge')) return;
-    const badge = this.badge({ status: 'pending', tone: 'muted', label: '⏳ Decrypting…', detail: 'Veil is decrypting this message.' });
+    const badge = this.badge(decryptingView());
     textEl.append(badge);
     textEl.closest('[data-veil-status]')?.removeAttribute('data-veil-status');
   }
 
   private paintSegments(el: Element, textEl: Element, segments: { r: DecryptedItem; view: StatusView }[]): void {
+    const worst = segments.map((s) => s.view.status).find((s) => s !== 'decrypted') ?? 'decrypted';
+    const shows = JSON.stringify(segments.map(({ r, view }) => [r.status, r.text, view.status, view.label, view.detail]));
+    if (this.painted.get(textEl) === shows && textEl.firstChild === this.rendered.get(textEl)) {
+      el.setAttribute('data-veil-status', worst);
+      return; // already showing exactly this: no repaint
+    }
+    this.painted.set(textEl, shows);
     const wrap = this.doc.createElement('span');
     wrap.className = 'veil-rendered';
     for (const { r, view } of segments) {
@@ -285,11 +358,11 @@ export class MessageRenderer {
       wrap.append(seg);
     }
     this.setRendered(textEl, wrap);
-    const worst = segments.map((s) => s.view.status).find((s) => s !== 'decrypted') ?? 'decrypted';
     el.setAttribute('data-veil-status', worst);
   }
 
   private paint(textEl: Element, _r: DecryptedItem | null, view: StatusView, text: string): void {
+    this.painted.delete(textEl);
     const wrap = this.doc.createElement('span');
     wrap.className = 'veil-rendered';
     if (text) {
@@ -314,8 +387,23 @@ export class MessageRenderer {
     b.dataset.veilStatus = view.status;
     b.tabIndex = 0;
     b.title = view.detail;
-    b.setAttribute('aria-label', `Veil: ${view.label.replace(/^\W+\s*/u, '')}. ${view.detail}`);
+    b.setAttribute('aria-label', ariaLabelOf(view));
     b.textContent = view.label;
     return b;
   }
+}
+
+/** Which cached results refresh() forgets (see there). */
+export interface RefreshScope {
+  keyIds?: string[];
+  all?: boolean;
+}
+
+/** Whether any answer of a batch is of a kind a keyring change could alter. */
+function anyRefreshable(requests: { part: { cacheKey: string }[] }[], results: Map<string, DecryptedItem>,
+  refreshable: (r: DecryptedItem) => boolean): boolean {
+  return requests.some(({ part }) => part.some(({ cacheKey }) => {
+    const r = results.get(cacheKey);
+    return !!r && refreshable(r);
+  }));
 }

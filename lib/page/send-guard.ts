@@ -10,6 +10,8 @@
 import { closestAny, queryFirst, type SiteAdapter } from '../adapters/types';
 import { request } from '../messaging/client';
 import { readComposer, replaceComposerText } from './composer';
+import { t } from '../i18n';
+import { fixFor, type FixContext } from './composer-fix';
 import type { ComposerStatus } from './composer-status';
 
 const SEND_CONFIRM_TIMEOUT_MS = 5_000;
@@ -41,9 +43,10 @@ export class SendGuard {
    * `allowPlaintext`: enterprise policy set requireEncryption to false, so a message no key covers
    * goes out as typed, and the user is told so (issue #4). Every other failure still blocks.
    */
-  arm(adapter: SiteAdapter, opts: { allowPlaintext?: boolean } = {}): void {
+  arm(adapter: SiteAdapter, opts: { allowPlaintext?: boolean; managed?: boolean } = {}): void {
     this.mode = { kind: 'armed', adapter };
     this.allowPlaintext = opts.allowPlaintext === true;
+    this.managed = opts.managed === true;
   }
 
   /**
@@ -62,21 +65,21 @@ export class SendGuard {
    * emptied: it never held plaintext, so there is nothing to give back.
    */
   async sendEnvelopes(adapter: SiteAdapter, envelopes: string[]): Promise<string | undefined> {
-    if (this.busy) return 'Veil is still sending the previous message.';
+    if (this.busy) return t('composerStillSending');
     const composer = queryFirst<HTMLElement>(document, adapter.selectors.composer);
-    if (!composer) return 'Veil cannot find this chat\'s compose box.';
+    if (!composer) return t('composerNoComposer');
     this.busy = true;
     try {
       for (const [i, envelope] of envelopes.entries()) {
-        const part = envelopes.length > 1 ? ` (part ${i + 1} of ${envelopes.length})` : '';
+        const part = envelopes.length > 1 ? t('composerPart', i + 1, envelopes.length) : '';
         if (!(await replaceComposerText(composer, envelope, adapter.composerStrategy))) {
           await replaceComposerText(composer, '', adapter.composerStrategy);
-          return `Not sent${part}: Veil could not put the encrypted text into this chat's compose box.`;
+          return t('composerNotSentPut', part);
         }
         this.triggerSend(adapter, composer);
         if (!(await this.waitUntilSent(composer, envelope))) {
           await replaceComposerText(composer, '', adapter.composerStrategy);
-          return `Not sent${part}: the chat did not accept the encrypted message.`;
+          return t('composerNotSentRejected', part);
         }
       }
       return undefined;
@@ -96,11 +99,13 @@ export class SendGuard {
     this.blockedReason = message;
   }
 
-  private blockedReason = 'Veil is starting; try again in a moment.';
+  private blockedReason = t('composerStarting');
   private allowPlaintext = false;
+  private managed = false;
 
   private onEvent = (e: Event): void => {
     if (this.bypass || this.mode.kind === 'off') return;
+    if (this.status.owns(e.target)) return; // Veil's own line and its fix button are never a send
     const isEnter = e instanceof KeyboardEvent && e.key === 'Enter' && !e.shiftKey && !e.isComposing;
     if (e instanceof KeyboardEvent && !isEnter) return;
     if (this.mode.kind === 'starting') {
@@ -155,44 +160,43 @@ export class SendGuard {
     const conversationId = adapter.conversationId(document);
     const senderId = adapter.currentUser(document);
     if (!conversationId || !senderId) {
-      this.status.show('error', 'Veil cannot tell which conversation or user this is, so the message was not sent.');
+      this.status.show('error', t('composerNoContext'));
       return;
     }
-    this.status.show('busy', 'Encrypting…');
+    this.status.show('busy', t('composerEncrypting'));
     const res = await request('encrypt', {
       conversationId, senderId, text: plaintext, maxChars: adapter.pageMaxMessageChars?.(document) ?? adapter.maxMessageChars, allowChunks: adapter.allowChunks,
     });
     if (!res.ok && res.error.code === 'no-key' && this.allowPlaintext && readComposer(composer) === plaintext) {
       this.triggerSend(adapter, composer);
       const sent = await this.waitUntilSent(composer, plaintext.trim());
-      this.status.show('error', sent
-        ? '⚠ Sent WITHOUT encryption: no Veil key covers this conversation, and your organisation allows that here.'
-        : 'Not sent: the chat did not accept the message.');
+      this.status.show('error', sent ? t('composerSentPlain') : t('composerNotSentPlain'));
       return;
     }
     if (!res.ok) {
-      this.status.show('error', `Not sent: ${res.error.message}`);
+      const fix: FixContext = { conversationId, siteName: adapter.name, managed: this.managed };
+      this.status.show('error', t('composerNotSent', res.error.message), fixFor(res.error.code, fix));
       return;
     }
     if (readComposer(composer) !== plaintext) {
-      this.status.show('error', 'Not sent: the message changed while Veil encrypted it. Press Enter again.');
+      this.status.show('error', t('composerChanged'));
       return;
     }
     for (const [i, envelope] of res.envelopes.entries()) {
-      const part = res.envelopes.length > 1 ? ` (part ${i + 1} of ${res.envelopes.length})` : '';
+      const part = res.envelopes.length > 1 ? t('composerPart', i + 1, res.envelopes.length) : '';
       if (!(await replaceComposerText(composer, envelope, adapter.composerStrategy))) {
-        await this.restore(composer, plaintext, adapter);
-        this.status.show('error', `Not sent${part}: Veil could not put the encrypted text into this chat's compose box.`);
+        await this.restore(composer, plaintext, adapter, envelope);
+        this.status.show('error', t('composerNotSentPut', part));
         return;
       }
       this.triggerSend(adapter, composer);
       if (!(await this.waitUntilSent(composer, envelope))) {
-        await this.restore(composer, plaintext, adapter);
-        this.status.show('error', `Not sent${part}: the chat did not accept the encrypted message. Your text is back in the box.`);
+        await this.restore(composer, plaintext, adapter, envelope);
+        this.status.show('error', t('composerNotSentRejectedRestored', part));
         return;
       }
     }
-    this.status.show('ready', `🔒 Sent encrypted with key ${res.fingerprint}`);
+    this.status.show('ready', t('composerSentEncrypted', res.fingerprint));
   }
 
   private triggerSend(adapter: SiteAdapter, composer: HTMLElement): void {
@@ -234,9 +238,17 @@ export class SendGuard {
     });
   }
 
-  /** Gives the user their text back after a failed send (best effort: nothing was sent either way). */
-  private async restore(composer: HTMLElement, plaintext: string, adapter: SiteAdapter): Promise<void> {
-    if (composer.isConnected && !(await replaceComposerText(composer, plaintext, adapter.composerStrategy))) {
+  /**
+   * Gives the user their text back after a failed send (best effort: nothing was sent either way).
+   * Whatever they typed around the envelope meanwhile is kept around their text (issue #8: typing
+   * while Veil was sending used to be overwritten, and lost).
+   */
+  private async restore(composer: HTMLElement, plaintext: string, adapter: SiteAdapter, envelope?: string): Promise<void> {
+    if (!composer.isConnected) return;
+    const now = readComposer(composer);
+    const at = envelope ? now.indexOf(envelope) : -1;
+    const text = at >= 0 ? now.slice(0, at) + plaintext + now.slice(at + envelope!.length) : plaintext;
+    if (!(await replaceComposerText(composer, text, adapter.composerStrategy))) {
       console.warn('Veil: could not put the unsent text back into the compose box');
     }
   }

@@ -61,6 +61,37 @@ export function notEncryptedView(): StatusView {
   return { status: 'not-encrypted', tone: 'warn', label: t('statusNotEncryptedLabel'), detail: t('statusNotEncryptedDetail') };
 }
 
+/** While the background decrypts (long histories show this briefly per message). */
+export function decryptingView(): StatusView {
+  return { status: 'pending', tone: 'muted', label: t('statusDecryptingLabel'), detail: t('statusDecryptingDetail') };
+}
+
+/** Parts 2..n of a long message that travelled in chunks; its text shows with part 1. */
+export function partView(index: number, count: number): StatusView {
+  return { status: 'pending', tone: 'muted', label: t('statusPartLabel', index + 1, count), detail: t('statusPartDetail') };
+}
+
+export const CONTINUED_TEXT = (): string => t('statusContinued');
+
+/** Part 1 of a long message while parts are still missing. */
+export function incompleteView(have: number, count: number): StatusView {
+  return { status: 'incomplete', tone: 'muted', label: t('statusIncompleteLabel', have, count), detail: t('statusIncompleteDetail') };
+}
+
+/** A long message whose parts were posted by different authors. */
+export function mixedAuthorsView(): StatusView {
+  return { status: 'malformed', tone: 'bad', label: t('statusMalformedLabel'), detail: t('statusPartsAuthorsDetail') };
+}
+
+/** The background did not answer: the envelope stays, and the badge says why. */
+export function notDecryptedView(why: string): StatusView {
+  return { status: 'pending', tone: 'warn', label: t('statusNotDecryptedLabel'), detail: why || t('statusNoAnswer') };
+}
+
+/** The screen-reader name of a badge: "Veil: Decrypted. End-to-end encrypted with …". */
+export function ariaLabelOf(view: StatusView): string {
+  return t('statusAriaPrefix', view.label.replace(/^[^\p{L}\p{N}]+\s*/u, ''), view.detail);
+}
 
 /** Evaluated once when the content script loads (i18n is synchronous there). */
 export const NOT_ENCRYPTED_VIEW: StatusView = notEncryptedView();

@@ -2,9 +2,14 @@
 export const VEIL_CSS = `
 .veil-plain { white-space: pre-wrap; overflow-wrap: anywhere; }
 .veil-segment + .veil-segment { display: block; margin-top: .25em; }
-.veil-badge { display: inline-flex; align-items: center; gap: .25em; margin-inline-start: .5em; padding: 0 .4em;
-  border-radius: .6em; font: 600 11px/1.6 system-ui, sans-serif; vertical-align: baseline; white-space: nowrap;
-  cursor: default; }
+.veil-badge { position: relative; display: inline-flex; align-items: center; gap: .25em; margin-inline-start: .5em; padding: 0 .4em;
+  border-radius: .6em; font: 600 11px/1.6 system-ui, "Noto Sans", "Noto Sans CJK SC", sans-serif; vertical-align: baseline; white-space: nowrap;
+  cursor: default; letter-spacing: normal; text-transform: none; }
+.veil-badge:focus-visible { outline: 2px solid currentColor; outline-offset: 1px; }
+/* Keyboard users get the detail (key fingerprint, verified sender, time) that mouse users get on hover. */
+.veil-badge:focus-visible::after { content: attr(title); position: absolute; z-index: 2147483000; inset-block-start: calc(100% + 4px);
+  inset-inline-start: 0; width: max-content; max-width: min(28em, 80vw); white-space: normal; padding: .35em .6em; border-radius: .4em;
+  font: 400 12px/1.4 system-ui, "Noto Sans", "Noto Sans CJK SC", sans-serif; background: #1d232b; color: #fff; box-shadow: 0 2px 8px rgb(0 0 0 / .25); }
 .veil-ok { background: #e6f4ea; color: #0d5b26; }
 .veil-warn { background: #fff4d6; color: #6b4800; }
 .veil-bad { background: #fde7e7; color: #8a1010; }
@@ -14,6 +19,9 @@ export const VEIL_CSS = `
   color: #0d5b26; background: #e6f4ea; }
 .veil-composer-status[data-state="error"] { color: #8a1010; background: #fde7e7; font-weight: 600; }
 .veil-composer-status[data-state="busy"], .veil-composer-status[data-state="starting"] { color: #3c4450; background: #eceff3; }
+.veil-composer-action { font: 600 12px/1.4 system-ui, sans-serif; margin-inline-start: .5em; padding: .1em .6em; border-radius: .4em;
+  border: 1px solid currentColor; background: transparent; color: inherit; cursor: pointer; }
+.veil-composer-action:focus-visible { outline: 2px solid currentColor; outline-offset: 1px; }
 @media (prefers-color-scheme: dark) {
   .veil-ok { background: #0f3d21; color: #b8f0c8; }
   .veil-warn { background: #4a3a00; color: #ffe49a; }
@@ -21,6 +29,9 @@ export const VEIL_CSS = `
   .veil-muted { background: #2d333b; color: #cdd5df; }
   .veil-composer-status { background: #0f3d21; color: #b8f0c8; }
   .veil-composer-status[data-state="error"] { background: #5a1414; color: #ffd0d0; }
+  .veil-composer-status[data-state="busy"], .veil-composer-status[data-state="starting"] { background: #2d333b; color: #cdd5df; }
+  .veil-continued { color: #a9b3c0; }
+  .veil-badge:focus-visible::after { background: #e8ecf1; color: #1d232b; }
 }
 `;
 

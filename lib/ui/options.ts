@@ -2,25 +2,27 @@
  * The options page: the user's (or admin's) view of the keyring. Extension origin; talks to the
  * background only through the protocol and never sees raw key material.
  */
+import browser from 'webextension-polyfill';
 import { BUILTIN_ADAPTERS } from '../adapters/registry';
+import { formatTime, keyStatusText, localizePage, t, uiLanguage } from '../i18n';
+import { adapterName, scopeText, siteName } from '../i18n/scope';
+import { siteKey } from '../isolated/mode';
 import type { KeyInfo } from '../keys/model';
 import { request } from '../messaging/client';
-import { showPolicySection } from './policy-view';
+import { buildDiagnostics } from './diagnostics';
+import { modeText, showPolicySection } from './policy-view';
 import { showIsolatedSection } from './secure-settings';
 
 function $(doc: Document, id: string): HTMLElement {
   return doc.getElementById(id)!;
 }
 
-function say(el: HTMLElement, tone: 'ok' | 'error', text: string): void {
+function say(el: HTMLElement, tone: 'ok' | 'error', text: string, busy = false): void {
   el.dataset.tone = tone;
+  el.dataset.busy = String(busy); // "working…" lines are ok-toned but not a result yet
   el.textContent = text;
 }
 
-function describeScope(k: KeyInfo): string {
-  const site = k.scope.site === '*' ? 'every protected site' : k.scope.site;
-  return `${site}: ${k.scope.conversations.join(', ')}`;
-}
 
 function fillTable(doc: Document, selector: string, rows: string[][]): void {
   const tbody = doc.querySelector(selector)!;
@@ -36,12 +38,13 @@ function fillTable(doc: Document, selector: string, rows: string[][]): void {
   }));
 }
 
-function button(doc: Document, text: string, id: string, onClick: () => void): HTMLButtonElement {
+function button(doc: Document, text: string, id: string, label: string, onClick: () => void): HTMLButtonElement {
   const b = doc.createElement('button');
   b.type = 'button';
   b.id = id;
   b.className = 'small';
   b.textContent = text;
+  b.setAttribute('aria-label', label);
   b.addEventListener('click', onClick);
   return b;
 }
@@ -49,15 +52,18 @@ function button(doc: Document, text: string, id: string, onClick: () => void): H
 function confirmRevoke(doc: Document, k: KeyInfo): boolean {
   const view = doc.defaultView;
   // Tests and kiosk browsers may have no dialogs; revoking is reversible by re-import of a new key only.
-  return !view?.confirm || view.confirm(`Revoke ${k.label} (${k.id})? It will never encrypt again and its messages will be flagged.`);
+  return !view?.confirm || view.confirm(t('optConfirmRevoke', k.label, k.id));
 }
 
 export async function startOptionsPage(doc: Document): Promise<void> {
-  void showPolicySection(doc); // the enterprise policy in force, and its problems (issue #4)
+  localizePage(doc);
+  void showPolicySection(doc);
+  void showSites(doc);
+  doc.getElementById('diagnostics-button')?.addEventListener('click', () => void downloadDiagnostics(doc)); // the enterprise policy in force, and its problems (issue #4)
   void showIsolatedSection(doc); // security indicator and isolated mode per site (issue #6)
   const site = $(doc, 'gen-site') as HTMLSelectElement;
   for (const a of BUILTIN_ADAPTERS) site.append(new Option(a.name, a.id));
-  site.append(new Option('Every protected site', '*'));
+  site.append(new Option(t('optEverySite'), '*'));
   const identitySite = $(doc, 'identity-site') as HTMLSelectElement;
   for (const a of BUILTIN_ADAPTERS) identitySite.append(new Option(a.name, a.id));
 
@@ -67,13 +73,13 @@ export async function startOptionsPage(doc: Document): Promise<void> {
     tbody.replaceChildren();
     const keys = res.ok ? res.keys : [];
     renderLock(res.ok ? res.lock : 'none');
-    fillTable(doc, '#identities tbody', (res.ok ? res.identities : []).map((i) => [i.site, i.userId, i.publicKey]));
-    fillTable(doc, '#directory tbody', (res.ok ? res.directory : []).map((d) => [d.site, d.userId, d.publicKey]));
+    fillTable(doc, '#identities tbody', (res.ok ? res.identities : []).map((i) => [adapterName(i.site), i.userId, i.publicKey]));
+    fillTable(doc, '#directory tbody', (res.ok ? res.directory : []).map((d) => [adapterName(d.site), d.userId, d.publicKey]));
     ($(doc, 'no-keys') as HTMLParagraphElement).hidden = keys.length > 0;
     for (const k of keys) {
       const tr = doc.createElement('tr');
       tr.dataset.keyId = k.id;
-      const cells = [k.label, k.id, k.fingerprint, describeScope(k), k.status, new Date(k.createdAt).toLocaleString()];
+      const cells = [k.label, k.id, k.fingerprint, scopeText(k.scope), keyStatusText(k.status), formatTime(k.createdAt)];
       cells.forEach((text, i) => {
         const td = doc.createElement('td');
         td.textContent = text;
@@ -82,15 +88,19 @@ export async function startOptionsPage(doc: Document): Promise<void> {
         tr.append(td);
       });
       const actions = doc.createElement('td');
-      if (k.status === 'active') actions.append(button(doc, 'Rotate', `rotate-${k.id}`, () => act('keys/rotate', k, 'rotated')));
-      if (k.status !== 'revoked') actions.append(button(doc, 'Revoke', `revoke-${k.id}`, () => act('keys/set-status', k, 'revoked')));
+      if (k.status === 'active') {
+        actions.append(button(doc, t('optRotate'), `rotate-${k.id}`, t('optRotateAria', k.label, k.id), () => act('keys/rotate', k, 'rotated')));
+      }
+      if (k.status !== 'revoked') {
+        actions.append(button(doc, t('optRevoke'), `revoke-${k.id}`, t('optRevokeAria', k.label, k.id), () => act('keys/set-status', k, 'revoked')));
+      }
       tr.append(actions);
       const td = doc.createElement('td');
       const box = doc.createElement('input');
       box.type = 'checkbox';
       box.className = 'export-pick';
       box.value = k.id;
-      box.setAttribute('aria-label', `Export key ${k.label} (${k.id})`);
+      box.setAttribute('aria-label', t('optExportPick', k.label, k.id));
       td.append(box);
       tr.append(td);
       tbody.append(tr);
@@ -105,19 +115,15 @@ export async function startOptionsPage(doc: Document): Promise<void> {
       : await request('keys/set-status', { id: k.id, status: 'revoked' });
     if (!res.ok) return say(out, 'error', res.error.message);
     say(out, 'ok', type === 'keys/rotate'
-      ? `Rotated ${k.label}: new key ${res.key.id} (${res.key.fingerprint}) encrypts from now on; ${k.id} still reads history. Share the new key with your team.`
-      : `Revoked ${k.label} (${k.id}): it never encrypts again, and messages under it are flagged.`);
+      ? t('optRotated', k.label, res.key.id, res.key.fingerprint, k.id)
+      : t('optRevoked', k.label, k.id));
     await render();
   };
 
   const renderLock = (lock: 'none' | 'locked' | 'unlocked') => {
     const state = $(doc, 'lock-state');
     state.dataset.lock = lock;
-    state.textContent = {
-      none: 'No passphrase lock: keys are protected by this browser profile only.',
-      locked: 'Locked: Veil cannot send or read encrypted messages until you unlock it.',
-      unlocked: 'Unlocked. Veil locks itself after 15 minutes without use.',
-    }[lock];
+    state.textContent = t(({ none: 'optLockNone', locked: 'optLockLocked', unlocked: 'optLockUnlocked' } as const)[lock]);
     ($(doc, 'unlock-form') as HTMLFormElement).hidden = lock !== 'locked';
     ($(doc, 'passphrase-form') as HTMLFormElement).hidden = lock === 'locked';
     ($(doc, 'lock-button') as HTMLButtonElement).hidden = lock !== 'unlocked';
@@ -128,7 +134,7 @@ export async function startOptionsPage(doc: Document): Promise<void> {
     const out = $(doc, 'identity-result');
     const res = await request('keys/create-identity', { site: identitySite.value, userId: ($(doc, 'identity-user') as HTMLInputElement).value });
     if (!res.ok) return say(out, 'error', res.error.message);
-    say(out, 'ok', `Created. Send this public key to your IT team so colleagues can verify you: ${res.publicKey}`);
+    say(out, 'ok', t('optIdentityCreated', res.publicKey));
     await render();
   });
 
@@ -138,7 +144,7 @@ export async function startOptionsPage(doc: Document): Promise<void> {
     const res = await request('keys/unlock', { passphrase: input.value }, 60_000);
     input.value = '';
     if (!res.ok) return say($(doc, 'lock-result'), 'error', res.error.message);
-    say($(doc, 'lock-result'), 'ok', 'Unlocked.');
+    say($(doc, 'lock-result'), 'ok', t('optUnlocked'));
     await render();
   });
 
@@ -149,13 +155,13 @@ export async function startOptionsPage(doc: Document): Promise<void> {
     const removed = !input.value;
     input.value = '';
     if (!res.ok) return say($(doc, 'lock-result'), 'error', res.error.message);
-    say($(doc, 'lock-result'), 'ok', removed ? 'Passphrase lock removed.' : 'Passphrase set. Keys are now sealed with it.');
+    say($(doc, 'lock-result'), 'ok', removed ? t('optPassphraseRemoved') : t('optPassphraseSet'));
     await render();
   });
 
   $(doc, 'lock-button').addEventListener('click', async () => {
     await request('keys/lock', {});
-    say($(doc, 'lock-result'), 'ok', 'Locked.');
+    say($(doc, 'lock-result'), 'ok', t('optLocked'));
     await render();
   });
 
@@ -164,11 +170,11 @@ export async function startOptionsPage(doc: Document): Promise<void> {
     const out = $(doc, 'import-result');
     const file = ($(doc, 'import-file') as HTMLInputElement).files?.[0];
     const passphrase = ($(doc, 'import-passphrase') as HTMLInputElement).value;
-    if (!file) return say(out, 'error', 'Choose a bundle file first.');
-    say(out, 'ok', 'Importing… (deriving the key from your passphrase takes a moment)');
+    if (!file) return say(out, 'error', t('optChooseFile'));
+    say(out, 'ok', t('optImporting'), true);
     const res = await request('keys/import', { fileText: await file.text(), passphrase }, 120_000);
-    if (!res.ok) return say(out, 'error', `Nothing imported: ${res.error.message}`);
-    say(out, 'ok', `Imported ${res.imported.length} key(s): ${res.imported.map((k) => `${k.label} (${k.id})`).join(', ')}`);
+    if (!res.ok) return say(out, 'error', t('optImportFailed', res.error.message));
+    say(out, 'ok', t('optImported', res.imported.length, res.imported.map((k) => `${k.label} (${k.id})`).join(', ')));
     ($(doc, 'import-passphrase') as HTMLInputElement).value = '';
     await render();
   });
@@ -182,7 +188,7 @@ export async function startOptionsPage(doc: Document): Promise<void> {
       scope: { site: site.value, conversations },
     });
     if (!res.ok) return say(out, 'error', res.error.message);
-    say(out, 'ok', `Generated ${res.key.label} (${res.key.id}, fingerprint ${res.key.fingerprint}).`);
+    say(out, 'ok', t('optGenerated', res.key.label, res.key.id, res.key.fingerprint));
     await render();
   });
 
@@ -191,14 +197,80 @@ export async function startOptionsPage(doc: Document): Promise<void> {
     const out = $(doc, 'export-result');
     const ids = [...doc.querySelectorAll<HTMLInputElement>('.export-pick:checked')].map((b) => b.value);
     const passphrase = ($(doc, 'export-passphrase') as HTMLInputElement).value;
-    say(out, 'ok', 'Encrypting the bundle…');
+    say(out, 'ok', t('optExporting'), true);
     const res = await request('keys/export', { ids, passphrase }, 120_000);
     if (!res.ok) return say(out, 'error', res.error.message);
     const link = $(doc, 'export-download') as HTMLAnchorElement;
     link.href = URL.createObjectURL(new Blob([res.fileText], { type: 'application/json' }));
     link.hidden = false;
-    say(out, 'ok', `Bundle ready with ${ids.length} key(s). Share the file and the passphrase through different channels.`);
+    say(out, 'ok', t('optExported', ids.length));
   });
 
   await render();
+  revealTarget(doc);
+}
+
+/** Opened at a section (a blocked send's "Unlock Veil", the popup's links): show it and focus its first field. */
+function revealTarget(doc: Document): void {
+  const id = doc.defaultView?.location.hash.slice(1);
+  const section = id ? doc.getElementById(id) : null;
+  if (!section) return;
+  section.scrollIntoView({ block: 'start' });
+  const field = section.querySelector<HTMLElement>('form:not([hidden]) input:not([type="hidden"]), button:not([hidden])');
+  field?.focus({ preventScroll: true });
+}
+
+/** The protected sites in force, with their addresses and mode (isolated mode may be per site). */
+async function showSites(doc: Document): Promise<void> {
+  const tbody = doc.querySelector('#sites-table tbody');
+  if (!tbody) return;
+  const [res, modes] = await Promise.all([request('policy/get', {}), request('isolated/settings', {})]);
+  if (!res.ok) return;
+  const rows = res.policy.protectedSites.map((s) => {
+    const tr = doc.createElement('tr');
+    tr.dataset.adapter = s.adapter;
+    const mode = modes.ok ? modes.sites.find((m) => m.key === siteKey(s))?.mode : undefined;
+    for (const [i, text] of [siteName(s), s.matches.join(', ') || t('optSitesNoAddress'), modeText(mode ?? res.policy.mode)].entries()) {
+      const td = doc.createElement('td');
+      td.textContent = text;
+      if (i === 1 && s.matches.length) td.className = 'mono';
+      tr.append(td);
+    }
+    return tr;
+  });
+  if (!rows.length) {
+    const tr = doc.createElement('tr');
+    const td = doc.createElement('td');
+    td.colSpan = 3;
+    td.textContent = t('optSitesNone');
+    tr.append(td);
+    rows.push(tr);
+  }
+  tbody.replaceChildren(...rows);
+}
+
+/** Builds the diagnostics file from what Veil's pages may see (no secrets) and offers it as a download. */
+async function downloadDiagnostics(doc: Document): Promise<void> {
+  const [policy, keys, modes] = await Promise.all([request('policy/get', {}), request('keys/list', {}), request('isolated/settings', {})]);
+  const scripts = await browser.scripting.getRegisteredContentScripts().catch(() => []);
+  const data = buildDiagnostics({
+    version: browser.runtime.getManifest().version,
+    userAgent: navigator.userAgent,
+    language: uiLanguage(),
+    policy: policy.ok ? policy.policy : undefined,
+    policyError: policy.ok ? undefined : policy.error.message,
+    keys: keys.ok ? keys.keys : [],
+    lock: keys.ok ? keys.lock : undefined,
+    identities: keys.ok ? keys.identities : [],
+    directorySize: keys.ok ? keys.directory.length : 0,
+    contentScripts: scripts,
+    sites: modes.ok ? modes.sites : [],
+  });
+  const name = `veil-diagnostics-${new Date().toISOString().slice(0, 10)}.json`;
+  const link = $(doc, 'diagnostics-download') as HTMLAnchorElement;
+  if (link.href.startsWith('blob:')) URL.revokeObjectURL(link.href);
+  link.href = URL.createObjectURL(new Blob([`${JSON.stringify(data, null, 2)}\n`], { type: 'application/json' }));
+  link.download = name;
+  link.click();
+  say($(doc, 'diagnostics-result'), 'ok', t('optDiagReady', name));
 }

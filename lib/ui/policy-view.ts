@@ -3,6 +3,8 @@
  * decides, and, for an invalid policy, every problem with the exact setting it concerns. Extension
  * origin; builds DOM with textContent only (policy values are admin input, never markup).
  */
+import { t } from '../i18n';
+import { siteName } from '../i18n/scope';
 import { request } from '../messaging/client';
 import type { Policy } from '../policy/policy';
 
@@ -13,10 +15,14 @@ function el<K extends keyof HTMLElementTagNameMap>(doc: Document, tag: K, text?:
   return e;
 }
 
+export function modeText(mode: Policy['mode']): string {
+  return t(mode === 'isolated' ? 'modeIsolated' : 'modeInline');
+}
+
 export function policySourceText(p: Policy): string {
-  if (!p.managed) return 'No enterprise policy: Veil\'s defaults apply.';
-  if (p.errors.length) return 'Enterprise policy: INVALID. Veil blocks sending on protected sites until IT fixes it.';
-  return 'Enterprise policy (managed by your organisation).';
+  if (!p.managed) return t('policyNone');
+  if (p.errors.length) return t('policyInvalidSource');
+  return t('policyManaged');
 }
 
 /** The list of policy problems (path: reason); empty when the policy is fine. */
@@ -25,12 +31,13 @@ export function renderPolicyErrors(doc: Document, p: Policy): HTMLElement {
   box.id = 'policy-errors';
   box.hidden = p.errors.length === 0;
   box.setAttribute('role', 'alert');
-  box.append(el(doc, 'p', `The enterprise policy is invalid (${p.errors.length} problem${p.errors.length === 1 ? '' : 's'}):`));
+  box.append(el(doc, 'p', p.errors.length === 1 ? t('policyInvalidHeadingOne') : t('policyInvalidHeading', p.errors.length)));
   const ul = el(doc, 'ul');
   for (const e of p.errors) {
     const li = el(doc, 'li');
     li.dataset.path = e.path;
-    li.append(el(doc, 'code', e.path || '(whole policy)'), doc.createTextNode(`: ${e.message}`));
+    // The problem itself is the validator's (English) text: admins search and paste it as it is.
+    li.append(el(doc, 'code', e.path || t('policyWholePolicy')), doc.createTextNode(`: ${e.message}`));
     ul.append(li);
   }
   box.append(ul);
@@ -41,18 +48,22 @@ export function renderPolicyErrors(doc: Document, p: Policy): HTMLElement {
 export function renderPolicySettings(doc: Document, p: Policy): HTMLElement {
   const table = el(doc, 'table', undefined, 'veil-policy-settings');
   table.id = 'policy-settings';
+  const yesNo = (v: boolean) => t(v ? 'yes' : 'no');
   const rows: [string, string][] = [
-    ['Protected sites', p.protectedSites.map((s) => `${s.adapter === 'custom' ? s.custom?.name ?? 'custom' : s.adapter} (${s.matches.join(', ')})`).join('; ') || 'none'],
-    ['Require encryption', p.requireEncryption ? 'yes: unencryptable sends are blocked' : 'no'],
-    ['Flag unencrypted messages', p.flagUnencrypted ? 'yes' : 'no'],
-    ['Users may add their own keys', p.allowUserKeys ? 'yes' : 'no'],
-    ['Policy keys may be exported', p.allowKeyExport ? 'yes' : 'no'],
-    ['Mode', p.mode],
-    ['Keys from policy', p.policyKeyIds.join(', ') || 'none'],
+    [t('policyRowSites'), p.protectedSites.map((s) => (s.matches.length ? `${siteName(s)} (${s.matches.join(', ')})` : siteName(s))).join('; ') || t('none')],
+    [t('policyRowRequire'), p.requireEncryption ? t('policyRequireYes') : t('no')],
+    [t('policyRowFlag'), yesNo(p.flagUnencrypted)],
+    [t('policyRowUserKeys'), yesNo(p.allowUserKeys)],
+    [t('policyRowExport'), yesNo(p.allowKeyExport)],
+    [t('policyRowMode'), modeText(p.mode)],
+    [t('policyRowKeys'), p.policyKeyIds.join(', ') || t('none')],
   ];
+  if (p.managed) table.append(el(doc, 'caption', t('policyReadOnly')));
   for (const [k, v] of rows) {
     const tr = el(doc, 'tr');
-    tr.append(el(doc, 'th', k), el(doc, 'td', v));
+    const th = el(doc, 'th', k);
+    th.scope = 'row';
+    tr.append(th, el(doc, 'td', v));
     table.append(tr);
   }
   return table;
@@ -64,7 +75,7 @@ export async function showPolicySection(doc: Document): Promise<void> {
   const source = doc.getElementById('policy-source');
   if (!source) return;
   if (!res.ok) {
-    source.textContent = `Veil could not read its policy: ${res.error.message}`;
+    source.textContent = t('policyReadFailed', res.error.message);
     return;
   }
   source.textContent = policySourceText(res.policy);

@@ -1,14 +1,21 @@
 /**
- * The toolbar popup: for the tab it was opened on, is this site protected, by which policy, with
- * which keys, and is anything wrong with the policy. Extension origin; asks the background through
+ * The toolbar popup: for the tab it was opened on, one glance answers "am I protected here, and by
+ * whom?" (a verdict, the site, the policy, the key that encrypts), plus anything wrong with the
+ * policy and, when Veil is locked, the way to unlock. Extension origin; asks the background through
  * the protocol and never sees key material.
  */
 import browser from 'webextension-polyfill';
-import { BUILTIN_ADAPTERS } from '../adapters/registry';
+import { keyStatusText, localizePage, t } from '../i18n';
+import { scopeText, siteName } from '../i18n/scope';
 import type { KeyInfo } from '../keys/model';
 import { request } from '../messaging/client';
-import type { TabPolicyStatus } from '../messaging/protocol';
 import { policySourceText, renderPolicyErrors } from './policy-view';
+
+type Verdict = 'protected' | 'unprotected' | 'failed-closed' | 'locked' | 'no-key' | 'error' | 'unknown';
+
+const ICONS: Record<Verdict, string> = {
+  protected: '🔒', unprotected: '○', 'failed-closed': '⛔', locked: '🔒', 'no-key': '🔑', error: '⚠', unknown: '?',
+};
 
 function $(doc: Document, id: string): HTMLElement {
   return doc.getElementById(id)!;
@@ -19,60 +26,72 @@ async function activeTabUrl(): Promise<string | undefined> {
   return tab?.url;
 }
 
-function siteName(s: NonNullable<TabPolicyStatus['site']>): string {
-  if (s.adapter === 'custom') return s.custom?.name ?? 'a custom chat';
-  return BUILTIN_ADAPTERS.find((a) => a.id === s.adapter)?.name ?? s.adapter;
-}
-
 function keyLine(doc: Document, k: KeyInfo): HTMLLIElement {
   const li = doc.createElement('li');
   li.dataset.keyId = k.id;
   li.dataset.status = k.status;
-  const scope = k.scope.conversations.join(', ');
-  li.textContent = `${k.label} (${k.id}, ${k.fingerprint}) · ${k.status} · ${k.source === 'policy' ? 'from policy' : 'yours'} · ${scope}`;
+  li.textContent = t('popupKeyItem', k.label, k.id, k.fingerprint, keyStatusText(k.status),
+    t(k.source === 'policy' ? 'keySourcePolicy' : 'keySourceYours'), scopeText(k.scope));
   return li;
 }
 
+/** The verdict block: one word, a sentence, and the state the CSS colours (and tests read). */
+function verdict(doc: Document, state: Verdict, title: string, sentence: string): void {
+  $(doc, 'verdict').dataset.state = state;
+  $(doc, 'verdict-icon').textContent = ICONS[state];
+  $(doc, 'verdict-title').textContent = title;
+  const line = $(doc, 'site-state');
+  line.dataset.state = state;
+  line.textContent = sentence;
+}
+
+function openOptions(section?: string): void {
+  if (section) void browser.tabs.create({ url: browser.runtime.getURL(`/options.html#${section}`) });
+  else void browser.runtime.openOptionsPage();
+}
+
 export async function startPopup(doc: Document): Promise<void> {
+  localizePage(doc);
   $(doc, 'open-options').addEventListener('click', (e) => {
     e.preventDefault();
-    void browser.runtime.openOptionsPage();
+    openOptions();
   });
+  $(doc, 'unlock-button').addEventListener('click', () => openOptions('lock'));
   const url = await activeTabUrl();
-  const state = $(doc, 'site-state');
   if (!url) {
-    state.dataset.state = 'unknown';
-    state.textContent = 'Veil cannot see this tab\'s address.';
+    verdict(doc, 'unknown', t('popupNotProtected'), t('popupNoUrl'));
     return;
   }
-  const res = await request('policy/tab', { url });
+  $(doc, 'site-host').textContent = /^https?:/.test(url) ? new URL(url).host : url;
+  const [res, keyring] = await Promise.all([request('policy/tab', { url }), request('keys/list', {})]);
   if (!res.ok) {
-    state.dataset.state = 'error';
-    state.textContent = `Veil: ${res.error.message}`;
+    verdict(doc, 'error', t('popupBlocked'), t('errGeneric', res.error.message));
     return;
   }
   const { policy, site, keys } = res;
-  $(doc, 'site-host').textContent = /^https?:/.test(url) ? new URL(url).host : url;
   $(doc, 'policy-source').textContent = policySourceText(policy);
   $(doc, 'policy-source').dataset.managed = String(policy.managed);
   $(doc, 'errors-slot').replaceChildren(renderPolicyErrors(doc, policy));
-  const keyList = $(doc, 'keys');
-  keyList.replaceChildren(...keys.map((k) => keyLine(doc, k)));
+  $(doc, 'keys').replaceChildren(...keys.map((k) => keyLine(doc, k)));
   if (!site) {
-    state.dataset.state = 'unprotected';
-    state.textContent = 'Not protected: Veil does not encrypt on this site.';
+    verdict(doc, 'unprotected', t('popupNotProtected'), t('popupNotProtectedDetail'));
     $(doc, 'keys-section').hidden = true;
     return;
   }
+  const name = siteName(site);
+  const locked = keyring.ok && keyring.lock === 'locked';
   const active = keys.filter((k) => k.status === 'active');
   if (policy.errors.length) {
-    state.dataset.state = 'failed-closed';
-    state.textContent = `Protected (${siteName(site)}), but sending is blocked: the policy is invalid.`;
+    verdict(doc, 'failed-closed', t('popupBlocked'), t('popupBlockedDetail', name));
+  } else if (locked) {
+    verdict(doc, 'locked', t('popupLocked'), t('popupLockedDetail', name));
+    $(doc, 'unlock-button').hidden = false;
+  } else if (!active.length) {
+    verdict(doc, 'no-key', t('popupNoKeyTitle'), t(policy.requireEncryption ? 'popupNoKeyDetail' : 'popupNoKeyDetailPlain', name));
   } else {
-    state.dataset.state = 'protected';
-    state.textContent = `Protected: ${siteName(site)} ${policy.managed ? 'by your organisation\'s policy' : 'by Veil\'s defaults'}.`;
+    verdict(doc, 'protected', t('popupProtected'), t(policy.managed ? 'popupProtectedBy' : 'popupProtectedByDefaults', name));
   }
   $(doc, 'key-state').textContent = active.length
-    ? `${active.length} active key${active.length === 1 ? '' : 's'} for this site.`
-    : `No active key for this site: ${policy.requireEncryption ? 'messages cannot be sent' : 'messages go out unencrypted'}.`;
+    ? t('popupActiveKeys', active.length)
+    : t(policy.requireEncryption ? 'popupNoActiveKey' : 'popupNoActiveKeyPlain');
 }

@@ -26,7 +26,7 @@ export interface Granted {
 export function waitForGrant(win: Window, onOrphan: (text: string) => void): Promise<Granted> {
   return new Promise((resolve) => {
     let attempts = 0;
-    const orphan = setTimeout(() => onOrphan('This is not a Veil frame placed by Veil. It shows nothing.'), 5_000);
+    const orphan = setTimeout(() => onOrphan('This is not a Veil frame placed by Veil. It shows nothing.'), 2_000);
     const onMessage = async (e: MessageEvent) => {
       // Only the window that embeds this frame hands over tokens; anything else is ignored.
       if (e.source !== win.parent || !isTokenHandOver(e.data) || attempts >= MAX_ATTEMPTS) return;

@@ -1,6 +1,7 @@
 /**
  * Issue #9: Veil's own surfaces pass an automated accessibility check (axe-core, WCAG 2.1 A/AA):
- * the popup, the options page, and a conversation with decrypted messages and status badges.
+ * the popup, the options page, the first-run page, and a conversation with decrypted messages,
+ * status badges and a blocked send's fix button; in English and Chinese, light and dark.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
@@ -12,16 +13,18 @@ import { composerStatus, importBundle, openChat, openOptions, typeAndSend, waitF
 const PASS = 'accessibility passphrase';
 let server: ChatServer;
 let alice: User;
+let zhUser: User;
 
 beforeAll(async () => {
   server = await startChatServer();
-  alice = await launchUser('alice');
+  [alice, zhUser] = await Promise.all([launchUser('alice'), launchUser('alice-zh', { lang: 'zh-CN' })]);
   const team = makeKey('Team', { site: 'fixture-chat', conversations: ['dm-alice-bob'] });
-  expect((await importBundle(alice, await bundleText([team], PASS), PASS)).tone).toBe('ok');
+  const file = await bundleText([team], PASS);
+  for (const u of [alice, zhUser]) expect((await importBundle(u, file, PASS)).tone).toBe('ok');
 });
 
 afterAll(async () => {
-  await alice?.close();
+  await Promise.all([alice?.close(), zhUser?.close()]);
   await server?.close();
 });
 
@@ -52,5 +55,35 @@ describe('accessibility (axe-core)', () => {
     const badge = await page.$eval('.veil-badge', (b) => ({ tab: (b as HTMLElement).tabIndex, label: b.getAttribute('aria-label') }));
     expect(badge.tab).toBe(0);
     expect(badge.label).toMatch(/^Veil: Decrypted\. /);
+  });
+
+  it('a blocked send\'s line and its fix button are labelled and keyboard reachable', async () => {
+    const page = await openChat(alice, server.url, 'carol');
+    await page.waitForSelector('.veil-composer-status[data-state="error"] .veil-composer-action');
+    expect(await axeViolations(page, '.veil-composer-status'), 'composer line').toEqual([]);
+    // Tab from the compose box reaches the fix (the chat's Send button comes first).
+    await page.focus('#compose');
+    const reached: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      await page.keyboard.press('Tab');
+      reached.push(await page.evaluate(() => document.activeElement?.className ?? ''));
+    }
+    expect(reached).toContain('veil-composer-action');
+    await page.close();
+  });
+
+  it.each([['light', alice], ['dark', alice], ['Chinese', undefined]] as const)('options, popup and welcome (%s) have no violations', async (variant, who) => {
+    const user = who ?? zhUser;
+    for (const path of ['options.html', 'popup.html', 'welcome.html']) {
+      const page = await user.newPage();
+      if (variant === 'dark') await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'dark' }]);
+      await page.goto(`chrome-extension://${user.extensionId}/${path}`);
+      await page.waitForFunction(() => (document.body.textContent ?? '').trim().length > 20 && !/^[a-z]+[A-Z]/.test(document.querySelector('h1')?.textContent ?? ''));
+      if (path === 'options.html') await page.waitForSelector('#keys tbody tr');
+      if (path === 'welcome.html') await page.waitForFunction(() => !!document.body.dataset.welcome);
+      if (variant === 'Chinese') expect(await page.$eval('html', (e) => e.lang), path).toBe('zh-CN');
+      expect(await axeViolations(page), `${path} (${variant})`).toEqual([]);
+      await page.close();
+    }
   });
 });

@@ -13,6 +13,7 @@ import { deriveKey, sealMessage } from '../../lib/crypto/envelope';
 import { launchUser, type User } from '../support/browser';
 import { bundleText, makeKey } from '../support/keys';
 import { leakedSubstrings } from '../support/leaks';
+import { sendAndSettle } from '../support/send';
 import { composerStatus, importBundle, openChat, openOptions, shownMessages, typeAndSend, waitForMessage } from '../support/veil-ui';
 
 const PASS = 'fault injection passphrase';
@@ -147,5 +148,83 @@ describe('fault injection', () => {
     await Promise.all([page.goto(`${server.url}/?user=carol&conv=alice`), stopping]);
     await page.waitForFunction(() => document.querySelectorAll('#messages > li[data-veil-status="decrypted"]').length === 400, { timeout: 60_000 });
     await page.close();
+  });
+});
+
+describe('fault injection: the vendor drops, duplicates or cuts live deliveries', () => {
+  let a: Page;
+  let b: Page;
+  const texts = (page: Page) => shownMessages(page).then((list) => list.map((m) => m.text));
+
+  beforeAll(async () => {
+    [a, b] = await Promise.all([openChat(alice, server.url, 'bob'), openChat(bob, server.url, 'alice')]);
+    await Promise.all([composerStatus(a), composerStatus(b)]);
+  });
+
+  afterAll(async () => {
+    server.faults({ dropLive: 0, duplicateLive: 0 });
+    await Promise.all([a?.close(), b?.close()]);
+  });
+
+  it('regression: what the user types while Veil is still sending is not lost', async () => {
+    // Found by the recovery tests: text typed right after Enter landed next to the envelope, the
+    // composer check failed, and restoring the plaintext overwrote what had been typed.
+    const before = server.inspect().messages.length;
+    await a.bringToFront();
+    await a.focus('#compose');
+    await a.keyboard.sendCharacter('typed first');
+    await a.keyboard.press('Enter');
+    await a.keyboard.sendCharacter(' and typed right after');
+    await a.waitForFunction(() => document.querySelector<HTMLElement>('.veil-composer-status')?.dataset.state !== 'busy', { polling: 10 });
+    await new Promise((r) => setTimeout(r, 300));
+    const left = await a.$eval('#compose', (el) => (el as HTMLTextAreaElement).value);
+    const sent = server.inspect().messages.length - before;
+    expect(left).toContain(' and typed right after');
+    if (sent === 0) expect(left).toContain('typed first');
+    else await waitForMessage(b, (m) => m.text === 'typed first' && m.status === 'decrypted', 'first part arrives');
+    expect(leakedSubstrings(vendorRecords(), 'typed first and typed right after')).toEqual([]);
+    await a.$eval('#compose', (el) => { (el as HTMLTextAreaElement).value = ''; el.dispatchEvent(new Event('input', { bubbles: true })); });
+  });
+
+  it('dropped live deliveries: the receiver misses them live, and after a reload has every one, once, decrypted', async () => {
+    server.faults({ dropLive: 2 });
+    for (const t of ['dropped one', 'dropped two', 'delivered three']) expect((await sendAndSettle(a, t)).sent).toBe(true);
+    await waitForMessage(b, (m) => m.text === 'delivered three' && m.status === 'decrypted', 'the third, live');
+    expect(await texts(b)).not.toContain('dropped one');
+    // The sender's own page shows all three (it renders what the server answered).
+    for (const t of ['dropped one', 'dropped two']) await waitForMessage(a, (m) => m.text === t && m.status === 'decrypted', `${t} at alice`);
+    await b.reload();
+    await b.waitForSelector('#compose');
+    for (const t of ['dropped one', 'dropped two', 'delivered three']) {
+      await waitForMessage(b, (m) => m.text === t && m.status === 'decrypted', `${t} after reload`);
+    }
+    const shown = await texts(b);
+    for (const t of ['dropped one', 'dropped two', 'delivered three']) expect(shown.filter((x) => x === t)).toHaveLength(1);
+    for (const t of ['dropped one', 'dropped two', 'delivered three']) expect(leakedSubstrings(vendorRecords(), t)).toEqual([]);
+  });
+
+  it('duplicated live deliveries are shown once, decrypted, not flagged', async () => {
+    await composerStatus(b);
+    server.faults({ duplicateLive: 2 });
+    expect((await sendAndSettle(a, 'said once, delivered twice')).sent).toBe(true);
+    expect((await sendAndSettle(b, 'and the answer, also twice')).sent).toBe(true);
+    await waitForMessage(b, (m) => m.text === 'said once, delivered twice' && m.status === 'decrypted', 'duplicate at bob');
+    await waitForMessage(a, (m) => m.text === 'and the answer, also twice' && m.status === 'decrypted', 'duplicate at alice');
+    await new Promise((r) => setTimeout(r, 300));
+    for (const page of [a, b]) {
+      const list = await shownMessages(page);
+      for (const t of ['said once, delivered twice', 'and the answer, also twice']) {
+        expect(list.filter((m) => m.text === t).map((m) => m.status)).toEqual(['decrypted']);
+      }
+    }
+  });
+
+  it('a cut live stream: messages sent meanwhile arrive after the reconnect, without a reload', async () => {
+    server.disconnectLive();
+    expect((await sendAndSettle(a, 'sent while the stream was down')).sent).toBe(true);
+    // EventSource reconnects on its own (about 3 s) and the server replays by Last-Event-ID.
+    const m = await waitForMessage(b, (x) => x.text === 'sent while the stream was down', 'replayed after reconnect');
+    expect(m.status).toBe('decrypted');
+    expect((await texts(b)).filter((t) => t === 'sent while the stream was down')).toHaveLength(1);
   });
 });

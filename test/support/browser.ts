@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import puppeteer, { type Browser, type Page, type WebWorker } from 'puppeteer';
+import puppeteer, { type Browser, type Page, type Target, type WebWorker } from 'puppeteer';
 
 export const OUTPUT_DIR = resolve(process.env.VEIL_OUT_DIR ?? '.output');
 export const CHROME_EXTENSION_DIR = resolve(OUTPUT_DIR, 'chrome-mv3');
@@ -26,7 +26,19 @@ export interface User {
   close(): Promise<void>;
 }
 
-export async function launchUser(name: string, opts: { extension?: boolean; headless?: boolean } = {}): Promise<User> {
+export interface LaunchOptions {
+  extension?: boolean;
+  headless?: boolean;
+  /** The browser's UI language, which picks Veil's strings (issue #9); default en-US. */
+  lang?: 'en-US' | 'zh-CN';
+  /**
+   * A fresh unmanaged install opens Veil's welcome page (issue #9). Tests close it as it appears,
+   * so it never takes focus from their pages, unless they want to see it.
+   */
+  keepWelcome?: boolean;
+}
+
+export async function launchUser(name: string, opts: LaunchOptions = {}): Promise<User> {
   const root = mkdtempSync(join(tmpdir(), `veil-${name}-`));
   const profileDir = join(root, 'profile');
   const withExtension = opts.extension ?? true;
@@ -36,10 +48,12 @@ export async function launchUser(name: string, opts: { extension?: boolean; head
     pipe: true,
     userDataDir: profileDir,
     enableExtensions: withExtension ? [CHROME_EXTENSION_DIR] : false,
-    args: [...FLAGS, '--window-size=1100,800'],
+    args: [...FLAGS.filter((f) => !f.startsWith('--lang=')), `--lang=${opts.lang ?? 'en-US'}`, '--window-size=1100,800'],
     defaultViewport: { width: 1100, height: 800 },
-    env: { ...process.env, HOME: root },
+    // Chromium on Linux also takes its UI language from LANGUAGE.
+    env: { ...process.env, HOME: root, LANGUAGE: (opts.lang ?? 'en-US').replace('-', '_') },
   });
+  if (withExtension && !opts.keepWelcome) closeWelcomePages(browser);
   let extensionId = '';
   const worker = async () => {
     const target = await browser.waitForTarget(
@@ -63,6 +77,17 @@ export async function launchUser(name: string, opts: { extension?: boolean; head
   };
 }
 
+/** Closes Veil's first-run page whenever it opens (it opens a few seconds after install). */
+function closeWelcomePages(browser: Browser): void {
+  const isWelcome = (url: string) => url.startsWith('chrome-extension://') && url.endsWith('/welcome.html');
+  const check = async (t: Target) => {
+    if (t.type() === 'page' && isWelcome(t.url())) await (await t.page())?.close().catch(() => undefined);
+  };
+  // Veil opens it with its URL from the start; a test's own page navigates there later (targetchanged).
+  browser.on('targetcreated', (t: Target) => void check(t).catch(() => undefined));
+  for (const t of browser.targets()) void check(t).catch(() => undefined);
+}
+
 export async function waitFor(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 15_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
@@ -70,4 +95,14 @@ export async function waitFor(check: () => Promise<boolean> | boolean, what: str
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * Waits for the welcome page a fresh unmanaged install opens (a few seconds after start) and
+ * closes it: tests that open the real popup do this first, since a tab opening later would take
+ * focus and close the popup. Use with `keepWelcome: true`.
+ */
+export async function dismissWelcome(user: User): Promise<void> {
+  const target = await user.browser.waitForTarget((t) => t.url().endsWith('/welcome.html'), { timeout: 20_000 });
+  await (await target.asPage())?.close();
 }

@@ -24,7 +24,8 @@ export async function importBundle(user: User, fileText: string, passphrase: str
   await page.click('#import-button');
   await page.waitForFunction(() => {
     const el = document.querySelector<HTMLElement>('#import-result');
-    return el?.dataset.tone === 'error' || /Imported/.test(el?.textContent ?? '');
+    // Any language: a result is an error, or an ok line that is no longer "Importing…".
+    return el?.dataset.tone === 'error' || (el?.dataset.tone === 'ok' && el.dataset.busy === 'false');
   }, { timeout: 60_000 });
   const result = await page.$eval('#import-result', (el) => ({ tone: (el as HTMLElement).dataset.tone ?? '', text: el.textContent ?? '' }));
   await page.close();
@@ -116,4 +117,15 @@ export async function exportKeys(page: Page, ids: string[], passphrase: string):
   await page.waitForFunction(() => !(document.querySelector('#export-download') as HTMLAnchorElement).hidden
     || (document.querySelector('#export-result') as HTMLElement).dataset.tone === 'error', { timeout: 60_000 });
   return page.$eval('#export-download', async (a) => (await fetch((a as HTMLAnchorElement).href)).text());
+}
+
+/** The real toolbar popup, opened on the tab that is in front (as a click on Veil's button does). */
+export async function openPopup(user: User, front: Page): Promise<Page> {
+  await front.bringToFront();
+  const w = await user.worker();
+  await w.evaluate(() => (globalThis as any).chrome.action.openPopup());
+  const target = await user.browser.waitForTarget((t) => t.url().endsWith('/popup.html'), { timeout: 10_000 });
+  const popup = (await target.asPage())!;
+  await popup.waitForFunction(() => document.querySelector('#site-state')?.getAttribute('data-state') !== 'loading');
+  return popup;
 }

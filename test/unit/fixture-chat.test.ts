@@ -253,7 +253,7 @@ describe('fixture chat server', () => {
     await post('/api/messages', { from: 'alice', to: 'bob', text: 'a' });
     await post('/api/drafts', { user: 'alice', conv: 'bob', text: 'd' });
     expect((await post('/api/admin/reset', {})).status).toBe(200);
-    expect(srv.inspect()).toEqual({ messages: [], drafts: [], requests: [] });
+    expect(srv.inspect()).toMatchObject({ messages: [], drafts: [], requests: [] });
     expect((await post('/api/messages', { from: 'alice', to: 'bob', text: 'b' })).data.id).toBe('m1');
   });
 

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import en from '../../public/_locales/en/messages.json';
 import zh from '../../public/_locales/zh_CN/messages.json';
 import { catalogLookup, setMessageLookup } from '../../lib/i18n';
-import { viewOf } from '../../lib/page/status-text';
+import { decryptingView, notEncryptedView, viewOf } from '../../lib/page/status-text';
 import type { DecryptedItem } from '../../lib/messaging/protocol';
 
 const catalogs: Record<string, Record<string, { message: string }>> = { en, zh_CN: zh };
@@ -53,6 +53,8 @@ describe('translations', () => {
     ['signed by other', { id: '1', status: 'decrypted', signature: { state: 'failed', signedBy: 'carol' } }, '⚠ Signed by carol, not bob', '⚠ 由 carol 签名，而非 bob'],
     ['verified', { id: '1', status: 'decrypted', signature: { state: 'verified' } }, '🔒 Decrypted · ✓ bob', '🔒 已解密 · ✓ bob'],
     ['locked', { id: '1', status: 'locked', keyId: 'a1b2c3d4' }, '🔒 Veil is locked', '🔒 Veil 已锁定'],
+    ['revoked', { id: '1', status: 'decrypted', keyId: 'a1b2c3d4', keyStatus: 'revoked' }, '🔓 Revoked key', '🔓 密钥已吊销'],
+    ['malformed', { id: '1', status: 'malformed', reason: 'bad' }, '⚠ Malformed', '⚠ 格式错误'],
   ];
 
   it.each(cases)('status "%s" reads right in both languages', (_name, item, enLabel, zhLabel) => {
@@ -61,5 +63,42 @@ describe('translations', () => {
     setMessageLookup(catalogLookup(zh));
     expect(viewOf(item, 'bob', false).label).toBe(zhLabel);
     expect(viewOf(item, 'bob', false).detail).not.toMatch(/\$\d|undefined/);
+  });
+
+  it('replayed, not encrypted and decrypting read right in both languages', () => {
+    const item: DecryptedItem = { id: '1', status: 'decrypted', keyId: 'a1b2c3d4', fingerprint: 'AAAA-BBBB', sentAt: 1, messageId: 'm' };
+    for (const [cat, replayed, plain, pending] of [[en, '⚠ Replayed', '⚠ Not encrypted', '⏳ Decrypting…'], [zh, '⚠ 重放', '⚠ 未加密', '⏳ 正在解密…']] as const) {
+      setMessageLookup(catalogLookup(cat));
+      expect(viewOf(item, 'bob', true).label).toBe(replayed);
+      expect(notEncryptedView().label).toBe(plain);
+      expect(decryptingView().label).toBe(pending);
+    }
+  });
+
+  it('the Chinese catalog is really Chinese: every sentence has CJK text', () => {
+    // Labels that are only names, symbols or placeholders (e.g. "Veil", "$1 ($2)") are exempt.
+    const untranslated = Object.entries(zh as Record<string, { message: string }>)
+      .filter(([, { message }]) => /[A-Za-z]{3,}\s+[a-z]{2,}\s+[a-z]{2,}/.test(message.replace(/XChaCha20-Poly1305|scrypt|Veil/g, ''))
+        && !/[\u4e00-\u9fff]/.test(message))
+      .map(([k]) => k);
+    expect(untranslated).toEqual([]);
+  });
+
+  it('Veil\'s UI code has no hard-coded English sentences outside the catalogs', () => {
+    const files = [
+      'lib/ui/popup.ts', 'lib/ui/options.ts', 'lib/ui/policy-view.ts', 'lib/ui/welcome.ts', 'lib/page/send-guard.ts',
+      'lib/page/content-main.ts', 'lib/page/composer-fix.ts', 'lib/page/renderer.ts', 'lib/page/status-text.ts',
+      'lib/background/handlers/content.ts', 'lib/background/handlers/keys.ts', 'lib/messaging/client.ts',
+    ];
+    const offenders: string[] = [];
+    for (const file of files) {
+      const code = readFileSync(file, 'utf8')
+        .replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '').replace(/\s\/\/ .*$/gm, '')
+        .replace(/^import .*$/gm, '').replace(/console\.\w+\([^)]*\)/g, '')
+        .replace(/new (?:Request)?Error\('[^']*'\)/g, ''); // protocol errors for developers, never shown as UI text
+      // A quoted run of three or more lower-case words after a capital: a sentence someone reads.
+      for (const m of code.matchAll(/(['`])([A-Z][a-z]+(?:[ ,;:]+[a-z'’]+){3,}[^'`]*)\1/g)) offenders.push(`${file}: ${m[2]}`);
+    }
+    expect(offenders).toEqual([]);
   });
 });

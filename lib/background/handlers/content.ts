@@ -3,7 +3,8 @@ import { randomBytes } from '@noble/ciphers/utils.js';
 import { MessageTooLongError, toEnvelopeTexts } from '../../crypto/chunks';
 import { sealMessage } from '../../crypto/envelope';
 import { toInfo } from '../../keys/model';
-import { policyErrorText } from '../../policy/policy';
+import { describeProblems, type Policy } from '../../policy/policy';
+import { t } from '../../i18n';
 import { LockedError } from '../../keys/wrapping';
 import { decryptItem } from '../decrypt';
 import { policy } from '../policy-source';
@@ -34,7 +35,9 @@ export const contentHandlers: Handlers<'site/status' | 'encrypt' | 'encrypt/prev
 
   async 'encrypt/preview'(req, { keyring, site }) {
     const rec = await keyring.encryptionKey(site!.adapter, checkString(req.conversationId, 'conversationId', 512));
-    return { ok: true, key: rec && toInfo(rec) };
+    // Say "locked" before the user types, not only after a refused send (issue #8).
+    const locked = !!rec && await keyring.derivedFor(rec.id).then(() => false, (e) => e instanceof LockedError);
+    return { ok: true, key: rec && toInfo(rec), ...(locked ? { locked } : {}) };
   },
 
   async decrypt(req, { keyring, site }) {
@@ -56,26 +59,26 @@ export const contentHandlers: Handlers<'site/status' | 'encrypt' | 'encrypt/prev
 
 };
 
-const ISOLATED_REFUSAL = 'This site is in Veil\'s isolated mode: only Veil\'s secure frames may handle plaintext here.';
+const ISOLATED_REFUSAL = t('errIsolatedOnly');
+
+/** What a protected page says while the enterprise policy is invalid (sending is blocked). */
+function policyErrorText(p: Policy): string {
+  return t('errPolicyInvalid', describeProblems(p.errors));
+}
 
 /** Encrypts for a protected site; shared by the inline path above and isolated mode's secure composer. */
 export async function encryptText(req: Req<'encrypt'>, { keyring, site }: RequestContext): Promise<Res<'encrypt'>> {
   const conversationId = checkString(req.conversationId, 'conversationId', 512);
   const senderId = checkString(req.senderId, 'senderId', 256);
   if (typeof req.text !== 'string' || req.text.length > MAX_TEXT_CHARS) {
-    return fail('too-long', `Messages are limited to ${MAX_TEXT_CHARS.toLocaleString('en')} characters.`);
+    return fail('too-long', t('errTooLongAbsolute', MAX_TEXT_CHARS.toLocaleString('en')));
   }
   // Fail closed on an invalid policy even if a content script missed its site/status answer.
   if (policy().errors.length) return fail('policy', policyErrorText(policy()));
   const rec = await keyring.encryptionKey(site!.adapter, conversationId);
   if (!rec) {
     const p = policy();
-    if (p.managed) {
-      return fail('no-key', `Your organisation requires encryption here, and no Veil key covers this conversation `
-        + `(${conversationId}), so the message was not sent. Ask your IT admin for a key that covers it.`);
-    }
-    return fail('no-key', `No Veil key covers this conversation (${conversationId}), so the message was not sent. `
-      + 'Import a key bundle in Veil\'s options, or ask your IT admin for one.');
+    return fail('no-key', t(p.managed ? 'errNoKeyManaged' : 'errNoKey', conversationId));
   }
   let key;
   let signingKey: Uint8Array | undefined;
@@ -83,7 +86,7 @@ export async function encryptText(req: Req<'encrypt'>, { keyring, site }: Reques
     key = (await keyring.derivedFor(rec.id))!;
     signingKey = await keyring.signingKeyFor(site!.adapter, senderId);
   } catch (e) {
-    if (e instanceof LockedError) return fail('locked', `${e.message} Nothing was sent.`);
+    if (e instanceof LockedError) return fail('locked', t('errNothingSentSuffix', t('errLocked')));
     throw e;
   }
   const frame = sealMessage(key, req.text, { conversationId, senderId }, { sentAt: Date.now(), nonce: randomBytes(16), signingKey });
@@ -92,8 +95,7 @@ export async function encryptText(req: Req<'encrypt'>, { keyring, site }: Reques
     return { ok: true, envelopes, keyId: rec.id, fingerprint: rec.fingerprint };
   } catch (e) {
     if (e instanceof MessageTooLongError) {
-      return fail('too-long', `This message is too long for this chat once encrypted (${e.chars} characters; the chat `
-        + `takes ${e.limit}${req.allowChunks ? ` per message and at most 255 parts` : ''}). Shorten it or split it.`);
+      return fail('too-long', t(req.allowChunks ? 'errTooLongChunks' : 'errTooLong', e.chars, e.limit));
     }
     throw e;
   }

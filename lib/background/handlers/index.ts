@@ -5,7 +5,8 @@ import { contentHandlers } from './content';
 import { isolatedHandlers } from './isolated';
 import { keyHandlers } from './keys';
 import { policyHandlers } from './policy';
+import { uiHandlers } from './ui';
 
 export { RequestError, type RequestContext } from './common';
 
-export const handlers: Handlers<MessageType> = { ...contentHandlers, ...keyHandlers, ...policyHandlers, ...isolatedHandlers };
+export const handlers: Handlers<MessageType> = { ...contentHandlers, ...keyHandlers, ...policyHandlers, ...isolatedHandlers, ...uiHandlers };

@@ -1,18 +1,30 @@
 /** Requests from Veil's own pages that read or change the keyring. */
 import { BundleError, createBundle, openBundle } from '../../keys/bundle';
 import { validateScope } from '../../keys/model';
+import { LockedError } from '../../keys/wrapping';
+import { t } from '../../i18n';
 import { policy } from '../policy-source';
 import { checkString, fail, type Handlers, RequestError } from './common';
 
 /** Enterprise policy `allowUserKeys: false`: only the policy's keys may exist (issue #4). */
 function userKeysRefused() {
   return policy().allowUserKeys ? undefined
-    : fail('policy', 'Your organisation\'s policy does not allow adding your own keys; its keys are provided for you.');
+    : fail('policy', t('errNoUserKeys'));
 }
 
 type KeyMessages =
   | 'keys/list' | 'keys/generate' | 'keys/import' | 'keys/export' | 'keys/set-status' | 'keys/rotate'
   | 'keys/unlock' | 'keys/lock' | 'keys/set-passphrase' | 'keys/create-identity';
+
+/** A bundle problem in the user's language; the technical detail (English) stays in parentheses. */
+function bundleErrorText(e: BundleError): string {
+  switch (e.code) {
+    case 'bad-passphrase': return t('errBundleBadPassphrase');
+    case 'not-a-bundle': return t('errBundleNotBundle');
+    case 'unsupported': return t('errBundleUnsupported', e.message);
+    default: return t('errBundleInvalid', e.message.replace(/^key bundle is invalid: /, ''));
+  }
+}
 
 /** Turns keyring exceptions (locked, conflicts, unknown ids) into errors fit to show in place. */
 async function guarded<T>(work: () => Promise<T>) {
@@ -20,7 +32,8 @@ async function guarded<T>(work: () => Promise<T>) {
     return await work();
   } catch (e) {
     if (e instanceof RequestError) throw e;
-    if (e instanceof BundleError) return fail('bundle', e.message);
+    if (e instanceof BundleError) return fail('bundle', bundleErrorText(e));
+    if (e instanceof LockedError) return fail('locked', t('errLocked'));
     return fail('keyring', (e as Error).message);
   }
 }
@@ -44,7 +57,7 @@ export const keyHandlers: Handlers<KeyMessages> = {
     const scope = validateScope(req.scope);
     const refused = userKeysRefused();
     if (refused) return refused;
-    return guarded(async () => ({ ok: true as const, key: await keyring.generate(label || 'Untitled key', scope) }));
+    return guarded(async () => ({ ok: true as const, key: await keyring.generate(label || t('optUntitledKey'), scope) }));
   },
 
   async 'keys/rotate'(req, { keyring }) {
@@ -68,10 +81,11 @@ export const keyHandlers: Handlers<KeyMessages> = {
   },
 
   async 'keys/export'(req, { keyring }) {
-    if (!Array.isArray(req.ids) || req.ids.length === 0) return fail('bad-request', 'Choose at least one key to export.');
+    if (!Array.isArray(req.ids) || req.ids.length === 0) return fail('bad-request', t('errChooseKeys'));
+    if (String(req.passphrase ?? '').length < 8) return fail('bad-request', t('errPassphraseShort'));
     return guarded(async () => {
       const chosen = await keyring.exportable(req.ids);
-      if (chosen.length === 0) return fail('bad-request', 'None of the chosen keys can be exported.');
+      if (chosen.length === 0) return fail('bad-request', t('errNotExportable'));
       return { ok: true as const, fileText: JSON.stringify(await createBundle(chosen, String(req.passphrase ?? '')), null, 2) };
     });
   },

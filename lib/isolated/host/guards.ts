@@ -26,6 +26,8 @@ function inside(r: DOMRect, x: number, y: number): boolean {
 
 export interface GuardHooks {
   composer(): SecureFrame | undefined;
+  /** The chat's own compose box, which the composer frame covers. */
+  hostComposer(): HTMLElement | undefined;
   /** Veil itself moves focus to the chat's composer while sending: not theft. */
   veilBusy(): boolean;
   warn(text: string): void;
@@ -45,8 +47,14 @@ export class FrameGuards {
     const w = this.win;
     for (const t of ['pointerdown', 'mousedown', 'touchstart'] as const) w.addEventListener(t, this.onPress, true);
     w.addEventListener('keydown', this.onKey, true);
-    for (const t of ['keypress', 'keyup', 'beforeinput', 'input', 'compositionstart', 'compositionupdate', 'compositionend'] as const) {
+    for (const t of ['keypress', 'keyup', 'compositionstart', 'compositionupdate', 'compositionend'] as const) {
       w.addEventListener(t, this.onShielded, true);
+    }
+    // Text input events: Veil's own execCommand while sending fires trusted ones the chat must see.
+    for (const t of ['beforeinput', 'input'] as const) {
+      w.addEventListener(t, (e) => {
+        if (e.isTrusted && this.shielding && !this.hooks.veilBusy()) this.swallow(e);
+      }, true);
     }
     w.document.addEventListener('focusin', this.onFocusIn, true);
     w.document.addEventListener('focusout', this.onFocusOut, true);
@@ -107,9 +115,13 @@ export class FrameGuards {
     if (x !== undefined && y !== undefined) {
       // Only the composer: a reader may lie partly under the chat's sticky header, which is fine.
       const f = this.hooks.composer();
-      if (f && !e.composedPath().includes(f.host)) {
-        // The press reached the page although it fell inside the secure composer: something covers it.
-        if (inside(f.iframe.getBoundingClientRect(), x, y)) {
+      const hostBox = this.hooks.hostComposer();
+      const path = e.composedPath();
+      // A press on the chat's own box itself is only the frame lagging behind a layout change.
+      if (f && !path.includes(f.host) && !(hostBox && path.includes(hostBox))) {
+        // The press reached the page although it fell where the secure composer is (or is about
+        // to be, after a layout change): something of the page's covers it.
+        if (inside(f.iframe.getBoundingClientRect(), x, y) || (hostBox && inside(hostBox.getBoundingClientRect(), x, y))) {
           e.preventDefault();
           e.stopImmediatePropagation();
           this.raise(WARN_OVERLAY);
@@ -140,12 +152,12 @@ export class FrameGuards {
     e.stopImmediatePropagation();
   }
 
-  private composerHadFocus = false;
+  /** What last had focus in the page (a focusin into the composer frame targets its host element). */
+  private lastFocused: EventTarget | null = null;
 
   private onFocusOut = (e: FocusEvent): void => {
     const c = this.hooks.composer();
-    this.composerHadFocus = !!c && e.target === c.host;
-    if (!this.composerHadFocus || this.hooks.veilBusy()) return;
+    if (!c || e.target !== c.host || e.relatedTarget || this.hooks.veilBusy()) return;
     // Focus to nowhere (the page called blur()): key events would then reach the page's document.
     setTimeout(() => {
       const doc = this.win.document;
@@ -155,9 +167,10 @@ export class FrameGuards {
 
   private onFocusIn = (e: FocusEvent): void => {
     const c = this.hooks.composer();
+    const prev = this.lastFocused;
+    this.lastFocused = e.target;
     if (!c || e.target === c.host || this.hooks.veilBusy()) return;
-    if (this.composerHadFocus && !this.userMoved()) this.theft();
-    this.composerHadFocus = false;
+    if (prev === c.host && !this.userMoved()) this.theft();
   };
 
   private userMoved(): boolean {

@@ -46,6 +46,7 @@ export class IsolatedPage {
     this.readers = new SecureReaders(doc, adapter, opts.flagUnencrypted);
     this.guards = new FrameGuards(doc.defaultView!, {
       composer: () => this.composer,
+      hostComposer: () => this.hostComposer,
       veilBusy: () => this.busy,
       warn: (text) => this.showStatus('error', text),
     });

@@ -1,0 +1,3 @@
+import { startWelcome } from '../../lib/ui/welcome';
+
+void startWelcome(document);

@@ -1,0 +1,49 @@
+/**
+ * What a blocked send offers as its fix (issue #9), by the reason it was blocked: unlock Veil,
+ * import a key, look at the policy problem, or, where only IT can help, a ready-made request for
+ * IT naming the conversation and the site. Content scripts cannot open extension pages, so the
+ * background opens the options page (protocol 'ui/open-options').
+ */
+import browser from 'webextension-polyfill';
+import { t } from '../i18n';
+import { request } from '../messaging/client';
+import type { OptionsSection, VeilError } from '../messaging/protocol';
+import type { ComposerAction } from './composer-status';
+
+export interface FixContext {
+  /** The conversation the send was for. */
+  conversationId?: string;
+  /** The chat's name, e.g. "Fixture chat". */
+  siteName: string;
+  /** An enterprise policy is in force (then only IT can add keys). */
+  managed: boolean;
+}
+
+function open(label: string, section: OptionsSection): ComposerAction {
+  return { label, run: () => void request('ui/open-options', { section }) };
+}
+
+/** A request for IT on the clipboard: what is missing, where, and which Veil. */
+function askIt(ctx: FixContext): ComposerAction {
+  return {
+    label: t('composerActionCopyRequest'),
+    async run(button) {
+      const text = t('composerItRequest', ctx.conversationId ?? '?', ctx.siteName, browser.runtime.getManifest().version);
+      try {
+        await navigator.clipboard.writeText(text);
+        button.textContent = t('composerActionCopied');
+      } catch {
+        button.title = text; // no clipboard access: the request is at least readable on hover
+      }
+    },
+  };
+}
+
+export function fixFor(code: VeilError['code'] | 'no-key' | 'locked', ctx: FixContext): ComposerAction | undefined {
+  switch (code) {
+    case 'locked': return open(t('composerActionUnlock'), 'lock');
+    case 'no-key': return ctx.managed ? askIt(ctx) : open(t('composerActionOptions'), 'import');
+    case 'policy': return open(t('composerActionPolicy'), 'policy-section');
+    default: return undefined;
+  }
+}

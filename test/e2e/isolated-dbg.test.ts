@@ -1,0 +1,40 @@
+import { it } from 'vitest';
+import { startChatServer } from '../../fixtures/chat/server.mjs';
+import { launchUser } from '../support/browser';
+import { bundleText, makeKey } from '../support/keys';
+import { importBundle, openOptions } from '../support/veil-ui';
+
+it('dbg', async () => {
+  const server = await startChatServer();
+  const alice = await launchUser('alice');
+  const key = makeKey('k', { site: 'fixture-chat', conversations: ['*'] });
+  await importBundle(alice, await bundleText([key], 'pass word x'), 'pass word x');
+  const o = await openOptions(alice);
+  await o.waitForSelector('.isolated-toggle');
+  await o.click('.isolated-toggle');
+  await new Promise((r) => setTimeout(r, 500));
+  const p = await alice.newPage();
+  p.on('console', (m) => console.log('PAGE', m.text()));
+  await p.goto(`${server.url}/hostile.html?user=alice&conv=bob&steal=1&overlay=1&ext=${alice.extensionId}`);
+  await new Promise((r) => setTimeout(r, 2000));
+  await p.bringToFront();
+  await p.focus('#compose');
+  await p.evaluate(() => {
+      const log: string[] = ((window as any).veilStatusLog = []);
+      const el = document.querySelector('.veil-composer-status')!;
+      new MutationObserver(() => log.push(el.textContent ?? '')).observe(el, { childList: true, characterData: true, subtree: true });
+    });
+  await new Promise((r) => setTimeout(r, 800));
+  await p.keyboard.type('hello');
+  await p.waitForSelector('#spy-overlay');
+  const box = (await (await p.$('#spy-overlay'))!.boundingBox())!;
+  const fr = await p.evaluate(() => { const h = document.querySelector('veil-secure-frame[data-kind=composer]') as HTMLElement; return h.getBoundingClientRect().toJSON(); });
+  console.log('box', box, fr);
+  await p.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await new Promise((r) => setTimeout(r, 500));
+  await p.evaluate(() => (window as any).__spyFlush());
+  console.log('log', await p.evaluate(() => (window as any).veilStatusLog));
+  console.log('status', await p.$eval('.veil-composer-status', (e) => e.textContent));
+  console.log('spy', server.inspect().spy.filter((r) => ['overlay-click', 'stole-focus'].includes(r.kind)).map((r) => r.kind + ' ' + r.data).slice(-30));
+  await alice.close(); await server.close();
+}, 60000);

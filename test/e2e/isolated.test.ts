@@ -1,0 +1,350 @@
+/**
+ * Issue #6, isolated mode, in real Chromium with the built extension, against the hostile variant
+ * of the fixture chat (fixtures/chat/public/hostile.js: records everything page script can reach
+ * and ships it to the server). Two browsers = alice and bob.
+ *
+ * 1. Inline mode on the hostile page: the spy captures the plaintext (proves the spy works).
+ * 2. Isolated mode on the same page: typing (keys, Chinese IME composition, paste, Shift+Enter),
+ *    sending and reading leave no plaintext substring anywhere the vendor can see.
+ * 3. The page cannot get Veil to decrypt an envelope of its choosing into anything it can read:
+ *    re-inserted and re-routed envelopes show only in Veil's frames; Veil's pages framed by the
+ *    page itself, and postMessage probes, get nothing.
+ * 4. Focus theft and a clickjacking overlay are caught.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Frame, Page } from 'puppeteer';
+import { startChatServer, type ChatServer, type InspectRecord } from '../../fixtures/chat/server.mjs';
+import { launchUser, waitFor, type User } from '../support/browser';
+import { bundleText, makeKey } from '../support/keys';
+import { leakedSubstrings } from '../support/leaks';
+import { importBundle, openOptions, waitForMessage } from '../support/veil-ui';
+
+const PASS = 'correct horse battery staple';
+const teamKey = makeKey('Team isolated', { site: 'fixture-chat', conversations: ['dm-alice-bob', 'ch-general'] });
+
+/** Words the hostile page looks for with window.find (one per secret, distinctive). */
+const PROBES = ['Zyxcorp', 'Quokka', 'Wugrel'];
+const INLINE_SECRET = 'Inline plan: Zyxcorp merger closes Friday';
+// Made-up words: ordinary English 4-grams ("body", "t to") also occur in the page's own markup.
+const TYPED = 'Quokka fjarbo 4.2M vexquil';
+const IME_COMPOSED = '秘密计划';
+const IME_TYPED = '明天开始';
+const PASTED = 'Wugrel zorbit 7Qx9-Wv3';
+const LINE_1 = 'Qwixel zephod';
+const LINE_2 = 'Brimzo quaffle';
+
+let server: ChatServer;
+let alice: User;
+let bob: User;
+
+beforeAll(async () => {
+  server = await startChatServer();
+  [alice, bob] = await Promise.all([launchUser('alice'), launchUser('bob')]);
+  const file = await bundleText([teamKey], PASS);
+  for (const u of [alice, bob]) expect((await importBundle(u, file, PASS)).tone).toBe('ok');
+});
+
+afterAll(async () => {
+  await Promise.all([alice?.close(), bob?.close()]);
+  await server?.close();
+});
+
+async function setMode(user: User, mode: 'inline' | 'isolated'): Promise<void> {
+  const page = await openOptions(user);
+  const box = '#isolated-sites tr[data-site="fixture-chat"] .isolated-toggle';
+  await page.waitForSelector(box);
+  if ((await page.$eval(box, (b) => (b as HTMLInputElement).checked)) !== (mode === 'isolated')) {
+    await page.click(box);
+    await page.waitForFunction((want) => /isolated mode on|inline mode/.test(document.querySelector('#isolated-result')?.textContent ?? '')
+      && (document.querySelector('#isolated-sites .isolated-toggle') as HTMLInputElement).checked === want, {}, mode === 'isolated');
+  }
+  await page.close();
+}
+
+async function openHostile(user: User, conv: string, extra = `&probe=${PROBES.join(',')}`): Promise<Page> {
+  const page = await user.newPage();
+  await page.goto(`${server.url}/hostile.html?user=${user.name}&conv=${conv}&ext=${user.extensionId}${extra}`);
+  await page.waitForSelector('#compose');
+  return page;
+}
+
+async function composerReady(page: Page): Promise<Frame> {
+  // The hostile page frames secure-composer.html itself too: Veil's is the one that got a grant.
+  let found: Frame | undefined;
+  await waitFor(async () => {
+    for (const f of page.frames().filter((fr) => fr.url().endsWith('/secure-composer.html'))) {
+      const granted = Promise.race([f.evaluate(() => !!document.getElementById('veil-indicator')), new Promise<boolean>((r) => setTimeout(() => r(false), 3_000))]);
+      if (await granted.catch(() => false)) found = f;
+    }
+    return !!found;
+  }, 'the secure composer to be granted', 25_000).catch(async (e) => {
+    throw new Error(`${(e as Error).message}; status: ${await page.$eval('.veil-composer-status', (el) => el.textContent).catch(() => 'none')}`);
+  });
+  return found!;
+}
+
+/** What the reader frames show (test-only access to the extension frames through CDP). */
+async function readerTexts(page: Page): Promise<{ text: string; status: string; indicator: string }[]> {
+  const out = [];
+  for (const f of page.frames().filter((fr) => fr.url().endsWith('/secure-reader.html'))) {
+    // A frame detached meanwhile (re-rendered message) can leave evaluate hanging: bound it.
+    const v = await Promise.race([f.evaluate(() => ({
+      text: document.getElementById('text')?.textContent ?? '',
+      status: document.getElementById('reader')?.dataset.status ?? '',
+      indicator: document.getElementById('veil-indicator')?.textContent ?? '',
+    })), new Promise<undefined>((r) => setTimeout(() => r(undefined), 3_000))]).catch(() => undefined);
+    if (v) out.push(v);
+  }
+  return out;
+}
+
+async function waitForReader(page: Page, text: string, status = 'decrypted'): Promise<void> {
+  try {
+    await waitFor(async () => (await readerTexts(page)).some((r) => r.text === text && r.status === status),
+      `a reader showing ${JSON.stringify(text)} (${status})`, 20_000);
+  } catch (e) {
+    const state = {
+      readers: await readerTexts(page),
+      status: await page.$eval('.veil-composer-status', (el) => el.textContent).catch(() => null),
+      messages: server.inspect().messages.slice(-3),
+    };
+    throw new Error(`${(e as Error).message}; ${JSON.stringify(state)}`);
+  }
+}
+
+/** Everything the vendor holds: spy records (but the probe words it was told), drafts, messages, requests. */
+function vendorView(rec: InspectRecord, since: { spy: number; requests: number }): string {
+  const spy = rec.spy.slice(since.spy).filter((r) => r.kind !== 'find');
+  const requests = rec.requests.slice(since.requests).filter((r) => r.path !== '/api/spy');
+  // Envelopes are ciphertext; leaving them in would only risk chance 4-letter matches in base58.
+  return JSON.stringify([spy, rec.drafts, rec.messages, requests]).replace(/VEIL1[1-9A-HJ-NP-Za-km-z]+0/g, '[envelope]');
+}
+
+async function flushSpies(...pages: Page[]): Promise<void> {
+  for (const p of pages) await p.evaluate(() => (window as unknown as { __spyFlush(): Promise<void> }).__spyFlush());
+}
+
+describe('isolated mode against a hostile chat page', () => {
+  it('inline mode: the hostile page captures the plaintext (the spy works)', async () => {
+    const since = { spy: server.inspect().spy.length, requests: server.inspect().requests.length };
+    const [a, b] = await Promise.all([openHostile(alice, 'bob'), openHostile(bob, 'alice')]);
+    await a.waitForSelector('.veil-composer-status[data-state="ready"]');
+    await a.bringToFront();
+    await a.focus('#compose');
+    await a.keyboard.type(INLINE_SECRET.slice(0, 10));
+    await a.keyboard.sendCharacter(INLINE_SECRET.slice(10));
+    await a.keyboard.press('Enter');
+    expect((await waitForMessage(b, (m) => m.status === 'decrypted', 'bob reads inline')).text).toBe(INLINE_SECRET);
+    await b.bringToFront();
+    await new Promise((r) => setTimeout(r, 600)); // one spy sweep with bob's page not typing (window.find)
+    await flushSpies(a, b);
+    const rec = server.inspect();
+    const view = vendorView(rec, since);
+    expect(leakedSubstrings(view, INLINE_SECRET).length).toBeGreaterThan(10);
+    const spy = rec.spy.slice(since.spy);
+    const kinds = new Set(spy.filter((r) => r.data.includes('Zyxcorp')).map((r) => r.kind));
+    // Captured from input events on alice's side, and from the DOM on bob's...
+    for (const k of ['input', 'mutation-add', 'snapshot']) expect([...kinds]).toContain(k);
+    // ...and keystroke by keystroke.
+    const keys = spy.filter((r) => r.kind === 'key' && r.data.includes('"type":"keydown"')).map((r) => JSON.parse(r.data).key).join('');
+    expect(keys).toContain(INLINE_SECRET.slice(0, 10));
+    expect(rec.spy.slice(since.spy).some((r) => r.kind === 'find' && r.data.includes('"hit":true'))).toBe(true);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  let a: Page;
+  let b: Page;
+  const since = { spy: 0, requests: 0 };
+
+  it('isolated mode: typing, Chinese IME, paste and Shift+Enter work; bob reads every message', async () => {
+    await Promise.all([setMode(alice, 'isolated'), setMode(bob, 'isolated')]);
+    since.spy = server.inspect().spy.length;
+    since.requests = server.inspect().requests.length;
+    const stored = server.inspect().messages.length;
+    [a, b] = await Promise.all([openHostile(alice, 'bob'), openHostile(bob, 'alice')]);
+    const composer = await composerReady(a);
+    const bobComposer = await composerReady(b);
+    await a.waitForFunction(() => /Isolated mode/.test(document.querySelector('.veil-composer-status[data-state="ready"]')?.textContent ?? ''));
+    const indicator = await bobComposer.$eval('#veil-indicator', (el) => el.textContent ?? '');
+    expect(indicator.length).toBeGreaterThan(3);
+
+    // Focusing the chat's own box lands in Veil's composer; typed keys go there.
+    await a.bringToFront();
+    await a.focus('#compose');
+    await composer.waitForFunction(() => document.hasFocus() && document.activeElement?.id === 'input', { polling: 50 });
+    await a.keyboard.type(TYPED.slice(0, 12));
+    await a.keyboard.sendCharacter(TYPED.slice(12));
+    expect(await composer.$eval('#input', (el) => (el as HTMLTextAreaElement).value)).toBe(TYPED);
+    expect(await a.$eval('#compose', (el) => (el as HTMLTextAreaElement).value)).toBe('');
+    await a.keyboard.press('Enter');
+    await waitForReader(b, TYPED);
+
+    // Chinese IME: a composition (pinyin, then the chosen characters), then more committed text.
+    const cdp = await a.createCDPSession();
+    await cdp.send('Input.imeSetComposition', { text: 'mimi', selectionStart: 4, selectionEnd: 4 });
+    await cdp.send('Input.imeSetComposition', { text: '秘密', selectionStart: 2, selectionEnd: 2 });
+    // Enter while composing confirms the candidate; it must not send.
+    await cdp.send('Input.insertText', { text: '秘密' });
+    await cdp.send('Input.imeSetComposition', { text: 'jihua', selectionStart: 5, selectionEnd: 5 });
+    await cdp.send('Input.insertText', { text: '计划' });
+    await cdp.send('Input.insertText', { text: IME_TYPED });
+    expect(await composer.$eval('#input', (el) => (el as HTMLTextAreaElement).value)).toBe(IME_COMPOSED + IME_TYPED);
+    await a.keyboard.press('Enter');
+    await waitForReader(b, IME_COMPOSED + IME_TYPED);
+
+    // Paste: copied on another page (the chat never sees the copy), pasted with Ctrl+V.
+    const scratch = await alice.newPage();
+    await scratch.setContent('<textarea id="src"></textarea>');
+    await scratch.$eval('#src', (el, v) => { (el as HTMLTextAreaElement).value = v; }, PASTED);
+    await scratch.focus('#src');
+    await scratch.$eval('#src', (el) => (el as HTMLTextAreaElement).select());
+    await scratch.keyboard.press('KeyC', { commands: ['copy'] });
+    await scratch.close();
+    await a.bringToFront();
+    await a.focus('#compose');
+    await composer.waitForFunction(() => document.activeElement?.id === 'input', { polling: 50 });
+    await a.keyboard.press('KeyV', { commands: ['paste'] });
+    expect(await composer.$eval('#input', (el) => (el as HTMLTextAreaElement).value)).toBe(PASTED);
+    await a.keyboard.press('Enter');
+    await waitForReader(b, PASTED);
+
+    // Shift+Enter is a new line; Enter sends both lines as one message.
+    await composer.waitForFunction(() => !(document.getElementById('input') as HTMLTextAreaElement).readOnly
+      && document.hasFocus() && document.activeElement?.id === 'input', { polling: 50 });
+    await a.keyboard.type(LINE_1);
+    await a.keyboard.down('Shift');
+    await a.keyboard.press('Enter');
+    await a.keyboard.up('Shift');
+    await a.keyboard.type(LINE_2);
+    expect(await composer.$eval('#input', (el) => (el as HTMLTextAreaElement).value)).toBe(`${LINE_1}\n${LINE_2}`);
+    await a.keyboard.press('Enter');
+    await waitForReader(b, `${LINE_1}\n${LINE_2}`);
+
+    // The vendor stored four envelopes and nothing else; alice reads her own copies in frames too.
+    const sent = server.inspect().messages.slice(stored);
+    expect(sent).toHaveLength(4);
+    for (const m of sent) expect(m.text).toMatch(/^VEIL1[1-9A-HJ-NP-Za-km-z]+0$/);
+    await waitForReader(a, `${LINE_1}\n${LINE_2}`);
+    // Every message frame shows bob's indicator (the page's own look-alike frames show none).
+    const shown = (await readerTexts(b)).filter((r) => r.status);
+    expect(shown.length).toBeGreaterThanOrEqual(4); // readers open lazily: at least the four in view
+    expect(shown.map((r) => r.indicator)).toEqual(shown.map(() => indicator.split(' ')[0]));
+    // The host keeps only the envelope, hidden; no Veil text node in the page holds plaintext.
+    expect(await b.$$eval('#messages .text', (els) => els.every((e) => e.getAttribute('data-veil-isolated') === 'hidden'))).toBe(true);
+  });
+
+  it('isolated mode: the hostile page learned no plaintext substring of any of them', async () => {
+    await b.bringToFront();
+    await new Promise((r) => setTimeout(r, 900)); // spy sweeps with both pages idle (window.find runs)
+    await flushSpies(a, b);
+    const rec = server.inspect();
+    const view = vendorView(rec, since);
+    for (const secret of [TYPED, IME_COMPOSED + IME_TYPED, PASTED, LINE_1, LINE_2]) {
+      expect(leakedSubstrings(view, secret), secret).toEqual([]);
+    }
+    const spy = rec.spy.slice(since.spy);
+    // The spy did work here too: it saw the envelopes, probed frames, tried to read them, searched.
+    expect(spy.some((r) => r.kind === 'snapshot' && r.data.includes('VEIL1'))).toBe(true);
+    expect(spy.some((r) => r.kind === 'frame-peek-error')).toBe(true);
+    expect(spy.filter((r) => r.kind === 'find').length).toBeGreaterThan(0);
+    expect(spy.some((r) => r.kind === 'find' && r.data.includes('"hit":true'))).toBe(false);
+    // No draft the vendor autosaved holds anything but envelopes or nothing.
+    for (const d of rec.drafts.filter((x) => x.ts >= Date.now() - 120_000 && x.user === 'alice')) {
+      expect(d.text === '' || /^VEIL1/.test(d.text) || d.text === INLINE_SECRET).toBe(true);
+    }
+  });
+
+  it('the page cannot get Veil to decrypt an envelope of its choosing into anything it can read', async () => {
+    const sinceHere = { spy: server.inspect().spy.length, requests: server.inspect().requests.length };
+    const envelope = server.inspect().messages.filter((m) => m.conv === 'dm-alice-bob').at(-4)!.text; // TYPED's envelope
+    // (a) The page re-inserts a stored envelope into its own DOM as a new message...
+    await b.evaluate((env) => {
+      const li = document.createElement('li');
+      li.className = 'message';
+      li.dataset.id = 'spy-1';
+      li.dataset.from = 'alice';
+      const text = document.createElement('div');
+      text.className = 'text';
+      text.textContent = env;
+      li.append(text);
+      document.getElementById('messages')!.append(li);
+      li.scrollIntoView(); // readers open lazily, for messages in view
+    }, envelope);
+    // ...Veil shows it only in a frame, flagged as a replay; the page sees the envelope only.
+    await waitForReader(b, TYPED, 'replayed');
+    // (b) The vendor routes the same envelope into another conversation (#general).
+    await fetch(`${server.url}/api/admin/inject`, { method: 'POST', body: JSON.stringify({ from: 'alice', to: '#general', text: envelope }) });
+    const g = await openHostile(bob, 'general');
+    await waitFor(async () => (await readerTexts(g)).some((r) => r.status === 'moved'), 'the moved message flagged', 20_000);
+    expect((await readerTexts(g)).find((r) => r.status === 'moved')!.text).toBe(''); // not shown at all
+    // (c) Veil's own pages framed by the page itself (it knows the extension id) get no grant:
+    // no text, and the composer stays disabled. postMessage probes went to every frame meanwhile.
+    const orphans = async () => {
+      const out = [];
+      for (const f of b.frames().filter((fr) => /secure-(reader|composer)\.html/.test(fr.url()))) {
+        const state = await Promise.race([f.evaluate(() => ({
+          text: document.getElementById('text')?.textContent ?? null,
+          indicator: !!document.getElementById('veil-indicator'),
+          orphan: document.querySelector('.veil-orphan')?.textContent ?? '',
+        })), new Promise<undefined>((r) => setTimeout(() => r(undefined), 3_000))]).catch(() => undefined);
+        if (state?.orphan) out.push(state);
+      }
+      return out;
+    };
+    await waitFor(async () => (await orphans()).length === 3, 'the page\'s three frames to give up');
+    for (const s of await orphans()) expect([s.text ?? '', s.indicator]).toEqual(['', false]);
+
+    await flushSpies(b, g);
+    const rec = server.inspect();
+    const view = vendorView(rec, sinceHere);
+    expect(leakedSubstrings(view, TYPED)).toEqual([]);
+    const spy = rec.spy.slice(sinceHere.spy);
+    expect(spy.some((r) => r.kind === 'own-frame-read-error')).toBe(true);
+    expect(spy.find((r) => r.kind === 'runtime')?.data).toBe('absent'); // no way to message Veil directly
+    // Nothing any frame ever posted back to the page.
+    expect(spy.filter((r) => r.kind === 'message').map((r) => r.data).join('\n')).toEqual('');
+    await g.close();
+  });
+
+  it('focus theft and a clickjacking overlay are caught', async () => {
+    const before = server.inspect().messages.length;
+    const sinceHere = { spy: server.inspect().spy.length, requests: server.inspect().requests.length };
+    // No window.find probes here: they move focus too, and this test wants one known thief.
+    const p = await openHostile(alice, 'bob', '&steal=1&overlay=1');
+    const composer = await composerReady(p);
+    // Every line Veil's status shows, in order (later warnings replace earlier ones on screen).
+    await p.evaluate(() => {
+      const log: string[] = ((window as unknown as { veilStatusLog: string[] }).veilStatusLog = []);
+      const el = document.querySelector('.veil-composer-status')!;
+      new MutationObserver(() => log.push(el.textContent ?? '')).observe(el, { childList: true, characterData: true, subtree: true });
+    });
+    const said = async (re: RegExp) => {
+      try {
+        await p.waitForFunction((src) => (window as unknown as { veilStatusLog: string[] }).veilStatusLog
+          .some((t) => new RegExp(src).test(t)), { timeout: 5_000 }, re.source);
+      } catch (e) {
+        throw new Error(`${re} never shown; status lines: ${JSON.stringify(await p.evaluate(() => (window as unknown as { veilStatusLog: string[] }).veilStatusLog))}`);
+      }
+    };
+    await p.bringToFront();
+    await p.focus('#compose');
+    // The page pulls focus to its hidden input 300 ms later; Veil takes it back and says so.
+    await said(/took it back/);
+    await composer.waitForFunction(() => document.hasFocus() && document.activeElement?.id === 'input', { polling: 50 });
+    const secret = 'Wombat qizzle frumpt';
+    await p.keyboard.type(secret);
+    expect(await composer.$eval('#input', (el) => (el as HTMLTextAreaElement).value)).toBe(secret);
+    // The overlay (laid 1.5 s after load) takes a click on the composer: Veil blocks and warns.
+    await p.waitForSelector('#spy-overlay');
+    const box = (await (await p.$('#compose'))!.boundingBox())!; // where the user sees the composer
+    await p.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await said(/covering Veil/);
+    await flushSpies(p);
+    const spy = server.inspect().spy.slice(sinceHere.spy);
+    expect(spy.some((r) => r.kind === 'stole-focus')).toBe(true);
+    expect(spy.some((r) => r.kind === 'overlay-click')).toBe(false); // the press never reached the overlay
+    expect(leakedSubstrings(vendorView(server.inspect(), sinceHere), secret)).toEqual([]);
+    expect(server.inspect().messages.length).toBe(before);
+    await p.close();
+  });
+});
