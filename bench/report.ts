@@ -41,6 +41,8 @@ export interface BenchResults {
   };
   crypto?: { bytes: number; ops: Record<string, Stat> }[];
   durationS?: number;
+  /** history loads that timed out and were run again */
+  retries?: string[];
 }
 
 const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toLocaleString('en', { maximumFractionDigits: d, minimumFractionDigits: d }) : '–');
@@ -56,14 +58,17 @@ function slope(a: { n: number; t: number }, b: { n: number; t: number }): number
 export function targets(r: BenchResults) {
   const h2000 = r.history?.find((h) => h.n === 2000);
   const hs = r.history ?? [];
-  const growth = hs.length >= 2 ? slope({ n: hs[0]!.n, t: hs[0]!.veil.median }, { n: hs.at(-1)!.n, t: hs.at(-1)!.veil.median }) : undefined;
-  const plainGrowth = hs.length >= 2 ? slope({ n: hs[0]!.n, t: hs[0]!.plain.median }, { n: hs.at(-1)!.n, t: hs.at(-1)!.plain.median }) : undefined;
+  // Between the two largest sizes, where fixed start-up costs no longer hide how cost grows.
+  const [a, b] = [hs.at(-2), hs.at(-1)];
+  const growth = a && b ? slope({ n: a.n, t: a.veil.median }, { n: b.n, t: b.veil.median }) : undefined;
+  const plainGrowth = a && b ? slope({ n: a.n, t: a.plain.median }, { n: b.n, t: b.plain.median }) : undefined;
   const short = r.crypto?.find((c) => c.bytes === 64);
   const idle = r.idle;
   return {
     historyRatio2000: { value: h2000?.ratio.median, ok: h2000 ? h2000.ratio.median <= 1.25 : undefined },
-    // Linear: cost grows no faster than the plain page does, with some slack for noise.
-    linear: { value: growth, plain: plainGrowth, ok: growth === undefined ? undefined : growth <= Math.max(1.15, (plainGrowth ?? 1) + 0.1) },
+    // Linear: a log-log slope of at most 1.1 between the two largest N (1.0 = linear; 1.1 allows
+    // 17 % more time per message at 5 times the messages, within this machine's noise).
+    linear: { value: growth, plain: plainGrowth, ok: growth === undefined ? undefined : growth <= 1.1 },
     sendAddedMs: { value: r.send?.addedMs, ok: r.send ? r.send.addedMs <= 10 : undefined },
     decryptPerS: { value: short?.ops['veil-decrypt-path']?.median, ok: short ? short.ops['veil-decrypt-path']!.median >= 20_000 : undefined },
     overhead2: { value: r.size?.[0]?.veil, ok: r.size ? r.size[0]!.veil <= 80 : undefined },
@@ -155,7 +160,7 @@ function markdown(r: BenchResults, outDir: string): string {
   L.push('| target | this run | verdict |');
   L.push('|---|---|---|');
   L.push(`| history at N = 2,000 within 1.25× the plain page | ${t.historyRatio2000.value === undefined ? '–' : `${f(t.historyRatio2000.value, 2)}×`} | ${verdict(t.historyRatio2000.ok)} |`);
-  L.push(`| history cost linear in N | ${t.linear.value === undefined ? '–' : `log-log slope ${f(t.linear.value, 2)} (plain page: ${f(t.linear.plain ?? NaN, 2)}; 1.00 = linear)`} | ${verdict(t.linear.ok)} |`);
+  L.push(`| history cost linear in N | ${t.linear.value === undefined ? '–' : `log-log slope ${f(t.linear.value, 2)} between the two largest N (plain page: ${f(t.linear.plain ?? NaN, 2)}; 1.00 = linear)`} | ${verdict(t.linear.ok)} |`);
   L.push(`| added send latency ≤ 10 ms (median) | ${t.sendAddedMs.value === undefined ? '–' : `${f(t.sendAddedMs.value, 1)} ms`} | ${verdict(t.sendAddedMs.ok)} |`);
   L.push(`| ≥ 20,000 short messages/s decrypted in the extension | ${t.decryptPerS.value === undefined ? '–' : `${f(t.decryptPerS.value, 0)}/s (64 B, background decrypt handler)`} | ${verdict(t.decryptPerS.ok)} |`);
   L.push(`| ≤ 80 characters overhead, 2-character unsigned message | ${t.overhead2.value === undefined ? '–' : `${t.overhead2.value} characters`} | ${verdict(t.overhead2.ok)} |`);
@@ -275,7 +280,8 @@ function markdown(r: BenchResults, outDir: string): string {
     L.push('');
     L.push(`A conversation of 200 messages, fully shown, then ${i.windowMs / 1000} s windows of silence (median of windows). Page: CDP `
       + '`Performance.getMetrics` deltas (main-thread tasks and script). Worker: JavaScript samples in the extension service worker '
-      + '(CDP Profiler, 1 ms sampling; idle and native samples excluded). Process tree: CPU time of all of the browser\'s processes (/proc).');
+      + '(CDP Profiler, 1 ms sampling; idle and native samples excluded; in windows of their own, since the sampler costs CPU itself). '
+      + 'Process tree: CPU time of all of the browser\'s processes (/proc, 10 ms resolution).');
     L.push('');
     L.push('| | page tasks, ms | page script, ms | service worker script, ms | browser process tree CPU, ms |');
     L.push('|---|---|---|---|---|');
@@ -318,7 +324,7 @@ function markdown(r: BenchResults, outDir: string): string {
 
   L.push('## How to read and rerun');
   L.push('');
-  L.push('`npm run bench` (about 10 minutes on 2 cores) or `npm run bench -- --quick` (smoke, about a minute). The extension is built '
+  L.push('`npm run bench` (5–10 minutes on 2 cores, depending on load) or `npm run bench -- --quick` (smoke, under a minute). The extension is built '
     + 'into `VEIL_OUT_DIR` (default `.output`). Raw samples: results.json. Absolute times move with the load of this shared '
     + 'machine (see the load average); ratios measured side by side are the figures to compare across runs.');
   L.push('');
@@ -332,6 +338,9 @@ function afterFigure(r: BenchResults, metric: string): string {
     case 'history2000': return h(2000) ? `${f(h(2000)!.ratio.median, 2)}× (${f(h(2000)!.veil.median, 0)} ms vs ${f(h(2000)!.plain.median, 0)} ms)` : '–';
     case 'history10000': return h(10000) ? `${f(h(10000)!.ratio.median, 2)}× (${f(h(10000)!.veil.median, 0)} ms vs ${f(h(10000)!.plain.median, 0)} ms)` : '–';
     case 'history200': return h(200) ? `${f(h(200)!.ratio.median, 2)}×` : '–';
+    case 'history2000cpu': return h(2000) ? `CPU ratio ${f(h(2000)!.cpuRatio.median, 2)}, wall ratio ${f(h(2000)!.ratio.median, 2)}` : '–';
+    case 'history10000cpu': return h(10000) ? `CPU ratio ${f(h(10000)!.cpuRatio.median, 2)}, wall ratio ${f(h(10000)!.ratio.median, 2)}` : '–';
+    case 'plain2000': return h(2000) ? `${f(h(2000)!.plain.median, 0)} ms` : '–';
     case 'plain10000': return h(10000) ? `${f(h(10000)!.plain.median, 0)} ms` : '–';
     case 'decryptPath64': return c64 ? `${f(c64.ops['veil-decrypt-path']!.median, 0)}/s` : '–';
     case 'sendAdded': return r.send ? `${f(r.send.addedMs, 1)} ms` : '–';

@@ -9,7 +9,7 @@ import { queryFirst, type SiteAdapter } from '../adapters/types';
 import { t } from '../i18n';
 import { scopeText } from '../i18n/scope';
 import { request } from '../messaging/client';
-import { HOST_COMPOSER_BLOCKED, IsolatedPage } from '../isolated/host/isolated-page';
+import { HOST_COMPOSER_BLOCKED, installEarlyGuards, IsolatedPage } from '../isolated/host/isolated-page';
 import { fixFor } from './composer-fix';
 import { type ComposerAction, ComposerStatus } from './composer-status';
 import { onVeilNotice, PageChanges } from './page-changes';
@@ -21,6 +21,7 @@ export async function runContentScript(): Promise<void> {
   const status = new ComposerStatus(document);
   const guard = new SendGuard(window, status);
   guard.install(); // before anything async: no send slips through while Veil starts
+  const frameGuards = installEarlyGuards(window); // isolated mode's, ahead of any page listener (inert otherwise)
 
   const site = await request('site/status', {});
   if (!site.ok) {
@@ -68,7 +69,7 @@ export async function runContentScript(): Promise<void> {
     // Isolated mode (issue #6): typing and reading happen in Veil's own frames; this side only
     // ever handles envelopes. The chat's own composer is blocked from sending at once.
     guard.isolate(adapter, HOST_COMPOSER_BLOCKED);
-    whenReady(() => new IsolatedPage(document, armed, guard, status, { flagUnencrypted: site.flagUnencrypted ?? true }).start());
+    whenReady(() => new IsolatedPage(document, armed, guard, status, { flagUnencrypted: site.flagUnencrypted ?? true, guards: frameGuards }).start());
     return;
   }
   guard.arm(adapter, { allowPlaintext: !site.requireEncryption, managed: site.managed });

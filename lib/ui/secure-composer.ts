@@ -38,11 +38,12 @@ export async function startSecureComposer(doc: Document): Promise<void> {
     noticeTimer = setTimeout(() => { notice.hidden = true; }, ms);
   }
 
-  let lastEvent = 0;
+  // Throttled per kind: a page that keeps stealing focus must not mute the press checks.
+  const lastEvent = new Map<SecureFrameEvent, number>();
   const report = async (event: SecureFrameEvent, throttle = true) => {
     const now = Date.now();
-    if (throttle && now - lastEvent < 500) return;
-    lastEvent = now;
+    if (throttle && now - (lastEvent.get(event) ?? 0) < 500) return;
+    lastEvent.set(event, now);
     const res = await request('secure/event', { token, event });
     if (res.ok && res.warning) say('error', res.warning, 15_000);
   };

@@ -33,6 +33,9 @@ export interface GuardHooks {
   warn(text: string): void;
 }
 
+/** Until isolated mode is known to be on, the guards watch nothing (inline mode never sets hooks). */
+const INERT: GuardHooks = { composer: () => undefined, hostComposer: () => undefined, veilBusy: () => false, warn: () => undefined };
+
 export class FrameGuards {
   private lastGesture = -Infinity;
   /** After a theft, key events in the page are swallowed until the user acts in the page. */
@@ -41,10 +44,28 @@ export class FrameGuards {
   private visibility?: IntersectionObserver;
   private pendingWarning?: string;
 
-  constructor(private readonly win: Window, private readonly hooks: GuardHooks) {}
+  private hooks: GuardHooks = INERT;
 
+  constructor(private readonly win: Window) {}
+
+  /** Isolated mode is on: start guarding these frames. */
+  attach(hooks: GuardHooks): void {
+    this.hooks = hooks;
+  }
+
+  /**
+   * Registers every listener at once. Called at document_start, before any page script runs, so
+   * the page cannot register capture listeners ahead of Veil's and stop events from reaching them.
+   */
   install(): void {
     const w = this.win;
+    // Whatever gives the chat's own compose box focus (autofocus, a click beside the overlay, Tab)
+    // sends it to the secure composer: nothing should ever be typed into the page here.
+    w.addEventListener('focusin', (e) => {
+      const host = this.hooks.hostComposer();
+      if (this.hooks.veilBusy() || !host || !(e.target instanceof Node) || !host.contains(e.target)) return;
+      this.refocus();
+    }, true);
     for (const t of ['pointerdown', 'mousedown', 'touchstart'] as const) w.addEventListener(t, this.onPress, true);
     w.addEventListener('keydown', this.onKey, true);
     for (const t of ['keypress', 'keyup', 'compositionstart', 'compositionupdate', 'compositionend'] as const) {
@@ -56,8 +77,8 @@ export class FrameGuards {
         if (e.isTrusted && this.shielding && !this.hooks.veilBusy()) this.swallow(e);
       }, true);
     }
-    w.document.addEventListener('focusin', this.onFocusIn, true);
-    w.document.addEventListener('focusout', this.onFocusOut, true);
+    w.addEventListener('focusin', this.onFocusIn, true);
+    w.addEventListener('focusout', this.onFocusOut, true);
   }
 
   /** Watches the composer frame with IntersectionObserver v2 where the browser has it (Chromium). */

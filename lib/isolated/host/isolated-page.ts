@@ -16,6 +16,17 @@ import { READER_CSS, SecureReaders } from './readers';
 
 const READY_TIMEOUT_MS = 10_000;
 
+/**
+ * Frame guards are installed at document_start on every protected page (content-main.ts), before
+ * Veil knows the mode: a page script must not get its capture listeners in ahead of them. They
+ * stay inert unless isolated mode attaches them to its frames.
+ */
+export function installEarlyGuards(win: Window): FrameGuards {
+  const guards = new FrameGuards(win);
+  guards.install();
+  return guards;
+}
+
 export const HOST_COMPOSER_BLOCKED = 'Veil\'s isolated mode is on here: type in Veil\'s secure composer (it shows your security indicator). The chat\'s own box never sends.';
 
 function isHostEnvelope(m: unknown): m is HostEnvelope {
@@ -41,10 +52,11 @@ export class IsolatedPage {
     private readonly adapter: SiteAdapter,
     private readonly guard: SendGuard,
     private readonly status: ComposerStatus,
-    opts: { flagUnencrypted: boolean },
+    opts: { flagUnencrypted: boolean; guards: FrameGuards },
   ) {
     this.readers = new SecureReaders(doc, adapter, opts.flagUnencrypted);
-    this.guards = new FrameGuards(doc.defaultView!, {
+    this.guards = opts.guards;
+    this.guards.attach({
       composer: () => this.composer,
       hostComposer: () => this.hostComposer,
       veilBusy: () => this.busy,
@@ -55,19 +67,12 @@ export class IsolatedPage {
   start(): void {
     const win = this.doc.defaultView!;
     this.guard.isolate(this.adapter, HOST_COMPOSER_BLOCKED);
-    this.guards.install();
     injectStyles(this.doc);
     const style = this.doc.createElement('style');
     style.id = 'veil-isolated-styles';
     style.textContent = READER_CSS;
     (this.doc.head ?? this.doc.documentElement).append(style);
     browser.runtime.onMessage.addListener(this.onHostCommand);
-    // Whatever gives the chat's own compose box focus (autofocus, a click beside the overlay, Tab)
-    // sends it to the secure composer: nothing should ever be typed into the page here.
-    this.doc.addEventListener('focusin', (e) => {
-      if (this.busy || !(e.target instanceof Element) || !closestAny(e.target, this.adapter.selectors.composer)) return;
-      this.composer?.iframe.focus();
-    }, true);
     win.addEventListener('scroll', () => this.schedulePlace(), { capture: true, passive: true });
     win.addEventListener('resize', () => this.schedulePlace(), { passive: true });
     const observer = new MutationObserver((records) => {
