@@ -6,13 +6,15 @@
  * bench/results.json and bench/chart.svg. This machine is shared and noisy: every figure is a
  * median over runs, runs alternate between the configurations, and targets are judged on ratios.
  *
- * Flags: --quick (N = 200, one run, short windows), --only history,send,crypto,size,idle,
- * --no-build (reuse the last build), --out DIR (where results go; default bench/), --ns 2000,10000
+ * Flags: --quick (N = 200, one run, short windows; results go to $TMPDIR/veil-bench-quick unless
+ * --out says otherwise), --only history,send,crypto,size,idle, --no-build (reuse the last build),
+ * --out DIR (where results go; default bench/), --ns 2000,10000
  * and --runs K (history sizes and runs, for investigating), --report (only rewrite results.md and
  * chart.svg from results.json).
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startChatServer, type ChatServer, type SeedMessage } from '../fixtures/chat/server.mjs';
 import { CHROME_EXTENSION_DIR, launchUser, OUTPUT_DIR, type User } from '../test/support/browser';
@@ -35,7 +37,8 @@ const option = (name: string) => {
 };
 const QUICK = flag('--quick');
 const ONLY = new Set((option('--only') ?? 'history,send,crypto,size,idle').split(','));
-const OUT = option('--out') ?? 'bench';
+// A smoke run must not replace the full run's results: it writes to a temp folder unless told.
+const OUT = option('--out') ?? (QUICK ? join(tmpdir(), 'veil-bench-quick') : 'bench');
 
 /** How much of everything: the full run takes about 5 minutes on a 2-core machine (10 when loaded). */
 const PLAN: {

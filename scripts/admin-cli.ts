@@ -37,6 +37,10 @@ export const USAGE = `veil-admin: Veil keys and enterprise policy files
         (--chrome-update-url URL and/or --firefox-install-url URL | --no-force-install) --out DIR
   npm run admin -- validate FILE     (a Veil policy, Chrome policy JSON, Firefox policies.json or managed-storage file)
 
+--settings FILE is a JSON policy fragment; its protectedSites come before the --protect ones, and
+per-site settings go there, e.g. {"protectedSites": [{"adapter": "fixture-chat", "matches": [...],
+"mode": "isolated"}]} to enforce isolated mode on that chat only (docs/policy.md).
+
 The keys FILE is a passphrase-protected Veil key bundle. Passphrase: --passphrase-file FILE or the
 VEIL_ADMIN_PASSPHRASE environment variable (never a command-line argument: shells keep history).
 Policy files contain the keys in the clear (docs/decisions/0004-policy-keys.md): deploy them only

@@ -2,8 +2,11 @@
  * The personal security indicator (anti-spoofing, issue #6): a symbol, a short phrase and a colour
  * the user chose, shown in every secure frame. The page never learns it (it is stored in the
  * background's IndexedDB and handed only to Veil's own frames and pages), so a page that draws a
- * look-alike Veil composer cannot draw the user's indicator in it. Pure: no DOM, no browser APIs.
+ * look-alike Veil composer cannot draw the user's indicator in it. Pure: no DOM, no browser APIs
+ * (beyond the i18n lookup of its error sentences).
  */
+import { t } from '../i18n';
+
 export interface SecurityIndicator {
   /** One to four characters, typically emoji. */
   symbol: string;
@@ -36,13 +39,13 @@ export function randomIndicator(random: (n: number) => number): SecurityIndicato
 /** Validates an indicator from a request; returns the cleaned value or an error sentence. */
 export function checkIndicator(v: unknown): SecurityIndicator | string {
   const i = v as Partial<SecurityIndicator> | null;
-  if (!i || typeof i !== 'object') return 'The indicator is missing.';
+  if (!i || typeof i !== 'object') return t('errIndicatorMissing');
   const symbol = typeof i.symbol === 'string' ? i.symbol.trim() : '';
   const phrase = typeof i.phrase === 'string' ? i.phrase.trim() : '';
   const color = typeof i.color === 'string' ? i.color.trim().toLowerCase() : '';
   const symbolLength = [...new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(symbol)].length;
-  if (symbolLength < 1 || symbolLength > 4) return 'Choose one to four symbols (emoji or letters).';
-  if (phrase.length < 1 || phrase.length > 32 || /[\u0000-\u001f]/.test(phrase)) return 'Choose a phrase of 1 to 32 characters.';
-  if (!/^#[0-9a-f]{6}$/.test(color)) return 'Choose a colour like #7a3ea8.';
+  if (symbolLength < 1 || symbolLength > 4) return t('errIndicatorSymbol');
+  if (phrase.length < 1 || phrase.length > 32 || /[\u0000-\u001f]/.test(phrase)) return t('errIndicatorPhrase');
+  if (!/^#[0-9a-f]{6}$/.test(color)) return t('errIndicatorColor');
   return { symbol, phrase, color };
 }

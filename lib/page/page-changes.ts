@@ -16,10 +16,12 @@
 import browser from 'webextension-polyfill';
 import { isVeilNotice, type SiteStatus, type VeilNotice } from '../messaging/protocol';
 import { request } from '../messaging/client';
+import { t } from '../i18n';
 import type { SiteAdapter } from '../adapters/types';
 import type { SendGuard } from './send-guard';
 
-export const RELOAD_AFTER_POLICY_CHANGE = 'Your organisation changed Veil\'s policy for this site: reload the page to continue. Sending is blocked until then.';
+/** Evaluated once when the content script loads (i18n is synchronous there). */
+export const RELOAD_AFTER_POLICY_CHANGE = t('pageReloadAfterPolicyChange');
 
 /** Listens for the background's notices; `fn` runs for each valid one. */
 export function onVeilNotice(fn: (n: VeilNotice) => void): void {

@@ -110,7 +110,8 @@ function failClosedSites(raw: Record<string, unknown>): ProtectedSite[] {
   const list = Array.isArray(raw.protectedSites) ? raw.protectedSites : [];
   for (const s of list) {
     const matches = Array.isArray(s?.matches) ? s.matches.filter((m: unknown) => typeof m === 'string' && isValidPattern(m)) : [];
-    if (matches.length) named.push({ adapter: typeof s.adapter === 'string' ? s.adapter : 'invalid', matches });
+    // A site the admin meant to isolate stays isolated: failing closed never loosens a site.
+    if (matches.length) named.push({ adapter: typeof s.adapter === 'string' ? s.adapter : 'invalid', matches, ...(s.mode === 'isolated' ? { mode: 'isolated' as const } : {}) });
   }
   return [...named, ...DEFAULT_POLICY.protectedSites];
 }
@@ -162,7 +163,9 @@ export function parseManagedPolicy(raw: unknown): ParsedPolicy {
   return {
     policy: {
       managed: true,
-      protectedSites: p.protectedSites.map((s) => ({ adapter: s.adapter, matches: [...s.matches], ...(s.custom ? { custom: s.custom } : {}) })),
+      protectedSites: p.protectedSites.map((s) => ({
+        adapter: s.adapter, matches: [...s.matches], ...(s.custom ? { custom: s.custom } : {}), ...(s.mode ? { mode: s.mode } : {}),
+      })),
       requireEncryption: p.requireEncryption ?? MANAGED_DEFAULTS.requireEncryption,
       flagUnencrypted: p.flagUnencrypted ?? MANAGED_DEFAULTS.flagUnencrypted,
       allowUserKeys: p.allowUserKeys ?? MANAGED_DEFAULTS.allowUserKeys,

@@ -14,6 +14,11 @@ export interface ProtectedSite {
   /** URL match patterns. */
   matches: string[];
   custom?: CustomAdapterSpec;
+  /**
+   * Policy's mode for this site: `isolated` enforces isolated mode here whatever the policy-wide
+   * `mode` says (issue #6). `inline` or unset defers to the policy-wide mode (lib/isolated/mode.ts).
+   */
+  mode?: 'inline' | 'isolated';
 }
 
 /** One reason a managed policy was refused, with the setting it concerns. */

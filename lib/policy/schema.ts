@@ -48,6 +48,12 @@ export const POLICY_SCHEMA = {
             minItems: 1,
           },
           custom: { ...CUSTOM_ADAPTER_JSON_SCHEMA, description: 'The chat\'s adapter, declared in full (only with `adapter: "custom"`; docs/adapters.md).' },
+          mode: {
+            type: 'string',
+            description: '`isolated` enforces isolated mode on this chat even when the policy-wide `mode` is `inline`; users cannot turn it off. '
+              + '`inline` (or unset) leaves it to the policy-wide `mode`: a site can only be made stricter here, never looser.',
+            enum: ['inline', 'isolated'],
+          },
         },
         required: ['adapter', 'matches'],
         additionalProperties: false,

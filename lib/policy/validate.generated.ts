@@ -3,7 +3,7 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"type":"object","title":"Veil enterprise policy","description":"Settings an enterprise gives Veil through browser policy (managed storage).","properties":{"protectedSites":{"type":"array","description":"The chats Veil protects. On these URLs every send is encrypted (or blocked), and messages are decrypted. When the policy is managed, only these sites are protected; the built-in defaults no longer apply.","items":{"type":"object","description":"One protected chat.","properties":{"adapter":{"type":"string","description":"A built-in adapter id (for example `fixture-chat`), or `custom` with a `custom` declaration."},"matches":{"type":"array","description":"URL match patterns of the chat, as in WebExtension manifests (`https://chat.example.com/*`).","items":{"type":"string"},"minItems":1},"custom":{"type":"object","description":"The chat's adapter, declared in full (only with `adapter: \"custom\"`; docs/adapters.md).","properties":{"name":{"type":"string","description":"Display name of the chat."},"selectors":{"type":"object","properties":{"composer":{"type":"array","description":"CSS selectors (alternatives) for the compose box.","items":{"type":"string"}},"sendButton":{"type":"array","description":"CSS selectors (alternatives) for the send button.","items":{"type":"string"}},"message":{"type":"array","description":"CSS selectors (alternatives) for one rendered message.","items":{"type":"string"}},"messageText":{"type":"array","description":"CSS selectors, inside a message, for its body text.","items":{"type":"string"}},"messageAuthor":{"type":"array","description":"CSS selectors, inside a message, for its author name.","items":{"type":"string"}}},"required":["composer","message","messageText"]},"authorAttribute":{"type":"string","description":"Attribute of the message element holding the author id."},"messageIdAttribute":{"type":"string","description":"Attribute of the message element holding the message id."},"conversationId":{"type":"object","description":"Where the open conversation id is read.","properties":{"from":{"type":"string","enum":["url","attribute","text","constant"]},"selector":{"type":"string"},"attribute":{"type":"string"},"pattern":{"type":"string"},"value":{"type":"string"}},"required":["from"]},"currentUser":{"type":"object","description":"Where the signed-in user id is read.","properties":{"from":{"type":"string","enum":["url","attribute","text","constant"]},"selector":{"type":"string"},"attribute":{"type":"string"},"pattern":{"type":"string"},"value":{"type":"string"}},"required":["from"]},"composerStrategy":{"type":"string","enum":["auto","textarea","contenteditable","beforeinput","paste"]},"sendTrigger":{"type":"string","enum":["enter","click"]},"maxMessageChars":{"type":"integer","minimum":64,"maximum":1000000},"allowChunks":{"type":"boolean"}},"required":["name","selectors","conversationId","currentUser","maxMessageChars"]}},"required":["adapter","matches"],"additionalProperties":false}},"keys":{"type":"array","description":"Keys the enterprise hands to every user. They appear in the keyring as \"policy\" keys: users cannot change, delete or (unless `allowKeyExport`) export them. Generate them with `npm run admin -- keys generate`.","items":{"type":"object","description":"One key.","properties":{"id":{"type":"string","description":"Key id on the wire: 8 lowercase hex characters.","pattern":"^[0-9a-f]{8}$"},"secret":{"type":"string","description":"The 32-byte key, base64. Anyone who can read the policy can read this (docs/decisions/0004-policy-keys.md).","pattern":"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$","sensitiveValue":true},"label":{"type":"string","description":"Name shown to users, e.g. \"Sales team 2025\" (at most 200 characters).","pattern":"^[^\\n]{1,200}$"},"scope":{"type":"object","description":"Which conversations the key encrypts.","properties":{"site":{"type":"string","description":"An adapter id from `protectedSites`, or `*` for all of them.","pattern":"^\\S+$"},"conversations":{"type":"array","description":"Conversation ids or patterns (`*` matches any run of characters).","items":{"type":"string","pattern":"^.{1,511}$"},"minItems":1}},"required":["site","conversations"],"additionalProperties":false},"status":{"type":"string","description":"`active` encrypts and decrypts; `retired` only decrypts history; `revoked` decrypts with a warning.","enum":["active","retired","revoked"]},"createdAt":{"type":"number","description":"Creation time in milliseconds since 1970; among equally specific active keys the newest encrypts.","minimum":0}},"required":["id","secret","label","scope","status","createdAt"],"additionalProperties":false}},"requireEncryption":{"type":"boolean","description":"Block every send on a protected site that Veil cannot encrypt (no key for the conversation, Veil not ready).","default":true},"flagUnencrypted":{"type":"boolean","description":"Mark incoming messages in protected chats that are not encrypted, so nobody mistakes them for protected ones.","default":true},"allowUserKeys":{"type":"boolean","description":"Let users generate and import their own keys next to the policy keys.","default":false},"allowKeyExport":{"type":"boolean","description":"Let users export policy keys into a passphrase bundle (for example to read an archive elsewhere).","default":false},"mode":{"type":"string","description":"`inline`: plaintext is typed and shown in the chat page. `isolated`: only in Veil's own frames (DESIGN.md).","enum":["inline","isolated"],"default":"inline"}},"required":["protectedSites"],"additionalProperties":false};
+const schema11 = {"type":"object","title":"Veil enterprise policy","description":"Settings an enterprise gives Veil through browser policy (managed storage).","properties":{"protectedSites":{"type":"array","description":"The chats Veil protects. On these URLs every send is encrypted (or blocked), and messages are decrypted. When the policy is managed, only these sites are protected; the built-in defaults no longer apply.","items":{"type":"object","description":"One protected chat.","properties":{"adapter":{"type":"string","description":"A built-in adapter id (for example `fixture-chat`), or `custom` with a `custom` declaration."},"matches":{"type":"array","description":"URL match patterns of the chat, as in WebExtension manifests (`https://chat.example.com/*`).","items":{"type":"string"},"minItems":1},"custom":{"type":"object","description":"The chat's adapter, declared in full (only with `adapter: \"custom\"`; docs/adapters.md).","properties":{"name":{"type":"string","description":"Display name of the chat."},"selectors":{"type":"object","properties":{"composer":{"type":"array","description":"CSS selectors (alternatives) for the compose box.","items":{"type":"string"}},"sendButton":{"type":"array","description":"CSS selectors (alternatives) for the send button.","items":{"type":"string"}},"message":{"type":"array","description":"CSS selectors (alternatives) for one rendered message.","items":{"type":"string"}},"messageText":{"type":"array","description":"CSS selectors, inside a message, for its body text.","items":{"type":"string"}},"messageAuthor":{"type":"array","description":"CSS selectors, inside a message, for its author name.","items":{"type":"string"}}},"required":["composer","message","messageText"]},"authorAttribute":{"type":"string","description":"Attribute of the message element holding the author id."},"messageIdAttribute":{"type":"string","description":"Attribute of the message element holding the message id."},"conversationId":{"type":"object","description":"Where the open conversation id is read.","properties":{"from":{"type":"string","enum":["url","attribute","text","constant"]},"selector":{"type":"string"},"attribute":{"type":"string"},"pattern":{"type":"string"},"value":{"type":"string"}},"required":["from"]},"currentUser":{"type":"object","description":"Where the signed-in user id is read.","properties":{"from":{"type":"string","enum":["url","attribute","text","constant"]},"selector":{"type":"string"},"attribute":{"type":"string"},"pattern":{"type":"string"},"value":{"type":"string"}},"required":["from"]},"composerStrategy":{"type":"string","enum":["auto","textarea","contenteditable","beforeinput","paste"]},"sendTrigger":{"type":"string","enum":["enter","click"]},"maxMessageChars":{"type":"integer","minimum":64,"maximum":1000000},"allowChunks":{"type":"boolean"}},"required":["name","selectors","conversationId","currentUser","maxMessageChars"]},"mode":{"type":"string","description":"`isolated` enforces isolated mode on this chat even when the policy-wide `mode` is `inline`; users cannot turn it off. `inline` (or unset) leaves it to the policy-wide `mode`: a site can only be made stricter here, never looser.","enum":["inline","isolated"]}},"required":["adapter","matches"],"additionalProperties":false}},"keys":{"type":"array","description":"Keys the enterprise hands to every user. They appear in the keyring as \"policy\" keys: users cannot change, delete or (unless `allowKeyExport`) export them. Generate them with `npm run admin -- keys generate`.","items":{"type":"object","description":"One key.","properties":{"id":{"type":"string","description":"Key id on the wire: 8 lowercase hex characters.","pattern":"^[0-9a-f]{8}$"},"secret":{"type":"string","description":"The 32-byte key, base64. Anyone who can read the policy can read this (docs/decisions/0004-policy-keys.md).","pattern":"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$","sensitiveValue":true},"label":{"type":"string","description":"Name shown to users, e.g. \"Sales team 2025\" (at most 200 characters).","pattern":"^[^\\n]{1,200}$"},"scope":{"type":"object","description":"Which conversations the key encrypts.","properties":{"site":{"type":"string","description":"An adapter id from `protectedSites`, or `*` for all of them.","pattern":"^\\S+$"},"conversations":{"type":"array","description":"Conversation ids or patterns (`*` matches any run of characters).","items":{"type":"string","pattern":"^.{1,511}$"},"minItems":1}},"required":["site","conversations"],"additionalProperties":false},"status":{"type":"string","description":"`active` encrypts and decrypts; `retired` only decrypts history; `revoked` decrypts with a warning.","enum":["active","retired","revoked"]},"createdAt":{"type":"number","description":"Creation time in milliseconds since 1970; among equally specific active keys the newest encrypts.","minimum":0}},"required":["id","secret","label","scope","status","createdAt"],"additionalProperties":false}},"requireEncryption":{"type":"boolean","description":"Block every send on a protected site that Veil cannot encrypt (no key for the conversation, Veil not ready).","default":true},"flagUnencrypted":{"type":"boolean","description":"Mark incoming messages in protected chats that are not encrypted, so nobody mistakes them for protected ones.","default":true},"allowUserKeys":{"type":"boolean","description":"Let users generate and import their own keys next to the policy keys.","default":false},"allowKeyExport":{"type":"boolean","description":"Let users export policy keys into a passphrase bundle (for example to read an archive elsewhere).","default":false},"mode":{"type":"string","description":"`inline`: plaintext is typed and shown in the chat page. `isolated`: only in Veil's own frames (DESIGN.md).","enum":["inline","isolated"],"default":"inline"}},"required":["protectedSites"],"additionalProperties":false};
 const pattern0 = new RegExp("^[0-9a-f]{8}$", "u");
 const pattern1 = new RegExp("^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$", "u");
 const pattern2 = new RegExp("^[^\\n]{1,200}$", "u");
@@ -64,7 +64,7 @@ vErrors.push(err3);
 errors++;
 }
 for(const key1 in data1){
-if(!(((key1 === "adapter") || (key1 === "matches")) || (key1 === "custom"))){
+if(!((((key1 === "adapter") || (key1 === "matches")) || (key1 === "custom")) || (key1 === "mode"))){
 const err4 = {instancePath:instancePath+"/protectedSites/" + i0,schemaPath:"#/properties/protectedSites/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err4];
@@ -696,9 +696,10 @@ vErrors.push(err55);
 errors++;
 }
 }
-}
-else {
-const err56 = {instancePath:instancePath+"/protectedSites/" + i0,schemaPath:"#/properties/protectedSites/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data1.mode !== undefined){
+let data36 = data1.mode;
+if(typeof data36 !== "string"){
+const err56 = {instancePath:instancePath+"/protectedSites/" + i0+"/mode",schemaPath:"#/properties/protectedSites/items/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -707,10 +708,8 @@ vErrors.push(err56);
 }
 errors++;
 }
-}
-}
-else {
-const err57 = {instancePath:instancePath+"/protectedSites",schemaPath:"#/properties/protectedSites/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(!((data36 === "inline") || (data36 === "isolated"))){
+const err57 = {instancePath:instancePath+"/protectedSites/" + i0+"/mode",schemaPath:"#/properties/protectedSites/items/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -720,15 +719,9 @@ vErrors.push(err57);
 errors++;
 }
 }
-if(data.keys !== undefined){
-let data36 = data.keys;
-if(Array.isArray(data36)){
-const len7 = data36.length;
-for(let i7=0; i7<len7; i7++){
-let data37 = data36[i7];
-if(data37 && typeof data37 == "object" && !Array.isArray(data37)){
-if(data37.id === undefined){
-const err58 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+}
+else {
+const err58 = {instancePath:instancePath+"/protectedSites/" + i0,schemaPath:"#/properties/protectedSites/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -737,8 +730,10 @@ vErrors.push(err58);
 }
 errors++;
 }
-if(data37.secret === undefined){
-const err59 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "secret"},message:"must have required property '"+"secret"+"'"};
+}
+}
+else {
+const err59 = {instancePath:instancePath+"/protectedSites",schemaPath:"#/properties/protectedSites/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -747,8 +742,16 @@ vErrors.push(err59);
 }
 errors++;
 }
-if(data37.label === undefined){
-const err60 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "label"},message:"must have required property '"+"label"+"'"};
+}
+if(data.keys !== undefined){
+let data37 = data.keys;
+if(Array.isArray(data37)){
+const len7 = data37.length;
+for(let i7=0; i7<len7; i7++){
+let data38 = data37[i7];
+if(data38 && typeof data38 == "object" && !Array.isArray(data38)){
+if(data38.id === undefined){
+const err60 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -757,8 +760,8 @@ vErrors.push(err60);
 }
 errors++;
 }
-if(data37.scope === undefined){
-const err61 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "scope"},message:"must have required property '"+"scope"+"'"};
+if(data38.secret === undefined){
+const err61 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "secret"},message:"must have required property '"+"secret"+"'"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -767,8 +770,8 @@ vErrors.push(err61);
 }
 errors++;
 }
-if(data37.status === undefined){
-const err62 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+if(data38.label === undefined){
+const err62 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "label"},message:"must have required property '"+"label"+"'"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -777,8 +780,8 @@ vErrors.push(err62);
 }
 errors++;
 }
-if(data37.createdAt === undefined){
-const err63 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "createdAt"},message:"must have required property '"+"createdAt"+"'"};
+if(data38.scope === undefined){
+const err63 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "scope"},message:"must have required property '"+"scope"+"'"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -787,9 +790,8 @@ vErrors.push(err63);
 }
 errors++;
 }
-for(const key2 in data37){
-if(!((((((key2 === "id") || (key2 === "secret")) || (key2 === "label")) || (key2 === "scope")) || (key2 === "status")) || (key2 === "createdAt"))){
-const err64 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+if(data38.status === undefined){
+const err64 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -798,12 +800,8 @@ vErrors.push(err64);
 }
 errors++;
 }
-}
-if(data37.id !== undefined){
-let data38 = data37.id;
-if(typeof data38 === "string"){
-if(!pattern0.test(data38)){
-const err65 = {instancePath:instancePath+"/keys/" + i7+"/id",schemaPath:"#/properties/keys/items/properties/id/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{8}$"},message:"must match pattern \""+"^[0-9a-f]{8}$"+"\""};
+if(data38.createdAt === undefined){
+const err65 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "createdAt"},message:"must have required property '"+"createdAt"+"'"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -812,9 +810,9 @@ vErrors.push(err65);
 }
 errors++;
 }
-}
-else {
-const err66 = {instancePath:instancePath+"/keys/" + i7+"/id",schemaPath:"#/properties/keys/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key2 in data38){
+if(!((((((key2 === "id") || (key2 === "secret")) || (key2 === "label")) || (key2 === "scope")) || (key2 === "status")) || (key2 === "createdAt"))){
+const err66 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -824,11 +822,11 @@ vErrors.push(err66);
 errors++;
 }
 }
-if(data37.secret !== undefined){
-let data39 = data37.secret;
+if(data38.id !== undefined){
+let data39 = data38.id;
 if(typeof data39 === "string"){
-if(!pattern1.test(data39)){
-const err67 = {instancePath:instancePath+"/keys/" + i7+"/secret",schemaPath:"#/properties/keys/items/properties/secret/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$"},message:"must match pattern \""+"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$"+"\""};
+if(!pattern0.test(data39)){
+const err67 = {instancePath:instancePath+"/keys/" + i7+"/id",schemaPath:"#/properties/keys/items/properties/id/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{8}$"},message:"must match pattern \""+"^[0-9a-f]{8}$"+"\""};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -839,7 +837,7 @@ errors++;
 }
 }
 else {
-const err68 = {instancePath:instancePath+"/keys/" + i7+"/secret",schemaPath:"#/properties/keys/items/properties/secret/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err68 = {instancePath:instancePath+"/keys/" + i7+"/id",schemaPath:"#/properties/keys/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -849,11 +847,11 @@ vErrors.push(err68);
 errors++;
 }
 }
-if(data37.label !== undefined){
-let data40 = data37.label;
+if(data38.secret !== undefined){
+let data40 = data38.secret;
 if(typeof data40 === "string"){
-if(!pattern2.test(data40)){
-const err69 = {instancePath:instancePath+"/keys/" + i7+"/label",schemaPath:"#/properties/keys/items/properties/label/pattern",keyword:"pattern",params:{pattern: "^[^\\n]{1,200}$"},message:"must match pattern \""+"^[^\\n]{1,200}$"+"\""};
+if(!pattern1.test(data40)){
+const err69 = {instancePath:instancePath+"/keys/" + i7+"/secret",schemaPath:"#/properties/keys/items/properties/secret/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$"},message:"must match pattern \""+"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$"+"\""};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -864,7 +862,7 @@ errors++;
 }
 }
 else {
-const err70 = {instancePath:instancePath+"/keys/" + i7+"/label",schemaPath:"#/properties/keys/items/properties/label/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err70 = {instancePath:instancePath+"/keys/" + i7+"/secret",schemaPath:"#/properties/keys/items/properties/secret/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -874,11 +872,11 @@ vErrors.push(err70);
 errors++;
 }
 }
-if(data37.scope !== undefined){
-let data41 = data37.scope;
-if(data41 && typeof data41 == "object" && !Array.isArray(data41)){
-if(data41.site === undefined){
-const err71 = {instancePath:instancePath+"/keys/" + i7+"/scope",schemaPath:"#/properties/keys/items/properties/scope/required",keyword:"required",params:{missingProperty: "site"},message:"must have required property '"+"site"+"'"};
+if(data38.label !== undefined){
+let data41 = data38.label;
+if(typeof data41 === "string"){
+if(!pattern2.test(data41)){
+const err71 = {instancePath:instancePath+"/keys/" + i7+"/label",schemaPath:"#/properties/keys/items/properties/label/pattern",keyword:"pattern",params:{pattern: "^[^\\n]{1,200}$"},message:"must match pattern \""+"^[^\\n]{1,200}$"+"\""};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -887,8 +885,9 @@ vErrors.push(err71);
 }
 errors++;
 }
-if(data41.conversations === undefined){
-const err72 = {instancePath:instancePath+"/keys/" + i7+"/scope",schemaPath:"#/properties/keys/items/properties/scope/required",keyword:"required",params:{missingProperty: "conversations"},message:"must have required property '"+"conversations"+"'"};
+}
+else {
+const err72 = {instancePath:instancePath+"/keys/" + i7+"/label",schemaPath:"#/properties/keys/items/properties/label/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -897,9 +896,12 @@ vErrors.push(err72);
 }
 errors++;
 }
-for(const key3 in data41){
-if(!((key3 === "site") || (key3 === "conversations"))){
-const err73 = {instancePath:instancePath+"/keys/" + i7+"/scope",schemaPath:"#/properties/keys/items/properties/scope/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+}
+if(data38.scope !== undefined){
+let data42 = data38.scope;
+if(data42 && typeof data42 == "object" && !Array.isArray(data42)){
+if(data42.site === undefined){
+const err73 = {instancePath:instancePath+"/keys/" + i7+"/scope",schemaPath:"#/properties/keys/items/properties/scope/required",keyword:"required",params:{missingProperty: "site"},message:"must have required property '"+"site"+"'"};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -908,12 +910,8 @@ vErrors.push(err73);
 }
 errors++;
 }
-}
-if(data41.site !== undefined){
-let data42 = data41.site;
-if(typeof data42 === "string"){
-if(!pattern3.test(data42)){
-const err74 = {instancePath:instancePath+"/keys/" + i7+"/scope/site",schemaPath:"#/properties/keys/items/properties/scope/properties/site/pattern",keyword:"pattern",params:{pattern: "^\\S+$"},message:"must match pattern \""+"^\\S+$"+"\""};
+if(data42.conversations === undefined){
+const err74 = {instancePath:instancePath+"/keys/" + i7+"/scope",schemaPath:"#/properties/keys/items/properties/scope/required",keyword:"required",params:{missingProperty: "conversations"},message:"must have required property '"+"conversations"+"'"};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -922,9 +920,9 @@ vErrors.push(err74);
 }
 errors++;
 }
-}
-else {
-const err75 = {instancePath:instancePath+"/keys/" + i7+"/scope/site",schemaPath:"#/properties/keys/items/properties/scope/properties/site/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key3 in data42){
+if(!((key3 === "site") || (key3 === "conversations"))){
+const err75 = {instancePath:instancePath+"/keys/" + i7+"/scope",schemaPath:"#/properties/keys/items/properties/scope/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -934,11 +932,11 @@ vErrors.push(err75);
 errors++;
 }
 }
-if(data41.conversations !== undefined){
-let data43 = data41.conversations;
-if(Array.isArray(data43)){
-if(data43.length < 1){
-const err76 = {instancePath:instancePath+"/keys/" + i7+"/scope/conversations",schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data42.site !== undefined){
+let data43 = data42.site;
+if(typeof data43 === "string"){
+if(!pattern3.test(data43)){
+const err76 = {instancePath:instancePath+"/keys/" + i7+"/scope/site",schemaPath:"#/properties/keys/items/properties/scope/properties/site/pattern",keyword:"pattern",params:{pattern: "^\\S+$"},message:"must match pattern \""+"^\\S+$"+"\""};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -947,12 +945,9 @@ vErrors.push(err76);
 }
 errors++;
 }
-const len8 = data43.length;
-for(let i8=0; i8<len8; i8++){
-let data44 = data43[i8];
-if(typeof data44 === "string"){
-if(!pattern4.test(data44)){
-const err77 = {instancePath:instancePath+"/keys/" + i7+"/scope/conversations/" + i8,schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/items/pattern",keyword:"pattern",params:{pattern: "^.{1,511}$"},message:"must match pattern \""+"^.{1,511}$"+"\""};
+}
+else {
+const err77 = {instancePath:instancePath+"/keys/" + i7+"/scope/site",schemaPath:"#/properties/keys/items/properties/scope/properties/site/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -962,8 +957,11 @@ vErrors.push(err77);
 errors++;
 }
 }
-else {
-const err78 = {instancePath:instancePath+"/keys/" + i7+"/scope/conversations/" + i8,schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data42.conversations !== undefined){
+let data44 = data42.conversations;
+if(Array.isArray(data44)){
+if(data44.length < 1){
+const err78 = {instancePath:instancePath+"/keys/" + i7+"/scope/conversations",schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -972,10 +970,12 @@ vErrors.push(err78);
 }
 errors++;
 }
-}
-}
-else {
-const err79 = {instancePath:instancePath+"/keys/" + i7+"/scope/conversations",schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const len8 = data44.length;
+for(let i8=0; i8<len8; i8++){
+let data45 = data44[i8];
+if(typeof data45 === "string"){
+if(!pattern4.test(data45)){
+const err79 = {instancePath:instancePath+"/keys/" + i7+"/scope/conversations/" + i8,schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/items/pattern",keyword:"pattern",params:{pattern: "^.{1,511}$"},message:"must match pattern \""+"^.{1,511}$"+"\""};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -985,9 +985,8 @@ vErrors.push(err79);
 errors++;
 }
 }
-}
 else {
-const err80 = {instancePath:instancePath+"/keys/" + i7+"/scope",schemaPath:"#/properties/keys/items/properties/scope/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err80 = {instancePath:instancePath+"/keys/" + i7+"/scope/conversations/" + i8,schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -997,10 +996,9 @@ vErrors.push(err80);
 errors++;
 }
 }
-if(data37.status !== undefined){
-let data45 = data37.status;
-if(typeof data45 !== "string"){
-const err81 = {instancePath:instancePath+"/keys/" + i7+"/status",schemaPath:"#/properties/keys/items/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err81 = {instancePath:instancePath+"/keys/" + i7+"/scope/conversations",schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1009,8 +1007,10 @@ vErrors.push(err81);
 }
 errors++;
 }
-if(!(((data45 === "active") || (data45 === "retired")) || (data45 === "revoked"))){
-const err82 = {instancePath:instancePath+"/keys/" + i7+"/status",schemaPath:"#/properties/keys/items/properties/status/enum",keyword:"enum",params:{allowedValues: schema11.properties.keys.items.properties.status.enum},message:"must be equal to one of the allowed values"};
+}
+}
+else {
+const err82 = {instancePath:instancePath+"/keys/" + i7+"/scope",schemaPath:"#/properties/keys/items/properties/scope/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1020,11 +1020,10 @@ vErrors.push(err82);
 errors++;
 }
 }
-if(data37.createdAt !== undefined){
-let data46 = data37.createdAt;
-if((typeof data46 == "number") && (isFinite(data46))){
-if(data46 < 0 || isNaN(data46)){
-const err83 = {instancePath:instancePath+"/keys/" + i7+"/createdAt",schemaPath:"#/properties/keys/items/properties/createdAt/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data38.status !== undefined){
+let data46 = data38.status;
+if(typeof data46 !== "string"){
+const err83 = {instancePath:instancePath+"/keys/" + i7+"/status",schemaPath:"#/properties/keys/items/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1033,9 +1032,8 @@ vErrors.push(err83);
 }
 errors++;
 }
-}
-else {
-const err84 = {instancePath:instancePath+"/keys/" + i7+"/createdAt",schemaPath:"#/properties/keys/items/properties/createdAt/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(!(((data46 === "active") || (data46 === "retired")) || (data46 === "revoked"))){
+const err84 = {instancePath:instancePath+"/keys/" + i7+"/status",schemaPath:"#/properties/keys/items/properties/status/enum",keyword:"enum",params:{allowedValues: schema11.properties.keys.items.properties.status.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1045,9 +1043,11 @@ vErrors.push(err84);
 errors++;
 }
 }
-}
-else {
-const err85 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data38.createdAt !== undefined){
+let data47 = data38.createdAt;
+if((typeof data47 == "number") && (isFinite(data47))){
+if(data47 < 0 || isNaN(data47)){
+const err85 = {instancePath:instancePath+"/keys/" + i7+"/createdAt",schemaPath:"#/properties/keys/items/properties/createdAt/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1057,9 +1057,8 @@ vErrors.push(err85);
 errors++;
 }
 }
-}
 else {
-const err86 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err86 = {instancePath:instancePath+"/keys/" + i7+"/createdAt",schemaPath:"#/properties/keys/items/properties/createdAt/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1069,9 +1068,9 @@ vErrors.push(err86);
 errors++;
 }
 }
-if(data.requireEncryption !== undefined){
-if(typeof data.requireEncryption !== "boolean"){
-const err87 = {instancePath:instancePath+"/requireEncryption",schemaPath:"#/properties/requireEncryption/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+}
+else {
+const err87 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1081,9 +1080,9 @@ vErrors.push(err87);
 errors++;
 }
 }
-if(data.flagUnencrypted !== undefined){
-if(typeof data.flagUnencrypted !== "boolean"){
-const err88 = {instancePath:instancePath+"/flagUnencrypted",schemaPath:"#/properties/flagUnencrypted/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+}
+else {
+const err88 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1093,9 +1092,9 @@ vErrors.push(err88);
 errors++;
 }
 }
-if(data.allowUserKeys !== undefined){
-if(typeof data.allowUserKeys !== "boolean"){
-const err89 = {instancePath:instancePath+"/allowUserKeys",schemaPath:"#/properties/allowUserKeys/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data.requireEncryption !== undefined){
+if(typeof data.requireEncryption !== "boolean"){
+const err89 = {instancePath:instancePath+"/requireEncryption",schemaPath:"#/properties/requireEncryption/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1105,9 +1104,9 @@ vErrors.push(err89);
 errors++;
 }
 }
-if(data.allowKeyExport !== undefined){
-if(typeof data.allowKeyExport !== "boolean"){
-const err90 = {instancePath:instancePath+"/allowKeyExport",schemaPath:"#/properties/allowKeyExport/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data.flagUnencrypted !== undefined){
+if(typeof data.flagUnencrypted !== "boolean"){
+const err90 = {instancePath:instancePath+"/flagUnencrypted",schemaPath:"#/properties/flagUnencrypted/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1117,10 +1116,9 @@ vErrors.push(err90);
 errors++;
 }
 }
-if(data.mode !== undefined){
-let data51 = data.mode;
-if(typeof data51 !== "string"){
-const err91 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.allowUserKeys !== undefined){
+if(typeof data.allowUserKeys !== "boolean"){
+const err91 = {instancePath:instancePath+"/allowUserKeys",schemaPath:"#/properties/allowUserKeys/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1129,8 +1127,10 @@ vErrors.push(err91);
 }
 errors++;
 }
-if(!((data51 === "inline") || (data51 === "isolated"))){
-const err92 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.mode.enum},message:"must be equal to one of the allowed values"};
+}
+if(data.allowKeyExport !== undefined){
+if(typeof data.allowKeyExport !== "boolean"){
+const err92 = {instancePath:instancePath+"/allowKeyExport",schemaPath:"#/properties/allowKeyExport/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1140,14 +1140,37 @@ vErrors.push(err92);
 errors++;
 }
 }
-}
-else {
-const err93 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.mode !== undefined){
+let data52 = data.mode;
+if(typeof data52 !== "string"){
+const err93 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err93];
 }
 else {
 vErrors.push(err93);
+}
+errors++;
+}
+if(!((data52 === "inline") || (data52 === "isolated"))){
+const err94 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.mode.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err94];
+}
+else {
+vErrors.push(err94);
+}
+errors++;
+}
+}
+}
+else {
+const err95 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err95];
+}
+else {
+vErrors.push(err95);
 }
 errors++;
 }

@@ -7,11 +7,13 @@
  * Keys: Enter sends; Shift+Enter is a new line; Enter while an IME composes (Chinese, Japanese…)
  * confirms the composition as usual; Tab leaves the composer (the content script moves focus).
  */
+import { localizePage, t } from '../i18n';
 import { request } from '../messaging/client';
 import type { SecureFrameEvent } from '../messaging/protocol';
 import { applyTheme, indicatorElement, waitForGrant } from './secure-frame';
 
 export async function startSecureComposer(doc: Document): Promise<void> {
+  localizePage(doc);
   const win = doc.defaultView!;
   const box = doc.getElementById('composer')!;
   const input = doc.getElementById('input') as HTMLTextAreaElement;
@@ -25,7 +27,7 @@ export async function startSecureComposer(doc: Document): Promise<void> {
   side.append(indicatorElement(doc, grant.indicator, true));
   input.disabled = false;
   const c = grant.composer;
-  input.placeholder = c?.keyLabel ? `🔒 Encrypted with “${c.keyLabel}” (${c.fingerprint})` : '🔒 Veil secure composer';
+  input.placeholder = c?.keyLabel ? t('isoComposerPlaceholderKey', c.keyLabel, c.fingerprint ?? '') : t('isoComposerPlaceholder');
   if (c?.error) say('error', c.error);
 
   let noticeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -54,16 +56,16 @@ export async function startSecureComposer(doc: Document): Promise<void> {
     if (sending || !text.trim()) return;
     sending = true;
     input.readOnly = true;
-    say('ok', 'Encrypting and sending…', 30_000);
+    say('ok', t('isoComposerSending'), 30_000);
     try {
       const res = await request('secure/send', { token, text }, 60_000);
       if (!res.ok) {
-        say('error', `Not sent: ${res.error.message}`, 15_000);
+        say('error', t('composerNotSent', res.error.message), 15_000);
         return;
       }
       // Cleared only if unchanged (it is read-only meanwhile, but be exact).
       if (input.value === text) input.value = '';
-      say('ok', res.parts > 1 ? `🔒 Sent encrypted in ${res.parts} parts` : '🔒 Sent encrypted', 2_500);
+      say('ok', res.parts > 1 ? t('isoComposerSentParts', res.parts) : t('isoComposerSent'), 2_500);
     } finally {
       sending = false;
       input.readOnly = false;

@@ -6,6 +6,7 @@
  * message from its parent window, the token hand-over, and only until a token works; the
  * background decides what the token grants. It never posts anything to the page.
  */
+import { t } from '../i18n';
 import { request } from '../messaging/client';
 import type { SecureFrameGrant } from '../messaging/protocol';
 import { isTokenHandOver, type FrameTheme } from '../isolated/frame-types';
@@ -26,7 +27,7 @@ export interface Granted {
 export function waitForGrant(win: Window, onOrphan: (text: string) => void): Promise<Granted> {
   return new Promise((resolve) => {
     let attempts = 0;
-    const orphan = setTimeout(() => onOrphan('This is not a Veil frame placed by Veil. It shows nothing.'), 2_000);
+    const orphan = setTimeout(() => onOrphan(t('isoFrameOrphan')), 2_000);
     const onMessage = async (e: MessageEvent) => {
       // Only the window that embeds this frame hands over tokens; anything else is ignored.
       if (e.source !== win.parent || !isTokenHandOver(e.data) || attempts >= MAX_ATTEMPTS) return;
@@ -53,8 +54,7 @@ export function indicatorElement(doc: Document, ind: SecurityIndicator, withPhra
     font: '600 11px/1.7 system-ui, sans-serif', display: 'inline-block', userSelect: 'none',
   });
   el.textContent = withPhrase ? `${ind.symbol} ${ind.phrase}` : ind.symbol;
-  el.title = `Your Veil security indicator (${ind.symbol} ${ind.phrase}). Only Veil's own frames can show it: `
-    + 'if it is missing or wrong, the page is imitating Veil.';
+  el.title = t('isoIndicatorTitle', ind.symbol, ind.phrase);
   el.setAttribute('aria-label', el.title);
   return el;
 }

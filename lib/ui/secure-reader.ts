@@ -3,11 +3,13 @@
  * status and the user's security indicator, inside the chat's message list. Extension origin:
  * the page can place, hide or resize this frame, but cannot read it.
  */
+import { localizePage } from '../i18n';
 import { request } from '../messaging/client';
 import { viewOf } from '../page/status-text';
 import { applyTheme, indicatorElement, waitForGrant } from './secure-frame';
 
 export async function startSecureReader(doc: Document): Promise<void> {
+  localizePage(doc);
   const win = doc.defaultView!;
   const root = doc.getElementById('reader')!;
   const { token, grant } = await waitForGrant(win, (text) => {

@@ -3,6 +3,7 @@
  * protected sites run in isolated mode. Extension origin. Policy `mode: "isolated"` shows every
  * site locked on; without it, the user may opt sites in (never below what policy requires).
  */
+import { t } from '../i18n';
 import { request } from '../messaging/client';
 import { indicatorElement } from './secure-frame';
 
@@ -46,10 +47,10 @@ export async function showIsolatedSection(doc: Document): Promise<void> {
       box.addEventListener('change', async () => {
         const r = await request('isolated/set-site-mode', { key: s.key, mode: box.checked ? 'isolated' : 'inline' });
         if (!r.ok) say(out, 'error', r.error.message);
-        else say(out, 'ok', `${s.name}: ${box.checked ? 'isolated mode on' : 'inline mode'}. Reload the chat's tab for it to take effect.`);
+        else say(out, 'ok', box.checked ? t('isoSiteModeIsolated', s.name) : t('isoSiteModeInline', s.name));
         await render();
       });
-      label.append(box, doc.createTextNode(s.enforced ? ' Isolated (required by your organisation)' : ' Isolated mode'));
+      label.append(box, doc.createTextNode(` ${s.enforced ? t('isoSiteRequired') : t('isoSiteOptIn')}`));
       td.append(label);
       tr.append(name, td);
       return tr;
@@ -60,7 +61,7 @@ export async function showIsolatedSection(doc: Document): Promise<void> {
     e.preventDefault();
     const res = await request('isolated/set-indicator', { indicator: { symbol: symbol.value, phrase: phrase.value, color: color.value } });
     if (!res.ok) return say(out, 'error', res.error.message);
-    say(out, 'ok', 'Saved. Every Veil secure frame shows this indicator from now on.');
+    say(out, 'ok', t('isoIndicatorSaved'));
     await render();
   });
 

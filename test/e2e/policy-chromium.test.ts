@@ -155,4 +155,40 @@ describe('enterprise policy in Chromium', () => {
     expect(problems.join('\n')).toContain('protectedSites[0].adapter: "fixture-chatt" is not a Veil adapter');
     await Promise.all([popup.close(), page.close()]);
   });
+
+  it('a per-site policy mode isolates that site: secure frames, the chat composer blocked, the switch locked on', async () => {
+    // Fix the policy and isolate this test's chat in its own entry only (the policy-wide mode stays inline).
+    const policy = JSON.parse(readFileSync(POLICY_FILE, 'utf8'));
+    const veil = policy['3rdparty'].extensions[CHROME_EXTENSION_ID];
+    veil.protectedSites[0] = { ...veil.protectedSites[0], adapter: 'fixture-chat', mode: 'isolated' };
+    expect(veil.mode).toBeUndefined();
+    writeFileSync(POLICY_FILE, JSON.stringify(policy));
+    const w = await alice.worker();
+    await waitFor(async () => {
+      const managed = JSON.parse(await w.evaluate(async () => JSON.stringify(await (globalThis as any).chrome.storage.managed.get(null))));
+      return managed.protectedSites?.[0]?.adapter === 'fixture-chat' && managed.protectedSites[0].mode === 'isolated';
+    }, 'isolating policy', 30_000);
+
+    const page = await openChat(alice, server.url, 'bob');
+    // Isolated, not inline: Veil places its own composer frame, and the chat's composer cannot send.
+    await waitFor(async () => page.frames().some((f) => f.url().endsWith('/secure-composer.html')), 'the secure composer', 15_000);
+    expect(await page.evaluate(() => document.querySelectorAll('veil-secure-frame').length)).toBeGreaterThan(0);
+    const before = server.inspect().messages.length;
+    await page.bringToFront();
+    await page.$eval('#compose', (e) => { (e as HTMLTextAreaElement).value = 'typed into the page'; });
+    await page.click('#send');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(server.inspect().messages.length).toBe(before);
+
+    // The options page shows the switch locked on with the reason; the background refuses to turn it off.
+    const options = await alice.newPage();
+    await options.goto(`chrome-extension://${alice.extensionId}/options.html`);
+    const box = '#isolated-sites tr[data-site="fixture-chat"] .isolated-toggle';
+    await options.waitForSelector(box);
+    expect(await options.$eval(box, (b) => [(b as HTMLInputElement).checked, (b as HTMLInputElement).disabled])).toEqual([true, true]);
+    expect(await options.$eval('#isolated-sites tr[data-site="fixture-chat"]', (e) => e.textContent)).toMatch(/organi[sz]ation/);
+    const off = await options.evaluate(() => (globalThis as any).chrome.runtime.sendMessage({ veil: 1, type: 'isolated/set-site-mode', req: { key: 'fixture-chat', mode: 'inline' } }));
+    expect(off).toMatchObject({ ok: false, error: { code: 'policy' } });
+    await Promise.all([options.close(), page.close()]);
+  });
 });

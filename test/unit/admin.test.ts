@@ -198,6 +198,26 @@ describe('veil-admin: policy files', () => {
     expect(r).toMatchObject({ code: 1, err: expect.stringContaining('mode: must be one of "inline", "isolated"') });
   });
 
+  it('--settings may isolate one protected site; a wrong per-site mode is refused with its path', async () => {
+    const settings = join(dir, 'site-mode.json');
+    writeFileSync(settings, JSON.stringify({ protectedSites: [{ adapter: 'fixture-chat', matches: ['https://secret.example.com/*'], mode: 'isolated' }] }));
+    const r = await admin(['policy', '--settings', settings, '--protect', 'fixture-chat=https://chat.example.com/*', '--no-force-install', '--out', join(dir, 'site-mode')]);
+    expect(r.code, r.err).toBe(0);
+    const written = JSON.parse(readFileSync(join(dir, 'site-mode', 'chrome-linux', 'veil.json'), 'utf8'))['3rdparty'].extensions[CHROME_EXTENSION_ID];
+    expect(written.protectedSites).toEqual([
+      { adapter: 'fixture-chat', matches: ['https://secret.example.com/*'], mode: 'isolated' },
+      { adapter: 'fixture-chat', matches: ['https://chat.example.com/*'] },
+    ]);
+    expect(parseManagedPolicy(written).policy).toMatchObject({ errors: [], mode: 'inline', protectedSites: written.protectedSites });
+    expect((await admin(['validate', join(dir, 'site-mode', 'chrome-linux', 'veil.json')])).code).toBe(0);
+
+    writeFileSync(settings, JSON.stringify({ protectedSites: [{ adapter: 'fixture-chat', matches: ['https://secret.example.com/*'], mode: 'isolatd' }] }));
+    const bad = await admin(['policy', '--settings', settings, '--no-force-install', '--out', join(dir, 'site-mode-bad')]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('protectedSites[0].mode: must be one of "inline", "isolated"');
+    expect(() => statSync(join(dir, 'site-mode-bad'))).toThrow();
+  });
+
   it('refuses to write a policy Veil would reject', async () => {
     const site = join(dir, 'site.json');
     writeFileSync(site, JSON.stringify({ adapter: 'custom', matches: ['https://acme.example/*'], custom: { name: 'Acme' } }));

@@ -89,6 +89,9 @@ describe('translations', () => {
       'lib/ui/popup.ts', 'lib/ui/options.ts', 'lib/ui/policy-view.ts', 'lib/ui/welcome.ts', 'lib/page/send-guard.ts',
       'lib/page/content-main.ts', 'lib/page/composer-fix.ts', 'lib/page/renderer.ts', 'lib/page/status-text.ts',
       'lib/background/handlers/content.ts', 'lib/background/handlers/keys.ts', 'lib/messaging/client.ts',
+      // Isolated mode: its frames, the content script's side, the background's answers, the options section.
+      'lib/ui/secure-composer.ts', 'lib/ui/secure-reader.ts', 'lib/ui/secure-frame.ts', 'lib/ui/secure-settings.ts',
+      'lib/background/handlers/isolated.ts', 'lib/page/page-changes.ts', ...sources('lib/isolated'),
     ];
     const offenders: string[] = [];
     for (const file of files) {

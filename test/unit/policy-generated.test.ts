@@ -24,6 +24,7 @@ describe('generated from the policy schema', () => {
     const samples: unknown[] = [
       { protectedSites: [] }, { protectedSites: [{ adapter: 'x', matches: ['https://a/*'] }], mode: 'isolated' },
       { protectedSites: [{ adapter: 'x' }] }, { protectedSites: [], mode: 'other' }, { keys: [] }, { protectedSites: [], extra: true },
+      { protectedSites: [{ adapter: 'x', matches: ['https://a/*'], mode: 'isolated' }] }, { protectedSites: [{ adapter: 'x', matches: ['https://a/*'], mode: 'other' }] },
     ];
     for (const s of samples) expect((validate as (d: unknown) => boolean)(s), JSON.stringify(s)).toBe(fresh(s));
   });

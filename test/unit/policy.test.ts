@@ -52,9 +52,37 @@ describe('managed policy', () => {
     expect(policy).toMatchObject({ requireEncryption: false, flagUnencrypted: false, allowUserKeys: true, allowKeyExport: true, mode: 'isolated' });
   });
 
+  it('a per-site mode: carried into that site only, the policy-wide mode stays as set', () => {
+    const raw = {
+      ...valid(),
+      protectedSites: [
+        { adapter: 'fixture-chat', matches: ['https://chat.example.com/*'], mode: 'isolated' },
+        { adapter: 'fixture-chat', matches: ['https://old.example.com/*'], mode: 'inline' },
+        { adapter: 'fixture-chat', matches: ['https://other.example.com/*'] },
+      ],
+    };
+    const { policy } = parseManagedPolicy(raw);
+    expect(policy.errors).toEqual([]);
+    expect(policy.mode).toBe('inline');
+    expect(policy.protectedSites).toEqual(raw.protectedSites);
+    expect(siteForUrl(policy, 'https://chat.example.com/room/1')?.mode).toBe('isolated');
+    expect(siteForUrl(policy, 'https://old.example.com/room/1')?.mode).toBe('inline');
+    expect(siteForUrl(policy, 'https://other.example.com/room/1')).not.toHaveProperty('mode');
+    const custom = { adapter: 'custom', matches: ['https://acme.example/*'], custom: { ...acme(), currentUser: { from: 'constant', value: 'me' } }, mode: 'isolated' };
+    expect(parseManagedPolicy({ protectedSites: [custom] }).policy.protectedSites[0]).toEqual(custom);
+  });
+
+  it('an invalid per-site mode is reported at exactly protectedSites[0].mode', () => {
+    const errs = problems({ protectedSites: [{ adapter: 'fixture-chat', matches: ['https://chat.example.com/*'], mode: 'Isolated' }] });
+    expect(errs).toEqual([{ path: 'protectedSites[0].mode', message: 'must be one of "inline", "isolated"' }]);
+    expect(problems({ protectedSites: [{ adapter: 'fixture-chat', matches: ['https://chat.example.com/*'], mode: true }] }))
+      .toContainEqual({ path: 'protectedSites[0].mode', message: 'must be string' });
+  });
+
   it.each([
     ['a misspelt setting (Firefox passes unknown keys on)', { ...valid(), requireEncrytion: true }, 'requireEncrytion', 'not a Veil policy setting'],
     ['a mode typo', { ...valid(), mode: 'isolatd' }, 'mode', 'must be one of "inline", "isolated"'],
+    ['a per-site mode typo', { ...valid(), protectedSites: [{ adapter: 'fixture-chat', matches: ['https://x.example/*'], mode: 'isolatd' }] }, 'protectedSites[0].mode', 'must be one of "inline", "isolated"'],
     ['a wrong type', { ...valid(), requireEncryption: 'yes' }, 'requireEncryption', 'must be boolean'],
     ['no protectedSites', { keys: [key()] }, 'protectedSites', 'is required'],
     ['a site without matches', { protectedSites: [{ adapter: 'fixture-chat' }] }, 'protectedSites[0].matches', 'is required'],
@@ -103,6 +131,18 @@ describe('managed policy', () => {
     expect(siteForUrl(policy, 'http://127.0.0.1:5000/')?.adapter).toBe('fixture-chat');
   });
 
+  it('failing closed never loosens a site the invalid policy marks isolated', () => {
+    const { policy } = parseManagedPolicy({
+      protectedSites: [
+        { adapter: 'fixture-chatt', matches: ['https://chat.example.com/*'], mode: 'isolated' },
+        { adapter: 'fixture-chat', matches: ['https://other.example.com/*'], mode: 'inline' },
+      ],
+    });
+    expect(policy.errors.length).toBeGreaterThan(0);
+    expect(siteForUrl(policy, 'https://chat.example.com/x')?.mode).toBe('isolated');
+    expect(siteForUrl(policy, 'https://other.example.com/x')).not.toHaveProperty('mode');
+  });
+
   it('displays JSON pointers as settings paths', () => {
     expect(displayPath('/protectedSites/0/matches/2')).toBe('protectedSites[0].matches[2]');
     expect(displayPath('')).toBe('');
@@ -137,5 +177,9 @@ describe('Chrome managed_schema', () => {
     expect(paths(chromeManagedSchema())).toEqual(paths(POLICY_SCHEMA));
     expect(paths(POLICY_SCHEMA)).toContain('$.protectedSites[].custom.selectors.composer');
     expect((chromeManagedSchema() as any).properties.keys.items.properties.secret.sensitiveValue).toBe(true);
+    // The per-site mode reaches Chrome as a plain string (its enum is Veil's to check and report).
+    expect((chromeManagedSchema() as any).properties.protectedSites.items.properties.mode).toEqual({
+      type: 'string', description: POLICY_SCHEMA.properties.protectedSites.items.properties.mode.description,
+    });
   });
 });

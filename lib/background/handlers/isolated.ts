@@ -9,13 +9,14 @@
  */
 import browser from 'webextension-polyfill';
 import { BUILTIN_ADAPTERS } from '../../adapters/registry';
+import { t } from '../../i18n';
 import { toInfo } from '../../keys/model';
 import type { HostCommand, HostCommandMap, HostEnvelope } from '../../messaging/protocol';
 import { CapabilityRegistry, type Capability } from '../../isolated/background/capabilities';
 import { isolatedSettings } from '../../isolated/background/settings';
 import { modeDecision, modeFor } from '../../isolated/background/site-mode';
 import { checkIndicator } from '../../isolated/indicator';
-import { siteKey } from '../../isolated/mode';
+import { policyIsolates, siteKey } from '../../isolated/mode';
 import { cleanTheme, SECURE_FRAME_PAGES, TOKEN_PATTERN } from '../../isolated/frame-types';
 import { decryptItem } from '../decrypt';
 import { policy } from '../policy-source';
@@ -28,8 +29,8 @@ type IsolatedMessages =
   | 'isolated/open-frame' | 'secure/redeem' | 'secure/send' | 'secure/size' | 'secure/event'
   | 'isolated/settings' | 'isolated/set-site-mode' | 'isolated/set-indicator';
 
-const NOT_ISOLATED = 'Veil\'s secure frames work only on sites in isolated mode.';
-const BAD_TOKEN = 'This Veil frame was not placed here by Veil, or it has expired.';
+const NOT_ISOLATED = t('errIsolatedFramesOnly');
+const BAD_TOKEN = t('errBadFrameToken');
 
 /** Sends a command to the content script that minted `cap`; any failure becomes an error result. */
 async function host<K extends HostCommand>(cap: Capability, type: K, req: HostCommandMap[K]['req'], timeoutMs = 15_000): Promise<HostCommandMap[K]['res']> {
@@ -38,12 +39,12 @@ async function host<K extends HostCommand>(cap: Capability, type: K, req: HostCo
   try {
     const res = await Promise.race([
       browser.tabs.sendMessage(cap.tabId, envelope, { frameId: cap.hostFrameId }),
-      new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('no answer from the page')), timeoutMs); }),
+      new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(t('errNoAnswerFromPage'))), timeoutMs); }),
     ]);
-    if (!res || typeof res !== 'object' || !('ok' in res)) throw new Error('no answer from the page');
+    if (!res || typeof res !== 'object' || !('ok' in res)) throw new Error(t('errNoAnswerFromPage'));
     return res as HostCommandMap[K]['res'];
   } catch (e) {
-    return { ok: false, error: { code: 'unreachable', message: `Veil lost contact with the chat page (${(e as Error).message}).` } } as HostCommandMap[K]['res'];
+    return { ok: false, error: { code: 'unreachable', message: t('errLostPage', (e as Error).message) } } as HostCommandMap[K]['res'];
   } finally {
     clearTimeout(timer);
   }
@@ -96,7 +97,7 @@ export const isolatedHandlers: Handlers<IsolatedMessages> = {
     const key = await ctx.keyring.encryptionKey(ctx.site!.adapter, context.conversationId);
     const info = key && toInfo(key);
     return { ok: true, ...grant, composer: info ? { keyLabel: info.label, fingerprint: info.fingerprint }
-      : { error: 'No Veil key covers this conversation: messages cannot be sent until you import a key or IT provides one.' } };
+      : { error: t('errNoKeyIsolated') } };
   },
 
   async 'secure/send'(req, ctx) {
@@ -132,20 +133,24 @@ export const isolatedHandlers: Handlers<IsolatedMessages> = {
     const { indicator } = await isolatedSettings.get();
     const sites = await Promise.all(policy().protectedSites.map(async (s) => {
       const d = await modeDecision(s);
-      const name = s.adapter === 'custom' ? s.custom?.name ?? 'Custom chat' : BUILTIN_ADAPTERS.find((a) => a.id === s.adapter)?.name ?? s.adapter;
+      const name = s.adapter === 'custom' ? s.custom?.name ?? t('isoCustomChatName') : BUILTIN_ADAPTERS.find((a) => a.id === s.adapter)?.name ?? s.adapter;
       return { key: siteKey(s), name, mode: d.mode, enforced: d.enforced };
     }));
     // One row per site key (several match lists can share an adapter).
-    const unique = [...new Map(sites.map((s) => [s.key, s])).values()];
+    // When the policy isolates only some of a key's entries, the row shows the user's own switch.
+    const byKey = new Map<string, (typeof sites)[number]>();
+    for (const s of sites) if (!byKey.get(s.key) || byKey.get(s.key)!.enforced) byKey.set(s.key, s);
+    const unique = [...byKey.values()];
     return { ok: true, indicator, sites: unique };
   },
 
   async 'isolated/set-site-mode'(req) {
     const key = checkString(req.key, 'key', 300);
     if (req.mode !== 'inline' && req.mode !== 'isolated') throw new RequestError('unknown mode');
-    if (!policy().protectedSites.some((s) => siteKey(s) === key)) return fail('bad-request', 'Veil does not protect that site.');
-    if (req.mode === 'inline' && policy().mode === 'isolated') {
-      return fail('policy', 'Your organisation requires isolated mode; it cannot be turned off here.');
+    if (!policy().protectedSites.some((s) => siteKey(s) === key)) return fail('bad-request', t('errSiteNotProtected'));
+    // Policy isolates this site (globally or by its own entry): the user cannot make it inline.
+    if (req.mode === 'inline' && policy().protectedSites.filter((s) => siteKey(s) === key).every((s) => policyIsolates(policy(), s))) {
+      return fail('policy', t('errIsolatedRequired'));
     }
     await isolatedSettings.setSiteMode(key, req.mode);
     return { ok: true };

@@ -1,12 +1,13 @@
 /** The mode in force for a protected site, as the background decides it (policy + user choice). */
 import { policy } from '../../background/policy-source';
 import type { ProtectedSite } from '../../policy/policy';
-import { decideMode, type ModeDecision, type SiteMode } from '../mode';
+import { decideMode, policyIsolates, type ModeDecision, type SiteMode } from '../mode';
 import { isolatedSettings } from './settings';
 
 export async function modeDecision(site: ProtectedSite | undefined): Promise<ModeDecision> {
   const p = policy();
-  if (p.mode === 'isolated' || !site) return decideMode(p, site, {});
+  // Policy (global or this site's entry) decides alone when it isolates; no user choice needed.
+  if (policyIsolates(p, site) || !site) return decideMode(p, site, {});
   try {
     return decideMode(p, site, (await isolatedSettings.get()).siteModes);
   } catch (e) {

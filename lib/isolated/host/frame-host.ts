@@ -7,6 +7,7 @@
  * the extension's origin, which the page cannot read (it is delivered inside the frame only).
  */
 import browser from 'webextension-polyfill';
+import { t } from '../../i18n';
 import { request } from '../../messaging/client';
 import { SECURE_FRAME_PAGES, type FrameTheme, type ReaderSpec, type SecureFrameKind } from '../frame-types';
 
@@ -38,7 +39,7 @@ export function createFrameElement(doc: Document, kind: SecureFrameKind): Secure
   const style = doc.createElement('style');
   style.textContent = FRAME_CSS;
   const iframe = doc.createElement('iframe');
-  iframe.title = kind === 'composer' ? 'Veil secure composer' : 'Veil secure message';
+  iframe.title = kind === 'composer' ? t('isoComposerTitle') : t('isoReaderTitle');
   // No permissions for the frame beyond what it needs (clipboard is the user's own paste).
   iframe.setAttribute('allow', '');
   iframe.setAttribute('scrolling', 'no'); // the composer scrolls inside; readers are sized to content

@@ -11,14 +11,15 @@
  * - IntersectionObserver v2 (`trackVisibility`) reports a composer frame that is covered or made
  *   transparent, even by an overlay that lets clicks through.
  */
+import { t } from '../../i18n';
 import type { SecureFrame } from './frame-host';
 
 /** How long after a trusted press or key in the page a focus change counts as the user's own. */
 const GESTURE_WINDOW_MS = 800;
 
-export const WARN_OVERLAY = '⚠ Something on the chat page is covering Veil\'s secure frame. Veil blocked the click. Do not type anything secret unless you see your security indicator.';
-export const WARN_FOCUS = '⚠ The chat page tried to take the keyboard away from Veil\'s secure composer. Veil took it back and kept the page from seeing your keys.';
-export const WARN_COVERED = '⚠ Veil\'s secure composer is covered or hidden by the chat page. Check for your security indicator before typing.';
+export const WARN_OVERLAY = (): string => t('isoWarnOverlay');
+export const WARN_FOCUS = (): string => t('isoWarnFocus');
+export const WARN_COVERED = (): string => t('isoWarnCovered');
 
 function inside(r: DOMRect, x: number, y: number): boolean {
   return x >= r.left && x < r.right && y >= r.top && y < r.bottom && r.width > 0 && r.height > 0;
@@ -90,7 +91,7 @@ export class FrameGuards {
           const v = (e as IntersectionObserverEntry & { isVisible?: boolean }).isVisible;
           if (v === undefined || !e.isIntersecting) continue;
           this.covered = !v;
-          if (!v) this.raise(WARN_COVERED);
+          if (!v) this.raise(WARN_COVERED());
         }
       }, { trackVisibility: true, delay: 200 } as IntersectionObserverInit);
       this.visibility.observe(f.iframe);
@@ -102,8 +103,8 @@ export class FrameGuards {
   /** Called when a frame reports focus or a press inside it: any warning it should show. */
   check(handle: string): string | undefined {
     const f = this.hooks.composer();
-    if (f?.handle === handle && this.occludedAt(f)) this.raise(WARN_OVERLAY);
-    if (f?.handle === handle && this.covered) this.raise(WARN_COVERED);
+    if (f?.handle === handle && this.occludedAt(f)) this.raise(WARN_OVERLAY());
+    if (f?.handle === handle && this.covered) this.raise(WARN_COVERED());
     const w = this.pendingWarning;
     this.pendingWarning = undefined;
     return w;
@@ -145,7 +146,7 @@ export class FrameGuards {
         if (inside(f.iframe.getBoundingClientRect(), x, y) || (hostBox && inside(hostBox.getBoundingClientRect(), x, y))) {
           e.preventDefault();
           e.stopImmediatePropagation();
-          this.raise(WARN_OVERLAY);
+          this.raise(WARN_OVERLAY());
           return;
         }
       }
@@ -201,7 +202,7 @@ export class FrameGuards {
   private theft(): void {
     this.shielding = true;
     this.refocus();
-    this.raise(WARN_FOCUS);
+    this.raise(WARN_FOCUS());
   }
 
   refocus(): void {

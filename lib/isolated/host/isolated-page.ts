@@ -6,6 +6,7 @@
  */
 import browser from 'webextension-polyfill';
 import { closestAny, queryFirst, type SiteAdapter } from '../../adapters/types';
+import { t } from '../../i18n';
 import type { HostCommand, HostCommandMap, HostEnvelope } from '../../messaging/protocol';
 import type { ComposerStatus } from '../../page/composer-status';
 import type { SendGuard } from '../../page/send-guard';
@@ -27,7 +28,8 @@ export function installEarlyGuards(win: Window): FrameGuards {
   return guards;
 }
 
-export const HOST_COMPOSER_BLOCKED = 'Veil\'s isolated mode is on here: type in Veil\'s secure composer (it shows your security indicator). The chat\'s own box never sends.';
+/** Evaluated once when the content script loads (i18n is synchronous there). */
+export const HOST_COMPOSER_BLOCKED = t('isoHostComposerBlocked');
 
 function isHostEnvelope(m: unknown): m is HostEnvelope {
   const e = m as HostEnvelope;
@@ -114,13 +116,13 @@ export class IsolatedPage {
     if (this.doc.body) this.resizeObserver.observe(this.doc.body);
     this.place();
     this.guards.watchComposer(f);
-    this.showStatus('busy', 'Veil is opening its secure composer…');
+    this.showStatus('busy', t('isoComposerOpening'));
     void loadFrame(f, themeOf(el, true)).then((ok) => {
-      if (!ok) this.showStatus('error', 'Veil could not open its secure composer here, so sending is blocked.');
+      if (!ok) this.showStatus('error', t('isoComposerOpenFailed'));
     });
     setTimeout(() => {
       if (this.composer === f && !this.composerReady) {
-        this.showStatus('error', 'Veil\'s secure composer did not start (the page may be blocking it), so sending is blocked.');
+        this.showStatus('error', t('isoComposerNoStart'));
       }
     }, READY_TIMEOUT_MS);
   }
@@ -182,7 +184,7 @@ export class IsolatedPage {
         if (req.handle !== this.composer?.handle) return refuse('not this page\'s composer');
         const conversationId = this.adapter.conversationId(this.doc);
         const senderId = this.adapter.currentUser(this.doc);
-        if (!conversationId || !senderId) return refuse('Veil cannot tell which conversation or user this is, so the message was not sent.');
+        if (!conversationId || !senderId) return refuse(t('composerNoContext'));
         return {
           ok: true, conversationId, senderId, allowChunks: this.adapter.allowChunks,
           maxChars: this.adapter.pageMaxMessageChars?.(this.doc) ?? this.adapter.maxMessageChars,
@@ -193,7 +195,7 @@ export class IsolatedPage {
         if (req.handle !== this.composer?.handle) return refuse('not this page\'s composer');
         if (!Array.isArray(req.envelopes) || !req.envelopes.every((e) => typeof e === 'string')) return refuse('bad envelopes');
         this.busy = true;
-        this.showStatus('busy', 'Sending encrypted…');
+        this.showStatus('busy', t('isoSendingEncrypted'));
         let error: string | undefined;
         try {
           error = await this.guard.sendEnvelopes(this.adapter, req.envelopes);
@@ -205,7 +207,7 @@ export class IsolatedPage {
           this.showStatus('error', error);
           return refuse(error);
         }
-        this.showStatus('ready', '🔒 Sent encrypted from Veil\'s secure composer.');
+        this.showStatus('ready', t('isoSentFromComposer'));
         return { ok: true };
       }
       case 'host/frame-size': {
@@ -217,7 +219,7 @@ export class IsolatedPage {
         if (req.handle !== this.composer?.handle) return { ok: true };
         if (req.event === 'ready') {
           this.composerReady = true;
-          this.showStatus('ready', '🔒 Isolated mode: the chat page cannot see what you type or read here. Look for your security indicator.');
+          this.showStatus('ready', t('isoReady'));
           return { ok: true };
         }
         if (req.event === 'tab' || req.event === 'shift-tab') {

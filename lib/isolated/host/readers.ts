@@ -8,6 +8,7 @@
 import { closestAny, queryFirst, type SiteAdapter } from '../../adapters/types';
 import { KIND_CHUNK, parseChunk } from '../../crypto/chunks';
 import { findEnvelopes } from '../../crypto/codec';
+import { t } from '../../i18n';
 import { NOT_ENCRYPTED_VIEW } from '../../page/status-text';
 import type { ReaderSpec } from '../frame-types';
 import { createFrameElement, loadFrame, themeOf, type SecureFrame } from './frame-host';
@@ -101,7 +102,7 @@ export class SecureReaders {
     let group = this.chunkGroups.get(c.group);
     if (!group) this.chunkGroups.set(c.group, (group = new Map()));
     group.set(c.index, { el, text });
-    if (c.index > 0) this.note(textEl, `↳ part ${c.index + 1} of ${c.count}`, 'Part of a long encrypted message; it is shown with the first part.', placed);
+    if (c.index > 0) this.note(textEl, t('isoReaderPartNote', c.index + 1, c.count), t('isoReaderPartDetail'), placed);
     const first = group.get(0);
     if (!first) return;
     const firstText = queryFirst(first.el, this.adapter.selectors.messageText);
@@ -109,8 +110,8 @@ export class SecureReaders {
     const firstPlaced = this.placed.get(firstText);
     if (!firstPlaced) return;
     if (group.size < c.count) {
-      if (firstPlaced.notes.length === 0) this.note(firstText, `⏳ ${group.size} of ${c.count} parts`, 'Waiting for the remaining parts.', firstPlaced);
-      else firstPlaced.notes[0]!.textContent = `⏳ ${group.size} of ${c.count} parts`;
+      if (firstPlaced.notes.length === 0) this.note(firstText, t('statusIncompleteLabel', group.size, c.count), t('isoReaderWaitingParts'), firstPlaced);
+      else firstPlaced.notes[0]!.textContent = t('statusIncompleteLabel', group.size, c.count);
       return;
     }
     this.clear(firstPlaced);
@@ -137,7 +138,7 @@ export class SecureReaders {
   private async open(frame: SecureFrame, spec: ReaderSpec, textEl: Element): Promise<void> {
     if (!frame.host.isConnected) return;
     if (!(await loadFrame(frame, themeOf(textEl, false), spec))) {
-      this.note(textEl, '⚠ Not decrypted', 'Veil could not open a secure frame for this message.');
+      this.note(textEl, t('statusNotDecryptedLabel'), t('isoReaderOpenFailed'));
     }
   }
 
