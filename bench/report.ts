@@ -353,13 +353,14 @@ const ANALYSIS = [
     + 'badge for history, or plaintext in place before the host\'s first layout (which needs per-site hooks into how the chat loads '
     + 'its history).',
   '',
-  '**Send (≤ 10 ms added: missed, about 27 ms).** After the background answers, lib/page/composer.ts puts '
-    + 'the envelope into the textarea and confirms that the app kept it before letting the send go (fail closed): `settled()` '
-    + 'waits one task and then `tick(20)`, a 20 ms timer, which is most of the added latency. With one more task instead of 20 ms '
-    + 'the added latency was 9.6–13.3 ms (scratch copy, load average about 8); the rest is the encrypt round trip to the '
-    + 'background and a few task hops. Not applied: whether one task is enough for every '
-    + 'editor the composer supports is the composer owner\'s call (React restores a controlled value within the same event; '
-    + 'CKEditor has its own longer path).',
+  '**Send (≤ 10 ms added: missed, 14 ms; was 27–32 ms).** After the background answers, lib/page/composer.ts puts '
+    + 'the envelope into the textarea and confirms that the app kept it before letting the send go (fail closed). That check '
+    + 'used to hold a 20 ms timer for every editor; for textareas it now waits one task (React restores a controlled value '
+    + 'within the input event itself; rich editors keep the longer hold), which took the added latency from 27.3 ms '
+    + '(bench/before-fixes.json and the run before the fix) to about 14 ms. test/e2e/editors.test.ts, whose React-textarea page '
+    + 'sends its own state, stays green. The rest is the encrypt round trip to the background (the message hop to the service '
+    + 'worker and back) and a few task hops; the next step would be to keep a port open to the background instead of one '
+    + 'runtime.sendMessage per send.',
   '',
   '**Crypto.** DESIGN.md quotes OpenPGP.js at about 300 public-key messages/s (Node); in Chromium\'s service worker OpenPGP.js '
     + '6.3.2 decrypts about 4,500/s (WebCrypto X25519 and AES). On short messages Veil decrypts about 4× as fast as OpenPGP.js with '
