@@ -10,6 +10,7 @@ import { encodeEnvelopeText } from '../lib/crypto/codec';
 import { deriveKey, sealMessage, type DerivedKey } from '../lib/crypto/envelope';
 import type { KeyRecord } from '../lib/keys/model';
 import type { SeedMessage } from '../fixtures/chat/server.mjs';
+import { prng } from '../test/support/prng';
 
 export interface Stat {
   median: number;
@@ -41,16 +42,7 @@ export const round = (x: number, digits = 2) => Number.isFinite(x) ? Number(x.to
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Deterministic PRNG (mulberry32): the same corpus on every run and machine. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from '../test/support/prng';
 
 const WORDS = ('the launch moves to next week please review numbers budget meeting agenda quarterly draft '
   + 'contract customer release notes ok thanks sure let me check tomorrow morning afternoon sounds good '

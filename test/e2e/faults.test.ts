@@ -6,12 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CDPSession, Page } from 'puppeteer';
-import { hexToBytes, randomBytes } from '@noble/ciphers/utils.js';
 import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
-import { encodeEnvelopeText } from '../../lib/crypto/codec';
-import { deriveKey, sealMessage } from '../../lib/crypto/envelope';
 import { launchUser, type User } from '../support/browser';
-import { bundleText, makeKey } from '../support/keys';
+import { bundleText, envelopeFor, makeKey } from '../support/keys';
 import { leakedSubstrings } from '../support/leaks';
 import { sendAndSettle } from '../support/send';
 import { composerStatus, importBundle, openChat, openOptions, shownMessages, typeAndSend, waitForMessage } from '../support/veil-ui';
@@ -132,10 +129,8 @@ describe('fault injection', () => {
   });
 
   it('service worker stopped during a batch decrypt: every message still ends decrypted without a reload', async () => {
-    const key = deriveKey({ id: hexToBytes(team.id), secret: team.secret });
     server.seed(Array.from({ length: 400 }, (_, i) => ({
-      from: 'alice', to: 'carol',
-      text: encodeEnvelopeText(sealMessage(key, `history ${i}`, { conversationId: 'dm-alice-carol', senderId: 'alice' }, { sentAt: Date.now(), nonce: randomBytes(16) })),
+      from: 'alice', to: 'carol', text: envelopeFor(team, `history ${i}`, { conversationId: 'dm-alice-carol', senderId: 'alice' }),
     })));
     const page = await bob.newPage(); // bob reads alice's conversation with carol as carol would: use carol's view
     // Stop the worker again and again while the page loads and asks for its batches.

@@ -7,18 +7,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'puppeteer';
-import { hexToBytes, randomBytes } from '@noble/ciphers/utils.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
 import en from '../../public/_locales/en/messages.json';
 import zh from '../../public/_locales/zh_CN/messages.json';
-import { encodeEnvelopeText } from '../../lib/crypto/codec';
-import { deriveKey, sealMessage } from '../../lib/crypto/envelope';
 import { catalogLookup } from '../../lib/i18n';
 import { createBundle, directoryEntryOf } from '../../lib/keys/bundle';
 import { toInfo, type SigningIdentity } from '../../lib/keys/model';
 import { dismissWelcome, launchUser, waitFor, type User } from '../support/browser';
-import { makeKey, TEST_KDF } from '../support/keys';
+import { injectMessage } from '../support/chat';
+import { envelopeFor, makeKey, TEST_KDF } from '../support/keys';
 import { composerStatus, importBundle, openChat, openPopup, shownMessages, typeAndSend, waitForMessage } from '../support/veil-ui';
 
 const PASS = 'i18n test passphrase';
@@ -49,12 +47,11 @@ let bundle: string;
 const users: Partial<Record<Lang, User>> = {};
 
 function seal(text: string, conversationId: string, key = team, signingKey?: Uint8Array): string {
-  const derived = deriveKey({ id: hexToBytes(key.id), secret: key.secret });
-  return encodeEnvelopeText(sealMessage(derived, text, { conversationId, senderId: 'alice' }, { sentAt: Date.now(), nonce: randomBytes(16), signingKey }));
+  return envelopeFor(key, text, { conversationId, senderId: 'alice' }, signingKey);
 }
 
 const inject = (text: string) =>
-  fetch(`${server.url}/api/admin/inject`, { method: 'POST', body: JSON.stringify({ from: 'alice', to: 'bob', text }) });
+  injectMessage(server, 'alice', 'bob', text);
 
 beforeAll(async () => {
   server = await startChatServer();

@@ -4,12 +4,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'puppeteer';
-import { hexToBytes, randomBytes } from '@noble/ciphers/utils.js';
 import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
-import { encodeEnvelopeText } from '../../lib/crypto/codec';
-import { deriveKey, sealMessage } from '../../lib/crypto/envelope';
 import { launchUser, type User } from '../support/browser';
-import { bundleText, makeKey } from '../support/keys';
+import { injectMessage } from '../support/chat';
+import { bundleText, envelopeFor, makeKey } from '../support/keys';
 import { leakedSubstrings } from '../support/leaks';
 import { composerStatus, importBundle, openChat, shownMessages, typeAndSend, waitForMessage } from '../support/veil-ui';
 
@@ -127,10 +125,8 @@ describe('inline mode, fixture chat', () => {
     await fetch(`${server.url}/api/admin/tamper`, { method: 'POST', body: JSON.stringify({ id: target.id, text: chars.join('') }) });
     // ...injects a message under a key bob does not have, and a plaintext message.
     const foreign = makeKey('Other company', { site: '*', conversations: ['*'] });
-    const frame = sealMessage(deriveKey({ id: hexToBytes(foreign.id), secret: foreign.secret }), 'hidden',
-      { conversationId: 'dm-alice-bob', senderId: 'alice' }, { sentAt: Date.now(), nonce: randomBytes(16) });
-    const inject = (text: string) => fetch(`${server.url}/api/admin/inject`, { method: 'POST', body: JSON.stringify({ from: 'alice', to: 'bob', text }) });
-    await inject(encodeEnvelopeText(frame));
+    const inject = (text: string) => injectMessage(server, 'alice', 'bob', text);
+    await inject(envelopeFor(foreign, 'hidden', { conversationId: 'dm-alice-bob', senderId: 'alice' }));
     await inject('plain hello <i>not html</i>');
     await bobPage.reload();
     const tampered = await waitForMessage(bobPage, (m) => m.id === target.id && m.status !== null, 'tampered status');
@@ -153,10 +149,8 @@ describe('inline mode, fixture chat', () => {
       '<a href="javascript:window.__xss=6">click</a>', '&lt;b&gt;entities&lt;/b&gt; &amp;', '<style>*{display:none}</style>',
       '\u202Eevil RTL override', '<details open ontoggle="window.__xss=7">',
     ];
-    const key = deriveKey({ id: hexToBytes(teamKey.id), secret: teamKey.secret });
     for (const text of corpus) {
-      const frame = sealMessage(key, text, { conversationId: 'dm-alice-bob', senderId: 'alice' }, { sentAt: Date.now(), nonce: randomBytes(16) });
-      await fetch(`${server.url}/api/admin/inject`, { method: 'POST', body: JSON.stringify({ from: 'alice', to: 'bob', text: encodeEnvelopeText(frame) }) });
+      await injectMessage(server, 'alice', 'bob', envelopeFor(teamKey, text, { conversationId: 'dm-alice-bob', senderId: 'alice' }));
     }
     const page = await openChat(bob, server.url, 'alice');
     for (const text of corpus) await waitForMessage(page, (m) => m.text === text && m.status === 'decrypted', `payload ${text}`);

@@ -6,14 +6,14 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'puppeteer';
-import { bytesToHex, hexToBytes, randomBytes } from '@noble/ciphers/utils.js';
+import { bytesToHex } from '@noble/ciphers/utils.js';
 import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
-import { encodeEnvelopeText, findEnvelopes } from '../../lib/crypto/codec';
-import { deriveKey, sealMessage } from '../../lib/crypto/envelope';
+import { findEnvelopes } from '../../lib/crypto/codec';
 import { fingerprint } from '../../lib/keys/model';
 import { openBundle } from '../../lib/keys/bundle';
 import { launchUser, type User } from '../support/browser';
-import { bundleText, makeKey } from '../support/keys';
+import { injectMessage } from '../support/chat';
+import { bundleText, envelopeFor, makeKey } from '../support/keys';
 import {
   composerStatus, exportKeys, generateKey, importBundle, keyTable, openChat, openOptions, shownMessages, typeAndSend, waitForMessage,
 } from '../support/veil-ui';
@@ -28,7 +28,7 @@ let firstBundle: string;
 
 const keyIdOf = (envelopeText: string) => bytesToHex((findEnvelopes(envelopeText)[0] as { frame: Uint8Array }).frame.subarray(1, 5));
 const inject = (from: string, to: string, text: string) =>
-  fetch(`${server.url}/api/admin/inject`, { method: 'POST', body: JSON.stringify({ from, to, text }) });
+  injectMessage(server, from, to, text);
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
@@ -200,9 +200,7 @@ describe('keyring', () => {
       const [row] = await keyTable(opts);
       expect(row).toMatchObject({ id: legacy.id, label: 'Legacy team key', status: 'active', fingerprint: fingerprint(legacy.id, legacy.secret) });
       // The migrated key still reads what was written with it.
-      const frame = sealMessage(deriveKey({ id: hexToBytes(legacy.id), secret: legacy.secret }), 'written before the upgrade',
-        { conversationId: 'dm-bob-carol', senderId: 'bob' }, { sentAt: Date.now(), nonce: randomBytes(16) });
-      await inject('bob', 'carol', encodeEnvelopeText(frame));
+      await inject('bob', 'carol', envelopeFor(legacy, 'written before the upgrade', { conversationId: 'dm-bob-carol', senderId: 'bob' }));
       const page = await openChat(carol, server.url, 'bob');
       expect(await waitForMessage(page, (m) => m.status === 'decrypted', 'migrated key decrypts'))
         .toMatchObject({ text: 'written before the upgrade' });

@@ -5,15 +5,13 @@
  * decrypted (the renderer shows "Decrypting…" exactly when it asks the background), and no frame
  * in which the envelope is visible again (sampled every animation frame, before paint).
  */
-import { hexToBytes, randomBytes } from '@noble/ciphers/utils.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'puppeteer';
 import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
-import { encodeEnvelopeText } from '../../lib/crypto/codec';
-import { deriveKey, sealMessage } from '../../lib/crypto/envelope';
 import { buildEditors } from '../../scripts/build-editors.mjs';
 import { launchUser, waitFor, type User } from '../support/browser';
-import { bundleText, makeKey } from '../support/keys';
+import { injectMessage } from '../support/chat';
+import { bundleText, envelopeFor, makeKey } from '../support/keys';
 import { importBundle } from '../support/veil-ui';
 
 const PASS = 'living pages passphrase';
@@ -23,13 +21,11 @@ let page: Page;
 const key = makeKey('Living', { site: 'fixture-chat', conversations: ['dm-alice-bob', 'ch-general'] });
 
 function envelope(text: string, conversationId: string): string {
-  const frame = sealMessage(deriveKey({ id: hexToBytes(key.id), secret: key.secret }), text,
-    { conversationId, senderId: 'alice' }, { sentAt: Date.now(), nonce: randomBytes(16) });
-  return encodeEnvelopeText(frame);
+  return envelopeFor(key, text, { conversationId, senderId: 'alice' });
 }
 
 const inject = (to: string, text: string) =>
-  fetch(`${server.url}/api/admin/inject`, { method: 'POST', body: JSON.stringify({ from: 'alice', to, text }) });
+  injectMessage(server, 'alice', to, text);
 
 /** Counts, in the page, every "Decrypting…" badge Veil adds and every frame that shows an envelope. */
 async function record(p: Page): Promise<void> {

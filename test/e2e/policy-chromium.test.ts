@@ -18,7 +18,7 @@ import { CHROME_EXTENSION_ID } from '../../lib/policy/ids';
 import { runAdmin } from '../../scripts/admin-cli';
 import { launchUser, waitFor, type User } from '../support/browser';
 import { leakedSubstrings } from '../support/leaks';
-import { composerStatus, openChat, typeAndSend, waitForMessage } from '../support/veil-ui';
+import { composerStatus, openChat, openPopup, typeAndSend, waitForMessage } from '../support/veil-ui';
 
 const POLICY_DIR = '/etc/chromium/policies/managed';
 const POLICY_FILE = join(POLICY_DIR, `veil-e2e-policy-${process.pid}-${Date.now()}.json`);
@@ -44,17 +44,6 @@ async function policyApplied(user: User, pattern: string): Promise<void> {
   const w = await user.worker();
   await waitFor(async () => (await w.evaluate(async () => JSON.stringify(
     await (globalThis as any).chrome.scripting.getRegisteredContentScripts()))).includes(pattern), `policy on ${user.name}`, 20_000);
-}
-
-/** The real toolbar popup, opened on the tab that is in front. */
-async function openPopup(user: User, front: Page): Promise<Page> {
-  await front.bringToFront();
-  const w = await user.worker();
-  await w.evaluate(() => (globalThis as any).chrome.action.openPopup());
-  const target = await user.browser.waitForTarget((t) => t.url().endsWith('/popup.html'), { timeout: 10_000 });
-  const popup = (await target.asPage())!;
-  await popup.waitForFunction(() => document.querySelector('#site-state')?.getAttribute('data-state') !== 'loading');
-  return popup;
 }
 
 beforeAll(async () => {

@@ -7,13 +7,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'puppeteer';
-import { hexToBytes, randomBytes } from '@noble/ciphers/utils.js';
 import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
-import { encodeEnvelopeText } from '../../lib/crypto/codec';
-import { deriveKey, sealMessage } from '../../lib/crypto/envelope';
 import type { KeyRecord } from '../../lib/keys/model';
 import { launchUser, type User } from '../support/browser';
-import { bundleText, makeKey } from '../support/keys';
+import { injectMessage } from '../support/chat';
+import { bundleText, envelopeFor, makeKey } from '../support/keys';
 import { leakedSubstrings } from '../support/leaks';
 import { sendAndSettle } from '../support/send';
 import { composerStatus, importBundle, openChat, openOptions, shownMessages, typeAndSend, waitForMessage } from '../support/veil-ui';
@@ -32,12 +30,11 @@ let b: Page;
 let bobOptions: Page;
 
 function envelopeUnder(key: KeyRecord, text: string, conversationId: string, senderId: string): string {
-  const k = deriveKey({ id: hexToBytes(key.id), secret: key.secret });
-  return encodeEnvelopeText(sealMessage(k, text, { conversationId, senderId }, { sentAt: Date.now(), nonce: randomBytes(16) }));
+  return envelopeFor(key, text, { conversationId, senderId });
 }
 
 const inject = (from: string, to: string, text: string) =>
-  fetch(`${server.url}/api/admin/inject`, { method: 'POST', body: JSON.stringify({ from, to, text }) });
+  injectMessage(server, from, to, text);
 
 const statusLine = (page: Page) => page.$eval('.veil-composer-status', (el) => el.textContent ?? '');
 

@@ -13,16 +13,14 @@
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'puppeteer';
-import { hexToBytes, randomBytes } from '@noble/ciphers/utils.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
-import { encodeEnvelopeText } from '../../lib/crypto/codec';
-import { deriveKey, sealMessage } from '../../lib/crypto/envelope';
 import { createBundle, directoryEntryOf } from '../../lib/keys/bundle';
 import type { SigningIdentity } from '../../lib/keys/model';
 import { parseManagedPolicy } from '../../lib/policy/parse';
 import { dismissWelcome, launchUser, type User } from '../support/browser';
-import { makeKey, TEST_KDF } from '../support/keys';
+import { injectMessage } from '../support/chat';
+import { envelopeFor, makeKey, TEST_KDF } from '../support/keys';
 import { composerStatus, importBundle, openChat, openPopup, typeAndSend, waitForMessage } from '../support/veil-ui';
 
 const OUT = 'docs/screenshots';
@@ -39,11 +37,10 @@ let bobZh: User;
 let vendor: User;
 
 const inject = (from: string, to: string, text: string) =>
-  fetch(`${server.url}/api/admin/inject`, { method: 'POST', body: JSON.stringify({ from, to, text }) });
+  injectMessage(server, from, to, text);
 
 function seal(text: string, conversationId: string, key = team, signingKey?: Uint8Array): string {
-  const derived = deriveKey({ id: hexToBytes(key.id), secret: key.secret });
-  return encodeEnvelopeText(sealMessage(derived, text, { conversationId, senderId: 'alice' }, { sentAt: Date.now(), nonce: randomBytes(16), signingKey }));
+  return envelopeFor(key, text, { conversationId, senderId: 'alice' }, signingKey);
 }
 
 async function shot(page: Page, name: string, opts: { fullPage?: boolean; element?: string } = {}): Promise<void> {

@@ -3,15 +3,13 @@
  * A group key cannot tell insiders apart; signatures can.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hexToBytes, randomBytes } from '@noble/ciphers/utils.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
-import { encodeEnvelopeText } from '../../lib/crypto/codec';
-import { deriveKey, sealMessage } from '../../lib/crypto/envelope';
 import { createBundle, directoryEntryOf } from '../../lib/keys/bundle';
 import type { SigningIdentity } from '../../lib/keys/model';
 import { launchUser, type User } from '../support/browser';
-import { makeKey, TEST_KDF } from '../support/keys';
+import { injectMessage } from '../support/chat';
+import { envelopeFor, makeKey, TEST_KDF } from '../support/keys';
 import { composerStatus, importBundle, openChat, typeAndSend, waitForMessage } from '../support/veil-ui';
 
 const PASS = 'signing test passphrase';
@@ -25,12 +23,11 @@ let alice: User;
 let bob: User;
 
 const inject = (from: string, to: string, text: string) =>
-  fetch(`${server.url}/api/admin/inject`, { method: 'POST', body: JSON.stringify({ from, to, text }) });
+  injectMessage(server, from, to, text);
 
 /** What an insider with the team key can make on their own. */
 function forge(text: string, conversationId: string, claimedSender: string, signingKey?: Uint8Array): string {
-  const key = deriveKey({ id: hexToBytes(team.id), secret: team.secret });
-  return encodeEnvelopeText(sealMessage(key, text, { conversationId, senderId: claimedSender }, { sentAt: Date.now(), nonce: randomBytes(16), signingKey }));
+  return envelopeFor(team, text, { conversationId, senderId: claimedSender }, signingKey);
 }
 
 beforeAll(async () => {

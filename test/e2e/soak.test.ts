@@ -25,6 +25,7 @@
  * VEIL_SOAK_MESSAGES sets the count (npm test: 150; npm run soak: 1000); VEIL_SOAK_SEED replays a run.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prng } from '../support/prng';
 import type { Page } from 'puppeteer';
 import { hexToBytes } from '@noble/ciphers/utils.js';
 import { concatBytes } from '@noble/ciphers/utils.js';
@@ -47,17 +48,7 @@ const team = makeKey('Soak team key', { site: 'fixture-chat', conversations: ['*
 
 // ---- randomized content ----------------------------------------------------------------------
 
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed with VEIL_SOAK_SEED. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Seeded, so a failing run can be replayed with VEIL_SOAK_SEED.
 const rnd = prng(SEED);
 const int = (n: number) => Math.floor(rnd() * n);
 const pick = <T>(list: readonly T[]): T => list[int(list.length)]!;
