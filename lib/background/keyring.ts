@@ -27,6 +27,8 @@ function sameScope(a: KeyScope, b: KeyScope): boolean {
 export class Keyring {
   private metas?: Promise<Map<string, KeyMeta>>;
   private derived = new Map<string, DerivedKey>();
+  /** Unwrapped signing seeds, by site and user id; dropped with `derived` on lock and on changes. */
+  private signingKeys = new Map<string, Uint8Array>();
   private lockKey?: Uint8Array;
   private lockLoaded = false;
   /**
@@ -59,6 +61,7 @@ export class Keyring {
     this.identityCache = undefined;
     this.directoryCache = undefined;
     this.derived.clear();
+    this.signingKeys.clear();
   }
 
   private async currentLockKey(): Promise<Uint8Array | undefined> {
@@ -202,6 +205,7 @@ export class Keyring {
     this.lockKey = undefined;
     this.lockLoaded = true;
     this.derived.clear();
+    this.signingKeys.clear();
     await this.lockCache.set(undefined);
   }
 
@@ -247,7 +251,14 @@ export class Keyring {
   async signingKeyFor(site: string, userId: string): Promise<Uint8Array | undefined> {
     const ids = (this.identityCache ??= this.store.identities());
     if (!(await ids).some((i) => i.site === site && i.userId === userId)) return undefined;
-    return this.store.unwrapIdentity(site, userId, await this.currentLockKey());
+    // Unwrapped once, like derived keys: every send would otherwise read IndexedDB and run AES-GCM.
+    const cacheKey = `${site}\u0000${userId}`;
+    let seed = this.signingKeys.get(cacheKey);
+    if (!seed) {
+      seed = await this.store.unwrapIdentity(site, userId, await this.currentLockKey());
+      if (seed) this.signingKeys.set(cacheKey, seed);
+    }
+    return seed;
   }
 
   async identities(): Promise<IdentityInfo[]> {

@@ -72,24 +72,3 @@ export function parseChunk(frame: Uint8Array): ChunkInfo | { error: string } {
   if (count < 2 || index >= count) return { error: `bad chunk numbering ${index}/${count}` };
   return { group: bytesToHex(frame.subarray(1, 5)), index, count, slice: frame.subarray(CHUNK_HEADER) };
 }
-
-/**
- * Collects chunks by group; returns the reassembled frame once every index has arrived.
- * Duplicates (re-rendered nodes) are ignored; inconsistent counts are reported.
- */
-export class ChunkAssembler {
-  private groups = new Map<string, { count: number; slices: (Uint8Array | undefined)[] }>();
-
-  add(chunk: ChunkInfo): { complete: Uint8Array } | { have: number; count: number } | { error: string } {
-    let g = this.groups.get(chunk.group);
-    if (!g) {
-      g = { count: chunk.count, slices: new Array(chunk.count) };
-      this.groups.set(chunk.group, g);
-    }
-    if (g.count !== chunk.count) return { error: 'chunk count disagrees with earlier chunks' };
-    g.slices[chunk.index] ??= chunk.slice;
-    const have = g.slices.filter(Boolean).length;
-    if (have < g.count) return { have, count: g.count };
-    return { complete: concatBytes(...(g.slices as Uint8Array[])) };
-  }
-}

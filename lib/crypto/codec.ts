@@ -61,8 +61,3 @@ export function findEnvelopes(text: string): FoundEnvelope[] {
   }
   return found;
 }
-
-/** Cheap pre-check used on every rendered message before any real parsing. */
-export function mayContainEnvelope(text: string): boolean {
-  return text.includes('V') && findEnvelopes(text).length > 0;
-}

@@ -166,11 +166,6 @@ export class KeyStore {
     await Promise.all([...writes, tx.done]);
   }
 
-  async delete(ids: string[]): Promise<void> {
-    const tx = (await this.open()).transaction('keys', 'readwrite');
-    await Promise.all([...ids.map((id) => tx.store.delete(id)), tx.done]);
-  }
-
   async lockParams(): Promise<LockParams | undefined> {
     const rec = await (await this.open()).get('meta', 'lock');
     return rec && 'params' in rec ? rec.params : undefined;

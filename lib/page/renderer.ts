@@ -156,17 +156,17 @@ export class MessageRenderer {
     for (const [index, part] of group) {
       if (index === 0) continue;
       const pt = queryFirst(part.el, this.adapter.selectors.messageText);
-      if (pt) this.paint(pt, null, partView(index, chunk.count), CONTINUED_TEXT());
+      if (pt) this.paint(pt, partView(index, chunk.count), CONTINUED_TEXT());
     }
     if (group.size < chunk.count || !first) {
       const head = first ? queryFirst(first.el, this.adapter.selectors.messageText) : textEl;
-      if (head) this.paint(head, null, incompleteView(group.size, chunk.count), '');
+      if (head) this.paint(head, incompleteView(group.size, chunk.count), '');
       return;
     }
     const authors = new Set([...group.values()].map((p) => p.author));
     const headText = queryFirst(first.el, this.adapter.selectors.messageText)!;
     if (authors.size > 1) {
-      this.paint(headText, null, mixedAuthorsView(), '');
+      this.paint(headText, mixedAuthorsView(), '');
       return;
     }
     const texts = [...group.entries()].sort((a, b) => a[0] - b[0]).map(([, p]) => p.text);
@@ -361,7 +361,7 @@ export class MessageRenderer {
     el.setAttribute('data-veil-status', worst);
   }
 
-  private paint(textEl: Element, _r: DecryptedItem | null, view: StatusView, text: string): void {
+  private paint(textEl: Element, view: StatusView, text: string): void {
     this.painted.delete(textEl);
     const wrap = this.doc.createElement('span');
     wrap.className = 'veil-rendered';

@@ -221,10 +221,14 @@ export class SendGuard {
     const sent = () => !composer.isConnected || readComposer(composer).trim() !== envelope;
     if (sent()) return Promise.resolve(true);
     return new Promise((resolve) => {
+      let finished = false;
       const done = (ok: boolean) => {
+        if (finished) return;
+        finished = true;
         observer.disconnect();
         composer.removeEventListener('input', check);
         clearTimeout(timer);
+        clearTimeout(deadline);
         resolve(ok);
       };
       const check = () => sent() && done(true);
@@ -234,7 +238,7 @@ export class SendGuard {
       // Frameworks often clear a textarea by property without any event: poll briefly, bounded.
       const poll = () => (sent() ? done(true) : (timer = setTimeout(poll, 25)));
       let timer = setTimeout(poll, 25);
-      setTimeout(() => done(sent()), SEND_CONFIRM_TIMEOUT_MS);
+      const deadline = setTimeout(() => done(sent()), SEND_CONFIRM_TIMEOUT_MS);
     });
   }
 
