@@ -1,23 +1,39 @@
 #!/usr/bin/env node
-// Installs what `npm test` and `npm run demo` need on a fresh machine: npm packages and the
-// Debian browsers. Idempotent and quick when everything is present. Node built-ins only.
+// @ts-check
+// Installs what `npm test`, `npm run demo` and `npm run bench` need on a fresh Debian machine:
+// npm packages and every Debian package any test uses (browsers, the IRC server behind the real
+// chat, the fonts that CJK and emoji round trips are rendered with). Idempotent and quick when
+// everything is present. Node built-ins only, because it runs before `npm ci`.
 import { execSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
+/** Every Debian package a test, the demo or the bench uses. */
+const DEBIAN = ['chromium', 'firefox-esr', 'ngircd', 'fonts-noto-cjk', 'fonts-noto-color-emoji'];
+
+/** @param {string} pkg */
+function installed(pkg) {
+  try {
+    return execSync(`dpkg-query -W -f='\${Status}' ${pkg}`, { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .includes('install ok installed');
+  } catch {
+    return false;
+  }
+}
+
+/** @param {string} cmd */
 const run = (cmd) => execSync(cmd, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-const wantFirefox = process.argv.includes('--firefox');
 
 if (!existsSync('node_modules/.bin/wxt') || !existsSync('node_modules/puppeteer')) {
   console.log('setup: installing npm packages (npm ci)…');
   run(existsSync('package-lock.json') ? 'npm ci --no-audit --no-fund' : 'npm install --no-audit --no-fund');
 }
 
-const missing = [];
-if (!existsSync('/usr/bin/chromium')) missing.push('chromium');
-if (wantFirefox && !existsSync('/usr/bin/firefox-esr')) missing.push('firefox-esr');
+const missing = DEBIAN.filter((pkg) => !installed(pkg));
 if (missing.length) {
+  const line = `apt-get update && apt-get install -y --no-install-recommends ${missing.join(' ')}`;
   if (process.getuid?.() !== 0) {
-    console.error(`setup: please install ${missing.join(' ')} (sudo apt-get install ${missing.join(' ')})`);
+    console.error(`setup: these Debian packages are missing; as root run:\n  ${line}`);
     process.exit(1);
   }
   console.log(`setup: installing ${missing.join(', ')} from Debian…`);
