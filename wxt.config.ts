@@ -2,7 +2,7 @@ import { defineConfig } from 'wxt';
 
 import { CHROME_PUBLIC_KEY, GECKO_ID } from './lib/policy/ids';
 import { chromeManagedSchema } from './lib/policy/schema';
-import { secureFrameResources } from './lib/isolated/manifest';
+import { secureFrameResources } from './lib/policy/web-accessible';
 
 export { GECKO_ID };
 
@@ -19,7 +19,10 @@ export default defineConfig({
     // Generated from lib/policy/schema.ts so the schema Chrome enforces can never drift from Veil's.
     'build:publicAssets': (wxt, files) => {
       if (wxt.config.browser !== 'firefox') {
-        files.push({ relativeDest: MANAGED_SCHEMA_FILE, contents: `${JSON.stringify(chromeManagedSchema(), null, 2)}\n` });
+        files.push({
+          relativeDest: MANAGED_SCHEMA_FILE,
+          contents: `${JSON.stringify(chromeManagedSchema(), null, 2)}\n`,
+        });
       }
     },
   },

@@ -33,20 +33,26 @@ function quantile(sorted: number[], q: number): number {
 export function stat(samples: number[]): Stat {
   const s = [...samples].sort((a, b) => a - b);
   return {
-    median: quantile(s, 0.5), min: s[0] ?? NaN, max: s.at(-1) ?? NaN,
-    iqr: quantile(s, 0.75) - quantile(s, 0.25), n: s.length, samples: samples.map((x) => round(x, 3)),
+    median: quantile(s, 0.5),
+    min: s[0] ?? NaN,
+    max: s.at(-1) ?? NaN,
+    iqr: quantile(s, 0.75) - quantile(s, 0.25),
+    n: s.length,
+    samples: samples.map((x) => round(x, 3)),
   };
 }
 
-export const round = (x: number, digits = 2) => Number.isFinite(x) ? Number(x.toFixed(digits)) : x;
+export const round = (x: number, digits = 2) => (Number.isFinite(x) ? Number(x.toFixed(digits)) : x);
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Deterministic PRNG (mulberry32): the same corpus on every run and machine. */
 export { prng } from '../test/support/prng';
 
-const WORDS = ('the launch moves to next week please review numbers budget meeting agenda quarterly draft '
-  + 'contract customer release notes ok thanks sure let me check tomorrow morning afternoon sounds good '
-  + 'deploy staging production bug fix merged pipeline green red blocked waiting legal sign off invoice').split(' ');
+const WORDS = (
+  'the launch moves to next week please review numbers budget meeting agenda quarterly draft ' +
+  'contract customer release notes ok thanks sure let me check tomorrow morning afternoon sounds good ' +
+  'deploy staging production bug fix merged pipeline green red blocked waiting legal sign off invoice'
+).split(' ');
 
 /** Chat-like plaintexts, 2 to ~200 characters, with the occasional link, emoji and non-Latin text. */
 export function corpus(n: number, seed = 7): string[] {
@@ -74,8 +80,13 @@ export const CONVERSATION_ID = 'dm-alice-bob';
 
 export function benchKey(): KeyRecord {
   return {
-    id: Buffer.from(randomBytes(4)).toString('hex'), secret: randomBytes(32), label: 'Bench key',
-    scope: { site: 'fixture-chat', conversations: ['*'] }, status: 'active', createdAt: Date.now(), source: 'generated',
+    id: Buffer.from(randomBytes(4)).toString('hex'),
+    secret: randomBytes(32),
+    label: 'Bench key',
+    scope: { site: 'fixture-chat', conversations: ['*'] },
+    status: 'active',
+    createdAt: Date.now(),
+    source: 'generated',
   };
 }
 
@@ -93,8 +104,14 @@ export function history(n: number, key: DerivedKey): { plain: SeedMessage[]; enc
   });
   const encrypted = plain.map((m) => ({
     ...m,
-    text: encodeEnvelopeText(sealMessage(key, m.text, { conversationId: CONVERSATION_ID, senderId: m.from },
-      { sentAt: m.ts!, nonce: randomBytes(16) })),
+    text: encodeEnvelopeText(
+      sealMessage(
+        key,
+        m.text,
+        { conversationId: CONVERSATION_ID, senderId: m.from },
+        { sentAt: m.ts!, nonce: randomBytes(16) },
+      ),
+    ),
   }));
   return { plain, encrypted };
 }
@@ -103,14 +120,22 @@ export function machineInfo(chromiumVersion: string) {
   const cpus = os.cpus();
   let commit = '';
   try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch { /* not a git checkout */ }
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+  } catch {
+    /* not a git checkout */
+  }
   return {
     date: new Date().toISOString(),
-    cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length,
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
     memoryGiB: round(os.totalmem() / 2 ** 30, 1),
     os: `${os.type()} ${os.release()}`,
-    node: process.version, chromium: chromiumVersion, commit,
+    node: process.version,
+    chromium: chromiumVersion,
+    commit,
     loadAverage: os.loadavg().map((x) => round(x, 2)),
   };
 }
@@ -127,7 +152,9 @@ export function processTreeCpuSeconds(rootPid: number): number {
       const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       parent.set(Number(d), Number(rest[1]));
       cpu.set(Number(d), (Number(rest[11]) + Number(rest[12])) / ticks);
-    } catch { /* exited meanwhile */ }
+    } catch {
+      /* exited meanwhile */
+    }
   }
   let total = 0;
   for (const [pid, c] of cpu) {

@@ -10,14 +10,19 @@ import { encodeEnvelopeText, findEnvelopes } from '../lib/crypto/codec';
 import { deriveKey, openMessage, sealMessage, type DerivedKey } from '../lib/crypto/envelope';
 import { Keyring } from '../lib/background/keyring';
 import { contentHandlers } from '../lib/background/handlers/content';
-import { KeyStore } from '../lib/keys/store';
+import { KeyStore } from '../lib/background/keys/store';
 
 const CTX = { conversationId: 'dm-alice-bob', senderId: 'alice' };
 const SITE = { adapter: 'fixture-chat', matches: ['http://127.0.0.1/*'] };
 
 export type Op =
-  | 'veil-encrypt' | 'veil-decrypt' | 'veil-decrypt-path'
-  | 'pgp-sym-encrypt' | 'pgp-sym-decrypt' | 'pgp-pk-encrypt' | 'pgp-pk-decrypt';
+  | 'veil-encrypt'
+  | 'veil-decrypt'
+  | 'veil-decrypt-path'
+  | 'pgp-sym-encrypt'
+  | 'pgp-sym-decrypt'
+  | 'pgp-pk-encrypt'
+  | 'pgp-pk-decrypt';
 
 /** ASCII text of exactly `bytes` bytes. */
 function text(bytes: number): string {
@@ -50,7 +55,12 @@ interface State {
 let state: State | undefined;
 
 async function setup(realKeyId: string, realSecretHex: string): Promise<void> {
-  const { privateKey } = await openpgp.generateKey({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ name: 'bob' }], format: 'object' });
+  const { privateKey } = await openpgp.generateKey({
+    type: 'ecc',
+    curve: 'curve25519Legacy',
+    userIDs: [{ name: 'bob' }],
+    format: 'object',
+  });
   state = {
     key: deriveKey({ id: randomBytes(4), secret: randomBytes(32) }),
     realKey: deriveKey({ id: hexToBytes(realKeyId), secret: hexToBytes(realSecretHex) }),
@@ -59,7 +69,8 @@ async function setup(realKeyId: string, realSecretHex: string): Promise<void> {
   };
 }
 
-const seal = (key: DerivedKey, t: string) => encodeEnvelopeText(sealMessage(key, t, CTX, { sentAt: Date.now(), nonce: randomBytes(16) }));
+const seal = (key: DerivedKey, t: string) =>
+  encodeEnvelopeText(sealMessage(key, t, CTX, { sentAt: Date.now(), nonce: randomBytes(16) }));
 
 async function run(op: Op, bytes: number, minMs: number): Promise<number> {
   if (!state) throw new Error('call setup() first');
@@ -72,34 +83,65 @@ async function run(op: Op, bytes: number, minMs: number): Promise<number> {
       const env = seal(key, t);
       return perSecond(() => {
         const [f] = findEnvelopes(env);
-        if (f?.kind !== 'envelope' || openMessage(key, f.frame, CTX).status !== 'decrypted') throw new Error('veil decrypt failed');
+        if (f?.kind !== 'envelope' || openMessage(key, f.frame, CTX).status !== 'decrypted')
+          throw new Error('veil decrypt failed');
       }, minMs);
     }
     case 'veil-decrypt-path': {
       // The background's real handler with the real keyring (IndexedDB, derived-key cache), in the
       // batches the renderer sends: what a page opening its history costs the background.
       const batch = Math.max(1, Math.min(1000, Math.floor((1 << 20) / Math.max(bytes, 64))));
-      const items = Array.from({ length: batch }, (_, i) => ({ id: String(i), texts: [seal(realKey, t)], author: CTX.senderId }));
-      return perSecond(async () => {
-        const res = await contentHandlers.decrypt({ conversationId: CTX.conversationId, items }, { keyring, site: SITE });
-        if (!res.ok || res.items.some((r) => r.status !== 'decrypted')) throw new Error(`decrypt path failed: ${JSON.stringify(res).slice(0, 300)}`);
-      }, minMs, batch);
+      const items = Array.from({ length: batch }, (_, i) => ({
+        id: String(i),
+        texts: [seal(realKey, t)],
+        author: CTX.senderId,
+      }));
+      return perSecond(
+        async () => {
+          const res = await contentHandlers.decrypt(
+            { conversationId: CTX.conversationId, items },
+            { keyring, site: SITE },
+          );
+          if (!res.ok || res.items.some((r) => r.status !== 'decrypted'))
+            throw new Error(`decrypt path failed: ${JSON.stringify(res).slice(0, 300)}`);
+        },
+        minMs,
+        batch,
+      );
     }
     case 'pgp-sym-encrypt':
-      return perSecond(async () => openpgp.encrypt({ message: await openpgp.createMessage({ text: t }), sessionKey: pgp.session }), minMs);
+      return perSecond(
+        async () => openpgp.encrypt({ message: await openpgp.createMessage({ text: t }), sessionKey: pgp.session }),
+        minMs,
+      );
     case 'pgp-sym-decrypt': {
-      const armored = await openpgp.encrypt({ message: await openpgp.createMessage({ text: t }), sessionKey: pgp.session });
+      const armored = await openpgp.encrypt({
+        message: await openpgp.createMessage({ text: t }),
+        sessionKey: pgp.session,
+      });
       return perSecond(async () => {
-        const r = await openpgp.decrypt({ message: await openpgp.readMessage({ armoredMessage: armored }), sessionKeys: pgp.session });
+        const r = await openpgp.decrypt({
+          message: await openpgp.readMessage({ armoredMessage: armored }),
+          sessionKeys: pgp.session,
+        });
         if (r.data !== t) throw new Error('pgp decrypt failed');
       }, minMs);
     }
     case 'pgp-pk-encrypt':
-      return perSecond(async () => openpgp.encrypt({ message: await openpgp.createMessage({ text: t }), encryptionKeys: pgp.pub }), minMs);
+      return perSecond(
+        async () => openpgp.encrypt({ message: await openpgp.createMessage({ text: t }), encryptionKeys: pgp.pub }),
+        minMs,
+      );
     case 'pgp-pk-decrypt': {
-      const armored = await openpgp.encrypt({ message: await openpgp.createMessage({ text: t }), encryptionKeys: pgp.pub });
+      const armored = await openpgp.encrypt({
+        message: await openpgp.createMessage({ text: t }),
+        encryptionKeys: pgp.pub,
+      });
       return perSecond(async () => {
-        const r = await openpgp.decrypt({ message: await openpgp.readMessage({ armoredMessage: armored }), decryptionKeys: pgp.priv });
+        const r = await openpgp.decrypt({
+          message: await openpgp.readMessage({ armoredMessage: armored }),
+          decryptionKeys: pgp.priv,
+        });
         if (r.data !== t) throw new Error('pgp decrypt failed');
       }, minMs);
     }

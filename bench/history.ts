@@ -46,16 +46,29 @@ function detector(selector: string, n: number): void {
     mo.disconnect();
     const domMs = performance.now();
     // The frame after the DOM change: layout and paint included.
-    requestAnimationFrame(() => setTimeout(() => {
-      w.__bench = { domMs, paintMs: performance.now() };
-      w.__benchWait?.(w.__bench);
-    }, 0));
+    requestAnimationFrame(() =>
+      setTimeout(() => {
+        w.__bench = { domMs, paintMs: performance.now() };
+        w.__benchWait?.(w.__bench);
+      }, 0),
+    );
   };
   const mo = new MutationObserver(check);
-  mo.observe(document, { childList: true, subtree: true, attributes: true, attributeFilter: ['data-veil-status', 'data-veil-unencrypted'] });
+  mo.observe(document, {
+    childList: true,
+    subtree: true,
+    attributes: true,
+    attributeFilter: ['data-veil-status', 'data-veil-unencrypted'],
+  });
 }
 
-export async function openHistory(user: User, baseUrl: string, n: number, until: Until, opts: { memory?: boolean; timeoutMs?: number } = {}): Promise<HistoryRun> {
+export async function openHistory(
+  user: User,
+  baseUrl: string,
+  n: number,
+  until: Until,
+  opts: { memory?: boolean; timeoutMs?: number } = {},
+): Promise<HistoryRun> {
   const page = await user.newPage();
   try {
     await page.bringToFront(); // a background tab gets no animation frames: the detector waits for one
@@ -64,17 +77,34 @@ export async function openHistory(user: User, baseUrl: string, n: number, until:
     const pid = user.browser.process()!.pid!;
     const cpu0 = processTreeCpuSeconds(pid);
     await page.goto(`${baseUrl}/?user=${VIEWER}&conv=${PEER}`, { waitUntil: 'domcontentloaded' });
-    const t = await page.evaluate((timeoutMs) => new Promise<{ domMs: number; paintMs: number }>((resolve, reject) => {
-      const w = window as unknown as { __bench?: { domMs: number; paintMs: number }; __benchWait?: (v: unknown) => void };
-      if (w.__bench) return resolve(w.__bench);
-      w.__benchWait = resolve as (v: unknown) => void;
-      setTimeout(() => reject(new Error(`history not shown within ${timeoutMs} ms: `
-        + `${document.querySelectorAll('#messages > li.message').length} messages, `
-        + `${document.querySelectorAll('#messages > li.message[data-veil-status]').length} with a Veil status`)), timeoutMs);
-    }), opts.timeoutMs ?? 120_000);
+    const t = await page.evaluate(
+      (timeoutMs) =>
+        new Promise<{ domMs: number; paintMs: number }>((resolve, reject) => {
+          const w = window as unknown as {
+            __bench?: { domMs: number; paintMs: number };
+            __benchWait?: (v: unknown) => void;
+          };
+          if (w.__bench) return resolve(w.__bench);
+          w.__benchWait = resolve as (v: unknown) => void;
+          setTimeout(
+            () =>
+              reject(
+                new Error(
+                  `history not shown within ${timeoutMs} ms: ` +
+                    `${document.querySelectorAll('#messages > li.message').length} messages, ` +
+                    `${document.querySelectorAll('#messages > li.message[data-veil-status]').length} with a Veil status`,
+                ),
+              ),
+            timeoutMs,
+          );
+        }),
+      opts.timeoutMs ?? 120_000,
+    );
     const cpuMs = (processTreeCpuSeconds(pid) - cpu0) * 1000;
-    const decrypted = until === 'decrypted'
-      ? await page.$$eval('#messages > li.message[data-veil-status="decrypted"]', (els) => els.length) : 0;
+    const decrypted =
+      until === 'decrypted'
+        ? await page.$$eval('#messages > li.message[data-veil-status="decrypted"]', (els) => els.length)
+        : 0;
     const run: HistoryRun = { domMs: t.domMs, paintMs: t.paintMs, decrypted, cpuMs };
     if (opts.memory) run.memory = await measureMemory(page);
     return run;

@@ -34,38 +34,48 @@ interface Subject {
  * the ones whose process CPU we report.
  */
 export async function idleWindow(subjects: Subject[], windowMs: number, profileWorker: boolean): Promise<IdleSample[]> {
-  const sessions = await Promise.all(subjects.map(async (s) => {
-    const cdp = await s.page.createCDPSession();
-    await cdp.send('Performance.enable');
-    let sw: CDPSession | undefined;
-    if (s.worker && profileWorker) {
-      sw = await s.worker.createCDPSession();
-      await sw.send('Profiler.enable');
-      await sw.send('Profiler.setSamplingInterval', { interval: 1000 });
-      await sw.send('Profiler.start');
-    }
-    return { cdp, sw, before: await metrics(cdp), cpu: processTreeCpuSeconds(s.browserPid) };
-  }));
+  const sessions = await Promise.all(
+    subjects.map(async (s) => {
+      const cdp = await s.page.createCDPSession();
+      await cdp.send('Performance.enable');
+      let sw: CDPSession | undefined;
+      if (s.worker && profileWorker) {
+        sw = await s.worker.createCDPSession();
+        await sw.send('Profiler.enable');
+        await sw.send('Profiler.setSamplingInterval', { interval: 1000 });
+        await sw.send('Profiler.start');
+      }
+      return { cdp, sw, before: await metrics(cdp), cpu: processTreeCpuSeconds(s.browserPid) };
+    }),
+  );
   await sleep(windowMs);
-  return Promise.all(subjects.map(async (s, i) => {
-    const { cdp, sw, before, cpu } = sessions[i]!;
-    const after = await metrics(cdp);
-    const cpuAfter = processTreeCpuSeconds(s.browserPid);
-    let workerScriptMs: number | undefined;
-    if (sw) {
-      const { profile } = await sw.send('Profiler.stop');
-      const idle = new Set(profile.nodes.filter((n) => ['(idle)', '(program)', '(root)'].includes(n.callFrame.functionName)).map((n) => n.id));
-      workerScriptMs = 0;
-      const deltas = profile.timeDeltas ?? [];
-      (profile.samples ?? []).forEach((id, k) => {
-        if (!idle.has(id)) workerScriptMs! += (deltas[k + 1] ?? 0) / 1000;
-      });
-      await sw.detach();
-    }
-    await cdp.detach();
-    return {
-      pageTaskMs: after.task - before.task, pageScriptMs: after.script - before.script, workerScriptMs,
-      processTreeCpuMs: (cpuAfter - cpu) * 1000,
-    };
-  }));
+  return Promise.all(
+    subjects.map(async (s, i) => {
+      const { cdp, sw, before, cpu } = sessions[i]!;
+      const after = await metrics(cdp);
+      const cpuAfter = processTreeCpuSeconds(s.browserPid);
+      let workerScriptMs: number | undefined;
+      if (sw) {
+        const { profile } = await sw.send('Profiler.stop');
+        const idle = new Set(
+          profile.nodes
+            .filter((n) => ['(idle)', '(program)', '(root)'].includes(n.callFrame.functionName))
+            .map((n) => n.id),
+        );
+        workerScriptMs = 0;
+        const deltas = profile.timeDeltas ?? [];
+        (profile.samples ?? []).forEach((id, k) => {
+          if (!idle.has(id)) workerScriptMs! += (deltas[k + 1] ?? 0) / 1000;
+        });
+        await sw.detach();
+      }
+      await cdp.detach();
+      return {
+        pageTaskMs: after.task - before.task,
+        pageScriptMs: after.script - before.script,
+        workerScriptMs,
+        processTreeCpuMs: (cpuAfter - cpu) * 1000,
+      };
+    }),
+  );
 }

@@ -19,8 +19,13 @@ export async function setIsolatedMode(user: User): Promise<boolean> {
     if (!(await page.waitForSelector(box, { timeout: 10_000 }).catch(() => null))) return false;
     if (!(await page.$eval(box, (b) => (b as HTMLInputElement).checked))) {
       await page.click(box);
-      await page.waitForFunction((sel) => (document.querySelector(sel) as HTMLInputElement).checked
-        && /isolated/i.test(document.querySelector('#isolated-result')?.textContent ?? ''), { timeout: 10_000 }, box);
+      await page.waitForFunction(
+        (sel) =>
+          (document.querySelector(sel) as HTMLInputElement).checked &&
+          /isolated/i.test(document.querySelector('#isolated-result')?.textContent ?? ''),
+        { timeout: 10_000 },
+        box,
+      );
     }
     return true;
   } finally {
@@ -63,36 +68,64 @@ function detector(n: number): void {
     return count;
   };
   const check = () => {
-    if (done || document.querySelectorAll('#messages > li.message .text[data-veil-isolated="hidden"]').length < n) return;
+    if (done || document.querySelectorAll('#messages > li.message .text[data-veil-isolated="hidden"]').length < n)
+      return;
     if (finals < visible()) return;
     done = true;
     const domMs = performance.now();
-    requestAnimationFrame(() => setTimeout(() => {
-      w.__bench = { domMs, paintMs: performance.now(), frames: finals };
-      w.__benchWait?.(w.__bench);
-    }, 0));
+    requestAnimationFrame(() =>
+      setTimeout(() => {
+        w.__bench = { domMs, paintMs: performance.now(), frames: finals };
+        w.__benchWait?.(w.__bench);
+      }, 0),
+    );
   };
   addEventListener('message', (e) => {
     if ((e.data as { veilBenchReader?: number })?.veilBenchReader !== 1) return;
     finals++;
     check();
   });
-  new MutationObserver(check).observe(document, { childList: true, subtree: true, attributes: true, attributeFilter: ['data-veil-isolated'] });
+  new MutationObserver(check).observe(document, {
+    childList: true,
+    subtree: true,
+    attributes: true,
+    attributeFilter: ['data-veil-isolated'],
+  });
 }
 
-export async function openIsolatedHistory(user: User, baseUrl: string, n: number, timeoutMs = 60_000): Promise<HistoryRun & { frames: number }> {
+export async function openIsolatedHistory(
+  user: User,
+  baseUrl: string,
+  n: number,
+  timeoutMs = 60_000,
+): Promise<HistoryRun & { frames: number }> {
   const page = await user.newPage();
   try {
     await page.bringToFront(); // a background tab gets no animation frames: the detector waits for one
     await page.evaluateOnNewDocument(detector, n);
     await page.goto(`${baseUrl}/?user=${VIEWER}&conv=${PEER}`, { waitUntil: 'domcontentloaded' });
-    const t = await page.evaluate((ms) => new Promise<{ domMs: number; paintMs: number; frames: number }>((resolve, reject) => {
-      const w = window as unknown as { __bench?: { domMs: number; paintMs: number; frames: number }; __benchWait?: (v: unknown) => void };
-      if (w.__bench) return resolve(w.__bench);
-      w.__benchWait = resolve as (v: unknown) => void;
-      setTimeout(() => reject(new Error(`isolated history not shown within ${ms} ms: `
-        + `${document.querySelectorAll('#messages .text[data-veil-isolated="hidden"]').length} hidden`)), ms);
-    }), timeoutMs);
+    const t = await page.evaluate(
+      (ms) =>
+        new Promise<{ domMs: number; paintMs: number; frames: number }>((resolve, reject) => {
+          const w = window as unknown as {
+            __bench?: { domMs: number; paintMs: number; frames: number };
+            __benchWait?: (v: unknown) => void;
+          };
+          if (w.__bench) return resolve(w.__bench);
+          w.__benchWait = resolve as (v: unknown) => void;
+          setTimeout(
+            () =>
+              reject(
+                new Error(
+                  `isolated history not shown within ${ms} ms: ` +
+                    `${document.querySelectorAll('#messages .text[data-veil-isolated="hidden"]').length} hidden`,
+                ),
+              ),
+            ms,
+          );
+        }),
+      timeoutMs,
+    );
     return { domMs: t.domMs, paintMs: t.paintMs, decrypted: t.frames, frames: t.frames, cpuMs: NaN };
   } finally {
     await page.close();

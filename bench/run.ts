@@ -42,18 +42,36 @@ const OUT = option('--out') ?? (QUICK ? join(tmpdir(), 'veil-bench-quick') : 'be
 
 /** How much of everything: the full run takes about 5 minutes on a 2-core machine (10 when loaded). */
 const PLAN: {
-  history: { n: number; runs: number }[]; memoryN: number; sends: { rounds: number; perRound: number };
-  crypto: { repeats: number; minMs: number }; idle: { windows: number; ms: number };
+  history: { n: number; runs: number }[];
+  memoryN: number;
+  sends: { rounds: number; perRound: number };
+  crypto: { repeats: number; minMs: number };
+  idle: { windows: number; ms: number };
 } = QUICK
-  ? { history: [{ n: 200, runs: 1 }], memoryN: 200, sends: { rounds: 1, perRound: 5 }, crypto: { repeats: 1, minMs: 150 }, idle: { windows: 1, ms: 2000 } }
+  ? {
+      history: [{ n: 200, runs: 1 }],
+      memoryN: 200,
+      sends: { rounds: 1, perRound: 5 },
+      crypto: { repeats: 1, minMs: 150 },
+      idle: { windows: 1, ms: 2000 },
+    }
   : {
-      history: [{ n: 200, runs: 9 }, { n: 2000, runs: 7 }, { n: 10000, runs: 5 }], memoryN: 2000,
-      sends: { rounds: 6, perRound: 10 }, crypto: { repeats: 5, minMs: 400 }, idle: { windows: 4, ms: 4000 },
+      history: [
+        { n: 200, runs: 9 },
+        { n: 2000, runs: 7 },
+        { n: 10000, runs: 5 },
+      ],
+      memoryN: 2000,
+      sends: { rounds: 6, perRound: 10 },
+      crypto: { repeats: 5, minMs: 400 },
+      idle: { windows: 4, ms: 4000 },
     };
 
 // For investigating one size: --ns 2000,10000 [--runs 3] replaces the history sizes.
 if (option('--ns')) {
-  PLAN.history = option('--ns')!.split(',').map((n) => ({ n: Number(n), runs: Number(option('--runs') ?? 3) }));
+  PLAN.history = option('--ns')!
+    .split(',')
+    .map((n) => ({ n: Number(n), runs: Number(option('--runs') ?? 3) }));
 }
 
 const PASS = 'bench passphrase, not a secret';
@@ -64,7 +82,11 @@ const log = (...a: unknown[]) => console.log(`[bench ${new Date().toISOString().
 function buildExtension(): void {
   if (flag('--no-build')) return log(`using the existing build in ${CHROME_EXTENSION_DIR}`);
   log(`building the extension into ${OUTPUT_DIR}`);
-  const r = spawnSync('npx', ['wxt', 'build'], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env, encoding: 'utf8' });
+  const r = spawnSync('npx', ['wxt', 'build'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: process.env,
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`wxt build failed:\n${r.stdout}\n${r.stderr}`);
 }
 
@@ -94,7 +116,7 @@ async function main() {
     if (ONLY.has('history') && PLAN.history.some((h) => h.n === ISOLATED_N)) {
       const u = await launchUser('bench-isolated');
       users.push(u);
-      if ((await importBundle(u, bundle, PASS)).tone === 'ok' && await setIsolatedMode(u)) isolated = u;
+      if ((await importBundle(u, bundle, PASS)).tone === 'ok' && (await setIsolatedMode(u))) isolated = u;
       else log('isolated mode: no switch in this build; reported as pending');
     }
     const results: BenchResults = {
@@ -125,8 +147,9 @@ async function main() {
         ];
         if (!warmed) {
           for (const c of configs) {
-            await openHistory(c.user, c.server.url, n, c.until, { timeoutMs: 30_000 })
-              .catch((e) => { throw new Error(`${c.name} (warm-up), N = ${n}: ${(e as Error).message}`); });
+            await openHistory(c.user, c.server.url, n, c.until, { timeoutMs: 30_000 }).catch((e) => {
+              throw new Error(`${c.name} (warm-up), N = ${n}: ${(e as Error).message}`);
+            });
           }
           warmed = true;
         }
@@ -137,25 +160,34 @@ async function main() {
           // Alternate the order: drift on a shared machine hits both sides alike.
           const order = r % 2 ? [...configs].reverse() : configs;
           for (const c of order) {
-            const once = () => openHistory(c.user, c.server.url, n, c.until, { memory: n === PLAN.memoryN, timeoutMs: 60_000 });
+            const once = () =>
+              openHistory(c.user, c.server.url, n, c.until, { memory: n === PLAN.memoryN, timeoutMs: 60_000 });
             // One retry: on this shared machine a page now and then never gets its content script
             // (the service worker restarting under heavy load); the retry is counted in results.json.
-            const run = await once().catch((e) => {
-              log(`${c.name}, N = ${n}: ${(e as Error).message}; retrying once`);
-              retries.push(`${c.name}, N = ${n}: ${(e as Error).message}`);
-              return once();
-            }).catch((e) => { throw new Error(`${c.name}, N = ${n}: ${(e as Error).message}`); });
-            if (c.name === 'veil' && run.decrypted !== n) throw new Error(`history ${n}: only ${run.decrypted} decrypted`);
+            const run = await once()
+              .catch((e) => {
+                log(`${c.name}, N = ${n}: ${(e as Error).message}; retrying once`);
+                retries.push(`${c.name}, N = ${n}: ${(e as Error).message}`);
+                return once();
+              })
+              .catch((e) => {
+                throw new Error(`${c.name}, N = ${n}: ${(e as Error).message}`);
+              });
+            if (c.name === 'veil' && run.decrypted !== n)
+              throw new Error(`history ${n}: only ${run.decrypted} decrypted`);
             samples[c.name]!.push(run);
           }
           if (isolated && n === ISOLATED_N) {
-            const run = await openIsolatedHistory(isolated, encServer.url, n)
-              .catch((e) => { throw new Error(`isolated, N = ${n}: ${(e as Error).message}`); });
+            const run = await openIsolatedHistory(isolated, encServer.url, n).catch((e) => {
+              throw new Error(`isolated, N = ${n}: ${(e as Error).message}`);
+            });
             isolatedRuns.push({ isolated: run.paintMs, inline: samples.veil!.at(-1)!.paintMs, frames: run.frames });
           }
-          log(`history N=${n} run ${r + 1}/${runs}: veil ${samples.veil!.at(-1)!.paintMs.toFixed(0)} ms, `
-            + `plain ${samples.plain!.at(-1)!.paintMs.toFixed(0)} ms, veil on plaintext ${samples.veilOnPlain!.at(-1)!.paintMs.toFixed(0)} ms `
-            + `(CPU: veil ${samples.veil!.at(-1)!.cpuMs.toFixed(0)} ms, plain ${samples.plain!.at(-1)!.cpuMs.toFixed(0)} ms)`);
+          log(
+            `history N=${n} run ${r + 1}/${runs}: veil ${samples.veil!.at(-1)!.paintMs.toFixed(0)} ms, ` +
+              `plain ${samples.plain!.at(-1)!.paintMs.toFixed(0)} ms, veil on plaintext ${samples.veilOnPlain!.at(-1)!.paintMs.toFixed(0)} ms ` +
+              `(CPU: veil ${samples.veil!.at(-1)!.cpuMs.toFixed(0)} ms, plain ${samples.plain!.at(-1)!.cpuMs.toFixed(0)} ms)`,
+          );
         }
         const paint = (name: string) => stat(samples[name]!.map((s) => s.paintMs));
         const ratio = stat(samples.veil!.map((s, i) => s.paintMs / samples.plain![i]!.paintMs));
@@ -163,25 +195,47 @@ async function main() {
         const cpu = (name: string) => stat(samples[name]!.map((s) => s.cpuMs));
         const cpuRatio = stat(samples.veil!.map((s, i) => s.cpuMs / samples.plain![i]!.cpuMs));
         results.history.push({
-          n, runs, veil: paint('veil'), plain: paint('plain'), veilOnPlain: paint('veilOnPlain'), ratio, ratioOnPlain,
-          veilCpu: cpu('veil'), plainCpu: cpu('plain'), cpuRatio,
-          veilDom: stat(samples.veil!.map((s) => s.domMs)), plainDom: stat(samples.plain!.map((s) => s.domMs)),
+          n,
+          runs,
+          veil: paint('veil'),
+          plain: paint('plain'),
+          veilOnPlain: paint('veilOnPlain'),
+          ratio,
+          ratioOnPlain,
+          veilCpu: cpu('veil'),
+          plainCpu: cpu('plain'),
+          cpuRatio,
+          veilDom: stat(samples.veil!.map((s) => s.domMs)),
+          plainDom: stat(samples.plain!.map((s) => s.domMs)),
         });
         if (isolatedRuns.length) {
           results.isolated = {
-            available: true, n, note: '',
-            inline: stat(isolatedRuns.map((x) => x.inline)), isolatedMs: stat(isolatedRuns.map((x) => x.isolated)),
-            ratio: stat(isolatedRuns.map((x) => x.isolated / x.inline)), frames: stat(isolatedRuns.map((x) => x.frames)),
+            available: true,
+            n,
+            note: '',
+            inline: stat(isolatedRuns.map((x) => x.inline)),
+            isolatedMs: stat(isolatedRuns.map((x) => x.isolated)),
+            ratio: stat(isolatedRuns.map((x) => x.isolated / x.inline)),
+            frames: stat(isolatedRuns.map((x) => x.frames)),
           };
-          log(`isolated N=${n}: ${results.isolated.isolatedMs!.median.toFixed(0)} ms vs inline ${results.isolated.inline!.median.toFixed(0)} ms`);
+          log(
+            `isolated N=${n}: ${results.isolated.isolatedMs!.median.toFixed(0)} ms vs inline ${results.isolated.inline!.median.toFixed(0)} ms`,
+          );
         }
         if (n === PLAN.memoryN) {
           const heap = (name: string) => stat(samples[name]!.map((s) => s.memory!.jsHeapUsedBytes / 2 ** 20));
           const nodes = (name: string) => stat(samples[name]!.map((s) => s.memory!.domNodes));
           results.memory = {
-            n, veilMiB: heap('veil'), plainMiB: heap('plain'),
-            extraMiB: stat(samples.veil!.map((s, i) => (s.memory!.jsHeapUsedBytes - samples.plain![i]!.memory!.jsHeapUsedBytes) / 2 ** 20)),
-            veilNodes: nodes('veil'), plainNodes: nodes('plain'),
+            n,
+            veilMiB: heap('veil'),
+            plainMiB: heap('plain'),
+            extraMiB: stat(
+              samples.veil!.map(
+                (s, i) => (s.memory!.jsHeapUsedBytes - samples.plain![i]!.memory!.jsHeapUsedBytes) / 2 ** 20,
+              ),
+            ),
+            veilNodes: nodes('veil'),
+            plainNodes: nodes('plain'),
           };
         }
       }
@@ -195,7 +249,10 @@ async function main() {
 
     if (ONLY.has('send')) {
       log('send: Enter to request');
-      const [vPage, pPage] = [await openSendPage(veil, encServer.url, true), await openSendPage(plain, plainServer.url, false)];
+      const [vPage, pPage] = [
+        await openSendPage(veil, encServer.url, true),
+        await openSendPage(plain, plainServer.url, false),
+      ];
       const texts = corpus(PLAN.sends.rounds * PLAN.sends.perRound + 4, 99);
       await sendLatencies(vPage, texts.slice(0, 2), true); // warm
       await sendLatencies(pPage, texts.slice(2, 4), false);
@@ -204,17 +261,22 @@ async function main() {
       for (let r = 0; r < PLAN.sends.rounds; r++) {
         const batch = texts.slice(4 + r * PLAN.sends.perRound, 4 + (r + 1) * PLAN.sends.perRound);
         if (r % 2) {
-          p.push(...await sendLatencies(pPage, batch, false));
-          v.push(...await sendLatencies(vPage, batch, true));
+          p.push(...(await sendLatencies(pPage, batch, false)));
+          v.push(...(await sendLatencies(vPage, batch, true)));
         } else {
-          v.push(...await sendLatencies(vPage, batch, true));
-          p.push(...await sendLatencies(pPage, batch, false));
+          v.push(...(await sendLatencies(vPage, batch, true)));
+          p.push(...(await sendLatencies(pPage, batch, false)));
         }
       }
       await Promise.all([vPage.close(), pPage.close()]);
       const veilStat = stat(v);
       const plainStat = stat(p);
-      results.send = { veil: veilStat, plain: plainStat, addedMs: veilStat.median - plainStat.median, ratio: veilStat.median / plainStat.median };
+      results.send = {
+        veil: veilStat,
+        plain: plainStat,
+        addedMs: veilStat.median - plainStat.median,
+        ratio: veilStat.median / plainStat.median,
+      };
       log(`send: veil ${veilStat.median.toFixed(1)} ms, plain ${plainStat.median.toFixed(1)} ms (median)`);
     }
 
@@ -224,10 +286,15 @@ async function main() {
       const pPage = await plain.newPage();
       await vPage.goto(`${encServer.url}/?user=bob&conv=alice`);
       await pPage.goto(`${plainServer.url}/?user=bob&conv=alice`);
-      await vPage.waitForFunction(() => document.querySelectorAll('#messages > li.message[data-veil-status]').length >= 200, { timeout: 60_000 });
+      await vPage.waitForFunction(
+        () => document.querySelectorAll('#messages > li.message[data-veil-status]').length >= 200,
+        { timeout: 60_000 },
+      );
       await pPage.waitForFunction(() => document.querySelectorAll('#messages > li.message').length >= 200);
       await sleep(1500); // let start-up work finish (status line, draft state)
-      const workerTarget = await veil.browser.waitForTarget((t) => t.type() === 'service_worker' && t.url().startsWith('chrome-extension://'));
+      const workerTarget = await veil.browser.waitForTarget(
+        (t) => t.type() === 'service_worker' && t.url().startsWith('chrome-extension://'),
+      );
       const samples: { veil: IdleSample; plain: IdleSample }[] = [];
       const workerMs: number[] = [];
       const subjects = [
@@ -243,10 +310,17 @@ async function main() {
       const pick = (side: 'veil' | 'plain', f: (s: IdleSample) => number) => stat(samples.map((s) => f(s[side])));
       results.idle = {
         windowMs: PLAN.idle.ms,
-        veil: { pageTaskMs: pick('veil', (s) => s.pageTaskMs), pageScriptMs: pick('veil', (s) => s.pageScriptMs),
-          workerScriptMs: stat(workerMs), processTreeCpuMs: pick('veil', (s) => s.processTreeCpuMs) },
-        plain: { pageTaskMs: pick('plain', (s) => s.pageTaskMs), pageScriptMs: pick('plain', (s) => s.pageScriptMs),
-          processTreeCpuMs: pick('plain', (s) => s.processTreeCpuMs) },
+        veil: {
+          pageTaskMs: pick('veil', (s) => s.pageTaskMs),
+          pageScriptMs: pick('veil', (s) => s.pageScriptMs),
+          workerScriptMs: stat(workerMs),
+          processTreeCpuMs: pick('veil', (s) => s.processTreeCpuMs),
+        },
+        plain: {
+          pageTaskMs: pick('plain', (s) => s.pageTaskMs),
+          pageScriptMs: pick('plain', (s) => s.pageScriptMs),
+          processTreeCpuMs: pick('plain', (s) => s.processTreeCpuMs),
+        },
       };
     }
 
@@ -281,11 +355,14 @@ async function main() {
 
 /** Why isolated mode was not measured, when it was not (replaced by the figures when it was). */
 function isolatedModeStatus(): string {
-  if (!ONLY.has('history') || !PLAN.history.some((h) => h.n === ISOLATED_N)) return `not run (needs the history benchmark at N = ${ISOLATED_N}).`;
+  if (!ONLY.has('history') || !PLAN.history.some((h) => h.n === ISOLATED_N))
+    return `not run (needs the history benchmark at N = ${ISOLATED_N}).`;
   let content = '';
   try {
     content = readFileSync(join(CHROME_EXTENSION_DIR, 'content-scripts', 'content.js'), 'utf8');
-  } catch { /* no build */ }
+  } catch {
+    /* no build */
+  }
   return /cannot provide yet/.test(content)
     ? 'this build refuses isolated mode ("cannot provide yet"): issue #6 has not landed.'
     : 'the options page of this build has no isolated-mode switch for the fixture chat.';

@@ -13,9 +13,13 @@ import { PEER, VIEWER, sleep } from './common';
 function instrument(): void {
   const w = window as unknown as { __send: { enters: number[]; requests: number[] } };
   w.__send = { enters: [], requests: [] };
-  addEventListener('keydown', (e) => {
-    if (e.key === 'Enter' && e.isTrusted) w.__send.enters.push(e.timeStamp);
-  }, true);
+  addEventListener(
+    'keydown',
+    (e) => {
+      if (e.key === 'Enter' && e.isTrusted) w.__send.enters.push(e.timeStamp);
+    },
+    true,
+  );
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) if (/\/api\/messages$/.test(e.name)) w.__send.requests.push(e.startTime);
   }).observe({ type: 'resource' });
@@ -35,20 +39,28 @@ export async function sendLatencies(page: Page, texts: string[], withVeil: boole
   await page.bringToFront();
   const out: number[] = [];
   for (const text of texts) {
-    const before = await page.evaluate(() => (window as unknown as { __send: { requests: number[] } }).__send.requests.length);
+    const before = await page.evaluate(
+      () => (window as unknown as { __send: { requests: number[] } }).__send.requests.length,
+    );
     await page.focus('#compose');
     await page.keyboard.sendCharacter(text);
     await sleep(30); // a person does not press Enter in the same millisecond
     await page.keyboard.press('Enter');
-    await page.waitForFunction((n) => {
-      const s = (window as unknown as { __send: { requests: number[] } }).__send;
-      return s.requests.length > n && (document.querySelector('#compose') as HTMLTextAreaElement).value === '';
-    }, { timeout: 15_000, polling: 10 }, before);
+    await page.waitForFunction(
+      (n) => {
+        const s = (window as unknown as { __send: { requests: number[] } }).__send;
+        return s.requests.length > n && (document.querySelector('#compose') as HTMLTextAreaElement).value === '';
+      },
+      { timeout: 15_000, polling: 10 },
+      before,
+    );
     if (withVeil) {
       // The guard is done once its status line leaves "busy" (it confirms the chat took the text).
       await page.waitForSelector('.veil-composer-status[data-state="ready"]', { timeout: 15_000 });
     }
-    const s = await page.evaluate(() => (window as unknown as { __send: { enters: number[]; requests: number[] } }).__send);
+    const s = await page.evaluate(
+      () => (window as unknown as { __send: { enters: number[]; requests: number[] } }).__send,
+    );
     const enter = s.enters.at(-1);
     const request = s.requests.at(-1);
     if (enter === undefined || request === undefined || s.enters.length !== s.requests.length) {

@@ -29,17 +29,30 @@ function message(chars: number): string {
 export async function measureSizes(): Promise<SizeRow[]> {
   const key = deriveKey({ id: randomBytes(4), secret: randomBytes(32) });
   const signingKey = ed25519.utils.randomSecretKey();
-  const gen = (name: string) => openpgp.generateKey({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ name }], format: 'object' });
+  const gen = (name: string) =>
+    openpgp.generateKey({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ name }], format: 'object' });
   const [alice, bob] = await Promise.all([gen('alice'), gen('bob')]);
   const bobPub = bob.privateKey.toPublic();
   const rows: SizeRow[] = [];
   for (const chars of SIZE_LENGTHS) {
     const text = message(chars);
-    const veil = (signed: boolean) => encodeEnvelopeText(sealMessage(key, text, { conversationId: CONVERSATION_ID, senderId: 'alice' },
-      { sentAt: Date.now(), nonce: randomBytes(16), signingKey: signed ? signingKey : undefined })).length;
-    const pgp = async (signed: boolean) => (await openpgp.encrypt({
-      message: await openpgp.createMessage({ text }), encryptionKeys: bobPub, signingKeys: signed ? alice.privateKey : undefined,
-    })).length;
+    const veil = (signed: boolean) =>
+      encodeEnvelopeText(
+        sealMessage(
+          key,
+          text,
+          { conversationId: CONVERSATION_ID, senderId: 'alice' },
+          { sentAt: Date.now(), nonce: randomBytes(16), signingKey: signed ? signingKey : undefined },
+        ),
+      ).length;
+    const pgp = async (signed: boolean) =>
+      (
+        await openpgp.encrypt({
+          message: await openpgp.createMessage({ text }),
+          encryptionKeys: bobPub,
+          signingKeys: signed ? alice.privateKey : undefined,
+        })
+      ).length;
     const med = async (f: () => number | Promise<number>) => {
       const xs: number[] = [];
       for (let i = 0; i < 5; i++) xs.push(await f());
@@ -47,10 +60,10 @@ export async function measureSizes(): Promise<SizeRow[]> {
     };
     rows.push({
       chars,
-      veil: await med(() => veil(false)) - chars,
-      veilSigned: await med(() => veil(true)) - chars,
-      pgp: await med(() => pgp(false)) - chars,
-      pgpSigned: await med(() => pgp(true)) - chars,
+      veil: (await med(() => veil(false))) - chars,
+      veilSigned: (await med(() => veil(true))) - chars,
+      pgp: (await med(() => pgp(false))) - chars,
+      pgpSigned: (await med(() => pgp(true))) - chars,
     });
   }
   return rows;

@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { base64 } from '@scure/base';
 import { BUILTIN_ADAPTERS } from '../lib/adapters/registry';
-import { BundleError, type BundleContents, createBundle, DEFAULT_KDF, openBundle } from '../lib/keys/bundle';
+import { BundleError, type BundleContents, createBundle, DEFAULT_KDF, openBundle } from '../lib/crypto/bundle';
 import { fingerprint, type KeyRecord } from '../lib/keys/model';
 import { deployFiles } from '../lib/policy/deploy';
 import { CHROME_EXTENSION_ID, GECKO_ID } from '../lib/policy/ids';
@@ -58,13 +58,26 @@ function parse(argv: string[]): { positionals: string[]; flags: Flags } {
       allowPositionals: true,
       strict: true,
       options: {
-        keys: { type: 'string' }, label: { type: 'string' }, site: { type: 'string' }, conversations: { type: 'string' },
-        id: { type: 'string' }, 'passphrase-file': { type: 'string' }, 'scrypt-log-n': { type: 'string' },
-        protect: { type: 'string', multiple: true }, 'custom-site': { type: 'string', multiple: true }, settings: { type: 'string' },
-        'require-encryption': { type: 'string' }, 'flag-unencrypted': { type: 'string' }, 'allow-user-keys': { type: 'string' },
-        'allow-key-export': { type: 'string' }, mode: { type: 'string' },
-        'chrome-update-url': { type: 'string' }, 'firefox-install-url': { type: 'string' }, 'no-force-install': { type: 'boolean' },
-        out: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        keys: { type: 'string' },
+        label: { type: 'string' },
+        site: { type: 'string' },
+        conversations: { type: 'string' },
+        id: { type: 'string' },
+        'passphrase-file': { type: 'string' },
+        'scrypt-log-n': { type: 'string' },
+        protect: { type: 'string', multiple: true },
+        'custom-site': { type: 'string', multiple: true },
+        settings: { type: 'string' },
+        'require-encryption': { type: 'string' },
+        'flag-unencrypted': { type: 'string' },
+        'allow-user-keys': { type: 'string' },
+        'allow-key-export': { type: 'string' },
+        mode: { type: 'string' },
+        'chrome-update-url': { type: 'string' },
+        'firefox-install-url': { type: 'string' },
+        'no-force-install': { type: 'boolean' },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
       },
     });
     return { positionals, flags: values as Flags };
@@ -89,7 +102,8 @@ function bool(flags: Flags, name: string): boolean | undefined {
 
 function passphrase(flags: Flags, io: AdminIo): string {
   const file = flags['passphrase-file'];
-  const p = typeof file === 'string' ? readText(file, 'passphrase file').replace(/\r?\n$/, '') : io.env.VEIL_ADMIN_PASSPHRASE;
+  const p =
+    typeof file === 'string' ? readText(file, 'passphrase file').replace(/\r?\n$/, '') : io.env.VEIL_ADMIN_PASSPHRASE;
   if (!p) throw new UsageError('no passphrase: set VEIL_ADMIN_PASSPHRASE or pass --passphrase-file FILE');
   if (p.length < 8) throw new UsageError('the passphrase needs at least 8 characters');
   return p;
@@ -160,7 +174,9 @@ function describe(k: KeyRecord): string {
 
 function knownSite(site: string): string {
   if (site !== '*' && site !== 'custom' && !BUILTIN_ADAPTERS.some((a) => a.id === site)) {
-    throw new UsageError(`--site "${site}" is not an adapter; use * or one of ${[...BUILTIN_ADAPTERS.map((a) => a.id), 'custom'].join(', ')}`);
+    throw new UsageError(
+      `--site "${site}" is not an adapter; use * or one of ${[...BUILTIN_ADAPTERS.map((a) => a.id), 'custom'].join(', ')}`,
+    );
   }
   return site;
 }
@@ -169,15 +185,24 @@ async function keysCommand(sub: string | undefined, flags: Flags, io: AdminIo): 
   const file = need(flags, 'keys');
   if (sub === 'generate') {
     const label = need(flags, 'label');
-    if (label.length > 200 || /\n/.test(label)) throw new UsageError('--label must be one line of at most 200 characters');
+    if (label.length > 200 || /\n/.test(label))
+      throw new UsageError('--label must be one line of at most 200 characters');
     const site = knownSite(typeof flags.site === 'string' ? flags.site : '*');
-    const conversations = (typeof flags.conversations === 'string' ? flags.conversations : '*').split(',').map((s) => s.trim()).filter(Boolean);
+    const conversations = (typeof flags.conversations === 'string' ? flags.conversations : '*')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (conversations.length === 0) throw new UsageError('--conversations needs at least one id or pattern');
     const pass = passphrase(flags, io);
     const keys = existsSync(file) ? await loadKeys(file, pass) : [];
     const rec: KeyRecord = {
-      id: newId(new Set(keys.map((k) => k.id))), secret: new Uint8Array(randomBytes(32)), label,
-      scope: { site, conversations }, status: 'active', createdAt: Date.now(), source: 'generated',
+      id: newId(new Set(keys.map((k) => k.id))),
+      secret: new Uint8Array(randomBytes(32)),
+      label,
+      scope: { site, conversations },
+      status: 'active',
+      createdAt: Date.now(),
+      source: 'generated',
     };
     await saveKeys(file, [...keys, rec], pass, flags);
     io.out(`generated ${describe(rec)}`);
@@ -200,8 +225,12 @@ async function keysCommand(sub: string | undefined, flags: Flags, io: AdminIo): 
     }
     if (old.status !== 'active') throw new AdminError(`key ${id} is ${old.status}; only an active key can be rotated`);
     const rec: KeyRecord = {
-      ...old, id: newId(new Set(keys.map((k) => k.id))), secret: new Uint8Array(randomBytes(32)), status: 'active',
-      createdAt: Math.max(Date.now(), old.createdAt + 1), source: 'generated',
+      ...old,
+      id: newId(new Set(keys.map((k) => k.id))),
+      secret: new Uint8Array(randomBytes(32)),
+      status: 'active',
+      createdAt: Math.max(Date.now(), old.createdAt + 1),
+      source: 'generated',
     };
     old.status = 'retired';
     await saveKeys(file, [...keys, rec], pass, flags);
@@ -223,16 +252,26 @@ function protectedSites(flags: Flags, base: ProtectedSite[]): ProtectedSite[] {
     const eq = spec.indexOf('=');
     if (eq <= 0) throw new UsageError(`--protect "${spec}" must look like ADAPTER=PATTERN[,PATTERN]`);
     const adapter = spec.slice(0, eq);
-    const matches = spec.slice(eq + 1).split(',').map((s) => s.trim()).filter(Boolean);
-    if (adapter === 'custom') throw new UsageError('declare custom adapters with --custom-site FILE (adapter, matches and custom)');
+    const matches = spec
+      .slice(eq + 1)
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    if (adapter === 'custom')
+      throw new UsageError('declare custom adapters with --custom-site FILE (adapter, matches and custom)');
     if (!BUILTIN_ADAPTERS.some((a) => a.id === adapter)) {
-      throw new UsageError(`--protect: "${adapter}" is not a built-in adapter (${BUILTIN_ADAPTERS.map((a) => a.id).join(', ')})`);
+      throw new UsageError(
+        `--protect: "${adapter}" is not a built-in adapter (${BUILTIN_ADAPTERS.map((a) => a.id).join(', ')})`,
+      );
     }
-    for (const m of matches) if (!isValidPattern(m)) throw new UsageError(`--protect: "${m}" is not a URL match pattern like https://chat.example.com/*`);
+    for (const m of matches)
+      if (!isValidPattern(m))
+        throw new UsageError(`--protect: "${m}" is not a URL match pattern like https://chat.example.com/*`);
     if (matches.length === 0) throw new UsageError(`--protect "${spec}" names no URL pattern`);
     sites.push({ adapter, matches });
   }
-  for (const file of (flags['custom-site'] as string[] | undefined) ?? []) sites.push(readJson(file, 'custom site') as ProtectedSite);
+  for (const file of (flags['custom-site'] as string[] | undefined) ?? [])
+    sites.push(readJson(file, 'custom site') as ProtectedSite);
   return sites;
 }
 
@@ -248,28 +287,51 @@ async function policyCommand(flags: Flags, io: AdminIo): Promise<void> {
     throw new UsageError('--no-force-install contradicts --chrome-update-url/--firefox-install-url');
   }
   if (!flags['no-force-install'] && !chromeUpdateUrl && !firefoxInstallUrl) {
-    throw new UsageError('say where browsers install Veil from: --chrome-update-url URL and/or --firefox-install-url URL (or --no-force-install)');
+    throw new UsageError(
+      'say where browsers install Veil from: --chrome-update-url URL and/or --firefox-install-url URL (or --no-force-install)',
+    );
   }
-  for (const [name, url] of [['chrome-update-url', chromeUpdateUrl], ['firefox-install-url', firefoxInstallUrl]] as const) {
-    if (url !== undefined && !/^(https?|file):\/\/\S+$/.test(url)) throw new UsageError(`--${name} must be an http(s) or file URL`);
+  for (const [name, url] of [
+    ['chrome-update-url', chromeUpdateUrl],
+    ['firefox-install-url', firefoxInstallUrl],
+  ] as const) {
+    if (url !== undefined && !/^(https?|file):\/\/\S+$/.test(url))
+      throw new UsageError(`--${name} must be an http(s) or file URL`);
   }
-  const settings = typeof flags.settings === 'string' ? (readJson(flags.settings, 'settings file') as Partial<ManagedPolicyJson>) : {};
-  if (!settings || typeof settings !== 'object' || Array.isArray(settings)) throw new AdminError('the settings file must hold a JSON object');
+  const settings =
+    typeof flags.settings === 'string' ? (readJson(flags.settings, 'settings file') as Partial<ManagedPolicyJson>) : {};
+  if (!settings || typeof settings !== 'object' || Array.isArray(settings))
+    throw new AdminError('the settings file must hold a JSON object');
   const sites = protectedSites(flags, Array.isArray(settings.protectedSites) ? settings.protectedSites : []);
-  if (sites.length === 0) throw new UsageError('protect at least one site: --protect ADAPTER=PATTERN, --custom-site FILE or protectedSites in --settings');
+  if (sites.length === 0)
+    throw new UsageError(
+      'protect at least one site: --protect ADAPTER=PATTERN, --custom-site FILE or protectedSites in --settings',
+    );
   const keys = typeof flags.keys === 'string' ? await loadKeys(flags.keys, passphrase(flags, io)) : [];
   const mode = flags.mode;
-  if (mode !== undefined && mode !== 'inline' && mode !== 'isolated') throw new UsageError(`--mode must be inline or isolated, not "${mode}"`);
+  if (mode !== undefined && mode !== 'inline' && mode !== 'isolated')
+    throw new UsageError(`--mode must be inline or isolated, not "${mode}"`);
   const policy: ManagedPolicyJson = {
     ...settings,
     protectedSites: sites,
-    ...(keys.length ? {
-      keys: keys.map((k) => ({ id: k.id, secret: base64.encode(k.secret), label: k.label, scope: k.scope, status: k.status, createdAt: k.createdAt })),
-    } : {}),
+    ...(keys.length
+      ? {
+          keys: keys.map((k) => ({
+            id: k.id,
+            secret: base64.encode(k.secret),
+            label: k.label,
+            scope: k.scope,
+            status: k.status,
+            createdAt: k.createdAt,
+          })),
+        }
+      : {}),
   };
   const overrides: [keyof ManagedPolicyJson, boolean | undefined][] = [
-    ['requireEncryption', bool(flags, 'require-encryption')], ['flagUnencrypted', bool(flags, 'flag-unencrypted')],
-    ['allowUserKeys', bool(flags, 'allow-user-keys')], ['allowKeyExport', bool(flags, 'allow-key-export')],
+    ['requireEncryption', bool(flags, 'require-encryption')],
+    ['flagUnencrypted', bool(flags, 'flag-unencrypted')],
+    ['allowUserKeys', bool(flags, 'allow-user-keys')],
+    ['allowKeyExport', bool(flags, 'allow-key-export')],
   ];
   for (const [k, v] of overrides) if (v !== undefined) (policy as unknown as Record<string, unknown>)[k] = v;
   if (mode) policy.mode = mode as ManagedPolicyJson['mode'];
@@ -283,19 +345,33 @@ async function policyCommand(flags: Flags, io: AdminIo): Promise<void> {
   if (!keys.some((k) => k.status === 'active') && !policy.allowUserKeys) {
     io.err('warning: no active key and users may not add their own: protected sites will refuse every send');
   }
-  const files = deployFiles(policy, { chromeId: CHROME_EXTENSION_ID, geckoId: GECKO_ID, chromeUpdateUrl, firefoxInstallUrl }, randomUUID);
+  const files = deployFiles(
+    policy,
+    { chromeId: CHROME_EXTENSION_ID, geckoId: GECKO_ID, chromeUpdateUrl, firefoxInstallUrl },
+    randomUUID,
+  );
   for (const f of files) {
     writeSecret(join(out, f.path), f.content);
     io.out(`wrote ${join(out, f.path)}\n      -> ${f.installTo}`);
   }
-  io.out(`${keys.length} key(s), ${sites.length} protected site(s). These files contain key secrets: keep them out of users' reach until deployed.`);
+  io.out(
+    `${keys.length} key(s), ${sites.length} protected site(s). These files contain key secrets: keep them out of users' reach until deployed.`,
+  );
 }
 
 /** Finds the Veil policy inside any of the files `policy` writes, or takes the file as a bare policy. */
 export function extractPolicy(doc: unknown): { where: string; policy: unknown } {
   const d = doc as Record<string, any>;
-  if (d?.policies?.['3rdparty']?.Extensions) return { where: `policies.3rdparty.Extensions["${GECKO_ID}"]`, policy: d.policies['3rdparty'].Extensions[GECKO_ID] };
-  if (d?.['3rdparty']?.extensions) return { where: `3rdparty.extensions["${CHROME_EXTENSION_ID}"]`, policy: d['3rdparty'].extensions[CHROME_EXTENSION_ID] };
+  if (d?.policies?.['3rdparty']?.Extensions)
+    return {
+      where: `policies.3rdparty.Extensions["${GECKO_ID}"]`,
+      policy: d.policies['3rdparty'].Extensions[GECKO_ID],
+    };
+  if (d?.['3rdparty']?.extensions)
+    return {
+      where: `3rdparty.extensions["${CHROME_EXTENSION_ID}"]`,
+      policy: d['3rdparty'].extensions[CHROME_EXTENSION_ID],
+    };
   if (d?.type === 'storage' && 'data' in d) return { where: 'data', policy: d.data };
   return { where: '(whole file)', policy: doc };
 }

@@ -34,15 +34,21 @@ export function generatedValidator(): string {
 }
 
 type Node = {
-  type?: string; description?: string; properties?: Record<string, Node>; items?: Node; enum?: readonly string[];
-  required?: readonly string[]; default?: unknown; pattern?: string;
+  type?: string;
+  description?: string;
+  properties?: Record<string, Node>;
+  items?: Node;
+  enum?: readonly string[];
+  required?: readonly string[];
+  default?: unknown;
+  pattern?: string;
 };
 
 function rows(node: Node, path: string, out: string[]): void {
   for (const [name, sub] of Object.entries(node.properties ?? {})) {
     const p = path ? `${path}.${name}` : name;
     const req = node.required?.includes(name) ? 'yes' : '';
-    const type = sub.type === 'array' && sub.items?.type ? `array of ${sub.items.type}` : sub.type ?? '';
+    const type = sub.type === 'array' && sub.items?.type ? `array of ${sub.items.type}` : (sub.type ?? '');
     const values = sub.enum ? sub.enum.map((v) => `\`${v}\``).join(', ') : '';
     const desc = (sub.description ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
     out.push(`| \`${p}\` | ${type} | ${req} | ${values} | ${desc} |`);
@@ -53,16 +59,15 @@ function rows(node: Node, path: string, out: string[]): void {
 }
 
 export function generatedReference(): string {
-  const out = [
-    '| Setting | Type | Required | Values | Meaning |',
-    '|---|---|---|---|---|',
-  ];
+  const out = ['| Setting | Type | Required | Values | Meaning |', '|---|---|---|---|---|'];
   rows(POLICY_SCHEMA as unknown as Node, '', out);
   out.push('', '| Setting | Default when managed | Default when unmanaged |', '|---|---|---|');
   out.push('| `protectedSites` | (required) | every built-in chat on its usual URLs |');
   out.push('| `keys` | none | none |');
   for (const [k, v] of Object.entries(MANAGED_DEFAULTS)) {
-    out.push(`| \`${k}\` | \`${JSON.stringify(v)}\` | \`${JSON.stringify(UNMANAGED_DEFAULTS[k as keyof typeof UNMANAGED_DEFAULTS])}\` |`);
+    out.push(
+      `| \`${k}\` | \`${JSON.stringify(v)}\` | \`${JSON.stringify(UNMANAGED_DEFAULTS[k as keyof typeof UNMANAGED_DEFAULTS])}\` |`,
+    );
   }
   return out.join('\n');
 }

@@ -27,25 +27,40 @@ function newest(dir) {
   return t;
 }
 
-export const EDITORS = fs.readdirSync(SRC).filter((n) => n !== 'shared' && fs.statSync(path.join(SRC, n)).isDirectory());
+export const EDITORS = fs
+  .readdirSync(SRC)
+  .filter((n) => n !== 'shared' && fs.statSync(path.join(SRC, n)).isDirectory());
 
 export async function buildEditors() {
   fs.mkdirSync(OUT, { recursive: true });
   fs.writeFileSync(path.join(OUT, '.gitignore'), '*\n'); // build output, never committed
-  const shared = Math.max(newest(path.join(SRC, 'shared')), fs.statSync(path.join(ROOT, 'package-lock.json')).mtimeMs, fs.statSync(fileURLToPath(import.meta.url)).mtimeMs);
+  const shared = Math.max(
+    newest(path.join(SRC, 'shared')),
+    fs.statSync(path.join(ROOT, 'package-lock.json')).mtimeMs,
+    fs.statSync(fileURLToPath(import.meta.url)).mtimeMs,
+  );
   const built = [];
-  await Promise.all(EDITORS.map(async (name) => {
-    const outfile = path.join(OUT, `${name}.js`);
-    const entry = ['index.ts', 'index.tsx'].map((f) => path.join(SRC, name, f)).find((f) => fs.existsSync(f));
-    if (!entry) throw new Error(`fixtures/editors/${name} has no index.ts(x)`);
-    const srcTime = Math.max(shared, newest(path.join(SRC, name)));
-    if (fs.existsSync(outfile) && fs.statSync(outfile).mtimeMs > srcTime) return;
-    await build({
-      entryPoints: [entry], outfile, bundle: true, format: 'iife', target: 'chrome120', logLevel: 'warning',
-      define: { 'process.env.NODE_ENV': '"production"' }, jsx: 'automatic', legalComments: 'none',
-    });
-    built.push(name);
-  }));
+  await Promise.all(
+    EDITORS.map(async (name) => {
+      const outfile = path.join(OUT, `${name}.js`);
+      const entry = ['index.ts', 'index.tsx'].map((f) => path.join(SRC, name, f)).find((f) => fs.existsSync(f));
+      if (!entry) throw new Error(`fixtures/editors/${name} has no index.ts(x)`);
+      const srcTime = Math.max(shared, newest(path.join(SRC, name)));
+      if (fs.existsSync(outfile) && fs.statSync(outfile).mtimeMs > srcTime) return;
+      await build({
+        entryPoints: [entry],
+        outfile,
+        bundle: true,
+        format: 'iife',
+        target: 'chrome120',
+        logLevel: 'warning',
+        define: { 'process.env.NODE_ENV': '"production"' },
+        jsx: 'automatic',
+        legalComments: 'none',
+      });
+      built.push(name);
+    }),
+  );
   return { editors: EDITORS, built };
 }
 

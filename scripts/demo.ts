@@ -42,7 +42,9 @@ async function main() {
     console.log('\nWhat the vendor stored:');
     console.log(JSON.stringify(stored, null, 2));
     console.log(`\nWhat bob sees: "${shown.text}"  [${shown.badge}]`);
-    console.log(`Plaintext in the vendor's message records: ${JSON.stringify(server.inspect().messages).includes('launch') ? 'YES (bug!)' : 'none'}`);
+    console.log(
+      `Plaintext in the vendor's message records: ${JSON.stringify(server.inspect().messages).includes('launch') ? 'YES (bug!)' : 'none'}`,
+    );
     const raw = await openChat(vendorView, server.url, 'alice', 'bob');
     await raw.waitForSelector('#messages li');
     await a.screenshot({ path: `${OUT}/alice-sends.png` });

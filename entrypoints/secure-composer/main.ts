@@ -1,3 +1,3 @@
-import { startSecureComposer } from '../../lib/ui/secure-composer';
+import { startSecureComposer } from '../../lib/frames/secure-composer';
 
 void startSecureComposer(document);

@@ -1,3 +1,3 @@
-import { startSecureReader } from '../../lib/ui/secure-reader';
+import { startSecureReader } from '../../lib/frames/secure-reader';
 
 void startSecureReader(document);

@@ -169,10 +169,15 @@ export function validateCustomAdapterSpec(input: unknown): SpecCheck {
   if (s.sendTrigger !== undefined && !TRIGGERS.includes(s.sendTrigger as SendTrigger)) {
     errors.push(`sendTrigger must be one of ${TRIGGERS.join(', ')}`);
   }
-  if (!Number.isInteger(s.maxMessageChars) || (s.maxMessageChars as number) < 64 || (s.maxMessageChars as number) > 1_000_000) {
+  if (
+    !Number.isInteger(s.maxMessageChars) ||
+    (s.maxMessageChars as number) < 64 ||
+    (s.maxMessageChars as number) > 1_000_000
+  ) {
     errors.push('maxMessageChars must be an integer from 64 to 1000000');
   }
-  if (s.allowChunks !== undefined && typeof s.allowChunks !== 'boolean') errors.push('allowChunks must be true or false');
+  if (s.allowChunks !== undefined && typeof s.allowChunks !== 'boolean')
+    errors.push('allowChunks must be true or false');
   return errors.length ? { ok: false, errors } : { ok: true, spec: input as unknown as CustomAdapterSpec };
 }
 
@@ -198,7 +203,8 @@ function checkSource(path: string, v: unknown, errors: string[]): void {
       }
       break;
     case 'attribute':
-      if (!str('selector') || !str('attribute')) errors.push(`${path}: from "attribute" needs "selector" and "attribute"`);
+      if (!str('selector') || !str('attribute'))
+        errors.push(`${path}: from "attribute" needs "selector" and "attribute"`);
       break;
     case 'text':
       if (!str('selector')) errors.push(`${path}: from "text" needs "selector"`);

@@ -26,7 +26,8 @@ export const theLounge: SiteAdapter = {
   currentUser: (doc) => doc.querySelector('form#form #nick')?.textContent?.trim() || undefined,
   conversationId(doc) {
     const view = doc.querySelector<HTMLElement>('#chat .chat-view');
-    const name = doc.querySelector<HTMLElement>('#chat-container')?.dataset.currentChannel || view?.getAttribute('aria-label');
+    const name =
+      doc.querySelector<HTMLElement>('#chat-container')?.dataset.currentChannel || view?.getAttribute('aria-label');
     if (!view || !name) return undefined;
     if (view.dataset.type === 'channel') return fold(name);
     if (view.dataset.type === 'query') {

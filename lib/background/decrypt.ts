@@ -7,7 +7,7 @@ import { findEnvelopes } from '../crypto/codec';
 import { KIND_CHUNK, parseChunk } from '../crypto/chunks';
 import { KIND_MESSAGE, openMessage, parseHeader, verifySignature } from '../crypto/envelope';
 import type { DecryptedItem, DecryptItem } from '../messaging/protocol';
-import { LockedError } from '../keys/wrapping';
+import { LockedError } from './keys/wrapping';
 import type { Keyring } from './keyring';
 
 type FrameOrError = { frame: Uint8Array } | { reason: string };
@@ -25,7 +25,8 @@ export function assembleFrame(texts: string[]): FrameOrError {
   if (frames.length === 1 && frames[0]![0] === KIND_MESSAGE) return { frame: frames[0]! };
   const chunks = [];
   for (const f of frames) {
-    if (f[0] !== KIND_CHUNK) return { reason: f[0] === KIND_MESSAGE ? 'message mixed with chunks' : 'unknown frame kind' };
+    if (f[0] !== KIND_CHUNK)
+      return { reason: f[0] === KIND_MESSAGE ? 'message mixed with chunks' : 'unknown frame kind' };
     const c = parseChunk(f);
     if ('error' in c) return { reason: c.error };
     chunks.push(c);
@@ -43,7 +44,12 @@ export function assembleFrame(texts: string[]): FrameOrError {
 }
 
 /** Checks a decrypted frame's signature against the directory of the site. */
-async function senderCheck(keyring: Keyring, site: string, author: string, signature: { sig: Uint8Array; signed: Uint8Array } | undefined): Promise<DecryptedItem['signature']> {
+async function senderCheck(
+  keyring: Keyring,
+  site: string,
+  author: string,
+  signature: { sig: Uint8Array; signed: Uint8Array } | undefined,
+): Promise<DecryptedItem['signature']> {
   const people = (await keyring.directory()).get(site);
   const authorKey = people?.get(author);
   if (!signature) return authorKey ? { state: 'missing' } : undefined;
@@ -56,7 +62,12 @@ async function senderCheck(keyring: Keyring, site: string, author: string, signa
   return { state: 'failed' };
 }
 
-export async function decryptItem(keyring: Keyring, conversationId: string, item: DecryptItem, site = ''): Promise<DecryptedItem> {
+export async function decryptItem(
+  keyring: Keyring,
+  conversationId: string,
+  item: DecryptItem,
+  site = '',
+): Promise<DecryptedItem> {
   const assembled = assembleFrame(item.texts);
   if ('reason' in assembled) return { id: item.id, status: 'malformed', reason: assembled.reason };
   const header = parseHeader(assembled.frame);

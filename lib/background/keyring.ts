@@ -6,9 +6,16 @@ import { keyStatusText, t } from '../i18n';
 import { bytesToHex, equalBytes, hexToBytes, randomBytes } from '@noble/ciphers/utils.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { deriveKey, type DerivedKey } from '../crypto/envelope';
-import { type KeyInfo, type KeyRecord, type KeyScope, type KeyStatus, selectEncryptionKey, toInfo } from '../keys/model';
-import { type IdentityInfo, type ImportExtras, type KeyMeta, KeyStore } from '../keys/store';
-import { LockedError, newLock, openLock } from '../keys/wrapping';
+import {
+  type KeyInfo,
+  type KeyRecord,
+  type KeyScope,
+  type KeyStatus,
+  selectEncryptionKey,
+  toInfo,
+} from '../keys/model';
+import { type IdentityInfo, type ImportExtras, type KeyMeta, KeyStore } from './keys/store';
+import { LockedError, newLock, openLock } from './keys/wrapping';
 
 /** Where an unlocked keyring keeps its lock key across service-worker restarts (memory only). */
 export interface LockCache {
@@ -49,10 +56,15 @@ export class Keyring {
 
   private load(): Promise<Map<string, KeyMeta>> {
     // Policy keys win an id clash with a stored key: the enterprise's word is final.
-    this.metas ??= this.store.all().then((all) => new Map([
-      ...all.map((k) => [k.id, k] as const),
-      ...[...this.policyKeys.values()].map((k) => [k.id, toInfo(k)] as const),
-    ]));
+    this.metas ??= this.store
+      .all()
+      .then(
+        (all) =>
+          new Map([
+            ...all.map((k) => [k.id, k] as const),
+            ...[...this.policyKeys.values()].map((k) => [k.id, toInfo(k)] as const),
+          ]),
+      );
     return this.metas;
   }
 
@@ -123,7 +135,13 @@ export class Keyring {
     const clash = (await this.list()).find((k) => k.status === 'active' && sameScope(k.scope, scope));
     if (clash) throw new Error(t('errScopeTaken', clash.label, clash.id));
     const rec: KeyRecord = {
-      id: await this.newId(), secret: randomBytes(32), label, scope, status: 'active', createdAt: Date.now(), source: 'generated',
+      id: await this.newId(),
+      secret: randomBytes(32),
+      label,
+      scope,
+      status: 'active',
+      createdAt: Date.now(),
+      source: 'generated',
     };
     const lockKey = await this.writableLockKey();
     await this.mutate(() => this.store.addAll([rec], lockKey));
@@ -140,8 +158,13 @@ export class Keyring {
     this.assertNotPolicy(id);
     if (old.status !== 'active') throw new Error(t('errRotateInactive', id, keyStatusText(old.status)));
     const rec: KeyRecord = {
-      id: await this.newId(), secret: randomBytes(32), label: old.label, scope: old.scope, status: 'active',
-      createdAt: Date.now(), source: 'generated',
+      id: await this.newId(),
+      secret: randomBytes(32),
+      label: old.label,
+      scope: old.scope,
+      status: 'active',
+      createdAt: Date.now(),
+      source: 'generated',
     };
     const lockKey = await this.writableLockKey();
     await this.mutate(() => this.store.update([{ id, status: 'retired' }], [rec], lockKey));
@@ -159,8 +182,13 @@ export class Keyring {
     }
     // One active key per scope: a newer imported active key supersedes (retires) an older one,
     // which is how a rotation made elsewhere arrives.
-    const retire = [...existing.values()].filter((old) => old.status === 'active' && keys.some((k) =>
-      k.status === 'active' && sameScope(k.scope, old.scope) && k.createdAt > old.createdAt)).map((k) => k.id);
+    const retire = [...existing.values()]
+      .filter(
+        (old) =>
+          old.status === 'active' &&
+          keys.some((k) => k.status === 'active' && sameScope(k.scope, old.scope) && k.createdAt > old.createdAt),
+      )
+      .map((k) => k.id);
     const lockKey = await this.writableLockKey();
     await this.mutate(() => this.store.addAll(keys, lockKey, { ...extras, retire }));
   }
@@ -172,7 +200,9 @@ export class Keyring {
       if (!ids.includes(meta.id)) continue;
       const fromPolicy = this.policyKeys.get(meta.id);
       const secret = fromPolicy
-        ? (this.policyKeysExportable ? fromPolicy.secret : undefined)
+        ? this.policyKeysExportable
+          ? fromPolicy.secret
+          : undefined
         : await this.store.unwrap(meta.id, await this.currentLockKey());
       if (!secret) continue;
       const { fingerprint: _fp, ...rest } = meta;
@@ -243,7 +273,9 @@ export class Keyring {
   async createIdentity(site: string, userId: string): Promise<string> {
     const secretKey = ed25519.utils.randomSecretKey();
     const lockKey = await this.writableLockKey();
-    await this.mutate(() => this.store.addAll([], lockKey, { identities: [{ site, userId, secretKey, createdAt: Date.now() }] }));
+    await this.mutate(() =>
+      this.store.addAll([], lockKey, { identities: [{ site, userId, secretKey, createdAt: Date.now() }] }),
+    );
     return bytesToHex(ed25519.getPublicKey(secretKey));
   }
 

@@ -32,11 +32,13 @@ export async function notifyProtectedTabs(notice: VeilNotice, alsoUnder: Policy[
   try {
     const policies = [policy(), ...alsoUnder];
     const tabs = await browser.tabs.query({});
-    await Promise.all(tabs.map(async (tab) => {
-      if (tab.id === undefined || !tab.url || !policies.some((p) => siteForUrl(p, tab.url!))) return;
-      // A tab without Veil's content script (still loading, or opened before install) has no receiver.
-      await browser.tabs.sendMessage(tab.id, notice, { frameId: 0 }).catch(() => undefined);
-    }));
+    await Promise.all(
+      tabs.map(async (tab) => {
+        if (tab.id === undefined || !tab.url || !policies.some((p) => siteForUrl(p, tab.url!))) return;
+        // A tab without Veil's content script (still loading, or opened before install) has no receiver.
+        await browser.tabs.sendMessage(tab.id, notice, { frameId: 0 }).catch(() => undefined);
+      }),
+    );
   } catch (e) {
     console.warn('Veil: could not notify protected tabs', e);
   }

@@ -60,7 +60,7 @@ async function readManaged(): Promise<unknown> {
     const message = (e as Error)?.message ?? String(e);
     if (isUnmanagedError(message)) return undefined;
     // Something is configured but unreadable: treat it as an invalid policy (fail closed).
-    throw new Error(`Veil could not read the enterprise policy (${message})`);
+    throw new Error(`Veil could not read the enterprise policy (${message})`, { cause: e });
   }
 }
 
@@ -73,7 +73,8 @@ async function load(): Promise<void> {
     parsed = failClosed(undefined, [{ path: '', message: (e as Error).message }]);
   }
   if (mine !== generation) return; // a newer read started meanwhile; it decides
-  if (parsed.policy.errors.length) console.warn('Veil: the enterprise policy is invalid; protected sites fail closed', parsed.policy.errors);
+  if (parsed.policy.errors.length)
+    console.warn('Veil: the enterprise policy is invalid; protected sites fail closed', parsed.policy.errors);
   setPolicy(parsed.policy, parsed.keys);
 }
 

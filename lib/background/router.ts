@@ -6,7 +6,7 @@
 import browser, { type Runtime } from 'webextension-polyfill';
 import { CALLERS, type Caller, isEnvelope, type MessageType, type Res } from '../messaging/protocol';
 import { siteForUrl } from '../policy/policy';
-import { isSecureFramePage, type FrameRef } from '../isolated/background/capabilities';
+import { isSecureFramePage, type FrameRef } from './isolated/capabilities';
 import { handlers, RequestError, type RequestContext } from './handlers/index';
 import type { Keyring } from './keyring';
 import { policy, policyReady } from './policy-source';
@@ -18,7 +18,9 @@ function callerOf(sender: Runtime.MessageSender): { caller: Caller; url: string 
     // Isolated mode's frames are extension pages living inside an untrusted page: they get only
     // the 'secure-frame' calls, never the keyring and policy calls of Veil's own pages (issue #6).
     if (isSecureFramePage(sender.url, extensionOrigin)) {
-      return sender.tab && sender.frameId !== undefined && sender.frameId !== 0 ? { caller: 'secure-frame', url: sender.url } : undefined;
+      return sender.tab && sender.frameId !== undefined && sender.frameId !== 0
+        ? { caller: 'secure-frame', url: sender.url }
+        : undefined;
     }
     return { caller: 'extension-page', url: sender.url };
   }
@@ -34,7 +36,11 @@ function frameOf(sender: Runtime.MessageSender): FrameRef | undefined {
   return { tabId: sender.tab.id, frameId: sender.frameId, documentId, url: sender.url ?? '', tabUrl: sender.tab.url };
 }
 
-export async function route(message: unknown, sender: Runtime.MessageSender, keyring: Keyring): Promise<Res<MessageType>> {
+export async function route(
+  message: unknown,
+  sender: Runtime.MessageSender,
+  keyring: Keyring,
+): Promise<Res<MessageType>> {
   if (!isEnvelope(message)) return { ok: false, error: { code: 'bad-request', message: 'not a Veil request' } };
   const who = callerOf(sender);
   if (!who || CALLERS[message.type] !== who.caller) {
@@ -54,7 +60,8 @@ export async function route(message: unknown, sender: Runtime.MessageSender, key
     // A secure frame works only inside a tab showing a protected site (the top page's URL).
     ctx.frame = frameOf(sender);
     ctx.site = ctx.frame?.tabUrl ? siteForUrl(policy(), ctx.frame.tabUrl) : undefined;
-    if (!ctx.site || !ctx.frame) return { ok: false, error: { code: 'not-protected', message: 'Veil does not protect this site' } };
+    if (!ctx.site || !ctx.frame)
+      return { ok: false, error: { code: 'not-protected', message: 'Veil does not protect this site' } };
   }
   try {
     const handler = handlers[message.type] as (req: unknown, ctx: RequestContext) => Promise<Res<MessageType>>;

@@ -19,10 +19,7 @@ const IGNORABLE = '\\s\\u200B-\\u200D\\u2060\\uFEFF\\u00AD';
 const B58 = '1-9A-HJ-NP-Za-km-z';
 const GAP = `[${IGNORABLE}]*`;
 /** An envelope candidate: marker (possibly split by ignorables), version digit, body, terminator. */
-const ENVELOPE_RE = new RegExp(
-  `V${GAP}E${GAP}I${GAP}L${GAP}(\\d)((?:${GAP}[${B58}])+)(${GAP}${TERMINATOR})?`,
-  'g',
-);
+const ENVELOPE_RE = new RegExp(`V${GAP}E${GAP}I${GAP}L${GAP}(\\d)((?:${GAP}[${B58}])+)(${GAP}${TERMINATOR})?`, 'g');
 const STRIP_RE = new RegExp(`[${IGNORABLE}]`, 'g');
 
 export function encodeEnvelopeText(frame: Uint8Array): string {

@@ -190,7 +190,11 @@ export function openMessage(key: DerivedKey, frame: Uint8Array, ctx: MessageCont
     signature: isSigned
       ? {
           sig: inner.slice(INNER_FIXED, bodyStart),
-          signed: signedBytes(frame.subarray(0, HEADER_LEN), concatBytes(inner.subarray(0, INNER_FIXED), inner.subarray(bodyStart)), ctx),
+          signed: signedBytes(
+            frame.subarray(0, HEADER_LEN),
+            concatBytes(inner.subarray(0, INNER_FIXED), inner.subarray(bodyStart)),
+            ctx,
+          ),
         }
       : undefined,
   };

@@ -62,7 +62,17 @@ let timeFormat: { lang: string; format: Intl.DateTimeFormat } | undefined;
 export function formatTime(ms: number): string {
   const lang = uiLanguage();
   if (timeFormat?.lang !== lang) {
-    timeFormat = { lang, format: new Intl.DateTimeFormat(lang, { year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' }) };
+    timeFormat = {
+      lang,
+      format: new Intl.DateTimeFormat(lang, {
+        year: 'numeric',
+        month: 'numeric',
+        day: 'numeric',
+        hour: 'numeric',
+        minute: 'numeric',
+        second: 'numeric',
+      }),
+    };
   }
   return timeFormat.format.format(ms);
 }
@@ -81,5 +91,7 @@ export function localizePage(root: ParentNode): void {
 
 /** A catalog lookup as Chrome does it: $1..$9 substitutions, $$ for a dollar sign. */
 export function catalogLookup(catalog: Record<string, { message: string }>): (key: string, subs: string[]) => string {
-  return (key, subs) => catalog[key]?.message.replace(/\$(\d|\$)/g, (_, d: string) => (d === '$' ? '$' : subs[Number(d) - 1] ?? '')) ?? '';
+  return (key, subs) =>
+    catalog[key]?.message.replace(/\$(\d|\$)/g, (_, d: string) => (d === '$' ? '$' : (subs[Number(d) - 1] ?? ''))) ??
+    '';
 }

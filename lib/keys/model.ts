@@ -42,7 +42,15 @@ export function fingerprint(id: string, secret: Uint8Array): string {
 export function toInfo(k: KeyRecord | KeyInfo): KeyInfo {
   const { id, label, scope, status, createdAt, source } = k;
   const fp = 'secret' in k ? fingerprint(k.id, k.secret) : k.fingerprint;
-  return { id, label, scope: { ...scope, conversations: [...scope.conversations] }, status, createdAt, source, fingerprint: fp };
+  return {
+    id,
+    label,
+    scope: { ...scope, conversations: [...scope.conversations] },
+    status,
+    createdAt,
+    source,
+    fingerprint: fp,
+  };
 }
 
 function patternToRegExp(pattern: string): RegExp {
@@ -65,7 +73,11 @@ export function scopeSpecificity(scope: KeyScope, site: string, conversationId: 
 }
 
 /** The key that encrypts new messages in a conversation: the most specific active one. */
-export function selectEncryptionKey<K extends Omit<KeyRecord, 'secret'>>(keys: K[], site: string, conversationId: string): K | undefined {
+export function selectEncryptionKey<K extends Omit<KeyRecord, 'secret'>>(
+  keys: K[],
+  site: string,
+  conversationId: string,
+): K | undefined {
   let chosen: K | undefined;
   let chosenScore = -1;
   for (const k of keys) {
@@ -81,8 +93,14 @@ export function selectEncryptionKey<K extends Omit<KeyRecord, 'secret'>>(keys: K
 
 export function validateScope(scope: unknown): KeyScope {
   const s = scope as KeyScope;
-  if (!s || typeof s.site !== 'string' || !s.site || !Array.isArray(s.conversations) || s.conversations.length === 0
-    || !s.conversations.every((c) => typeof c === 'string' && c.length > 0 && c.length < 512)) {
+  if (
+    !s ||
+    typeof s.site !== 'string' ||
+    !s.site ||
+    !Array.isArray(s.conversations) ||
+    s.conversations.length === 0 ||
+    !s.conversations.every((c) => typeof c === 'string' && c.length > 0 && c.length < 512)
+  ) {
     throw new Error('scope needs a site ("*" or an adapter id) and at least one conversation pattern');
   }
   return { site: s.site, conversations: [...s.conversations] };
@@ -111,8 +129,16 @@ export const PUBLIC_KEY_RE = /^[0-9a-f]{64}$/;
 
 export function validateDirectoryEntry(e: unknown, where: string): DirectoryEntry {
   const d = e as DirectoryEntry;
-  if (!d || typeof d.site !== 'string' || !d.site || typeof d.userId !== 'string' || !d.userId
-    || d.userId.length > 256 || !PUBLIC_KEY_RE.test(d.publicKey) || !Number.isFinite(d.addedAt)) {
+  if (
+    !d ||
+    typeof d.site !== 'string' ||
+    !d.site ||
+    typeof d.userId !== 'string' ||
+    !d.userId ||
+    d.userId.length > 256 ||
+    !PUBLIC_KEY_RE.test(d.publicKey) ||
+    !Number.isFinite(d.addedAt)
+  ) {
     throw new Error(`${where} must have site, userId, a 64-hex-character publicKey and addedAt`);
   }
   return { site: d.site, userId: d.userId, publicKey: d.publicKey, addedAt: d.addedAt };

@@ -22,8 +22,12 @@ const RETRY_DELAYS_MS = [50, 250, 1_000];
  * a fresh one. An invalidated context (extension reloaded or removed) never comes back.
  */
 function isTransient(message: string): boolean {
-  return !/context invalidated/i.test(message)
-    && /message port closed|message channel closed|Receiving end does not exist|Could not establish connection/i.test(message);
+  return (
+    !/context invalidated/i.test(message) &&
+    /message port closed|message channel closed|Receiving end does not exist|Could not establish connection/i.test(
+      message,
+    )
+  );
 }
 
 export async function request<K extends MessageType>(

@@ -8,8 +8,8 @@
 import type { CustomAdapterSpec } from '../adapters/custom';
 import type { DirectoryEntry, KeyInfo, KeyScope, KeyStatus } from '../keys/model';
 import type { Policy, ProtectedSite } from '../policy/policy';
-import type { SecurityIndicator } from '../isolated/indicator';
-import type { FrameTheme, ReaderSpec, SecureFrameKind } from '../isolated/frame-types';
+import type { SecurityIndicator } from './indicator';
+import type { FrameTheme, ReaderSpec, SecureFrameKind } from './frame-types';
 
 /**
  * Who may send a request: a content script in a protected tab, an extension page, or one of
@@ -20,8 +20,17 @@ export type Caller = 'content' | 'extension-page' | 'secure-frame';
 
 export type VeilError = {
   code:
-    | 'no-key' | 'locked' | 'too-long' | 'not-protected' | 'bad-request' | 'forbidden'
-    | 'bundle' | 'keyring' | 'unreachable' | 'internal' | 'policy';
+    | 'no-key'
+    | 'locked'
+    | 'too-long'
+    | 'not-protected'
+    | 'bad-request'
+    | 'forbidden'
+    | 'bundle'
+    | 'keyring'
+    | 'unreachable'
+    | 'internal'
+    | 'policy';
   message: string;
 };
 
@@ -161,18 +170,37 @@ export interface ProtocolMap {
   /** A secure frame redeems the token its parent handed it; binds the token to that frame. */
   'secure/redeem': { caller: 'secure-frame'; req: { token: string }; res: Result<SecureFrameGrant> };
   /** The secure composer sends what the user typed: encrypted here, only the envelope reaches the page. */
-  'secure/send': { caller: 'secure-frame'; req: { token: string; text: string }; res: Result<{ fingerprint: string; parts: number }> };
+  'secure/send': {
+    caller: 'secure-frame';
+    req: { token: string; text: string };
+    res: Result<{ fingerprint: string; parts: number }>;
+  };
   /** A frame's content height changed (readers are sized to their content). */
   'secure/size': { caller: 'secure-frame'; req: { token: string; height: number }; res: Result<Record<never, never>> };
   /** The user focused, left or pointed into a frame: the host side checks for overlays and focus theft. */
-  'secure/event': { caller: 'secure-frame'; req: { token: string; event: SecureFrameEvent }; res: Result<{ warning?: string }> };
+  'secure/event': {
+    caller: 'secure-frame';
+    req: { token: string; event: SecureFrameEvent };
+    res: Result<{ warning?: string }>;
+  };
   'isolated/settings': {
     caller: 'extension-page';
     req: Record<string, never>;
-    res: Result<{ indicator: SecurityIndicator; sites: { key: string; name: string; mode: Policy['mode']; enforced: boolean }[] }>;
+    res: Result<{
+      indicator: SecurityIndicator;
+      sites: { key: string; name: string; mode: Policy['mode']; enforced: boolean }[];
+    }>;
   };
-  'isolated/set-site-mode': { caller: 'extension-page'; req: { key: string; mode: Policy['mode'] }; res: Result<Record<never, never>> };
-  'isolated/set-indicator': { caller: 'extension-page'; req: { indicator: SecurityIndicator }; res: Result<{ indicator: SecurityIndicator }> };
+  'isolated/set-site-mode': {
+    caller: 'extension-page';
+    req: { key: string; mode: Policy['mode'] };
+    res: Result<Record<never, never>>;
+  };
+  'isolated/set-indicator': {
+    caller: 'extension-page';
+    req: { indicator: SecurityIndicator };
+    res: Result<{ indicator: SecurityIndicator }>;
+  };
 }
 
 /** `tab`/`shift-tab`: the user tabs out of the composer; the content script moves focus for it (so it is not theft). */
@@ -196,7 +224,10 @@ export interface SecureFrameGrant {
  */
 export interface HostCommandMap {
   /** What the composer sends to: read from the chat's DOM at send time (SPAs switch conversations). */
-  'host/compose-context': { req: { handle: string }; res: Result<{ conversationId: string; senderId: string; maxChars: number; allowChunks: boolean }> };
+  'host/compose-context': {
+    req: { handle: string };
+    res: Result<{ conversationId: string; senderId: string; maxChars: number; allowChunks: boolean }>;
+  };
   /** Put these envelopes into the chat's composer and send them, one by one. */
   'host/put-envelopes': { req: { handle: string; envelopes: string[] }; res: Result<Record<never, never>> };
   'host/frame-size': { req: { handle: string; height: number }; res: Result<Record<never, never>> };
@@ -226,8 +257,13 @@ export interface VeilNotice {
 
 export function isVeilNotice(m: unknown): m is VeilNotice {
   const n = m as VeilNotice;
-  return !!n && n.veilNotice === 1 && n.type === 'keyring/changed' && typeof n.reason === 'string'
-    && (n.keyIds === undefined || (Array.isArray(n.keyIds) && n.keyIds.every((k) => typeof k === 'string')));
+  return (
+    !!n &&
+    n.veilNotice === 1 &&
+    n.type === 'keyring/changed' &&
+    typeof n.reason === 'string' &&
+    (n.keyIds === undefined || (Array.isArray(n.keyIds) && n.keyIds.every((k) => typeof k === 'string')))
+  );
 }
 
 /** The sections of the options page a protected page may open (ids of their headings' sections). */

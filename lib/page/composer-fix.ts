@@ -28,7 +28,12 @@ function askIt(ctx: FixContext): ComposerAction {
   return {
     label: t('composerActionCopyRequest'),
     async run(button) {
-      const text = t('composerItRequest', ctx.conversationId ?? '?', ctx.siteName, browser.runtime.getManifest().version);
+      const text = t(
+        'composerItRequest',
+        ctx.conversationId ?? '?',
+        ctx.siteName,
+        browser.runtime.getManifest().version,
+      );
       try {
         await navigator.clipboard.writeText(text);
         button.textContent = t('composerActionCopied');
@@ -41,9 +46,13 @@ function askIt(ctx: FixContext): ComposerAction {
 
 export function fixFor(code: VeilError['code'] | 'no-key' | 'locked', ctx: FixContext): ComposerAction | undefined {
   switch (code) {
-    case 'locked': return open(t('composerActionUnlock'), 'lock');
-    case 'no-key': return ctx.managed ? askIt(ctx) : open(t('composerActionOptions'), 'import');
-    case 'policy': return open(t('composerActionPolicy'), 'policy-section');
-    default: return undefined;
+    case 'locked':
+      return open(t('composerActionUnlock'), 'lock');
+    case 'no-key':
+      return ctx.managed ? askIt(ctx) : open(t('composerActionOptions'), 'import');
+    case 'policy':
+      return open(t('composerActionPolicy'), 'policy-section');
+    default:
+      return undefined;
   }
 }

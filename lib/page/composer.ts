@@ -23,8 +23,24 @@ const EXEC_COMMAND_UNSAFE = [
   '.ck-editor__editable', // CKEditor 5: reverts execCommand edits
 ];
 
-const ZERO_WIDTH = /[\u200B\u200C\u200D\u2060\uFEFF]/g;
-const BLOCK_TAGS = new Set(['P', 'DIV', 'LI', 'UL', 'OL', 'PRE', 'BLOCKQUOTE', 'H1', 'H2', 'H3', 'H4', 'H5', 'H6', 'TABLE', 'TR']);
+const ZERO_WIDTH = /\u200B|\u200C|\u200D|\u2060|\uFEFF/g;
+const BLOCK_TAGS = new Set([
+  'P',
+  'DIV',
+  'LI',
+  'UL',
+  'OL',
+  'PRE',
+  'BLOCKQUOTE',
+  'H1',
+  'H2',
+  'H3',
+  'H4',
+  'H5',
+  'H6',
+  'TABLE',
+  'TR',
+]);
 
 function isTextField(el: Element): el is HTMLTextAreaElement | HTMLInputElement {
   return el instanceof HTMLTextAreaElement || el instanceof HTMLInputElement;
@@ -44,8 +60,14 @@ export function readComposer(el: HTMLElement): string {
       return;
     }
     if (!(n instanceof HTMLElement)) return;
-    if (n !== el && (n.getAttribute('contenteditable') === 'false' || n.hasAttribute('data-slate-placeholder')
-      || n.getAttribute('aria-hidden') === 'true' || n.classList.contains('ql-clipboard'))) return;
+    if (
+      n !== el &&
+      (n.getAttribute('contenteditable') === 'false' ||
+        n.hasAttribute('data-slate-placeholder') ||
+        n.getAttribute('aria-hidden') === 'true' ||
+        n.classList.contains('ql-clipboard'))
+    )
+      return;
     if (n.tagName === 'BR') {
       out += '\n';
       return;
@@ -56,7 +78,10 @@ export function readComposer(el: HTMLElement): string {
     if (block && !out.endsWith('\n')) out += '\n';
   };
   walk(el);
-  return out.replace(ZERO_WIDTH, '').replace(/\u00A0/g, ' ').replace(/\n$/, '');
+  return out
+    .replace(ZERO_WIDTH, '')
+    .replace(/\u00A0/g, ' ')
+    .replace(/\n$/, '');
 }
 
 const normalize = (s: string) => s.replace(ZERO_WIDTH, '').replace(/\r\n?/g, '\n').trim();
@@ -131,7 +156,13 @@ const attempts: Record<Concrete, (el: HTMLElement, text: string) => Promise<bool
     if (!el.isContentEditable) return false;
     selectAll(el);
     await tick(); // let throttled selection sync run (Slate, Lexical)
-    const ev = new InputEvent('beforeinput', { inputType: 'insertText', data: text, bubbles: true, cancelable: true, composed: true });
+    const ev = new InputEvent('beforeinput', {
+      inputType: 'insertText',
+      data: text,
+      bubbles: true,
+      cancelable: true,
+      composed: true,
+    });
     // A synthetic event has no default action: only an editor that claims it (preventDefault)
     // changed anything. Unclaimed means this editor does not work this way.
     if (el.dispatchEvent(ev)) return false;

@@ -9,7 +9,7 @@ import { queryFirst, type SiteAdapter } from '../adapters/types';
 import { t } from '../i18n';
 import { scopeText } from '../i18n/scope';
 import { request } from '../messaging/client';
-import { HOST_COMPOSER_BLOCKED, installEarlyGuards, IsolatedPage } from '../isolated/host/isolated-page';
+import { HOST_COMPOSER_BLOCKED, installEarlyGuards, IsolatedPage } from './isolated/isolated-page';
 import { fixFor } from './composer-fix';
 import { type ComposerAction, ComposerStatus } from './composer-status';
 import { onVeilNotice, PageChanges } from './page-changes';
@@ -42,7 +42,9 @@ export async function runContentScript(): Promise<void> {
   const refusal = site.policyError;
   if (refusal) {
     guard.block(refusal);
-    whenReady(() => attachStatus(status, undefined, 'error', refusal, fixFor('policy', { siteName: '', managed: site.managed })));
+    whenReady(() =>
+      attachStatus(status, undefined, 'error', refusal, fixFor('policy', { siteName: '', managed: site.managed })),
+    );
     return;
   }
   let adapter: SiteAdapter | undefined;
@@ -69,7 +71,12 @@ export async function runContentScript(): Promise<void> {
     // Isolated mode (issue #6): typing and reading happen in Veil's own frames; this side only
     // ever handles envelopes. The chat's own composer is blocked from sending at once.
     guard.isolate(adapter, HOST_COMPOSER_BLOCKED);
-    whenReady(() => new IsolatedPage(document, armed, guard, status, { flagUnencrypted: site.flagUnencrypted ?? true, guards: frameGuards }).start());
+    whenReady(() =>
+      new IsolatedPage(document, armed, guard, status, {
+        flagUnencrypted: site.flagUnencrypted ?? true,
+        guards: frameGuards,
+      }).start(),
+    );
     return;
   }
   guard.arm(adapter, { allowPlaintext: !site.requireEncryption, managed: site.managed });
@@ -78,14 +85,19 @@ export async function runContentScript(): Promise<void> {
   const describe = () => void (changes.blocked ? undefined : describeKey(armed, status, site.managed));
   whenReady(() => {
     injectStyles(document);
-    const renderer = new MessageRenderer(document, armed, async (conversationId, items) => {
-      const res = await request('decrypt', { conversationId, items });
-      return res.ok ? res.items : { error: res.error.message };
-    }, {
-      flagUnencrypted: site.flagUnencrypted ?? true,
-      // Say which key protects the conversation whenever it (or the composer) appears or changes.
-      onContext: describe,
-    });
+    const renderer = new MessageRenderer(
+      document,
+      armed,
+      async (conversationId, items) => {
+        const res = await request('decrypt', { conversationId, items });
+        return res.ok ? res.items : { error: res.error.message };
+      },
+      {
+        flagUnencrypted: site.flagUnencrypted ?? true,
+        // Say which key protects the conversation whenever it (or the composer) appears or changes.
+        onContext: describe,
+      },
+    );
     renderer.start();
     changes.hooks.keyringChanged = (n) => {
       // Locked, or a new policy (keys may be gone): everything is asked again, and plaintext whose
@@ -101,8 +113,16 @@ function whenReady(fn: () => void): void {
   else fn();
 }
 
-function attachStatus(status: ComposerStatus, adapter: SiteAdapter | undefined, state: 'ready' | 'error', text: string, action?: ComposerAction): void {
-  const composer = adapter ? queryFirst<HTMLElement>(document, adapter.selectors.composer) : document.querySelector('textarea, [contenteditable="true"]');
+function attachStatus(
+  status: ComposerStatus,
+  adapter: SiteAdapter | undefined,
+  state: 'ready' | 'error',
+  text: string,
+  action?: ComposerAction,
+): void {
+  const composer = adapter
+    ? queryFirst<HTMLElement>(document, adapter.selectors.composer)
+    : document.querySelector('textarea, [contenteditable="true"]');
   if (!composer) return;
   status.attach(composer as HTMLElement);
   status.show(state, text, action);
@@ -118,10 +138,22 @@ async function describeKey(adapter: SiteAdapter, status: ComposerStatus, managed
   const res = await request('encrypt/preview', { conversationId });
   if (adapter.conversationId(document) !== conversationId) return; // switched meanwhile; a newer call answers
   const fix = { conversationId, siteName: adapter.name, managed };
-  if (!res.ok) return attachStatus(status, adapter, 'error', t('errGeneric', res.error.message), fixFor(res.error.code, fix));
+  if (!res.ok)
+    return attachStatus(status, adapter, 'error', t('errGeneric', res.error.message), fixFor(res.error.code, fix));
   if (!res.key) {
-    return attachStatus(status, adapter, 'error', t(managed ? 'composerNoKeyManaged' : 'composerNoKey', conversationId), fixFor('no-key', fix));
+    return attachStatus(
+      status,
+      adapter,
+      'error',
+      t(managed ? 'composerNoKeyManaged' : 'composerNoKey', conversationId),
+      fixFor('no-key', fix),
+    );
   }
   if (res.locked) return attachStatus(status, adapter, 'error', t('composerLocked'), fixFor('locked', fix));
-  attachStatus(status, adapter, 'ready', t('composerReady', res.key.label, res.key.fingerprint, scopeText(res.key.scope)));
+  attachStatus(
+    status,
+    adapter,
+    'ready',
+    t('composerReady', res.key.label, res.key.fingerprint, scopeText(res.key.scope)),
+  );
 }

@@ -54,7 +54,9 @@ export class PageChanges {
 
   /** Notices are handled one at a time, in order: a policy flip-flop ends in the last state. */
   handle(notice: VeilNotice): Promise<void> {
-    this.queue = this.queue.then(() => this.apply(notice)).catch((e) => console.warn('Veil: could not apply a change', e));
+    this.queue = this.queue
+      .then(() => this.apply(notice))
+      .catch((e) => console.warn('Veil: could not apply a change', e));
     return this.queue;
   }
 
@@ -69,8 +71,12 @@ export class PageChanges {
     // Background unreachable: every send fails closed there anyway; the next notice retries.
     if (!now.ok) return false;
     if (now.protected && now.policyError) return this.block(now.policyError);
-    const same = now.protected && !this.started.policyError && now.adapterId === this.started.adapterId
-      && now.mode === this.started.mode && JSON.stringify(now.customAdapter) === JSON.stringify(this.started.customAdapter);
+    const same =
+      now.protected &&
+      !this.started.policyError &&
+      now.adapterId === this.started.adapterId &&
+      now.mode === this.started.mode &&
+      JSON.stringify(now.customAdapter) === JSON.stringify(this.started.customAdapter);
     if (!same) return this.block(RELOAD_AFTER_POLICY_CHANGE);
     if (this.adapter && now.mode === 'inline') {
       this.guard.arm(this.adapter, { allowPlaintext: !now.requireEncryption });

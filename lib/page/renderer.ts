@@ -18,9 +18,17 @@ import { findEnvelopes } from '../crypto/codec';
 import { KIND_CHUNK, parseChunk } from '../crypto/chunks';
 import type { DecryptedItem, DecryptItem } from '../messaging/protocol';
 import {
-  ariaLabelOf, CONTINUED_TEXT, decryptingView, incompleteView, mixedAuthorsView, NOT_ENCRYPTED_VIEW, notDecryptedView, partView, viewOf,
+  ariaLabelOf,
+  CONTINUED_TEXT,
+  decryptingView,
+  incompleteView,
+  mixedAuthorsView,
+  NOT_ENCRYPTED_VIEW,
+  notDecryptedView,
+  partView,
+  viewOf,
   type StatusView,
-} from './status-text';
+} from '../i18n/status-text';
 
 const BATCH = 1_000;
 
@@ -144,11 +152,23 @@ export class MessageRenderer {
     }
     const chunk = segments[0]!.chunk;
     if (chunk) return this.processChunk(el, textEl, conversationId, author, chunk, segments[0]!.texts[0]!);
-    this.show(el, textEl, conversationId, author, segments.map((s) => s.texts));
+    this.show(
+      el,
+      textEl,
+      conversationId,
+      author,
+      segments.map((s) => s.texts),
+    );
   }
 
-  private processChunk(el: Element, textEl: Element, conversationId: string, author: string,
-    chunk: NonNullable<Segment['chunk']>, text: string): void {
+  private processChunk(
+    el: Element,
+    textEl: Element,
+    conversationId: string,
+    author: string,
+    chunk: NonNullable<Segment['chunk']>,
+    text: string,
+  ): void {
     let group = this.chunkGroups.get(chunk.group);
     if (!group) this.chunkGroups.set(chunk.group, (group = new Map()));
     group.set(chunk.index, { el, text, author });
@@ -203,7 +223,9 @@ export class MessageRenderer {
         const src = this.sources.get(textEl);
         const ours = this.rendered.get(textEl);
         if (src && ours && textEl.firstChild === ours) {
-          const affected = src.items.some((texts) => stale.has(`${src.conversationId}\n${src.author}\n${texts.join('\n')}`));
+          const affected = src.items.some((texts) =>
+            stale.has(`${src.conversationId}\n${src.author}\n${texts.join('\n')}`),
+          );
           if (affected) this.show(src.el, textEl, src.conversationId, src.author, src.items, true);
         } else {
           this.dirty.add(el); // not painted yet, or its last attempt failed: try again
@@ -214,11 +236,22 @@ export class MessageRenderer {
   }
 
   private isRefreshable(r: DecryptedItem): boolean {
-    return r.status === 'locked' || r.status === 'unknown-key' || r.keyStatus === 'revoked'
-      || (!!r.keyId && !!this.lastRefresh.keyIds?.includes(r.keyId));
+    return (
+      r.status === 'locked' ||
+      r.status === 'unknown-key' ||
+      r.keyStatus === 'revoked' ||
+      (!!r.keyId && !!this.lastRefresh.keyIds?.includes(r.keyId))
+    );
   }
 
-  private show(el: Element, textEl: Element, conversationId: string, author: string, items: string[][], quiet = false): void {
+  private show(
+    el: Element,
+    textEl: Element,
+    conversationId: string,
+    author: string,
+    items: string[][],
+    quiet = false,
+  ): void {
     this.sources.set(textEl, { el, conversationId, author, items });
     const pending: string[] = [];
     for (const texts of items) {
@@ -273,7 +306,14 @@ export class MessageRenderer {
     this.queue.clear();
     // All answers first, then painted in one task: one layout for a whole history, not one per
     // batch (painting each batch on its own laid out and painted the page N / BATCH times).
-    const answers = await Promise.all(requests.map(({ conversationId, part }) => this.decrypt(conversationId, part.map((p) => p.item))));
+    const answers = await Promise.all(
+      requests.map(({ conversationId, part }) =>
+        this.decrypt(
+          conversationId,
+          part.map((p) => p.item),
+        ),
+      ),
+    );
     requests.forEach(({ part }, i) => {
       const res = answers[i]!;
       const byId = new Map(Array.isArray(res) ? res.map((r) => [r.id, r]) : []);
@@ -337,7 +377,9 @@ export class MessageRenderer {
 
   private paintSegments(el: Element, textEl: Element, segments: { r: DecryptedItem; view: StatusView }[]): void {
     const worst = segments.map((s) => s.view.status).find((s) => s !== 'decrypted') ?? 'decrypted';
-    const shows = JSON.stringify(segments.map(({ r, view }) => [r.status, r.text, view.status, view.label, view.detail]));
+    const shows = JSON.stringify(
+      segments.map(({ r, view }) => [r.status, r.text, view.status, view.label, view.detail]),
+    );
     if (this.painted.get(textEl) === shows && textEl.firstChild === this.rendered.get(textEl)) {
       el.setAttribute('data-veil-status', worst);
       return; // already showing exactly this: no repaint
@@ -400,10 +442,15 @@ export interface RefreshScope {
 }
 
 /** Whether any answer of a batch is of a kind a keyring change could alter. */
-function anyRefreshable(requests: { part: { cacheKey: string }[] }[], results: Map<string, DecryptedItem>,
-  refreshable: (r: DecryptedItem) => boolean): boolean {
-  return requests.some(({ part }) => part.some(({ cacheKey }) => {
-    const r = results.get(cacheKey);
-    return !!r && refreshable(r);
-  }));
+function anyRefreshable(
+  requests: { part: { cacheKey: string }[] }[],
+  results: Map<string, DecryptedItem>,
+  refreshable: (r: DecryptedItem) => boolean,
+): boolean {
+  return requests.some(({ part }) =>
+    part.some(({ cacheKey }) => {
+      const r = results.get(cacheKey);
+      return !!r && refreshable(r);
+    }),
+  );
 }

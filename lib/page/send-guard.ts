@@ -16,10 +16,17 @@ import type { ComposerStatus } from './composer-status';
 
 const SEND_CONFIRM_TIMEOUT_MS = 5_000;
 
-type GuardMode = { kind: 'starting' } | { kind: 'armed'; adapter: SiteAdapter } | { kind: 'isolated'; adapter: SiteAdapter } | { kind: 'off' };
+type GuardMode =
+  | { kind: 'starting' }
+  | { kind: 'armed'; adapter: SiteAdapter }
+  | { kind: 'isolated'; adapter: SiteAdapter }
+  | { kind: 'off' };
 
 function isEditable(t: EventTarget | null): t is HTMLElement {
-  return t instanceof HTMLElement && (t.isContentEditable || t instanceof HTMLTextAreaElement || t instanceof HTMLInputElement);
+  return (
+    t instanceof HTMLElement &&
+    (t.isContentEditable || t instanceof HTMLTextAreaElement || t instanceof HTMLInputElement)
+  );
 }
 
 export class SendGuard {
@@ -112,8 +119,10 @@ export class SendGuard {
       // Until Veil knows this page's composer (or for good, when its adapter is broken): no Enter in
       // an editable field, no form submit, and no click on anything button-like, since any of them
       // may be the chat's send button.
-      const buttonClick = e.type === 'click' && e.target instanceof Element
-        && !!e.target.closest('button, input[type="submit"], input[type="button"], [role="button"]');
+      const buttonClick =
+        e.type === 'click' &&
+        e.target instanceof Element &&
+        !!e.target.closest('button, input[type="submit"], input[type="button"], [role="button"]');
       if ((isEnter && isEditable(e.target)) || e.type === 'submit' || buttonClick) {
         this.stop(e);
         if (isEditable(e.target)) this.status.attach(e.target);
@@ -165,7 +174,11 @@ export class SendGuard {
     }
     this.status.show('busy', t('composerEncrypting'));
     const res = await request('encrypt', {
-      conversationId, senderId, text: plaintext, maxChars: adapter.pageMaxMessageChars?.(document) ?? adapter.maxMessageChars, allowChunks: adapter.allowChunks,
+      conversationId,
+      senderId,
+      text: plaintext,
+      maxChars: adapter.pageMaxMessageChars?.(document) ?? adapter.maxMessageChars,
+      allowChunks: adapter.allowChunks,
     });
     if (!res.ok && res.error.code === 'no-key' && this.allowPlaintext && readComposer(composer) === plaintext) {
       this.triggerSend(adapter, composer);
@@ -247,7 +260,12 @@ export class SendGuard {
    * Whatever they typed around the envelope meanwhile is kept around their text (issue #8: typing
    * while Veil was sending used to be overwritten, and lost).
    */
-  private async restore(composer: HTMLElement, plaintext: string, adapter: SiteAdapter, envelope?: string): Promise<void> {
+  private async restore(
+    composer: HTMLElement,
+    plaintext: string,
+    adapter: SiteAdapter,
+    envelope?: string,
+  ): Promise<void> {
     if (!composer.isConnected) return;
     const now = readComposer(composer);
     const at = envelope ? now.indexOf(envelope) : -1;

@@ -62,7 +62,8 @@ function regString(s: string): string {
 
 function regValue(v: unknown): string {
   if (typeof v === 'boolean') return `dword:${v ? '00000001' : '00000000'}`;
-  if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff) return `dword:${v.toString(16).padStart(8, '0')}`;
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff)
+    return `dword:${v.toString(16).padStart(8, '0')}`;
   if (typeof v === 'string') return regString(v);
   return regString(JSON.stringify(v));
 }
@@ -78,11 +79,17 @@ export function windowsReg(policy: ManagedPolicyJson, t: DeployTargets): Uint8Ar
     const base = `HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\${vendor}`;
     const install = chromeInstallPolicies(t);
     if (install.ExtensionInstallForcelist) {
-      lines.push(...regKey(`${base}\\ExtensionInstallForcelist`, Object.fromEntries(
-        (install.ExtensionInstallForcelist as string[]).map((v, i) => [String(i + 1), v]))));
+      lines.push(
+        ...regKey(
+          `${base}\\ExtensionInstallForcelist`,
+          Object.fromEntries((install.ExtensionInstallForcelist as string[]).map((v, i) => [String(i + 1), v])),
+        ),
+      );
       lines.push(...regKey(base, { ExtensionSettings: install.ExtensionSettings }));
     }
-    lines.push(...regKey(`${base}\\3rdparty\\extensions\\${t.chromeId}\\policy`, policy as unknown as Record<string, unknown>));
+    lines.push(
+      ...regKey(`${base}\\3rdparty\\extensions\\${t.chromeId}\\policy`, policy as unknown as Record<string, unknown>),
+    );
   }
   const text = lines.join('\r\n');
   const out = new Uint8Array(2 + text.length * 2);
@@ -105,7 +112,8 @@ export function plistValue(v: unknown, indent = ''): string {
   const inner = `${indent}  `;
   if (v === true) return `${indent}<true/>`;
   if (v === false) return `${indent}<false/>`;
-  if (typeof v === 'number') return Number.isInteger(v) ? `${indent}<integer>${v}</integer>` : `${indent}<real>${v}</real>`;
+  if (typeof v === 'number')
+    return Number.isInteger(v) ? `${indent}<integer>${v}</integer>` : `${indent}<real>${v}</real>`;
   if (typeof v === 'string') return `${indent}<string>${xmlEscape(v)}</string>`;
   if (Array.isArray(v)) return `${indent}<array>\n${v.map((x) => plistValue(x, inner)).join('\n')}\n${indent}</array>`;
   if (v && typeof v === 'object') {
@@ -116,9 +124,11 @@ export function plistValue(v: unknown, indent = ''): string {
 }
 
 export function plistDocument(v: unknown): string {
-  return '<?xml version="1.0" encoding="UTF-8"?>\n'
-    + '<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">\n'
-    + `<plist version="1.0">\n${plistValue(v)}\n</plist>\n`;
+  return (
+    '<?xml version="1.0" encoding="UTF-8"?>\n' +
+    '<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">\n' +
+    `<plist version="1.0">\n${plistValue(v)}\n</plist>\n`
+  );
 }
 
 /** macOS configuration profile for Chrome and Edge (install via MDM, or System Settings > Profiles). */
@@ -127,12 +137,24 @@ export function macMobileconfig(policy: ManagedPolicyJson, t: DeployTargets, uui
   for (const domain of ['com.google.Chrome', 'com.microsoft.Edge']) {
     const install = chromeInstallPolicies(t);
     if (Object.keys(install).length) {
-      payloads.push({ PayloadType: domain, PayloadIdentifier: `com.veil.policy.${domain}`, PayloadUUID: uuid(), PayloadVersion: 1,
-        PayloadDisplayName: `Veil installation (${domain})`, ...install });
+      payloads.push({
+        PayloadType: domain,
+        PayloadIdentifier: `com.veil.policy.${domain}`,
+        PayloadUUID: uuid(),
+        PayloadVersion: 1,
+        PayloadDisplayName: `Veil installation (${domain})`,
+        ...install,
+      });
     }
     const extDomain = `${domain}.extensions.${t.chromeId}`;
-    payloads.push({ PayloadType: extDomain, PayloadIdentifier: `com.veil.policy.${extDomain}`, PayloadUUID: uuid(), PayloadVersion: 1,
-      PayloadDisplayName: `Veil settings (${domain})`, ...policy });
+    payloads.push({
+      PayloadType: extDomain,
+      PayloadIdentifier: `com.veil.policy.${extDomain}`,
+      PayloadUUID: uuid(),
+      PayloadVersion: 1,
+      PayloadDisplayName: `Veil settings (${domain})`,
+      ...policy,
+    });
   }
   return plistDocument({
     PayloadContent: payloads,
@@ -151,7 +173,9 @@ export function macMobileconfig(policy: ManagedPolicyJson, t: DeployTargets, uui
 export function firefoxPoliciesJson(policy: ManagedPolicyJson, t: DeployTargets): string {
   const policies: Record<string, unknown> = {};
   if (t.firefoxInstallUrl) {
-    policies.ExtensionSettings = { [t.geckoId]: { installation_mode: 'force_installed', install_url: t.firefoxInstallUrl } };
+    policies.ExtensionSettings = {
+      [t.geckoId]: { installation_mode: 'force_installed', install_url: t.firefoxInstallUrl },
+    };
   }
   policies['3rdparty'] = { Extensions: { [t.geckoId]: policy } };
   return `${JSON.stringify({ policies }, null, 2)}\n`;
@@ -164,13 +188,33 @@ export function firefoxManagedStorage(policy: ManagedPolicyJson, t: DeployTarget
 
 export function deployFiles(policy: ManagedPolicyJson, t: DeployTargets, uuid: () => string): DeployFile[] {
   return [
-    { path: 'chrome-linux/veil.json', content: chromeLinuxJson(policy, t),
-      installTo: '/etc/opt/chrome/policies/managed/ (Chrome), /etc/chromium/policies/managed/ (Chromium), /etc/opt/edge/policies/managed/ (Edge)' },
-    { path: 'windows/veil.reg', content: windowsReg(policy, t), installTo: 'import with regedit /s, or translate to Group Policy Preferences' },
-    { path: 'macos/veil.mobileconfig', content: macMobileconfig(policy, t, uuid), installTo: 'your MDM (or System Settings > Privacy & Security > Profiles)' },
-    { path: 'firefox/policies.json', content: firefoxPoliciesJson(policy, t),
-      installTo: '/etc/firefox/policies/ (Linux), <Firefox>/distribution/ (Windows, macOS: Firefox.app/Contents/Resources/distribution/)' },
-    { path: `firefox/managed-storage/${t.geckoId}.json`, content: firefoxManagedStorage(policy, t),
-      installTo: 'alternative to policies.json: ~/.mozilla/managed-storage/ (Linux per user), /usr/lib/mozilla/managed-storage/ (Linux, all users)' },
+    {
+      path: 'chrome-linux/veil.json',
+      content: chromeLinuxJson(policy, t),
+      installTo:
+        '/etc/opt/chrome/policies/managed/ (Chrome), /etc/chromium/policies/managed/ (Chromium), /etc/opt/edge/policies/managed/ (Edge)',
+    },
+    {
+      path: 'windows/veil.reg',
+      content: windowsReg(policy, t),
+      installTo: 'import with regedit /s, or translate to Group Policy Preferences',
+    },
+    {
+      path: 'macos/veil.mobileconfig',
+      content: macMobileconfig(policy, t, uuid),
+      installTo: 'your MDM (or System Settings > Privacy & Security > Profiles)',
+    },
+    {
+      path: 'firefox/policies.json',
+      content: firefoxPoliciesJson(policy, t),
+      installTo:
+        '/etc/firefox/policies/ (Linux), <Firefox>/distribution/ (Windows, macOS: Firefox.app/Contents/Resources/distribution/)',
+    },
+    {
+      path: `firefox/managed-storage/${t.geckoId}.json`,
+      content: firefoxManagedStorage(policy, t),
+      installTo:
+        'alternative to policies.json: ~/.mozilla/managed-storage/ (Linux per user), /usr/lib/mozilla/managed-storage/ (Linux, all users)',
+    },
   ];
 }

@@ -28,5 +28,7 @@ export function matchesPattern(pattern: string, url: string): boolean {
 }
 
 export function isValidPattern(pattern: string): boolean {
-  return pattern === '<all_urls>' || /^(\*|https?|wss?|file):\/\/(\*|(?:\*\.)?[^/*:]*)(?::(\d+|\*))?\/.*$/.test(pattern);
+  return (
+    pattern === '<all_urls>' || /^(\*|https?|wss?|file):\/\/(\*|(?:\*\.)?[^/*:]*)(?::(\d+|\*))?\/.*$/.test(pattern)
+  );
 }

@@ -23,7 +23,14 @@ export interface ParsedPolicy {
 /** What a managed policy looks like once the schema accepted it. */
 export interface ManagedPolicyJson {
   protectedSites: ProtectedSite[];
-  keys?: { id: string; secret: string; label: string; scope: KeyRecord['scope']; status: KeyRecord['status']; createdAt: number }[];
+  keys?: {
+    id: string;
+    secret: string;
+    label: string;
+    scope: KeyRecord['scope'];
+    status: KeyRecord['status'];
+    createdAt: number;
+  }[];
   requireEncryption?: boolean;
   flagUnencrypted?: boolean;
   allowUserKeys?: boolean;
@@ -31,14 +38,22 @@ export interface ManagedPolicyJson {
   mode?: 'inline' | 'isolated';
 }
 
-interface AjvError { instancePath: string; keyword: string; params: Record<string, unknown>; message?: string }
+interface AjvError {
+  instancePath: string;
+  keyword: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
 
 /** The ahead-of-time compiled schema check (ajv standalone); sets `errors` after a failed call. */
 const validate = generatedValidate as unknown as ((data: unknown) => boolean) & { errors?: AjvError[] | null };
 
 /** `/protectedSites/0/adapter` -> `protectedSites[0].adapter` */
 export function displayPath(pointer: string): string {
-  return pointer.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
     .reduce((acc, seg) => (/^\d+$/.test(seg) ? `${acc}[${seg}]` : acc ? `${acc}.${seg}` : seg), '');
 }
 
@@ -52,9 +67,15 @@ function fromAjv(e: AjvError): PolicyProblem {
     case 'required':
       return { path: join(path, String(e.params.missingProperty)), message: 'is required' };
     case 'additionalProperties':
-      return { path: join(path, String(e.params.additionalProperty)), message: 'is not a Veil policy setting (misspelt?)' };
+      return {
+        path: join(path, String(e.params.additionalProperty)),
+        message: 'is not a Veil policy setting (misspelt?)',
+      };
     case 'enum':
-      return { path, message: `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+      return {
+        path,
+        message: `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
+      };
     case 'pattern':
       return { path, message: patternMessage(path) };
     default:
@@ -83,12 +104,19 @@ function semanticProblems(p: ManagedPolicyJson): PolicyProblem[] {
         if (!check.ok) for (const m of check.errors) out.push({ path: `${at}.custom`, message: m });
       }
     } else if (!builtin.has(s.adapter)) {
-      out.push({ path: `${at}.adapter`, message: `"${s.adapter}" is not a Veil adapter; use one of ${[...builtin, 'custom'].map((a) => `"${a}"`).join(', ')}` });
+      out.push({
+        path: `${at}.adapter`,
+        message: `"${s.adapter}" is not a Veil adapter; use one of ${[...builtin, 'custom'].map((a) => `"${a}"`).join(', ')}`,
+      });
     } else if (s.custom !== undefined) {
       out.push({ path: `${at}.custom`, message: 'is only allowed with adapter "custom"' });
     }
     s.matches.forEach((m, j) => {
-      if (!isValidPattern(m)) out.push({ path: `${at}.matches[${j}]`, message: `"${m}" is not a URL match pattern like "https://chat.example.com/*"` });
+      if (!isValidPattern(m))
+        out.push({
+          path: `${at}.matches[${j}]`,
+          message: `"${m}" is not a URL match pattern like "https://chat.example.com/*"`,
+        });
     });
   });
   const sites = new Set(p.protectedSites.map((s) => s.adapter));
@@ -98,7 +126,10 @@ function semanticProblems(p: ManagedPolicyJson): PolicyProblem[] {
     if (first !== undefined) out.push({ path: `keys[${i}].id`, message: `${k.id} is also the id of keys[${first}]` });
     else seen.set(k.id, i);
     if (k.scope.site !== '*' && !sites.has(k.scope.site)) {
-      out.push({ path: `keys[${i}].scope.site`, message: `"${k.scope.site}" is not the adapter of any protected site` });
+      out.push({
+        path: `keys[${i}].scope.site`,
+        message: `"${k.scope.site}" is not the adapter of any protected site`,
+      });
     }
   });
   return out;
@@ -109,9 +140,16 @@ function failClosedSites(raw: Record<string, unknown>): ProtectedSite[] {
   const named: ProtectedSite[] = [];
   const list = Array.isArray(raw.protectedSites) ? raw.protectedSites : [];
   for (const s of list) {
-    const matches = Array.isArray(s?.matches) ? s.matches.filter((m: unknown) => typeof m === 'string' && isValidPattern(m)) : [];
+    const matches = Array.isArray(s?.matches)
+      ? s.matches.filter((m: unknown) => typeof m === 'string' && isValidPattern(m))
+      : [];
     // A site the admin meant to isolate stays isolated: failing closed never loosens a site.
-    if (matches.length) named.push({ adapter: typeof s.adapter === 'string' ? s.adapter : 'invalid', matches, ...(s.mode === 'isolated' ? { mode: 'isolated' as const } : {}) });
+    if (matches.length)
+      named.push({
+        adapter: typeof s.adapter === 'string' ? s.adapter : 'invalid',
+        matches,
+        ...(s.mode === 'isolated' ? { mode: 'isolated' as const } : {}),
+      });
   }
   return [...named, ...DEFAULT_POLICY.protectedSites];
 }
@@ -164,7 +202,10 @@ export function parseManagedPolicy(raw: unknown): ParsedPolicy {
     policy: {
       managed: true,
       protectedSites: p.protectedSites.map((s) => ({
-        adapter: s.adapter, matches: [...s.matches], ...(s.custom ? { custom: s.custom } : {}), ...(s.mode ? { mode: s.mode } : {}),
+        adapter: s.adapter,
+        matches: [...s.matches],
+        ...(s.custom ? { custom: s.custom } : {}),
+        ...(s.mode ? { mode: s.mode } : {}),
       })),
       requireEncryption: p.requireEncryption ?? MANAGED_DEFAULTS.requireEncryption,
       flagUnencrypted: p.flagUnencrypted ?? MANAGED_DEFAULTS.flagUnencrypted,

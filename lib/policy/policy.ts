@@ -82,6 +82,8 @@ export function describeProblems(errors: PolicyProblem[]): string {
 
 /** What a protected page says while the enterprise policy is invalid (sending is blocked). */
 export function policyErrorText(p: Policy): string {
-  return `Your organisation's Veil policy is invalid (${describeProblems(p.errors)}), so Veil blocks sending here `
-    + 'until IT fixes it. Details: Veil\'s toolbar button.';
+  return (
+    `Your organisation's Veil policy is invalid (${describeProblems(p.errors)}), so Veil blocks sending here ` +
+    "until IT fixes it. Details: Veil's toolbar button."
+  );
 }

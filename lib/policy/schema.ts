@@ -31,8 +31,8 @@ export const POLICY_SCHEMA = {
     protectedSites: {
       type: 'array',
       description:
-        'The chats Veil protects. On these URLs every send is encrypted (or blocked), and messages are decrypted. '
-        + 'When the policy is managed, only these sites are protected; the built-in defaults no longer apply.',
+        'The chats Veil protects. On these URLs every send is encrypted (or blocked), and messages are decrypted. ' +
+        'When the policy is managed, only these sites are protected; the built-in defaults no longer apply.',
       items: {
         type: 'object',
         description: 'One protected chat.',
@@ -47,11 +47,15 @@ export const POLICY_SCHEMA = {
             items: { type: 'string' },
             minItems: 1,
           },
-          custom: { ...CUSTOM_ADAPTER_JSON_SCHEMA, description: 'The chat\'s adapter, declared in full (only with `adapter: "custom"`; docs/adapters.md).' },
+          custom: {
+            ...CUSTOM_ADAPTER_JSON_SCHEMA,
+            description: 'The chat\'s adapter, declared in full (only with `adapter: "custom"`; docs/adapters.md).',
+          },
           mode: {
             type: 'string',
-            description: '`isolated` enforces isolated mode on this chat even when the policy-wide `mode` is `inline`; users cannot turn it off. '
-              + '`inline` (or unset) leaves it to the policy-wide `mode`: a site can only be made stricter here, never looser.',
+            description:
+              '`isolated` enforces isolated mode on this chat even when the policy-wide `mode` is `inline`; users cannot turn it off. ' +
+              '`inline` (or unset) leaves it to the policy-wide `mode`: a site can only be made stricter here, never looser.',
             enum: ['inline', 'isolated'],
           },
         },
@@ -62,25 +66,38 @@ export const POLICY_SCHEMA = {
     keys: {
       type: 'array',
       description:
-        'Keys the enterprise hands to every user. They appear in the keyring as "policy" keys: users cannot change, '
-        + 'delete or (unless `allowKeyExport`) export them. Generate them with `npm run admin -- keys generate`.',
+        'Keys the enterprise hands to every user. They appear in the keyring as "policy" keys: users cannot change, ' +
+        'delete or (unless `allowKeyExport`) export them. Generate them with `npm run admin -- keys generate`.',
       items: {
         type: 'object',
         description: 'One key.',
         properties: {
-          id: { type: 'string', description: 'Key id on the wire: 8 lowercase hex characters.', pattern: KEY_ID_PATTERN },
+          id: {
+            type: 'string',
+            description: 'Key id on the wire: 8 lowercase hex characters.',
+            pattern: KEY_ID_PATTERN,
+          },
           secret: {
             type: 'string',
-            description: 'The 32-byte key, base64. Anyone who can read the policy can read this (docs/decisions/0004-policy-keys.md).',
+            description:
+              'The 32-byte key, base64. Anyone who can read the policy can read this (docs/decisions/0004-policy-keys.md).',
             pattern: SECRET_PATTERN,
             sensitiveValue: true,
           },
-          label: { type: 'string', description: 'Name shown to users, e.g. "Sales team 2025" (at most 200 characters).', pattern: '^[^\\n]{1,200}$' },
+          label: {
+            type: 'string',
+            description: 'Name shown to users, e.g. "Sales team 2025" (at most 200 characters).',
+            pattern: '^[^\\n]{1,200}$',
+          },
           scope: {
             type: 'object',
             description: 'Which conversations the key encrypts.',
             properties: {
-              site: { type: 'string', description: 'An adapter id from `protectedSites`, or `*` for all of them.', pattern: '^\\S+$' },
+              site: {
+                type: 'string',
+                description: 'An adapter id from `protectedSites`, or `*` for all of them.',
+                pattern: '^\\S+$',
+              },
               conversations: {
                 type: 'array',
                 description: 'Conversation ids or patterns (`*` matches any run of characters).',
@@ -93,12 +110,14 @@ export const POLICY_SCHEMA = {
           },
           status: {
             type: 'string',
-            description: '`active` encrypts and decrypts; `retired` only decrypts history; `revoked` decrypts with a warning.',
+            description:
+              '`active` encrypts and decrypts; `retired` only decrypts history; `revoked` decrypts with a warning.',
             enum: ['active', 'retired', 'revoked'],
           },
           createdAt: {
             type: 'number',
-            description: 'Creation time in milliseconds since 1970; among equally specific active keys the newest encrypts.',
+            description:
+              'Creation time in milliseconds since 1970; among equally specific active keys the newest encrypts.',
             minimum: 0,
           },
         },
@@ -108,12 +127,14 @@ export const POLICY_SCHEMA = {
     },
     requireEncryption: {
       type: 'boolean',
-      description: 'Block every send on a protected site that Veil cannot encrypt (no key for the conversation, Veil not ready).',
+      description:
+        'Block every send on a protected site that Veil cannot encrypt (no key for the conversation, Veil not ready).',
       default: MANAGED_DEFAULTS.requireEncryption,
     },
     flagUnencrypted: {
       type: 'boolean',
-      description: 'Mark incoming messages in protected chats that are not encrypted, so nobody mistakes them for protected ones.',
+      description:
+        'Mark incoming messages in protected chats that are not encrypted, so nobody mistakes them for protected ones.',
       default: MANAGED_DEFAULTS.flagUnencrypted,
     },
     allowUserKeys: {
@@ -128,7 +149,8 @@ export const POLICY_SCHEMA = {
     },
     mode: {
       type: 'string',
-      description: '`inline`: plaintext is typed and shown in the chat page. `isolated`: only in Veil\'s own frames (DESIGN.md).',
+      description:
+        "`inline`: plaintext is typed and shown in the chat page. `isolated`: only in Veil's own frames (DESIGN.md).",
       enum: ['inline', 'isolated'],
       default: MANAGED_DEFAULTS.mode,
     },
@@ -151,9 +173,10 @@ function strip(node: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(node)) {
     if (!CHROME_KEYWORDS.has(k)) continue;
-    out[k] = k === 'properties'
-      ? Object.fromEntries(Object.entries(v as object).map(([name, sub]) => [name, strip(sub)]))
-      : strip(v);
+    out[k] =
+      k === 'properties'
+        ? Object.fromEntries(Object.entries(v as object).map(([name, sub]) => [name, strip(sub)]))
+        : strip(v);
   }
   return out;
 }

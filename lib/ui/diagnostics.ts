@@ -7,7 +7,7 @@
  */
 import type { KeyInfo } from '../keys/model';
 import type { Policy } from '../policy/policy';
-import { siteKey } from '../isolated/mode';
+import { siteKey } from '../policy/site-mode';
 
 export interface DiagnosticsInput {
   version: string;
@@ -54,13 +54,22 @@ export function buildDiagnostics(i: DiagnosticsInput): Record<string, unknown> {
     })),
     siteModes: (i.sites ?? []).map((s) => ({ site: s.key, name: s.name, mode: s.mode, enforced: s.enforced })),
     keys: (i.keys ?? []).map((k) => ({
-      id: k.id, label: k.label, fingerprint: k.fingerprint, status: k.status, source: k.source,
+      id: k.id,
+      label: k.label,
+      fingerprint: k.fingerprint,
+      status: k.status,
+      source: k.source,
       scope: { site: k.scope.site, conversations: [...k.scope.conversations] },
       createdAt: new Date(k.createdAt).toISOString(),
     })),
     lock: i.lock ?? 'unknown',
     signingIdentities: (i.identities ?? []).map((d) => ({ site: d.site, userId: d.userId })),
     directoryEntries: i.directorySize ?? 0,
-    contentScripts: (i.contentScripts ?? []).map((c) => ({ id: c.id, matches: [...(c.matches ?? [])], js: [...(c.js ?? [])], runAt: c.runAt })),
+    contentScripts: (i.contentScripts ?? []).map((c) => ({
+      id: c.id,
+      matches: [...(c.matches ?? [])],
+      js: [...(c.js ?? [])],
+      runAt: c.runAt,
+    })),
   };
 }

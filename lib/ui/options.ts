@@ -6,12 +6,12 @@ import browser from 'webextension-polyfill';
 import { BUILTIN_ADAPTERS } from '../adapters/registry';
 import { formatTime, keyStatusText, localizePage, t, uiLanguage } from '../i18n';
 import { adapterName, scopeText, siteName } from '../i18n/scope';
-import { siteKey } from '../isolated/mode';
+import { siteKey } from '../policy/site-mode';
 import type { KeyInfo } from '../keys/model';
 import { request } from '../messaging/client';
 import { buildDiagnostics } from './diagnostics';
 import { modeText, showPolicySection } from './policy-view';
-import { showIsolatedSection } from './secure-settings';
+import { showIsolatedSection } from './isolated-settings';
 
 function $(doc: Document, id: string): HTMLElement {
   return doc.getElementById(id)!;
@@ -23,19 +23,20 @@ function say(el: HTMLElement, tone: 'ok' | 'error', text: string, busy = false):
   el.textContent = text;
 }
 
-
 function fillTable(doc: Document, selector: string, rows: string[][]): void {
   const tbody = doc.querySelector(selector)!;
-  tbody.replaceChildren(...rows.map((cells) => {
-    const tr = doc.createElement('tr');
-    for (const [i, text] of cells.entries()) {
-      const td = doc.createElement('td');
-      td.textContent = text;
-      if (i === 2) td.className = 'mono';
-      tr.append(td);
-    }
-    return tr;
-  }));
+  tbody.replaceChildren(
+    ...rows.map((cells) => {
+      const tr = doc.createElement('tr');
+      for (const [i, text] of cells.entries()) {
+        const td = doc.createElement('td');
+        td.textContent = text;
+        if (i === 2) td.className = 'mono';
+        tr.append(td);
+      }
+      return tr;
+    }),
+  );
 }
 
 function button(doc: Document, text: string, id: string, label: string, onClick: () => void): HTMLButtonElement {
@@ -73,13 +74,28 @@ export async function startOptionsPage(doc: Document): Promise<void> {
     tbody.replaceChildren();
     const keys = res.ok ? res.keys : [];
     renderLock(res.ok ? res.lock : 'none');
-    fillTable(doc, '#identities tbody', (res.ok ? res.identities : []).map((i) => [adapterName(i.site), i.userId, i.publicKey]));
-    fillTable(doc, '#directory tbody', (res.ok ? res.directory : []).map((d) => [adapterName(d.site), d.userId, d.publicKey]));
+    fillTable(
+      doc,
+      '#identities tbody',
+      (res.ok ? res.identities : []).map((i) => [adapterName(i.site), i.userId, i.publicKey]),
+    );
+    fillTable(
+      doc,
+      '#directory tbody',
+      (res.ok ? res.directory : []).map((d) => [adapterName(d.site), d.userId, d.publicKey]),
+    );
     ($(doc, 'no-keys') as HTMLParagraphElement).hidden = keys.length > 0;
     for (const k of keys) {
       const tr = doc.createElement('tr');
       tr.dataset.keyId = k.id;
-      const cells = [k.label, k.id, k.fingerprint, scopeText(k.scope), keyStatusText(k.status), formatTime(k.createdAt)];
+      const cells = [
+        k.label,
+        k.id,
+        k.fingerprint,
+        scopeText(k.scope),
+        keyStatusText(k.status),
+        formatTime(k.createdAt),
+      ];
       cells.forEach((text, i) => {
         const td = doc.createElement('td');
         td.textContent = text;
@@ -89,10 +105,18 @@ export async function startOptionsPage(doc: Document): Promise<void> {
       });
       const actions = doc.createElement('td');
       if (k.status === 'active') {
-        actions.append(button(doc, t('optRotate'), `rotate-${k.id}`, t('optRotateAria', k.label, k.id), () => act('keys/rotate', k, 'rotated')));
+        actions.append(
+          button(doc, t('optRotate'), `rotate-${k.id}`, t('optRotateAria', k.label, k.id), () =>
+            act('keys/rotate', k, 'rotated'),
+          ),
+        );
       }
       if (k.status !== 'revoked') {
-        actions.append(button(doc, t('optRevoke'), `revoke-${k.id}`, t('optRevokeAria', k.label, k.id), () => act('keys/set-status', k, 'revoked')));
+        actions.append(
+          button(doc, t('optRevoke'), `revoke-${k.id}`, t('optRevokeAria', k.label, k.id), () =>
+            act('keys/set-status', k, 'revoked'),
+          ),
+        );
       }
       tr.append(actions);
       const td = doc.createElement('td');
@@ -110,20 +134,27 @@ export async function startOptionsPage(doc: Document): Promise<void> {
   const act = async (type: 'keys/rotate' | 'keys/set-status', k: KeyInfo, verb: string) => {
     const out = $(doc, 'keys-result');
     if (verb === 'revoked' && !confirmRevoke(doc, k)) return;
-    const res = type === 'keys/rotate'
-      ? await request('keys/rotate', { id: k.id })
-      : await request('keys/set-status', { id: k.id, status: 'revoked' });
+    const res =
+      type === 'keys/rotate'
+        ? await request('keys/rotate', { id: k.id })
+        : await request('keys/set-status', { id: k.id, status: 'revoked' });
     if (!res.ok) return say(out, 'error', res.error.message);
-    say(out, 'ok', type === 'keys/rotate'
-      ? t('optRotated', k.label, res.key.id, res.key.fingerprint, k.id)
-      : t('optRevoked', k.label, k.id));
+    say(
+      out,
+      'ok',
+      type === 'keys/rotate'
+        ? t('optRotated', k.label, res.key.id, res.key.fingerprint, k.id)
+        : t('optRevoked', k.label, k.id),
+    );
     await render();
   };
 
   const renderLock = (lock: 'none' | 'locked' | 'unlocked') => {
     const state = $(doc, 'lock-state');
     state.dataset.lock = lock;
-    state.textContent = t(({ none: 'optLockNone', locked: 'optLockLocked', unlocked: 'optLockUnlocked' } as const)[lock]);
+    state.textContent = t(
+      ({ none: 'optLockNone', locked: 'optLockLocked', unlocked: 'optLockUnlocked' } as const)[lock],
+    );
     ($(doc, 'unlock-form') as HTMLFormElement).hidden = lock !== 'locked';
     ($(doc, 'passphrase-form') as HTMLFormElement).hidden = lock === 'locked';
     ($(doc, 'lock-button') as HTMLButtonElement).hidden = lock !== 'unlocked';
@@ -132,7 +163,10 @@ export async function startOptionsPage(doc: Document): Promise<void> {
   $(doc, 'identity-form').addEventListener('submit', async (e) => {
     e.preventDefault();
     const out = $(doc, 'identity-result');
-    const res = await request('keys/create-identity', { site: identitySite.value, userId: ($(doc, 'identity-user') as HTMLInputElement).value });
+    const res = await request('keys/create-identity', {
+      site: identitySite.value,
+      userId: ($(doc, 'identity-user') as HTMLInputElement).value,
+    });
     if (!res.ok) return say(out, 'error', res.error.message);
     say(out, 'ok', t('optIdentityCreated', res.publicKey));
     await render();
@@ -182,7 +216,10 @@ export async function startOptionsPage(doc: Document): Promise<void> {
   $(doc, 'generate-form').addEventListener('submit', async (e) => {
     e.preventDefault();
     const out = $(doc, 'generate-result');
-    const conversations = ($(doc, 'gen-conversations') as HTMLInputElement).value.split(',').map((s) => s.trim()).filter(Boolean);
+    const conversations = ($(doc, 'gen-conversations') as HTMLInputElement).value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const res = await request('keys/generate', {
       label: ($(doc, 'gen-label') as HTMLInputElement).value,
       scope: { site: site.value, conversations },
@@ -216,7 +253,9 @@ function revealTarget(doc: Document): void {
   const section = id ? doc.getElementById(id) : null;
   if (!section) return;
   section.scrollIntoView({ block: 'start' });
-  const field = section.querySelector<HTMLElement>('form:not([hidden]) input:not([type="hidden"]), button:not([hidden])');
+  const field = section.querySelector<HTMLElement>(
+    'form:not([hidden]) input:not([type="hidden"]), button:not([hidden])',
+  );
   field?.focus({ preventScroll: true });
 }
 
@@ -230,7 +269,11 @@ async function showSites(doc: Document): Promise<void> {
     const tr = doc.createElement('tr');
     tr.dataset.adapter = s.adapter;
     const mode = modes.ok ? modes.sites.find((m) => m.key === siteKey(s))?.mode : undefined;
-    for (const [i, text] of [siteName(s), s.matches.join(', ') || t('optSitesNoAddress'), modeText(mode ?? res.policy.mode)].entries()) {
+    for (const [i, text] of [
+      siteName(s),
+      s.matches.join(', ') || t('optSitesNoAddress'),
+      modeText(mode ?? res.policy.mode),
+    ].entries()) {
       const td = doc.createElement('td');
       td.textContent = text;
       if (i === 1 && s.matches.length) td.className = 'mono';
@@ -251,7 +294,11 @@ async function showSites(doc: Document): Promise<void> {
 
 /** Builds the diagnostics file from what Veil's pages may see (no secrets) and offers it as a download. */
 async function downloadDiagnostics(doc: Document): Promise<void> {
-  const [policy, keys, modes] = await Promise.all([request('policy/get', {}), request('keys/list', {}), request('isolated/settings', {})]);
+  const [policy, keys, modes] = await Promise.all([
+    request('policy/get', {}),
+    request('keys/list', {}),
+    request('isolated/settings', {}),
+  ]);
   const scripts = await browser.scripting.getRegisteredContentScripts().catch(() => []);
   const data = buildDiagnostics({
     version: browser.runtime.getManifest().version,

@@ -8,7 +8,12 @@ import { siteName } from '../i18n/scope';
 import { request } from '../messaging/client';
 import type { Policy } from '../policy/policy';
 
-function el<K extends keyof HTMLElementTagNameMap>(doc: Document, tag: K, text?: string, cls?: string): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  doc: Document,
+  tag: K,
+  text?: string,
+  cls?: string,
+): HTMLElementTagNameMap[K] {
   const e = doc.createElement(tag);
   if (text !== undefined) e.textContent = text;
   if (cls) e.className = cls;
@@ -31,7 +36,9 @@ export function renderPolicyErrors(doc: Document, p: Policy): HTMLElement {
   box.id = 'policy-errors';
   box.hidden = p.errors.length === 0;
   box.setAttribute('role', 'alert');
-  box.append(el(doc, 'p', p.errors.length === 1 ? t('policyInvalidHeadingOne') : t('policyInvalidHeading', p.errors.length)));
+  box.append(
+    el(doc, 'p', p.errors.length === 1 ? t('policyInvalidHeadingOne') : t('policyInvalidHeading', p.errors.length)),
+  );
   const ul = el(doc, 'ul');
   for (const e of p.errors) {
     const li = el(doc, 'li');
@@ -50,7 +57,12 @@ export function renderPolicySettings(doc: Document, p: Policy): HTMLElement {
   table.id = 'policy-settings';
   const yesNo = (v: boolean) => t(v ? 'yes' : 'no');
   const rows: [string, string][] = [
-    [t('policyRowSites'), p.protectedSites.map((s) => (s.matches.length ? `${siteName(s)} (${s.matches.join(', ')})` : siteName(s))).join('; ') || t('none')],
+    [
+      t('policyRowSites'),
+      p.protectedSites
+        .map((s) => (s.matches.length ? `${siteName(s)} (${s.matches.join(', ')})` : siteName(s)))
+        .join('; ') || t('none'),
+    ],
     [t('policyRowRequire'), p.requireEncryption ? t('policyRequireYes') : t('no')],
     [t('policyRowFlag'), yesNo(p.flagUnencrypted)],
     [t('policyRowUserKeys'), yesNo(p.allowUserKeys)],

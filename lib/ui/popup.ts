@@ -14,7 +14,13 @@ import { policySourceText, renderPolicyErrors } from './policy-view';
 type Verdict = 'protected' | 'unprotected' | 'failed-closed' | 'locked' | 'no-key' | 'error' | 'unknown';
 
 const ICONS: Record<Verdict, string> = {
-  protected: '🔒', unprotected: '○', 'failed-closed': '⛔', locked: '🔒', 'no-key': '🔑', error: '⚠', unknown: '?',
+  protected: '🔒',
+  unprotected: '○',
+  'failed-closed': '⛔',
+  locked: '🔒',
+  'no-key': '🔑',
+  error: '⚠',
+  unknown: '?',
 };
 
 function $(doc: Document, id: string): HTMLElement {
@@ -30,8 +36,15 @@ function keyLine(doc: Document, k: KeyInfo): HTMLLIElement {
   const li = doc.createElement('li');
   li.dataset.keyId = k.id;
   li.dataset.status = k.status;
-  li.textContent = t('popupKeyItem', k.label, k.id, k.fingerprint, keyStatusText(k.status),
-    t(k.source === 'policy' ? 'keySourcePolicy' : 'keySourceYours'), scopeText(k.scope));
+  li.textContent = t(
+    'popupKeyItem',
+    k.label,
+    k.id,
+    k.fingerprint,
+    keyStatusText(k.status),
+    t(k.source === 'policy' ? 'keySourcePolicy' : 'keySourceYours'),
+    scopeText(k.scope),
+  );
   return li;
 }
 
@@ -87,9 +100,19 @@ export async function startPopup(doc: Document): Promise<void> {
     verdict(doc, 'locked', t('popupLocked'), t('popupLockedDetail', name));
     $(doc, 'unlock-button').hidden = false;
   } else if (!active.length) {
-    verdict(doc, 'no-key', t('popupNoKeyTitle'), t(policy.requireEncryption ? 'popupNoKeyDetail' : 'popupNoKeyDetailPlain', name));
+    verdict(
+      doc,
+      'no-key',
+      t('popupNoKeyTitle'),
+      t(policy.requireEncryption ? 'popupNoKeyDetail' : 'popupNoKeyDetailPlain', name),
+    );
   } else {
-    verdict(doc, 'protected', t('popupProtected'), t(policy.managed ? 'popupProtectedBy' : 'popupProtectedByDefaults', name));
+    verdict(
+      doc,
+      'protected',
+      t('popupProtected'),
+      t(policy.managed ? 'popupProtectedBy' : 'popupProtectedByDefaults', name),
+    );
   }
   $(doc, 'key-state').textContent = active.length
     ? t('popupActiveKeys', active.length)

@@ -19,7 +19,11 @@ function say(el: HTMLElement, tone: 'ok' | 'error', text: string): void {
 
 export async function startWelcome(doc: Document): Promise<void> {
   localizePage(doc);
-  const [policy, keys, isolated] = await Promise.all([request('policy/get', {}), request('keys/list', {}), request('isolated/settings', {})]);
+  const [policy, keys, isolated] = await Promise.all([
+    request('policy/get', {}),
+    request('keys/list', {}),
+    request('isolated/settings', {}),
+  ]);
   if (policy.ok && policy.policy.managed) {
     $(doc, 'welcome-managed').hidden = false;
     $(doc, 'welcome-steps').hidden = true;
@@ -45,7 +49,11 @@ export async function startWelcome(doc: Document): Promise<void> {
     const res = await request('keys/import', { fileText: await file.text(), passphrase: passphrase.value }, 120_000);
     passphrase.value = '';
     if (!res.ok) return say(keysOut, 'error', t('optImportFailed', res.error.message));
-    say(keysOut, 'ok', t('optImported', res.imported.length, res.imported.map((k) => `${k.label} (${k.id})`).join(', ')));
+    say(
+      keysOut,
+      'ok',
+      t('optImported', res.imported.length, res.imported.map((k) => `${k.label} (${k.id})`).join(', ')),
+    );
     await refreshCount();
   });
 
@@ -76,7 +84,9 @@ export async function startWelcome(doc: Document): Promise<void> {
   color.value = isolated.indicator.color;
   $(doc, 'w-indicator-form').addEventListener('submit', async (e) => {
     e.preventDefault();
-    const res = await request('isolated/set-indicator', { indicator: { symbol: symbol.value, phrase: phrase.value, color: color.value } });
+    const res = await request('isolated/set-indicator', {
+      indicator: { symbol: symbol.value, phrase: phrase.value, color: color.value },
+    });
     const out = $(doc, 'w-indicator-result');
     if (!res.ok) return say(out, 'error', res.error.message);
     say(out, 'ok', t('welcomeIndicatorSaved'));

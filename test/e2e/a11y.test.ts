@@ -42,7 +42,7 @@ describe('accessibility (axe-core)', () => {
     expect(await axeViolations(page)).toEqual([]);
   });
 
-  it('Veil\'s badges and composer line in a decrypted conversation have no violations', async () => {
+  it("Veil's badges and composer line in a decrypted conversation have no violations", async () => {
     const page = await openChat(alice, server.url, 'bob');
     await composerStatus(page);
     await typeAndSend(page, 'accessible secret');
@@ -52,12 +52,15 @@ describe('accessibility (axe-core)', () => {
       expect(await axeViolations(page, selector), selector).toEqual([]);
     }
     // Badges are reachable by keyboard and labelled for screen readers.
-    const badge = await page.$eval('.veil-badge', (b) => ({ tab: (b as HTMLElement).tabIndex, label: b.getAttribute('aria-label') }));
+    const badge = await page.$eval('.veil-badge', (b) => ({
+      tab: (b as HTMLElement).tabIndex,
+      label: b.getAttribute('aria-label'),
+    }));
     expect(badge.tab).toBe(0);
     expect(badge.label).toMatch(/^Veil: Decrypted\. /);
   });
 
-  it('a blocked send\'s line and its fix button are labelled and keyboard reachable', async () => {
+  it("a blocked send's line and its fix button are labelled and keyboard reachable", async () => {
     const page = await openChat(alice, server.url, 'carol');
     await page.waitForSelector('.veil-composer-status[data-state="error"] .veil-composer-action');
     expect(await axeViolations(page, '.veil-composer-status'), 'composer line').toEqual([]);
@@ -72,13 +75,21 @@ describe('accessibility (axe-core)', () => {
     await page.close();
   });
 
-  it.each([['light', alice], ['dark', alice], ['Chinese', undefined]] as const)('options, popup and welcome (%s) have no violations', async (variant, who) => {
+  it.each([
+    ['light', alice],
+    ['dark', alice],
+    ['Chinese', undefined],
+  ] as const)('options, popup and welcome (%s) have no violations', async (variant, who) => {
     const user = who ?? zhUser;
     for (const path of ['options.html', 'popup.html', 'welcome.html']) {
       const page = await user.newPage();
       if (variant === 'dark') await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'dark' }]);
       await page.goto(`chrome-extension://${user.extensionId}/${path}`);
-      await page.waitForFunction(() => (document.body.textContent ?? '').trim().length > 20 && !/^[a-z]+[A-Z]/.test(document.querySelector('h1')?.textContent ?? ''));
+      await page.waitForFunction(
+        () =>
+          (document.body.textContent ?? '').trim().length > 20 &&
+          !/^[a-z]+[A-Z]/.test(document.querySelector('h1')?.textContent ?? ''),
+      );
       if (path === 'options.html') await page.waitForSelector('#keys tbody tr');
       if (path === 'welcome.html') await page.waitForFunction(() => !!document.body.dataset.welcome);
       if (variant === 'Chinese') expect(await page.$eval('html', (e) => e.lang), path).toBe('zh-CN');

@@ -52,8 +52,16 @@ const key = makeKey('Acme DMs', { site: 'custom', conversations: ['dm-alice-bob'
 
 async function policyApplied(user: User, pattern: string): Promise<void> {
   const w = await user.worker();
-  await waitFor(async () => (await w.evaluate(async () => JSON.stringify(
-    await (globalThis as any).chrome.scripting.getRegisteredContentScripts()))).includes(pattern), `policy on ${user.name}`, 20_000);
+  await waitFor(
+    async () =>
+      (
+        await w.evaluate(async () =>
+          JSON.stringify(await (globalThis as any).chrome.scripting.getRegisteredContentScripts()),
+        )
+      ).includes(pattern),
+    `policy on ${user.name}`,
+    20_000,
+  );
 }
 
 const vendorRecords = () => JSON.stringify(server.inspect().requests.filter((r) => r.path.startsWith('/api/messages')));
@@ -69,15 +77,31 @@ beforeAll(async () => {
   server = await startChatServer({ port: 0 });
   mkdirSync(POLICY_DIR, { recursive: true });
   const broken = { ...ACME, selectors: { ...ACME.selectors, message: ['article[data-author='] } }; // invalid CSS
-  writeFileSync(POLICY_FILE, JSON.stringify({
-    '3rdparty': { extensions: { [CHROME_EXTENSION_ID]: {
-      protectedSites: [
-        { adapter: 'custom', matches: [`${server.url}/acme/index.html*`], custom: ACME },
-        { adapter: 'custom', matches: [`${server.url}/acme/broken.html*`], custom: broken },
-      ],
-      keys: [{ id: key.id, secret: base64.encode(key.secret), label: key.label, scope: key.scope, status: 'active', createdAt: key.createdAt }],
-    } } },
-  }));
+  writeFileSync(
+    POLICY_FILE,
+    JSON.stringify({
+      '3rdparty': {
+        extensions: {
+          [CHROME_EXTENSION_ID]: {
+            protectedSites: [
+              { adapter: 'custom', matches: [`${server.url}/acme/index.html*`], custom: ACME },
+              { adapter: 'custom', matches: [`${server.url}/acme/broken.html*`], custom: broken },
+            ],
+            keys: [
+              {
+                id: key.id,
+                secret: base64.encode(key.secret),
+                label: key.label,
+                scope: key.scope,
+                status: 'active',
+                createdAt: key.createdAt,
+              },
+            ],
+          },
+        },
+      },
+    }),
+  );
   [alice, bob] = await Promise.all([launchUser('alice'), launchUser('bob')]);
   await Promise.all([alice, bob].map((u) => policyApplied(u, `${server.url}/acme/index.html*`)));
 }, 120_000);
@@ -99,8 +123,14 @@ describe('custom adapter from policy JSON only', () => {
     await a.focus('.acme-compose');
     await a.keyboard.sendCharacter(text);
     await a.keyboard.press('Enter');
-    await b.waitForFunction((t) => [...document.querySelectorAll('article.post[data-veil-status="decrypted"] .veil-plain')]
-      .some((e) => e.textContent === t), { timeout: 20_000 }, text);
+    await b.waitForFunction(
+      (t) =>
+        [...document.querySelectorAll('article.post[data-veil-status="decrypted"] .veil-plain')].some(
+          (e) => e.textContent === t,
+        ),
+      { timeout: 20_000 },
+      text,
+    );
     const stored = server.inspect().messages;
     expect(stored).toHaveLength(1);
     expect(stored[0]!.text).toMatch(/^VEIL1[1-9A-HJ-NP-Za-km-z]+0$/);
@@ -124,7 +154,10 @@ describe('custom adapter from policy JSON only', () => {
 
   it('an invalid custom adapter is reported and its site fails closed (Enter and button)', async () => {
     const page = await open(alice, 'broken.html', 'bob');
-    const status = await page.$eval('.veil-composer-status', (el) => ({ state: (el as HTMLElement).dataset.state, text: el.textContent }));
+    const status = await page.$eval('.veil-composer-status', (el) => ({
+      state: (el as HTMLElement).dataset.state,
+      text: el.textContent,
+    }));
     expect(status.state).toBe('error');
     expect(status.text).toMatch(/custom adapter .* is invalid .*invalid CSS selector/);
     const before = server.inspect().messages.length;

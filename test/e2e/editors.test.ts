@@ -86,10 +86,17 @@ describe.each(EDITORS)('%s composer', (editor) => {
     expect(await a.evaluate(() => (window as any).fixtureChat.modelText())).toBe(text);
     if (how === 'enter') await a.keyboard.press('Enter');
     else await a.click('#send');
-    const shown = await waitForMessage(b, (m) => m.status === 'decrypted' && m.text === text, `bob to read ${editor} ${how}`);
+    const shown = await waitForMessage(
+      b,
+      (m) => m.status === 'decrypted' && m.text === text,
+      `bob to read ${editor} ${how}`,
+    );
     expect(shown.from).toBe('alice');
     await new Promise((r) => setTimeout(r, 300)); // a double send would show up by now
-    const sent = server.inspect().messages.slice(before).map((m) => m.text);
+    const sent = server
+      .inspect()
+      .messages.slice(before)
+      .map((m) => m.text);
     for (const t of sent) expect(t).toMatch(ENVELOPE);
     expect(leakedSubstrings(vendorRecords(), text, LEAK_MIN)).toEqual([]);
     expect(await composerLeftovers(a)).toEqual({ model: '', dom: expect.not.stringMatching(/\S/) });
@@ -108,13 +115,17 @@ describe.each(EDITORS)('%s composer', (editor) => {
   });
 
   it('a message longer than the chat takes travels as several envelopes, shown as one', async () => {
-    const long = Array.from({ length: 40 }, (_, i) => `${editor.toUpperCase()} line-part ${i} of a long report.`).join(' ');
+    const long = Array.from({ length: 40 }, (_, i) => `${editor.toUpperCase()} line-part ${i} of a long report.`).join(
+      ' ',
+    );
     expect(long.length).toBeGreaterThan(1200);
     const sent = await sendAndCheck(long, 'enter');
     expect(sent.length).toBeGreaterThan(1);
     for (const t of sent) expect(t.length).toBeLessThanOrEqual(600);
     // The receiver shows the text once, in the first part; the others say they continue it.
-    const parts = (await b.$$eval('#messages .veil-plain', (els) => els.map((e) => e.textContent))).filter((t) => t === long);
+    const parts = (await b.$$eval('#messages .veil-plain', (els) => els.map((e) => e.textContent))).filter(
+      (t) => t === long,
+    );
     expect(parts).toHaveLength(1);
   });
 });
@@ -129,7 +140,9 @@ describe('fails closed with a real editor', () => {
     await page.keyboard.sendCharacter(text);
     await page.keyboard.press('Enter');
     await page.click('#send');
-    await page.waitForFunction(() => /Not sent/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''));
+    await page.waitForFunction(() =>
+      /Not sent/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''),
+    );
     await new Promise((r) => setTimeout(r, 300));
     expect(server.inspect().messages.length).toBe(before);
     expect(await page.evaluate(() => (window as any).fixtureChat.modelText())).toBe(text);
@@ -153,12 +166,18 @@ describe('fails closed with a real editor', () => {
       document.execCommand = () => false;
     });
     await page.keyboard.press('Enter');
-    await page.waitForFunction(() => /Not sent/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''), { timeout: 10_000 });
+    await page.waitForFunction(
+      () => /Not sent/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''),
+      { timeout: 10_000 },
+    );
     await new Promise((r) => setTimeout(r, 300));
     expect(server.inspect().messages.length).toBe(before);
     expect(await page.evaluate(() => (window as any).fixtureChat.modelText())).toBe(text);
     expect(leakedSubstrings(vendorRecords(), text, LEAK_MIN)).toEqual([]);
-    await waitFor(async () => (await page.$eval('#compose', (el) => el.textContent)) === text, 'plaintext to stay visible');
+    await waitFor(
+      async () => (await page.$eval('#compose', (el) => el.textContent)) === text,
+      'plaintext to stay visible',
+    );
     await page.close();
   });
 });

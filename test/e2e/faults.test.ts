@@ -11,7 +11,15 @@ import { launchUser, type User } from '../support/browser';
 import { bundleText, envelopeFor, makeKey } from '../support/keys';
 import { leakedSubstrings } from '../support/leaks';
 import { sendAndSettle } from '../support/send';
-import { composerStatus, importBundle, openChat, openOptions, shownMessages, typeAndSend, waitForMessage } from '../support/veil-ui';
+import {
+  composerStatus,
+  importBundle,
+  openChat,
+  openOptions,
+  shownMessages,
+  typeAndSend,
+  waitForMessage,
+} from '../support/veil-ui';
 
 const PASS = 'fault injection passphrase';
 const team = makeKey('Team', { site: 'fixture-chat', conversations: ['*'] });
@@ -36,7 +44,9 @@ async function resumeRestartedWorkers(user: User, cdp: CDPSession): Promise<void
     if (!e.versions.some((v) => v.runningStatus === 'starting')) return;
     const { targetInfos } = await browserCdp.send('Target.getTargets');
     for (const t of targetInfos.filter((i) => i.type === 'service_worker')) {
-      const { sessionId } = await browserCdp.send('Target.attachToTarget', { targetId: t.targetId, flatten: true }).catch(() => ({ sessionId: '' }));
+      const { sessionId } = await browserCdp
+        .send('Target.attachToTarget', { targetId: t.targetId, flatten: true })
+        .catch(() => ({ sessionId: '' }));
       if (!sessionId) continue;
       const session = browserCdp.connection()?.session(sessionId);
       await session?.send('Runtime.runIfWaitingForDebugger').catch(() => undefined);
@@ -72,7 +82,9 @@ describe('fault injection', () => {
     await composerStatus(a);
     await Promise.all([stopWorkers(aliceCdp), stopWorkers(bobCdp)]);
     await typeAndSend(a, 'after an idle stop');
-    expect((await waitForMessage(b, (m) => m.text === 'after an idle stop', 'message after stop')).status).toBe('decrypted');
+    expect((await waitForMessage(b, (m) => m.text === 'after an idle stop', 'message after stop')).status).toBe(
+      'decrypted',
+    );
     expect(leakedSubstrings(vendorRecords(), 'after an idle stop')).toEqual([]);
   });
 
@@ -84,8 +96,13 @@ describe('fault injection', () => {
       await a.focus('#compose');
       await a.keyboard.sendCharacter(text);
       await Promise.all([a.keyboard.press('Enter'), stopWorkers(aliceCdp)]);
-      await a.waitForFunction((t) => (document.querySelector('#compose') as HTMLTextAreaElement).value !== t
-        || /Not sent/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''), { timeout: 20_000 }, text);
+      await a.waitForFunction(
+        (t) =>
+          (document.querySelector('#compose') as HTMLTextAreaElement).value !== t ||
+          /Not sent/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''),
+        { timeout: 20_000 },
+        text,
+      );
       await new Promise((r) => setTimeout(r, 300));
       const sent = server.inspect().messages.length - before;
       const left = await a.$eval('#compose', (el) => (el as HTMLTextAreaElement).value);
@@ -96,7 +113,10 @@ describe('fault injection', () => {
         expect(sent).toBe(0);
         expect(left).toBe(text); // nothing lost: the plaintext stays with the user
         expect(await a.$eval('.veil-composer-status', (el) => el.textContent)).toMatch(/Not sent/);
-        await a.$eval('#compose', (el) => { (el as HTMLTextAreaElement).value = ''; el.dispatchEvent(new Event('input', { bubbles: true })); });
+        await a.$eval('#compose', (el) => {
+          (el as HTMLTextAreaElement).value = '';
+          el.dispatchEvent(new Event('input', { bubbles: true }));
+        });
       }
       expect(leakedSubstrings(vendorRecords(), text)).toEqual([]);
     }
@@ -129,9 +149,13 @@ describe('fault injection', () => {
   });
 
   it('service worker stopped during a batch decrypt: every message still ends decrypted without a reload', async () => {
-    server.seed(Array.from({ length: 400 }, (_, i) => ({
-      from: 'alice', to: 'carol', text: envelopeFor(team, `history ${i}`, { conversationId: 'dm-alice-carol', senderId: 'alice' }),
-    })));
+    server.seed(
+      Array.from({ length: 400 }, (_, i) => ({
+        from: 'alice',
+        to: 'carol',
+        text: envelopeFor(team, `history ${i}`, { conversationId: 'dm-alice-carol', senderId: 'alice' }),
+      })),
+    );
     const page = await bob.newPage(); // bob reads alice's conversation with carol as carol would: use carol's view
     // Stop the worker again and again while the page loads and asks for its batches.
     const stopping = (async () => {
@@ -141,7 +165,10 @@ describe('fault injection', () => {
       }
     })();
     await Promise.all([page.goto(`${server.url}/?user=carol&conv=alice`), stopping]);
-    await page.waitForFunction(() => document.querySelectorAll('#messages > li[data-veil-status="decrypted"]').length === 400, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => document.querySelectorAll('#messages > li[data-veil-status="decrypted"]').length === 400,
+      { timeout: 60_000 },
+    );
     await page.close();
   });
 });
@@ -170,7 +197,10 @@ describe('fault injection: the vendor drops, duplicates or cuts live deliveries'
     await a.keyboard.sendCharacter('typed first');
     await a.keyboard.press('Enter');
     await a.keyboard.sendCharacter(' and typed right after');
-    await a.waitForFunction(() => document.querySelector<HTMLElement>('.veil-composer-status')?.dataset.state !== 'busy', { polling: 10 });
+    await a.waitForFunction(
+      () => document.querySelector<HTMLElement>('.veil-composer-status')?.dataset.state !== 'busy',
+      { polling: 10 },
+    );
     await new Promise((r) => setTimeout(r, 300));
     const left = await a.$eval('#compose', (el) => (el as HTMLTextAreaElement).value);
     const sent = server.inspect().messages.length - before;
@@ -178,24 +208,31 @@ describe('fault injection: the vendor drops, duplicates or cuts live deliveries'
     if (sent === 0) expect(left).toContain('typed first');
     else await waitForMessage(b, (m) => m.text === 'typed first' && m.status === 'decrypted', 'first part arrives');
     expect(leakedSubstrings(vendorRecords(), 'typed first and typed right after')).toEqual([]);
-    await a.$eval('#compose', (el) => { (el as HTMLTextAreaElement).value = ''; el.dispatchEvent(new Event('input', { bubbles: true })); });
+    await a.$eval('#compose', (el) => {
+      (el as HTMLTextAreaElement).value = '';
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    });
   });
 
   it('dropped live deliveries: the receiver misses them live, and after a reload has every one, once, decrypted', async () => {
     server.faults({ dropLive: 2 });
-    for (const t of ['dropped one', 'dropped two', 'delivered three']) expect((await sendAndSettle(a, t)).sent).toBe(true);
+    for (const t of ['dropped one', 'dropped two', 'delivered three'])
+      expect((await sendAndSettle(a, t)).sent).toBe(true);
     await waitForMessage(b, (m) => m.text === 'delivered three' && m.status === 'decrypted', 'the third, live');
     expect(await texts(b)).not.toContain('dropped one');
     // The sender's own page shows all three (it renders what the server answered).
-    for (const t of ['dropped one', 'dropped two']) await waitForMessage(a, (m) => m.text === t && m.status === 'decrypted', `${t} at alice`);
+    for (const t of ['dropped one', 'dropped two'])
+      await waitForMessage(a, (m) => m.text === t && m.status === 'decrypted', `${t} at alice`);
     await b.reload();
     await b.waitForSelector('#compose');
     for (const t of ['dropped one', 'dropped two', 'delivered three']) {
       await waitForMessage(b, (m) => m.text === t && m.status === 'decrypted', `${t} after reload`);
     }
     const shown = await texts(b);
-    for (const t of ['dropped one', 'dropped two', 'delivered three']) expect(shown.filter((x) => x === t)).toHaveLength(1);
-    for (const t of ['dropped one', 'dropped two', 'delivered three']) expect(leakedSubstrings(vendorRecords(), t)).toEqual([]);
+    for (const t of ['dropped one', 'dropped two', 'delivered three'])
+      expect(shown.filter((x) => x === t)).toHaveLength(1);
+    for (const t of ['dropped one', 'dropped two', 'delivered three'])
+      expect(leakedSubstrings(vendorRecords(), t)).toEqual([]);
   });
 
   it('duplicated live deliveries are shown once, decrypted, not flagged', async () => {
@@ -203,8 +240,16 @@ describe('fault injection: the vendor drops, duplicates or cuts live deliveries'
     server.faults({ duplicateLive: 2 });
     expect((await sendAndSettle(a, 'said once, delivered twice')).sent).toBe(true);
     expect((await sendAndSettle(b, 'and the answer, also twice')).sent).toBe(true);
-    await waitForMessage(b, (m) => m.text === 'said once, delivered twice' && m.status === 'decrypted', 'duplicate at bob');
-    await waitForMessage(a, (m) => m.text === 'and the answer, also twice' && m.status === 'decrypted', 'duplicate at alice');
+    await waitForMessage(
+      b,
+      (m) => m.text === 'said once, delivered twice' && m.status === 'decrypted',
+      'duplicate at bob',
+    );
+    await waitForMessage(
+      a,
+      (m) => m.text === 'and the answer, also twice' && m.status === 'decrypted',
+      'duplicate at alice',
+    );
     await new Promise((r) => setTimeout(r, 300));
     for (const page of [a, b]) {
       const list = await shownMessages(page);

@@ -42,18 +42,35 @@ let work: string;
 
 async function admin(...argv: string[]): Promise<void> {
   const err: string[] = [];
-  const code = await runAdmin(argv, { env: { VEIL_ADMIN_PASSPHRASE: PASS }, out: () => undefined, err: (l) => err.push(l) });
+  const code = await runAdmin(argv, {
+    env: { VEIL_ADMIN_PASSPHRASE: PASS },
+    out: () => undefined,
+    err: (l) => err.push(l),
+  });
   if (code !== 0) throw new Error(`veil-admin ${argv.join(' ')} failed (${code}): ${err.join('\n')}`);
 }
 
-const managedStorage = (dir: string) => JSON.parse(readFileSync(join(work, dir, 'firefox', 'managed-storage', `${GECKO_ID}.json`), 'utf8'));
+const managedStorage = (dir: string) =>
+  JSON.parse(readFileSync(join(work, dir, 'firefox', 'managed-storage', `${GECKO_ID}.json`), 'utf8'));
 
 beforeAll(async () => {
   server = await startChatServer();
   work = mkdtempSync(join(tmpdir(), 'veil-ff-policy-'));
   const keys = join(work, 'keys.veilkeys.json');
-  await admin('keys', 'generate', '--keys', keys, '--label', 'Cross-browser key', '--site', 'fixture-chat',
-    '--conversations', 'dm-carol-dave,dm-alice-carol', '--scrypt-log-n', '15');
+  await admin(
+    'keys',
+    'generate',
+    '--keys',
+    keys,
+    '--label',
+    'Cross-browser key',
+    '--site',
+    'fixture-chat',
+    '--conversations',
+    'dm-carol-dave,dm-alice-carol',
+    '--scrypt-log-n',
+    '15',
+  );
   const common = ['--keys', keys, '--protect', `fixture-chat=${server.url}/*`, '--no-force-install'];
   await admin('policy', ...common, '--out', join(work, 'strict'));
   await admin('policy', ...common, '--require-encryption', 'false', '--out', join(work, 'lenient'));
@@ -81,7 +98,9 @@ describe('enterprise policy in Firefox ESR', () => {
     await typeIn(c, text);
     expect((await waitForMessage(d, (m) => m.status === 'decrypted', 'dave to decrypt')).text).toBe(text);
     await typeIn(d, 'reply from dave');
-    expect((await waitForMessage(c, (m) => m.from === 'dave' && m.status === 'decrypted', 'carol to decrypt')).text).toBe('reply from dave');
+    expect(
+      (await waitForMessage(c, (m) => m.from === 'dave' && m.status === 'decrypted', 'carol to decrypt')).text,
+    ).toBe('reply from dave');
     expect(leakedSubstrings(JSON.stringify(server.inspect().messages), text)).toEqual([]);
     await Promise.all([c.close(), d.close()]);
   });
@@ -90,9 +109,13 @@ describe('enterprise policy in Firefox ESR', () => {
     const [c, a] = await Promise.all([chat(carol, 'alice', 'carol'), openChat(alice, server.url, 'carol')]);
     await Promise.all([composerStatus(c), composerStatus(a)]);
     await typeIn(c, 'from Firefox to Chromium');
-    expect((await waitForMessage(a, (m) => m.from === 'carol' && m.status === 'decrypted', 'alice to decrypt')).text).toBe('from Firefox to Chromium');
+    expect(
+      (await waitForMessage(a, (m) => m.from === 'carol' && m.status === 'decrypted', 'alice to decrypt')).text,
+    ).toBe('from Firefox to Chromium');
     await typeAndSend(a, 'from Chromium to Firefox');
-    expect((await waitForMessage(c, (m) => m.from === 'alice' && m.status === 'decrypted', 'carol to decrypt')).text).toBe('from Chromium to Firefox');
+    expect(
+      (await waitForMessage(c, (m) => m.from === 'alice' && m.status === 'decrypted', 'carol to decrypt')).text,
+    ).toBe('from Chromium to Firefox');
     await Promise.all([c.close(), a.close()]);
   });
 
@@ -102,11 +125,15 @@ describe('enterprise policy in Firefox ESR', () => {
     const before = server.inspect().messages.length;
     await typeIn(c, 'carol: must be blocked');
     await c.waitForFunction(() => /Not sent/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''));
-    expect(await c.$eval('.veil-composer-status', (e) => e.textContent)).toContain('Your organisation requires encryption here');
+    expect(await c.$eval('.veil-composer-status', (e) => e.textContent)).toContain(
+      'Your organisation requires encryption here',
+    );
     expect(await c.$eval('#compose', (e) => (e as HTMLTextAreaElement).value)).toBe('carol: must be blocked');
 
     await typeIn(d, 'dave: allowed in the clear');
-    await d.waitForFunction(() => /WITHOUT encryption/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''));
+    await d.waitForFunction(() =>
+      /WITHOUT encryption/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''),
+    );
     const sent = server.inspect().messages.slice(before);
     expect(sent.map((m) => [m.from, m.text])).toEqual([['dave', 'dave: allowed in the clear']]);
     await Promise.all([c.close(), d.close()]);

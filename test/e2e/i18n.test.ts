@@ -12,17 +12,30 @@ import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs
 import en from '../../public/_locales/en/messages.json';
 import zh from '../../public/_locales/zh_CN/messages.json';
 import { catalogLookup } from '../../lib/i18n';
-import { createBundle, directoryEntryOf } from '../../lib/keys/bundle';
+import { createBundle, directoryEntryOf } from '../../lib/crypto/bundle';
 import { toInfo, type SigningIdentity } from '../../lib/keys/model';
 import { dismissWelcome, launchUser, waitFor, type User } from '../support/browser';
 import { injectMessage } from '../support/chat';
 import { envelopeFor, makeKey, TEST_KDF } from '../support/keys';
-import { composerStatus, importBundle, openChat, openPopup, shownMessages, typeAndSend, waitForMessage } from '../support/veil-ui';
+import {
+  composerStatus,
+  importBundle,
+  openChat,
+  openPopup,
+  shownMessages,
+  typeAndSend,
+  waitForMessage,
+} from '../support/veil-ui';
 
 const PASS = 'i18n test passphrase';
 const team = makeKey('Team key', { site: 'fixture-chat', conversations: ['dm-alice-bob', 'ch-general'] });
 const fingerprint = toInfo(team).fingerprint;
-const identity = (userId: string): SigningIdentity => ({ site: 'fixture-chat', userId, secretKey: ed25519.utils.randomSecretKey(), createdAt: Date.now() });
+const identity = (userId: string): SigningIdentity => ({
+  site: 'fixture-chat',
+  userId,
+  secretKey: ed25519.utils.randomSecretKey(),
+  createdAt: Date.now(),
+});
 const ids = { alice: identity('alice'), bob: identity('bob') };
 const directory = Object.values(ids).map(directoryEntryOf);
 const foreign = makeKey('Other company', { site: '*', conversations: ['*'] });
@@ -50,8 +63,7 @@ function seal(text: string, conversationId: string, key = team, signingKey?: Uin
   return envelopeFor(key, text, { conversationId, senderId: 'alice' }, signingKey);
 }
 
-const inject = (text: string) =>
-  injectMessage(server, 'alice', 'bob', text);
+const inject = (text: string) => injectMessage(server, 'alice', 'bob', text);
 
 beforeAll(async () => {
   server = await startChatServer();
@@ -59,13 +71,21 @@ beforeAll(async () => {
   const signed = seal('verified hello', 'dm-alice-bob', team, ids.alice.secretKey);
   const tampered = [...seal('soon tampered', 'dm-alice-bob', team, ids.alice.secretKey)];
   tampered[30] = tampered[30] === 'a' ? 'b' : 'a';
-  for (const text of [signed, seal('hidden', 'dm-alice-bob', foreign), tampered.join(''),
-    seal('said in #general', 'ch-general', team, ids.alice.secretKey), signed, 'plain words']) {
+  for (const text of [
+    signed,
+    seal('hidden', 'dm-alice-bob', foreign),
+    tampered.join(''),
+    seal('said in #general', 'ch-general', team, ids.alice.secretKey),
+    signed,
+    'plain words',
+  ]) {
     await inject(text);
   }
   bundle = JSON.stringify(await createBundle([team], PASS, { kdf: TEST_KDF, identities: [ids.bob], directory }));
   const [enUser, zhUser] = await Promise.all([
-    launchUser('bob-en', { lang: 'en-US', keepWelcome: true }), launchUser('bob-zh', { lang: 'zh-CN', keepWelcome: true })]);
+    launchUser('bob-en', { lang: 'en-US', keepWelcome: true }),
+    launchUser('bob-zh', { lang: 'zh-CN', keepWelcome: true }),
+  ]);
   users.en = enUser;
   users.zh = zhUser;
   await Promise.all([dismissWelcome(enUser), dismissWelcome(zhUser)]);
@@ -86,7 +106,8 @@ async function recordBadges(page: Page): Promise<void> {
       for (const r of records) {
         for (const n of r.addedNodes) {
           if (!(n instanceof Element)) continue;
-          for (const b of [n, ...n.querySelectorAll('.veil-badge')]) if (b.matches('.veil-badge')) seen.push(b.textContent ?? '');
+          for (const b of [n, ...n.querySelectorAll('.veil-badge')])
+            if (b.matches('.veil-badge')) seen.push(b.textContent ?? '');
         }
       }
     }).observe(document, { childList: true, subtree: true });
@@ -94,23 +115,30 @@ async function recordBadges(page: Page): Promise<void> {
 }
 
 describe.each(['en', 'zh'] as const)('Veil in %s', (lang) => {
-  it('every per-message status reads in the browser\'s language', async () => {
+  it("every per-message status reads in the browser's language", async () => {
     const user = users[lang]!;
     const page = await user.newPage();
     await recordBadges(page);
     await page.goto(`${server.url}/?user=bob&conv=alice`);
     await page.waitForSelector('#compose');
-    const byText = async (pred: (m: Awaited<ReturnType<typeof shownMessages>>[number]) => boolean, what: string) => waitForMessage(page, pred, what);
+    const byText = async (pred: (m: Awaited<ReturnType<typeof shownMessages>>[number]) => boolean, what: string) =>
+      waitForMessage(page, pred, what);
 
     const verified = await byText((m) => m.text === 'verified hello' && m.status === 'decrypted', 'verified');
     expect(verified.badge).toBe(LABELS.verified![lang]);
     // The detail names the key's fingerprint and the verified sender (title on hover, aria-label, focus).
     expect(verified.badgeDetail).toContain(fingerprint);
-    expect(verified.badgeDetail).toContain(lang === 'en' ? 'signed by alice, verified against the directory' : '由 alice 签名，已根据目录验证');
+    expect(verified.badgeDetail).toContain(
+      lang === 'en' ? 'signed by alice, verified against the directory' : '由 alice 签名，已根据目录验证',
+    );
     const focused = await page.evaluate(() => {
       const b = document.querySelector<HTMLElement>('#messages .veil-badge[data-veil-status="decrypted"]')!;
       b.focus();
-      return { active: document.activeElement === b, tip: getComputedStyle(b, '::after').content, aria: b.getAttribute('aria-label') };
+      return {
+        active: document.activeElement === b,
+        tip: getComputedStyle(b, '::after').content,
+        aria: b.getAttribute('aria-label'),
+      };
     });
     expect(focused.active).toBe(true);
     expect(focused.tip).toContain(fingerprint);
@@ -136,7 +164,15 @@ describe.each(['en', 'zh'] as const)('Veil in %s', (lang) => {
     const page = await openChat(user, server.url, 'alice', 'bob');
     const ready = await composerStatus(page);
     expect(ready.state).toBe('ready');
-    expect(ready.text).toBe(say(lang, 'composerReady', team.label, fingerprint, lang === 'en' ? 'dm-alice-bob, ch-general on Fixture Chat' : 'Fixture Chat 上的 dm-alice-bob, ch-general'));
+    expect(ready.text).toBe(
+      say(
+        lang,
+        'composerReady',
+        team.label,
+        fingerprint,
+        lang === 'en' ? 'dm-alice-bob, ch-general on Fixture Chat' : 'Fixture Chat 上的 dm-alice-bob, ch-general',
+      ),
+    );
     if (lang === 'en') expect(ready.text).toContain('Messages here are end-to-end encrypted with “Team key”');
     else expect(ready.text).toContain('此处的消息使用“Team key”');
 
@@ -145,8 +181,11 @@ describe.each(['en', 'zh'] as const)('Veil in %s', (lang) => {
     await blocked.waitForSelector('.veil-composer-status[data-state="error"] .veil-composer-action');
     const before = server.inspect().messages.length;
     await typeAndSend(blocked, 'must stay here');
-    await blocked.waitForFunction((prefix) => (document.querySelector('.veil-composer-text')?.textContent ?? '').startsWith(prefix),
-      {}, lang === 'en' ? 'Not sent:' : '未发送：');
+    await blocked.waitForFunction(
+      (prefix) => (document.querySelector('.veil-composer-text')?.textContent ?? '').startsWith(prefix),
+      {},
+      lang === 'en' ? 'Not sent:' : '未发送：',
+    );
     const line = await blocked.$eval('.veil-composer-text', (e) => e.textContent ?? '');
     expect(line).toBe(say(lang, 'composerNotSent', say(lang, 'errNoKey', 'dm-bob-carol')));
     if (lang === 'en') expect(line).toContain('No Veil key covers this conversation (dm-bob-carol)');
@@ -158,10 +197,14 @@ describe.each(['en', 'zh'] as const)('Veil in %s', (lang) => {
     // The fix button is keyboard reachable and opens the options page at the import section.
     await blocked.focus('.veil-composer-action');
     await blocked.keyboard.press('Enter');
-    const target = await user.browser.waitForTarget((t) => t.url().endsWith('/options.html#import'), { timeout: 10_000 });
+    const target = await user.browser.waitForTarget((t) => t.url().endsWith('/options.html#import'), {
+      timeout: 10_000,
+    });
     const options = (await target.asPage())!;
     await options.waitForFunction(() => document.activeElement?.id === 'import-file');
-    expect(await options.$eval('#import-h', (e) => e.textContent)).toBe(lang === 'en' ? 'Import a key bundle' : '导入密钥包');
+    expect(await options.$eval('#import-h', (e) => e.textContent)).toBe(
+      lang === 'en' ? 'Import a key bundle' : '导入密钥包',
+    );
     await Promise.all([options.close(), blocked.close(), page.close()]);
   });
 
@@ -173,11 +216,17 @@ describe.each(['en', 'zh'] as const)('Veil in %s', (lang) => {
     expect(await popup.$eval('html', (e) => e.lang)).toBe(lang === 'en' ? 'en' : 'zh-CN');
     expect(await popup.$eval('#verdict', (e) => e.getAttribute('data-state'))).toBe('protected');
     expect(await popup.$eval('#verdict-title', (e) => e.textContent)).toBe(lang === 'en' ? 'Protected' : '受保护');
-    expect(await popup.$eval('#site-state', (e) => e.textContent)).toBe(lang === 'en'
-      ? "Fixture Chat is protected by Veil's defaults." : 'Fixture Chat 受 Veil 默认设置保护。');
-    expect(await popup.$eval('#keys', (e) => e.textContent)).toContain(lang === 'en' ? `Team key (${team.id}, ${fingerprint}) · active · yours`
-      : `Team key（${team.id}，${fingerprint}）· 有效 · 您的`);
-    expect(await popup.$eval('#open-options', (e) => e.textContent)).toBe(lang === 'en' ? 'Keys and settings' : '密钥和设置');
+    expect(await popup.$eval('#site-state', (e) => e.textContent)).toBe(
+      lang === 'en' ? "Fixture Chat is protected by Veil's defaults." : 'Fixture Chat 受 Veil 默认设置保护。',
+    );
+    expect(await popup.$eval('#keys', (e) => e.textContent)).toContain(
+      lang === 'en'
+        ? `Team key (${team.id}, ${fingerprint}) · active · yours`
+        : `Team key（${team.id}，${fingerprint}）· 有效 · 您的`,
+    );
+    expect(await popup.$eval('#open-options', (e) => e.textContent)).toBe(
+      lang === 'en' ? 'Keys and settings' : '密钥和设置',
+    );
     await Promise.all([popup.close(), chat.close()]);
 
     const options = await user.newPage();
@@ -187,10 +236,20 @@ describe.each(['en', 'zh'] as const)('Veil in %s', (lang) => {
     for (const key of ['optPolicyH', 'optSitesH', 'optKeysH', 'optLockH', 'optImportH', 'optDiagH'] as const) {
       expect(headings).toContain(say(lang, key));
     }
-    expect(await options.$eval('#keys tbody tr td:nth-child(5)', (e) => e.textContent)).toBe(lang === 'en' ? 'active' : '有效');
-    expect(await options.$eval('#policy-source', (e) => e.textContent)).toBe(lang === 'en' ? "No enterprise policy: Veil's defaults apply." : '没有企业策略：使用 Veil 的默认设置。');
+    expect(await options.$eval('#keys tbody tr td:nth-child(5)', (e) => e.textContent)).toBe(
+      lang === 'en' ? 'active' : '有效',
+    );
+    expect(await options.$eval('#policy-source', (e) => e.textContent)).toBe(
+      lang === 'en' ? "No enterprise policy: Veil's defaults apply." : '没有企业策略：使用 Veil 的默认设置。',
+    );
     // Nothing left untranslated: no element shows a bare catalog key.
-    expect(await options.evaluate(() => [...document.querySelectorAll('[data-i18n]')].filter((e) => /^[a-z]+[A-Z]\w+$/.test(e.textContent ?? '')).length)).toBe(0);
+    expect(
+      await options.evaluate(
+        () =>
+          [...document.querySelectorAll('[data-i18n]')].filter((e) => /^[a-z]+[A-Z]\w+$/.test(e.textContent ?? ''))
+            .length,
+      ),
+    ).toBe(0);
     await options.close();
   });
 });
@@ -203,17 +262,33 @@ describe('diagnostics for IT', () => {
     await page.waitForSelector('#keys tbody tr');
     await page.click('#diagnostics-button');
     await page.waitForFunction(() => document.querySelector<HTMLElement>('#diagnostics-result')?.dataset.tone === 'ok');
-    const text = await page.$eval('#diagnostics-download', async (a) => (await fetch((a as HTMLAnchorElement).href)).text());
+    const text = await page.$eval('#diagnostics-download', async (a) =>
+      (await fetch((a as HTMLAnchorElement).href)).text(),
+    );
     const d = JSON.parse(text);
     expect(d).toMatchObject({
-      format: 'veil-diagnostics/1', veil: { version: expect.any(String) }, browser: { userAgent: expect.stringContaining('Chrome') },
-      policy: { managed: false, valid: true, errors: [] }, lock: 'none',
-      keys: [{ id: team.id, fingerprint, status: 'active', scope: { site: 'fixture-chat', conversations: ['dm-alice-bob', 'ch-general'] } }],
+      format: 'veil-diagnostics/1',
+      veil: { version: expect.any(String) },
+      browser: { userAgent: expect.stringContaining('Chrome') },
+      policy: { managed: false, valid: true, errors: [] },
+      lock: 'none',
+      keys: [
+        {
+          id: team.id,
+          fingerprint,
+          status: 'active',
+          scope: { site: 'fixture-chat', conversations: ['dm-alice-bob', 'ch-general'] },
+        },
+      ],
       signingIdentities: [{ site: 'fixture-chat', userId: 'bob' }],
     });
     expect(d.protectedSites.map((s: { adapter: string }) => s.adapter)).toContain('fixture-chat');
     expect(d.contentScripts[0].matches).toEqual(expect.arrayContaining(['http://127.0.0.1/*']));
-    const secrets = [team.secret, ids.bob.secretKey].flatMap((b) => [Buffer.from(b).toString('hex'), Buffer.from(b).toString('base64'), Buffer.from(b).toString('base64url')]);
+    const secrets = [team.secret, ids.bob.secretKey].flatMap((b) => [
+      Buffer.from(b).toString('hex'),
+      Buffer.from(b).toString('base64'),
+      Buffer.from(b).toString('base64url'),
+    ]);
     for (const secret of [...secrets, PASS]) expect(text).not.toContain(secret);
     await page.close();
   });
@@ -235,9 +310,13 @@ describe('first run', () => {
       expect(await page.$eval('#have-keys', (e) => e.textContent)).toBe('您已拥有 1 个密钥。');
       // The security indicator step is there when isolated mode is built.
       if (!(await page.$eval('#step-indicator', (e) => (e as HTMLElement).hidden))) {
-        await page.$eval('#w-indicator-phrase', (e) => { (e as HTMLInputElement).value = 'purple kettle 42'; });
+        await page.$eval('#w-indicator-phrase', (e) => {
+          (e as HTMLInputElement).value = 'purple kettle 42';
+        });
         await page.click('#w-indicator-button');
-        await page.waitForFunction(() => document.querySelector<HTMLElement>('#w-indicator-result')?.dataset.tone === 'ok');
+        await page.waitForFunction(
+          () => document.querySelector<HTMLElement>('#w-indicator-result')?.dataset.tone === 'ok',
+        );
       }
       // It opens once: a restart of the background does not open it again.
       const pages = async () => (await fresh.browser.pages()).filter((p) => p.url().endsWith('/welcome.html')).length;
@@ -255,7 +334,10 @@ describe('first run', () => {
       await page.waitForFunction(() => document.body.dataset.welcome === 'steps');
       expect(await page.$eval('h1', (e) => e.textContent)).toBe('Welcome to Veil');
       expect(await page.$eval('#w-open-options', (e) => e.textContent)).toBe('Open Veil options');
-      await waitFor(async () => (await page.$eval('#w-create-label', (e) => (e as HTMLInputElement).value)) === 'Team key', 'default key name');
+      await waitFor(
+        async () => (await page.$eval('#w-create-label', (e) => (e as HTMLInputElement).value)) === 'Team key',
+        'default key name',
+      );
     } finally {
       await fresh.close();
     }

@@ -17,7 +17,10 @@ const MIXED = '你好，世界 👩‍💻🇨🇳 مرحبا بالعالم <b>
 let server: ChatServer;
 let alice: User;
 let bob: User;
-const teamKey = makeKey('Team DMs and #general', { site: 'fixture-chat', conversations: ['dm-alice-bob', 'ch-general'] });
+const teamKey = makeKey('Team DMs and #general', {
+  site: 'fixture-chat',
+  conversations: ['dm-alice-bob', 'ch-general'],
+});
 
 /** What the vendor received as messages and stores as history (drafts are checked separately). */
 function vendorMessageRecords(): string {
@@ -64,7 +67,11 @@ describe('inline mode, fixture chat', () => {
   it('bob replies and alice reads it', async () => {
     const reply = 'שלום! Got it ✅ — see https://example.com/x?a=1';
     await typeAndSend(bobPage, reply);
-    const shown = await waitForMessage(alicePage, (m) => m.from === 'bob' && m.status === 'decrypted', 'alice to read reply');
+    const shown = await waitForMessage(
+      alicePage,
+      (m) => m.from === 'bob' && m.status === 'decrypted',
+      'alice to read reply',
+    );
     expect(shown.text).toBe(reply);
     expect(leakedSubstrings(vendorMessageRecords(), reply)).toEqual([]);
   });
@@ -87,11 +94,15 @@ describe('inline mode, fixture chat', () => {
     const draft = 'unsent draft: the merger is off';
     await alicePage.focus('#compose');
     await alicePage.keyboard.sendCharacter(draft);
-    await alicePage.waitForFunction(() => /saved/i.test(document.querySelector('#draft-status')?.textContent ?? ''), { timeout: 10_000 });
+    await alicePage.waitForFunction(() => /saved/i.test(document.querySelector('#draft-status')?.textContent ?? ''), {
+      timeout: 10_000,
+    });
     const drafts = server.inspect().drafts.filter((d) => d.user === 'alice');
     // Exactly what the vendor captured: the plaintext as typed, before any send.
     expect(drafts.at(-1)).toMatchObject({ user: 'alice', conv: 'bob', text: draft });
-    await alicePage.$eval('#compose', (el) => { (el as HTMLTextAreaElement).select(); });
+    await alicePage.$eval('#compose', (el) => {
+      (el as HTMLTextAreaElement).select();
+    });
     await alicePage.keyboard.press('Backspace');
   });
 
@@ -102,8 +113,12 @@ describe('inline mode, fixture chat', () => {
     const before = server.inspect().messages.length;
     const text = 'this must never reach the server';
     await typeAndSend(page, text);
-    await page.waitForFunction(() => /Not sent/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''));
-    expect(await page.$eval('.veil-composer-status', (el) => el.textContent)).toContain('No Veil key covers this conversation (dm-alice-carol)');
+    await page.waitForFunction(() =>
+      /Not sent/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''),
+    );
+    expect(await page.$eval('.veil-composer-status', (el) => el.textContent)).toContain(
+      'No Veil key covers this conversation (dm-alice-carol)',
+    );
     expect(await page.$eval('#compose', (el) => (el as HTMLTextAreaElement).value)).toBe(text);
     // Also by button, and by pressing Enter again.
     await page.click('#send');
@@ -122,7 +137,10 @@ describe('inline mode, fixture chat', () => {
     const chars = [...target.text];
     const i = 30;
     chars[i] = chars[i] === 'a' ? 'b' : 'a';
-    await fetch(`${server.url}/api/admin/tamper`, { method: 'POST', body: JSON.stringify({ id: target.id, text: chars.join('') }) });
+    await fetch(`${server.url}/api/admin/tamper`, {
+      method: 'POST',
+      body: JSON.stringify({ id: target.id, text: chars.join('') }),
+    });
     // ...injects a message under a key bob does not have, and a plaintext message.
     const foreign = makeKey('Other company', { site: '*', conversations: ['*'] });
     const inject = (text: string) => injectMessage(server, 'alice', 'bob', text);
@@ -144,18 +162,33 @@ describe('inline mode, fixture chat', () => {
 
   it('decrypted HTML and script payloads (an XSS corpus) always render as text', async () => {
     const corpus = [
-      '<img src=x onerror="window.__xss=1">', '<script>window.__xss=2</script>', '<svg onload="window.__xss=3">',
-      '<iframe src="javascript:window.top.__xss=4"></iframe>', '"><b onmouseover=window.__xss=5>x</b>',
-      '<a href="javascript:window.__xss=6">click</a>', '&lt;b&gt;entities&lt;/b&gt; &amp;', '<style>*{display:none}</style>',
-      '\u202Eevil RTL override', '<details open ontoggle="window.__xss=7">',
+      '<img src=x onerror="window.__xss=1">',
+      '<script>window.__xss=2</script>',
+      '<svg onload="window.__xss=3">',
+      '<iframe src="javascript:window.top.__xss=4"></iframe>',
+      '"><b onmouseover=window.__xss=5>x</b>',
+      '<a href="javascript:window.__xss=6">click</a>',
+      '&lt;b&gt;entities&lt;/b&gt; &amp;',
+      '<style>*{display:none}</style>',
+      '\u202Eevil RTL override',
+      '<details open ontoggle="window.__xss=7">',
     ];
     for (const text of corpus) {
-      await injectMessage(server, 'alice', 'bob', envelopeFor(teamKey, text, { conversationId: 'dm-alice-bob', senderId: 'alice' }));
+      await injectMessage(
+        server,
+        'alice',
+        'bob',
+        envelopeFor(teamKey, text, { conversationId: 'dm-alice-bob', senderId: 'alice' }),
+      );
     }
     const page = await openChat(bob, server.url, 'alice');
-    for (const text of corpus) await waitForMessage(page, (m) => m.text === text && m.status === 'decrypted', `payload ${text}`);
-    expect(await page.$$('#messages img, #messages script, #messages svg, #messages iframe, #messages style, #messages details, #messages .text b'))
-      .toHaveLength(0);
+    for (const text of corpus)
+      await waitForMessage(page, (m) => m.text === text && m.status === 'decrypted', `payload ${text}`);
+    expect(
+      await page.$$(
+        '#messages img, #messages script, #messages svg, #messages iframe, #messages style, #messages details, #messages .text b',
+      ),
+    ).toHaveLength(0);
     expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
     await page.close();
   });
@@ -168,7 +201,10 @@ describe('inline mode, fixture chat', () => {
     const before = server.inspect().messages.length;
     const text = 'sent while Veil was away';
     await typeAndSend(page, text);
-    await page.waitForFunction(() => /Not sent/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''), { timeout: 20_000 });
+    await page.waitForFunction(
+      () => /Not sent/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''),
+      { timeout: 20_000 },
+    );
     expect(await page.$eval('.veil-composer-status', (el) => el.textContent)).toMatch(/unreachable/);
     expect(await page.$eval('#compose', (el) => (el as HTMLTextAreaElement).value)).toBe(text);
     await new Promise((r) => setTimeout(r, 300));

@@ -55,8 +55,13 @@ async function setMode(user: User, mode: 'inline' | 'isolated'): Promise<void> {
   await page.waitForSelector(box);
   if ((await page.$eval(box, (b) => (b as HTMLInputElement).checked)) !== (mode === 'isolated')) {
     await page.click(box);
-    await page.waitForFunction((want) => /isolated mode on|inline mode/.test(document.querySelector('#isolated-result')?.textContent ?? '')
-      && (document.querySelector('#isolated-sites .isolated-toggle') as HTMLInputElement).checked === want, {}, mode === 'isolated');
+    await page.waitForFunction(
+      (want) =>
+        /isolated mode on|inline mode/.test(document.querySelector('#isolated-result')?.textContent ?? '') &&
+        (document.querySelector('#isolated-sites .isolated-toggle') as HTMLInputElement).checked === want,
+      {},
+      mode === 'isolated',
+    );
   }
   await page.close();
 }
@@ -72,14 +77,23 @@ async function openHostile(user: User, conv: string, extra = `&probe=${PROBES.jo
 async function composerReady(page: Page): Promise<Frame> {
   // The hostile page frames secure-composer.html itself too: Veil's is the one that got a grant.
   let found: Frame | undefined;
-  await waitFor(async () => {
-    for (const f of page.frames().filter((fr) => fr.url().endsWith('/secure-composer.html'))) {
-      const granted = Promise.race([f.evaluate(() => !!document.getElementById('veil-indicator')), new Promise<boolean>((r) => setTimeout(() => r(false), 3_000))]);
-      if (await granted.catch(() => false)) found = f;
-    }
-    return !!found;
-  }, 'the secure composer to be granted', 25_000).catch(async (e) => {
-    throw new Error(`${(e as Error).message}; status: ${await page.$eval('.veil-composer-status', (el) => el.textContent).catch(() => 'none')}`);
+  await waitFor(
+    async () => {
+      for (const f of page.frames().filter((fr) => fr.url().endsWith('/secure-composer.html'))) {
+        const granted = Promise.race([
+          f.evaluate(() => !!document.getElementById('veil-indicator')),
+          new Promise<boolean>((r) => setTimeout(() => r(false), 3_000)),
+        ]);
+        if (await granted.catch(() => false)) found = f;
+      }
+      return !!found;
+    },
+    'the secure composer to be granted',
+    25_000,
+  ).catch(async (e) => {
+    throw new Error(
+      `${(e as Error).message}; status: ${await page.$eval('.veil-composer-status', (el) => el.textContent).catch(() => 'none')}`,
+    );
   });
   return found!;
 }
@@ -89,11 +103,14 @@ async function readerTexts(page: Page): Promise<{ text: string; status: string; 
   const out = [];
   for (const f of page.frames().filter((fr) => fr.url().endsWith('/secure-reader.html'))) {
     // A frame detached meanwhile (re-rendered message) can leave evaluate hanging: bound it.
-    const v = await Promise.race([f.evaluate(() => ({
-      text: document.getElementById('text')?.textContent ?? '',
-      status: document.getElementById('reader')?.dataset.status ?? '',
-      indicator: document.getElementById('veil-indicator')?.textContent ?? '',
-    })), new Promise<undefined>((r) => setTimeout(() => r(undefined), 3_000))]).catch(() => undefined);
+    const v = await Promise.race([
+      f.evaluate(() => ({
+        text: document.getElementById('text')?.textContent ?? '',
+        status: document.getElementById('reader')?.dataset.status ?? '',
+        indicator: document.getElementById('veil-indicator')?.textContent ?? '',
+      })),
+      new Promise<undefined>((r) => setTimeout(() => r(undefined), 3_000)),
+    ]).catch(() => undefined);
     if (v) out.push(v);
   }
   return out;
@@ -101,15 +118,18 @@ async function readerTexts(page: Page): Promise<{ text: string; status: string; 
 
 async function waitForReader(page: Page, text: string, status = 'decrypted'): Promise<void> {
   try {
-    await waitFor(async () => (await readerTexts(page)).some((r) => r.text === text && r.status === status),
-      `a reader showing ${JSON.stringify(text)} (${status})`, 20_000);
+    await waitFor(
+      async () => (await readerTexts(page)).some((r) => r.text === text && r.status === status),
+      `a reader showing ${JSON.stringify(text)} (${status})`,
+      20_000,
+    );
   } catch (e) {
     const state = {
       readers: await readerTexts(page),
       status: await page.$eval('.veil-composer-status', (el) => el.textContent).catch(() => null),
       messages: server.inspect().messages.slice(-3),
     };
-    throw new Error(`${(e as Error).message}; ${JSON.stringify(state)}`);
+    throw new Error(`${(e as Error).message}; ${JSON.stringify(state)}`, { cause: e });
   }
 }
 
@@ -118,7 +138,10 @@ function vendorView(rec: InspectRecord, since: { spy: number; requests: number }
   const spy = rec.spy.slice(since.spy).filter((r) => r.kind !== 'find');
   const requests = rec.requests.slice(since.requests).filter((r) => r.path !== '/api/spy');
   // Envelopes are ciphertext; leaving them in would only risk chance 4-letter matches in base58.
-  return JSON.stringify([spy, rec.drafts, rec.messages, requests]).replace(/VEIL1[1-9A-HJ-NP-Za-km-z]+0/g, '[envelope]');
+  return JSON.stringify([spy, rec.drafts, rec.messages, requests]).replace(
+    /VEIL1[1-9A-HJ-NP-Za-km-z]+0/g,
+    '[envelope]',
+  );
 }
 
 async function flushSpies(...pages: Page[]): Promise<void> {
@@ -147,7 +170,10 @@ describe('isolated mode against a hostile chat page', () => {
     // Captured from input events on alice's side, and from the DOM on bob's...
     for (const k of ['input', 'mutation-add', 'snapshot']) expect([...kinds]).toContain(k);
     // ...and keystroke by keystroke.
-    const keys = spy.filter((r) => r.kind === 'key' && r.data.includes('"type":"keydown"')).map((r) => JSON.parse(r.data).key).join('');
+    const keys = spy
+      .filter((r) => r.kind === 'key' && r.data.includes('"type":"keydown"'))
+      .map((r) => JSON.parse(r.data).key)
+      .join('');
     expect(keys).toContain(INLINE_SECRET.slice(0, 10));
     expect(rec.spy.slice(since.spy).some((r) => r.kind === 'find' && r.data.includes('"hit":true'))).toBe(true);
     await Promise.all([a.close(), b.close()]);
@@ -165,14 +191,18 @@ describe('isolated mode against a hostile chat page', () => {
     [a, b] = await Promise.all([openHostile(alice, 'bob'), openHostile(bob, 'alice')]);
     const composer = await composerReady(a);
     const bobComposer = await composerReady(b);
-    await a.waitForFunction(() => /Isolated mode/.test(document.querySelector('.veil-composer-status[data-state="ready"]')?.textContent ?? ''));
+    await a.waitForFunction(() =>
+      /Isolated mode/.test(document.querySelector('.veil-composer-status[data-state="ready"]')?.textContent ?? ''),
+    );
     const indicator = await bobComposer.$eval('#veil-indicator', (el) => el.textContent ?? '');
     expect(indicator.length).toBeGreaterThan(3);
 
     // Focusing the chat's own box lands in Veil's composer; typed keys go there.
     await a.bringToFront();
     await a.focus('#compose');
-    await composer.waitForFunction(() => document.hasFocus() && document.activeElement?.id === 'input', { polling: 50 });
+    await composer.waitForFunction(() => document.hasFocus() && document.activeElement?.id === 'input', {
+      polling: 50,
+    });
     await a.keyboard.type(TYPED.slice(0, 12));
     await a.keyboard.sendCharacter(TYPED.slice(12));
     expect(await composer.$eval('#input', (el) => (el as HTMLTextAreaElement).value)).toBe(TYPED);
@@ -196,7 +226,13 @@ describe('isolated mode against a hostile chat page', () => {
     // Paste: copied on another page (the chat never sees the copy), pasted with Ctrl+V.
     const scratch = await alice.newPage();
     await scratch.setContent('<textarea id="src"></textarea>');
-    await scratch.$eval('#src', (el, v) => { (el as HTMLTextAreaElement).value = v; }, PASTED);
+    await scratch.$eval(
+      '#src',
+      (el, v) => {
+        (el as HTMLTextAreaElement).value = v;
+      },
+      PASTED,
+    );
     await scratch.focus('#src');
     await scratch.$eval('#src', (el) => (el as HTMLTextAreaElement).select());
     await scratch.keyboard.press('KeyC', { commands: ['copy'] });
@@ -210,8 +246,13 @@ describe('isolated mode against a hostile chat page', () => {
     await waitForReader(b, PASTED);
 
     // Shift+Enter is a new line; Enter sends both lines as one message.
-    await composer.waitForFunction(() => !(document.getElementById('input') as HTMLTextAreaElement).readOnly
-      && document.hasFocus() && document.activeElement?.id === 'input', { polling: 50 });
+    await composer.waitForFunction(
+      () =>
+        !(document.getElementById('input') as HTMLTextAreaElement).readOnly &&
+        document.hasFocus() &&
+        document.activeElement?.id === 'input',
+      { polling: 50 },
+    );
     await a.keyboard.type(LINE_1);
     await a.keyboard.down('Shift');
     await a.keyboard.press('Enter');
@@ -231,7 +272,9 @@ describe('isolated mode against a hostile chat page', () => {
     expect(shown.length).toBeGreaterThanOrEqual(4); // readers open lazily: at least the four in view
     expect(shown.map((r) => r.indicator)).toEqual(shown.map(() => indicator.split(' ')[0]));
     // The host keeps only the envelope, hidden; no Veil text node in the page holds plaintext.
-    expect(await b.$$eval('#messages .text', (els) => els.every((e) => e.getAttribute('data-veil-isolated') === 'hidden'))).toBe(true);
+    expect(
+      await b.$$eval('#messages .text', (els) => els.every((e) => e.getAttribute('data-veil-isolated') === 'hidden')),
+    ).toBe(true);
   });
 
   it('isolated mode: the hostile page learned no plaintext substring of any of them', async () => {
@@ -249,7 +292,9 @@ describe('isolated mode against a hostile chat page', () => {
     // Veil's frames sit in closed shadow roots: window.frames does not even list them, so the
     // page has no window to postMessage or peek into (the test with `ext` probes frames it made).
     expect(await b.evaluate(() => document.querySelectorAll('veil-secure-frame').length)).toBeGreaterThan(4);
-    expect(spy.filter((r) => r.kind === 'frames').map((r) => r.data)).toEqual(spy.filter((r) => r.kind === 'frames').map(() => '0'));
+    expect(spy.filter((r) => r.kind === 'frames').map((r) => r.data)).toEqual(
+      spy.filter((r) => r.kind === 'frames').map(() => '0'),
+    );
     expect(spy.filter((r) => r.kind === 'find').length).toBeGreaterThan(0);
     expect(spy.some((r) => r.kind === 'find' && r.data.includes('"hit":true'))).toBe(false);
     // No draft the vendor autosaved holds anything but envelopes or nothing.
@@ -260,7 +305,10 @@ describe('isolated mode against a hostile chat page', () => {
 
   it('the page cannot get Veil to decrypt an envelope of its choosing into anything it can read', async () => {
     const sinceHere = { spy: server.inspect().spy.length, requests: server.inspect().requests.length };
-    const envelope = server.inspect().messages.filter((m) => m.conv === 'dm-alice-bob').at(-4)!.text; // TYPED's envelope
+    const envelope = server
+      .inspect()
+      .messages.filter((m) => m.conv === 'dm-alice-bob')
+      .at(-4)!.text; // TYPED's envelope
     // (a) The page re-inserts a stored envelope into its own DOM as a new message...
     await b.evaluate((env) => {
       const li = document.createElement('li');
@@ -277,11 +325,20 @@ describe('isolated mode against a hostile chat page', () => {
     // ...Veil shows it only in a frame, flagged as a replay; the page sees the envelope only.
     await waitForReader(b, TYPED, 'replayed');
     // (b) The vendor routes the same envelope into another conversation (#general).
-    await fetch(`${server.url}/api/admin/inject`, { method: 'POST', body: JSON.stringify({ from: 'alice', to: '#general', text: envelope }) });
+    await fetch(`${server.url}/api/admin/inject`, {
+      method: 'POST',
+      body: JSON.stringify({ from: 'alice', to: '#general', text: envelope }),
+    });
     const g = await openHostile(bob, 'general');
     await g.bringToFront();
-    await waitFor(async () => (await readerTexts(g)).some((r) => r.status === 'moved'), 'the moved message flagged', 20_000).catch(async (e) => {
-      throw new Error(`${(e as Error).message}: ${JSON.stringify({ targets: bob.browser.targets().map((t) => `${t.type()} ${t.url()}`), frames: g.frames().map((f) => f.url()), readers: await readerTexts(g), dom: await g.$eval('#messages', (el) => el.outerHTML.slice(0, 2000)) })}`);
+    await waitFor(
+      async () => (await readerTexts(g)).some((r) => r.status === 'moved'),
+      'the moved message flagged',
+      20_000,
+    ).catch(async (e) => {
+      throw new Error(
+        `${(e as Error).message}: ${JSON.stringify({ targets: bob.browser.targets().map((t) => `${t.type()} ${t.url()}`), frames: g.frames().map((f) => f.url()), readers: await readerTexts(g), dom: await g.$eval('#messages', (el) => el.outerHTML.slice(0, 2000)) })}`,
+      );
     });
     expect((await readerTexts(g)).find((r) => r.status === 'moved')!.text).toBe(''); // not shown at all
     // (c) Veil's own pages framed by the page itself (it knows the extension id) get no grant:
@@ -290,18 +347,21 @@ describe('isolated mode against a hostile chat page', () => {
     const orphans = async () => {
       const out = [];
       for (const f of h.frames().filter((fr) => /secure-(reader|composer)\.html/.test(fr.url()))) {
-        const state = await Promise.race([f.evaluate(() => ({
-          text: document.getElementById('text')?.textContent ?? null,
-          indicator: !!document.getElementById('veil-indicator'),
-          orphan: document.querySelector('.veil-orphan')?.textContent ?? '',
-        })), new Promise<undefined>((r) => setTimeout(() => r(undefined), 3_000))]).catch(() => undefined);
+        const state = await Promise.race([
+          f.evaluate(() => ({
+            text: document.getElementById('text')?.textContent ?? null,
+            indicator: !!document.getElementById('veil-indicator'),
+            orphan: document.querySelector('.veil-orphan')?.textContent ?? '',
+          })),
+          new Promise<undefined>((r) => setTimeout(() => r(undefined), 3_000)),
+        ]).catch(() => undefined);
         if (state?.orphan) out.push(state);
       }
       return out;
     };
     // The page made three (two readers, one composer). Under load Puppeteer can be slow to attach
     // out-of-process frames, so at least two must be seen; every one seen must have got nothing.
-    await waitFor(async () => (await orphans()).length >= 2, 'the page\'s own frames to give up', 25_000);
+    await waitFor(async () => (await orphans()).length >= 2, "the page's own frames to give up", 25_000);
     for (const s of await orphans()) expect([s.text ?? '', s.indicator]).toEqual(['', false]);
 
     await flushSpies(b, g, h);
@@ -314,7 +374,9 @@ describe('isolated mode against a hostile chat page', () => {
     // Nothing any frame ever posted back to the page; all it learned of Veil's frames is where they are.
     // (WXT's content script announces itself with a window message naming the extension id: the
     // page learns that Veil runs, which it could tell from the DOM anyway; nothing else.)
-    const posted = spy.filter((r) => r.kind === 'message' && !r.data.includes(':content:wxt:content-script-started')).map((r) => r.data);
+    const posted = spy
+      .filter((r) => r.kind === 'message' && !r.data.includes(':content:wxt:content-script-started'))
+      .map((r) => r.data);
     if (posted.length) throw new Error(`frames posted to the page: ${posted.join('\n').slice(0, 1500)}`);
     await Promise.all([g.close(), h.close()]);
   });
@@ -329,21 +391,34 @@ describe('isolated mode against a hostile chat page', () => {
     await p.evaluate(() => {
       const log: string[] = ((window as unknown as { veilStatusLog: string[] }).veilStatusLog = []);
       const el = document.querySelector('.veil-composer-status')!;
-      new MutationObserver(() => log.push(el.textContent ?? '')).observe(el, { childList: true, characterData: true, subtree: true });
+      new MutationObserver(() => log.push(el.textContent ?? '')).observe(el, {
+        childList: true,
+        characterData: true,
+        subtree: true,
+      });
     });
     const said = async (re: RegExp) => {
       try {
-        await p.waitForFunction((src) => (window as unknown as { veilStatusLog: string[] }).veilStatusLog
-          .some((t) => new RegExp(src).test(t)), { timeout: 5_000 }, re.source);
+        await p.waitForFunction(
+          (src) =>
+            (window as unknown as { veilStatusLog: string[] }).veilStatusLog.some((t) => new RegExp(src).test(t)),
+          { timeout: 5_000 },
+          re.source,
+        );
       } catch (e) {
-        throw new Error(`${re} never shown; status lines: ${JSON.stringify(await p.evaluate(() => (window as unknown as { veilStatusLog: string[] }).veilStatusLog))}`);
+        throw new Error(
+          `${re} never shown; status lines: ${JSON.stringify(await p.evaluate(() => (window as unknown as { veilStatusLog: string[] }).veilStatusLog))}`,
+          { cause: e },
+        );
       }
     };
     await p.bringToFront();
     await p.focus('#compose');
     // The page pulls focus to its hidden input 300 ms later; Veil takes it back and says so.
     await said(/took it back/);
-    await composer.waitForFunction(() => document.hasFocus() && document.activeElement?.id === 'input', { polling: 50 });
+    await composer.waitForFunction(() => document.hasFocus() && document.activeElement?.id === 'input', {
+      polling: 50,
+    });
     const secret = 'Wmbtqzzl7Frmpt';
     await p.keyboard.type(secret);
     // The page keeps stealing (every time Veil takes focus back): keys that arrive while it holds
@@ -357,8 +432,12 @@ describe('isolated mode against a hostile chat page', () => {
     await p.waitForSelector('#spy-overlay');
     const box = (await (await p.$('#compose'))!.boundingBox())!; // where the user sees the composer
     // Click only once the attack is in place: the overlay is what the page shows on top there.
-    await p.waitForFunction((x, y) => document.elementFromPoint(x, y)?.id === 'spy-overlay', { polling: 50 },
-      box.x + box.width / 2, box.y + box.height / 2);
+    await p.waitForFunction(
+      (x, y) => document.elementFromPoint(x, y)?.id === 'spy-overlay',
+      { polling: 50 },
+      box.x + box.width / 2,
+      box.y + box.height / 2,
+    );
     await p.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
     // Caught either way: the press reached the page inside the composer's box (blocked, "covering
     // Veil"), or Chromium routed it to the frame and IntersectionObserver v2 / elementFromPoint

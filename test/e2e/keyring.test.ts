@@ -10,12 +10,21 @@ import { bytesToHex } from '@noble/ciphers/utils.js';
 import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
 import { findEnvelopes } from '../../lib/crypto/codec';
 import { fingerprint } from '../../lib/keys/model';
-import { openBundle } from '../../lib/keys/bundle';
+import { openBundle } from '../../lib/crypto/bundle';
 import { launchUser, type User } from '../support/browser';
 import { injectMessage } from '../support/chat';
 import { bundleText, envelopeFor, makeKey } from '../support/keys';
 import {
-  composerStatus, exportKeys, generateKey, importBundle, keyTable, openChat, openOptions, shownMessages, typeAndSend, waitForMessage,
+  composerStatus,
+  exportKeys,
+  generateKey,
+  importBundle,
+  keyTable,
+  openChat,
+  openOptions,
+  shownMessages,
+  typeAndSend,
+  waitForMessage,
 } from '../support/veil-ui';
 
 const PASS = 'a passphrase for the bundle';
@@ -26,9 +35,9 @@ let aliceOptions: Page;
 let firstKeyId: string;
 let firstBundle: string;
 
-const keyIdOf = (envelopeText: string) => bytesToHex((findEnvelopes(envelopeText)[0] as { frame: Uint8Array }).frame.subarray(1, 5));
-const inject = (from: string, to: string, text: string) =>
-  injectMessage(server, from, to, text);
+const keyIdOf = (envelopeText: string) =>
+  bytesToHex((findEnvelopes(envelopeText)[0] as { frame: Uint8Array }).frame.subarray(1, 5));
+const inject = (from: string, to: string, text: string) => injectMessage(server, from, to, text);
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
@@ -53,7 +62,10 @@ describe('keyring', () => {
   it('a key generated in one profile, exported with a passphrase, lets two profiles converse', async () => {
     firstKeyId = await generateKey(aliceOptions, 'Project Falcon');
     firstBundle = await exportKeys(aliceOptions, [firstKeyId], PASS);
-    expect(JSON.parse(firstBundle)).toMatchObject({ format: 'veil-key-bundle', keys: [{ id: firstKeyId, label: 'Project Falcon' }] });
+    expect(JSON.parse(firstBundle)).toMatchObject({
+      format: 'veil-key-bundle',
+      keys: [{ id: firstKeyId, label: 'Project Falcon' }],
+    });
     expect((await importBundle(bob, firstBundle, PASS)).tone).toBe('ok');
     const [a, b] = await Promise.all([openChat(alice, server.url, 'bob'), openChat(bob, server.url, 'alice')]);
     await composerStatus(a);
@@ -101,7 +113,10 @@ describe('keyring', () => {
     const stored = server.inspect().messages;
     expect(keyIdOf(stored.at(-1)!.text)).toBe(newKey.id);
     expect(keyIdOf(stored.find((m) => m.text.startsWith('VEIL'))!.text)).toBe(firstKeyId);
-    expect((await shownMessages(b)).map((m) => [m.text, m.status])).toEqual([['falcon one', 'decrypted'], ['falcon two', 'decrypted']]);
+    expect((await shownMessages(b)).map((m) => [m.text, m.status])).toEqual([
+      ['falcon one', 'decrypted'],
+      ['falcon two', 'decrypted'],
+    ]);
 
     // Bob's IT says the first key leaked: he revokes it. Its messages are flagged, the new key's are not.
     const bobOptions = await openOptions(bob);
@@ -113,7 +128,9 @@ describe('keyring', () => {
     const old = await waitForMessage(b, (m) => m.text === 'falcon one' && m.status !== null, 'revoked flag');
     expect(old.status).toBe('revoked-key');
     expect(old.badge).toContain('Revoked key');
-    expect((await waitForMessage(b, (m) => m.text === 'falcon two' && m.status !== null, 'new key')).status).toBe('decrypted');
+    expect((await waitForMessage(b, (m) => m.text === 'falcon two' && m.status !== null, 'new key')).status).toBe(
+      'decrypted',
+    );
     await Promise.all([a.close(), b.close(), bobOptions.close()]);
   });
 
@@ -123,7 +140,9 @@ describe('keyring', () => {
     await inject('alice', '#general', dmEnvelope); // pasted into the channel
     await inject('alice', 'bob', dmEnvelope); // replayed in the same conversation
     const [dm, ch, fromCarol] = await Promise.all([
-      openChat(bob, server.url, 'alice'), openChat(bob, server.url, 'general'), openChat(bob, server.url, 'carol'),
+      openChat(bob, server.url, 'alice'),
+      openChat(bob, server.url, 'general'),
+      openChat(bob, server.url, 'carol'),
     ]);
     const moved = await waitForMessage(ch, (m) => m.status !== null, 'channel flag');
     expect(moved.status).toBe('moved');
@@ -132,7 +151,10 @@ describe('keyring', () => {
     expect(['moved', 'sender-mismatch']).toContain(reposted.status);
     expect(reposted.text).not.toContain('falcon two');
     await waitForMessage(dm, (m) => m.status === 'replayed', 'replay flag');
-    expect((await shownMessages(dm)).filter((m) => m.text === 'falcon two').map((m) => m.status)).toEqual(['decrypted', 'replayed']);
+    expect((await shownMessages(dm)).filter((m) => m.text === 'falcon two').map((m) => m.status)).toEqual([
+      'decrypted',
+      'replayed',
+    ]);
     await Promise.all([dm.close(), ch.close(), fromCarol.close()]);
   });
 
@@ -166,7 +188,9 @@ describe('keyring', () => {
     await opts.bringToFront();
     await opts.type('#unlock-passphrase', 'wrong wrong wrong');
     await opts.click('#unlock-button');
-    await opts.waitForFunction(() => /Wrong passphrase/.test(document.querySelector('#lock-result')?.textContent ?? ''));
+    await opts.waitForFunction(() =>
+      /Wrong passphrase/.test(document.querySelector('#lock-result')?.textContent ?? ''),
+    );
     await opts.type('#unlock-passphrase', 'bob locks his keys');
     await opts.click('#unlock-button');
     await opts.waitForFunction(() => document.querySelector<HTMLElement>('#lock-state')?.dataset.lock === 'unlocked');
@@ -183,42 +207,61 @@ describe('keyring', () => {
       const legacy = makeKey('Legacy team key', { site: 'fixture-chat', conversations: ['*'] });
       const worker = await carol.worker();
       // Recreate what v1 stored, in the extension's own origin, before Veil opens its keyring.
-      await worker.evaluate(async (k) => {
-        await new Promise<void>((resolve, reject) => {
-          const req = indexedDB.open('veil-keyring', 1);
-          req.onupgradeneeded = () => req.result.createObjectStore('keys', { keyPath: 'id' });
-          req.onerror = () => reject(req.error);
-          req.onsuccess = () => {
-            const tx = req.result.transaction('keys', 'readwrite');
-            tx.objectStore('keys').put({ ...k, secret: new Uint8Array(k.secret) });
-            tx.oncomplete = () => { req.result.close(); resolve(); };
-          };
-        });
-      }, { ...legacy, secret: [...legacy.secret] });
+      await worker.evaluate(
+        async (k) => {
+          await new Promise<void>((resolve, reject) => {
+            const req = indexedDB.open('veil-keyring', 1);
+            req.onupgradeneeded = () => req.result.createObjectStore('keys', { keyPath: 'id' });
+            req.onerror = () => reject(req.error);
+            req.onsuccess = () => {
+              const tx = req.result.transaction('keys', 'readwrite');
+              tx.objectStore('keys').put({ ...k, secret: new Uint8Array(k.secret) });
+              tx.oncomplete = () => {
+                req.result.close();
+                resolve();
+              };
+            };
+          });
+        },
+        { ...legacy, secret: [...legacy.secret] },
+      );
       const opts = await openOptions(carol);
       await opts.waitForSelector('#keys tbody tr');
       const [row] = await keyTable(opts);
-      expect(row).toMatchObject({ id: legacy.id, label: 'Legacy team key', status: 'active', fingerprint: fingerprint(legacy.id, legacy.secret) });
+      expect(row).toMatchObject({
+        id: legacy.id,
+        label: 'Legacy team key',
+        status: 'active',
+        fingerprint: fingerprint(legacy.id, legacy.secret),
+      });
       // The migrated key still reads what was written with it.
-      await inject('bob', 'carol', envelopeFor(legacy, 'written before the upgrade', { conversationId: 'dm-bob-carol', senderId: 'bob' }));
+      await inject(
+        'bob',
+        'carol',
+        envelopeFor(legacy, 'written before the upgrade', { conversationId: 'dm-bob-carol', senderId: 'bob' }),
+      );
       const page = await openChat(carol, server.url, 'bob');
-      expect(await waitForMessage(page, (m) => m.status === 'decrypted', 'migrated key decrypts'))
-        .toMatchObject({ text: 'written before the upgrade' });
+      expect(await waitForMessage(page, (m) => m.status === 'decrypted', 'migrated key decrypts')).toMatchObject({
+        text: 'written before the upgrade',
+      });
       // And the stored record is wrapped now.
-      const stored = await worker.evaluate(() => new Promise<string[]>((resolve) => {
-        const req = indexedDB.open('veil-keyring');
-        req.onsuccess = () => {
-          const get = req.result.transaction('keys').objectStore('keys').getAll();
-          get.onsuccess = () => resolve(get.result.map((r) => Object.keys(r).sort().join(',')));
-        };
-      }));
+      const stored = await worker.evaluate(
+        () =>
+          new Promise<string[]>((resolve) => {
+            const req = indexedDB.open('veil-keyring');
+            req.onsuccess = () => {
+              const get = req.result.transaction('keys').objectStore('keys').getAll();
+              get.onsuccess = () => resolve(get.result.map((r) => Object.keys(r).sort().join(',')));
+            };
+          }),
+      );
       expect(stored).toEqual(['createdAt,fingerprint,id,label,scope,source,status,wrapped']);
     } finally {
       await carol.close();
     }
   });
 
-  it('no raw key bytes in the profile\'s IndexedDB files on disk', async () => {
+  it("no raw key bytes in the profile's IndexedDB files on disk", async () => {
     const secrets = (await openBundle(firstBundle, PASS)).keys.map((k) => k.secret);
     const opts = await openOptions(alice);
     const fingerprints = (await keyTable(opts)).map((k) => k.fingerprint);

@@ -24,8 +24,7 @@ function envelope(text: string, conversationId: string): string {
   return envelopeFor(key, text, { conversationId, senderId: 'alice' });
 }
 
-const inject = (to: string, text: string) =>
-  injectMessage(server, 'alice', to, text);
+const inject = (to: string, text: string) => injectMessage(server, 'alice', to, text);
 
 /** Counts, in the page, every "Decrypting…" badge Veil adds and every frame that shows an envelope. */
 async function record(p: Page): Promise<void> {
@@ -33,32 +32,53 @@ async function record(p: Page): Promise<void> {
     const w = window as any;
     w.__rec = { pending: 0, cipherFrames: 0, frames: 0 };
     new MutationObserver((rs) => {
-      for (const r of rs) for (const n of r.addedNodes) {
-        if (n instanceof Element && (n.matches('.veil-badge[data-veil-status="pending"]') || n.querySelector('.veil-badge[data-veil-status="pending"]'))) w.__rec.pending++;
-      }
+      for (const r of rs)
+        for (const n of r.addedNodes) {
+          if (
+            n instanceof Element &&
+            (n.matches('.veil-badge[data-veil-status="pending"]') ||
+              n.querySelector('.veil-badge[data-veil-status="pending"]'))
+          )
+            w.__rec.pending++;
+        }
     }).observe(document, { childList: true, subtree: true });
     const sample = () => {
       w.__rec.frames++;
-      if ([...document.querySelectorAll('#messages .text')].some((t) => /VEIL1/.test(t.textContent ?? ''))) w.__rec.cipherFrames++;
+      if ([...document.querySelectorAll('#messages .text')].some((t) => /VEIL1/.test(t.textContent ?? '')))
+        w.__rec.cipherFrames++;
       requestAnimationFrame(sample);
     };
     requestAnimationFrame(sample);
   });
 }
 
-const rec = (p: Page) => p.evaluate(() => ({ ...(window as any).__rec })) as Promise<{ pending: number; cipherFrames: number; frames: number }>;
-const shown = (p: Page) => p.$$eval('#messages > li.message', (els) => els.map((e) => ({
-  status: e.getAttribute('data-veil-status'), text: e.querySelector('.veil-plain')?.textContent ?? '',
-})));
+const rec = (p: Page) =>
+  p.evaluate(() => ({ ...(window as any).__rec })) as Promise<{
+    pending: number;
+    cipherFrames: number;
+    frames: number;
+  }>;
+const shown = (p: Page) =>
+  p.$$eval('#messages > li.message', (els) =>
+    els.map((e) => ({
+      status: e.getAttribute('data-veil-status'),
+      text: e.querySelector('.veil-plain')?.textContent ?? '',
+    })),
+  );
 const allDecrypted = async (p: Page, n: number) => {
   const s = await shown(p);
   return s.length === n && s.every((m) => m.status === 'decrypted');
 };
-const frames = (p: Page, n: number) => p.evaluate((k) => new Promise((r) => {
-  let i = 0;
-  const f = () => (++i >= k ? r(undefined) : requestAnimationFrame(f));
-  requestAnimationFrame(f);
-}), n);
+const frames = (p: Page, n: number) =>
+  p.evaluate(
+    (k) =>
+      new Promise((r) => {
+        let i = 0;
+        const f = () => (++i >= k ? r(undefined) : requestAnimationFrame(f));
+        requestAnimationFrame(f);
+      }),
+    n,
+  );
 
 beforeAll(async () => {
   [server] = await Promise.all([startChatServer({ port: 0 }), buildEditors()]);
@@ -85,7 +105,9 @@ describe('living pages', () => {
     });
     await frames(page, 5);
     expect(await allDecrypted(page, 30)).toBe(true);
-    expect((await shown(page)).map((m) => m.text)).toEqual(Array.from({ length: 30 }, (_, i) => `direct message number ${i}`));
+    expect((await shown(page)).map((m) => m.text)).toEqual(
+      Array.from({ length: 30 }, (_, i) => `direct message number ${i}`),
+    );
     expect(await rec(page)).toMatchObject({ pending: 0, cipherFrames: 0 });
   });
 

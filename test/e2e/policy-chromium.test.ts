@@ -12,7 +12,6 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'puppeteer';
 import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
 import { CHROME_EXTENSION_ID } from '../../lib/policy/ids';
 import { runAdmin } from '../../scripts/admin-cli';
@@ -34,7 +33,11 @@ let keyId = '';
 async function admin(...argv: string[]): Promise<string> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runAdmin(argv, { env: { VEIL_ADMIN_PASSPHRASE: 'admin passphrase for tests' }, out: (l) => out.push(l), err: (l) => err.push(l) });
+  const code = await runAdmin(argv, {
+    env: { VEIL_ADMIN_PASSPHRASE: 'admin passphrase for tests' },
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+  });
   if (code !== 0) throw new Error(`veil-admin ${argv.join(' ')} failed (${code}): ${err.join('\n')}`);
   return out.join('\n');
 }
@@ -42,18 +45,47 @@ async function admin(...argv: string[]): Promise<string> {
 /** Veil has taken the policy once the content script is registered for this test's port. */
 async function policyApplied(user: User, pattern: string): Promise<void> {
   const w = await user.worker();
-  await waitFor(async () => (await w.evaluate(async () => JSON.stringify(
-    await (globalThis as any).chrome.scripting.getRegisteredContentScripts()))).includes(pattern), `policy on ${user.name}`, 20_000);
+  await waitFor(
+    async () =>
+      (
+        await w.evaluate(async () =>
+          JSON.stringify(await (globalThis as any).chrome.scripting.getRegisteredContentScripts()),
+        )
+      ).includes(pattern),
+    `policy on ${user.name}`,
+    20_000,
+  );
 }
 
 beforeAll(async () => {
   server = await startChatServer();
   work = mkdtempSync(join(tmpdir(), 'veil-policy-'));
   const keys = join(work, 'keys.veilkeys.json');
-  const generated = await admin('keys', 'generate', '--keys', keys, '--label', 'Policy team key', '--site', 'fixture-chat',
-    '--conversations', 'dm-alice-bob,ch-general', '--scrypt-log-n', '15');
+  const generated = await admin(
+    'keys',
+    'generate',
+    '--keys',
+    keys,
+    '--label',
+    'Policy team key',
+    '--site',
+    'fixture-chat',
+    '--conversations',
+    'dm-alice-bob,ch-general',
+    '--scrypt-log-n',
+    '15',
+  );
   keyId = /generated ([0-9a-f]{8})/.exec(generated)![1]!;
-  await admin('policy', '--keys', keys, '--protect', `fixture-chat=${server.url}/*`, '--no-force-install', '--out', join(work, 'out'));
+  await admin(
+    'policy',
+    '--keys',
+    keys,
+    '--protect',
+    `fixture-chat=${server.url}/*`,
+    '--no-force-install',
+    '--out',
+    join(work, 'out'),
+  );
   mkdirSync(POLICY_DIR, { recursive: true });
   copyFileSync(join(work, 'out', 'chrome-linux', 'veil.json'), POLICY_FILE);
   [alice, bob] = await Promise.all([launchUser('alice'), launchUser('bob')]);
@@ -75,7 +107,9 @@ describe('enterprise policy in Chromium', () => {
     await typeAndSend(a, text);
     expect((await waitForMessage(b, (m) => m.status === 'decrypted', 'bob to decrypt')).text).toBe(text);
     await typeAndSend(b, 'and back');
-    expect((await waitForMessage(a, (m) => m.from === 'bob' && m.status === 'decrypted', 'alice to decrypt')).text).toBe('and back');
+    expect(
+      (await waitForMessage(a, (m) => m.from === 'bob' && m.status === 'decrypted', 'alice to decrypt')).text,
+    ).toBe('and back');
     expect(leakedSubstrings(JSON.stringify(server.inspect().messages), text)).toEqual([]);
     await b.close();
 
@@ -83,7 +117,9 @@ describe('enterprise policy in Chromium', () => {
     expect(await popup.$eval('#site-state', (e) => e.getAttribute('data-state'))).toBe('protected');
     expect(await popup.$eval('#site-state', (e) => e.textContent)).toContain('your organisation');
     expect(await popup.$eval('#policy-source', (e) => e.getAttribute('data-managed'))).toBe('true');
-    expect(await popup.$eval('#keys', (e) => e.textContent)).toMatch(new RegExp(`Policy team key \\(${keyId}.*active.*from policy`));
+    expect(await popup.$eval('#keys', (e) => e.textContent)).toMatch(
+      new RegExp(`Policy team key \\(${keyId}.*active.*from policy`),
+    );
     expect(await popup.$('#policy-errors:not([hidden])')).toBeNull();
     await Promise.all([popup.close(), a.close()]);
   });
@@ -92,14 +128,16 @@ describe('enterprise policy in Chromium', () => {
     const page = await alice.newPage();
     await page.goto(`chrome-extension://${alice.extensionId}/options.html`);
     await page.waitForSelector('#policy-settings');
-    const send = (type: string, req: object) => page.evaluate((type, req) =>
-      (globalThis as any).chrome.runtime.sendMessage({ veil: 1, type, req }), type, req);
+    const send = (type: string, req: object) =>
+      page.evaluate((type, req) => (globalThis as any).chrome.runtime.sendMessage({ veil: 1, type, req }), type, req);
     const revoke = await send('keys/set-status', { id: keyId, status: 'revoked' });
     expect(revoke).toMatchObject({ ok: false, error: { message: expect.stringContaining('policy') } });
     const exported = await send('keys/export', { ids: [keyId], passphrase: 'long enough passphrase' });
     expect(exported.ok).toBe(false);
-    expect(await send('keys/generate', { label: 'mine', scope: { site: '*', conversations: ['*'] } }))
-      .toMatchObject({ ok: false, error: { code: 'policy' } });
+    expect(await send('keys/generate', { label: 'mine', scope: { site: '*', conversations: ['*'] } })).toMatchObject({
+      ok: false,
+      error: { code: 'policy' },
+    });
     const list = await send('keys/list', {});
     expect(list.keys.find((k: any) => k.id === keyId)).toMatchObject({ source: 'policy', status: 'active' });
     await page.close();
@@ -111,8 +149,12 @@ describe('enterprise policy in Chromium', () => {
     const before = server.inspect().messages.length;
     const text = 'plaintext that policy forbids';
     await typeAndSend(page, text);
-    await page.waitForFunction(() => /Not sent/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''));
-    expect(await page.$eval('.veil-composer-status', (e) => e.textContent)).toContain('Your organisation requires encryption here');
+    await page.waitForFunction(() =>
+      /Not sent/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''),
+    );
+    expect(await page.$eval('.veil-composer-status', (e) => e.textContent)).toContain(
+      'Your organisation requires encryption here',
+    );
     expect(await page.$eval('#compose', (e) => (e as HTMLTextAreaElement).value)).toBe(text);
     await new Promise((r) => setTimeout(r, 300));
     expect(server.inspect().messages.length).toBe(before);
@@ -125,18 +167,29 @@ describe('enterprise policy in Chromium', () => {
     writeFileSync(POLICY_FILE, JSON.stringify(policy));
     // Chromium notices the change and reports it through storage.onChanged; Veil re-reads.
     const w = await alice.worker();
-    await waitFor(async () => (await w.evaluate(async () => JSON.stringify(
-      await (globalThis as any).chrome.storage.managed.get(null)))).includes('fixture-chatt'), 'changed policy', 30_000);
+    await waitFor(
+      async () =>
+        (
+          await w.evaluate(async () => JSON.stringify(await (globalThis as any).chrome.storage.managed.get(null)))
+        ).includes('fixture-chatt'),
+      'changed policy',
+      30_000,
+    );
 
     const page = await openChat(alice, server.url, 'bob');
-    await page.waitForFunction(() => /policy is invalid/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''), { timeout: 15_000 });
+    await page.waitForFunction(
+      () => /policy is invalid/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''),
+      { timeout: 15_000 },
+    );
     expect(await page.$eval('.veil-composer-status', (e) => e.textContent)).toContain('protectedSites[0].adapter');
     const before = server.inspect().messages.length;
     await typeAndSend(page, 'must not leave while the policy is broken');
     await page.click('#send');
     await new Promise((r) => setTimeout(r, 500));
     expect(server.inspect().messages.length).toBe(before);
-    expect(await page.$eval('#compose', (e) => (e as HTMLTextAreaElement).value)).toBe('must not leave while the policy is broken');
+    expect(await page.$eval('#compose', (e) => (e as HTMLTextAreaElement).value)).toBe(
+      'must not leave while the policy is broken',
+    );
 
     const popup = await openPopup(alice, page);
     expect(await popup.$eval('#site-state', (e) => e.getAttribute('data-state'))).toBe('failed-closed');
@@ -153,18 +206,30 @@ describe('enterprise policy in Chromium', () => {
     expect(veil.mode).toBeUndefined();
     writeFileSync(POLICY_FILE, JSON.stringify(policy));
     const w = await alice.worker();
-    await waitFor(async () => {
-      const managed = JSON.parse(await w.evaluate(async () => JSON.stringify(await (globalThis as any).chrome.storage.managed.get(null))));
-      return managed.protectedSites?.[0]?.adapter === 'fixture-chat' && managed.protectedSites[0].mode === 'isolated';
-    }, 'isolating policy', 30_000);
+    await waitFor(
+      async () => {
+        const managed = JSON.parse(
+          await w.evaluate(async () => JSON.stringify(await (globalThis as any).chrome.storage.managed.get(null))),
+        );
+        return managed.protectedSites?.[0]?.adapter === 'fixture-chat' && managed.protectedSites[0].mode === 'isolated';
+      },
+      'isolating policy',
+      30_000,
+    );
 
     const page = await openChat(alice, server.url, 'bob');
     // Isolated, not inline: Veil places its own composer frame, and the chat's composer cannot send.
-    await waitFor(async () => page.frames().some((f) => f.url().endsWith('/secure-composer.html')), 'the secure composer', 15_000);
+    await waitFor(
+      async () => page.frames().some((f) => f.url().endsWith('/secure-composer.html')),
+      'the secure composer',
+      15_000,
+    );
     expect(await page.evaluate(() => document.querySelectorAll('veil-secure-frame').length)).toBeGreaterThan(0);
     const before = server.inspect().messages.length;
     await page.bringToFront();
-    await page.$eval('#compose', (e) => { (e as HTMLTextAreaElement).value = 'typed into the page'; });
+    await page.$eval('#compose', (e) => {
+      (e as HTMLTextAreaElement).value = 'typed into the page';
+    });
     await page.click('#send');
     await new Promise((r) => setTimeout(r, 300));
     expect(server.inspect().messages.length).toBe(before);
@@ -174,9 +239,19 @@ describe('enterprise policy in Chromium', () => {
     await options.goto(`chrome-extension://${alice.extensionId}/options.html`);
     const box = '#isolated-sites tr[data-site="fixture-chat"] .isolated-toggle';
     await options.waitForSelector(box);
-    expect(await options.$eval(box, (b) => [(b as HTMLInputElement).checked, (b as HTMLInputElement).disabled])).toEqual([true, true]);
-    expect(await options.$eval('#isolated-sites tr[data-site="fixture-chat"]', (e) => e.textContent)).toMatch(/organi[sz]ation/);
-    const off = await options.evaluate(() => (globalThis as any).chrome.runtime.sendMessage({ veil: 1, type: 'isolated/set-site-mode', req: { key: 'fixture-chat', mode: 'inline' } }));
+    expect(
+      await options.$eval(box, (b) => [(b as HTMLInputElement).checked, (b as HTMLInputElement).disabled]),
+    ).toEqual([true, true]);
+    expect(await options.$eval('#isolated-sites tr[data-site="fixture-chat"]', (e) => e.textContent)).toMatch(
+      /organi[sz]ation/,
+    );
+    const off = await options.evaluate(() =>
+      (globalThis as any).chrome.runtime.sendMessage({
+        veil: 1,
+        type: 'isolated/set-site-mode',
+        req: { key: 'fixture-chat', mode: 'inline' },
+      }),
+    );
     expect(off).toMatchObject({ ok: false, error: { code: 'policy' } });
     await Promise.all([options.close(), page.close()]);
   });

@@ -20,7 +20,7 @@ import { runAdmin } from '../../scripts/admin-cli';
 import { launchUser, waitFor, type User } from '../support/browser';
 import { leakedSubstrings } from '../support/leaks';
 import { sendAndSettle } from '../support/send';
-import { composerStatus, openChat, waitForMessage } from '../support/veil-ui';
+import { openChat, waitForMessage } from '../support/veil-ui';
 
 const POLICY_DIR = '/etc/chromium/policies/managed';
 const POLICY_FILE = join(POLICY_DIR, `veil-e2e-recovery-${process.pid}-${Date.now()}.json`);
@@ -38,7 +38,11 @@ let b: Page;
 async function admin(...argv: string[]): Promise<string> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runAdmin(argv, { env: { VEIL_ADMIN_PASSPHRASE: 'admin passphrase for recovery tests' }, out: (l) => out.push(l), err: (l) => err.push(l) });
+  const code = await runAdmin(argv, {
+    env: { VEIL_ADMIN_PASSPHRASE: 'admin passphrase for recovery tests' },
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+  });
   if (code !== 0) throw new Error(`veil-admin ${argv.join(' ')} failed (${code}): ${err.join('\n')}`);
   return out.join('\n');
 }
@@ -46,8 +50,12 @@ async function admin(...argv: string[]): Promise<string> {
 /** What Chromium hands the extension now, read from its service worker (bounded wait). */
 async function managedPolicyIs(user: User, check: (json: string) => boolean, what: string): Promise<void> {
   const w = await user.worker();
-  await waitFor(async () => check(await w.evaluate(async () => JSON.stringify(await (globalThis as any).chrome.storage.managed.get(null)))),
-    `${what} (${user.name})`, 40_000);
+  await waitFor(
+    async () =>
+      check(await w.evaluate(async () => JSON.stringify(await (globalThis as any).chrome.storage.managed.get(null)))),
+    `${what} (${user.name})`,
+    40_000,
+  );
 }
 
 const statusLine = (page: Page) => page.$eval('.veil-composer-status', (el) => el.textContent ?? '');
@@ -57,9 +65,30 @@ beforeAll(async () => {
   server = await startChatServer();
   work = mkdtempSync(join(tmpdir(), 'veil-recovery-policy-'));
   const keys = join(work, 'keys.veilkeys.json');
-  await admin('keys', 'generate', '--keys', keys, '--label', 'Recovery policy key', '--site', 'fixture-chat',
-    '--conversations', 'dm-alice-bob', '--scrypt-log-n', '15');
-  await admin('policy', '--keys', keys, '--protect', `fixture-chat=${server.url}/*`, '--no-force-install', '--out', join(work, 'out'));
+  await admin(
+    'keys',
+    'generate',
+    '--keys',
+    keys,
+    '--label',
+    'Recovery policy key',
+    '--site',
+    'fixture-chat',
+    '--conversations',
+    'dm-alice-bob',
+    '--scrypt-log-n',
+    '15',
+  );
+  await admin(
+    'policy',
+    '--keys',
+    keys,
+    '--protect',
+    `fixture-chat=${server.url}/*`,
+    '--no-force-install',
+    '--out',
+    join(work, 'out'),
+  );
   mkdirSync(POLICY_DIR, { recursive: true });
   copyFileSync(join(work, 'out', 'chrome-linux', 'veil.json'), POLICY_FILE);
   validPolicy = readFileSync(POLICY_FILE, 'utf8');
@@ -67,7 +96,10 @@ beforeAll(async () => {
   const port = `:${server.port}/`;
   await Promise.all([alice, bob].map((u) => managedPolicyIs(u, (j) => j.includes(port), 'the policy')));
   [a, b] = await Promise.all([openChat(alice, server.url, 'bob'), openChat(bob, server.url, 'alice')]);
-  await a.waitForFunction(() => /Recovery policy key/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''), { timeout: 20_000, polling: 100 });
+  await a.waitForFunction(
+    () => /Recovery policy key/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''),
+    { timeout: 20_000, polling: 100 },
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -88,7 +120,10 @@ describe('policy changes while a protected page is open', () => {
     await managedPolicyIs(alice, (j) => j.includes('fixture-chatt'), 'the invalid policy');
 
     // No reload: the page was told, asked again, and now refuses with the policy's problem.
-    await a.waitForFunction(() => /policy is invalid/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''), { timeout: 20_000, polling: 100 });
+    await a.waitForFunction(
+      () => /policy is invalid/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''),
+      { timeout: 20_000, polling: 100 },
+    );
     expect(await statusLine(a)).toContain('protectedSites[0].adapter');
     const before = server.inspect().messages.length;
     const text = 'must stay here while the policy is broken';
@@ -106,13 +141,24 @@ describe('policy changes while a protected page is open', () => {
 
   it('fixed again: the same page re-arms and sends encrypted, without a reload', async () => {
     writeFileSync(POLICY_FILE, validPolicy);
-    await managedPolicyIs(alice, (j) => !j.includes('fixture-chatt') && j.includes(`:${server.port}/`), 'the fixed policy');
-    await a.waitForFunction(() => /Recovery policy key/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''), { timeout: 20_000, polling: 100 });
+    await managedPolicyIs(
+      alice,
+      (j) => !j.includes('fixture-chatt') && j.includes(`:${server.port}/`),
+      'the fixed policy',
+    );
+    await a.waitForFunction(
+      () => /Recovery policy key/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''),
+      { timeout: 20_000, polling: 100 },
+    );
     // The text kept while blocked goes out now, encrypted, with one more Enter.
     await a.bringToFront();
     await a.focus('#compose');
     await a.keyboard.press('Enter');
-    await waitForMessage(b, (m) => m.text === 'must stay here while the policy is broken' && m.status === 'decrypted', 'kept text sent');
+    await waitForMessage(
+      b,
+      (m) => m.text === 'must stay here while the policy is broken' && m.status === 'decrypted',
+      'kept text sent',
+    );
     expect(leakedSubstrings(vendorSaw(), 'must stay here while the policy is broken')).toEqual([]);
   });
 
@@ -120,7 +166,11 @@ describe('policy changes while a protected page is open', () => {
     removePolicy();
     await Promise.all([alice, bob].map((u) => managedPolicyIs(u, (j) => j === '{}', 'no policy')));
     // 127.0.0.1 stays protected by the unmanaged defaults, but with no key for this conversation.
-    await a.waitForFunction(() => /No Veil key covers this conversation/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''), { timeout: 20_000, polling: 100 });
+    await a.waitForFunction(
+      () =>
+        /No Veil key covers this conversation/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''),
+      { timeout: 20_000, polling: 100 },
+    );
     const before = server.inspect().messages.length;
     const text = 'no policy, no key, no send';
     const out = await sendAndSettle(a, text);
@@ -131,10 +181,22 @@ describe('policy changes while a protected page is open', () => {
     expect(leakedSubstrings(vendorSaw(), text)).toEqual([]);
     // The policy key left with the policy: what bob's open page had decrypted under it leaves the
     // screen (no reload), and the same envelope posted again cannot be read either.
-    await b.waitForFunction(() => [...document.querySelectorAll('#messages li')].every((li) => li.getAttribute('data-veil-status') === 'unknown-key'), { timeout: 20_000, polling: 100 });
+    await b.waitForFunction(
+      () =>
+        [...document.querySelectorAll('#messages li')].every(
+          (li) => li.getAttribute('data-veil-status') === 'unknown-key',
+        ),
+      { timeout: 20_000, polling: 100 },
+    );
     expect(await b.$eval('#messages', (el) => el.textContent)).not.toContain('while the policy is fine');
     const earlier = server.inspect().messages.find((m) => m.from === 'alice')!.text;
-    await fetch(`${server.url}/api/admin/inject`, { method: 'POST', body: JSON.stringify({ from: 'alice', to: 'bob', text: earlier }) });
-    await b.waitForFunction(() => document.querySelectorAll('#messages li[data-veil-status="unknown-key"]').length === 3, { timeout: 20_000, polling: 100 });
+    await fetch(`${server.url}/api/admin/inject`, {
+      method: 'POST',
+      body: JSON.stringify({ from: 'alice', to: 'bob', text: earlier }),
+    });
+    await b.waitForFunction(
+      () => document.querySelectorAll('#messages li[data-veil-status="unknown-key"]').length === 3,
+      { timeout: 20_000, polling: 100 },
+    );
   });
 });

@@ -14,7 +14,15 @@ import { injectMessage } from '../support/chat';
 import { bundleText, envelopeFor, makeKey } from '../support/keys';
 import { leakedSubstrings } from '../support/leaks';
 import { sendAndSettle } from '../support/send';
-import { composerStatus, importBundle, openChat, openOptions, shownMessages, typeAndSend, waitForMessage } from '../support/veil-ui';
+import {
+  composerStatus,
+  importBundle,
+  openChat,
+  openOptions,
+  shownMessages,
+  typeAndSend,
+  waitForMessage,
+} from '../support/veil-ui';
 
 const PASS = 'recovery bundle passphrase';
 const LOCK = 'bob locks his keyring';
@@ -33,8 +41,7 @@ function envelopeUnder(key: KeyRecord, text: string, conversationId: string, sen
   return envelopeFor(key, text, { conversationId, senderId });
 }
 
-const inject = (from: string, to: string, text: string) =>
-  injectMessage(server, from, to, text);
+const inject = (from: string, to: string, text: string) => injectMessage(server, from, to, text);
 
 const statusLine = (page: Page) => page.$eval('.veil-composer-status', (el) => el.textContent ?? '');
 
@@ -53,21 +60,29 @@ async function watchFlicker(page: Page): Promise<void> {
           for (const badge of [n, ...n.querySelectorAll('.veil-badge')]) {
             if (badge.classList.contains('veil-badge')) w.veilFlicker.badges.push(badge.textContent ?? '');
           }
-          if (n.closest('.text') && /VEIL1[1-9A-HJ-NP-Za-km-z]{20,}/.test(n.textContent ?? '') && !n.closest('.veil-rendered')) w.veilFlicker.envelopes++;
+          if (
+            n.closest('.text') &&
+            /VEIL1[1-9A-HJ-NP-Za-km-z]{20,}/.test(n.textContent ?? '') &&
+            !n.closest('.veil-rendered')
+          )
+            w.veilFlicker.envelopes++;
         }
       }
     }).observe(document.querySelector('#messages')!, { childList: true, subtree: true });
   });
 }
 
-const flicker = (page: Page) => page.evaluate(() => (window as unknown as { veilFlicker: { badges: string[]; envelopes: number } }).veilFlicker);
+const flicker = (page: Page) =>
+  page.evaluate(() => (window as unknown as { veilFlicker: { badges: string[]; envelopes: number } }).veilFlicker);
 
 /** Marks the rendered nodes of the messages shown decrypted now; returns how many were marked. */
-const markDecrypted = (page: Page) => page.$$eval('#messages li[data-veil-status="decrypted"] .veil-rendered', (els) => {
-  els.forEach((el) => el.setAttribute('data-test-mark', 'kept'));
-  return els.length;
-});
-const stillMarked = (page: Page) => page.$$eval('#messages li[data-veil-status="decrypted"] .veil-rendered[data-test-mark="kept"]', (els) => els.length);
+const markDecrypted = (page: Page) =>
+  page.$$eval('#messages li[data-veil-status="decrypted"] .veil-rendered', (els) => {
+    els.forEach((el) => el.setAttribute('data-test-mark', 'kept'));
+    return els.length;
+  });
+const stillMarked = (page: Page) =>
+  page.$$eval('#messages li[data-veil-status="decrypted"] .veil-rendered[data-test-mark="kept"]', (els) => els.length);
 
 beforeAll(async () => {
   server = await startChatServer();
@@ -94,26 +109,38 @@ describe('recovery without reloading', () => {
     await bobOptions.bringToFront();
     await bobOptions.type('#new-passphrase', LOCK);
     await bobOptions.click('#set-passphrase-button');
-    await bobOptions.waitForFunction(() => /Passphrase set/.test(document.querySelector('#lock-result')?.textContent ?? ''));
+    await bobOptions.waitForFunction(() =>
+      /Passphrase set/.test(document.querySelector('#lock-result')?.textContent ?? ''),
+    );
     await bobOptions.click('#lock-button');
-    await bobOptions.waitForFunction(() => document.querySelector<HTMLElement>('#lock-state')?.dataset.lock === 'locked');
+    await bobOptions.waitForFunction(
+      () => document.querySelector<HTMLElement>('#lock-state')?.dataset.lock === 'locked',
+    );
 
     // The open page hears about the lock: its composer line says so before bob types anything, and
     // what it had decrypted leaves the screen (locking is for walking away from the screen).
-    await b.waitForFunction(() => /locked/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''), { timeout: 20_000, polling: 100 });
+    await b.waitForFunction(() => /locked/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''), {
+      timeout: 20_000,
+      polling: 100,
+    });
     await waitForMessage(b, (m) => m.id === 'm1' && m.status === 'locked', 'the earlier message locked');
     expect(await b.$eval('#messages', (el) => el.textContent)).not.toContain('before the lock');
 
     expect((await sendAndSettle(a, 'while bob is locked: one')).sent).toBe(true);
     expect((await sendAndSettle(a, 'while bob is locked: two 🔐')).sent).toBe(true);
-    await b.waitForFunction(() => document.querySelectorAll('#messages li[data-veil-status="locked"]').length === 3, { timeout: 20_000, polling: 100 });
+    await b.waitForFunction(() => document.querySelectorAll('#messages li[data-veil-status="locked"]').length === 3, {
+      timeout: 20_000,
+      polling: 100,
+    });
     const locked = (await shownMessages(b)).filter((m) => m.status === 'locked');
     expect(locked).toHaveLength(3);
     expect(locked.every((m) => m.badge.includes('Veil is locked'))).toBe(true);
 
     const before = server.inspect().messages.length;
     await typeAndSend(b, 'bob types while locked');
-    await b.waitForFunction(() => /Not sent/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''), { polling: 100 });
+    await b.waitForFunction(() => /Not sent/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''), {
+      polling: 100,
+    });
     expect(await statusLine(b)).toContain('locked');
     expect(await b.$eval('#compose', (el) => (el as HTMLTextAreaElement).value)).toBe('bob types while locked');
     await new Promise((r) => setTimeout(r, 300));
@@ -123,24 +150,45 @@ describe('recovery without reloading', () => {
     await bobOptions.bringToFront();
     await bobOptions.type('#unlock-passphrase', LOCK);
     await bobOptions.click('#unlock-button');
-    await bobOptions.waitForFunction(() => document.querySelector<HTMLElement>('#lock-state')?.dataset.lock === 'unlocked');
+    await bobOptions.waitForFunction(
+      () => document.querySelector<HTMLElement>('#lock-state')?.dataset.lock === 'unlocked',
+    );
 
     // Same page, no reload: the locked messages decrypt in place.
-    await waitForMessage(b, (m) => m.text === 'while bob is locked: one' && m.status === 'decrypted', 'first locked message decrypts');
-    await waitForMessage(b, (m) => m.text === 'while bob is locked: two 🔐' && m.status === 'decrypted', 'second locked message decrypts');
+    await waitForMessage(
+      b,
+      (m) => m.text === 'while bob is locked: one' && m.status === 'decrypted',
+      'first locked message decrypts',
+    );
+    await waitForMessage(
+      b,
+      (m) => m.text === 'while bob is locked: two 🔐' && m.status === 'decrypted',
+      'second locked message decrypts',
+    );
     expect((await shownMessages(b)).map((m) => m.status)).toEqual(['decrypted', 'decrypted', 'decrypted']);
-    await waitForMessage(b, (m) => m.text === 'before the lock' && m.status === 'decrypted', 'the earlier message is back');
+    await waitForMessage(
+      b,
+      (m) => m.text === 'before the lock' && m.status === 'decrypted',
+      'the earlier message is back',
+    );
     // No flicker: the locked messages went straight to decrypted, never to ciphertext or "Decrypting…".
     const seen = await flicker(b);
     expect(seen.envelopes).toBe(0);
     expect(seen.badges.filter((l) => /Decrypting|Not decrypted/.test(l))).toEqual([]);
-    await b.waitForFunction(() => /end-to-end encrypted with/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''), { polling: 100 });
+    await b.waitForFunction(
+      () => /end-to-end encrypted with/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''),
+      { polling: 100 },
+    );
 
     // The text bob kept is sent now, with one more Enter.
     await b.bringToFront();
     await b.focus('#compose');
     await b.keyboard.press('Enter');
-    await waitForMessage(a, (m) => m.text === 'bob types while locked' && m.status === 'decrypted', 'bob\'s kept message');
+    await waitForMessage(
+      a,
+      (m) => m.text === 'bob types while locked' && m.status === 'decrypted',
+      "bob's kept message",
+    );
     expect(leakedSubstrings(JSON.stringify(server.inspect().messages), 'bob types while locked')).toEqual([]);
   });
 
@@ -148,7 +196,10 @@ describe('recovery without reloading', () => {
     const w = await bob.worker();
     // The idle alarm fires now instead of in 15 minutes (unpacked extensions may set short alarms).
     await w.evaluate(() => (globalThis as any).chrome.alarms.create('veil-autolock', { when: Date.now() + 50 }));
-    await b.waitForFunction(() => /locked/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''), { timeout: 20_000, polling: 100 });
+    await b.waitForFunction(() => /locked/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''), {
+      timeout: 20_000,
+      polling: 100,
+    });
     expect((await sendAndSettle(a, 'after the auto-lock')).sent).toBe(true);
     expect((await waitForMessage(b, (m) => m.status === 'locked', 'auto-locked message')).badge).toContain('locked');
     await bobOptions.bringToFront();
@@ -156,21 +207,38 @@ describe('recovery without reloading', () => {
     await bobOptions.waitForSelector('#unlock-form:not([hidden])');
     await bobOptions.type('#unlock-passphrase', LOCK);
     await bobOptions.click('#unlock-button');
-    await bobOptions.waitForFunction(() => document.querySelector<HTMLElement>('#lock-state')?.dataset.lock === 'unlocked');
-    await waitForMessage(b, (m) => m.text === 'after the auto-lock' && m.status === 'decrypted', 'decrypts after unlock');
+    await bobOptions.waitForFunction(
+      () => document.querySelector<HTMLElement>('#lock-state')?.dataset.lock === 'unlocked',
+    );
+    await waitForMessage(
+      b,
+      (m) => m.text === 'after the auto-lock' && m.status === 'decrypted',
+      'decrypts after unlock',
+    );
   });
 
   it('unknown key: importing the missing key decrypts those messages in place; revoking it flags them', async () => {
     await inject('alice', 'bob', envelopeUnder(late, 'under a key bob lacks', 'dm-alice-bob', 'alice'));
     await inject('alice', 'bob', envelopeUnder(late, 'a second one, 你好', 'dm-alice-bob', 'alice'));
     await waitForMessage(b, (m) => m.status === 'unknown-key' && m.badge.includes(late.id), 'unknown key');
-    await b.waitForFunction(() => document.querySelectorAll('#messages li[data-veil-status="unknown-key"]').length === 2, { polling: 100 });
+    await b.waitForFunction(
+      () => document.querySelectorAll('#messages li[data-veil-status="unknown-key"]').length === 2,
+      { polling: 100 },
+    );
     const decryptedBefore = await markDecrypted(b);
     await watchFlicker(b);
 
     expect((await importBundle(bob, await bundleText([late], PASS), PASS)).tone).toBe('ok');
-    await waitForMessage(b, (m) => m.text === 'under a key bob lacks' && m.status === 'decrypted', 'first unknown-key message decrypts');
-    await waitForMessage(b, (m) => m.text === 'a second one, 你好' && m.status === 'decrypted', 'second unknown-key message decrypts');
+    await waitForMessage(
+      b,
+      (m) => m.text === 'under a key bob lacks' && m.status === 'decrypted',
+      'first unknown-key message decrypts',
+    );
+    await waitForMessage(
+      b,
+      (m) => m.text === 'a second one, 你好' && m.status === 'decrypted',
+      'second unknown-key message decrypts',
+    );
     expect(await stillMarked(b)).toBe(decryptedBefore);
     expect((await flicker(b)).badges.filter((l) => /Decrypting|Not decrypted/.test(l))).toEqual([]);
 
@@ -180,8 +248,14 @@ describe('recovery without reloading', () => {
     await bobOptions.waitForSelector(`#revoke-${late.id}`);
     await bobOptions.click(`#revoke-${late.id}`);
     await bobOptions.waitForFunction(() => /Revoked/.test(document.querySelector('#keys-result')?.textContent ?? ''));
-    await b.waitForFunction(() => document.querySelectorAll('#messages li[data-veil-status="revoked-key"]').length === 2, { timeout: 20_000, polling: 100 })
-      .catch(async (e) => { throw new Error(`${e}: ${JSON.stringify((await shownMessages(b)).map((m) => [m.text, m.status, m.badge]))}`); });
+    await b
+      .waitForFunction(() => document.querySelectorAll('#messages li[data-veil-status="revoked-key"]').length === 2, {
+        timeout: 20_000,
+        polling: 100,
+      })
+      .catch(async (e) => {
+        throw new Error(`${e}: ${JSON.stringify((await shownMessages(b)).map((m) => [m.text, m.status, m.badge]))}`);
+      });
     const revoked = (await shownMessages(b)).filter((m) => m.status === 'revoked-key');
     expect(revoked.map((m) => m.text).sort()).toEqual(['a second one, 你好', 'under a key bob lacks']);
     expect(revoked.every((m) => m.badge.includes('Revoked key'))).toBe(true);
@@ -189,4 +263,3 @@ describe('recovery without reloading', () => {
     expect(await stillMarked(b)).toBe(decryptedBefore);
   });
 });
-

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'puppeteer';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
-import { createBundle, directoryEntryOf } from '../../lib/keys/bundle';
+import { createBundle, directoryEntryOf } from '../../lib/crypto/bundle';
 import type { SigningIdentity } from '../../lib/keys/model';
 import { parseManagedPolicy } from '../../lib/policy/parse';
 import { dismissWelcome, launchUser, type User } from '../support/browser';
@@ -26,7 +26,12 @@ import { composerStatus, importBundle, openChat, openPopup, typeAndSend, waitFor
 const OUT = 'docs/screenshots';
 const PASS = 'screenshot passphrase';
 const team = makeKey('Team key', { site: 'fixture-chat', conversations: ['dm-alice-bob', 'ch-general'] });
-const identity = (userId: string): SigningIdentity => ({ site: 'fixture-chat', userId, secretKey: ed25519.utils.randomSecretKey(), createdAt: Date.now() });
+const identity = (userId: string): SigningIdentity => ({
+  site: 'fixture-chat',
+  userId,
+  secretKey: ed25519.utils.randomSecretKey(),
+  createdAt: Date.now(),
+});
 const ids = { alice: identity('alice'), bob: identity('bob') };
 const directory = Object.values(ids).map(directoryEntryOf);
 
@@ -36,8 +41,7 @@ let bob: User;
 let bobZh: User;
 let vendor: User;
 
-const inject = (from: string, to: string, text: string) =>
-  injectMessage(server, from, to, text);
+const inject = (from: string, to: string, text: string) => injectMessage(server, from, to, text);
 
 function seal(text: string, conversationId: string, key = team, signingKey?: Uint8Array): string {
   return envelopeFor(key, text, { conversationId, senderId: 'alice' }, signingKey);
@@ -53,39 +57,49 @@ async function shot(page: Page, name: string, opts: { fullPage?: boolean; elemen
 
 /** Hands an extension page a policy (and tab) of the test's choosing through its own messaging. */
 async function withPolicy(page: Page, policy: unknown, tabUrl: string): Promise<void> {
-  await page.evaluateOnNewDocument((policy: any, tabUrl: string) => {
-    const c = (globalThis as any).chrome;
-    const send = c.runtime.sendMessage.bind(c.runtime);
-    c.runtime.sendMessage = (...args: any[]) => {
-      const cb = typeof args.at(-1) === 'function' ? args.pop() : undefined;
-      const msg = args[0];
-      let res: unknown;
-      if (msg?.type === 'policy/get') res = { ok: true, policy };
-      if (msg?.type === 'policy/tab') res = { ok: true, policy, site: policy.protectedSites[0], keys: [] };
-      if (res === undefined) return cb ? send(msg, cb) : send(msg);
-      if (cb) setTimeout(() => cb(res), 0);
-      else return Promise.resolve(res);
-    };
-    const query = c.tabs.query.bind(c.tabs);
-    c.tabs.query = (...args: any[]) => {
-      const cb = typeof args.at(-1) === 'function' ? args.pop() : undefined;
-      const tabs = [{ id: 1, url: tabUrl, active: true }];
-      if (cb) setTimeout(() => cb(tabs), 0);
-      else return Promise.resolve(tabs);
-      return query;
-    };
-  }, policy as any, tabUrl);
+  await page.evaluateOnNewDocument(
+    (policy: any, tabUrl: string) => {
+      const c = (globalThis as any).chrome;
+      const send = c.runtime.sendMessage.bind(c.runtime);
+      c.runtime.sendMessage = (...args: any[]) => {
+        const cb = typeof args.at(-1) === 'function' ? args.pop() : undefined;
+        const msg = args[0];
+        let res: unknown;
+        if (msg?.type === 'policy/get') res = { ok: true, policy };
+        if (msg?.type === 'policy/tab') res = { ok: true, policy, site: policy.protectedSites[0], keys: [] };
+        if (res === undefined) return cb ? send(msg, cb) : send(msg);
+        if (cb) setTimeout(() => cb(res), 0);
+        else return Promise.resolve(res);
+      };
+      const query = c.tabs.query.bind(c.tabs);
+      c.tabs.query = (...args: any[]) => {
+        const cb = typeof args.at(-1) === 'function' ? args.pop() : undefined;
+        const tabs = [{ id: 1, url: tabUrl, active: true }];
+        if (cb) setTimeout(() => cb(tabs), 0);
+        else return Promise.resolve(tabs);
+        return query;
+      };
+    },
+    policy as any,
+    tabUrl,
+  );
 }
 
 beforeAll(async () => {
   mkdirSync(OUT, { recursive: true });
   server = await startChatServer();
   [alice, bob, bobZh, vendor] = await Promise.all([
-    launchUser('alice'), launchUser('bob', { keepWelcome: true }), launchUser('bob-zh', { lang: 'zh-CN', keepWelcome: true }),
+    launchUser('alice'),
+    launchUser('bob', { keepWelcome: true }),
+    launchUser('bob-zh', { lang: 'zh-CN', keepWelcome: true }),
     launchUser('vendor-view', { extension: false }),
   ]);
   await Promise.all([dismissWelcome(bob), dismissWelcome(bobZh)]); // their popups are opened later
-  for (const [user, who] of [[alice, ids.alice], [bob, ids.bob], [bobZh, ids.bob]] as const) {
+  for (const [user, who] of [
+    [alice, ids.alice],
+    [bob, ids.bob],
+    [bobZh, ids.bob],
+  ] as const) {
     const file = JSON.stringify(await createBundle([team], PASS, { kdf: TEST_KDF, identities: [who], directory }));
     expect((await importBundle(user, file, PASS)).tone).toBe('ok');
   }
@@ -115,12 +129,20 @@ describe('README screenshots', () => {
     await inject('alice', 'bob', 'sent from my phone, unencrypted');
     await a.reload();
     await composerStatus(a);
-    await waitForMessage(a, (m) => m.text === 'sent from my phone, unencrypted' && !!m.badge, 'alice: flagged plain message');
+    await waitForMessage(
+      a,
+      (m) => m.text === 'sent from my phone, unencrypted' && !!m.badge,
+      'alice: flagged plain message',
+    );
     await shot(a, 'alice-sends');
 
     const b = await openChat(bob, server.url, 'alice');
     await waitForMessage(b, (m) => m.status === 'replayed', 'bob: replayed');
-    await waitForMessage(b, (m) => m.text === 'sent from my phone, unencrypted' && !!m.badge, 'bob: flagged plain message');
+    await waitForMessage(
+      b,
+      (m) => m.text === 'sent from my phone, unencrypted' && !!m.badge,
+      'bob: flagged plain message',
+    );
     await composerStatus(b);
     // The detail a mouse user gets on hover, shown for keyboard focus too.
     await b.focus('#messages .veil-badge[data-veil-status="decrypted"]');
@@ -143,7 +165,9 @@ describe('README screenshots', () => {
     const page = await openChat(bob, server.url, 'carol');
     await composerStatus(page);
     await typeAndSend(page, 'Can you review the budget before Friday?');
-    await page.waitForFunction(() => /Not sent/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''));
+    await page.waitForFunction(() =>
+      /Not sent/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''),
+    );
     await shot(page, 'blocked-send');
     await page.close();
   });
@@ -165,7 +189,7 @@ describe('README screenshots', () => {
     await Promise.all([options.close(), chat.close()]);
   });
 
-  it('an admin\'s invalid policy: the popup and the options page name the bad setting', async () => {
+  it("an admin's invalid policy: the popup and the options page name the bad setting", async () => {
     const { policy } = parseManagedPolicy({
       protectedSites: [{ adapter: 'fixture-chatt', matches: ['https://chat.example.com/*'] }],
     });

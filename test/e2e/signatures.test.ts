@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
-import { createBundle, directoryEntryOf } from '../../lib/keys/bundle';
+import { createBundle, directoryEntryOf } from '../../lib/crypto/bundle';
 import type { SigningIdentity } from '../../lib/keys/model';
 import { launchUser, type User } from '../support/browser';
 import { injectMessage } from '../support/chat';
@@ -14,7 +14,12 @@ import { composerStatus, importBundle, openChat, typeAndSend, waitForMessage } f
 
 const PASS = 'signing test passphrase';
 const team = makeKey('Team', { site: 'fixture-chat', conversations: ['*'] });
-const identity = (userId: string): SigningIdentity => ({ site: 'fixture-chat', userId, secretKey: ed25519.utils.randomSecretKey(), createdAt: Date.now() });
+const identity = (userId: string): SigningIdentity => ({
+  site: 'fixture-chat',
+  userId,
+  secretKey: ed25519.utils.randomSecretKey(),
+  createdAt: Date.now(),
+});
 const ids = { alice: identity('alice'), bob: identity('bob'), carol: identity('carol') };
 const directory = Object.values(ids).map(directoryEntryOf);
 
@@ -22,8 +27,7 @@ let server: ChatServer;
 let alice: User;
 let bob: User;
 
-const inject = (from: string, to: string, text: string) =>
-  injectMessage(server, from, to, text);
+const inject = (from: string, to: string, text: string) => injectMessage(server, from, to, text);
 
 /** What an insider with the team key can make on their own. */
 function forge(text: string, conversationId: string, claimedSender: string, signingKey?: Uint8Array): string {
@@ -33,7 +37,10 @@ function forge(text: string, conversationId: string, claimedSender: string, sign
 beforeAll(async () => {
   server = await startChatServer();
   [alice, bob] = await Promise.all([launchUser('alice'), launchUser('bob')]);
-  for (const [user, who] of [[alice, ids.alice], [bob, ids.bob]] as const) {
+  for (const [user, who] of [
+    [alice, ids.alice],
+    [bob, ids.bob],
+  ] as const) {
     // One bundle per person, as the admin CLI makes them: team key + own identity + directory.
     const file = JSON.stringify(await createBundle([team], PASS, { kdf: TEST_KDF, identities: [who], directory }));
     expect((await importBundle(user, file, PASS)).tone).toBe('ok');
@@ -55,7 +62,9 @@ describe('sender authenticity', () => {
     expect(shown.badge).toContain('✓ alice');
     expect(shown.badgeDetail).toContain('signed by alice');
     const envelope = server.inspect().messages.at(-1)!.text;
-    console.log(`signed envelope for a 2-character message: ${envelope.length} characters (${envelope.length - 2} overhead)`);
+    console.log(
+      `signed envelope for a 2-character message: ${envelope.length} characters (${envelope.length - 2} overhead)`,
+    );
     await Promise.all([a.close(), b.close()]);
   });
 

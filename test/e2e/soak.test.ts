@@ -55,21 +55,74 @@ const pick = <T>(list: readonly T[]): T => list[int(list.length)]!;
 
 /** Unicode blocks, BMP and astral: letters of every major script, symbols, math, emoji. */
 const BLOCKS: [number, number][] = [
-  [0x41, 0x5a], [0xc0, 0x24f], [0x370, 0x3ff], [0x400, 0x4ff], [0x531, 0x587], [0x5d0, 0x5ea], [0x620, 0x64a],
-  [0x900, 0x97f], [0x980, 0x9ff], [0xb80, 0xbff], [0xe01, 0xe5b], [0xe81, 0xedf], [0xf40, 0xf6c], [0x10a0, 0x10ff],
-  [0x1100, 0x11ff], [0x1200, 0x137c], [0x13a0, 0x13f4], [0x1780, 0x17f9], [0x1820, 0x1878], [0x1e00, 0x1eff],
-  [0x2200, 0x22ff], [0x3041, 0x3096], [0x30a1, 0x30fa], [0x4e00, 0x9fff], [0xac00, 0xd7a3], [0xa000, 0xa48c],
-  [0x10300, 0x1031e], [0x1d400, 0x1d6a5], [0x1f300, 0x1f5ff], [0x20000, 0x2a6df], [0x1f600, 0x1f64f],
+  [0x41, 0x5a],
+  [0xc0, 0x24f],
+  [0x370, 0x3ff],
+  [0x400, 0x4ff],
+  [0x531, 0x587],
+  [0x5d0, 0x5ea],
+  [0x620, 0x64a],
+  [0x900, 0x97f],
+  [0x980, 0x9ff],
+  [0xb80, 0xbff],
+  [0xe01, 0xe5b],
+  [0xe81, 0xedf],
+  [0xf40, 0xf6c],
+  [0x10a0, 0x10ff],
+  [0x1100, 0x11ff],
+  [0x1200, 0x137c],
+  [0x13a0, 0x13f4],
+  [0x1780, 0x17f9],
+  [0x1820, 0x1878],
+  [0x1e00, 0x1eff],
+  [0x2200, 0x22ff],
+  [0x3041, 0x3096],
+  [0x30a1, 0x30fa],
+  [0x4e00, 0x9fff],
+  [0xac00, 0xd7a3],
+  [0xa000, 0xa48c],
+  [0x10300, 0x1031e],
+  [0x1d400, 0x1d6a5],
+  [0x1f300, 0x1f5ff],
+  [0x20000, 0x2a6df],
+  [0x1f600, 0x1f64f],
 ];
 const ZERO_WIDTH = ['\u200b', '\u200c', '\u200d', '\u2060', '\ufeff', '\u200e', '\u200f', '\u034f'];
 const EMOJI = [
-  '👩‍👩‍👧‍👦', '👨🏽‍💻', '🧑🏿‍🤝‍🧑🏻', '🏳️‍🌈', '🏴‍☠️', '❤️‍🔥', '🇨🇳', '🇺🇸', '🇩🇪', '🇯🇵', '🇧🇷', '🇺🇳',
-  '👍🏽', '👋🏿', '1️⃣', '#️⃣', '🏴󠁧󠁢󠁳󠁣󠁴󠁿', '😀', '🫠', '🦩', '☕', '✈️',
+  '👩‍👩‍👧‍👦',
+  '👨🏽‍💻',
+  '🧑🏿‍🤝‍🧑🏻',
+  '🏳️‍🌈',
+  '🏴‍☠️',
+  '❤️‍🔥',
+  '🇨🇳',
+  '🇺🇸',
+  '🇩🇪',
+  '🇯🇵',
+  '🇧🇷',
+  '🇺🇳',
+  '👍🏽',
+  '👋🏿',
+  '1️⃣',
+  '#️⃣',
+  '🏴󠁧󠁢󠁳󠁣󠁴󠁿',
+  '😀',
+  '🫠',
+  '🦩',
+  '☕',
+  '✈️',
 ];
 const HTML = [
-  '<img src=x onerror=alert(1)>', '<script>alert("veil")</script>', '<b>bold</b> &amp; <i>it</i>', '"><svg onload=alert(1)>',
-  '<a href="javascript:alert(1)">click</a>', '&lt;not a tag&gt; &#x3C;', '<iframe srcdoc="<script>parent.x=1</script>">',
-  '{{constructor.constructor("alert(1)")()}}', '${alert(1)}', '<style>*{display:none}</style>',
+  '<img src=x onerror=alert(1)>',
+  '<script>alert("veil")</script>',
+  '<b>bold</b> &amp; <i>it</i>',
+  '"><svg onload=alert(1)>',
+  '<a href="javascript:alert(1)">click</a>',
+  '&lt;not a tag&gt; &#x3C;',
+  '<iframe srcdoc="<script>parent.x=1</script>">',
+  '{{constructor.constructor("alert(1)")()}}',
+  '${alert(1)}',
+  '<style>*{display:none}</style>',
 ];
 const BASE58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
 const WHITESPACE = [' ', '  ', '\n', '\n\n', '\t', ' \n \t ', '\u00a0', '\u3000', '\u2003 '];
@@ -96,9 +149,11 @@ function bigText(bytes: number): string {
 const KINDS = {
   script: () => scriptText(1 + int(120)),
   emoji: () => Array.from({ length: 1 + int(8) }, () => pick(EMOJI)).join(rnd() < 0.5 ? '' : ' '),
-  zeroWidth: () => [...scriptText(3 + int(30))].map((c) => (rnd() < 0.3 ? c + pick(ZERO_WIDTH) : c)).join('') + pick(ZERO_WIDTH),
+  zeroWidth: () =>
+    [...scriptText(3 + int(30))].map((c) => (rnd() < 0.3 ? c + pick(ZERO_WIDTH) : c)).join('') + pick(ZERO_WIDTH),
   html: () => `${pick(HTML)} ${scriptText(int(20))}`,
-  lookalike: () => `VEIL1${Array.from({ length: 20 + int(80) }, () => pick([...BASE58])).join('')}0${rnd() < 0.5 ? ` ${scriptText(5)}` : ''}`,
+  lookalike: () =>
+    `VEIL1${Array.from({ length: 20 + int(80) }, () => pick([...BASE58])).join('')}0${rnd() < 0.5 ? ` ${scriptText(5)}` : ''}`,
   whitespace: () => pick(WHITESPACE),
   short: () => scriptText(1 + int(3)).trim() || 'ok',
   long: () => scriptText(1000 + int(3000)),
@@ -106,10 +161,25 @@ const KINDS = {
 } as const;
 type Kind = keyof typeof KINDS;
 const WEIGHTS: [Kind, number][] = [
-  ['script', 30], ['emoji', 14], ['zeroWidth', 10], ['html', 10], ['lookalike', 10], ['whitespace', 5], ['short', 12], ['long', 8], ['huge', 1],
+  ['script', 30],
+  ['emoji', 14],
+  ['zeroWidth', 10],
+  ['html', 10],
+  ['lookalike', 10],
+  ['whitespace', 5],
+  ['short', 12],
+  ['long', 8],
+  ['huge', 1],
 ];
 
-interface Planned { i: number; from: Name; conv: string; target: string; kind: Kind; text: string }
+interface Planned {
+  i: number;
+  from: Name;
+  conv: string;
+  target: string;
+  kind: Kind;
+  text: string;
+}
 
 function plan(count: number): Planned[] {
   const total = WEIGHTS.reduce((s, [, w]) => s + w, 0);
@@ -119,7 +189,11 @@ function plan(count: number): Planned[] {
     let kind: Kind = i === 3 || i === Math.floor(count / 2) ? 'huge' : 'script';
     if (kind !== 'huge') {
       let r = int(total);
-      for (const [k, w] of WEIGHTS) if ((r -= w) < 0) { kind = k === 'huge' && count < 500 ? 'long' : k; break; }
+      for (const [k, w] of WEIGHTS)
+        if ((r -= w) < 0) {
+          kind = k === 'huge' && count < 500 ? 'long' : k;
+          break;
+        }
     }
     const from = pick(USERS);
     const conv = rnd() < 0.4 ? 'general' : pick(USERS.filter((u) => u !== from));
@@ -133,7 +207,11 @@ function plan(count: number): Planned[] {
 
 const STRICT_ENVELOPE = /^VEIL1[1-9A-HJ-NP-Za-km-z]+0$/;
 
-interface Received { from: string; to: string; text: string }
+interface Received {
+  from: string;
+  to: string;
+  text: string;
+}
 
 /**
  * Opens every message body the server received with the team key. Returns the plaintexts of
@@ -148,7 +226,8 @@ function openReceived(bodies: Received[]): { plaintexts: Map<string, string[]>; 
   const open = (body: Received, frame: Uint8Array, raw: string[]) => {
     const conv = conversationId(body.from, body.to);
     const r = openMessage(key, frame, { conversationId: conv, senderId: body.from });
-    if (r.status !== 'decrypted' || r.movedFromOtherConversation || r.senderMismatch) return void remainder.push(...raw);
+    if (r.status !== 'decrypted' || r.movedFromOtherConversation || r.senderMismatch)
+      return void remainder.push(...raw);
     if (!plaintexts.has(conv)) plaintexts.set(conv, []);
     plaintexts.get(conv)!.push(r.text);
   };
@@ -227,14 +306,18 @@ const figures: Record<string, number | string> = { seed: SEED, planned: COUNT };
 beforeAll(async () => {
   server = await startChatServer();
   const launched = await Promise.all(USERS.map((n) => launchUser(n)));
-  USERS.forEach((n, i) => { users[n] = launched[i]!; });
+  USERS.forEach((n, i) => {
+    users[n] = launched[i]!;
+  });
   const file = await bundleText([team], PASS);
   for (const n of USERS) expect((await importBundle(users[n], file, PASS)).tone).toBe('ok');
   for (const n of USERS) {
     pages[n] = {};
-    for (const conv of [...USERS.filter((u) => u !== n), 'general']) pages[n][conv] = await openChat(users[n], server.url, conv, n);
+    for (const conv of [...USERS.filter((u) => u !== n), 'general'])
+      pages[n][conv] = await openChat(users[n], server.url, conv, n);
   }
-  for (const n of USERS) for (const p of Object.values(pages[n])) expect((await composerStatus(p)).text).toContain(team.label);
+  for (const n of USERS)
+    for (const p of Object.values(pages[n])) expect((await composerStatus(p)).text).toContain(team.label);
 }, 180_000);
 
 afterAll(async () => {
@@ -246,28 +329,34 @@ afterAll(async () => {
 describe(`soak: ${COUNT} randomized messages, three users, DMs and #general`, () => {
   it('sends every message through the UI, encrypted; whitespace-only ones stay in the compose box', async () => {
     const started = Date.now();
-    await Promise.all(USERS.map(async (n) => {
-      let front: Page | undefined;
-      for (const m of messages.filter((x) => x.from === n)) {
-        const page = pages[n][m.conv]!;
-        if (page !== front) await page.bringToFront();
-        front = page;
-        if (!m.text.trim()) {
-          // Not a message, for the fixture chat or for Veil: Enter leaves it where it is.
-          await page.focus('#compose');
-          await page.keyboard.sendCharacter(m.text);
-          await page.keyboard.press('Enter');
-          await new Promise((r) => setTimeout(r, 30));
-          expect(await page.$eval('#compose', (el) => (el as HTMLTextAreaElement).value)).toBe(m.text);
-          await page.$eval('#compose', (el) => { (el as HTMLTextAreaElement).value = ''; el.dispatchEvent(new Event('input', { bubbles: true })); });
-          kept.push(m);
-          continue;
+    await Promise.all(
+      USERS.map(async (n) => {
+        let front: Page | undefined;
+        for (const m of messages.filter((x) => x.from === n)) {
+          const page = pages[n][m.conv]!;
+          if (page !== front) await page.bringToFront();
+          front = page;
+          if (!m.text.trim()) {
+            // Not a message, for the fixture chat or for Veil: Enter leaves it where it is.
+            await page.focus('#compose');
+            await page.keyboard.sendCharacter(m.text);
+            await page.keyboard.press('Enter');
+            await new Promise((r) => setTimeout(r, 30));
+            expect(await page.$eval('#compose', (el) => (el as HTMLTextAreaElement).value)).toBe(m.text);
+            await page.$eval('#compose', (el) => {
+              (el as HTMLTextAreaElement).value = '';
+              el.dispatchEvent(new Event('input', { bubbles: true }));
+            });
+            kept.push(m);
+            continue;
+          }
+          const out = await sendAndSettle(page, m.text, { front: false, timeoutMs: 60_000 });
+          if (!out.sent)
+            throw new Error(`message ${m.i} (${m.kind}) from ${n} in ${m.conv} was not sent: ${out.status}`);
+          sent.push(m);
         }
-        const out = await sendAndSettle(page, m.text, { front: false, timeoutMs: 60_000 });
-        if (!out.sent) throw new Error(`message ${m.i} (${m.kind}) from ${n} in ${m.conv} was not sent: ${out.status}`);
-        sent.push(m);
-      }
-    }));
+      }),
+    );
     figures.sent = sent.length;
     figures.whitespaceOnlyKept = kept.length;
     figures.hugeTexts = sent.filter((m) => m.kind === 'huge').length;
@@ -296,11 +385,13 @@ describe(`soak: ${COUNT} randomized messages, three users, DMs and #general`, ()
     for (const v of views) {
       const deadline = Date.now() + 180_000;
       for (;;) {
-        const shown = await v.page.$$eval('#messages > li.message', (els) => els.map((el) => ({
-          status: el.getAttribute('data-veil-status'),
-          badge: el.querySelector('.veil-badge')?.textContent ?? '',
-          text: el.querySelector('.veil-plain')?.textContent ?? null,
-        })));
+        const shown = await v.page.$$eval('#messages > li.message', (els) =>
+          els.map((el) => ({
+            status: el.getAttribute('data-veil-status'),
+            badge: el.querySelector('.veil-badge')?.textContent ?? '',
+            text: el.querySelector('.veil-plain')?.textContent ?? null,
+          })),
+        );
         const decrypted = shown.filter((s) => s.status === 'decrypted').map((s) => s.text ?? '');
         const parts = shown.filter((s) => s.status === 'pending' && /^Part \d+ of \d+$/.test(s.badge));
         const other = shown.filter((s) => s.status !== 'decrypted' && !parts.includes(s));
@@ -311,16 +402,19 @@ describe(`soak: ${COUNT} randomized messages, three users, DMs and #general`, ()
           break;
         }
         if (Date.now() > deadline || decrypted.length > v.want.length) {
-          throw new Error(`${v.who} in ${v.conv}: ${decrypted.length} of ${v.want.length} decrypted; `
-            + `other statuses: ${JSON.stringify(other.slice(0, 5).map((o) => [o.status, o.badge]))}`);
+          throw new Error(
+            `${v.who} in ${v.conv}: ${decrypted.length} of ${v.want.length} decrypted; ` +
+              `other statuses: ${JSON.stringify(other.slice(0, 5).map((o) => [o.status, o.badge]))}`,
+          );
         }
         await new Promise((r) => setTimeout(r, 200));
       }
     }
     figures.pagesChecked = views.length;
     figures.deliveredAndCheckedSeconds = (Date.now() - started) / 1000;
-    expect(await Promise.all(views.map((v) => v.page.$('#messages img, #messages script, #messages iframe, #messages svg'))))
-      .toEqual(views.map(() => null));
+    expect(
+      await Promise.all(views.map((v) => v.page.$('#messages img, #messages script, #messages iframe, #messages svg'))),
+    ).toEqual(views.map(() => null));
   }, 600_000);
 
   it('the server received only authentic ciphertext: every plaintext once, no 4-character piece of any message', async () => {
@@ -344,21 +438,31 @@ describe(`soak: ${COUNT} randomized messages, three users, DMs and #general`, ()
     expect(leaks).toEqual([]);
     const drafts = server.inspect().drafts;
     figures.autosavedDrafts = drafts.length;
-    figures.autosavedDraftsHoldingPlaintext = drafts.filter((d) => d.text.trim() && !STRICT_ENVELOPE.test(d.text)).length;
+    figures.autosavedDraftsHoldingPlaintext = drafts.filter(
+      (d) => d.text.trim() && !STRICT_ENVELOPE.test(d.text),
+    ).length;
   }, 300_000);
 
   it('positive control: soak texts sent the way a browser without Veil would are caught by the same scan', async () => {
     const controls = [
-      sent.find((m) => m.kind === 'script'), sent.find((m) => m.kind === 'emoji'), sent.find((m) => m.kind === 'zeroWidth'),
+      sent.find((m) => m.kind === 'script'),
+      sent.find((m) => m.kind === 'emoji'),
+      sent.find((m) => m.kind === 'zeroWidth'),
     ].filter((m): m is Planned => !!m);
     expect(controls.length).toBeGreaterThan(0);
     for (const m of controls) {
-      await fetch(`${server.url}/api/messages`, { method: 'POST', body: JSON.stringify({ from: 'carol', to: 'dave', text: m.text }) });
+      await fetch(`${server.url}/api/messages`, {
+        method: 'POST',
+        body: JSON.stringify({ from: 'carol', to: 'dave', text: m.text }),
+      });
     }
     // And plaintext hidden next to genuine ciphertext in one message.
     const envelope = server.inspect().messages.find((x) => STRICT_ENVELOPE.test(x.text))!.text;
     const hidden = sent.find((m) => m.kind === 'html') ?? sent[0]!;
-    await fetch(`${server.url}/api/messages`, { method: 'POST', body: JSON.stringify({ from: 'alice', to: 'bob', text: `${envelope} ${hidden.text}` }) });
+    await fetch(`${server.url}/api/messages`, {
+      method: 'POST',
+      body: JSON.stringify({ from: 'alice', to: 'bob', text: `${envelope} ${hidden.text}` }),
+    });
     const { bodies, other } = receivedMessages(server);
     const { remainder } = openReceived(bodies);
     const caught = leaksIn([...remainder, ...other].join('\n'), sent).map((l) => l.i);

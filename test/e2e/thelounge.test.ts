@@ -39,7 +39,11 @@ let observer: IrcObserver;
 const key = makeKey('IRC #veil', { site: 'thelounge', conversations: ['#veil'] });
 
 /** A plain IRC client: joins the channel and records every PRIVMSG text the server relays. */
-interface IrcObserver { said: { from: string; text: string }[]; raw: string[]; close(): void }
+interface IrcObserver {
+  said: { from: string; text: string }[];
+  raw: string[];
+  close(): void;
+}
 
 function observe(port: number, channel: string): Promise<IrcObserver> {
   return new Promise((resolve, reject) => {
@@ -69,8 +73,16 @@ function observe(port: number, channel: string): Promise<IrcObserver> {
 
 async function policyApplied(user: User, pattern: string): Promise<void> {
   const w = await user.worker();
-  await waitFor(async () => (await w.evaluate(async () => JSON.stringify(
-    await (globalThis as any).chrome.scripting.getRegisteredContentScripts()))).includes(pattern), `policy on ${user.name}`, 20_000);
+  await waitFor(
+    async () =>
+      (
+        await w.evaluate(async () =>
+          JSON.stringify(await (globalThis as any).chrome.scripting.getRegisteredContentScripts()),
+        )
+      ).includes(pattern),
+    `policy on ${user.name}`,
+    20_000,
+  );
 }
 
 /** Opens The Lounge, connects with `nick` to the locked network and waits for the channel. */
@@ -78,7 +90,9 @@ async function joinAs(user: User, nick: string): Promise<Page> {
   const page = await user.newPage();
   await page.goto(`${stack.url}/`);
   await page.waitForSelector('input[name=nick]');
-  await page.$eval('input[name=nick]', (el) => { (el as HTMLInputElement).value = ''; });
+  await page.$eval('input[name=nick]', (el) => {
+    (el as HTMLInputElement).value = '';
+  });
   await page.type('input[name=nick]', nick);
   await page.click('#connect button[type=submit]');
   await page.waitForSelector('#chat .chat-view[data-type="channel"] ~ *, #chat .chat-view[data-type="channel"]');
@@ -97,18 +111,27 @@ async function send(page: Page, text: string): Promise<void> {
 
 /** The decrypted messages from `nick` on `page`, as shown. */
 function shown(page: Page, nick: string): Promise<{ status: string | null; text: string }[]> {
-  return page.$$eval(`.msg[data-type="message"][data-from="${nick}"]`, (els) => els.map((el) => ({
-    status: el.getAttribute('data-veil-status'),
-    text: el.querySelector('.veil-plain')?.textContent ?? el.querySelector('.content')?.textContent ?? '',
-  })));
+  return page.$$eval(`.msg[data-type="message"][data-from="${nick}"]`, (els) =>
+    els.map((el) => ({
+      status: el.getAttribute('data-veil-status'),
+      text: el.querySelector('.veil-plain')?.textContent ?? el.querySelector('.content')?.textContent ?? '',
+    })),
+  );
 }
 
 async function waitShown(page: Page, nick: string, text: string): Promise<void> {
-  await waitFor(async () => (await shown(page, nick)).some((m) => m.status === 'decrypted' && m.text === text),
-    `${nick}'s message to be shown decrypted`, 30_000).catch(async (e) => {
-    const statuses = await Promise.all([alicePage, bobPage].map((p) => p.$eval('.veil-composer-status', (el) => el.textContent).catch(() => '')));
-    throw new Error(`${(e as Error).message}; page shows ${JSON.stringify(await shown(page, nick)).slice(0, 2000)}; `
-      + `status lines ${JSON.stringify(statuses)}; IRC saw ${JSON.stringify(observer.said).slice(0, 500)}`);
+  await waitFor(
+    async () => (await shown(page, nick)).some((m) => m.status === 'decrypted' && m.text === text),
+    `${nick}'s message to be shown decrypted`,
+    30_000,
+  ).catch(async (e) => {
+    const statuses = await Promise.all(
+      [alicePage, bobPage].map((p) => p.$eval('.veil-composer-status', (el) => el.textContent).catch(() => '')),
+    );
+    throw new Error(
+      `${(e as Error).message}; page shows ${JSON.stringify(await shown(page, nick)).slice(0, 2000)}; ` +
+        `status lines ${JSON.stringify(statuses)}; IRC saw ${JSON.stringify(observer.said).slice(0, 500)}`,
+    );
   });
 }
 
@@ -117,12 +140,28 @@ beforeAll(async () => {
   observer = await observe(stack.ircPort, stack.channel);
   const pattern = `${stack.url}/*`;
   mkdirSync(POLICY_DIR, { recursive: true });
-  writeFileSync(POLICY_FILE, JSON.stringify({
-    '3rdparty': { extensions: { [CHROME_EXTENSION_ID]: {
-      protectedSites: [{ adapter: 'thelounge', matches: [pattern] }],
-      keys: [{ id: key.id, secret: base64.encode(key.secret), label: key.label, scope: key.scope, status: 'active', createdAt: key.createdAt }],
-    } } },
-  }));
+  writeFileSync(
+    POLICY_FILE,
+    JSON.stringify({
+      '3rdparty': {
+        extensions: {
+          [CHROME_EXTENSION_ID]: {
+            protectedSites: [{ adapter: 'thelounge', matches: [pattern] }],
+            keys: [
+              {
+                id: key.id,
+                secret: base64.encode(key.secret),
+                label: key.label,
+                scope: key.scope,
+                status: 'active',
+                createdAt: key.createdAt,
+              },
+            ],
+          },
+        },
+      },
+    }),
+  );
   [alice, bob] = await Promise.all([launchUser('alice'), launchUser('bob')]);
   await Promise.all([policyApplied(alice, pattern), policyApplied(bob, pattern)]);
   alicePage = await joinAs(alice, 'alice');

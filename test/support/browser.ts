@@ -12,8 +12,15 @@ export const CHROME_EXTENSION_DIR = resolve(OUTPUT_DIR, 'chrome-mv3');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 const FLAGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', '--lang=en-US',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+  '--lang=en-US',
 ];
 
 export interface User {
@@ -48,7 +55,11 @@ export async function launchUser(name: string, opts: LaunchOptions = {}): Promis
     pipe: true,
     userDataDir: profileDir,
     enableExtensions: withExtension ? [CHROME_EXTENSION_DIR] : false,
-    args: [...FLAGS.filter((f) => !f.startsWith('--lang=')), `--lang=${opts.lang ?? 'en-US'}`, '--window-size=1100,800'],
+    args: [
+      ...FLAGS.filter((f) => !f.startsWith('--lang=')),
+      `--lang=${opts.lang ?? 'en-US'}`,
+      '--window-size=1100,800',
+    ],
     defaultViewport: { width: 1100, height: 800 },
     // Chromium on Linux also takes its UI language from LANGUAGE.
     env: { ...process.env, HOME: root, LANGUAGE: (opts.lang ?? 'en-US').replace('-', '_') },
@@ -57,18 +68,29 @@ export async function launchUser(name: string, opts: LaunchOptions = {}): Promis
   let extensionId = '';
   const worker = async () => {
     const target = await browser.waitForTarget(
-      (t) => t.type() === 'service_worker' && t.url().startsWith('chrome-extension://'), { timeout: 20_000 });
+      (t) => t.type() === 'service_worker' && t.url().startsWith('chrome-extension://'),
+      { timeout: 20_000 },
+    );
     return (await target.worker())!;
   };
   if (withExtension) {
     const w = await worker();
     extensionId = new URL(w.url()).host;
     // Wait until the background registered the content script for protected sites.
-    await waitFor(async () => (await w.evaluate(async () =>
-      (await (globalThis as any).chrome.scripting.getRegisteredContentScripts()).length)) > 0, 'content script registration');
+    await waitFor(
+      async () =>
+        (await w.evaluate(
+          async () => (await (globalThis as any).chrome.scripting.getRegisteredContentScripts()).length,
+        )) > 0,
+      'content script registration',
+    );
   }
   return {
-    name, browser, extensionId, profileDir, worker,
+    name,
+    browser,
+    extensionId,
+    profileDir,
+    worker,
     newPage: () => browser.newPage(),
     async close() {
       await browser.close().catch(() => undefined);
@@ -88,10 +110,19 @@ function closeWelcomePages(browser: Browser): void {
   for (const t of browser.targets()) void check(t).catch(() => undefined);
 }
 
-export async function waitFor(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 15_000): Promise<void> {
+export async function waitFor(
+  check: () => Promise<boolean> | boolean,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    if (await Promise.resolve().then(check).catch(() => false)) return;
+    if (
+      await Promise.resolve()
+        .then(check)
+        .catch(() => false)
+    )
+      return;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }

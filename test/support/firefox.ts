@@ -26,7 +26,9 @@ export interface FirefoxUser {
 
 export async function launchFirefoxUser(name: string, opts: { managedStorage?: unknown } = {}): Promise<FirefoxUser> {
   if (!existsSync(join(FIREFOX_EXTENSION_DIR, 'manifest.json'))) {
-    throw new Error(`no Firefox build in ${FIREFOX_EXTENSION_DIR}: run \`wxt build -b firefox\` (with the same VEIL_OUT_DIR)`);
+    throw new Error(
+      `no Firefox build in ${FIREFOX_EXTENSION_DIR}: run \`wxt build -b firefox\` (with the same VEIL_OUT_DIR)`,
+    );
   }
   const root = mkdtempSync(join(tmpdir(), `veil-ff-${name}-`));
   if (opts.managedStorage !== undefined) {
@@ -42,7 +44,9 @@ export async function launchFirefoxUser(name: string, opts: { managedStorage?: u
     extraPrefsFirefox: {
       'extensions.webextensions.uuids': JSON.stringify({ [GECKO_ID]: uuid }),
       'intl.accept_languages': 'en-US',
-      ...(process.env.VEIL_FF_DEBUG ? { 'devtools.console.stdout.chrome': true, 'devtools.console.stdout.content': true } : {}),
+      ...(process.env.VEIL_FF_DEBUG
+        ? { 'devtools.console.stdout.chrome': true, 'devtools.console.stdout.content': true }
+        : {}),
     },
     defaultViewport: { width: 1100, height: 800 },
     env: { ...process.env, HOME: root },
@@ -57,7 +61,9 @@ export async function launchFirefoxUser(name: string, opts: { managedStorage?: u
     throw e;
   }
   const user: FirefoxUser = {
-    name, browser, extensionOrigin,
+    name,
+    browser,
+    extensionOrigin,
     newPage: () => browser.newPage(),
     async close() {
       await browser.close().catch(() => undefined);

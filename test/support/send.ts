@@ -14,18 +14,29 @@ export interface SendOutcome {
 }
 
 /** Types `text` into the fixture chat's composer, presses Enter, waits until Veil settled. */
-export async function sendAndSettle(page: Page, text: string, opts: { front?: boolean; timeoutMs?: number } = {}): Promise<SendOutcome> {
+export async function sendAndSettle(
+  page: Page,
+  text: string,
+  opts: { front?: boolean; timeoutMs?: number } = {},
+): Promise<SendOutcome> {
   if (opts.front !== false) await page.bringToFront();
   await page.focus('#compose');
   await page.keyboard.sendCharacter(text); // CDP Input.insertText: one input event, like an IME or paste
   await page.keyboard.press('Enter');
-  await page.waitForFunction(() => {
-    const status = document.querySelector<HTMLElement>('.veil-composer-status');
-    const value = (document.querySelector('#compose') as HTMLTextAreaElement).value;
-    return status?.dataset.state !== 'busy' && (value === '' || status?.dataset.state === 'error');
-  }, { polling: 10, timeout: opts.timeoutMs ?? 30_000 });
+  await page.waitForFunction(
+    () => {
+      const status = document.querySelector<HTMLElement>('.veil-composer-status');
+      const value = (document.querySelector('#compose') as HTMLTextAreaElement).value;
+      return status?.dataset.state !== 'busy' && (value === '' || status?.dataset.state === 'error');
+    },
+    { polling: 10, timeout: opts.timeoutMs ?? 30_000 },
+  );
   return page.evaluate(() => {
     const value = (document.querySelector('#compose') as HTMLTextAreaElement).value;
-    return { sent: value === '', status: document.querySelector('.veil-composer-status')?.textContent ?? '', left: value };
+    return {
+      sent: value === '',
+      status: document.querySelector('.veil-composer-status')?.textContent ?? '',
+      left: value,
+    };
   });
 }

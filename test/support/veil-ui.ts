@@ -14,7 +14,11 @@ export async function openOptions(user: User): Promise<Page> {
 }
 
 /** Imports a bundle file through the options page; returns the result line's text and tone. */
-export async function importBundle(user: User, fileText: string, passphrase: string): Promise<{ tone: string; text: string }> {
+export async function importBundle(
+  user: User,
+  fileText: string,
+  passphrase: string,
+): Promise<{ tone: string; text: string }> {
   const page = await openOptions(user);
   const file = join(user.profileDir, '..', `bundle-${Date.now()}.json`);
   writeFileSync(file, fileText);
@@ -22,12 +26,18 @@ export async function importBundle(user: User, fileText: string, passphrase: str
   await (input as any).uploadFile(file);
   await page.type('#import-passphrase', passphrase);
   await page.click('#import-button');
-  await page.waitForFunction(() => {
-    const el = document.querySelector<HTMLElement>('#import-result');
-    // Any language: a result is an error, or an ok line that is no longer "Importing…".
-    return el?.dataset.tone === 'error' || (el?.dataset.tone === 'ok' && el.dataset.busy === 'false');
-  }, { timeout: 60_000 });
-  const result = await page.$eval('#import-result', (el) => ({ tone: (el as HTMLElement).dataset.tone ?? '', text: el.textContent ?? '' }));
+  await page.waitForFunction(
+    () => {
+      const el = document.querySelector<HTMLElement>('#import-result');
+      // Any language: a result is an error, or an ok line that is no longer "Importing…".
+      return el?.dataset.tone === 'error' || (el?.dataset.tone === 'ok' && el.dataset.busy === 'false');
+    },
+    { timeout: 60_000 },
+  );
+  const result = await page.$eval('#import-result', (el) => ({
+    tone: (el as HTMLElement).dataset.tone ?? '',
+    text: el.textContent ?? '',
+  }));
   await page.close();
   return result;
 }
@@ -42,7 +52,10 @@ export async function openChat(user: User, baseUrl: string, conv: string, as = u
 /** Waits until Veil's status line under the composer has settled (key described or error). */
 export async function composerStatus(page: Page): Promise<{ state: string; text: string }> {
   await page.waitForSelector('.veil-composer-status[data-state="ready"], .veil-composer-status[data-state="error"]');
-  return page.$eval('.veil-composer-status', (el) => ({ state: (el as HTMLElement).dataset.state ?? '', text: el.textContent ?? '' }));
+  return page.$eval('.veil-composer-status', (el) => ({
+    state: (el as HTMLElement).dataset.state ?? '',
+    text: el.textContent ?? '',
+  }));
 }
 
 /** Types like a person (IME-style insertion of the whole text) and presses Enter. */
@@ -64,44 +77,69 @@ export interface ShownMessage {
 }
 
 export async function shownMessages(page: Page): Promise<ShownMessage[]> {
-  return page.$$eval('#messages > li.message', (els) => els.map((el) => ({
-    id: el.getAttribute('data-id') ?? '',
-    from: el.getAttribute('data-from') ?? '',
-    status: el.getAttribute('data-veil-status'),
-    text: el.querySelector('.veil-plain')?.textContent ?? el.querySelector('.text')?.textContent ?? '',
-    badge: el.querySelector('.veil-badge')?.textContent ?? '',
-    badgeDetail: el.querySelector('.veil-badge')?.getAttribute('title') ?? '',
-    html: el.querySelector('.text')?.innerHTML ?? '',
-  })));
+  return page.$$eval('#messages > li.message', (els) =>
+    els.map((el) => ({
+      id: el.getAttribute('data-id') ?? '',
+      from: el.getAttribute('data-from') ?? '',
+      status: el.getAttribute('data-veil-status'),
+      text: el.querySelector('.veil-plain')?.textContent ?? el.querySelector('.text')?.textContent ?? '',
+      badge: el.querySelector('.veil-badge')?.textContent ?? '',
+      badgeDetail: el.querySelector('.veil-badge')?.getAttribute('title') ?? '',
+      html: el.querySelector('.text')?.innerHTML ?? '',
+    })),
+  );
 }
 
 /** Waits for the message with host id `id` to reach a final Veil status; returns it. */
-export async function waitForMessage(page: Page, predicate: (m: ShownMessage) => boolean, what: string): Promise<ShownMessage> {
+export async function waitForMessage(
+  page: Page,
+  predicate: (m: ShownMessage) => boolean,
+  what: string,
+): Promise<ShownMessage> {
   const end = Date.now() + 20_000;
   for (;;) {
     const hit = (await shownMessages(page)).find(predicate);
     if (hit) return hit;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; page shows ${JSON.stringify(await shownMessages(page))}`);
+    if (Date.now() > end)
+      throw new Error(`timed out waiting for ${what}; page shows ${JSON.stringify(await shownMessages(page))}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
 /** Lists the keyring as the options page shows it. */
-export async function keyTable(page: Page): Promise<{ id: string; label: string; status: string; fingerprint: string }[]> {
-  return page.$$eval('#keys tbody tr', (rows) => rows.map((r) => {
-    const c = [...r.querySelectorAll('td')].map((td) => td.textContent ?? '');
-    return { id: c[1]!, label: c[0]!, fingerprint: c[2]!, status: c[4]! };
-  }));
+export async function keyTable(
+  page: Page,
+): Promise<{ id: string; label: string; status: string; fingerprint: string }[]> {
+  return page.$$eval('#keys tbody tr', (rows) =>
+    rows.map((r) => {
+      const c = [...r.querySelectorAll('td')].map((td) => td.textContent ?? '');
+      return { id: c[1]!, label: c[0]!, fingerprint: c[2]!, status: c[4]! };
+    }),
+  );
 }
 
 /** Generates a key in the options page; returns its id. */
 export async function generateKey(page: Page, label: string, conversations = '*'): Promise<string> {
   await page.bringToFront();
-  await page.$eval('#gen-label', (el, v) => { (el as HTMLInputElement).value = v; }, label);
-  await page.$eval('#gen-conversations', (el, v) => { (el as HTMLInputElement).value = v; }, conversations);
+  await page.$eval(
+    '#gen-label',
+    (el, v) => {
+      (el as HTMLInputElement).value = v;
+    },
+    label,
+  );
+  await page.$eval(
+    '#gen-conversations',
+    (el, v) => {
+      (el as HTMLInputElement).value = v;
+    },
+    conversations,
+  );
   await page.select('#gen-site', 'fixture-chat');
   await page.click('#generate-button');
-  await page.waitForFunction(() => /Generated|error/i.test(document.querySelector('#generate-result')?.textContent ?? ''));
+  await page.waitForFunction(() =>
+    /Generated|error/i.test(document.querySelector('#generate-result')?.textContent ?? ''),
+  );
   const text = await page.$eval('#generate-result', (el) => el.textContent ?? '');
   return /\(([0-9a-f]{8}),/.exec(text)![1]!;
 }
@@ -109,13 +147,28 @@ export async function generateKey(page: Page, label: string, conversations = '*'
 /** Exports the given keys through the options page; returns the bundle file's text. */
 export async function exportKeys(page: Page, ids: string[], passphrase: string): Promise<string> {
   await page.bringToFront();
-  await page.$$eval('.export-pick', (boxes, want) => boxes.forEach((b) => {
-    (b as HTMLInputElement).checked = (want as string[]).includes((b as HTMLInputElement).value);
-  }), ids);
-  await page.$eval('#export-passphrase', (el, v) => { (el as HTMLInputElement).value = v; }, passphrase);
+  await page.$$eval(
+    '.export-pick',
+    (boxes, want) =>
+      boxes.forEach((b) => {
+        (b as HTMLInputElement).checked = (want as string[]).includes((b as HTMLInputElement).value);
+      }),
+    ids,
+  );
+  await page.$eval(
+    '#export-passphrase',
+    (el, v) => {
+      (el as HTMLInputElement).value = v;
+    },
+    passphrase,
+  );
   await page.click('#export-button');
-  await page.waitForFunction(() => !(document.querySelector('#export-download') as HTMLAnchorElement).hidden
-    || (document.querySelector('#export-result') as HTMLElement).dataset.tone === 'error', { timeout: 60_000 });
+  await page.waitForFunction(
+    () =>
+      !(document.querySelector('#export-download') as HTMLAnchorElement).hidden ||
+      (document.querySelector('#export-result') as HTMLElement).dataset.tone === 'error',
+    { timeout: 60_000 },
+  );
   return page.$eval('#export-download', async (a) => (await fetch((a as HTMLAnchorElement).href)).text());
 }
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as plist from 'plist';
-import { openBundle } from '../../lib/keys/bundle';
+import { openBundle } from '../../lib/crypto/bundle';
 import { CHROME_EXTENSION_ID, CHROME_PUBLIC_KEY, GECKO_ID } from '../../lib/policy/ids';
 import { parseManagedPolicy } from '../../lib/policy/parse';
 import { POLICY_SCHEMA } from '../../lib/policy/schema';
@@ -27,7 +27,19 @@ async function admin(argv: string[], env: Record<string, string | undefined> = {
 }
 
 const gen = (label: string, ...more: string[]) =>
-  admin(['keys', 'generate', '--keys', keysFile, '--label', label, '--site', 'fixture-chat', '--scrypt-log-n', '15', ...more]);
+  admin([
+    'keys',
+    'generate',
+    '--keys',
+    keysFile,
+    '--label',
+    label,
+    '--site',
+    'fixture-chat',
+    '--scrypt-log-n',
+    '15',
+    ...more,
+  ]);
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'veil-admin-'));
@@ -42,14 +54,43 @@ describe('veil-admin: arguments', () => {
     [['keys', 'generate', '--keys', 'k.json', '--bogus'], 2, "Unknown option '--bogus'"],
     [['keys', 'generate', '--label', 'x'], 2, '--keys is required'],
     [['keys', 'explode', '--keys', 'k.json'], 2, 'unknown keys command "explode"'],
-    [['keys', 'generate', '--keys', 'k.json', '--label', 'x', '--site', 'slack'], 2, '--site "slack" is not an adapter'],
-    [['keys', 'generate', '--keys', 'k.json', '--label', 'x', '--scrypt-log-n', '9'], 2, '--scrypt-log-n must be an integer from 15 to 20'],
+    [
+      ['keys', 'generate', '--keys', 'k.json', '--label', 'x', '--site', 'slack'],
+      2,
+      '--site "slack" is not an adapter',
+    ],
+    [
+      ['keys', 'generate', '--keys', 'k.json', '--label', 'x', '--scrypt-log-n', '9'],
+      2,
+      '--scrypt-log-n must be an integer from 15 to 20',
+    ],
     [['policy', '--out', 'o', '--protect', 'fixture-chat=https://x/*'], 2, 'say where browsers install Veil from'],
     [['policy', '--out', 'o', '--no-force-install'], 2, 'protect at least one site'],
     [['policy', '--out', 'o', '--no-force-install', '--protect', 'fixture-chat'], 2, 'must look like ADAPTER=PATTERN'],
-    [['policy', '--out', 'o', '--no-force-install', '--protect', 'fixture-chat=chat.example.com'], 2, 'is not a URL match pattern'],
-    [['policy', '--out', 'o', '--no-force-install', '--protect', 'fixture-chat=https://x/*', '--mode', 'isolatd'], 2, '--mode must be inline or isolated'],
-    [['policy', '--out', 'o', '--no-force-install', '--protect', 'fixture-chat=https://x/*', '--require-encryption', 'yes'], 2, 'must be true or false'],
+    [
+      ['policy', '--out', 'o', '--no-force-install', '--protect', 'fixture-chat=chat.example.com'],
+      2,
+      'is not a URL match pattern',
+    ],
+    [
+      ['policy', '--out', 'o', '--no-force-install', '--protect', 'fixture-chat=https://x/*', '--mode', 'isolatd'],
+      2,
+      '--mode must be inline or isolated',
+    ],
+    [
+      [
+        'policy',
+        '--out',
+        'o',
+        '--no-force-install',
+        '--protect',
+        'fixture-chat=https://x/*',
+        '--require-encryption',
+        'yes',
+      ],
+      2,
+      'must be true or false',
+    ],
     [['validate'], 2, 'validate needs a FILE'],
     [['validate', '/nonexistent/policy.json'], 1, 'cannot read policy file /nonexistent/policy.json: ENOENT'],
   ])('%j exits %i: %s', async (argv, code, message) => {
@@ -76,11 +117,18 @@ describe('veil-admin: keys', () => {
     expect(rotated.code).toBe(0);
     const newId = /new +([0-9a-f]{8})/.exec(rotated.out)![1]!;
     expect((await admin(['keys', 'rotate', '--keys', keysFile, '--id', id])).err).toContain(`key ${id} is retired`);
-    expect((await admin(['keys', 'revoke', '--keys', keysFile, '--id', 'ffffffff'])).err).toContain('has no key ffffffff');
+    expect((await admin(['keys', 'revoke', '--keys', keysFile, '--id', 'ffffffff'])).err).toContain(
+      'has no key ffffffff',
+    );
 
     // The file is a standard bundle, readable by Veil's importer, and private to its owner.
     const keys = (await openBundle(readFileSync(keysFile, 'utf8'), PASS)).keys;
-    expect(keys.map((k) => [k.id, k.status])).toEqual(expect.arrayContaining([[id, 'retired'], [newId, 'active']]));
+    expect(keys.map((k) => [k.id, k.status])).toEqual(
+      expect.arrayContaining([
+        [id, 'retired'],
+        [newId, 'active'],
+      ]),
+    );
     const old = keys.find((k) => k.id === id)!;
     const fresh = keys.find((k) => k.id === newId)!;
     expect(fresh.scope).toEqual(old.scope);
@@ -130,11 +178,27 @@ describe('veil-admin: policy files', () => {
     out = join(dir, 'out');
     const settings = join(dir, 'settings.json');
     writeFileSync(settings, JSON.stringify({ flagUnencrypted: false }));
-    const r = await admin(['policy', '--keys', keysFile, '--protect', 'fixture-chat=https://chat.example.com/*,https://*.chat.example.com/*',
-      '--settings', settings, '--allow-user-keys', 'true', '--chrome-update-url', 'https://it.example/veil/updates.xml',
-      '--firefox-install-url', 'https://it.example/veil/veil.xpi', '--out', out]);
+    const r = await admin([
+      'policy',
+      '--keys',
+      keysFile,
+      '--protect',
+      'fixture-chat=https://chat.example.com/*,https://*.chat.example.com/*',
+      '--settings',
+      settings,
+      '--allow-user-keys',
+      'true',
+      '--chrome-update-url',
+      'https://it.example/veil/updates.xml',
+      '--firefox-install-url',
+      'https://it.example/veil/veil.xpi',
+      '--out',
+      out,
+    ]);
     expect(r.code, r.err).toBe(0);
-    policy = JSON.parse(readFileSync(join(out, 'chrome-linux', 'veil.json'), 'utf8'))['3rdparty'].extensions[CHROME_EXTENSION_ID];
+    policy = JSON.parse(readFileSync(join(out, 'chrome-linux', 'veil.json'), 'utf8'))['3rdparty'].extensions[
+      CHROME_EXTENSION_ID
+    ];
   });
 
   it('the policy carries every key of the key file, the sites and the settings, and Veil accepts it', async () => {
@@ -142,20 +206,27 @@ describe('veil-admin: policy files', () => {
     expect(parsed.policy.errors).toEqual([]);
     expect(parsed.policy).toMatchObject({ allowUserKeys: true, flagUnencrypted: false, requireEncryption: true });
     const keys = (await openBundle(readFileSync(keysFile, 'utf8'), PASS)).keys;
-    expect(parsed.keys.map((k) => [k.id, k.status, Buffer.from(k.secret).toString('hex')]).sort())
-      .toEqual(keys.map((k) => [k.id, k.status, Buffer.from(k.secret).toString('hex')]).sort());
+    expect(parsed.keys.map((k) => [k.id, k.status, Buffer.from(k.secret).toString('hex')]).sort()).toEqual(
+      keys.map((k) => [k.id, k.status, Buffer.from(k.secret).toString('hex')]).sort(),
+    );
     expect(policyAjv().compile(POLICY_SCHEMA)(policy)).toBe(true);
   });
 
   it('Chrome/Linux JSON force-installs Veil and configures it', () => {
     const doc = JSON.parse(readFileSync(join(out, 'chrome-linux', 'veil.json'), 'utf8'));
     expect(doc.ExtensionInstallForcelist).toEqual([`${CHROME_EXTENSION_ID};https://it.example/veil/updates.xml`]);
-    expect(doc.ExtensionSettings[CHROME_EXTENSION_ID]).toMatchObject({ installation_mode: 'force_installed', update_url: 'https://it.example/veil/updates.xml' });
+    expect(doc.ExtensionSettings[CHROME_EXTENSION_ID]).toMatchObject({
+      installation_mode: 'force_installed',
+      update_url: 'https://it.example/veil/updates.xml',
+    });
   });
 
   it('Firefox policies.json force-installs Veil and its 3rdparty part is a valid Veil policy', () => {
     const doc = JSON.parse(readFileSync(join(out, 'firefox', 'policies.json'), 'utf8'));
-    expect(doc.policies.ExtensionSettings[GECKO_ID]).toEqual({ installation_mode: 'force_installed', install_url: 'https://it.example/veil/veil.xpi' });
+    expect(doc.policies.ExtensionSettings[GECKO_ID]).toEqual({
+      installation_mode: 'force_installed',
+      install_url: 'https://it.example/veil/veil.xpi',
+    });
     const third = doc.policies['3rdparty'].Extensions[GECKO_ID];
     expect(third).toEqual(policy);
     expect(policyAjv().compile(POLICY_SCHEMA)(third)).toBe(true);
@@ -168,9 +239,14 @@ describe('veil-admin: policy files', () => {
     expect(doc).toMatchObject({ PayloadType: 'Configuration', PayloadIdentifier: 'com.veil.policy' });
     const byType = new Map<string, any>(doc.PayloadContent.map((p: any) => [p.PayloadType, p]));
     for (const browser of ['com.google.Chrome', 'com.microsoft.Edge']) {
-      expect(byType.get(browser).ExtensionInstallForcelist).toEqual([`${CHROME_EXTENSION_ID};https://it.example/veil/updates.xml`]);
-      const settings = Object.fromEntries(Object.entries(byType.get(`${browser}.extensions.${CHROME_EXTENSION_ID}`))
-        .filter(([k]) => !k.startsWith('Payload')));
+      expect(byType.get(browser).ExtensionInstallForcelist).toEqual([
+        `${CHROME_EXTENSION_ID};https://it.example/veil/updates.xml`,
+      ]);
+      const settings = Object.fromEntries(
+        Object.entries(byType.get(`${browser}.extensions.${CHROME_EXTENSION_ID}`)).filter(
+          ([k]) => !k.startsWith('Payload'),
+        ),
+      );
       expect(settings).toEqual(policy);
     }
     const uuids = [doc.PayloadUUID, ...doc.PayloadContent.map((p: any) => p.PayloadUUID)];
@@ -181,8 +257,12 @@ describe('veil-admin: policy files', () => {
     const reg = parseReg(readFileSync(join(out, 'windows', 'veil.reg')));
     for (const vendor of ['Google\\Chrome', 'Chromium', 'Microsoft\\Edge']) {
       const base = `HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\${vendor}`;
-      expect(reg.get(`${base}\\ExtensionInstallForcelist`)?.get('1')).toBe(`${CHROME_EXTENSION_ID};https://it.example/veil/updates.xml`);
-      expect(JSON.parse(reg.get(base)!.get('ExtensionSettings') as string)[CHROME_EXTENSION_ID].installation_mode).toBe('force_installed');
+      expect(reg.get(`${base}\\ExtensionInstallForcelist`)?.get('1')).toBe(
+        `${CHROME_EXTENSION_ID};https://it.example/veil/updates.xml`,
+      );
+      expect(JSON.parse(reg.get(base)!.get('ExtensionSettings') as string)[CHROME_EXTENSION_ID].installation_mode).toBe(
+        'force_installed',
+      );
       const values = reg.get(`${base}\\3rdparty\\extensions\\${CHROME_EXTENSION_ID}\\policy`)!;
       expect(fromRegistry(values)).toEqual(policy);
     }
@@ -193,26 +273,60 @@ describe('veil-admin: policy files', () => {
       expect((await admin(['validate', join(out, f)])).code).toBe(0);
     }
     const broken = join(dir, 'broken.json');
-    writeFileSync(broken, JSON.stringify({ policies: { '3rdparty': { Extensions: { [GECKO_ID]: { ...policy, mode: 'isolatd' } } } } }));
+    writeFileSync(
+      broken,
+      JSON.stringify({ policies: { '3rdparty': { Extensions: { [GECKO_ID]: { ...policy, mode: 'isolatd' } } } } }),
+    );
     const r = await admin(['validate', broken]);
     expect(r).toMatchObject({ code: 1, err: expect.stringContaining('mode: must be one of "inline", "isolated"') });
   });
 
   it('--settings may isolate one protected site; a wrong per-site mode is refused with its path', async () => {
     const settings = join(dir, 'site-mode.json');
-    writeFileSync(settings, JSON.stringify({ protectedSites: [{ adapter: 'fixture-chat', matches: ['https://secret.example.com/*'], mode: 'isolated' }] }));
-    const r = await admin(['policy', '--settings', settings, '--protect', 'fixture-chat=https://chat.example.com/*', '--no-force-install', '--out', join(dir, 'site-mode')]);
+    writeFileSync(
+      settings,
+      JSON.stringify({
+        protectedSites: [{ adapter: 'fixture-chat', matches: ['https://secret.example.com/*'], mode: 'isolated' }],
+      }),
+    );
+    const r = await admin([
+      'policy',
+      '--settings',
+      settings,
+      '--protect',
+      'fixture-chat=https://chat.example.com/*',
+      '--no-force-install',
+      '--out',
+      join(dir, 'site-mode'),
+    ]);
     expect(r.code, r.err).toBe(0);
-    const written = JSON.parse(readFileSync(join(dir, 'site-mode', 'chrome-linux', 'veil.json'), 'utf8'))['3rdparty'].extensions[CHROME_EXTENSION_ID];
+    const written = JSON.parse(readFileSync(join(dir, 'site-mode', 'chrome-linux', 'veil.json'), 'utf8'))['3rdparty']
+      .extensions[CHROME_EXTENSION_ID];
     expect(written.protectedSites).toEqual([
       { adapter: 'fixture-chat', matches: ['https://secret.example.com/*'], mode: 'isolated' },
       { adapter: 'fixture-chat', matches: ['https://chat.example.com/*'] },
     ]);
-    expect(parseManagedPolicy(written).policy).toMatchObject({ errors: [], mode: 'inline', protectedSites: written.protectedSites });
+    expect(parseManagedPolicy(written).policy).toMatchObject({
+      errors: [],
+      mode: 'inline',
+      protectedSites: written.protectedSites,
+    });
     expect((await admin(['validate', join(dir, 'site-mode', 'chrome-linux', 'veil.json')])).code).toBe(0);
 
-    writeFileSync(settings, JSON.stringify({ protectedSites: [{ adapter: 'fixture-chat', matches: ['https://secret.example.com/*'], mode: 'isolatd' }] }));
-    const bad = await admin(['policy', '--settings', settings, '--no-force-install', '--out', join(dir, 'site-mode-bad')]);
+    writeFileSync(
+      settings,
+      JSON.stringify({
+        protectedSites: [{ adapter: 'fixture-chat', matches: ['https://secret.example.com/*'], mode: 'isolatd' }],
+      }),
+    );
+    const bad = await admin([
+      'policy',
+      '--settings',
+      settings,
+      '--no-force-install',
+      '--out',
+      join(dir, 'site-mode-bad'),
+    ]);
     expect(bad.code).toBe(1);
     expect(bad.err).toContain('protectedSites[0].mode: must be one of "inline", "isolated"');
     expect(() => statSync(join(dir, 'site-mode-bad'))).toThrow();
@@ -220,7 +334,10 @@ describe('veil-admin: policy files', () => {
 
   it('refuses to write a policy Veil would reject', async () => {
     const site = join(dir, 'site.json');
-    writeFileSync(site, JSON.stringify({ adapter: 'custom', matches: ['https://acme.example/*'], custom: { name: 'Acme' } }));
+    writeFileSync(
+      site,
+      JSON.stringify({ adapter: 'custom', matches: ['https://acme.example/*'], custom: { name: 'Acme' } }),
+    );
     const r = await admin(['policy', '--custom-site', site, '--no-force-install', '--out', join(dir, 'never')]);
     expect(r.code).toBe(1);
     expect(r.err).toContain('protectedSites[0].custom.selectors: is required');

@@ -1,17 +1,36 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from '@noble/ciphers/utils.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { BundleError, createBundle, directoryEntryOf, openBundle } from '../../lib/keys/bundle';
+import { BundleError, createBundle, directoryEntryOf, openBundle } from '../../lib/crypto/bundle';
 import type { KeyRecord } from '../../lib/keys/model';
 
 const FAST = { kdf: { N: 2 ** 15, r: 8, p: 1 } };
 const keys: KeyRecord[] = [
-  { id: 'a1b2c3d4', secret: randomBytes(32), label: 'Team', scope: { site: 'fixture-chat', conversations: ['*'] }, status: 'active', createdAt: 1, source: 'generated' },
-  { id: '0badf00d', secret: randomBytes(32), label: 'Old', scope: { site: '*', conversations: ['dm-*'] }, status: 'retired', createdAt: 0, source: 'imported' },
+  {
+    id: 'a1b2c3d4',
+    secret: randomBytes(32),
+    label: 'Team',
+    scope: { site: 'fixture-chat', conversations: ['*'] },
+    status: 'active',
+    createdAt: 1,
+    source: 'generated',
+  },
+  {
+    id: '0badf00d',
+    secret: randomBytes(32),
+    label: 'Old',
+    scope: { site: '*', conversations: ['dm-*'] },
+    status: 'retired',
+    createdAt: 0,
+    source: 'imported',
+  },
 ];
 
 async function expectBundleError(p: Promise<unknown>, code: BundleError['code']) {
-  const e = await p.then(() => undefined, (err) => err);
+  const e = await p.then(
+    () => undefined,
+    (err) => err,
+  );
   expect(e).toBeInstanceOf(BundleError);
   expect((e as BundleError).code).toBe(code);
 }
@@ -20,7 +39,9 @@ describe('key bundles', () => {
   it('round-trips keys and metadata', async () => {
     const file = JSON.stringify(await createBundle(keys, 'correct horse battery', FAST));
     const back = (await openBundle(file, 'correct horse battery')).keys;
-    expect(back.map((k) => [k.id, k.label, k.status, k.scope])).toEqual(keys.map((k) => [k.id, k.label, k.status, k.scope]));
+    expect(back.map((k) => [k.id, k.label, k.status, k.scope])).toEqual(
+      keys.map((k) => [k.id, k.label, k.status, k.scope]),
+    );
     expect(back.map((k) => k.secret)).toEqual(keys.map((k) => k.secret));
     expect(file).not.toContain(Buffer.from(keys[0]!.secret).toString('base64'));
   });
@@ -40,7 +61,10 @@ describe('key bundles', () => {
     const b = await createBundle(keys, 'correct horse battery', FAST);
     const ct = Buffer.from(b.ciphertext, 'base64');
     ct[5]! ^= 1;
-    await expectBundleError(openBundle(JSON.stringify({ ...b, ciphertext: ct.toString('base64') }), 'correct horse battery'), 'bad-passphrase');
+    await expectBundleError(
+      openBundle(JSON.stringify({ ...b, ciphertext: ct.toString('base64') }), 'correct horse battery'),
+      'bad-passphrase',
+    );
   });
 
   it('gives clear errors for non-bundles, future versions, weak or absurd KDF costs and duplicate ids', async () => {
@@ -56,14 +80,26 @@ describe('key bundles', () => {
   it('carries signing identities (sealed) and a directory (authenticated)', async () => {
     const secretKey = ed25519.utils.randomSecretKey();
     const me = { site: 'fixture-chat', userId: 'alice', secretKey, createdAt: 5 };
-    const other = directoryEntryOf({ site: 'fixture-chat', userId: 'bob', secretKey: ed25519.utils.randomSecretKey(), createdAt: 6 });
-    const b = await createBundle(keys, 'correct horse battery', { ...FAST, identities: [me], directory: [directoryEntryOf(me), other] });
+    const other = directoryEntryOf({
+      site: 'fixture-chat',
+      userId: 'bob',
+      secretKey: ed25519.utils.randomSecretKey(),
+      createdAt: 6,
+    });
+    const b = await createBundle(keys, 'correct horse battery', {
+      ...FAST,
+      identities: [me],
+      directory: [directoryEntryOf(me), other],
+    });
     expect(JSON.stringify(b)).not.toContain(Buffer.from(secretKey).toString('base64'));
     const back = await openBundle(JSON.stringify(b), 'correct horse battery');
     expect(back.identities).toEqual([me]);
     expect(back.directory.map((d) => d.userId)).toEqual(['alice', 'bob']);
     // Swapping a public key in the directory is detected.
-    const swapped = { ...b, directory: [directoryEntryOf(me), { ...other, publicKey: directoryEntryOf(me).publicKey }] };
+    const swapped = {
+      ...b,
+      directory: [directoryEntryOf(me), { ...other, publicKey: directoryEntryOf(me).publicKey }],
+    };
     await expectBundleError(openBundle(JSON.stringify(swapped), 'correct horse battery'), 'bad-passphrase');
   });
 

@@ -22,8 +22,9 @@ describe('transport chunking', () => {
       const r = assembleFrame(shuffled);
       expect(r).toEqual({ frame: f });
       // Every part names its group, index and count (what the renderer groups by on the page).
-      expect(shuffled.map((t) => (parseChunk(frameOf(t)) as { index: number }).index).sort((x, y) => x - y))
-        .toEqual(texts.map((_, i) => i));
+      expect(shuffled.map((t) => (parseChunk(frameOf(t)) as { index: number }).index).sort((x, y) => x - y)).toEqual(
+        texts.map((_, i) => i),
+      );
     }
   });
 

@@ -32,7 +32,8 @@ describe('envelope text codec', () => {
   });
 
   it('tolerates whitespace, line breaks and zero-width characters inserted by the host', () => {
-    const mangled = env.slice(0, 2) + '\u200B' + env.slice(2, 20) + '\n ' + env.slice(20, 40) + '\u00AD\u2060' + env.slice(40);
+    const mangled =
+      env.slice(0, 2) + '\u200B' + env.slice(2, 20) + '\n ' + env.slice(20, 40) + '\u00AD\u2060' + env.slice(40);
     expect(only(mangled)).toMatchObject({ kind: 'envelope', frame });
   });
 
@@ -48,7 +49,15 @@ describe('envelope text codec', () => {
   });
 
   it('leaves ordinary text alone', () => {
-    for (const t of ['', 'hello', 'the VEIL is lifted', 'VEIL', 'VEIL 1 2 3', 'veil1abc0', '📎 https://example.com/VEIL1']) {
+    for (const t of [
+      '',
+      'hello',
+      'the VEIL is lifted',
+      'VEIL',
+      'VEIL 1 2 3',
+      'veil1abc0',
+      '📎 https://example.com/VEIL1',
+    ]) {
       expect(findEnvelopes(t).filter((f) => f.kind === 'envelope')).toEqual([]);
     }
   });

@@ -6,7 +6,11 @@
 import { parseHTML } from 'linkedom';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  adapterFromSpec, CUSTOM_ADAPTER_JSON_SCHEMA, type CustomAdapterSpec, InvalidCustomAdapterError, validateCustomAdapterSpec,
+  adapterFromSpec,
+  CUSTOM_ADAPTER_JSON_SCHEMA,
+  type CustomAdapterSpec,
+  InvalidCustomAdapterError,
+  validateCustomAdapterSpec,
 } from '../../lib/adapters/custom';
 
 const SPEC: CustomAdapterSpec = {
@@ -56,7 +60,14 @@ describe('adapterFromSpec', () => {
   it('turns a valid spec into an adapter that reads the page', () => {
     const a = adapterFromSpec(SPEC);
     const doc = page();
-    expect(a).toMatchObject({ id: 'custom', name: 'Acme Chat', composerStrategy: 'auto', sendTrigger: 'click', maxMessageChars: 1000, allowChunks: false });
+    expect(a).toMatchObject({
+      id: 'custom',
+      name: 'Acme Chat',
+      composerStrategy: 'auto',
+      sendTrigger: 'click',
+      maxMessageChars: 1000,
+      allowChunks: false,
+    });
     expect(a.conversationId(doc)).toBe('room-42');
     expect(a.currentUser(doc)).toBe('alice');
     expect(doc.querySelectorAll(a.selectors.message[0]!)).toHaveLength(1);
@@ -65,7 +76,9 @@ describe('adapterFromSpec', () => {
 
   it('defaults: strategy auto, Enter sends, chunks allowed', () => {
     const s = clone();
-    delete s.composerStrategy; delete s.sendTrigger; delete s.allowChunks;
+    delete s.composerStrategy;
+    delete s.sendTrigger;
+    delete s.allowChunks;
     expect(adapterFromSpec(s)).toMatchObject({ composerStrategy: 'auto', sendTrigger: 'enter', allowChunks: true });
   });
 
@@ -99,17 +112,50 @@ describe('validation: invalid specs are reported, all problems at once', () => {
     ['not an object', 'hello', /must be an object/],
     ['no name', { ...clone(), name: '' }, /name must be/],
     ['unknown field', { ...clone(), colour: 'red' }, /unknown field "colour"/],
-    ['empty composer list', (() => { const s = clone(); s.selectors.composer = []; return s; })(), /selectors.composer must be a non-empty list/],
-    ['no way to read the author', (() => { const s = clone(); delete s.authorAttribute; delete s.selectors.messageAuthor; return s; })(), /how the author is read/],
-    ['click without a send button', (() => { const s = clone(); delete s.selectors.sendButton; return s; })(), /needs selectors.sendButton/],
+    [
+      'empty composer list',
+      (() => {
+        const s = clone();
+        s.selectors.composer = [];
+        return s;
+      })(),
+      /selectors.composer must be a non-empty list/,
+    ],
+    [
+      'no way to read the author',
+      (() => {
+        const s = clone();
+        delete s.authorAttribute;
+        delete s.selectors.messageAuthor;
+        return s;
+      })(),
+      /how the author is read/,
+    ],
+    [
+      'click without a send button',
+      (() => {
+        const s = clone();
+        delete s.selectors.sendButton;
+        return s;
+      })(),
+      /needs selectors.sendButton/,
+    ],
     ['bad strategy', { ...clone(), composerStrategy: 'innerHTML' }, /composerStrategy must be one of/],
     ['bad trigger', { ...clone(), sendTrigger: 'mousedown' }, /sendTrigger must be one of/],
     ['too small a limit', { ...clone(), maxMessageChars: 10 }, /maxMessageChars must be an integer from 64/],
     ['fractional limit', { ...clone(), maxMessageChars: 100.5 }, /maxMessageChars/],
     ['bad source kind', { ...clone(), conversationId: { from: 'cookie' } }, /conversationId.from must be one of/],
     ['url source without pattern', { ...clone(), conversationId: { from: 'url' } }, /needs "pattern"/],
-    ['url source with a broken regex', { ...clone(), conversationId: { from: 'url', pattern: '(' } }, /not a valid regular expression/],
-    ['attribute source without attribute', { ...clone(), currentUser: { from: 'attribute', selector: 'x' } }, /needs "selector" and "attribute"/],
+    [
+      'url source with a broken regex',
+      { ...clone(), conversationId: { from: 'url', pattern: '(' } },
+      /not a valid regular expression/,
+    ],
+    [
+      'attribute source without attribute',
+      { ...clone(), currentUser: { from: 'attribute', selector: 'x' } },
+      /needs "selector" and "attribute"/,
+    ],
     ['bad attribute name', { ...clone(), authorAttribute: 'data from' }, /authorAttribute must be an attribute name/],
     ['allowChunks not boolean', { ...clone(), allowChunks: 'yes' }, /allowChunks must be true or false/],
   ])('%s', (_name, spec, message) => {
@@ -135,15 +181,30 @@ describe('CUSTOM_ADAPTER_JSON_SCHEMA (embedded in the policy schema)', () => {
   it('declares every field the validator accepts (Chromium drops undeclared policy properties)', () => {
     const props = Object.keys(CUSTOM_ADAPTER_JSON_SCHEMA.properties);
     for (const k of Object.keys(SPEC)) expect(props).toContain(k);
-    for (const k of Object.keys(SPEC.selectors)) expect(Object.keys(CUSTOM_ADAPTER_JSON_SCHEMA.properties.selectors.properties)).toContain(k);
+    for (const k of Object.keys(SPEC.selectors))
+      expect(Object.keys(CUSTOM_ADAPTER_JSON_SCHEMA.properties.selectors.properties)).toContain(k);
   });
 
   it('uses only the schema subset Chromium understands', () => {
-    const allowed = new Set(['type', 'description', 'properties', 'items', 'enum', 'required', 'minimum', 'maximum', 'pattern', 'title']);
+    const allowed = new Set([
+      'type',
+      'description',
+      'properties',
+      'items',
+      'enum',
+      'required',
+      'minimum',
+      'maximum',
+      'pattern',
+      'title',
+    ]);
     const walk = (node: unknown, path: string): void => {
       if (!node || typeof node !== 'object') return;
       for (const [k, v] of Object.entries(node)) {
-        if (path.endsWith('.properties')) { walk(v, `${path}.${k}`); continue; }
+        if (path.endsWith('.properties')) {
+          walk(v, `${path}.${k}`);
+          continue;
+        }
         expect(allowed.has(k), `${path}.${k}`).toBe(true);
         if (k === 'properties' || k === 'items') walk(v, `${path}.${k}`);
       }

@@ -29,7 +29,13 @@ describe('wire format v1 vectors (test/vectors/envelope-v1.json)', () => {
     const [found] = findEnvelopes(v.envelope);
     expect(found?.kind).toBe('envelope');
     const r = open((found as { frame: Uint8Array }).frame, v);
-    expect(r).toMatchObject({ status: 'decrypted', text: v.text, sentAt: v.sentAt, movedFromOtherConversation: false, senderMismatch: false });
+    expect(r).toMatchObject({
+      status: 'decrypted',
+      text: v.text,
+      sentAt: v.sentAt,
+      movedFromOtherConversation: false,
+      senderMismatch: false,
+    });
   });
 
   it.each(vectors)('$name: every single flipped byte is detected', (v) => {
@@ -42,7 +48,7 @@ describe('wire format v1 vectors (test/vectors/envelope-v1.json)', () => {
     }
   });
 
-  it('signed vectors verify against the sender\'s public key only, and only in their context', () => {
+  it("signed vectors verify against the sender's public key only, and only in their context", () => {
     const v = vectors.find((x) => 'publicKey' in x)!;
     const pub = hexToBytes((v as { publicKey: string }).publicKey);
     const r = open(hexToBytes(v.frame), v);
@@ -60,16 +66,26 @@ describe('wire format v1 vectors (test/vectors/envelope-v1.json)', () => {
     const v = vectors[0]!;
     const overhead = v.envelope.length - v.text.length;
     const signed = vectors.find((x) => 'publicKey' in x)!;
-    console.log(`envelope overhead for a 2-character message: ${overhead} characters (${v.envelope.length} total); `
-      + `signed: ${signed.envelope.length - signed.text.length} characters`);
+    console.log(
+      `envelope overhead for a 2-character message: ${overhead} characters (${v.envelope.length} total); ` +
+        `signed: ${signed.envelope.length - signed.text.length} characters`,
+    );
     expect(overhead).toBeLessThanOrEqual(80);
   });
 
   it('binds conversation and sender: moved or re-attributed messages are flagged', () => {
     const v = vectors[0]!;
     const frame = hexToBytes(v.frame);
-    expect(open(frame, { ...v, conversationId: 'dm-alice-carol' })).toMatchObject({ status: 'decrypted', movedFromOtherConversation: true, senderMismatch: false });
-    expect(open(frame, { ...v, senderId: 'mallory' })).toMatchObject({ status: 'decrypted', movedFromOtherConversation: false, senderMismatch: true });
+    expect(open(frame, { ...v, conversationId: 'dm-alice-carol' })).toMatchObject({
+      status: 'decrypted',
+      movedFromOtherConversation: true,
+      senderMismatch: false,
+    });
+    expect(open(frame, { ...v, senderId: 'mallory' })).toMatchObject({
+      status: 'decrypted',
+      movedFromOtherConversation: false,
+      senderMismatch: true,
+    });
   });
 
   it('rejects frames under a different key as tampered, never garbage', () => {

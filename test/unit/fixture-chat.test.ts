@@ -167,7 +167,12 @@ describe('fixture chat server', () => {
   });
 
   it('routes live events: DMs to sender and target, channel messages to everyone', async () => {
-    const [alice, bob, carol, dave] = (await Promise.all(['alice', 'bob', 'carol', 'dave'].map((u) => events(u)))) as [SseClient, SseClient, SseClient, SseClient];
+    const [alice, bob, carol, dave] = (await Promise.all(['alice', 'bob', 'carol', 'dave'].map((u) => events(u)))) as [
+      SseClient,
+      SseClient,
+      SseClient,
+      SseClient,
+    ];
     await post('/api/messages', { from: 'alice', to: 'bob', text: 'dm' });
     await post('/api/messages', { from: 'carol', to: '#general', text: 'channel' });
     await alice.waitFor(2);

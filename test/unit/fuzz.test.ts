@@ -11,7 +11,7 @@ import { toEnvelopeTexts } from '../../lib/crypto/chunks';
 import { deriveKey, openMessage, sealMessage } from '../../lib/crypto/envelope';
 import { decryptItem } from '../../lib/background/decrypt';
 import type { Keyring } from '../../lib/background/keyring';
-import { BundleError, createBundle, openBundle } from '../../lib/keys/bundle';
+import { BundleError, createBundle, openBundle } from '../../lib/crypto/bundle';
 import { parseManagedPolicy } from '../../lib/policy/parse';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 2_000);
@@ -30,21 +30,30 @@ const ctx = { conversationId: 'dm-alice-bob', senderId: 'alice' };
 const sample = encodeEnvelopeText(sealMessage(key, 'hello there', ctx, { sentAt: 1e12, nonce: randomBytes(16) }));
 
 /** Mutations of a valid envelope: flips, inserts, deletes, truncations, splices of host junk. */
-const mutatedEnvelope = fc.tuple(
-  fc.array(fc.tuple(fc.nat(sample.length), fc.constantFrom('flip', 'insert', 'delete', 'zw', 'space'), fc.string({ minLength: 1, maxLength: 1 })), { minLength: 1, maxLength: 6 }),
-  fc.option(fc.nat(sample.length)),
-).map(([edits, cut]) => {
-  let s = sample;
-  for (const [at, op, ch] of edits) {
-    const i = at % (s.length + 1);
-    if (op === 'flip') s = s.slice(0, i) + ch + s.slice(i + 1);
-    if (op === 'insert') s = s.slice(0, i) + ch + s.slice(i);
-    if (op === 'delete') s = s.slice(0, i) + s.slice(i + 1);
-    if (op === 'zw') s = s.slice(0, i) + '\u200b' + s.slice(i);
-    if (op === 'space') s = s.slice(0, i) + '\n ' + s.slice(i);
-  }
-  return cut === null ? s : s.slice(0, cut);
-});
+const mutatedEnvelope = fc
+  .tuple(
+    fc.array(
+      fc.tuple(
+        fc.nat(sample.length),
+        fc.constantFrom('flip', 'insert', 'delete', 'zw', 'space'),
+        fc.string({ minLength: 1, maxLength: 1 }),
+      ),
+      { minLength: 1, maxLength: 6 },
+    ),
+    fc.option(fc.nat(sample.length)),
+  )
+  .map(([edits, cut]) => {
+    let s = sample;
+    for (const [at, op, ch] of edits) {
+      const i = at % (s.length + 1);
+      if (op === 'flip') s = s.slice(0, i) + ch + s.slice(i + 1);
+      if (op === 'insert') s = s.slice(0, i) + ch + s.slice(i);
+      if (op === 'delete') s = s.slice(0, i) + s.slice(i + 1);
+      if (op === 'zw') s = s.slice(0, i) + '\u200b' + s.slice(i);
+      if (op === 'space') s = s.slice(0, i) + '\n ' + s.slice(i);
+    }
+    return cut === null ? s : s.slice(0, cut);
+  });
 
 async function judge(text: string) {
   const started = performance.now();
@@ -58,21 +67,40 @@ async function judge(text: string) {
 
 describe('fuzz: envelope parsing and opening', () => {
   it('arbitrary text never throws and always gets a clear status', async () => {
-    await fc.assert(fc.asyncProperty(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' }),
-      fc.string().map((s) => `VEIL1${s}`), fc.string({ unit: fc.constantFrom(...'VEIL10abcXYZ \u200b') })), async (t) => {
-      await judge(t);
-    }), { numRuns: RUNS });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string(),
+          fc.string({ unit: 'binary' }),
+          fc.string({ unit: 'grapheme' }),
+          fc.string().map((s) => `VEIL1${s}`),
+          fc.string({ unit: fc.constantFrom(...'VEIL10abcXYZ \u200b') }),
+        ),
+        async (t) => {
+          await judge(t);
+        },
+      ),
+      { numRuns: RUNS },
+    );
   });
 
   it('mutated envelopes are never shown as anything but the original text', async () => {
-    await fc.assert(fc.asyncProperty(mutatedEnvelope, async (t) => {
-      const { r } = await judge(t);
-      if (r.status === 'decrypted') expect(r.text).toBe('hello there'); // only ignorable edits survive
-    }), { numRuns: RUNS });
+    await fc.assert(
+      fc.asyncProperty(mutatedEnvelope, async (t) => {
+        const { r } = await judge(t);
+        if (r.status === 'decrypted') expect(r.text).toBe('hello there'); // only ignorable edits survive
+      }),
+      { numRuns: RUNS },
+    );
   });
 
   it('oversized and pathological inputs finish quickly', async () => {
-    for (const t of ['V'.repeat(200_000), `VEIL1${'1'.repeat(300_000)}`, `VEIL1${'1 '.repeat(100_000)}0`, 'VEIL'.repeat(50_000)]) {
+    for (const t of [
+      'V'.repeat(200_000),
+      `VEIL1${'1'.repeat(300_000)}`,
+      `VEIL1${'1 '.repeat(100_000)}0`,
+      'VEIL'.repeat(50_000),
+    ]) {
       const started = performance.now();
       findEnvelopes(t);
       expect(performance.now() - started).toBeLessThan(2_000);
@@ -80,35 +108,52 @@ describe('fuzz: envelope parsing and opening', () => {
   });
 
   it('seal/open round-trips any Unicode text and context', () => {
-    fc.assert(fc.property(fc.string({ unit: 'grapheme', maxLength: 300 }), fc.string({ minLength: 1, maxLength: 40 }), fc.string({ minLength: 1, maxLength: 40 }),
-      (text, conversationId, senderId) => {
-        const c = { conversationId, senderId };
-        const frame = sealMessage(key, text, c, { sentAt: 1.7e12, nonce: randomBytes(16) });
-        const [found] = findEnvelopes(encodeEnvelopeText(frame));
-        expect(found?.kind).toBe('envelope');
-        expect(openMessage(key, (found as { frame: Uint8Array }).frame, c)).toMatchObject({ status: 'decrypted', text });
-      }), { numRuns: Math.min(RUNS, 2_000) });
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'grapheme', maxLength: 300 }),
+        fc.string({ minLength: 1, maxLength: 40 }),
+        fc.string({ minLength: 1, maxLength: 40 }),
+        (text, conversationId, senderId) => {
+          const c = { conversationId, senderId };
+          const frame = sealMessage(key, text, c, { sentAt: 1.7e12, nonce: randomBytes(16) });
+          const [found] = findEnvelopes(encodeEnvelopeText(frame));
+          expect(found?.kind).toBe('envelope');
+          expect(openMessage(key, (found as { frame: Uint8Array }).frame, c)).toMatchObject({
+            status: 'decrypted',
+            text,
+          });
+        },
+      ),
+      { numRuns: Math.min(RUNS, 2_000) },
+    );
   });
 
   it('chunked messages reassemble exactly in any order, whatever the limit', async () => {
     let refused = 0;
     let chunked = 0;
-    await fc.assert(fc.asyncProperty(fc.string({ unit: 'grapheme', minLength: 40, maxLength: 2_000, size: 'medium' }), fc.integer({ min: 60, max: 400 }), fc.infiniteStream(fc.nat()),
-      async (text, limit, order) => {
-        const frame = sealMessage(key, text, ctx, { sentAt: 1.7e12, nonce: randomBytes(16) });
-        let texts: string[];
-        try {
-          texts = toEnvelopeTexts(frame, limit, randomBytes(4));
-        } catch {
-          refused++;
-          return; // refused: too many parts for this limit; that is a clear error, not a truncation
-        }
-        chunked += texts.length > 1 ? 1 : 0;
-        const shuffled = [...texts].sort(() => (order.next().value % 3) - 1);
-        for (const t of texts) expect(t.length).toBeLessThanOrEqual(limit);
-        const r = await decryptItem(ring, ctx.conversationId, { id: 'x', texts: shuffled, author: 'alice' });
-        expect(r).toMatchObject({ status: 'decrypted', text });
-      }), { numRuns: Math.min(RUNS, 300) });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.string({ unit: 'grapheme', minLength: 40, maxLength: 2_000, size: 'medium' }),
+        fc.integer({ min: 60, max: 400 }),
+        fc.infiniteStream(fc.nat()),
+        async (text, limit, order) => {
+          const frame = sealMessage(key, text, ctx, { sentAt: 1.7e12, nonce: randomBytes(16) });
+          let texts: string[];
+          try {
+            texts = toEnvelopeTexts(frame, limit, randomBytes(4));
+          } catch {
+            refused++;
+            return; // refused: too many parts for this limit; that is a clear error, not a truncation
+          }
+          chunked += texts.length > 1 ? 1 : 0;
+          const shuffled = [...texts].sort(() => (order.next().value % 3) - 1);
+          for (const t of texts) expect(t.length).toBeLessThanOrEqual(limit);
+          const r = await decryptItem(ring, ctx.conversationId, { id: 'x', texts: shuffled, author: 'alice' });
+          expect(r).toMatchObject({ status: 'decrypted', text });
+        },
+      ),
+      { numRuns: Math.min(RUNS, 300) },
+    );
     expect(chunked).toBeGreaterThan(Math.min(RUNS, 300) / 4); // the property really exercised chunking
     void refused;
   });
@@ -116,37 +161,75 @@ describe('fuzz: envelope parsing and opening', () => {
 
 describe('fuzz: key bundle importer', () => {
   it('mutated bundles fail with a BundleError or import exactly; never another exception', async () => {
-    const valid = await createBundle([{ id: 'a1b2c3d4', secret, label: 'k', scope: { site: '*', conversations: ['*'] }, status: 'active', createdAt: 1, source: 'generated' }],
-      'fuzz passphrase', { kdf: { N: 2 ** 15, r: 8, p: 1 } });
+    const valid = await createBundle(
+      [
+        {
+          id: 'a1b2c3d4',
+          secret,
+          label: 'k',
+          scope: { site: '*', conversations: ['*'] },
+          status: 'active',
+          createdAt: 1,
+          source: 'generated',
+        },
+      ],
+      'fuzz passphrase',
+      { kdf: { N: 2 ** 15, r: 8, p: 1 } },
+    );
     const fields = Object.keys(valid) as (keyof typeof valid)[];
     const value = fc.oneof(fc.jsonValue(), fc.string(), fc.constant(undefined), fc.constant(2 ** 40));
-    await fc.assert(fc.asyncProperty(fc.constantFrom(...fields), value, fc.boolean(), async (field, v, raw) => {
-      const text = raw ? String(v) : JSON.stringify({ ...valid, [field]: v });
-      try {
-        await openBundle(text, 'fuzz passphrase');
-      } catch (e) {
-        expect(e).toBeInstanceOf(BundleError);
-        expect((e as Error).message.length).toBeGreaterThan(10);
-      }
-    }), { numRuns: Math.max(50, Math.floor(RUNS / 20)) }); // each run that reaches scrypt costs ~50 ms
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...fields), value, fc.boolean(), async (field, v, raw) => {
+        const text = raw ? String(v) : JSON.stringify({ ...valid, [field]: v });
+        try {
+          await openBundle(text, 'fuzz passphrase');
+        } catch (e) {
+          expect(e).toBeInstanceOf(BundleError);
+          expect((e as Error).message.length).toBeGreaterThan(10);
+        }
+      }),
+      { numRuns: Math.max(50, Math.floor(RUNS / 20)) },
+    ); // each run that reaches scrypt costs ~50 ms
   }, 600_000);
 
   it('arbitrary JSON is refused cleanly', async () => {
-    await fc.assert(fc.asyncProperty(fc.jsonValue(), async (v) => {
-      await expect(openBundle(JSON.stringify(v), 'x')).rejects.toBeInstanceOf(BundleError);
-    }), { numRuns: RUNS });
+    await fc.assert(
+      fc.asyncProperty(fc.jsonValue(), async (v) => {
+        await expect(openBundle(JSON.stringify(v), 'x')).rejects.toBeInstanceOf(BundleError);
+      }),
+      { numRuns: RUNS },
+    );
   });
 });
 
 describe('fuzz: policy loader', () => {
   it('arbitrary managed-storage contents never throw and never yield an unprotected site silently', () => {
-    fc.assert(fc.property(fc.oneof(fc.jsonValue(), fc.dictionary(fc.constantFrom('protectedSites', 'requireEncryption', 'mode', 'keyBundles', 'flagUnencrypted', 'allowUserKeys'), fc.jsonValue())), (v) => {
-      const r = parseManagedPolicy(v);
-      // A refused policy is visible (errors) and strict (fail closed); it never drops protection quietly.
-      if (r.policy.errors?.length) {
-        expect(r.policy.requireEncryption).toBe(true);
-        expect(r.keys).toEqual([]);
-      }
-    }), { numRuns: RUNS });
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.jsonValue(),
+          fc.dictionary(
+            fc.constantFrom(
+              'protectedSites',
+              'requireEncryption',
+              'mode',
+              'keyBundles',
+              'flagUnencrypted',
+              'allowUserKeys',
+            ),
+            fc.jsonValue(),
+          ),
+        ),
+        (v) => {
+          const r = parseManagedPolicy(v);
+          // A refused policy is visible (errors) and strict (fail closed); it never drops protection quietly.
+          if (r.policy.errors?.length) {
+            expect(r.policy.requireEncryption).toBe(true);
+            expect(r.keys).toEqual([]);
+          }
+        },
+      ),
+      { numRuns: RUNS },
+    );
   });
 });

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import en from '../../public/_locales/en/messages.json';
 import zh from '../../public/_locales/zh_CN/messages.json';
 import { catalogLookup, setMessageLookup } from '../../lib/i18n';
-import { decryptingView, notEncryptedView, viewOf } from '../../lib/page/status-text';
+import { decryptingView, notEncryptedView, viewOf } from '../../lib/i18n/status-text';
 import type { DecryptedItem } from '../../lib/messaging/protocol';
 
 const catalogs: Record<string, Record<string, { message: string }>> = { en, zh_CN: zh };
@@ -28,7 +28,9 @@ describe('translations', () => {
         expect(message.trim(), `${lang}.${key}`).not.toBe('');
         // Chrome refuses to load an extension whose message has "$1$2" (read as a named placeholder).
         expect(message, `${lang}.${key}`).not.toMatch(/\$\d\$|\$[A-Za-z_]+\$/);
-        expect(placeholders(message), `${lang}.${key}`).toEqual(placeholders((en as Record<string, { message: string }>)[key]!.message));
+        expect(placeholders(message), `${lang}.${key}`).toEqual(
+          placeholders((en as Record<string, { message: string }>)[key]!.message),
+        );
       }
     }
   });
@@ -45,15 +47,45 @@ describe('translations', () => {
   });
 
   const cases: [string, DecryptedItem, string, string][] = [
-    ['decrypted', { id: '1', status: 'decrypted', keyId: 'a1b2c3d4', fingerprint: 'AAAA-BBBB', sentAt: 1 }, '🔒 Decrypted', '🔒 已解密'],
-    ['unknown key', { id: '1', status: 'unknown-key', keyId: 'a1b2c3d4' }, '🔑 Unknown key a1b2c3d4', '🔑 未知密钥 a1b2c3d4'],
+    [
+      'decrypted',
+      { id: '1', status: 'decrypted', keyId: 'a1b2c3d4', fingerprint: 'AAAA-BBBB', sentAt: 1 },
+      '🔒 Decrypted',
+      '🔒 已解密',
+    ],
+    [
+      'unknown key',
+      { id: '1', status: 'unknown-key', keyId: 'a1b2c3d4' },
+      '🔑 Unknown key a1b2c3d4',
+      '🔑 未知密钥 a1b2c3d4',
+    ],
     ['tampered', { id: '1', status: 'tampered', keyId: 'a1b2c3d4' }, '⚠ Tampered', '⚠ 已被篡改'],
-    ['moved', { id: '1', status: 'decrypted', movedFromOtherConversation: true }, '⚠ From another conversation', '⚠ 来自其他会话'],
+    [
+      'moved',
+      { id: '1', status: 'decrypted', movedFromOtherConversation: true },
+      '⚠ From another conversation',
+      '⚠ 来自其他会话',
+    ],
     ['re-posted', { id: '1', status: 'decrypted', senderMismatch: true }, '⚠ Not written by bob', '⚠ 并非 bob 所写'],
-    ['signed by other', { id: '1', status: 'decrypted', signature: { state: 'failed', signedBy: 'carol' } }, '⚠ Signed by carol, not bob', '⚠ 由 carol 签名，而非 bob'],
-    ['verified', { id: '1', status: 'decrypted', signature: { state: 'verified' } }, '🔒 Decrypted · ✓ bob', '🔒 已解密 · ✓ bob'],
+    [
+      'signed by other',
+      { id: '1', status: 'decrypted', signature: { state: 'failed', signedBy: 'carol' } },
+      '⚠ Signed by carol, not bob',
+      '⚠ 由 carol 签名，而非 bob',
+    ],
+    [
+      'verified',
+      { id: '1', status: 'decrypted', signature: { state: 'verified' } },
+      '🔒 Decrypted · ✓ bob',
+      '🔒 已解密 · ✓ bob',
+    ],
     ['locked', { id: '1', status: 'locked', keyId: 'a1b2c3d4' }, '🔒 Veil is locked', '🔒 Veil 已锁定'],
-    ['revoked', { id: '1', status: 'decrypted', keyId: 'a1b2c3d4', keyStatus: 'revoked' }, '🔓 Revoked key', '🔓 密钥已吊销'],
+    [
+      'revoked',
+      { id: '1', status: 'decrypted', keyId: 'a1b2c3d4', keyStatus: 'revoked' },
+      '🔓 Revoked key',
+      '🔓 密钥已吊销',
+    ],
     ['malformed', { id: '1', status: 'malformed', reason: 'bad' }, '⚠ Malformed', '⚠ 格式错误'],
   ];
 
@@ -66,8 +98,18 @@ describe('translations', () => {
   });
 
   it('replayed, not encrypted and decrypting read right in both languages', () => {
-    const item: DecryptedItem = { id: '1', status: 'decrypted', keyId: 'a1b2c3d4', fingerprint: 'AAAA-BBBB', sentAt: 1, messageId: 'm' };
-    for (const [cat, replayed, plain, pending] of [[en, '⚠ Replayed', '⚠ Not encrypted', '⏳ Decrypting…'], [zh, '⚠ 重放', '⚠ 未加密', '⏳ 正在解密…']] as const) {
+    const item: DecryptedItem = {
+      id: '1',
+      status: 'decrypted',
+      keyId: 'a1b2c3d4',
+      fingerprint: 'AAAA-BBBB',
+      sentAt: 1,
+      messageId: 'm',
+    };
+    for (const [cat, replayed, plain, pending] of [
+      [en, '⚠ Replayed', '⚠ Not encrypted', '⏳ Decrypting…'],
+      [zh, '⚠ 重放', '⚠ 未加密', '⏳ 正在解密…'],
+    ] as const) {
       setMessageLookup(catalogLookup(cat));
       expect(viewOf(item, 'bob', true).label).toBe(replayed);
       expect(notEncryptedView().label).toBe(plain);
@@ -78,29 +120,34 @@ describe('translations', () => {
   it('the Chinese catalog is really Chinese: every sentence has CJK text', () => {
     // Labels that are only names, symbols or placeholders (e.g. "Veil", "$1 ($2)") are exempt.
     const untranslated = Object.entries(zh as Record<string, { message: string }>)
-      .filter(([, { message }]) => /[A-Za-z]{3,}\s+[a-z]{2,}\s+[a-z]{2,}/.test(message.replace(/XChaCha20-Poly1305|scrypt|Veil/g, ''))
-        && !/[\u4e00-\u9fff]/.test(message))
+      .filter(
+        ([, { message }]) =>
+          /[A-Za-z]{3,}\s+[a-z]{2,}\s+[a-z]{2,}/.test(message.replace(/XChaCha20-Poly1305|scrypt|Veil/g, '')) &&
+          !/[\u4e00-\u9fff]/.test(message),
+      )
       .map(([k]) => k);
     expect(untranslated).toEqual([]);
   });
 
-  it('Veil\'s UI code has no hard-coded English sentences outside the catalogs', () => {
+  it("Veil's UI code has no hard-coded English sentences outside the catalogs", () => {
+    // Every folder whose code shows text to a person: pages, frames, the content script, the
+    // background's answers.
     const files = [
-      'lib/ui/popup.ts', 'lib/ui/options.ts', 'lib/ui/policy-view.ts', 'lib/ui/welcome.ts', 'lib/page/send-guard.ts',
-      'lib/page/content-main.ts', 'lib/page/composer-fix.ts', 'lib/page/renderer.ts', 'lib/page/status-text.ts',
-      'lib/background/handlers/content.ts', 'lib/background/handlers/keys.ts', 'lib/messaging/client.ts',
-      // Isolated mode: its frames, the content script's side, the background's answers, the options section.
-      'lib/ui/secure-composer.ts', 'lib/ui/secure-reader.ts', 'lib/ui/secure-frame.ts', 'lib/ui/secure-settings.ts',
-      'lib/background/handlers/isolated.ts', 'lib/page/page-changes.ts', ...sources('lib/isolated'),
-    ];
+      ...['lib/ui', 'lib/frames', 'lib/page', 'lib/background/handlers', 'lib/background/isolated'].flatMap(sources),
+      'lib/messaging/client.ts',
+    ].filter((f) => f.endsWith('.ts'));
     const offenders: string[] = [];
     for (const file of files) {
       const code = readFileSync(file, 'utf8')
-        .replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '').replace(/\s\/\/ .*$/gm, '')
-        .replace(/^import .*$/gm, '').replace(/console\.\w+\([^)]*\)/g, '')
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/^\s*\/\/.*$/gm, '')
+        .replace(/\s\/\/ .*$/gm, '')
+        .replace(/^import .*$/gm, '')
+        .replace(/console\.\w+\([^)]*\)/g, '')
         .replace(/new (?:Request)?Error\('[^']*'\)/g, ''); // protocol errors for developers, never shown as UI text
       // A quoted run of three or more lower-case words after a capital: a sentence someone reads.
-      for (const m of code.matchAll(/(['`])([A-Z][a-z]+(?:[ ,;:]+[a-z'’]+){3,}[^'`]*)\1/g)) offenders.push(`${file}: ${m[2]}`);
+      for (const m of code.matchAll(/(['`])([A-Z][a-z]+(?:[ ,;:]+[a-z'’]+){3,}[^'`]*)\1/g))
+        offenders.push(`${file}: ${m[2]}`);
     }
     expect(offenders).toEqual([]);
   });

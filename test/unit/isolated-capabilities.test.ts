@@ -6,17 +6,23 @@ import { describe, expect, it, vi } from 'vitest';
 
 vi.mock('webextension-polyfill', () => ({ default: { tabs: undefined, storage: {} } }));
 
-const { CapabilityRegistry } = await import('../../lib/isolated/background/capabilities');
-const { decideMode } = await import('../../lib/isolated/mode');
-const { cleanTheme, isTokenHandOver } = await import('../../lib/isolated/frame-types');
-const { checkIndicator } = await import('../../lib/isolated/indicator');
+const { CapabilityRegistry } = await import('../../lib/background/isolated/capabilities');
+const { decideMode } = await import('../../lib/policy/site-mode');
+const { cleanTheme, isTokenHandOver } = await import('../../lib/messaging/frame-types');
+const { checkIndicator } = await import('../../lib/messaging/indicator');
 
 const host = { tabId: 7, frameId: 0, documentId: 'doc-page', url: 'http://127.0.0.1/' };
 const frame = { tabId: 7, frameId: 3, documentId: 'doc-frame', url: 'chrome-extension://x/secure-reader.html' };
 const reader = { conversationId: 'dm-a-b', author: 'alice', texts: ['VEIL1abc0'] };
 
 function registry(now = { t: 1_000 }) {
-  return { reg: new CapabilityRegistry(() => undefined, () => now.t), now };
+  return {
+    reg: new CapabilityRegistry(
+      () => undefined,
+      () => now.t,
+    ),
+    now,
+  };
 }
 
 describe('capability tokens', () => {
@@ -34,7 +40,7 @@ describe('capability tokens', () => {
     expect(await reg.forFrame(token, { ...frame, frameId: 4 })).toBeUndefined();
   });
 
-  it('refuse unknown and expired tokens, and forget a tab\'s tokens when its page changes', async () => {
+  it("refuse unknown and expired tokens, and forget a tab's tokens when its page changes", async () => {
     const { reg, now } = registry();
     expect(await reg.redeem('A'.repeat(43), frame)).toBeUndefined();
     const old = await reg.mint(host, { kind: 'composer', handle: 'c0', theme: {} });
@@ -58,16 +64,29 @@ describe('mode, indicator, theme and hand-over checks', () => {
   const site = { adapter: 'fixture-chat', matches: ['http://127.0.0.1/*'] };
   it('policy isolation wins; a user may only make a site stricter', () => {
     expect(decideMode({ mode: 'isolated' }, site, {})).toEqual({ mode: 'isolated', enforced: true });
-    expect(decideMode({ mode: 'inline' }, site, { 'fixture-chat': 'isolated' })).toEqual({ mode: 'isolated', enforced: false });
+    expect(decideMode({ mode: 'inline' }, site, { 'fixture-chat': 'isolated' })).toEqual({
+      mode: 'isolated',
+      enforced: false,
+    });
     expect(decideMode({ mode: 'inline' }, site, {})).toEqual({ mode: 'inline', enforced: false });
   });
 
   it('accepts only sane indicators, inert theme values and exact token hand-overs', () => {
-    expect(checkIndicator({ symbol: '🦉', phrase: 'amber owl', color: '#7A3EA8' })).toEqual({ symbol: '🦉', phrase: 'amber owl', color: '#7a3ea8' });
+    expect(checkIndicator({ symbol: '🦉', phrase: 'amber owl', color: '#7A3EA8' })).toEqual({
+      symbol: '🦉',
+      phrase: 'amber owl',
+      color: '#7a3ea8',
+    });
     expect(typeof checkIndicator({ symbol: '', phrase: 'x', color: '#000000' })).toBe('string');
     expect(typeof checkIndicator({ symbol: '🦉', phrase: 'x', color: 'red;background:url(x)' })).toBe('string');
-    expect(cleanTheme({ color: 'rgb(1, 2, 3)', background: 'url(https://evil/)', fontFamily: 'a; b', border: '1px solid red' }))
-      .toEqual({ color: 'rgb(1, 2, 3)', border: '1px solid red' });
+    expect(
+      cleanTheme({
+        color: 'rgb(1, 2, 3)',
+        background: 'url(https://evil/)',
+        fontFamily: 'a; b',
+        border: '1px solid red',
+      }),
+    ).toEqual({ color: 'rgb(1, 2, 3)', border: '1px solid red' });
     expect(isTokenHandOver({ veilFrameToken: 'A'.repeat(43) })).toBe(true);
     expect(isTokenHandOver({ veilFrameToken: 'A'.repeat(43), extra: 1 })).toBe(false);
     expect(isTokenHandOver({ veilFrameToken: 'short' })).toBe(false);

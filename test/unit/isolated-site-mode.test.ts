@@ -7,10 +7,15 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Policy, ProtectedSite } from '../../lib/policy/policy';
 
-const state = vi.hoisted(() => ({ policy: { mode: 'inline' } as Pick<Policy, 'mode' | 'protectedSites'>, userModes: {} as Record<string, string>, reads: 0, broken: false }));
+const state = vi.hoisted(() => ({
+  policy: { mode: 'inline' } as Pick<Policy, 'mode' | 'protectedSites'>,
+  userModes: {} as Record<string, string>,
+  reads: 0,
+  broken: false,
+}));
 vi.mock('webextension-polyfill', () => ({ default: { tabs: undefined, storage: {} } }));
 vi.mock('../../lib/background/policy-source', () => ({ policy: () => state.policy }));
-vi.mock('../../lib/isolated/background/settings', () => ({
+vi.mock('../../lib/background/isolated/settings', () => ({
   isolatedSettings: {
     get: async () => {
       state.reads++;
@@ -20,11 +25,19 @@ vi.mock('../../lib/isolated/background/settings', () => ({
   },
 }));
 
-const { decideMode, policyIsolates } = await import('../../lib/isolated/mode');
-const { modeDecision, modeFor } = await import('../../lib/isolated/background/site-mode');
+const { decideMode, policyIsolates } = await import('../../lib/policy/site-mode');
+const { modeDecision, modeFor } = await import('../../lib/background/isolated/site-mode');
 
-const site = (mode?: 'inline' | 'isolated'): ProtectedSite => ({ adapter: 'fixture-chat', matches: ['http://127.0.0.1/*'], ...(mode ? { mode } : {}) });
-const custom = (mode?: 'inline' | 'isolated'): ProtectedSite => ({ ...site(mode), adapter: 'custom', custom: { name: 'Acme' } as ProtectedSite['custom'] });
+const site = (mode?: 'inline' | 'isolated'): ProtectedSite => ({
+  adapter: 'fixture-chat',
+  matches: ['http://127.0.0.1/*'],
+  ...(mode ? { mode } : {}),
+});
+const custom = (mode?: 'inline' | 'isolated'): ProtectedSite => ({
+  ...site(mode),
+  adapter: 'custom',
+  custom: { name: 'Acme' } as ProtectedSite['custom'],
+});
 
 describe('decideMode: global policy, site policy and user', () => {
   const ISO = { mode: 'isolated', enforced: true };
@@ -50,10 +63,19 @@ describe('decideMode: global policy, site policy and user', () => {
   });
 
   it('the user choice is per site key; an unknown or absent site follows the global mode only', () => {
-    expect(decideMode({ mode: 'inline' }, site(), { 'custom:Acme': 'isolated' })).toEqual({ mode: 'inline', enforced: false });
-    expect(decideMode({ mode: 'inline' }, custom(), { 'custom:Acme': 'isolated' })).toEqual({ mode: 'isolated', enforced: false });
+    expect(decideMode({ mode: 'inline' }, site(), { 'custom:Acme': 'isolated' })).toEqual({
+      mode: 'inline',
+      enforced: false,
+    });
+    expect(decideMode({ mode: 'inline' }, custom(), { 'custom:Acme': 'isolated' })).toEqual({
+      mode: 'isolated',
+      enforced: false,
+    });
     expect(decideMode({ mode: 'inline' }, custom('isolated'), {})).toEqual({ mode: 'isolated', enforced: true });
-    expect(decideMode({ mode: 'inline' }, undefined, { 'fixture-chat': 'isolated' })).toEqual({ mode: 'inline', enforced: false });
+    expect(decideMode({ mode: 'inline' }, undefined, { 'fixture-chat': 'isolated' })).toEqual({
+      mode: 'inline',
+      enforced: false,
+    });
     expect(decideMode({ mode: 'isolated' }, undefined, {})).toEqual({ mode: 'isolated', enforced: true });
   });
 });

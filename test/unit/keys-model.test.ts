@@ -1,13 +1,28 @@
 import { describe, expect, it } from 'vitest';
-import { fingerprint, type KeyRecord, scopeSpecificity, selectEncryptionKey, validateScope } from '../../lib/keys/model';
+import {
+  fingerprint,
+  type KeyRecord,
+  scopeSpecificity,
+  selectEncryptionKey,
+  validateScope,
+} from '../../lib/keys/model';
 
 const key = (id: string, site: string, conversations: string[], extra: Partial<KeyRecord> = {}): KeyRecord => ({
-  id, secret: new Uint8Array(32), label: id, scope: { site, conversations }, status: 'active', createdAt: 1, source: 'generated', ...extra,
+  id,
+  secret: new Uint8Array(32),
+  label: id,
+  scope: { site, conversations },
+  status: 'active',
+  createdAt: 1,
+  source: 'generated',
+  ...extra,
 });
 
 describe('key scopes', () => {
   it('matches sites and conversation patterns', () => {
-    expect(scopeSpecificity({ site: 'fixture-chat', conversations: ['*'] }, 'fixture-chat', 'dm-a-b')).toBeGreaterThanOrEqual(0);
+    expect(
+      scopeSpecificity({ site: 'fixture-chat', conversations: ['*'] }, 'fixture-chat', 'dm-a-b'),
+    ).toBeGreaterThanOrEqual(0);
     expect(scopeSpecificity({ site: 'other', conversations: ['*'] }, 'fixture-chat', 'dm-a-b')).toBe(-1);
     expect(scopeSpecificity({ site: '*', conversations: ['dm-*'] }, 'fixture-chat', 'ch-general')).toBe(-1);
   });

@@ -3,16 +3,22 @@ import { describe, expect, it } from 'vitest';
 import { openDB } from 'idb';
 import { bytesToHex, randomBytes } from '@noble/ciphers/utils.js';
 import { Keyring } from '../../lib/background/keyring';
-import { KeyStore } from '../../lib/keys/store';
+import { KeyStore } from '../../lib/background/keys/store';
 import type { KeyRecord } from '../../lib/keys/model';
 import { fingerprint } from '../../lib/keys/model';
-import { createDeviceKey, wrapSecret } from '../../lib/keys/wrapping';
+import { createDeviceKey, wrapSecret } from '../../lib/background/keys/wrapping';
 
 let n = 0;
 const freshName = () => `veil-test-${n++}-${Date.now()}`;
 const rec = (label: string, extra: Partial<KeyRecord> = {}): KeyRecord => ({
-  id: bytesToHex(randomBytes(4)), secret: randomBytes(32), label, scope: { site: 'fixture-chat', conversations: ['*'] },
-  status: 'active', createdAt: Date.now() + n++, source: 'generated', ...extra,
+  id: bytesToHex(randomBytes(4)),
+  secret: randomBytes(32),
+  label,
+  scope: { site: 'fixture-chat', conversations: ['*'] },
+  status: 'active',
+  createdAt: Date.now() + n++,
+  source: 'generated',
+  ...extra,
 });
 
 /** Builds a database exactly as the first slice (schema v1) left it: raw secrets in `keys`. */
@@ -29,8 +35,9 @@ describe('keyring store migrations', () => {
     await makeV1Store(name, keys);
     const store = new KeyStore(name);
     const metas = await store.all();
-    expect(metas.map((m) => [m.id, m.label, m.status, m.fingerprint]).sort())
-      .toEqual(keys.map((k) => [k.id, k.label, k.status, fingerprint(k.id, k.secret)]).sort());
+    expect(metas.map((m) => [m.id, m.label, m.status, m.fingerprint]).sort()).toEqual(
+      keys.map((k) => [k.id, k.label, k.status, fingerprint(k.id, k.secret)]).sort(),
+    );
     for (const k of keys) expect(await store.unwrap(k.id)).toEqual(k.secret);
     // Nothing raw is left in the records.
     const raw = await (await openDB(name)).getAll('keys');
@@ -46,13 +53,19 @@ describe('keyring store migrations', () => {
     const name = freshName();
     const k = rec('v2 key');
     const device = await createDeviceKey();
-    const db = await openDB(name, 2, { upgrade: (d) => {
-      d.createObjectStore('keys', { keyPath: 'id' });
-      d.createObjectStore('meta', { keyPath: 'id' });
-    } });
+    const db = await openDB(name, 2, {
+      upgrade: (d) => {
+        d.createObjectStore('keys', { keyPath: 'id' });
+        d.createObjectStore('meta', { keyPath: 'id' });
+      },
+    });
     const { secret, ...meta } = k;
     await db.put('meta', { id: 'device-key', key: device });
-    await db.put('keys', { ...meta, fingerprint: fingerprint(k.id, secret), wrapped: await wrapSecret(device, k.id, secret) });
+    await db.put('keys', {
+      ...meta,
+      fingerprint: fingerprint(k.id, secret),
+      wrapped: await wrapSecret(device, k.id, secret),
+    });
     db.close();
     const store = new KeyStore(name);
     expect((await store.all()).map((m) => m.id)).toEqual([k.id]);

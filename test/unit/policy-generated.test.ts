@@ -4,7 +4,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { generatedValidator, POLICY_DOC_FILE, policyAjv, VALIDATOR_FILE, withGeneratedReference } from '../../scripts/admin-generate';
+import {
+  generatedValidator,
+  POLICY_DOC_FILE,
+  policyAjv,
+  VALIDATOR_FILE,
+  withGeneratedReference,
+} from '../../scripts/admin-generate';
 import { POLICY_SCHEMA } from '../../lib/policy/schema';
 import { validate } from '../../lib/policy/validate.generated';
 
@@ -22,9 +28,14 @@ describe('generated from the policy schema', () => {
   it('the shipped validator agrees with ajv compiling the schema afresh', () => {
     const fresh = policyAjv().compile(POLICY_SCHEMA);
     const samples: unknown[] = [
-      { protectedSites: [] }, { protectedSites: [{ adapter: 'x', matches: ['https://a/*'] }], mode: 'isolated' },
-      { protectedSites: [{ adapter: 'x' }] }, { protectedSites: [], mode: 'other' }, { keys: [] }, { protectedSites: [], extra: true },
-      { protectedSites: [{ adapter: 'x', matches: ['https://a/*'], mode: 'isolated' }] }, { protectedSites: [{ adapter: 'x', matches: ['https://a/*'], mode: 'other' }] },
+      { protectedSites: [] },
+      { protectedSites: [{ adapter: 'x', matches: ['https://a/*'] }], mode: 'isolated' },
+      { protectedSites: [{ adapter: 'x' }] },
+      { protectedSites: [], mode: 'other' },
+      { keys: [] },
+      { protectedSites: [], extra: true },
+      { protectedSites: [{ adapter: 'x', matches: ['https://a/*'], mode: 'isolated' }] },
+      { protectedSites: [{ adapter: 'x', matches: ['https://a/*'], mode: 'other' }] },
     ];
     for (const s of samples) expect((validate as (d: unknown) => boolean)(s), JSON.stringify(s)).toBe(fresh(s));
   });

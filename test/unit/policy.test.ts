@@ -11,8 +11,13 @@ import { chromeManagedSchema, POLICY_SCHEMA } from '../../lib/policy/schema';
 
 const secret = () => randomBytes(32).toString('base64');
 const key = (over: Record<string, unknown> = {}) => ({
-  id: 'a1b2c3d4', secret: secret(), label: 'Team', scope: { site: 'fixture-chat', conversations: ['*'] },
-  status: 'active', createdAt: 1_700_000_000_000, ...over,
+  id: 'a1b2c3d4',
+  secret: secret(),
+  label: 'Team',
+  scope: { site: 'fixture-chat', conversations: ['*'] },
+  status: 'active',
+  createdAt: 1_700_000_000_000,
+  ...over,
 });
 const valid = () => ({
   protectedSites: [{ adapter: 'fixture-chat', matches: ['https://chat.example.com/*'] }],
@@ -20,13 +25,18 @@ const valid = () => ({
 });
 const problems = (raw: unknown) => parseManagedPolicy(raw).policy.errors;
 const acme = () => ({
-  name: 'Acme', selectors: { composer: ['textarea'], message: ['.msg'], messageText: ['.body'] }, authorAttribute: 'data-author',
-  conversationId: { from: 'url', pattern: 'room/([^/]+)' }, currentUser: { from: 'constant' } as Record<string, string>, maxMessageChars: 2000,
+  name: 'Acme',
+  selectors: { composer: ['textarea'], message: ['.msg'], messageText: ['.body'] },
+  authorAttribute: 'data-author',
+  conversationId: { from: 'url', pattern: 'room/([^/]+)' },
+  currentUser: { from: 'constant' } as Record<string, string>,
+  maxMessageChars: 2000,
 });
 
 describe('managed policy', () => {
   it('no policy (Chrome gives {}, Firefox none) means the unmanaged defaults', () => {
-    for (const raw of [undefined, null, {}]) expect(parseManagedPolicy(raw)).toEqual({ policy: DEFAULT_POLICY, keys: [] });
+    for (const raw of [undefined, null, {}])
+      expect(parseManagedPolicy(raw)).toEqual({ policy: DEFAULT_POLICY, keys: [] });
     expect(DEFAULT_POLICY).toMatchObject({ managed: false, requireEncryption: true, allowUserKeys: true, errors: [] });
   });
 
@@ -34,11 +44,23 @@ describe('managed policy', () => {
     const raw = valid();
     const { policy, keys } = parseManagedPolicy(raw);
     expect(policy).toMatchObject({
-      managed: true, errors: [], requireEncryption: true, flagUnencrypted: true, allowUserKeys: false, allowKeyExport: false,
-      mode: 'inline', policyKeyIds: ['a1b2c3d4'], protectedSites: raw.protectedSites,
+      managed: true,
+      errors: [],
+      requireEncryption: true,
+      flagUnencrypted: true,
+      allowUserKeys: false,
+      allowKeyExport: false,
+      mode: 'inline',
+      policyKeyIds: ['a1b2c3d4'],
+      protectedSites: raw.protectedSites,
     });
     expect(keys).toHaveLength(1);
-    expect(keys[0]).toMatchObject({ id: 'a1b2c3d4', source: 'policy', status: 'active', scope: { site: 'fixture-chat' } });
+    expect(keys[0]).toMatchObject({
+      id: 'a1b2c3d4',
+      source: 'policy',
+      status: 'active',
+      scope: { site: 'fixture-chat' },
+    });
     expect(base64.encode(keys[0]!.secret)).toBe(raw.keys[0]!.secret);
     // The built-in defaults no longer apply: only the admin's URLs are protected.
     expect(siteForUrl(policy, 'https://chat.example.com/room/1')?.adapter).toBe('fixture-chat');
@@ -48,8 +70,21 @@ describe('managed policy', () => {
   });
 
   it('explicit settings override the managed defaults', () => {
-    const { policy } = parseManagedPolicy({ ...valid(), requireEncryption: false, flagUnencrypted: false, allowUserKeys: true, allowKeyExport: true, mode: 'isolated' });
-    expect(policy).toMatchObject({ requireEncryption: false, flagUnencrypted: false, allowUserKeys: true, allowKeyExport: true, mode: 'isolated' });
+    const { policy } = parseManagedPolicy({
+      ...valid(),
+      requireEncryption: false,
+      flagUnencrypted: false,
+      allowUserKeys: true,
+      allowKeyExport: true,
+      mode: 'isolated',
+    });
+    expect(policy).toMatchObject({
+      requireEncryption: false,
+      flagUnencrypted: false,
+      allowUserKeys: true,
+      allowKeyExport: true,
+      mode: 'isolated',
+    });
   });
 
   it('a per-site mode: carried into that site only, the policy-wide mode stays as set', () => {
@@ -68,35 +103,106 @@ describe('managed policy', () => {
     expect(siteForUrl(policy, 'https://chat.example.com/room/1')?.mode).toBe('isolated');
     expect(siteForUrl(policy, 'https://old.example.com/room/1')?.mode).toBe('inline');
     expect(siteForUrl(policy, 'https://other.example.com/room/1')).not.toHaveProperty('mode');
-    const custom = { adapter: 'custom', matches: ['https://acme.example/*'], custom: { ...acme(), currentUser: { from: 'constant', value: 'me' } }, mode: 'isolated' };
+    const custom = {
+      adapter: 'custom',
+      matches: ['https://acme.example/*'],
+      custom: { ...acme(), currentUser: { from: 'constant', value: 'me' } },
+      mode: 'isolated',
+    };
     expect(parseManagedPolicy({ protectedSites: [custom] }).policy.protectedSites[0]).toEqual(custom);
   });
 
   it('an invalid per-site mode is reported at exactly protectedSites[0].mode', () => {
-    const errs = problems({ protectedSites: [{ adapter: 'fixture-chat', matches: ['https://chat.example.com/*'], mode: 'Isolated' }] });
+    const errs = problems({
+      protectedSites: [{ adapter: 'fixture-chat', matches: ['https://chat.example.com/*'], mode: 'Isolated' }],
+    });
     expect(errs).toEqual([{ path: 'protectedSites[0].mode', message: 'must be one of "inline", "isolated"' }]);
-    expect(problems({ protectedSites: [{ adapter: 'fixture-chat', matches: ['https://chat.example.com/*'], mode: true }] }))
-      .toContainEqual({ path: 'protectedSites[0].mode', message: 'must be string' });
+    expect(
+      problems({ protectedSites: [{ adapter: 'fixture-chat', matches: ['https://chat.example.com/*'], mode: true }] }),
+    ).toContainEqual({ path: 'protectedSites[0].mode', message: 'must be string' });
   });
 
   it.each([
-    ['a misspelt setting (Firefox passes unknown keys on)', { ...valid(), requireEncrytion: true }, 'requireEncrytion', 'not a Veil policy setting'],
+    [
+      'a misspelt setting (Firefox passes unknown keys on)',
+      { ...valid(), requireEncrytion: true },
+      'requireEncrytion',
+      'not a Veil policy setting',
+    ],
     ['a mode typo', { ...valid(), mode: 'isolatd' }, 'mode', 'must be one of "inline", "isolated"'],
-    ['a per-site mode typo', { ...valid(), protectedSites: [{ adapter: 'fixture-chat', matches: ['https://x.example/*'], mode: 'isolatd' }] }, 'protectedSites[0].mode', 'must be one of "inline", "isolated"'],
+    [
+      'a per-site mode typo',
+      { ...valid(), protectedSites: [{ adapter: 'fixture-chat', matches: ['https://x.example/*'], mode: 'isolatd' }] },
+      'protectedSites[0].mode',
+      'must be one of "inline", "isolated"',
+    ],
     ['a wrong type', { ...valid(), requireEncryption: 'yes' }, 'requireEncryption', 'must be boolean'],
     ['no protectedSites', { keys: [key()] }, 'protectedSites', 'is required'],
-    ['a site without matches', { protectedSites: [{ adapter: 'fixture-chat' }] }, 'protectedSites[0].matches', 'is required'],
-    ['an unknown adapter', { protectedSites: [{ adapter: 'slack', matches: ['https://x.example/*'] }] }, 'protectedSites[0].adapter', '"slack" is not a Veil adapter'],
-    ['a bad match pattern', { protectedSites: [{ adapter: 'fixture-chat', matches: ['chat.example.com'] }] }, 'protectedSites[0].matches[0]', 'not a URL match pattern'],
-    ['custom without its declaration', { protectedSites: [{ adapter: 'custom', matches: ['https://x.example/*'] }] }, 'protectedSites[0].custom', 'is required'],
-    ['a declaration on a built-in', { protectedSites: [{ adapter: 'fixture-chat', matches: ['https://x.example/*'], custom: { ...acme(), currentUser: { from: 'constant', value: 'me' } } }] }, 'protectedSites[0].custom', 'only allowed with adapter "custom"'],
-    ['an incomplete declaration', { protectedSites: [{ adapter: 'custom', matches: ['https://x.example/*'], custom: { name: 'x' } }] }, 'protectedSites[0].custom.maxMessageChars', 'is required'],
-    ['a short secret', { ...valid(), keys: [key({ secret: base64.encode(randomBytes(16)) })] }, 'keys[0].secret', '32-byte key'],
+    [
+      'a site without matches',
+      { protectedSites: [{ adapter: 'fixture-chat' }] },
+      'protectedSites[0].matches',
+      'is required',
+    ],
+    [
+      'an unknown adapter',
+      { protectedSites: [{ adapter: 'slack', matches: ['https://x.example/*'] }] },
+      'protectedSites[0].adapter',
+      '"slack" is not a Veil adapter',
+    ],
+    [
+      'a bad match pattern',
+      { protectedSites: [{ adapter: 'fixture-chat', matches: ['chat.example.com'] }] },
+      'protectedSites[0].matches[0]',
+      'not a URL match pattern',
+    ],
+    [
+      'custom without its declaration',
+      { protectedSites: [{ adapter: 'custom', matches: ['https://x.example/*'] }] },
+      'protectedSites[0].custom',
+      'is required',
+    ],
+    [
+      'a declaration on a built-in',
+      {
+        protectedSites: [
+          {
+            adapter: 'fixture-chat',
+            matches: ['https://x.example/*'],
+            custom: { ...acme(), currentUser: { from: 'constant', value: 'me' } },
+          },
+        ],
+      },
+      'protectedSites[0].custom',
+      'only allowed with adapter "custom"',
+    ],
+    [
+      'an incomplete declaration',
+      { protectedSites: [{ adapter: 'custom', matches: ['https://x.example/*'], custom: { name: 'x' } }] },
+      'protectedSites[0].custom.maxMessageChars',
+      'is required',
+    ],
+    [
+      'a short secret',
+      { ...valid(), keys: [key({ secret: base64.encode(randomBytes(16)) })] },
+      'keys[0].secret',
+      '32-byte key',
+    ],
     ['an upper-case key id', { ...valid(), keys: [key({ id: 'A1B2C3D4' })] }, 'keys[0].id', '8 lowercase hex'],
     ['a duplicate key id', { ...valid(), keys: [key(), key()] }, 'keys[1].id', 'also the id of keys[0]'],
-    ['a scope naming no protected site', { ...valid(), keys: [key({ scope: { site: 'other', conversations: ['*'] } })] }, 'keys[0].scope.site', 'not the adapter of any protected site'],
+    [
+      'a scope naming no protected site',
+      { ...valid(), keys: [key({ scope: { site: 'other', conversations: ['*'] } })] },
+      'keys[0].scope.site',
+      'not the adapter of any protected site',
+    ],
     ['an unknown key status', { ...valid(), keys: [key({ status: 'paused' })] }, 'keys[0].status', 'must be one of'],
-    ['no conversations', { ...valid(), keys: [key({ scope: { site: '*', conversations: [] } })] }, 'keys[0].scope.conversations', 'must NOT have fewer than 1 items'],
+    [
+      'no conversations',
+      { ...valid(), keys: [key({ scope: { site: '*', conversations: [] } })] },
+      'keys[0].scope.conversations',
+      'must NOT have fewer than 1 items',
+    ],
     ['not an object', ['protectedSites'], '', 'must be a JSON object'],
   ])('names the setting for %s', (_what, raw, path, message) => {
     const errs = problems(raw);
@@ -108,7 +214,10 @@ describe('managed policy', () => {
   it('a declared custom adapter is checked in full by the adapter module', () => {
     const raw = { protectedSites: [{ adapter: 'custom', matches: ['https://acme.example/*'], custom: acme() }] };
     const errs = problems(raw);
-    expect(errs).toContainEqual({ path: 'protectedSites[0].custom', message: 'currentUser: from "constant" needs "value"' });
+    expect(errs).toContainEqual({
+      path: 'protectedSites[0].custom',
+      message: 'currentUser: from "constant" needs "value"',
+    });
     raw.protectedSites[0]!.custom.currentUser.value = 'me';
     expect(problems(raw)).toEqual([]);
   });
@@ -122,11 +231,19 @@ describe('managed policy', () => {
   it('an invalid policy fails closed: its sites and the built-ins stay protected, strictly, with no policy keys', () => {
     const { policy, keys } = parseManagedPolicy({
       protectedSites: [{ adapter: 'fixture-chatt', matches: ['https://chat.example.com/*', 'junk'] }],
-      keys: [key()], requireEncryption: false, allowUserKeys: true,
+      keys: [key()],
+      requireEncryption: false,
+      allowUserKeys: true,
     });
     expect(policy.errors.length).toBeGreaterThan(0);
     expect(keys).toEqual([]);
-    expect(policy).toMatchObject({ managed: true, requireEncryption: true, allowUserKeys: false, allowKeyExport: false, policyKeyIds: [] });
+    expect(policy).toMatchObject({
+      managed: true,
+      requireEncryption: true,
+      allowUserKeys: false,
+      allowKeyExport: false,
+      policyKeyIds: [],
+    });
     expect(siteForUrl(policy, 'https://chat.example.com/x')).toBeDefined();
     expect(siteForUrl(policy, 'http://127.0.0.1:5000/')?.adapter).toBe('fixture-chat');
   });
@@ -179,7 +296,8 @@ describe('Chrome managed_schema', () => {
     expect((chromeManagedSchema() as any).properties.keys.items.properties.secret.sensitiveValue).toBe(true);
     // The per-site mode reaches Chrome as a plain string (its enum is Veil's to check and report).
     expect((chromeManagedSchema() as any).properties.protectedSites.items.properties.mode).toEqual({
-      type: 'string', description: POLICY_SCHEMA.properties.protectedSites.items.properties.mode.description,
+      type: 'string',
+      description: POLICY_SCHEMA.properties.protectedSites.items.properties.mode.description,
     });
   });
 });

@@ -15,15 +15,28 @@ import type { DecryptedItem, DecryptItem } from '../../lib/messaging/protocol';
 import { MessageRenderer } from '../../lib/page/renderer';
 
 const key = deriveKey({ id: randomBytes(4), secret: randomBytes(32) });
-const envelope = (text: string) => encodeEnvelopeText(sealMessage(key, text, { conversationId: 'dm-alice-bob', senderId: 'alice' },
-  { sentAt: Date.now(), nonce: randomBytes(16) }));
+const envelope = (text: string) =>
+  encodeEnvelopeText(
+    sealMessage(
+      key,
+      text,
+      { conversationId: 'dm-alice-bob', senderId: 'alice' },
+      { sentAt: Date.now(), nonce: randomBytes(16) },
+    ),
+  );
 
 function page(texts: string[]) {
-  const win = parseHTML(`<html><body><main id="chat" data-conversation-id="dm-alice-bob"><ol id="messages">${
-    texts.map((t, i) => `<li class="message" data-id="m${i + 1}" data-from="alice"><span class="author">alice</span><div class="text">${t}</div></li>`).join('')
-  }</ol></main></body></html>`);
+  const win = parseHTML(
+    `<html><body><main id="chat" data-conversation-id="dm-alice-bob"><ol id="messages">${texts
+      .map(
+        (t, i) =>
+          `<li class="message" data-id="m${i + 1}" data-from="alice"><span class="author">alice</span><div class="text">${t}</div></li>`,
+      )
+      .join('')}</ol></main></body></html>`,
+  );
   // The renderer runs in a page: give it that page's DOM classes.
-  for (const name of ['MutationObserver', 'Element', 'Node', 'HTMLElement']) (globalThis as Record<string, unknown>)[name] = (win as unknown as Record<string, unknown>)[name];
+  for (const name of ['MutationObserver', 'Element', 'Node', 'HTMLElement'])
+    (globalThis as Record<string, unknown>)[name] = (win as unknown as Record<string, unknown>)[name];
   return win.document as unknown as Document;
 }
 
@@ -39,10 +52,23 @@ function background(answers: Map<string, Partial<DecryptedItem>>) {
     if (hold) await hold;
     return snapshot;
   };
-  return { decrypt, asked, holdUntil: (p: Promise<void>) => { hold = p; }, release: () => { hold = undefined; } };
+  return {
+    decrypt,
+    asked,
+    holdUntil: (p: Promise<void>) => {
+      hold = p;
+    },
+    release: () => {
+      hold = undefined;
+    },
+  };
 }
 
-const shown = (doc: Document) => [...doc.querySelectorAll('li.message')].map((li) => [li.getAttribute('data-veil-status'), li.querySelector('.veil-plain')?.textContent ?? null]);
+const shown = (doc: Document) =>
+  [...doc.querySelectorAll('li.message')].map((li) => [
+    li.getAttribute('data-veil-status'),
+    li.querySelector('.veil-plain')?.textContent ?? null,
+  ]);
 
 describe('renderer refresh after a keyring change', () => {
   it('locked and unknown-key messages repaint in place; unchanged decrypted ones are left alone', async () => {
@@ -57,7 +83,11 @@ describe('renderer refresh after a keyring change', () => {
     const r = new MessageRenderer(doc, fixtureChat, bg.decrypt);
     r.start();
     await tick();
-    expect(shown(doc)).toEqual([['decrypted', 'one'], ['locked', null], ['unknown-key', null]]);
+    expect(shown(doc)).toEqual([
+      ['decrypted', 'one'],
+      ['locked', null],
+      ['unknown-key', null],
+    ]);
     const firstNode = doc.querySelector('li[data-id="m1"] .veil-rendered');
 
     answers.set(e2, { status: 'decrypted', text: 'two', keyId: 'aaaa0002', keyStatus: 'active' });
@@ -66,7 +96,11 @@ describe('renderer refresh after a keyring change', () => {
     r.refresh();
     expect(doc.body.textContent).not.toContain('Decrypting'); // quiet: no pending badge in between
     await tick();
-    expect(shown(doc)).toEqual([['decrypted', 'one'], ['decrypted', 'two'], ['decrypted', 'three']]);
+    expect(shown(doc)).toEqual([
+      ['decrypted', 'one'],
+      ['decrypted', 'two'],
+      ['decrypted', 'three'],
+    ]);
     expect(bg.asked.sort()).toEqual([e2, e3].sort()); // only what could change was asked again
     expect(doc.querySelector('li[data-id="m1"] .veil-rendered')).toBe(firstNode);
 
@@ -93,7 +127,10 @@ describe('renderer refresh after a keyring change', () => {
     answers.set(e2, { ...answers.get(e2), keyStatus: 'revoked' });
     r.refresh({ keyIds: ['bbbb0002'] });
     await tick();
-    expect(shown(doc)).toEqual([['decrypted', 'kept'], ['revoked-key', 'revoked later']]);
+    expect(shown(doc)).toEqual([
+      ['decrypted', 'kept'],
+      ['revoked-key', 'revoked later'],
+    ]);
     expect(doc.querySelector('li[data-id="m1"] .veil-rendered')).toBe(kept);
     r.stop();
   });
@@ -104,7 +141,11 @@ describe('renderer refresh after a keyring change', () => {
     const doc = page([e1]);
     const bg = background(answers);
     let release!: () => void;
-    bg.holdUntil(new Promise<void>((r) => { release = r; }));
+    bg.holdUntil(
+      new Promise<void>((r) => {
+        release = r;
+      }),
+    );
     const r = new MessageRenderer(doc, fixtureChat, bg.decrypt);
     r.start();
     await tick(); // the request is out, answered "locked" from before the unlock

@@ -4,7 +4,7 @@
  */
 import type { MessageType, Req, Res, VeilError } from '../../messaging/protocol';
 import type { ProtectedSite } from '../../policy/policy';
-import type { FrameRef } from '../../isolated/background/capabilities';
+import type { FrameRef } from '../isolated/capabilities';
 import type { Keyring } from '../keyring';
 
 export interface RequestContext {
@@ -25,6 +25,7 @@ export class RequestError extends Error {}
 export const fail = (code: VeilError['code'], message: string) => ({ ok: false as const, error: { code, message } });
 
 export function checkString(v: unknown, name: string, max: number): string {
-  if (typeof v !== 'string' || v.length === 0 || v.length > max) throw new RequestError(`${name} is missing or too long`);
+  if (typeof v !== 'string' || v.length === 0 || v.length > max)
+    throw new RequestError(`${name} is missing or too long`);
   return v;
 }

@@ -9,4 +9,10 @@ import { uiHandlers } from './ui';
 
 export { RequestError, type RequestContext } from './common';
 
-export const handlers: Handlers<MessageType> = { ...contentHandlers, ...keyHandlers, ...policyHandlers, ...isolatedHandlers, ...uiHandlers };
+export const handlers: Handlers<MessageType> = {
+  ...contentHandlers,
+  ...keyHandlers,
+  ...policyHandlers,
+  ...isolatedHandlers,
+  ...uiHandlers,
+};

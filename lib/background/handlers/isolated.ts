@@ -12,12 +12,12 @@ import { BUILTIN_ADAPTERS } from '../../adapters/registry';
 import { t } from '../../i18n';
 import { toInfo } from '../../keys/model';
 import type { HostCommand, HostCommandMap, HostEnvelope } from '../../messaging/protocol';
-import { CapabilityRegistry, type Capability } from '../../isolated/background/capabilities';
-import { isolatedSettings } from '../../isolated/background/settings';
-import { modeDecision, modeFor } from '../../isolated/background/site-mode';
-import { checkIndicator } from '../../isolated/indicator';
-import { policyIsolates, siteKey } from '../../isolated/mode';
-import { cleanTheme, SECURE_FRAME_PAGES, TOKEN_PATTERN } from '../../isolated/frame-types';
+import { CapabilityRegistry, type Capability } from '../isolated/capabilities';
+import { isolatedSettings } from '../isolated/settings';
+import { modeDecision, modeFor } from '../isolated/site-mode';
+import { checkIndicator } from '../../messaging/indicator';
+import { policyIsolates, siteKey } from '../../policy/site-mode';
+import { cleanTheme, SECURE_FRAME_PAGES, TOKEN_PATTERN } from '../../messaging/frame-types';
 import { decryptItem } from '../decrypt';
 import { policy } from '../policy-source';
 import { checkString, fail, type Handlers, MAX_TEXT_CHARS, type RequestContext, RequestError } from './common';
@@ -26,25 +26,41 @@ import { encryptText } from './content';
 export const capabilities = new CapabilityRegistry();
 
 type IsolatedMessages =
-  | 'isolated/open-frame' | 'secure/redeem' | 'secure/send' | 'secure/size' | 'secure/event'
-  | 'isolated/settings' | 'isolated/set-site-mode' | 'isolated/set-indicator';
+  | 'isolated/open-frame'
+  | 'secure/redeem'
+  | 'secure/send'
+  | 'secure/size'
+  | 'secure/event'
+  | 'isolated/settings'
+  | 'isolated/set-site-mode'
+  | 'isolated/set-indicator';
 
 const NOT_ISOLATED = t('errIsolatedFramesOnly');
 const BAD_TOKEN = t('errBadFrameToken');
 
 /** Sends a command to the content script that minted `cap`; any failure becomes an error result. */
-async function host<K extends HostCommand>(cap: Capability, type: K, req: HostCommandMap[K]['req'], timeoutMs = 15_000): Promise<HostCommandMap[K]['res']> {
+async function host<K extends HostCommand>(
+  cap: Capability,
+  type: K,
+  req: HostCommandMap[K]['req'],
+  timeoutMs = 15_000,
+): Promise<HostCommandMap[K]['res']> {
   const envelope: HostEnvelope<K> = { veilHost: 1, type, req };
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const res = await Promise.race([
       browser.tabs.sendMessage(cap.tabId, envelope, { frameId: cap.hostFrameId }),
-      new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(t('errNoAnswerFromPage'))), timeoutMs); }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(t('errNoAnswerFromPage'))), timeoutMs);
+      }),
     ]);
     if (!res || typeof res !== 'object' || !('ok' in res)) throw new Error(t('errNoAnswerFromPage'));
     return res as HostCommandMap[K]['res'];
   } catch (e) {
-    return { ok: false, error: { code: 'unreachable', message: t('errLostPage', (e as Error).message) } } as HostCommandMap[K]['res'];
+    return {
+      ok: false,
+      error: { code: 'unreachable', message: t('errLostPage', (e as Error).message) },
+    } as HostCommandMap[K]['res'];
   } finally {
     clearTimeout(timer);
   }
@@ -67,27 +83,44 @@ export const isolatedHandlers: Handlers<IsolatedMessages> = {
     let reader;
     if (req.kind === 'reader') {
       const r = req.reader;
-      if (!r || !Array.isArray(r.texts) || r.texts.length === 0 || r.texts.length > 255
-        || !r.texts.every((t) => typeof t === 'string' && t.length <= 4 * MAX_TEXT_CHARS) || typeof r.author !== 'string') {
+      if (
+        !r ||
+        !Array.isArray(r.texts) ||
+        r.texts.length === 0 ||
+        r.texts.length > 255 ||
+        !r.texts.every((t) => typeof t === 'string' && t.length <= 4 * MAX_TEXT_CHARS) ||
+        typeof r.author !== 'string'
+      ) {
         throw new RequestError('bad reader spec');
       }
       reader = {
-        conversationId: checkString(r.conversationId, 'conversationId', 512), author: r.author.slice(0, 256), texts: [...r.texts],
+        conversationId: checkString(r.conversationId, 'conversationId', 512),
+        author: r.author.slice(0, 256),
+        texts: [...r.texts],
         hostMessageId: typeof r.hostMessageId === 'string' ? r.hostMessageId.slice(0, 256) : undefined,
       };
     }
-    return { ok: true, token: await capabilities.mint(ctx.frame, { kind: req.kind, handle, theme: cleanTheme(req.theme), reader }) };
+    return {
+      ok: true,
+      token: await capabilities.mint(ctx.frame, { kind: req.kind, handle, theme: cleanTheme(req.theme), reader }),
+    };
   },
 
   async 'secure/redeem'(req, ctx) {
     if (!(await isolatedHere(ctx))) return fail('forbidden', NOT_ISOLATED);
     const cap = await capabilities.redeem(token(req), ctx.frame!);
-    if (!cap || ctx.frame!.url !== browser.runtime.getURL(SECURE_FRAME_PAGES[cap.kind])) return fail('forbidden', BAD_TOKEN);
+    if (!cap || ctx.frame!.url !== browser.runtime.getURL(SECURE_FRAME_PAGES[cap.kind]))
+      return fail('forbidden', BAD_TOKEN);
     const { indicator } = await isolatedSettings.get();
     const grant = { kind: cap.kind, indicator, theme: cap.theme };
     if (cap.kind === 'reader') {
       const r = cap.reader!;
-      const item = await decryptItem(ctx.keyring, r.conversationId, { id: '0', texts: r.texts, author: r.author }, ctx.site!.adapter);
+      const item = await decryptItem(
+        ctx.keyring,
+        r.conversationId,
+        { id: '0', texts: r.texts, author: r.author },
+        ctx.site!.adapter,
+      );
       const replayed = item.status === 'decrypted' && capabilities.replayed(cap.tabId, item.messageId, r.hostMessageId);
       return { ok: true, ...grant, reader: { item, author: r.author, replayed } };
     }
@@ -96,8 +129,11 @@ export const isolatedHandlers: Handlers<IsolatedMessages> = {
     if (!context.ok) return { ok: true, ...grant, composer: { error: context.error.message } };
     const key = await ctx.keyring.encryptionKey(ctx.site!.adapter, context.conversationId);
     const info = key && toInfo(key);
-    return { ok: true, ...grant, composer: info ? { keyLabel: info.label, fingerprint: info.fingerprint }
-      : { error: t('errNoKeyIsolated') } };
+    return {
+      ok: true,
+      ...grant,
+      composer: info ? { keyLabel: info.label, fingerprint: info.fingerprint } : { error: t('errNoKeyIsolated') },
+    };
   },
 
   async 'secure/send'(req, ctx) {
@@ -125,17 +161,23 @@ export const isolatedHandlers: Handlers<IsolatedMessages> = {
   async 'secure/event'(req, ctx) {
     const cap = await capabilities.forFrame(token(req), ctx.frame!);
     if (!cap) return fail('forbidden', BAD_TOKEN);
-    if (!['focus', 'blur', 'pointerdown', 'tab', 'shift-tab'].includes(req.event)) throw new RequestError('unknown event');
+    if (!['focus', 'blur', 'pointerdown', 'tab', 'shift-tab'].includes(req.event))
+      throw new RequestError('unknown event');
     return host(cap, 'host/frame-event', { handle: cap.handle, event: req.event });
   },
 
   async 'isolated/settings'() {
     const { indicator } = await isolatedSettings.get();
-    const sites = await Promise.all(policy().protectedSites.map(async (s) => {
-      const d = await modeDecision(s);
-      const name = s.adapter === 'custom' ? s.custom?.name ?? t('isoCustomChatName') : BUILTIN_ADAPTERS.find((a) => a.id === s.adapter)?.name ?? s.adapter;
-      return { key: siteKey(s), name, mode: d.mode, enforced: d.enforced };
-    }));
+    const sites = await Promise.all(
+      policy().protectedSites.map(async (s) => {
+        const d = await modeDecision(s);
+        const name =
+          s.adapter === 'custom'
+            ? (s.custom?.name ?? t('isoCustomChatName'))
+            : (BUILTIN_ADAPTERS.find((a) => a.id === s.adapter)?.name ?? s.adapter);
+        return { key: siteKey(s), name, mode: d.mode, enforced: d.enforced };
+      }),
+    );
     // One row per site key (several match lists can share an adapter).
     // When the policy isolates only some of a key's entries, the row shows the user's own switch.
     const byKey = new Map<string, (typeof sites)[number]>();
@@ -149,7 +191,12 @@ export const isolatedHandlers: Handlers<IsolatedMessages> = {
     if (req.mode !== 'inline' && req.mode !== 'isolated') throw new RequestError('unknown mode');
     if (!policy().protectedSites.some((s) => siteKey(s) === key)) return fail('bad-request', t('errSiteNotProtected'));
     // Policy isolates this site (globally or by its own entry): the user cannot make it inline.
-    if (req.mode === 'inline' && policy().protectedSites.filter((s) => siteKey(s) === key).every((s) => policyIsolates(policy(), s))) {
+    if (
+      req.mode === 'inline' &&
+      policy()
+        .protectedSites.filter((s) => siteKey(s) === key)
+        .every((s) => policyIsolates(policy(), s))
+    ) {
       return fail('policy', t('errIsolatedRequired'));
     }
     await isolatedSettings.setSiteMode(key, req.mode);
@@ -163,5 +210,3 @@ export const isolatedHandlers: Handlers<IsolatedMessages> = {
     return { ok: true, indicator: checked };
   },
 };
-
-

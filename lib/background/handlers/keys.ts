@@ -1,28 +1,39 @@
 /** Requests from Veil's own pages that read or change the keyring. */
-import { BundleError, createBundle, openBundle } from '../../keys/bundle';
+import { BundleError, createBundle, openBundle } from '../../crypto/bundle';
 import { validateScope } from '../../keys/model';
-import { LockedError } from '../../keys/wrapping';
+import { LockedError } from '../keys/wrapping';
 import { t } from '../../i18n';
 import { policy } from '../policy-source';
 import { checkString, fail, type Handlers, RequestError } from './common';
 
 /** Enterprise policy `allowUserKeys: false`: only the policy's keys may exist (issue #4). */
 function userKeysRefused() {
-  return policy().allowUserKeys ? undefined
-    : fail('policy', t('errNoUserKeys'));
+  return policy().allowUserKeys ? undefined : fail('policy', t('errNoUserKeys'));
 }
 
 type KeyMessages =
-  | 'keys/list' | 'keys/generate' | 'keys/import' | 'keys/export' | 'keys/set-status' | 'keys/rotate'
-  | 'keys/unlock' | 'keys/lock' | 'keys/set-passphrase' | 'keys/create-identity';
+  | 'keys/list'
+  | 'keys/generate'
+  | 'keys/import'
+  | 'keys/export'
+  | 'keys/set-status'
+  | 'keys/rotate'
+  | 'keys/unlock'
+  | 'keys/lock'
+  | 'keys/set-passphrase'
+  | 'keys/create-identity';
 
 /** A bundle problem in the user's language; the technical detail (English) stays in parentheses. */
 function bundleErrorText(e: BundleError): string {
   switch (e.code) {
-    case 'bad-passphrase': return t('errBundleBadPassphrase');
-    case 'not-a-bundle': return t('errBundleNotBundle');
-    case 'unsupported': return t('errBundleUnsupported', e.message);
-    default: return t('errBundleInvalid', e.message.replace(/^key bundle is invalid: /, ''));
+    case 'bad-passphrase':
+      return t('errBundleBadPassphrase');
+    case 'not-a-bundle':
+      return t('errBundleNotBundle');
+    case 'unsupported':
+      return t('errBundleUnsupported', e.message);
+    default:
+      return t('errBundleInvalid', e.message.replace(/^key bundle is invalid: /, ''));
   }
 }
 
@@ -41,8 +52,11 @@ async function guarded<T>(work: () => Promise<T>) {
 export const keyHandlers: Handlers<KeyMessages> = {
   async 'keys/list'(_req, { keyring }) {
     return {
-      ok: true, keys: await keyring.list(), lock: await keyring.lockState(),
-      identities: await keyring.identities(), directory: await keyring.store.directory(),
+      ok: true,
+      keys: await keyring.list(),
+      lock: await keyring.lockState(),
+      identities: await keyring.identities(),
+      directory: await keyring.store.directory(),
     };
   },
 
@@ -57,7 +71,10 @@ export const keyHandlers: Handlers<KeyMessages> = {
     const scope = validateScope(req.scope);
     const refused = userKeysRefused();
     if (refused) return refused;
-    return guarded(async () => ({ ok: true as const, key: await keyring.generate(label || t('optUntitledKey'), scope) }));
+    return guarded(async () => ({
+      ok: true as const,
+      key: await keyring.generate(label || t('optUntitledKey'), scope),
+    }));
   },
 
   async 'keys/rotate'(req, { keyring }) {
@@ -76,7 +93,12 @@ export const keyHandlers: Handlers<KeyMessages> = {
       const contents = await openBundle(fileText, String(req.passphrase ?? ''));
       await keyring.importAll(contents.keys, contents);
       const imported = (await keyring.list()).filter((k) => contents.keys.some((n) => n.id === k.id));
-      return { ok: true as const, imported, identities: contents.identities.length, directory: contents.directory.length };
+      return {
+        ok: true as const,
+        imported,
+        identities: contents.identities.length,
+        directory: contents.directory.length,
+      };
     });
   },
 
@@ -86,7 +108,10 @@ export const keyHandlers: Handlers<KeyMessages> = {
     return guarded(async () => {
       const chosen = await keyring.exportable(req.ids);
       if (chosen.length === 0) return fail('bad-request', t('errNotExportable'));
-      return { ok: true as const, fileText: JSON.stringify(await createBundle(chosen, String(req.passphrase ?? '')), null, 2) };
+      return {
+        ok: true as const,
+        fileText: JSON.stringify(await createBundle(chosen, String(req.passphrase ?? '')), null, 2),
+      };
     });
   },
 

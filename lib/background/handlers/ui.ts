@@ -12,7 +12,10 @@ export const uiHandlers: Handlers<'ui/open-options'> = {
     if (!OPTIONS_SECTIONS.includes(req.section)) throw new RequestError('unknown section');
     // Next to the chat's tab, so closing the options page brings the user back to their message.
     const opener = ctx.frame?.tabId;
-    await browser.tabs.create({ url: browser.runtime.getURL(`/options.html#${req.section}`), ...(opener !== undefined ? { openerTabId: opener } : {}) });
+    await browser.tabs.create({
+      url: browser.runtime.getURL(`/options.html#${req.section}`),
+      ...(opener !== undefined ? { openerTabId: opener } : {}),
+    });
     return { ok: true };
   },
 };

@@ -6,11 +6,14 @@
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import { randomBytes } from '@noble/ciphers/utils.js';
-import { randomIndicator, type SecurityIndicator } from '../indicator';
-import type { SiteMode } from '../mode';
+import { randomIndicator, type SecurityIndicator } from '../../messaging/indicator';
+import type { SiteMode } from '../../policy/site-mode';
 
 interface IsolatedDB extends DBSchema {
-  settings: { key: string; value: { id: 'indicator'; indicator: SecurityIndicator } | { id: 'site-modes'; modes: Record<string, SiteMode> } };
+  settings: {
+    key: string;
+    value: { id: 'indicator'; indicator: SecurityIndicator } | { id: 'site-modes'; modes: Record<string, SiteMode> };
+  };
 }
 
 export interface IsolatedSettings {

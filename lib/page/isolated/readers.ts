@@ -9,8 +9,8 @@ import { closestAny, queryFirst, type SiteAdapter } from '../../adapters/types';
 import { KIND_CHUNK, parseChunk } from '../../crypto/chunks';
 import { findEnvelopes } from '../../crypto/codec';
 import { t } from '../../i18n';
-import { NOT_ENCRYPTED_VIEW } from '../../page/status-text';
-import type { ReaderSpec } from '../frame-types';
+import { NOT_ENCRYPTED_VIEW } from '../../i18n/status-text';
+import type { ReaderSpec } from '../../messaging/frame-types';
 import { createFrameElement, loadFrame, themeOf, type SecureFrame } from './frame-host';
 
 /** Hidden host text and Veil's placeholders; prefixed so the chat's own styles are untouched. */
@@ -39,15 +39,18 @@ export class SecureReaders {
     private readonly flagUnencrypted: boolean,
   ) {
     // Frames are made just before a message scrolls into view, not for the whole history at once.
-    this.io = new IntersectionObserver((entries) => {
-      for (const e of entries) {
-        if (!e.isIntersecting) continue;
-        this.io.unobserve(e.target);
-        const p = this.pending.get(e.target);
-        this.pending.delete(e.target);
-        if (p) void this.open(p.frame, p.spec, p.textEl);
-      }
-    }, { rootMargin: '400px 0px' });
+    this.io = new IntersectionObserver(
+      (entries) => {
+        for (const e of entries) {
+          if (!e.isIntersecting) continue;
+          this.io.unobserve(e.target);
+          const p = this.pending.get(e.target);
+          this.pending.delete(e.target);
+          if (p) void this.open(p.frame, p.spec, p.textEl);
+        }
+      },
+      { rootMargin: '400px 0px' },
+    );
   }
 
   frame(handle: string): SecureFrame | undefined {
@@ -67,7 +70,13 @@ export class SecureReaders {
     const found = findEnvelopes(raw);
     const key = found.map((f) => raw.slice(f.start, f.end)).join('\n');
     const before = this.placed.get(textEl);
-    if (before && before.key === key && before.frames.every((f) => f.host.isConnected) && before.notes.every((n) => n.isConnected)) return;
+    if (
+      before &&
+      before.key === key &&
+      before.frames.every((f) => f.host.isConnected) &&
+      before.notes.every((n) => n.isConnected)
+    )
+      return;
     if (before) this.clear(before);
     if (found.length === 0) {
       this.placed.set(textEl, { key, frames: [], notes: [] });
@@ -76,9 +85,12 @@ export class SecureReaders {
       return;
     }
     textEl.setAttribute('data-veil-isolated', 'hidden');
-    const author = (this.adapter.authorAttribute && el.getAttribute(this.adapter.authorAttribute))
-      || queryFirst(el, this.adapter.selectors.messageAuthor)?.textContent?.trim() || '';
-    const hostMessageId = (this.adapter.messageIdAttribute && el.getAttribute(this.adapter.messageIdAttribute)) || undefined;
+    const author =
+      (this.adapter.authorAttribute && el.getAttribute(this.adapter.authorAttribute)) ||
+      queryFirst(el, this.adapter.selectors.messageAuthor)?.textContent?.trim() ||
+      '';
+    const hostMessageId =
+      (this.adapter.messageIdAttribute && el.getAttribute(this.adapter.messageIdAttribute)) || undefined;
     const conversationId = this.adapter.conversationId(this.doc);
     const placed: Placed = { key, frames: [], notes: [] };
     this.placed.set(textEl, placed);
@@ -86,7 +98,12 @@ export class SecureReaders {
     const single = found.length === 1 && found[0]!.kind === 'envelope' ? found[0]! : undefined;
     if (single && single.kind === 'envelope' && single.frame[0] === KIND_CHUNK) {
       const c = parseChunk(single.frame);
-      if (!('error' in c)) return this.chunk(el, textEl, placed, c, raw.slice(single.start, single.end), { conversationId, author, hostMessageId });
+      if (!('error' in c))
+        return this.chunk(el, textEl, placed, c, raw.slice(single.start, single.end), {
+          conversationId,
+          author,
+          hostMessageId,
+        });
     }
     let anchor: Element = textEl;
     for (const f of found) {
@@ -97,8 +114,14 @@ export class SecureReaders {
   }
 
   /** A long message travels as chunks: the first part gets the reader once all parts are here. */
-  private chunk(el: Element, textEl: Element, placed: Placed, c: { group: string; index: number; count: number },
-    text: string, base: Omit<ReaderSpec, 'texts'>): void {
+  private chunk(
+    el: Element,
+    textEl: Element,
+    placed: Placed,
+    c: { group: string; index: number; count: number },
+    text: string,
+    base: Omit<ReaderSpec, 'texts'>,
+  ): void {
     let group = this.chunkGroups.get(c.group);
     if (!group) this.chunkGroups.set(c.group, (group = new Map()));
     group.set(c.index, { el, text });
@@ -110,7 +133,8 @@ export class SecureReaders {
     const firstPlaced = this.placed.get(firstText);
     if (!firstPlaced) return;
     if (group.size < c.count) {
-      if (firstPlaced.notes.length === 0) this.note(firstText, t('statusIncompleteLabel', group.size, c.count), t('isoReaderWaitingParts'), firstPlaced);
+      if (firstPlaced.notes.length === 0)
+        this.note(firstText, t('statusIncompleteLabel', group.size, c.count), t('isoReaderWaitingParts'), firstPlaced);
       else firstPlaced.notes[0]!.textContent = t('statusIncompleteLabel', group.size, c.count);
       return;
     }
@@ -118,7 +142,17 @@ export class SecureReaders {
     firstText.setAttribute('data-veil-isolated', 'hidden');
     const texts = [...group.entries()].sort((a, b) => a[0] - b[0]).map(([, p]) => p.text);
     const frame = this.placeFrame(firstText, firstPlaced);
-    this.later(frame, { ...base, texts, hostMessageId: (this.adapter.messageIdAttribute && first.el.getAttribute(this.adapter.messageIdAttribute)) || base.hostMessageId }, firstText);
+    this.later(
+      frame,
+      {
+        ...base,
+        texts,
+        hostMessageId:
+          (this.adapter.messageIdAttribute && first.el.getAttribute(this.adapter.messageIdAttribute)) ||
+          base.hostMessageId,
+      },
+      firstText,
+    );
   }
 
   private placeFrame(after: Element, placed: Placed): SecureFrame {

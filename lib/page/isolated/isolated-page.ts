@@ -8,9 +8,9 @@ import browser from 'webextension-polyfill';
 import { closestAny, queryFirst, type SiteAdapter } from '../../adapters/types';
 import { t } from '../../i18n';
 import type { HostCommand, HostCommandMap, HostEnvelope } from '../../messaging/protocol';
-import type { ComposerStatus } from '../../page/composer-status';
-import type { SendGuard } from '../../page/send-guard';
-import { injectStyles } from '../../page/styles';
+import type { ComposerStatus } from '../composer-status';
+import type { SendGuard } from '../send-guard';
+import { injectStyles } from '../styles';
 import { createFrameElement, loadFrame, themeOf, type SecureFrame } from './frame-host';
 import { FrameGuards } from './guards';
 import { READER_CSS, SecureReaders } from './readers';
@@ -81,7 +81,8 @@ export class IsolatedPage {
       const dirty = new Set<Element>();
       for (const r of records) {
         const node = r.type === 'characterData' ? r.target.parentElement : r.target;
-        if (node instanceof Element) this.readers.collect(node, r.type === 'childList' ? r.addedNodes : undefined, dirty);
+        if (node instanceof Element)
+          this.readers.collect(node, r.type === 'childList' ? r.addedNodes : undefined, dirty);
       }
       for (const el of dirty) if (el.isConnected) this.readers.process(el);
       this.mountComposer();
@@ -133,9 +134,15 @@ export class IsolatedPage {
    * own move, so the focus-theft check does not take it for the page pulling focus away.
    */
   private tabOut(back: boolean): void {
-    const all = [...this.doc.querySelectorAll<HTMLElement>('a[href], button, input, select, textarea, [tabindex]')]
-      .filter((e) => e.tabIndex >= 0 && !(e as HTMLButtonElement).disabled && e.getClientRects().length > 0
-        && !closestAny(e, this.adapter.selectors.composer));
+    const all = [
+      ...this.doc.querySelectorAll<HTMLElement>('a[href], button, input, select, textarea, [tabindex]'),
+    ].filter(
+      (e) =>
+        e.tabIndex >= 0 &&
+        !(e as HTMLButtonElement).disabled &&
+        e.getClientRects().length > 0 &&
+        !closestAny(e, this.adapter.selectors.composer),
+    );
     const anchor = this.hostComposer;
     if (!anchor) return;
     const after = all.filter((e) => anchor.compareDocumentPosition(e) & Node.DOCUMENT_POSITION_FOLLOWING);
@@ -171,7 +178,10 @@ export class IsolatedPage {
     s.height = `${r.height}px`;
   }
 
-  private onHostCommand = (message: unknown, sender: { id?: string; tab?: unknown; url?: string }): Promise<unknown> | undefined => {
+  private onHostCommand = (
+    message: unknown,
+    sender: { id?: string; tab?: unknown; url?: string },
+  ): Promise<unknown> | undefined => {
     // Only the background talks to this side: it has no tab; a frame or page never reaches here.
     if (sender.id !== browser.runtime.id || sender.tab || !isHostEnvelope(message)) return undefined;
     return this.command(message).catch((e) => refuse(String((e as Error)?.message ?? e)));
@@ -181,19 +191,23 @@ export class IsolatedPage {
     switch (m.type) {
       case 'host/compose-context': {
         const req = m.req as HostCommandMap['host/compose-context']['req'];
-        if (req.handle !== this.composer?.handle) return refuse('not this page\'s composer');
+        if (req.handle !== this.composer?.handle) return refuse("not this page's composer");
         const conversationId = this.adapter.conversationId(this.doc);
         const senderId = this.adapter.currentUser(this.doc);
         if (!conversationId || !senderId) return refuse(t('composerNoContext'));
         return {
-          ok: true, conversationId, senderId, allowChunks: this.adapter.allowChunks,
+          ok: true,
+          conversationId,
+          senderId,
+          allowChunks: this.adapter.allowChunks,
           maxChars: this.adapter.pageMaxMessageChars?.(this.doc) ?? this.adapter.maxMessageChars,
         };
       }
       case 'host/put-envelopes': {
         const req = m.req as HostCommandMap['host/put-envelopes']['req'];
-        if (req.handle !== this.composer?.handle) return refuse('not this page\'s composer');
-        if (!Array.isArray(req.envelopes) || !req.envelopes.every((e) => typeof e === 'string')) return refuse('bad envelopes');
+        if (req.handle !== this.composer?.handle) return refuse("not this page's composer");
+        if (!Array.isArray(req.envelopes) || !req.envelopes.every((e) => typeof e === 'string'))
+          return refuse('bad envelopes');
         this.busy = true;
         this.showStatus('busy', t('isoSendingEncrypted'));
         let error: string | undefined;

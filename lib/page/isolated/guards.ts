@@ -35,7 +35,12 @@ export interface GuardHooks {
 }
 
 /** Until isolated mode is known to be on, the guards watch nothing (inline mode never sets hooks). */
-const INERT: GuardHooks = { composer: () => undefined, hostComposer: () => undefined, veilBusy: () => false, warn: () => undefined };
+const INERT: GuardHooks = {
+  composer: () => undefined,
+  hostComposer: () => undefined,
+  veilBusy: () => false,
+  warn: () => undefined,
+};
 
 export class FrameGuards {
   private lastGesture = -Infinity;
@@ -62,11 +67,15 @@ export class FrameGuards {
     const w = this.win;
     // Whatever gives the chat's own compose box focus (autofocus, a click beside the overlay, Tab)
     // sends it to the secure composer: nothing should ever be typed into the page here.
-    w.addEventListener('focusin', (e) => {
-      const host = this.hooks.hostComposer();
-      if (this.hooks.veilBusy() || !host || !(e.target instanceof Node) || !host.contains(e.target)) return;
-      this.refocus();
-    }, true);
+    w.addEventListener(
+      'focusin',
+      (e) => {
+        const host = this.hooks.hostComposer();
+        if (this.hooks.veilBusy() || !host || !(e.target instanceof Node) || !host.contains(e.target)) return;
+        this.refocus();
+      },
+      true,
+    );
     for (const t of ['pointerdown', 'mousedown', 'touchstart'] as const) w.addEventListener(t, this.onPress, true);
     w.addEventListener('keydown', this.onKey, true);
     for (const t of ['keypress', 'keyup', 'compositionstart', 'compositionupdate', 'compositionend'] as const) {
@@ -74,9 +83,13 @@ export class FrameGuards {
     }
     // Text input events: Veil's own execCommand while sending fires trusted ones the chat must see.
     for (const t of ['beforeinput', 'input'] as const) {
-      w.addEventListener(t, (e) => {
-        if (e.isTrusted && this.shielding && !this.hooks.veilBusy()) this.swallow(e);
-      }, true);
+      w.addEventListener(
+        t,
+        (e) => {
+          if (e.isTrusted && this.shielding && !this.hooks.veilBusy()) this.swallow(e);
+        },
+        true,
+      );
     }
     w.addEventListener('focusin', this.onFocusIn, true);
     w.addEventListener('focusout', this.onFocusOut, true);
@@ -86,14 +99,17 @@ export class FrameGuards {
   watchComposer(f: SecureFrame): void {
     this.visibility?.disconnect();
     try {
-      this.visibility = new IntersectionObserver((entries) => {
-        for (const e of entries) {
-          const v = (e as IntersectionObserverEntry & { isVisible?: boolean }).isVisible;
-          if (v === undefined || !e.isIntersecting) continue;
-          this.covered = !v;
-          if (!v) this.raise(WARN_COVERED());
-        }
-      }, { trackVisibility: true, delay: 200 } as IntersectionObserverInit);
+      this.visibility = new IntersectionObserver(
+        (entries) => {
+          for (const e of entries) {
+            const v = (e as IntersectionObserverEntry & { isVisible?: boolean }).isVisible;
+            if (v === undefined || !e.isIntersecting) continue;
+            this.covered = !v;
+            if (!v) this.raise(WARN_COVERED());
+          }
+        },
+        { trackVisibility: true, delay: 200 } as IntersectionObserverInit,
+      );
       this.visibility.observe(f.iframe);
     } catch {
       this.visibility = undefined; // no v2 here: the press and focus checks still run
@@ -121,11 +137,12 @@ export class FrameGuards {
     const doc = this.win.document;
     const xs = [r.left + 3, r.left + r.width / 2, r.right - 3];
     const ys = [r.top + 3, r.top + r.height / 2, r.bottom - 3];
-    for (const x of xs) for (const y of ys) {
-      if (x < 0 || y < 0 || x >= this.win.innerWidth || y >= this.win.innerHeight) continue;
-      const top = doc.elementFromPoint(x, y);
-      if (top !== f.host || f.shadow.elementFromPoint(x, y) !== f.iframe) return true;
-    }
+    for (const x of xs)
+      for (const y of ys) {
+        if (x < 0 || y < 0 || x >= this.win.innerWidth || y >= this.win.innerHeight) continue;
+        const top = doc.elementFromPoint(x, y);
+        if (top !== f.host || f.shadow.elementFromPoint(x, y) !== f.iframe) return true;
+      }
     return false;
   }
 
@@ -143,7 +160,10 @@ export class FrameGuards {
       if (f && !path.includes(f.host) && !(hostBox && path.includes(hostBox))) {
         // The press reached the page although it fell where the secure composer is (or is about
         // to be, after a layout change): something of the page's covers it.
-        if (inside(f.iframe.getBoundingClientRect(), x, y) || (hostBox && inside(hostBox.getBoundingClientRect(), x, y))) {
+        if (
+          inside(f.iframe.getBoundingClientRect(), x, y) ||
+          (hostBox && inside(hostBox.getBoundingClientRect(), x, y))
+        ) {
           e.preventDefault();
           e.stopImmediatePropagation();
           this.raise(WARN_OVERLAY());
@@ -183,7 +203,8 @@ export class FrameGuards {
     // Focus to nowhere (the page called blur()): key events would then reach the page's document.
     setTimeout(() => {
       const doc = this.win.document;
-      if (doc.hasFocus() && (doc.activeElement === doc.body || doc.activeElement === null) && !this.userMoved()) this.theft();
+      if (doc.hasFocus() && (doc.activeElement === doc.body || doc.activeElement === null) && !this.userMoved())
+        this.theft();
     }, 0);
   };
 

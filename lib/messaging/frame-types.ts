@@ -22,7 +22,16 @@ export interface FrameTheme {
   padding?: string;
 }
 
-const THEME_KEYS: (keyof FrameTheme)[] = ['color', 'background', 'fontFamily', 'fontSize', 'lineHeight', 'borderRadius', 'border', 'padding'];
+const THEME_KEYS: (keyof FrameTheme)[] = [
+  'color',
+  'background',
+  'fontFamily',
+  'fontSize',
+  'lineHeight',
+  'borderRadius',
+  'border',
+  'padding',
+];
 
 /** Keeps only short string values of known properties. */
 export function cleanTheme(v: unknown): FrameTheme {
@@ -53,6 +62,11 @@ export interface TokenHandOver {
 }
 
 export function isTokenHandOver(v: unknown): v is TokenHandOver {
-  return !!v && typeof v === 'object' && typeof (v as TokenHandOver).veilFrameToken === 'string'
-    && TOKEN_PATTERN.test((v as TokenHandOver).veilFrameToken) && Object.keys(v).length === 1;
+  return (
+    !!v &&
+    typeof v === 'object' &&
+    typeof (v as TokenHandOver).veilFrameToken === 'string' &&
+    TOKEN_PATTERN.test((v as TokenHandOver).veilFrameToken) &&
+    Object.keys(v).length === 1
+  );
 }

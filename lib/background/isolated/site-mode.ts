@@ -1,7 +1,7 @@
 /** The mode in force for a protected site, as the background decides it (policy + user choice). */
-import { policy } from '../../background/policy-source';
+import { policy } from '../policy-source';
 import type { ProtectedSite } from '../../policy/policy';
-import { decideMode, policyIsolates, type ModeDecision, type SiteMode } from '../mode';
+import { decideMode, policyIsolates, type ModeDecision, type SiteMode } from '../../policy/site-mode';
 import { isolatedSettings } from './settings';
 
 export async function modeDecision(site: ProtectedSite | undefined): Promise<ModeDecision> {

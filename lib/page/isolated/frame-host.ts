@@ -9,7 +9,12 @@
 import browser from 'webextension-polyfill';
 import { t } from '../../i18n';
 import { request } from '../../messaging/client';
-import { SECURE_FRAME_PAGES, type FrameTheme, type ReaderSpec, type SecureFrameKind } from '../frame-types';
+import {
+  SECURE_FRAME_PAGES,
+  type FrameTheme,
+  type ReaderSpec,
+  type SecureFrameKind,
+} from '../../messaging/frame-types';
 
 export interface SecureFrame {
   kind: SecureFrameKind;
@@ -82,7 +87,10 @@ function backgroundOf(el: Element | null): string | undefined {
 export function themeOf(el: Element, withBox: boolean): FrameTheme {
   const cs = getComputedStyle(el);
   const theme: FrameTheme = {
-    color: cs.color, fontFamily: cs.fontFamily, fontSize: cs.fontSize, lineHeight: cs.lineHeight,
+    color: cs.color,
+    fontFamily: cs.fontFamily,
+    fontSize: cs.fontSize,
+    lineHeight: cs.lineHeight,
     background: backgroundOf(el) ?? 'rgb(255, 255, 255)',
   };
   if (withBox) {

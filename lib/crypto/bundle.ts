@@ -11,8 +11,14 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { base64 } from '@scure/base';
 import { bytesToHex } from '@noble/ciphers/utils.js';
 import {
-  type DirectoryEntry, KEY_ID_RE, type KeyRecord, type KeyStatus, type SigningIdentity, validateDirectoryEntry, validateScope,
-} from './model';
+  type DirectoryEntry,
+  KEY_ID_RE,
+  type KeyRecord,
+  type KeyStatus,
+  type SigningIdentity,
+  validateDirectoryEntry,
+  validateScope,
+} from '../keys/model';
 
 export const BUNDLE_FORMAT = 'veil-key-bundle';
 export const DEFAULT_KDF = { N: 2 ** 17, r: 8, p: 1 };
@@ -67,16 +73,28 @@ export class BundleError extends Error {
 function associatedData(b: Omit<BundleFile, 'ciphertext'>): Uint8Array {
   const kdf = { name: b.kdf.name, N: b.kdf.N, r: b.kdf.r, p: b.kdf.p, salt: b.kdf.salt };
   const keys = b.keys.map((k) => ({
-    id: k.id, label: k.label, scope: { site: k.scope.site, conversations: k.scope.conversations },
-    status: k.status, createdAt: k.createdAt,
+    id: k.id,
+    label: k.label,
+    scope: { site: k.scope.site, conversations: k.scope.conversations },
+    status: k.status,
+    createdAt: k.createdAt,
   }));
-  const directory = (b.directory ?? []).map((d) => ({ site: d.site, userId: d.userId, publicKey: d.publicKey, addedAt: d.addedAt }));
+  const directory = (b.directory ?? []).map((d) => ({
+    site: d.site,
+    userId: d.userId,
+    publicKey: d.publicKey,
+    addedAt: d.addedAt,
+  }));
   return utf8ToBytes(JSON.stringify([b.format, b.version, kdf, b.createdAt, keys, directory, b.nonce]));
 }
 
 async function wrappingKey(passphrase: string, kdf: BundleFile['kdf']): Promise<Uint8Array> {
   return scryptAsync(passphrase.normalize('NFKC'), base64.decode(kdf.salt), {
-    N: kdf.N, r: kdf.r, p: kdf.p, dkLen: 32, maxmem: 2 ** 31,
+    N: kdf.N,
+    r: kdf.r,
+    p: kdf.p,
+    dkLen: 32,
+    maxmem: 2 ** 31,
   });
 }
 
@@ -90,9 +108,14 @@ export interface CreateBundleOptions {
   nonce?: Uint8Array;
 }
 
-export async function createBundle(keys: KeyRecord[], passphrase: string, opts: CreateBundleOptions = {}): Promise<BundleFile> {
+export async function createBundle(
+  keys: KeyRecord[],
+  passphrase: string,
+  opts: CreateBundleOptions = {},
+): Promise<BundleFile> {
   if (passphrase.length < 8) throw new BundleError('invalid', 'passphrase must have at least 8 characters');
-  if (keys.length === 0 && !opts.identities?.length && !opts.directory?.length) throw new BundleError('invalid', 'nothing to export');
+  if (keys.length === 0 && !opts.identities?.length && !opts.directory?.length)
+    throw new BundleError('invalid', 'nothing to export');
   const params = opts.kdf ?? DEFAULT_KDF;
   const head: Omit<BundleFile, 'ciphertext'> = {
     format: BUNDLE_FORMAT,
@@ -107,19 +130,35 @@ export async function createBundle(keys: KeyRecord[], passphrase: string, opts: 
   const payload: SealedPayload = {
     secrets: keys.map((k) => base64.encode(k.secret)),
     ...(opts.identities?.length
-      ? { identities: opts.identities.map((i) => ({ site: i.site, userId: i.userId, secretKey: base64.encode(i.secretKey), createdAt: i.createdAt })) }
+      ? {
+          identities: opts.identities.map((i) => ({
+            site: i.site,
+            userId: i.userId,
+            secretKey: base64.encode(i.secretKey),
+            createdAt: i.createdAt,
+          })),
+        }
       : {}),
   };
   const wk = await wrappingKey(passphrase, head.kdf);
-  const ct = xchacha20poly1305(wk, base64.decode(head.nonce), associatedData(head)).encrypt(utf8ToBytes(JSON.stringify(payload)));
+  const ct = xchacha20poly1305(wk, base64.decode(head.nonce), associatedData(head)).encrypt(
+    utf8ToBytes(JSON.stringify(payload)),
+  );
   return { ...head, ciphertext: base64.encode(ct) };
 }
 
 function checkHeader(b: Omit<BundleFile, 'ciphertext'>): void {
   const bad = (why: string) => new BundleError('invalid', `key bundle is invalid: ${why}`);
   const logN = Math.log2(b.kdf?.N);
-  if (b.kdf?.name !== 'scrypt' || !Number.isInteger(logN) || logN < MIN_LOG_N || logN > MAX_LOG_N
-    || b.kdf.r !== 8 || b.kdf.p !== 1 || typeof b.kdf.salt !== 'string') {
+  if (
+    b.kdf?.name !== 'scrypt' ||
+    !Number.isInteger(logN) ||
+    logN < MIN_LOG_N ||
+    logN > MAX_LOG_N ||
+    b.kdf.r !== 8 ||
+    b.kdf.p !== 1 ||
+    typeof b.kdf.salt !== 'string'
+  ) {
     throw bad(`kdf must be scrypt with N = 2^${MIN_LOG_N}..2^${MAX_LOG_N}, r = 8, p = 1`);
   }
   if (!Number.isFinite(b.createdAt)) throw bad('createdAt is not a number');
@@ -171,13 +210,16 @@ export async function openBundle(fileText: string, passphrase: string): Promise<
   let payload: SealedPayload;
   try {
     const wk = await wrappingKey(passphrase, b.kdf);
-    const pt = xchacha20poly1305(wk, base64.decode(b.nonce), associatedData(b)).decrypt(base64.decode(String(b.ciphertext)));
+    const pt = xchacha20poly1305(wk, base64.decode(b.nonce), associatedData(b)).decrypt(
+      base64.decode(String(b.ciphertext)),
+    );
     payload = JSON.parse(new TextDecoder().decode(pt));
   } catch {
     throw new BundleError('bad-passphrase', 'wrong passphrase, or the file was altered');
   }
   const invalid = (why: string) => new BundleError('invalid', `key bundle is invalid: ${why}`);
-  if (!Array.isArray(payload?.secrets) || payload.secrets.length !== b.keys.length) throw invalid('secrets do not match the key list');
+  if (!Array.isArray(payload?.secrets) || payload.secrets.length !== b.keys.length)
+    throw invalid('secrets do not match the key list');
   const keys = b.keys.map((k, i) => {
     const secret = base64.decode(String(payload.secrets[i]));
     if (secret.length !== 32) throw invalid(`key ${k.id} has a secret of the wrong size`);
@@ -185,13 +227,23 @@ export async function openBundle(fileText: string, passphrase: string): Promise<
   });
   const identities = (payload.identities ?? []).map((i) => {
     const secretKey = base64.decode(String(i.secretKey));
-    if (secretKey.length !== 32 || typeof i.site !== 'string' || typeof i.userId !== 'string') throw invalid('a signing identity is malformed');
+    if (secretKey.length !== 32 || typeof i.site !== 'string' || typeof i.userId !== 'string')
+      throw invalid('a signing identity is malformed');
     return { site: i.site, userId: i.userId, secretKey, createdAt: Number(i.createdAt) || b.createdAt };
   });
-  return { keys, identities, directory: (b.directory ?? []).map((d, i) => validateDirectoryEntry(d, `directory[${i}]`)) };
+  return {
+    keys,
+    identities,
+    directory: (b.directory ?? []).map((d, i) => validateDirectoryEntry(d, `directory[${i}]`)),
+  };
 }
 
 /** The directory entry that publishes an identity's public key. */
 export function directoryEntryOf(i: SigningIdentity): DirectoryEntry {
-  return { site: i.site, userId: i.userId, publicKey: bytesToHex(ed25519.getPublicKey(i.secretKey)), addedAt: i.createdAt };
+  return {
+    site: i.site,
+    userId: i.userId,
+    publicKey: bytesToHex(ed25519.getPublicKey(i.secretKey)),
+    addedAt: i.createdAt,
+  };
 }

@@ -9,7 +9,7 @@
  * docs/isolated-mode.md says so.
  */
 import { BUILTIN_ADAPTERS } from '../adapters/registry';
-import { SECURE_FRAME_PAGES } from './frame-types';
+import { SECURE_FRAME_PAGES } from '../messaging/frame-types';
 
 /** MV3 web_accessible_resources `matches` take origins only: the path must be `/*`. */
 function originPattern(matchPattern: string): string {

@@ -8,7 +8,7 @@
  * - the user (or an admin on an unmanaged install) may opt a site into isolated mode in Veil's
  *   options page. A user choice can only ever make a site stricter, never looser than policy.
  */
-import type { Policy, ProtectedSite } from '../policy/policy';
+import type { Policy, ProtectedSite } from './policy';
 
 export type SiteMode = Policy['mode'];
 
@@ -29,7 +29,11 @@ export function policyIsolates(policy: Pick<Policy, 'mode'>, site: ProtectedSite
 }
 
 /** Isolated if the policy-wide mode, the site's policy mode or the user's choice says so. */
-export function decideMode(policy: Pick<Policy, 'mode'>, site: ProtectedSite | undefined, userModes: Record<string, SiteMode>): ModeDecision {
+export function decideMode(
+  policy: Pick<Policy, 'mode'>,
+  site: ProtectedSite | undefined,
+  userModes: Record<string, SiteMode>,
+): ModeDecision {
   if (policyIsolates(policy, site)) return { mode: 'isolated', enforced: true };
   if (site && userModes[siteKey(site)] === 'isolated') return { mode: 'isolated', enforced: false };
   return { mode: 'inline', enforced: false };

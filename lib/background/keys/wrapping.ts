@@ -30,19 +30,27 @@ export const LOCK_KDF_N = 2 ** 16;
 
 export class LockedError extends Error {
   constructor() {
-    super('Veil is locked. Unlock it with your passphrase in Veil\'s options to send and read.');
+    super("Veil is locked. Unlock it with your passphrase in Veil's options to send and read.");
   }
 }
 
 export function createDeviceKey(): Promise<CryptoKey> {
-  return crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']) as Promise<CryptoKey>;
+  return crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, [
+    'encrypt',
+    'decrypt',
+  ]) as Promise<CryptoKey>;
 }
 
 const aad = (id: string) => buf(utf8ToBytes(`veil/key/${id}`));
 /** WebCrypto's types want ArrayBuffer-backed views; noble's are. */
 const buf = (u: Uint8Array) => u as Uint8Array<ArrayBuffer>;
 
-export async function wrapSecret(device: CryptoKey, id: string, secret: Uint8Array, lockKey?: Uint8Array): Promise<WrappedSecret> {
+export async function wrapSecret(
+  device: CryptoKey,
+  id: string,
+  secret: Uint8Array,
+  lockKey?: Uint8Array,
+): Promise<WrappedSecret> {
   let inner = secret;
   let lockNonce: Uint8Array | undefined;
   if (lockKey) {
@@ -50,12 +58,21 @@ export async function wrapSecret(device: CryptoKey, id: string, secret: Uint8Arr
     inner = xchacha20poly1305(lockKey, lockNonce, aad(id)).encrypt(secret);
   }
   const iv = randomBytes(12);
-  const ct = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: buf(iv), additionalData: aad(id) }, device, buf(inner)));
+  const ct = new Uint8Array(
+    await crypto.subtle.encrypt({ name: 'AES-GCM', iv: buf(iv), additionalData: aad(id) }, device, buf(inner)),
+  );
   return lockNonce ? { iv, ct, lockNonce } : { iv, ct };
 }
 
-export async function unwrapSecret(device: CryptoKey, id: string, w: WrappedSecret, lockKey?: Uint8Array): Promise<Uint8Array> {
-  const inner = new Uint8Array(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: buf(w.iv), additionalData: aad(id) }, device, buf(w.ct)));
+export async function unwrapSecret(
+  device: CryptoKey,
+  id: string,
+  w: WrappedSecret,
+  lockKey?: Uint8Array,
+): Promise<Uint8Array> {
+  const inner = new Uint8Array(
+    await crypto.subtle.decrypt({ name: 'AES-GCM', iv: buf(w.iv), additionalData: aad(id) }, device, buf(w.ct)),
+  );
   if (!w.lockNonce) return inner;
   if (!lockKey) throw new LockedError();
   return xchacha20poly1305(lockKey, w.lockNonce, aad(id)).decrypt(inner);
@@ -69,7 +86,10 @@ export async function newLock(passphrase: string): Promise<{ params: LockParams;
   const salt = randomBytes(16);
   const key = await deriveLockKey(passphrase, salt, LOCK_KDF_N);
   const checkNonce = randomBytes(24);
-  return { key, params: { salt, N: LOCK_KDF_N, checkNonce, check: xchacha20poly1305(key, checkNonce).encrypt(LOCK_CHECK) } };
+  return {
+    key,
+    params: { salt, N: LOCK_KDF_N, checkNonce, check: xchacha20poly1305(key, checkNonce).encrypt(LOCK_CHECK) },
+  };
 }
 
 /** Returns the lock key if the passphrase is right, undefined otherwise. */

@@ -27,7 +27,9 @@ export async function startSecureComposer(doc: Document): Promise<void> {
   side.append(indicatorElement(doc, grant.indicator, true));
   input.disabled = false;
   const c = grant.composer;
-  input.placeholder = c?.keyLabel ? t('isoComposerPlaceholderKey', c.keyLabel, c.fingerprint ?? '') : t('isoComposerPlaceholder');
+  input.placeholder = c?.keyLabel
+    ? t('isoComposerPlaceholderKey', c.keyLabel, c.fingerprint ?? '')
+    : t('isoComposerPlaceholder');
   if (c?.error) say('error', c.error);
 
   let noticeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -37,7 +39,9 @@ export async function startSecureComposer(doc: Document): Promise<void> {
     notice.textContent = text;
     notice.title = text;
     clearTimeout(noticeTimer);
-    noticeTimer = setTimeout(() => { notice.hidden = true; }, ms);
+    noticeTimer = setTimeout(() => {
+      notice.hidden = true;
+    }, ms);
   }
 
   // Throttled per kind: a page that keeps stealing focus must not mute the press checks.

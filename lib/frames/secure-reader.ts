@@ -5,7 +5,7 @@
  */
 import { localizePage } from '../i18n';
 import { request } from '../messaging/client';
-import { viewOf } from '../page/status-text';
+import { viewOf } from '../i18n/status-text';
 import { applyTheme, indicatorElement, waitForGrant } from './secure-frame';
 
 export async function startSecureReader(doc: Document): Promise<void> {
@@ -22,7 +22,8 @@ export async function startSecureReader(doc: Document): Promise<void> {
   const view = viewOf(r.item, r.author, r.replayed);
   const text = doc.getElementById('text')!;
   // Text only (textContent), and only when the message is what it claims to be.
-  if (r.item.status === 'decrypted' && view.status !== 'moved' && view.status !== 'sender-mismatch') text.textContent = r.item.text ?? '';
+  if (r.item.status === 'decrypted' && view.status !== 'moved' && view.status !== 'sender-mismatch')
+    text.textContent = r.item.text ?? '';
   const meta = doc.getElementById('meta')!;
   const badge = doc.createElement('span');
   badge.className = `veil-status veil-${view.tone}`;

@@ -17,7 +17,20 @@ export interface SecurityIndicator {
 }
 
 const SYMBOLS = ['🦉', '🌵', '🍋', '🐙', '🪁', '🧭', '🦊', '🌻', '🐳', '🍄', '🪐', '🦜', '🌶️', '🐝', '🍉', '🦔'];
-const WORDS = ['amber', 'cobalt', 'juniper', 'marble', 'saffron', 'tundra', 'velvet', 'willow', 'quartz', 'harbor', 'meadow', 'lantern'];
+const WORDS = [
+  'amber',
+  'cobalt',
+  'juniper',
+  'marble',
+  'saffron',
+  'tundra',
+  'velvet',
+  'willow',
+  'quartz',
+  'harbor',
+  'meadow',
+  'lantern',
+];
 const COLORS = ['#7a3ea8', '#0f6e6e', '#a8501e', '#1f5fa8', '#8a1f4f', '#4f6b12'];
 
 function pick<T>(list: readonly T[], random: (n: number) => number): T {
@@ -45,7 +58,7 @@ export function checkIndicator(v: unknown): SecurityIndicator | string {
   const color = typeof i.color === 'string' ? i.color.trim().toLowerCase() : '';
   const symbolLength = [...new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(symbol)].length;
   if (symbolLength < 1 || symbolLength > 4) return t('errIndicatorSymbol');
-  if (phrase.length < 1 || phrase.length > 32 || /[\u0000-\u001f]/.test(phrase)) return t('errIndicatorPhrase');
+  if (phrase.length < 1 || phrase.length > 32 || /\p{Cc}/u.test(phrase)) return t('errIndicatorPhrase');
   if (!/^#[0-9a-f]{6}$/.test(color)) return t('errIndicatorColor');
   return { symbol, phrase, color };
 }

@@ -17,7 +17,12 @@
 import browser from 'webextension-polyfill';
 import { randomBytes } from '@noble/ciphers/utils.js';
 import { base64urlnopad } from '@scure/base';
-import { SECURE_FRAME_PAGES, type FrameTheme, type ReaderSpec, type SecureFrameKind } from '../frame-types';
+import {
+  SECURE_FRAME_PAGES,
+  type FrameTheme,
+  type ReaderSpec,
+  type SecureFrameKind,
+} from '../../messaging/frame-types';
 
 /** The tab and frame a request came from (from the browser's MessageSender, not from the request). */
 export interface FrameRef {
@@ -73,7 +78,8 @@ export class CapabilityRegistry {
   private saveScheduled = false;
 
   constructor(
-    private readonly session: () => SessionArea | undefined = () => (browser.storage as unknown as { session?: SessionArea }).session,
+    private readonly session: () => SessionArea | undefined = () =>
+      (browser.storage as unknown as { session?: SessionArea }).session,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -129,7 +135,11 @@ export class CapabilityRegistry {
     if (count >= MAX_PER_TAB && oldest) this.caps.delete(oldest);
     const token = base64urlnopad.encode(randomBytes(32));
     this.caps.set(token, {
-      ...spec, tabId: host.tabId, hostFrameId: host.frameId, hostDocumentId: host.documentId, createdAt: now,
+      ...spec,
+      tabId: host.tabId,
+      hostFrameId: host.frameId,
+      hostDocumentId: host.documentId,
+      createdAt: now,
     });
     this.scheduleSave();
     return token;
@@ -143,7 +153,8 @@ export class CapabilityRegistry {
     await this.ready();
     const c = this.caps.get(token);
     if (!c || c.tabId !== frame.tabId || frame.frameId === c.hostFrameId) return undefined;
-    if (c.bound) return c.bound.frameId === frame.frameId && sameDocument(c.bound.documentId, frame.documentId) ? c : undefined;
+    if (c.bound)
+      return c.bound.frameId === frame.frameId && sameDocument(c.bound.documentId, frame.documentId) ? c : undefined;
     if (this.now() - c.createdAt > UNBOUND_TTL_MS) {
       this.caps.delete(token);
       return undefined;

@@ -1,12 +1,23 @@
 /**
  * What each per-message status says. One place, so every site and mode uses the same words.
  */
-import { formatTime, t } from '../i18n';
+import { formatTime, t } from './';
 import type { DecryptedItem } from '../messaging/protocol';
 
 export type MessageStatus =
-  | 'decrypted' | 'unknown-key' | 'locked' | 'tampered' | 'malformed' | 'moved' | 'sender-mismatch' | 'replayed'
-  | 'revoked-key' | 'unverified' | 'pending' | 'incomplete' | 'not-encrypted';
+  | 'decrypted'
+  | 'unknown-key'
+  | 'locked'
+  | 'tampered'
+  | 'malformed'
+  | 'moved'
+  | 'sender-mismatch'
+  | 'replayed'
+  | 'revoked-key'
+  | 'unverified'
+  | 'pending'
+  | 'incomplete'
+  | 'not-encrypted';
 
 export interface StatusView {
   status: MessageStatus;
@@ -16,16 +27,35 @@ export interface StatusView {
 }
 
 export function viewOf(r: DecryptedItem, author: string, replayed: boolean): StatusView {
-  const key = !r.keyId ? '' : r.fingerprint ? t('statusKeyWithFingerprint', r.keyId, r.fingerprint) : t('statusKey', r.keyId);
+  const key = !r.keyId
+    ? ''
+    : r.fingerprint
+      ? t('statusKeyWithFingerprint', r.keyId, r.fingerprint)
+      : t('statusKey', r.keyId);
   switch (r.status) {
     case 'unknown-key':
-      return { status: 'unknown-key', tone: 'warn', label: t('statusUnknownKeyLabel', r.keyId ?? '?'), detail: t('statusUnknownKeyDetail', r.keyId ?? '?') };
+      return {
+        status: 'unknown-key',
+        tone: 'warn',
+        label: t('statusUnknownKeyLabel', r.keyId ?? '?'),
+        detail: t('statusUnknownKeyDetail', r.keyId ?? '?'),
+      };
     case 'locked':
       return { status: 'locked', tone: 'warn', label: t('statusLockedLabel'), detail: t('statusLockedDetail', key) };
     case 'tampered':
-      return { status: 'tampered', tone: 'bad', label: t('statusTamperedLabel'), detail: t('statusTamperedDetail', key) };
+      return {
+        status: 'tampered',
+        tone: 'bad',
+        label: t('statusTamperedLabel'),
+        detail: t('statusTamperedDetail', key),
+      };
     case 'malformed':
-      return { status: 'malformed', tone: 'bad', label: t('statusMalformedLabel'), detail: t('statusMalformedDetail', r.reason ?? 'invalid') };
+      return {
+        status: 'malformed',
+        tone: 'bad',
+        label: t('statusMalformedLabel'),
+        detail: t('statusMalformedDetail', r.reason ?? 'invalid'),
+      };
     case 'decrypted':
       break;
   }
@@ -36,29 +66,76 @@ export function viewOf(r: DecryptedItem, author: string, replayed: boolean): Sta
     return { status: 'moved', tone: 'bad', label: t('statusMovedLabel'), detail: t('statusMovedDetail', facts) };
   }
   if (r.senderMismatch) {
-    return { status: 'sender-mismatch', tone: 'bad', label: t('statusSenderMismatchLabel', author), detail: t('statusSenderMismatchDetail', author, facts) };
+    return {
+      status: 'sender-mismatch',
+      tone: 'bad',
+      label: t('statusSenderMismatchLabel', author),
+      detail: t('statusSenderMismatchDetail', author, facts),
+    };
   }
   const sig = r.signature;
   if (sig?.state === 'failed') {
     return sig.signedBy
-      ? { status: 'sender-mismatch', tone: 'bad', label: t('statusSignedByOtherLabel', sig.signedBy, author), detail: t('statusSignatureByOtherDetail', author, sig.signedBy, facts) }
-      : { status: 'sender-mismatch', tone: 'bad', label: t('statusNotSignedByLabel', author), detail: t('statusSignatureFailedDetail', author, facts) };
+      ? {
+          status: 'sender-mismatch',
+          tone: 'bad',
+          label: t('statusSignedByOtherLabel', sig.signedBy, author),
+          detail: t('statusSignatureByOtherDetail', author, sig.signedBy, facts),
+        }
+      : {
+          status: 'sender-mismatch',
+          tone: 'bad',
+          label: t('statusNotSignedByLabel', author),
+          detail: t('statusSignatureFailedDetail', author, facts),
+        };
   }
-  if (replayed) return { status: 'replayed', tone: 'bad', label: t('statusReplayedLabel'), detail: t('statusReplayedDetail', facts) };
-  if (r.keyStatus === 'revoked') return { status: 'revoked-key', tone: 'warn', label: t('statusRevokedLabel'), detail: t('statusRevokedDetail', facts) };
+  if (replayed)
+    return {
+      status: 'replayed',
+      tone: 'bad',
+      label: t('statusReplayedLabel'),
+      detail: t('statusReplayedDetail', facts),
+    };
+  if (r.keyStatus === 'revoked')
+    return {
+      status: 'revoked-key',
+      tone: 'warn',
+      label: t('statusRevokedLabel'),
+      detail: t('statusRevokedDetail', facts),
+    };
   if (sig?.state === 'missing') {
-    return { status: 'unverified', tone: 'warn', label: t('statusUnsignedLabel'), detail: t('statusUnsignedDetail', author, facts) };
+    return {
+      status: 'unverified',
+      tone: 'warn',
+      label: t('statusUnsignedLabel'),
+      detail: t('statusUnsignedDetail', author, facts),
+    };
   }
   if (sig?.state === 'verified') {
-    return { status: 'decrypted', tone: 'ok', label: t('statusVerifiedLabel', author), detail: t('statusVerifiedDetail', key, author, sent) };
+    return {
+      status: 'decrypted',
+      tone: 'ok',
+      label: t('statusVerifiedLabel', author),
+      detail: t('statusVerifiedDetail', key, author, sent),
+    };
   }
   const unknownSigner = sig?.state === 'unknown-signer' ? t('statusUnknownSignerNote', author) : '';
-  return { status: 'decrypted', tone: 'ok', label: t('statusDecryptedLabel'), detail: t('statusDecryptedDetail', facts) + unknownSigner };
+  return {
+    status: 'decrypted',
+    tone: 'ok',
+    label: t('statusDecryptedLabel'),
+    detail: t('statusDecryptedDetail', facts) + unknownSigner,
+  };
 }
 
 /** A plaintext message in a protected chat (policy `flagUnencrypted`): a vendor that strips the marker shows up. */
 export function notEncryptedView(): StatusView {
-  return { status: 'not-encrypted', tone: 'warn', label: t('statusNotEncryptedLabel'), detail: t('statusNotEncryptedDetail') };
+  return {
+    status: 'not-encrypted',
+    tone: 'warn',
+    label: t('statusNotEncryptedLabel'),
+    detail: t('statusNotEncryptedDetail'),
+  };
 }
 
 /** While the background decrypts (long histories show this briefly per message). */
@@ -68,14 +145,24 @@ export function decryptingView(): StatusView {
 
 /** Parts 2..n of a long message that travelled in chunks; its text shows with part 1. */
 export function partView(index: number, count: number): StatusView {
-  return { status: 'pending', tone: 'muted', label: t('statusPartLabel', index + 1, count), detail: t('statusPartDetail') };
+  return {
+    status: 'pending',
+    tone: 'muted',
+    label: t('statusPartLabel', index + 1, count),
+    detail: t('statusPartDetail'),
+  };
 }
 
 export const CONTINUED_TEXT = (): string => t('statusContinued');
 
 /** Part 1 of a long message while parts are still missing. */
 export function incompleteView(have: number, count: number): StatusView {
-  return { status: 'incomplete', tone: 'muted', label: t('statusIncompleteLabel', have, count), detail: t('statusIncompleteDetail') };
+  return {
+    status: 'incomplete',
+    tone: 'muted',
+    label: t('statusIncompleteLabel', have, count),
+    detail: t('statusIncompleteDetail'),
+  };
 }
 
 /** A long message whose parts were posted by different authors. */

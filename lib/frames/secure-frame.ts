@@ -9,8 +9,8 @@
 import { t } from '../i18n';
 import { request } from '../messaging/client';
 import type { SecureFrameGrant } from '../messaging/protocol';
-import { isTokenHandOver, type FrameTheme } from '../isolated/frame-types';
-import type { SecurityIndicator } from '../isolated/indicator';
+import { isTokenHandOver, type FrameTheme } from '../messaging/frame-types';
+import type { SecurityIndicator } from '../messaging/indicator';
 
 /** Tokens a page could throw at a frame it made itself: each costs a background round trip. */
 const MAX_ATTEMPTS = 8;
@@ -50,8 +50,14 @@ export function indicatorElement(doc: Document, ind: SecurityIndicator, withPhra
   el.id = 'veil-indicator';
   // Inline styles: the same chip in the frames and on the options page, whatever their style sheets.
   Object.assign(el.style, {
-    backgroundColor: ind.color, color: '#fff', borderRadius: '999px', padding: '0 .55em', whiteSpace: 'nowrap',
-    font: '600 11px/1.7 system-ui, sans-serif', display: 'inline-block', userSelect: 'none',
+    backgroundColor: ind.color,
+    color: '#fff',
+    borderRadius: '999px',
+    padding: '0 .55em',
+    whiteSpace: 'nowrap',
+    font: '600 11px/1.7 system-ui, sans-serif',
+    display: 'inline-block',
+    userSelect: 'none',
   });
   el.textContent = withPhrase ? `${ind.symbol} ${ind.phrase}` : ind.symbol;
   el.title = t('isoIndicatorTitle', ind.symbol, ind.phrase);

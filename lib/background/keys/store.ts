@@ -6,7 +6,14 @@
 import { openDB, type IDBPDatabase } from 'idb';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToHex } from '@noble/ciphers/utils.js';
-import { type DirectoryEntry, fingerprint, type KeyInfo, type KeyRecord, type KeyStatus, type SigningIdentity } from './model';
+import {
+  type DirectoryEntry,
+  fingerprint,
+  type KeyInfo,
+  type KeyRecord,
+  type KeyStatus,
+  type SigningIdentity,
+} from '../../keys/model';
 import { DB_NAME, DB_VERSION, migrate, type StoredIdentity, type StoredKey, type VeilDB } from './migrations';
 import { createDeviceKey, type LockParams, unwrapSecret, wrapSecret } from './wrapping';
 
@@ -59,10 +66,12 @@ export class KeyStore {
     const legacy = (await db.getAll('keys')).filter((k) => k.secret && !k.wrapped);
     if (legacy.length === 0) return;
     const device = await this.deviceKey(db);
-    const wrapped = await Promise.all(legacy.map(async (k) => {
-      const { secret, ...rest } = k;
-      return { ...rest, fingerprint: fingerprint(k.id, secret!), wrapped: await wrapSecret(device, k.id, secret!) };
-    }));
+    const wrapped = await Promise.all(
+      legacy.map(async (k) => {
+        const { secret, ...rest } = k;
+        return { ...rest, fingerprint: fingerprint(k.id, secret!), wrapped: await wrapSecret(device, k.id, secret!) };
+      }),
+    );
     const tx = db.transaction('keys', 'readwrite');
     await Promise.all([...wrapped.map((k) => tx.store.put(k)), tx.done]);
   }
@@ -86,13 +95,22 @@ export class KeyStore {
   async addAll(keys: KeyRecord[], lockKey?: Uint8Array, extras: ImportExtras = {}): Promise<void> {
     const db = await this.open();
     const device = await this.deviceKey(db);
-    const stored: StoredKey[] = await Promise.all(keys.map(async ({ secret, ...meta }) => ({
-      ...meta, fingerprint: fingerprint(meta.id, secret), wrapped: await wrapSecret(device, meta.id, secret, lockKey),
-    })));
-    const identities: StoredIdentity[] = await Promise.all((extras.identities ?? []).map(async (i) => ({
-      site: i.site, userId: i.userId, publicKey: bytesToHex(ed25519.getPublicKey(i.secretKey)), createdAt: i.createdAt,
-      wrapped: await wrapSecret(device, `identity/${i.site}/${i.userId}`, i.secretKey, lockKey),
-    })));
+    const stored: StoredKey[] = await Promise.all(
+      keys.map(async ({ secret, ...meta }) => ({
+        ...meta,
+        fingerprint: fingerprint(meta.id, secret),
+        wrapped: await wrapSecret(device, meta.id, secret, lockKey),
+      })),
+    );
+    const identities: StoredIdentity[] = await Promise.all(
+      (extras.identities ?? []).map(async (i) => ({
+        site: i.site,
+        userId: i.userId,
+        publicKey: bytesToHex(ed25519.getPublicKey(i.secretKey)),
+        createdAt: i.createdAt,
+        wrapped: await wrapSecret(device, `identity/${i.site}/${i.userId}`, i.secretKey, lockKey),
+      })),
+    );
     const tx = db.transaction(['keys', 'identities', 'directory'], 'readwrite');
     try {
       for (const k of stored) {
@@ -110,7 +128,10 @@ export class KeyStore {
         }
         if (!have) await tx.objectStore('identities').add(i);
       }
-      for (const d of [...(extras.directory ?? []), ...identities.map((i) => ({ site: i.site, userId: i.userId, publicKey: i.publicKey, addedAt: i.createdAt }))]) {
+      for (const d of [
+        ...(extras.directory ?? []),
+        ...identities.map((i) => ({ site: i.site, userId: i.userId, publicKey: i.publicKey, addedAt: i.createdAt })),
+      ]) {
         const have = await tx.objectStore('directory').get([d.site, d.userId]);
         if (have && have.publicKey !== d.publicKey) {
           throw new Error(`the directory already holds a different public key for ${d.userId} on ${d.site}`);
@@ -145,12 +166,20 @@ export class KeyStore {
   }
 
   /** Status changes and additions in one transaction (rotation retires one key as it adds another). */
-  async update(changes: { id: string; status: KeyStatus }[], add: KeyRecord[] = [], lockKey?: Uint8Array): Promise<void> {
+  async update(
+    changes: { id: string; status: KeyStatus }[],
+    add: KeyRecord[] = [],
+    lockKey?: Uint8Array,
+  ): Promise<void> {
     const db = await this.open();
     const device = await this.deviceKey(db);
-    const added: StoredKey[] = await Promise.all(add.map(async ({ secret, ...meta }) => ({
-      ...meta, fingerprint: fingerprint(meta.id, secret), wrapped: await wrapSecret(device, meta.id, secret, lockKey),
-    })));
+    const added: StoredKey[] = await Promise.all(
+      add.map(async ({ secret, ...meta }) => ({
+        ...meta,
+        fingerprint: fingerprint(meta.id, secret),
+        wrapped: await wrapSecret(device, meta.id, secret, lockKey),
+      })),
+    );
     const tx = db.transaction('keys', 'readwrite');
     const writes: Promise<unknown>[] = [];
     for (const c of changes) {
@@ -179,17 +208,27 @@ export class KeyStore {
     const db = await this.open();
     const device = await this.deviceKey(db);
     const all = await db.getAll('keys');
-    const rewrapped = await Promise.all(all.map(async (k) => ({
-      ...k, wrapped: await wrapSecret(device, k.id, await unwrapSecret(device, k.id, k.wrapped!, from), to?.key),
-    })));
-    const ids = await Promise.all((await db.getAll('identities')).map(async (i) => {
-      const aadId = `identity/${i.site}/${i.userId}`;
-      return { ...i, wrapped: await wrapSecret(device, aadId, await unwrapSecret(device, aadId, i.wrapped, from), to?.key) };
-    }));
+    const rewrapped = await Promise.all(
+      all.map(async (k) => ({
+        ...k,
+        wrapped: await wrapSecret(device, k.id, await unwrapSecret(device, k.id, k.wrapped!, from), to?.key),
+      })),
+    );
+    const ids = await Promise.all(
+      (await db.getAll('identities')).map(async (i) => {
+        const aadId = `identity/${i.site}/${i.userId}`;
+        return {
+          ...i,
+          wrapped: await wrapSecret(device, aadId, await unwrapSecret(device, aadId, i.wrapped, from), to?.key),
+        };
+      }),
+    );
     const tx = db.transaction(['keys', 'meta', 'identities'], 'readwrite');
     const writes: Promise<unknown>[] = rewrapped.map((k) => tx.objectStore('keys').put(k));
     for (const i of ids) writes.push(tx.objectStore('identities').put(i));
-    writes.push(to ? tx.objectStore('meta').put({ id: 'lock', params: to.params }) : tx.objectStore('meta').delete('lock'));
+    writes.push(
+      to ? tx.objectStore('meta').put({ id: 'lock', params: to.params }) : tx.objectStore('meta').delete('lock'),
+    );
     await Promise.all([...writes, tx.done]);
   }
 }

@@ -7,7 +7,7 @@
  * ordinary transactions (idempotent: an interrupted migration simply runs again).
  */
 import type { DBSchema, IDBPDatabase } from 'idb';
-import type { DirectoryEntry, KeyScope, KeyStatus } from './model';
+import type { DirectoryEntry, KeyScope, KeyStatus } from '../../keys/model';
 import type { LockParams, WrappedSecret } from './wrapping';
 
 export const DB_NAME = 'veil-keyring';
@@ -28,9 +28,7 @@ export interface StoredKey {
   secret?: Uint8Array;
 }
 
-export type MetaRecord =
-  | { id: 'device-key'; key: CryptoKey }
-  | { id: 'lock'; params: LockParams };
+export type MetaRecord = { id: 'device-key'; key: CryptoKey } | { id: 'lock'; params: LockParams };
 
 /** A signing identity as stored: the Ed25519 seed wrapped like key secrets (v3+). */
 export interface StoredIdentity {
