@@ -2,14 +2,12 @@
  * Issue #5: a custom adapter given only in policy JSON protects a chat no built-in adapter knows
  * ("Acme Chat", fixtures/chat/public/acme/: other markup, a plain contenteditable composer, a send
  * button outside any form). The policy goes where an enterprise puts it, Chromium's managed policy
- * folder; that folder applies to every Chromium on the machine, so the file protects only this
- * test's port, has a unique name, and is removed in afterAll and on exit.
+ * folder; each browser reads it from its own copy of
+ * /etc/chromium/policies (test/support/browser.ts), so no other browser on the machine sees it.
  *
  * Also: the adapter forbids chunking, so a message too long for the chat is refused with a clear
  * error (never truncated, never split), and an invalid custom adapter makes its site fail closed.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { base64 } from '@scure/base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'puppeteer';
@@ -19,11 +17,6 @@ import { CHROME_EXTENSION_ID } from '../../lib/policy/ids';
 import { launchUser, waitFor, type User } from '../support/browser';
 import { makeKey } from '../support/keys';
 import { leakedSubstrings } from '../support/leaks';
-
-const POLICY_DIR = '/etc/chromium/policies/managed';
-const POLICY_FILE = join(POLICY_DIR, `veil-e2e-custom-adapter-${process.pid}-${Date.now()}.json`);
-const removePolicy = () => rmSync(POLICY_FILE, { force: true });
-process.once('exit', removePolicy);
 
 /** What an admin writes for Acme Chat (the worked example in docs/adapters.md). */
 const ACME: CustomAdapterSpec = {
@@ -75,39 +68,34 @@ async function open(user: User, file: string, other: string): Promise<Page> {
 
 beforeAll(async () => {
   server = await startChatServer({ port: 0 });
-  mkdirSync(POLICY_DIR, { recursive: true });
   const broken = { ...ACME, selectors: { ...ACME.selectors, message: ['article[data-author='] } }; // invalid CSS
-  writeFileSync(
-    POLICY_FILE,
-    JSON.stringify({
-      '3rdparty': {
-        extensions: {
-          [CHROME_EXTENSION_ID]: {
-            protectedSites: [
-              { adapter: 'custom', matches: [`${server.url}/acme/index.html*`], custom: ACME },
-              { adapter: 'custom', matches: [`${server.url}/acme/broken.html*`], custom: broken },
-            ],
-            keys: [
-              {
-                id: key.id,
-                secret: base64.encode(key.secret),
-                label: key.label,
-                scope: key.scope,
-                status: 'active',
-                createdAt: key.createdAt,
-              },
-            ],
-          },
+  const policy = JSON.stringify({
+    '3rdparty': {
+      extensions: {
+        [CHROME_EXTENSION_ID]: {
+          protectedSites: [
+            { adapter: 'custom', matches: [`${server.url}/acme/index.html*`], custom: ACME },
+            { adapter: 'custom', matches: [`${server.url}/acme/broken.html*`], custom: broken },
+          ],
+          keys: [
+            {
+              id: key.id,
+              secret: base64.encode(key.secret),
+              label: key.label,
+              scope: key.scope,
+              status: 'active',
+              createdAt: key.createdAt,
+            },
+          ],
         },
       },
-    }),
-  );
-  [alice, bob] = await Promise.all([launchUser('alice'), launchUser('bob')]);
+    },
+  });
+  [alice, bob] = await Promise.all([launchUser('alice', { policy }), launchUser('bob', { policy })]);
   await Promise.all([alice, bob].map((u) => policyApplied(u, `${server.url}/acme/index.html*`)));
 }, 120_000);
 
 afterAll(async () => {
-  removePolicy();
   await Promise.all([alice?.close(), bob?.close()]);
   await server?.close();
 });

@@ -4,11 +4,10 @@
  * and two users converse with no set-up of their own. Then the same file turns invalid and Veil
  * fails closed, naming the bad setting.
  *
- * Chromium applies that folder to every Chromium on the machine, tests of other files included:
- * the policy protects only this test's chat port, the file has a unique name, and it exists only
- * between launch and the last assertion (removed in afterAll and on process exit, also on failure).
+ * Each browser reads the policy from its own copy of /etc/chromium/policies (a private mount
+ * namespace: test/support/browser.ts), so no other browser on the machine sees it.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,10 +18,12 @@ import { launchUser, waitFor, type User } from '../support/browser';
 import { leakedSubstrings } from '../support/leaks';
 import { composerStatus, openChat, openPopup, typeAndSend, waitForMessage } from '../support/veil-ui';
 
-const POLICY_DIR = '/etc/chromium/policies/managed';
-const POLICY_FILE = join(POLICY_DIR, `veil-e2e-policy-${process.pid}-${Date.now()}.json`);
-const removePolicy = () => rmSync(POLICY_FILE, { force: true });
-process.once('exit', removePolicy); // a crashed run must not leave policy behind for other browsers
+/** The policy both browsers run under (each has its own copy: test/support/browser.ts). */
+let policyJson = '';
+const writePolicy = (json: string) => {
+  policyJson = json;
+  for (const u of [alice, bob]) u.writePolicy(json);
+};
 
 let server: ChatServer;
 let alice: User;
@@ -86,14 +87,15 @@ beforeAll(async () => {
     '--out',
     join(work, 'out'),
   );
-  mkdirSync(POLICY_DIR, { recursive: true });
-  copyFileSync(join(work, 'out', 'chrome-linux', 'veil.json'), POLICY_FILE);
-  [alice, bob] = await Promise.all([launchUser('alice'), launchUser('bob')]);
+  policyJson = readFileSync(join(work, 'out', 'chrome-linux', 'veil.json'), 'utf8');
+  [alice, bob] = await Promise.all([
+    launchUser('alice', { policy: policyJson }),
+    launchUser('bob', { policy: policyJson }),
+  ]);
   await Promise.all([policyApplied(alice, `${server.url}/*`), policyApplied(bob, `${server.url}/*`)]);
 });
 
 afterAll(async () => {
-  removePolicy();
   await Promise.all([alice?.close(), bob?.close()]);
   await server?.close();
   if (work) rmSync(work, { recursive: true, force: true });
@@ -162,9 +164,9 @@ describe('enterprise policy in Chromium', () => {
   });
 
   it('an invalid policy fails closed: sending is blocked and the popup names the setting', async () => {
-    const policy = JSON.parse(readFileSync(POLICY_FILE, 'utf8'));
+    const policy = JSON.parse(policyJson);
     policy['3rdparty'].extensions[CHROME_EXTENSION_ID].protectedSites[0].adapter = 'fixture-chatt';
-    writeFileSync(POLICY_FILE, JSON.stringify(policy));
+    writePolicy(JSON.stringify(policy));
     // Chromium notices the change and reports it through storage.onChanged; Veil re-reads.
     const w = await alice.worker();
     await waitFor(
@@ -200,11 +202,11 @@ describe('enterprise policy in Chromium', () => {
 
   it('a per-site policy mode isolates that site: secure frames, the chat composer blocked, the switch locked on', async () => {
     // Fix the policy and isolate this test's chat in its own entry only (the policy-wide mode stays inline).
-    const policy = JSON.parse(readFileSync(POLICY_FILE, 'utf8'));
+    const policy = JSON.parse(policyJson);
     const veil = policy['3rdparty'].extensions[CHROME_EXTENSION_ID];
     veil.protectedSites[0] = { ...veil.protectedSites[0], adapter: 'fixture-chat', mode: 'isolated' };
     expect(veil.mode).toBeUndefined();
-    writeFileSync(POLICY_FILE, JSON.stringify(policy));
+    writePolicy(JSON.stringify(policy));
     const w = await alice.worker();
     await waitFor(
       async () => {

@@ -6,10 +6,10 @@
  * keeps failing closed ("no key") and new messages under the policy key show "unknown key".
  * Why removal behaves that way: docs/security.md.
  *
- * Chromium applies /etc/chromium/policies/managed to every Chromium on the machine: the file has a
- * unique name, protects only this test's chat port, and is removed in afterAll and on exit.
+ * Each browser reads the policy from its own copy of /etc/chromium/policies (a private mount
+ * namespace: test/support/browser.ts), so no other browser on the machine sees it.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,10 +22,10 @@ import { leakedSubstrings } from '../support/leaks';
 import { sendAndSettle } from '../support/send';
 import { openChat, waitForMessage } from '../support/veil-ui';
 
-const POLICY_DIR = '/etc/chromium/policies/managed';
-const POLICY_FILE = join(POLICY_DIR, `veil-e2e-recovery-${process.pid}-${Date.now()}.json`);
-const removePolicy = () => rmSync(POLICY_FILE, { force: true });
-process.once('exit', removePolicy);
+/** Both browsers run under the same policy, each from its own copy (test/support/browser.ts). */
+const writePolicy = (json: string | undefined) => {
+  for (const u of [alice, bob]) u.writePolicy(json);
+};
 
 let server: ChatServer;
 let alice: User;
@@ -89,10 +89,11 @@ beforeAll(async () => {
     '--out',
     join(work, 'out'),
   );
-  mkdirSync(POLICY_DIR, { recursive: true });
-  copyFileSync(join(work, 'out', 'chrome-linux', 'veil.json'), POLICY_FILE);
-  validPolicy = readFileSync(POLICY_FILE, 'utf8');
-  [alice, bob] = await Promise.all([launchUser('alice'), launchUser('bob')]);
+  validPolicy = readFileSync(join(work, 'out', 'chrome-linux', 'veil.json'), 'utf8');
+  [alice, bob] = await Promise.all([
+    launchUser('alice', { policy: validPolicy }),
+    launchUser('bob', { policy: validPolicy }),
+  ]);
   const port = `:${server.port}/`;
   await Promise.all([alice, bob].map((u) => managedPolicyIs(u, (j) => j.includes(port), 'the policy')));
   [a, b] = await Promise.all([openChat(alice, server.url, 'bob'), openChat(bob, server.url, 'alice')]);
@@ -103,7 +104,6 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  removePolicy();
   await Promise.all([alice?.close(), bob?.close()]);
   await server?.close();
   if (work) rmSync(work, { recursive: true, force: true });
@@ -116,7 +116,7 @@ describe('policy changes while a protected page is open', () => {
 
     const broken = JSON.parse(validPolicy);
     broken['3rdparty'].extensions[CHROME_EXTENSION_ID].protectedSites[0].adapter = 'fixture-chatt';
-    writeFileSync(POLICY_FILE, JSON.stringify(broken));
+    writePolicy(JSON.stringify(broken));
     await managedPolicyIs(alice, (j) => j.includes('fixture-chatt'), 'the invalid policy');
 
     // No reload: the page was told, asked again, and now refuses with the policy's problem.
@@ -140,7 +140,7 @@ describe('policy changes while a protected page is open', () => {
   });
 
   it('fixed again: the same page re-arms and sends encrypted, without a reload', async () => {
-    writeFileSync(POLICY_FILE, validPolicy);
+    writePolicy(validPolicy);
     await managedPolicyIs(
       alice,
       (j) => !j.includes('fixture-chatt') && j.includes(`:${server.port}/`),
@@ -163,7 +163,7 @@ describe('policy changes while a protected page is open', () => {
   });
 
   it('removed: unmanaged defaults apply, the policy keys are gone, the page still fails closed', async () => {
-    removePolicy();
+    writePolicy(undefined);
     await Promise.all([alice, bob].map((u) => managedPolicyIs(u, (j) => j === '{}', 'no policy')));
     // 127.0.0.1 stays protected by the unmanaged defaults, but with no key for this conversation.
     await a.waitForFunction(

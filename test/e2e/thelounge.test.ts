@@ -5,16 +5,13 @@
  * server relays: it must never see plaintext.
  *
  * The Lounge has no fixed domain, so an enterprise policy names it (as an admin would):
- * { adapter: 'thelounge', matches: [this instance] } plus a policy key for '#veil'. Chromium reads
- * /etc/chromium/policies/managed/ for every Chromium on the machine, so the file protects only this
- * test's port, has a unique name and is removed in afterAll and on exit.
+ * { adapter: 'thelounge', matches: [this instance] } plus a policy key for '#veil'; each browser reads it from its own copy of
+ * /etc/chromium/policies (test/support/browser.ts), so no other browser on the machine sees it.
  *
  * Setup (cached): scripts/setup-thelounge.mjs installs The Lounge under node_modules/.cache; ngircd
  * comes from Debian (.ci/run installs it).
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { join } from 'node:path';
 import { base64 } from '@scure/base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'puppeteer';
@@ -24,10 +21,6 @@ import { launchUser, waitFor, type User } from '../support/browser';
 import { makeKey } from '../support/keys';
 import { leakedSubstrings } from '../support/leaks';
 
-const POLICY_DIR = '/etc/chromium/policies/managed';
-const POLICY_FILE = join(POLICY_DIR, `veil-e2e-thelounge-${process.pid}-${Date.now()}.json`);
-const removePolicy = () => rmSync(POLICY_FILE, { force: true });
-process.once('exit', removePolicy);
 const ENVELOPE = /^VEIL1[1-9A-HJ-NP-Za-km-z]+0$/;
 
 let stack: Awaited<ReturnType<typeof startLoungeStack>>;
@@ -139,37 +132,32 @@ beforeAll(async () => {
   stack = await startLoungeStack();
   observer = await observe(stack.ircPort, stack.channel);
   const pattern = `${stack.url}/*`;
-  mkdirSync(POLICY_DIR, { recursive: true });
-  writeFileSync(
-    POLICY_FILE,
-    JSON.stringify({
-      '3rdparty': {
-        extensions: {
-          [CHROME_EXTENSION_ID]: {
-            protectedSites: [{ adapter: 'thelounge', matches: [pattern] }],
-            keys: [
-              {
-                id: key.id,
-                secret: base64.encode(key.secret),
-                label: key.label,
-                scope: key.scope,
-                status: 'active',
-                createdAt: key.createdAt,
-              },
-            ],
-          },
+  const policy = JSON.stringify({
+    '3rdparty': {
+      extensions: {
+        [CHROME_EXTENSION_ID]: {
+          protectedSites: [{ adapter: 'thelounge', matches: [pattern] }],
+          keys: [
+            {
+              id: key.id,
+              secret: base64.encode(key.secret),
+              label: key.label,
+              scope: key.scope,
+              status: 'active',
+              createdAt: key.createdAt,
+            },
+          ],
         },
       },
-    }),
-  );
-  [alice, bob] = await Promise.all([launchUser('alice'), launchUser('bob')]);
+    },
+  });
+  [alice, bob] = await Promise.all([launchUser('alice', { policy }), launchUser('bob', { policy })]);
   await Promise.all([policyApplied(alice, pattern), policyApplied(bob, pattern)]);
   alicePage = await joinAs(alice, 'alice');
   bobPage = await joinAs(bob, 'bob');
 }, 120_000);
 
 afterAll(async () => {
-  removePolicy();
   observer?.close();
   await Promise.all([alice?.close(), bob?.close()]);
   await stack?.stop();

@@ -2,7 +2,7 @@
  * One Chromium per user with the built extension loaded, the way an employee's browser runs it.
  * Each user gets a fresh profile and HOME under a temp folder; close() removes both.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import puppeteer, { type Browser, type Page, type Target, type WebWorker } from 'puppeteer';
@@ -28,6 +28,11 @@ export interface User {
   browser: Browser;
   extensionId: string;
   profileDir: string;
+  /**
+   * Rewrites this browser's own enterprise policy (launched with `policy`); Chromium notices the
+   * change by itself. `undefined` removes the policy file.
+   */
+  writePolicy(json: unknown): void;
   worker(): Promise<WebWorker>;
   newPage(): Promise<Page>;
   close(): Promise<void>;
@@ -43,14 +48,52 @@ export interface LaunchOptions {
    * so it never takes focus from their pages, unless they want to see it.
    */
   keepWelcome?: boolean;
+  /**
+   * Chromium enterprise policy (the JSON an admin puts in /etc/chromium/policies/managed/) for
+   * this browser alone: see policyLauncher.
+   */
+  policy?: unknown;
+  /** Extra command-line flags, e.g. --host-resolver-rules for a real-looking host name. */
+  args?: string[];
+}
+
+/** Where /etc/chromium/policies lives: the mount point a per-browser policy is bound onto. */
+const SYSTEM_POLICY_DIR = '/etc/chromium/policies';
+
+/**
+ * Chromium reads policy only from /etc/chromium/policies, machine-wide. To give one browser its
+ * own policy without touching any other (tests of other files, other users in the same test), it
+ * runs in a private mount namespace where a temp folder is bound onto that path (root only).
+ */
+function policyLauncher(root: string): { executable: string; policyFile: string } {
+  const policyDir = join(root, 'policies');
+  mkdirSync(join(policyDir, 'managed'), { recursive: true });
+  mkdirSync(SYSTEM_POLICY_DIR, { recursive: true });
+  const executable = join(root, 'chromium-with-policy.sh');
+  writeFileSync(
+    executable,
+    `#!/bin/sh
+exec unshare --mount --propagation private /bin/sh -c 'mount --bind "$0" ${SYSTEM_POLICY_DIR} && exec "$@"' \
+  '${policyDir}' '${CHROMIUM}' "$@"
+`,
+  );
+  chmodSync(executable, 0o755);
+  return { executable, policyFile: join(policyDir, 'managed', 'veil.json') };
 }
 
 export async function launchUser(name: string, opts: LaunchOptions = {}): Promise<User> {
   const root = mkdtempSync(join(tmpdir(), `veil-${name}-`));
   const profileDir = join(root, 'profile');
   const withExtension = opts.extension ?? true;
+  const launcher = opts.policy === undefined ? undefined : policyLauncher(root);
+  const writePolicy = (json: unknown) => {
+    if (!launcher) throw new Error(`${name} was launched without a policy of its own`);
+    if (json === undefined) rmSync(launcher.policyFile, { force: true });
+    else writeFileSync(launcher.policyFile, typeof json === 'string' ? json : JSON.stringify(json));
+  };
+  if (launcher) writePolicy(opts.policy);
   const browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
+    executablePath: launcher?.executable ?? CHROMIUM,
     headless: opts.headless ?? true,
     pipe: true,
     userDataDir: profileDir,
@@ -59,6 +102,7 @@ export async function launchUser(name: string, opts: LaunchOptions = {}): Promis
       ...FLAGS.filter((f) => !f.startsWith('--lang=')),
       `--lang=${opts.lang ?? 'en-US'}`,
       '--window-size=1100,800',
+      ...(opts.args ?? []),
     ],
     defaultViewport: { width: 1100, height: 800 },
     // Chromium on Linux also takes its UI language from LANGUAGE.
@@ -90,6 +134,7 @@ export async function launchUser(name: string, opts: LaunchOptions = {}): Promis
     browser,
     extensionId,
     profileDir,
+    writePolicy,
     worker,
     newPage: () => browser.newPage(),
     async close() {
