@@ -9,7 +9,8 @@ export default tseslint.config(
   {
     ignores: [
       'node_modules/',
-      '.output/',
+      '.output*/',
+      'fixtures/chat/public/editors/build/',
       '.wxt/',
       'bench/out/',
       'demo-output/',

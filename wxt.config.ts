@@ -32,8 +32,8 @@ export default defineConfig({
     default_locale: 'en',
     permissions: ['storage', 'scripting', 'unlimitedStorage', 'alarms'],
     host_permissions: ['<all_urls>'],
-    // Isolated mode's secure frames (issue #6), framable only on the built-in chats' origins.
-    web_accessible_resources: secureFrameResources(),
+    // Isolated mode's secure frames: framable on any protected chat (lib/policy/web-accessible.ts).
+    web_accessible_resources: secureFrameResources(browser === 'firefox' ? 'firefox' : 'chrome'),
     ...(browser === 'firefox'
       ? {
           browser_specific_settings: {

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { machineInfo, Stat } from './common';
 import type { SizeRow } from './size';
+import { type ArchiveBench, archiveReport } from './archive';
 
 export interface HistoryResult {
   n: number;
@@ -48,6 +49,8 @@ export interface BenchResults {
     plain: { pageTaskMs: Stat; pageScriptMs: Stat; processTreeCpuMs: Stat };
   };
   crypto?: { bytes: number; ops: Record<string, Stat> }[];
+  /** `admin archive decrypt` in Node (bench/archive.ts). */
+  archive?: ArchiveBench;
   durationS?: number;
   /** history loads that timed out and were run again */
   retries?: string[];
@@ -432,6 +435,8 @@ function markdown(r: BenchResults, outDir: string): string {
       L.push(`| ${x.fix} | ${x.what} | ${x.before} | ${x.after ?? afterFigure(r, x.metric ?? '')} |`);
     L.push('');
   }
+
+  if (r.archive) L.push(...archiveReport(r.archive));
 
   L.push('## How to read and rerun');
   L.push('');

@@ -7,7 +7,7 @@
  * median over runs, runs alternate between the configurations, and targets are judged on ratios.
  *
  * Flags: --quick (N = 200, one run, short windows; results go to $TMPDIR/veil-bench-quick unless
- * --out says otherwise), --only history,send,crypto,size,idle, --no-build (reuse the last build),
+ * --out says otherwise), --only history,send,crypto,size,idle,archive, --no-build (reuse the last build),
  * --out DIR (where results go; default bench/), --ns 2000,10000
  * and --runs K (history sizes and runs, for investigating), --report (only rewrite results.md and
  * chart.svg from results.json).
@@ -26,6 +26,7 @@ import { openHistory, type HistoryRun, type Until } from './history';
 import { idleWindow, type IdleSample } from './idle';
 import { openIsolatedHistory, setIsolatedMode } from './isolated';
 import { writeReport, type BenchResults } from './report';
+import { benchArchive } from './archive';
 import { openSendPage, sendLatencies } from './send';
 import { measureSizes } from './size';
 
@@ -36,7 +37,7 @@ const option = (name: string) => {
   return i >= 0 ? args[i + 1] : args.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
 };
 const QUICK = flag('--quick');
-const ONLY = new Set((option('--only') ?? 'history,send,crypto,size,idle').split(','));
+const ONLY = new Set((option('--only') ?? 'history,send,crypto,size,idle,archive').split(','));
 // A smoke run must not replace the full run's results: it writes to a temp folder unless told.
 const OUT = option('--out') ?? (QUICK ? join(tmpdir(), 'veil-bench-quick') : 'bench');
 
@@ -98,6 +99,10 @@ async function reseed(server: ChatServer, messages: SeedMessage[]): Promise<void
 async function main() {
   const started = Date.now();
   buildExtension();
+  // Node only, before any browser starts: archive decryption (the million only in the full run).
+  const archive = ONLY.has('archive')
+    ? await benchArchive(QUICK ? [2_000, 20_000] : [10_000, 100_000, 1_000_000], log)
+    : undefined;
   const key = benchKey();
   const dk = derived(key);
   // Two vendors: the same conversation, once as Veil envelopes, once in plaintext.
@@ -124,6 +129,7 @@ async function main() {
       machine: machineInfo(await plain.browser.version()),
       plan: PLAN,
       isolated: { available: false, note: isolatedModeStatus() },
+      archive,
     };
 
     if (ONLY.has('size')) {

@@ -8,16 +8,25 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createPublicKey, randomBytes, randomUUID } from 'node:crypto';
 import { base64 } from '@scure/base';
 import { BUILTIN_ADAPTERS } from '../lib/adapters/registry';
 import { BundleError, type BundleContents, createBundle, DEFAULT_KDF, openBundle } from '../lib/crypto/bundle';
 import { fingerprint, type KeyRecord } from '../lib/keys/model';
 import { deployFiles } from '../lib/policy/deploy';
-import { CHROME_EXTENSION_ID, GECKO_ID } from '../lib/policy/ids';
+import {
+  CHROME_EXTENSION_ID,
+  CHROME_ID_PATTERN,
+  chromeIdFromSha256,
+  GECKO_ID,
+  GECKO_ID_PATTERN,
+} from '../lib/policy/ids';
 import { isValidPattern } from '../lib/policy/match-pattern';
 import { type ManagedPolicyJson, parseManagedPolicy } from '../lib/policy/parse';
 import type { PolicyProblem, ProtectedSite } from '../lib/policy/policy';
+import { checkPolicy } from './admin-check';
+import { policiesInFile, ReadError } from './admin-read';
+import { ARCHIVE_USAGE, runArchive } from './archive-cli';
 
 export interface AdminIo {
   env: Record<string, string | undefined>;
@@ -34,12 +43,22 @@ export const USAGE = `veil-admin: Veil keys and enterprise policy files
   npm run admin -- policy --keys FILE --protect ADAPTER=PATTERN[,PATTERN] [--protect ...] [--custom-site FILE ...]
         [--settings FILE] [--require-encryption true|false] [--flag-unencrypted true|false]
         [--allow-user-keys true|false] [--allow-key-export true|false] [--mode inline|isolated]
+        [--chrome-id ID] [--edge-id ID] [--firefox-id ID] [--edge-update-url URL]
         (--chrome-update-url URL and/or --firefox-install-url URL | --no-force-install) --out DIR
-  npm run admin -- validate FILE     (a Veil policy, Chrome policy JSON, Firefox policies.json or managed-storage file)
+  npm run admin -- validate FILE [--chrome-id ID] [--firefox-id ID]
+        (any file \`policy\` writes: Chrome policy JSON, .reg, .mobileconfig, Firefox policies.json or
+        managed-storage manifest; or a bare Veil policy)
+  npm run admin -- chrome-id --pem FILE   (the extension id of a CRX signed with this private key)
+${ARCHIVE_USAGE}
 
 --settings FILE is a JSON policy fragment; its protectedSites come before the --protect ones, and
 per-site settings go there, e.g. {"protectedSites": [{"adapter": "fixture-chat", "matches": [...],
 "mode": "isolated"}]} to enforce isolated mode on that chat only (docs/policy.md).
+
+--chrome-id, --edge-id and --firefox-id are the ids browsers install Veil under: a self-hosted CRX has
+the id of its signing key (\`chrome-id --pem\`), the Chrome Web Store and Edge Add-ons assign their own,
+Firefox the add-on id it was signed with. Without them the development ids are used, with a warning
+(docs/deploy.md). --edge-id defaults to --chrome-id, --edge-update-url to --chrome-update-url.
 
 The keys FILE is a passphrase-protected Veil key bundle. Passphrase: --passphrase-file FILE or the
 VEIL_ADMIN_PASSPHRASE environment variable (never a command-line argument: shells keep history).
@@ -74,6 +93,11 @@ function parse(argv: string[]): { positionals: string[]; flags: Flags } {
         'allow-key-export': { type: 'string' },
         mode: { type: 'string' },
         'chrome-update-url': { type: 'string' },
+        'edge-update-url': { type: 'string' },
+        'chrome-id': { type: 'string' },
+        'edge-id': { type: 'string' },
+        'firefox-id': { type: 'string' },
+        pem: { type: 'string' },
         'firefox-install-url': { type: 'string' },
         'no-force-install': { type: 'boolean' },
         out: { type: 'string' },
@@ -282,22 +306,25 @@ function printProblems(io: AdminIo, problems: PolicyProblem[]): void {
 async function policyCommand(flags: Flags, io: AdminIo): Promise<void> {
   const out = need(flags, 'out');
   const chromeUpdateUrl = flags['chrome-update-url'] as string | undefined;
+  const edgeUpdateUrl = (flags['edge-update-url'] as string | undefined) ?? chromeUpdateUrl;
   const firefoxInstallUrl = flags['firefox-install-url'] as string | undefined;
-  if (flags['no-force-install'] && (chromeUpdateUrl || firefoxInstallUrl)) {
-    throw new UsageError('--no-force-install contradicts --chrome-update-url/--firefox-install-url');
+  if (flags['no-force-install'] && (chromeUpdateUrl || edgeUpdateUrl || firefoxInstallUrl)) {
+    throw new UsageError('--no-force-install contradicts --chrome-update-url/--edge-update-url/--firefox-install-url');
   }
-  if (!flags['no-force-install'] && !chromeUpdateUrl && !firefoxInstallUrl) {
+  if (!flags['no-force-install'] && !chromeUpdateUrl && !edgeUpdateUrl && !firefoxInstallUrl) {
     throw new UsageError(
       'say where browsers install Veil from: --chrome-update-url URL and/or --firefox-install-url URL (or --no-force-install)',
     );
   }
   for (const [name, url] of [
     ['chrome-update-url', chromeUpdateUrl],
+    ['edge-update-url', edgeUpdateUrl],
     ['firefox-install-url', firefoxInstallUrl],
   ] as const) {
     if (url !== undefined && !/^(https?|file):\/\/\S+$/.test(url))
       throw new UsageError(`--${name} must be an http(s) or file URL`);
   }
+  const ids = extensionIds(flags, io);
   const settings =
     typeof flags.settings === 'string' ? (readJson(flags.settings, 'settings file') as Partial<ManagedPolicyJson>) : {};
   if (!settings || typeof settings !== 'object' || Array.isArray(settings))
@@ -335,21 +362,18 @@ async function policyCommand(flags: Flags, io: AdminIo): Promise<void> {
   ];
   for (const [k, v] of overrides) if (v !== undefined) (policy as unknown as Record<string, unknown>)[k] = v;
   if (mode) policy.mode = mode as ManagedPolicyJson['mode'];
-  // The same check the extension runs: never hand an admin a file Veil would refuse.
-  const check = parseManagedPolicy(policy);
-  if (check.policy.errors.length) {
+  // The extension's own check and more: never hand an admin a file Veil would refuse.
+  const check = checkPolicy(policy);
+  printWarnings(io, check.warnings);
+  if (check.errors.length) {
     io.err('veil-admin: the resulting policy is invalid, nothing was written:');
-    printProblems(io, check.policy.errors);
+    printProblems(io, check.errors);
     throw new AdminError('invalid policy');
   }
   if (!keys.some((k) => k.status === 'active') && !policy.allowUserKeys) {
     io.err('warning: no active key and users may not add their own: protected sites will refuse every send');
   }
-  const files = deployFiles(
-    policy,
-    { chromeId: CHROME_EXTENSION_ID, geckoId: GECKO_ID, chromeUpdateUrl, firefoxInstallUrl },
-    randomUUID,
-  );
+  const files = deployFiles(policy, { ...ids, chromeUpdateUrl, edgeUpdateUrl, firefoxInstallUrl }, randomUUID);
   for (const f of files) {
     writeSecret(join(out, f.path), f.content);
     io.out(`wrote ${join(out, f.path)}\n      -> ${f.installTo}`);
@@ -359,38 +383,93 @@ async function policyCommand(flags: Flags, io: AdminIo): Promise<void> {
   );
 }
 
-/** Finds the Veil policy inside any of the files `policy` writes, or takes the file as a bare policy. */
-export function extractPolicy(doc: unknown): { where: string; policy: unknown } {
-  const d = doc as Record<string, any>;
-  if (d?.policies?.['3rdparty']?.Extensions)
-    return {
-      where: `policies.3rdparty.Extensions["${GECKO_ID}"]`,
-      policy: d.policies['3rdparty'].Extensions[GECKO_ID],
-    };
-  if (d?.['3rdparty']?.extensions)
-    return {
-      where: `3rdparty.extensions["${CHROME_EXTENSION_ID}"]`,
-      policy: d['3rdparty'].extensions[CHROME_EXTENSION_ID],
-    };
-  if (d?.type === 'storage' && 'data' in d) return { where: 'data', policy: d.data };
-  return { where: '(whole file)', policy: doc };
+function printWarnings(io: AdminIo, warnings: PolicyProblem[]): void {
+  for (const w of warnings) io.err(`warning: ${w.path}: ${w.message}`);
 }
 
-function validateCommand(file: string | undefined, io: AdminIo): void {
-  if (!file) throw new UsageError('validate needs a FILE');
-  const { where, policy } = extractPolicy(readJson(file, 'policy file'));
-  if (policy === undefined) throw new AdminError(`${file}: ${where} is missing: this file configures no Veil policy`);
-  const parsed = parseManagedPolicy(policy);
-  if (parsed.policy.errors.length) {
-    io.err(`${file} (${where}) is invalid:`);
-    printProblems(io, parsed.policy.errors);
-    throw new AdminError('invalid policy');
+/** The ids policy names; the development ids (which no deployed package has) only with a warning. */
+function extensionIds(flags: Flags, io: AdminIo): { chromeId: string; edgeId: string; geckoId: string } {
+  const given = (name: string, pattern: RegExp, what: string): string | undefined => {
+    const v = flags[name];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || !pattern.test(v)) throw new UsageError(`--${name} "${v}" is not ${what}`);
+    return v;
+  };
+  const chromeId = given('chrome-id', CHROME_ID_PATTERN, 'a Chrome extension id (32 letters a-p)');
+  const edgeId = given('edge-id', CHROME_ID_PATTERN, 'an Edge extension id (32 letters a-p)');
+  const geckoId = given('firefox-id', GECKO_ID_PATTERN, 'a Firefox add-on id (name@domain or {GUID})');
+  const dev = (flag: string, id: string) =>
+    io.err(
+      `warning: no --${flag}: using the development id ${id}. A package you sign or publish has another id; ` +
+        'name it, or browsers will not apply this policy to Veil (docs/deploy.md).',
+    );
+  if (!chromeId) dev('chrome-id', CHROME_EXTENSION_ID);
+  if (!geckoId) dev('firefox-id', GECKO_ID);
+  return {
+    chromeId: chromeId ?? CHROME_EXTENSION_ID,
+    edgeId: edgeId ?? chromeId ?? CHROME_EXTENSION_ID,
+    geckoId: geckoId ?? GECKO_ID,
+  };
+}
+
+/** The id Chrome gives a CRX signed with this key: the first 128 bits of SHA-256 of its public key, as a-p. */
+function chromeIdCommand(flags: Flags, io: AdminIo): void {
+  const file = need(flags, 'pem');
+  let der: Buffer;
+  try {
+    der = createPublicKey(readText(file, 'key file')).export({ type: 'spki', format: 'der' });
+  } catch (e) {
+    if (e instanceof AdminError) throw e;
+    throw new AdminError(`${file} is not a PEM key: ${(e as Error).message}`);
   }
-  io.out(`${file}: valid (${parsed.policy.protectedSites.length} protected site(s), ${parsed.keys.length} key(s))`);
+  io.out(chromeIdFromSha256(createHash('sha256').update(der).digest('hex')));
+}
+
+function validateCommand(file: string | undefined, flags: Flags, io: AdminIo): void {
+  if (!file) throw new UsageError('validate needs a FILE');
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    throw new AdminError(
+      `cannot read policy file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
+  }
+  const wanted = (name: string, dev: string) => [...(typeof flags[name] === 'string' ? [flags[name]] : []), dev];
+  let found;
+  try {
+    found = policiesInFile(bytes, {
+      chrome: wanted('chrome-id', CHROME_EXTENSION_ID),
+      firefox: wanted('firefox-id', GECKO_ID),
+    });
+  } catch (e) {
+    if (e instanceof ReadError) throw new AdminError(`${file}: ${e.message}`);
+    throw e;
+  }
+  if (found.length === 0) throw new AdminError(`${file}: this file configures no Veil policy`);
+  let invalid = false;
+  for (const { where, policy, problems } of found) {
+    const check = checkPolicy(policy);
+    const errors = [...problems, ...check.errors];
+    printWarnings(io, check.warnings);
+    if (errors.length) {
+      invalid = true;
+      io.err(`${file} (${where}) is invalid:`);
+      printProblems(io, errors);
+      continue;
+    }
+    const parsed = parseManagedPolicy(policy);
+    io.out(
+      `${file} (${where}): valid (${parsed.policy.protectedSites.length} protected site(s), ${parsed.keys.length} key(s))`,
+    );
+  }
+  if (invalid) throw new AdminError('invalid policy');
 }
 
 export async function runAdmin(argv: string[], io: AdminIo): Promise<number> {
   carried = undefined;
+  // Its own options and exit codes (scripts/archive-cli.ts).
+  if (argv[0] === 'archive') return runArchive(argv.slice(1), io);
   try {
     const { positionals, flags } = parse(argv);
     const [cmd, sub, ...rest] = positionals;
@@ -406,7 +485,11 @@ export async function runAdmin(argv: string[], io: AdminIo): Promise<number> {
       if (sub !== undefined) throw new UsageError(`unexpected argument "${sub}"`);
       await policyCommand(flags, io);
     } else if (cmd === 'validate') {
-      validateCommand(sub, io);
+      if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`);
+      validateCommand(sub, flags, io);
+    } else if (cmd === 'chrome-id') {
+      if (sub !== undefined) throw new UsageError(`unexpected argument "${sub}"`);
+      chromeIdCommand(flags, io);
     } else {
       throw new UsageError(`unknown command "${cmd}"`);
     }

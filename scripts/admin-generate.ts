@@ -62,7 +62,7 @@ export function generatedReference(): string {
   const out = ['| Setting | Type | Required | Values | Meaning |', '|---|---|---|---|---|'];
   rows(POLICY_SCHEMA as unknown as Node, '', out);
   out.push('', '| Setting | Default when managed | Default when unmanaged |', '|---|---|---|');
-  out.push('| `protectedSites` | (required) | every built-in chat on its usual URLs |');
+  out.push('| `protectedSites` | (required) | none until the user adds a chat (options page, "Protected sites") |');
   out.push('| `keys` | none | none |');
   for (const [k, v] of Object.entries(MANAGED_DEFAULTS)) {
     out.push(

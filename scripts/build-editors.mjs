@@ -39,6 +39,7 @@ export async function buildEditors() {
     fs.statSync(path.join(ROOT, 'package-lock.json')).mtimeMs,
     fs.statSync(fileURLToPath(import.meta.url)).mtimeMs,
   );
+  /** @type {string[]} */
   const built = [];
   await Promise.all(
     EDITORS.map(async (name) => {
@@ -54,7 +55,8 @@ export async function buildEditors() {
         format: 'iife',
         target: 'chrome120',
         logLevel: 'warning',
-        define: { 'process.env.NODE_ENV': '"production"' },
+        // Draft.js (through fbjs) still refers to Node's `global`.
+        define: { 'process.env.NODE_ENV': '"production"', global: 'globalThis' },
         jsx: 'automatic',
         legalComments: 'none',
       });

@@ -75,7 +75,11 @@ export async function freePort() {
   });
 }
 
-/** Waits until something accepts TCP connections on 127.0.0.1:port. */
+/**
+ * Waits until something accepts TCP connections on 127.0.0.1:port.
+ * @param {number} port
+ * @param {string} what
+ */
 async function listening(port, what, timeoutMs = 20_000) {
   const net = await import('node:net');
   const end = Date.now() + timeoutMs;
@@ -128,6 +132,7 @@ export async function startLoungeStack({ channel = '#veil' } = {}) {
   fs.mkdirSync(home);
   fs.copyFileSync(path.join(ROOT, 'fixtures', 'thelounge', 'config.js'), path.join(home, 'config.js'));
   const logs = { irc: '', lounge: '' };
+  /** @type {import('node:child_process').ChildProcess[]} */
   const procs = [];
   const stop = async () => {
     await Promise.all(

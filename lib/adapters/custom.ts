@@ -18,6 +18,10 @@ export interface ValueSource {
    * - `attribute`: `attribute` of the first element matching `selector`.
    * - `text`: trimmed text of the first element matching `selector`.
    * - `constant`: `value` as given (e.g. one fixed room, or a user id the page never shows).
+   *
+   * Then, optionally, `match` (a regular expression; `url` uses `pattern` for this) picks a part
+   * of that value, and `template` builds the result from its groups (`$1`, `$<name>`); without a
+   * template the first group (or the whole match) is the value. No match: no value (fail closed).
    */
   from: 'url' | 'attribute' | 'text' | 'constant';
   /** CSS selector (`attribute`, `text`). */
@@ -28,6 +32,10 @@ export interface ValueSource {
   pattern?: string;
   /** The value (`constant`). */
   value?: string;
+  /** JavaScript regular expression applied to the value read (`attribute`, `text`, `constant`). */
+  match?: string;
+  /** Builds the final value from the match's groups, e.g. `$1@example.com`. */
+  template?: string;
 }
 
 export interface CustomAdapterSpec {
@@ -47,6 +55,13 @@ export interface CustomAdapterSpec {
   };
   /** Attribute on the message element holding the author's id (preferred over `messageAuthor`). */
   authorAttribute?: string;
+  /**
+   * Regular expression run on the author the page shows, so one declaration serves everyone when
+   * the page names authors differently from the signed-in user (`room@conf.example/nick`).
+   */
+  authorMatch?: string;
+  /** Builds the author id from `authorMatch`'s groups (`$1`, `$<name>`); default: first group. */
+  authorTemplate?: string;
   /** Attribute on the message element holding the host's message id (optional). */
   messageIdAttribute?: string;
   /** How the id of the open conversation is read; must be equal for every member. */
@@ -77,6 +92,8 @@ const valueSource = (description: string) => ({
     attribute: { type: 'string' },
     pattern: { type: 'string' },
     value: { type: 'string' },
+    match: { type: 'string' },
+    template: { type: 'string' },
   },
   required: ['from'],
 });
@@ -104,6 +121,11 @@ export const CUSTOM_ADAPTER_JSON_SCHEMA = {
       required: ['composer', 'message', 'messageText'],
     },
     authorAttribute: { type: 'string', description: 'Attribute of the message element holding the author id.' },
+    authorMatch: {
+      type: 'string',
+      description: 'Regular expression picking the author id out of what the page shows.',
+    },
+    authorTemplate: { type: 'string', description: 'Builds the author id from authorMatch groups ($1, $<name>).' },
     messageIdAttribute: { type: 'string', description: 'Attribute of the message element holding the message id.' },
     conversationId: valueSource('Where the open conversation id is read.'),
     currentUser: valueSource('Where the signed-in user id is read.'),
@@ -162,6 +184,9 @@ export function validateCustomAdapterSpec(input: unknown): SpecCheck {
       errors.push(`${k} must be an attribute name`);
     }
   }
+  if (s.authorMatch !== undefined) regexProblem('authorMatch', s.authorMatch, errors);
+  if (s.authorTemplate !== undefined && (typeof s.authorTemplate !== 'string' || s.authorMatch === undefined))
+    errors.push('authorTemplate must be a string, used with authorMatch');
   for (const k of ['conversationId', 'currentUser'] as const) checkSource(k, s[k], errors);
   if (s.composerStrategy !== undefined && !STRATEGIES.includes(s.composerStrategy as ComposerStrategy)) {
     errors.push(`composerStrategy must be one of ${STRATEGIES.join(', ')}`);
@@ -188,7 +213,8 @@ function checkSource(path: string, v: unknown, errors: string[]): void {
   }
   const src = v as Record<string, unknown>;
   for (const k of Object.keys(src)) {
-    if (!['from', 'selector', 'attribute', 'pattern', 'value'].includes(k)) errors.push(`unknown field "${path}.${k}"`);
+    if (!['from', 'selector', 'attribute', 'pattern', 'value', 'match', 'template'].includes(k))
+      errors.push(`unknown field "${path}.${k}"`);
   }
   const str = (k: string) => typeof src[k] === 'string' && (src[k] as string).length > 0;
   switch (src.from) {
@@ -215,10 +241,50 @@ function checkSource(path: string, v: unknown, errors: string[]): void {
     default:
       errors.push(`${path}.from must be one of ${SOURCES.join(', ')}`);
   }
+  if (src.match !== undefined) {
+    if (src.from === 'url') errors.push(`${path}: from "url" takes its regular expression in "pattern", not "match"`);
+    else regexProblem(`${path}.match`, src.match, errors);
+  }
+  if (src.template !== undefined && typeof src.template !== 'string') errors.push(`${path}.template must be a string`);
+  if (src.template !== undefined && src.from !== 'url' && src.match === undefined)
+    errors.push(`${path}.template needs "match"`);
   if (typeof src.selector === 'string' && src.from !== 'url' && src.from !== 'constant') {
     const problem = selectorProblem(src.selector);
     if (problem) errors.push(`${path}.selector: invalid CSS selector "${src.selector}" (${problem})`);
   }
+}
+
+function regexProblem(path: string, v: unknown, errors: string[]): void {
+  if (typeof v !== 'string' || !v) {
+    errors.push(`${path} must be a regular expression`);
+    return;
+  }
+  try {
+    new RegExp(v);
+  } catch (e) {
+    errors.push(`${path} is not a valid regular expression (${(e as Error).message})`);
+  }
+}
+
+/**
+ * What the page controls is bounded before an admin's expression runs on it, so a careless
+ * expression cannot be made to backtrack for long.
+ */
+const MAX_MATCHED_CHARS = 512;
+
+/** `match` then `template` ("$1", "$<name>", "$$"); undefined when the value does not fit. */
+export function extract(value: string | undefined, match?: RegExp, template?: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (!match) return value.trim() || undefined;
+  const m = match.exec(value.slice(0, MAX_MATCHED_CHARS));
+  if (!m) return undefined;
+  const out =
+    template === undefined
+      ? (m[1] ?? m[0])
+      : template.replace(/\$(\$|\d{1,2}|<([A-Za-z_]\w*)>)/g, (_all, tok: string, name?: string) =>
+          tok === '$' ? '$' : name ? (m.groups?.[name] ?? '') : (m[Number(tok)] ?? ''),
+        );
+  return out.trim() || undefined;
 }
 
 /** Selector syntax can only be checked where a DOM exists (content script, tests); the background skips it. */
@@ -239,21 +305,24 @@ export class InvalidCustomAdapterError extends Error {
 }
 
 function reader(src: ValueSource): (doc: Document) => string | undefined {
+  const match = src.from === 'url' ? new RegExp(src.pattern!) : src.match ? new RegExp(src.match) : undefined;
+  const pick = (v: string | null | undefined) => extract(v ?? undefined, match, src.template);
   switch (src.from) {
-    case 'url': {
-      const re = new RegExp(src.pattern!);
-      return (doc) => {
-        const m = re.exec(doc.location?.href ?? '');
-        return (m && (m[1] ?? m[0]))?.trim() || undefined;
-      };
-    }
+    case 'url':
+      return (doc) => pick(doc.location?.href ?? '');
     case 'attribute':
-      return (doc) => doc.querySelector(src.selector!)?.getAttribute(src.attribute!)?.trim() || undefined;
+      return (doc) => pick(doc.querySelector(src.selector!)?.getAttribute(src.attribute!));
     case 'text':
-      return (doc) => doc.querySelector(src.selector!)?.textContent?.trim() || undefined;
+      return (doc) => pick(doc.querySelector(src.selector!)?.textContent);
     case 'constant':
-      return () => src.value;
+      return () => pick(src.value);
   }
+}
+
+function authorNormalizer(spec: CustomAdapterSpec): SiteAdapter['normalizeAuthor'] {
+  if (!spec.authorMatch) return undefined;
+  const re = new RegExp(spec.authorMatch);
+  return (raw) => extract(raw, re, spec.authorTemplate);
 }
 
 /** Turns a policy spec into a SiteAdapter. Throws InvalidCustomAdapterError (callers fail closed). */
@@ -273,6 +342,7 @@ export function adapterFromSpec(input: unknown): SiteAdapter {
       messageAuthor: [...(spec.selectors.messageAuthor ?? [])],
     },
     authorAttribute: spec.authorAttribute,
+    normalizeAuthor: authorNormalizer(spec),
     messageIdAttribute: spec.messageIdAttribute,
     currentUser: reader(spec.currentUser),
     conversationId: reader(spec.conversationId),

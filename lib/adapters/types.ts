@@ -34,8 +34,18 @@ export interface SiteAdapter {
   };
   /** Attribute on the message element that holds the author's user id (preferred over text). */
   authorAttribute?: string;
+  /**
+   * Turns what the page shows as a message's author into the id `currentUser` yields for that
+   * person (e.g. `room@conference.example/nick` -> `nick`); undefined when it does not fit.
+   */
+  normalizeAuthor?(raw: string): string | undefined;
   /** Attribute on the message element that holds the host's message id. */
   messageIdAttribute?: string;
+  /**
+   * True when those ids are the server's and survive a reload, so Veil can recognise a message
+   * re-delivered as a new one across reloads; per-session ids only tell messages apart in one load.
+   */
+  messageIdsStable?: boolean;
   /** The signed-in user's id. */
   currentUser(doc: Document): string | undefined;
   /** A stable id of the open conversation, equal for every member. */
@@ -49,6 +59,16 @@ export interface SiteAdapter {
   pageMaxMessageChars?(doc: Document): number | undefined;
   /** Whether a long message may travel as several chat messages. */
   allowChunks: boolean;
+}
+
+/** A message element's author id, as the adapter reads it ('' when the page does not say). */
+export function messageAuthor(adapter: SiteAdapter, el: Element): string {
+  const raw =
+    (adapter.authorAttribute && el.getAttribute(adapter.authorAttribute)) ||
+    queryFirst(el, adapter.selectors.messageAuthor)?.textContent?.trim() ||
+    '';
+  if (!raw || !adapter.normalizeAuthor) return raw;
+  return adapter.normalizeAuthor(raw) ?? '';
 }
 
 export function queryFirst<T extends Element = HTMLElement>(root: ParentNode, selectors: string[]): T | null {

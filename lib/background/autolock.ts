@@ -1,7 +1,9 @@
 /**
  * Keeps an unlocked passphrase lock open across MV3 service-worker restarts, and closes it after
  * a period of no use. The lock key lives in `storage.session` (memory only, never on disk, not
- * readable by content scripts) and the idle timer is one alarm re-armed on use: no polling.
+ * readable by content scripts) and the idle timer is one alarm re-armed on user actions only
+ * (unlock, a send, Veil's own pages): decrypts do not count, since the chat's page triggers them
+ * and an open chat would otherwise keep the keyring unlocked for ever. No polling.
  */
 import browser from 'webextension-polyfill';
 import { base64 } from '@scure/base';
@@ -10,7 +12,7 @@ import type { Keyring, LockCache } from './keyring';
 const SESSION_KEY = 'veil.lockKey';
 const ALARM = 'veil-autolock';
 export const AUTO_LOCK_MINUTES = 15;
-/** Re-arming the alarm on every decrypt would be wasteful; once a minute is precise enough. */
+/** Re-arming the alarm on every keystroke-driven request would be wasteful; once a minute is precise enough. */
 const REARM_EVERY_MS = 60_000;
 
 export const sessionLockCache: LockCache = {

@@ -2,46 +2,17 @@
  * Decrypting what a content script found on the page: envelope texts in, statuses out.
  * Each item is judged on its own; one bad item never fails the batch.
  */
-import { bytesToHex, concatBytes } from '@noble/ciphers/utils.js';
-import { findEnvelopes } from '../crypto/codec';
-import { KIND_CHUNK, parseChunk } from '../crypto/chunks';
-import { KIND_MESSAGE, openMessage, parseHeader, verifySignature } from '../crypto/envelope';
+import { bytesToHex } from '@noble/ciphers/utils.js';
+import { assembleFrame } from '../crypto/assemble';
+import { openMessage, parseHeader, verifySignature } from '../crypto/envelope';
 import type { DecryptedItem, DecryptItem } from '../messaging/protocol';
+import { type KeyInfo, scopeSpecificity } from '../keys/model';
 import { LockedError } from './keys/wrapping';
 import type { Keyring } from './keyring';
+import type { ReplayLog } from './replay-log';
 
-type FrameOrError = { frame: Uint8Array } | { reason: string };
-
-/** One envelope text, or a complete set of chunk texts, to one message frame. */
-export function assembleFrame(texts: string[]): FrameOrError {
-  const frames: Uint8Array[] = [];
-  for (const t of texts) {
-    const found = findEnvelopes(t);
-    if (found.length !== 1) return { reason: 'not exactly one envelope' };
-    const f = found[0]!;
-    if (f.kind === 'malformed') return { reason: f.reason };
-    frames.push(f.frame);
-  }
-  if (frames.length === 1 && frames[0]![0] === KIND_MESSAGE) return { frame: frames[0]! };
-  const chunks = [];
-  for (const f of frames) {
-    if (f[0] !== KIND_CHUNK)
-      return { reason: f[0] === KIND_MESSAGE ? 'message mixed with chunks' : 'unknown frame kind' };
-    const c = parseChunk(f);
-    if ('error' in c) return { reason: c.error };
-    chunks.push(c);
-  }
-  const { group, count } = chunks[0]!;
-  const slices: Uint8Array[] = new Array(count);
-  for (const c of chunks) {
-    if (c.group !== group || c.count !== count) return { reason: 'chunks of different messages' };
-    slices[c.index] = c.slice;
-  }
-  if (chunks.length !== count || slices.includes(undefined as never)) {
-    return { reason: `incomplete: ${chunks.length} of ${count} parts` };
-  }
-  return { frame: concatBytes(...slices) };
-}
+/** Where it always was, for its callers: now shared with the admin's archive tool. */
+export { assembleFrame };
 
 /** Checks a decrypted frame's signature against the directory of the site. */
 async function senderCheck(
@@ -62,19 +33,49 @@ async function senderCheck(
   return { state: 'failed' };
 }
 
+export interface DecryptOptions {
+  /**
+   * True for a key whose messages must not be decrypted here although its scope fits: the inline
+   * path refuses keys that any isolated chat uses, so envelopes copied out of an isolated chat
+   * into an inline page stay sealed.
+   */
+  isolatedKey?: (key: KeyInfo) => boolean | Promise<boolean>;
+}
+
+/**
+ * `site` is the adapter id of the page asking. A key decrypts only where its scope says it may
+ * encrypt (site and conversation): the page chooses where an envelope appears, so a key scoped to
+ * one conversation must not become a decrypt oracle for every protected page.
+ */
 export async function decryptItem(
   keyring: Keyring,
   conversationId: string,
   item: DecryptItem,
-  site = '',
+  site: string,
+  opts: DecryptOptions = {},
 ): Promise<DecryptedItem> {
   const assembled = assembleFrame(item.texts);
   if ('reason' in assembled) return { id: item.id, status: 'malformed', reason: assembled.reason };
-  const header = parseHeader(assembled.frame);
+  return decryptFrame(keyring, conversationId, item, assembled.frame, site, opts);
+}
+
+/** decryptItem once the texts are one frame: for a caller that already decoded it (the archive tool). */
+export async function decryptFrame(
+  keyring: Keyring,
+  conversationId: string,
+  item: Pick<DecryptItem, 'id' | 'author'>,
+  frame: Uint8Array,
+  site: string,
+  opts: DecryptOptions = {},
+): Promise<DecryptedItem> {
+  const header = parseHeader(frame);
   if ('error' in header) return { id: item.id, status: 'malformed', reason: header.error };
   const keyId = bytesToHex(header.keyId);
   const rec = await keyring.get(keyId);
   if (!rec) return { id: item.id, status: 'unknown-key', keyId };
+  const outOfScope = { id: item.id, status: 'out-of-scope' as const, keyId, fingerprint: rec.fingerprint };
+  if (scopeSpecificity(rec.scope, site, conversationId) < 0) return outOfScope;
+  if (await opts.isolatedKey?.(rec)) return { ...outOfScope, isolatedKey: true };
   let key;
   try {
     key = await keyring.derivedFor(keyId);
@@ -83,7 +84,7 @@ export async function decryptItem(
     throw e;
   }
   if (!key) return { id: item.id, status: 'unknown-key', keyId };
-  const r = openMessage(key, assembled.frame, { conversationId, senderId: item.author });
+  const r = openMessage(key, frame, { conversationId, senderId: item.author });
   const keyFacts = { keyId, fingerprint: rec.fingerprint, keyStatus: rec.status };
   if (r.status === 'tampered') return { id: item.id, status: 'tampered', ...keyFacts };
   if (r.status === 'malformed') return { id: item.id, status: 'malformed', reason: r.reason, ...keyFacts };
@@ -98,4 +99,38 @@ export async function decryptItem(
     signature: await senderCheck(keyring, site, item.author, r.signature),
     ...keyFacts,
   };
+}
+
+/**
+ * Judges decrypted messages against the replay log (lib/background/replay-log.ts): marks those
+ * first shown as another message (`replayed`) or sealed long before they first appeared
+ * (`staleOnArrival`). `stableHostIds`: the chat's message ids survive reloads (adapter).
+ */
+export async function judgeReplays(
+  log: ReplayLog,
+  conversationId: string,
+  pairs: { item: DecryptItem; result: DecryptedItem }[],
+  stableHostIds: boolean,
+): Promise<void> {
+  const decrypted = pairs.filter((p) => p.result.status === 'decrypted' && p.result.messageId && p.result.keyId);
+  try {
+    const verdicts = await log.witness(
+      decrypted.map(({ item, result }) => ({
+        keyId: result.keyId!,
+        messageId: result.messageId!,
+        conversationId,
+        author: item.author,
+        hostId: stableHostIds && typeof item.hostId === 'string' ? item.hostId.slice(0, 256) : undefined,
+        sentAt: result.sentAt ?? 0,
+      })),
+    );
+    decrypted.forEach(({ result }, i) => {
+      if (verdicts[i]!.replayed) result.replayed = true;
+      if (verdicts[i]!.stale) result.staleOnArrival = true;
+    });
+  } catch (e) {
+    // The log is a second line (the page's own check per load still runs); a broken database must
+    // not hide every message.
+    console.warn('Veil: replay log unavailable', e);
+  }
 }

@@ -5,7 +5,10 @@
 import { keyStatusText, t } from '../i18n';
 import { bytesToHex, equalBytes, hexToBytes, randomBytes } from '@noble/ciphers/utils.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { utf8ToBytes } from '@noble/ciphers/utils.js';
 import { deriveKey, type DerivedKey } from '../crypto/envelope';
+import type { ImportPlan } from '../messaging/protocol';
 import {
   type KeyInfo,
   type KeyRecord,
@@ -50,8 +53,11 @@ export class Keyring {
   constructor(
     readonly store = new KeyStore(),
     private readonly lockCache: LockCache = noLockCache,
-    /** Called whenever the keyring is used while unlocked: the auto-lock timer restarts. */
-    private readonly onUse: () => void = () => undefined,
+    /**
+     * Called on a user action (unlock, a send, Veil's own pages): the auto-lock timer restarts.
+     * Never on decrypts: the page triggers those, and an open chat would otherwise never lock.
+     */
+    private readonly onUserAction: () => void = () => undefined,
   ) {}
 
   private load(): Promise<Map<string, KeyMeta>> {
@@ -100,16 +106,12 @@ export class Keyring {
   /** Derived keys for one key id; throws LockedError while the passphrase lock is closed. */
   async derivedFor(id: string): Promise<DerivedKey | undefined> {
     let d = this.derived.get(id);
-    if (d) {
-      this.onUse();
-      return d;
-    }
+    if (d) return d;
     if (!(await this.get(id))) return undefined;
     const secret = this.policyKeys.get(id)?.secret ?? (await this.store.unwrap(id, await this.currentLockKey()));
     if (!secret) return undefined;
     d = deriveKey({ id: hexToBytes(id), secret });
     this.derived.set(id, d);
-    this.onUse();
     return d;
   }
 
@@ -171,8 +173,7 @@ export class Keyring {
     return (await this.get(rec.id))!;
   }
 
-  /** All or nothing: a conflicting id anywhere in the batch leaves the keyring untouched. */
-  async importAll(keys: KeyRecord[], extras: ImportExtras = {}): Promise<void> {
+  private async refuseIdClashes(keys: KeyRecord[]): Promise<Map<string, KeyMeta>> {
     const existing = await this.load();
     for (const k of keys) {
       if (!existing.has(k.id)) continue;
@@ -180,6 +181,58 @@ export class Keyring {
       const same = !!mine && equalBytes(mine, k.secret);
       throw new Error(same ? t('errKeyAlreadyThere', k.id) : t('errKeyConflict', k.id));
     }
+    return existing;
+  }
+
+  /**
+   * What importing would change, without writing: new keys and which existing key each would take
+   * over encrypting from, the signing identities it would give the user, and directory entries
+   * added or changed. `source` identifies the bundle (a digest of its text), so a confirmation
+   * given for one bundle and keyring state is worth nothing for another.
+   */
+  async planImport(keys: KeyRecord[], extras: ImportExtras, source: string): Promise<ImportPlan> {
+    const existing = [...(await this.refuseIdClashes(keys)).values()];
+    const active = existing.filter((k) => k.status === 'active');
+    const incoming = keys.filter((k) => k.status === 'active').map((k) => toInfo(k));
+    const planned = keys.map((k) => {
+      const replaces = new Map<string, { id: string; label: string }>();
+      if (k.status === 'active') {
+        const sites = k.scope.site === '*' ? [...new Set(['*', ...active.map((e) => e.scope.site)])] : [k.scope.site];
+        for (const site of sites)
+          for (const conversation of k.scope.conversations) {
+            // The pattern itself stands for the conversations it names ("*" matches "*").
+            const before = selectEncryptionKey(active, site, conversation);
+            const after = selectEncryptionKey([...active, ...incoming], site, conversation);
+            if (before && after?.id === k.id) replaces.set(before.id, { id: before.id, label: before.label });
+          }
+      }
+      return { ...toInfo(k), replaces: [...replaces.values()] };
+    });
+    const identities = (extras.identities ?? []).map((i) => ({
+      site: i.site,
+      userId: i.userId,
+      publicKey: bytesToHex(ed25519.getPublicKey(i.secretKey)),
+    }));
+    const known = new Map((await this.store.directory()).map((d) => [`${d.site}\u0000${d.userId}`, d.publicKey]));
+    const directory = (extras.directory ?? []).map((d) => {
+      const previousKey = known.get(`${d.site}\u0000${d.userId}`);
+      const change = previousKey === undefined ? 'added' : previousKey === d.publicKey ? 'same' : 'changed';
+      return { ...d, change, ...(change === 'changed' ? { previousKey } : {}) } as ImportPlan['directory'][number];
+    });
+    const needsConfirmation =
+      planned.some((k) => k.replaces.length > 0) || identities.length > 0 || directory.some((d) => d.change !== 'same');
+    const body = { needsConfirmation, keys: planned, identities, directory };
+    const digest = bytesToHex(sha256(utf8ToBytes(source + JSON.stringify(body))).subarray(0, 16));
+    return { digest, ...body };
+  }
+
+  /**
+   * All or nothing: a conflicting id anywhere in the batch leaves the keyring untouched.
+   * `replaceDirectory`: directory entries that differ from the known ones replace them (only
+   * after the user confirmed exactly that plan); otherwise such an entry fails the import.
+   */
+  async importAll(keys: KeyRecord[], extras: ImportExtras = {}): Promise<void> {
+    const existing = await this.refuseIdClashes(keys);
     // One active key per scope: a newer imported active key supersedes (retires) an older one,
     // which is how a rotation made elsewhere arrives.
     const retire = [...existing.values()]
@@ -228,7 +281,12 @@ export class Keyring {
     this.lockKey = key;
     this.lockLoaded = true;
     await this.lockCache.set(key);
-    this.onUse();
+    this.onUserAction();
+  }
+
+  /** Something the user did (not the page): keeps an unlocked keyring open a while longer. */
+  noteUserAction(): void {
+    this.onUserAction();
   }
 
   async lock(): Promise<void> {

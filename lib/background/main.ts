@@ -5,8 +5,8 @@ import { installAutoLock, noteKeyringUse, sessionLockCache } from './autolock';
 import { Keyring } from './keyring';
 import { installOnboarding } from './onboarding';
 import { afterRequest, keyringLocked, notifyOnPolicyChange } from './notify';
-import { onPolicyChange, policy, startPolicySource } from './policy-source';
-import { syncContentScripts } from './registration';
+import { onPolicyChange, policy, policyReady, policyRestored, startPolicySource } from './policy-source';
+import { protectOpenTabs, syncContentScripts } from './registration';
 import { route } from './router';
 
 export function startBackground(): void {
@@ -20,15 +20,28 @@ export function startBackground(): void {
       return res;
     }),
   );
+  // Never from the defaults a fresh worker starts with: only once the policy in force is known
+  // (the one remembered from the last start, at the latest), so a restart never unprotects a chat.
   const sync = () =>
-    syncContentScripts(policy()).catch((e) => console.error('Veil: content script registration failed', e));
+    policyReady()
+      .then(() => syncContentScripts(policy()))
+      .catch((e) => console.error('Veil: content script registration failed', e));
   // Policy keys first, in the same tick as the policy switch (listeners run in order).
   onPolicyChange((p, keys) => keyring.syncPolicyKeys(keys, p.allowKeyExport));
-  onPolicyChange(sync);
+  onPolicyChange((p) => {
+    syncContentScripts(p).catch((e) => console.error('Veil: registration failed', e));
+    void protectOpenTabs(p).catch(() => undefined);
+  });
+  // A protected page that loads while the browser has not applied the registration yet (start-up).
+  browser.tabs.onUpdated.addListener((tabId, change) => {
+    if (change.status === 'loading' || change.status === 'complete')
+      void policyRestored().then(() => protectOpenTabs(policy(), tabId).catch(() => undefined));
+  });
   notifyOnPolicyChange();
-  void startPolicySource();
+  void startPolicySource(); // the remembered policy is in force from the start
   browser.runtime.onInstalled.addListener(sync);
   installOnboarding(); // first run: a short welcome for unmanaged installs (issue #9)
   browser.runtime.onStartup.addListener(sync);
-  void sync();
+  // Every start: tabs the browser restored (or that loaded while no worker ran) get Veil now.
+  void policyRestored().then(() => protectOpenTabs(policy()).catch(() => undefined));
 }

@@ -65,11 +65,19 @@ export function keyringLocked(): void {
  * again: that is no change, and idle tabs are not woken for it.
  */
 export function notifyOnPolicyChange(): void {
-  onPolicyChange((p) => void policyChanged(p));
+  onPolicyChange(
+    (p, keys) =>
+      void policyChanged(
+        p,
+        keys.map((k) => k.id),
+      ),
+  );
 }
 
-async function policyChanged(p: Policy): Promise<void> {
-  const seen = JSON.stringify(p);
+async function policyChanged(p: Policy, keyIds: string[]): Promise<void> {
+  // The keys in memory count too: a start puts the remembered policy in force without its keys,
+  // and the same policy delivered seconds later brings them (open pages can then encrypt).
+  const seen = JSON.stringify({ ...p, loadedKeyIds: keyIds });
   let before: string | undefined;
   try {
     before = (await browser.storage.session.get(POLICY_SEEN))[POLICY_SEEN] as string | undefined;

@@ -3,9 +3,10 @@
  * no Veil code runs on unrelated pages and a policy change takes effect without a release.
  */
 import browser from 'webextension-polyfill';
-import type { Policy } from '../policy/policy';
+import { type Policy, siteForUrl } from '../policy/policy';
 
 const SCRIPT_ID = 'veil-protected-sites';
+const CONTENT_SCRIPT = 'content-scripts/content.js';
 
 let queue: Promise<void> = Promise.resolve();
 
@@ -47,9 +48,28 @@ async function sync(p: Policy): Promise<void> {
     {
       id: SCRIPT_ID,
       matches,
-      js: ['content-scripts/content.js'],
+      js: [CONTENT_SCRIPT],
       runAt: 'document_start',
       allFrames: false,
     },
   ]);
+}
+
+/**
+ * Runs the content script in open tabs of protected sites that do not have it. A registration
+ * does not reach pages that loaded before it took effect: tabs Chrome restores at start-up load
+ * before the browser applies registered scripts, and a page opened before a policy named its site.
+ * The content script runs once per document whatever the number of injections
+ * (lib/page/content-main.ts).
+ */
+export async function protectOpenTabs(p: Policy, tabId?: number): Promise<void> {
+  const tabs = tabId === undefined ? await browser.tabs.query({}) : [await browser.tabs.get(tabId)];
+  await Promise.all(
+    tabs.map(async (tab) => {
+      if (tab.id === undefined || !tab.url || !siteForUrl(p, tab.url)) return;
+      await browser.scripting
+        .executeScript({ target: { tabId: tab.id, frameIds: [0] }, files: [CONTENT_SCRIPT], injectImmediately: true })
+        .catch(() => undefined); // a tab that is closing or not a web page: nothing to protect
+    }),
+  );
 }

@@ -6,18 +6,18 @@
 import browser, { type Runtime } from 'webextension-polyfill';
 import { CALLERS, type Caller, isEnvelope, type MessageType, type Res } from '../messaging/protocol';
 import { siteForUrl } from '../policy/policy';
-import { isSecureFramePage, type FrameRef } from './isolated/capabilities';
+import { extensionOrigins, isSecureFramePage, originOf, type FrameRef } from './isolated/capabilities';
 import { handlers, RequestError, type RequestContext } from './handlers/index';
 import type { Keyring } from './keyring';
 import { policy, policyReady } from './policy-source';
 
 function callerOf(sender: Runtime.MessageSender): { caller: Caller; url: string } | undefined {
   if (sender.id !== browser.runtime.id || !sender.url) return undefined;
-  const extensionOrigin = browser.runtime.getURL('/');
-  if (sender.url.startsWith(extensionOrigin)) {
+  const origins = extensionOrigins();
+  if (origins.includes(originOf(sender.url))) {
     // Isolated mode's frames are extension pages living inside an untrusted page: they get only
     // the 'secure-frame' calls, never the keyring and policy calls of Veil's own pages (issue #6).
-    if (isSecureFramePage(sender.url, extensionOrigin)) {
+    if (isSecureFramePage(sender.url, origins)) {
       return sender.tab && sender.frameId !== undefined && sender.frameId !== 0
         ? { caller: 'secure-frame', url: sender.url }
         : undefined;

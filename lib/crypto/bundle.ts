@@ -149,7 +149,7 @@ export async function createBundle(
 
 function checkHeader(b: Omit<BundleFile, 'ciphertext'>): void {
   const bad = (why: string) => new BundleError('invalid', `key bundle is invalid: ${why}`);
-  const logN = Math.log2(b.kdf?.N);
+  const logN = typeof b.kdf?.N === 'number' ? Math.log2(b.kdf.N) : NaN; // a hostile object may not convert
   if (
     b.kdf?.name !== 'scrypt' ||
     !Number.isInteger(logN) ||
@@ -180,7 +180,7 @@ function checkHeader(b: Omit<BundleFile, 'ciphertext'>): void {
   if (typeof b.nonce !== 'string' || typeof b.kdf.salt !== 'string') throw bad('nonce and salt must be base64 text');
   const seen = new Set<string>();
   for (const [i, k] of b.keys.entries()) {
-    if (!KEY_ID_RE.test(k?.id)) throw bad(`keys[${i}].id must be 8 hex characters`);
+    if (typeof k?.id !== 'string' || !KEY_ID_RE.test(k.id)) throw bad(`keys[${i}].id must be 8 hex characters`);
     if (seen.has(k.id)) throw bad(`key ${k.id} appears twice`);
     seen.add(k.id);
     if (typeof k.label !== 'string' || k.label.length > 200) throw bad(`keys[${i}].label must be text`);
@@ -205,6 +205,7 @@ export async function openBundle(fileText: string, passphrase: string): Promise<
   if (!b || typeof b !== 'object' || b.format !== BUNDLE_FORMAT) {
     throw new BundleError('not-a-bundle', 'this file is not a Veil key bundle');
   }
+  if (typeof b.version !== 'number') throw new BundleError('invalid', 'key bundle is invalid: version is not a number');
   if (b.version !== 1) throw new BundleError('unsupported', `key bundle version ${b.version} needs a newer Veil`);
   checkHeader(b);
   let payload: SealedPayload;

@@ -19,13 +19,30 @@ export async function startSecureComposer(doc: Document): Promise<void> {
   const input = doc.getElementById('input') as HTMLTextAreaElement;
   const side = doc.getElementById('side')!;
   const notice = doc.getElementById('notice')!;
-  input.disabled = true; // nothing can be typed before Veil granted this frame
+  // Typing is possible before the grant arrives (Veil may move focus here a moment earlier, and
+  // no key may be lost); nothing is sent without it. A frame the page made shows only the orphan note.
+  // A key pressed while the frame document, not the box, has focus still types into the box.
+  let granted = false;
+  // Where the box ended when the frame last got focus: text typed into the page before that (held
+  // by Veil) goes there, ahead of keys typed here since. Recorded from the start, before the grant.
+  let focusMark: number | undefined;
+  win.addEventListener('focus', () => {
+    focusMark ??= input.value.length;
+  });
+  doc.addEventListener(
+    'keydown',
+    (e) => {
+      if (!granted && e.key === 'Enter' && !e.shiftKey) e.preventDefault(); // no send yet, and no stray line
+      if (e.target !== input && !e.ctrlKey && !e.metaKey) input.focus();
+    },
+    true,
+  );
   const { token, grant } = await waitForGrant(win, (text) => {
     box.replaceChildren(Object.assign(doc.createElement('div'), { className: 'veil-orphan', textContent: text }));
   });
+  granted = true;
   applyTheme(box, grant.theme, true);
   side.append(indicatorElement(doc, grant.indicator, true));
-  input.disabled = false;
   const c = grant.composer;
   input.placeholder = c?.keyLabel
     ? t('isoComposerPlaceholderKey', c.keyLabel, c.fingerprint ?? '')
@@ -44,14 +61,47 @@ export async function startSecureComposer(doc: Document): Promise<void> {
     }, ms);
   }
 
-  // Throttled per kind: a page that keeps stealing focus must not mute the press checks.
+  /**
+   * Text the user typed into the page before this frame could take it (the chat's box focused at
+   * load, the chat refocusing its box): inserted where the box's end was when Veil was asked, so
+   * keys typed here meanwhile stay after it, in the order they were typed.
+   */
+  const insertTyped = (typed: string, at: number) => {
+    const v = input.value;
+    input.value = v.slice(0, at) + typed + v.slice(at);
+    input.setSelectionRange(input.value.length, input.value.length);
+  };
+
+  // Throttled per kind: a page that keeps stealing focus must not mute the press checks. A focus
+  // report inside the window is sent at its end instead: it also fetches typing held for this box.
   const lastEvent = new Map<SecureFrameEvent, number>();
+  const trailing = new Map<SecureFrameEvent, ReturnType<typeof setTimeout>>();
+  let inFlight: Promise<void> = Promise.resolve();
   const report = async (event: SecureFrameEvent, throttle = true) => {
     const now = Date.now();
-    if (throttle && now - (lastEvent.get(event) ?? 0) < 500) return;
+    const wait = 500 - (now - (lastEvent.get(event) ?? 0));
+    if (throttle && wait > 0) {
+      if (event === 'focus' && !trailing.has(event))
+        trailing.set(
+          event,
+          setTimeout(() => {
+            trailing.delete(event);
+            void report(event, false);
+          }, wait),
+        );
+      return;
+    }
     lastEvent.set(event, now);
-    const res = await request('secure/event', { token, event });
-    if (res.ok && res.warning) say('error', res.warning, 15_000);
+    // One at a time: each answer's text goes where the box ended when it was asked for.
+    const run = inFlight.then(async () => {
+      const at = focusMark ?? input.value.length;
+      focusMark = undefined;
+      const res = await request('secure/event', { token, event });
+      if (res.ok && res.typed) insertTyped(res.typed, Math.min(at, input.value.length));
+      if (res.ok && res.warning) say('error', res.warning, 15_000);
+    });
+    inFlight = run.catch(() => undefined);
+    await run;
   };
 
   let sending = false;
@@ -59,7 +109,11 @@ export async function startSecureComposer(doc: Document): Promise<void> {
     const text = input.value;
     if (sending || !text.trim()) return;
     sending = true;
-    input.readOnly = true;
+    // The box empties at once, so the next message can be typed while this one goes out (a chat
+    // refocusing its own box after a send hands those keys back here); on failure the text
+    // comes back in front of whatever was typed meanwhile. Nothing is lost either way.
+    input.value = '';
+    let sent = false;
     say('ok', t('isoComposerSending'), 30_000);
     try {
       const res = await request('secure/send', { token, text }, 60_000);
@@ -67,12 +121,14 @@ export async function startSecureComposer(doc: Document): Promise<void> {
         say('error', t('composerNotSent', res.error.message), 15_000);
         return;
       }
-      // Cleared only if unchanged (it is read-only meanwhile, but be exact).
-      if (input.value === text) input.value = '';
+      sent = true;
       say('ok', res.parts > 1 ? t('isoComposerSentParts', res.parts) : t('isoComposerSent'), 2_500);
     } finally {
       sending = false;
-      input.readOnly = false;
+      if (!sent) {
+        const later = input.value;
+        input.value = later ? `${text}\n${later}` : text;
+      }
       input.focus();
     }
   };
@@ -95,4 +151,5 @@ export async function startSecureComposer(doc: Document): Promise<void> {
   });
   doc.addEventListener('pointerdown', () => void report('pointerdown'), true);
   if (doc.hasFocus()) input.focus();
+  void report('focus', false); // collects what was typed into the page before this frame was ready
 }

@@ -67,17 +67,20 @@ export function indicatorElement(doc: Document, ind: SecurityIndicator, withPhra
 
 /**
  * Applies the chat's look. Each value goes into one named property (never cssText or a style
- * sheet), and only colours, fonts and box sizes: nothing that could load a resource.
+ * sheet), and only colours, fonts and box sizes: nothing that could load a resource. `withFont`
+ * false (readers): the page's font must not decide how a message wraps (see secure-reader.ts).
  */
-export function applyTheme(el: HTMLElement, theme: FrameTheme, withBox: boolean): void {
+export function applyTheme(el: HTMLElement, theme: FrameTheme, withBox: boolean, withFont = true): void {
   const set = (prop: string, v: string | undefined) => {
     if (v) el.style.setProperty(prop, v);
   };
   set('color', theme.color);
   set('background-color', theme.background);
-  set('font-family', theme.fontFamily);
-  set('font-size', theme.fontSize);
-  set('line-height', theme.lineHeight);
+  if (withFont) {
+    set('font-family', theme.fontFamily);
+    set('font-size', theme.fontSize);
+    set('line-height', theme.lineHeight);
+  }
   if (withBox) {
     set('border-radius', theme.borderRadius);
     set('border', theme.border);

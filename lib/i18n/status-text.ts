@@ -13,6 +13,8 @@ export type MessageStatus =
   | 'moved'
   | 'sender-mismatch'
   | 'replayed'
+  | 'stale'
+  | 'out-of-scope'
   | 'revoked-key'
   | 'unverified'
   | 'pending'
@@ -56,6 +58,20 @@ export function viewOf(r: DecryptedItem, author: string, replayed: boolean): Sta
         label: t('statusMalformedLabel'),
         detail: t('statusMalformedDetail', r.reason ?? 'invalid'),
       };
+    case 'out-of-scope':
+      return r.isolatedKey
+        ? {
+            status: 'out-of-scope',
+            tone: 'bad',
+            label: t('statusIsolatedKeyLabel'),
+            detail: t('statusIsolatedKeyDetail', key),
+          }
+        : {
+            status: 'out-of-scope',
+            tone: 'bad',
+            label: t('statusOutOfScopeLabel'),
+            detail: t('statusOutOfScopeDetail', key),
+          };
     case 'decrypted':
       break;
   }
@@ -89,13 +105,15 @@ export function viewOf(r: DecryptedItem, author: string, replayed: boolean): Sta
           detail: t('statusSignatureFailedDetail', author, facts),
         };
   }
-  if (replayed)
+  if (replayed || r.replayed)
     return {
       status: 'replayed',
       tone: 'bad',
       label: t('statusReplayedLabel'),
       detail: t('statusReplayedDetail', facts),
     };
+  if (r.staleOnArrival)
+    return { status: 'stale', tone: 'bad', label: t('statusStaleLabel'), detail: t('statusStaleDetail', facts) };
   if (r.keyStatus === 'revoked')
     return {
       status: 'revoked-key',

@@ -53,9 +53,35 @@ export function toInfo(k: KeyRecord | KeyInfo): KeyInfo {
   };
 }
 
-function patternToRegExp(pattern: string): RegExp {
-  const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
-  return new RegExp(`^${escaped}$`);
+/**
+ * Whether `text` matches a glob where `*` matches any run of characters (and nothing else is
+ * special). Classic two-pointer matching: on a mismatch only the last `*` is retried, one character
+ * further, so the work is at most |pattern| x |text| steps and usually linear. Never a regular
+ * expression: the page chooses conversation ids, and a backtracking regex over `*a*a*a*b` took
+ * minutes. `steps`, if given, counts the comparisons (tests prove the bound with it).
+ */
+export function globMatch(pattern: string, text: string, steps?: { n: number }): boolean {
+  let p = 0;
+  let s = 0;
+  let star = -1; // position in `pattern` just after the last '*'
+  let resume = 0; // where in `text` that '*' match would continue
+  while (s < text.length) {
+    if (steps) steps.n++;
+    if (p < pattern.length && pattern[p] === '*') {
+      star = ++p;
+      resume = s;
+    } else if (p < pattern.length && pattern[p] === text[s]) {
+      p++;
+      s++;
+    } else if (star >= 0) {
+      p = star;
+      s = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.length && pattern[p] === '*') p++;
+  return p === pattern.length;
 }
 
 /** How specifically a scope matches; -1 when it does not. Higher wins. */
@@ -63,7 +89,7 @@ export function scopeSpecificity(scope: KeyScope, site: string, conversationId: 
   if (scope.site !== '*' && scope.site !== site) return -1;
   let best = -1;
   for (const p of scope.conversations) {
-    if (!patternToRegExp(p).test(conversationId)) continue;
+    if (!globMatch(p, conversationId)) continue;
     // An exact id beats any pattern; among patterns, more literal characters win.
     const score = p.includes('*') ? p.replace(/\*/g, '').length : 10_000;
     best = Math.max(best, score);

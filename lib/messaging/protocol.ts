@@ -30,13 +30,15 @@ export type VeilError = {
     | 'keyring'
     | 'unreachable'
     | 'internal'
-    | 'policy';
+    | 'policy'
+    | 'confirm';
   message: string;
 };
 
 export type Result<T> = ({ ok: true } & T) | { ok: false; error: VeilError };
 
-export type DecryptStatus = 'decrypted' | 'unknown-key' | 'locked' | 'tampered' | 'malformed';
+/** `out-of-scope`: the key exists but is not for this site and conversation, or protects an isolated chat. */
+export type DecryptStatus = 'decrypted' | 'unknown-key' | 'locked' | 'tampered' | 'malformed' | 'out-of-scope';
 
 export interface DecryptItem {
   /** The content script's handle for the message node; echoed back. */
@@ -45,6 +47,8 @@ export interface DecryptItem {
   texts: string[];
   /** The author the chat displays; checked against the authenticated sender. */
   author: string;
+  /** The chat's own id for the message element, if it has one (replay detection). */
+  hostId?: string;
 }
 
 export interface DecryptedItem {
@@ -58,6 +62,12 @@ export interface DecryptedItem {
   messageId?: string;
   movedFromOtherConversation?: boolean;
   senderMismatch?: boolean;
+  /** For `out-of-scope`: the key protects a chat shown only in secure frames (isolated mode). */
+  isolatedKey?: boolean;
+  /** This envelope was first shown as another message (other host id, conversation or author). */
+  replayed?: boolean;
+  /** Sealed long before (or after) it first appeared, in a conversation watched since then. */
+  staleOnArrival?: boolean;
   /** Sender authenticity (Ed25519), when the frame is signed or the author normally signs. */
   signature?: {
     state: 'verified' | 'failed' | 'unknown-signer' | 'missing';
@@ -65,6 +75,20 @@ export interface DecryptedItem {
     signedBy?: string;
   };
   reason?: string;
+}
+
+/**
+ * What a key bundle would change (options page, before importing). `needsConfirmation`: it changes
+ * which key encrypts an existing scope or who is verified (identities, directory), so the import
+ * goes ahead only with `digest` echoed back as `confirm`.
+ */
+export interface ImportPlan {
+  digest: string;
+  needsConfirmation: boolean;
+  keys: (KeyInfo & { replaces: { id: string; label: string }[] })[];
+  /** Signing identities the bundle would give the user (sign as `userId` on `site`). */
+  identities: { site: string; userId: string; publicKey: string }[];
+  directory: (DirectoryEntry & { change: 'added' | 'changed' | 'same'; previousKey?: string })[];
 }
 
 export interface SiteStatus {
@@ -137,9 +161,16 @@ export interface ProtocolMap {
     req: { label: string; scope: KeyScope };
     res: Result<{ key: KeyInfo }>;
   };
-  'keys/import': {
+  /** What importing a bundle would change, for the user to confirm (nothing is written). */
+  'keys/import-preview': {
     caller: 'extension-page';
     req: { fileText: string; passphrase: string };
+    res: Result<{ plan: ImportPlan }>;
+  };
+  'keys/import': {
+    caller: 'extension-page';
+    /** `confirm`: the digest of the plan the user reviewed; required when the plan needs confirmation. */
+    req: { fileText: string; passphrase: string; confirm?: string };
     res: Result<{ imported: KeyInfo[]; identities: number; directory: number }>;
   };
   'keys/export': {
@@ -154,6 +185,17 @@ export interface ProtocolMap {
   };
   'policy/get': { caller: 'extension-page'; req: Record<string, never>; res: Result<{ policy: Policy }> };
   'policy/tab': { caller: 'extension-page'; req: { url: string }; res: Result<TabPolicyStatus> };
+  /** The user's own protected chats (unmanaged installs; an enterprise policy replaces them). */
+  'sites/add': {
+    caller: 'extension-page';
+    req: { adapter: string; address: string };
+    res: Result<{ sites: ProtectedSite[] }>;
+  };
+  'sites/remove': {
+    caller: 'extension-page';
+    req: { adapter: string; pattern: string };
+    res: Result<{ sites: ProtectedSite[] }>;
+  };
   /**
    * A blocked send offers its fix (issue #9): the content script cannot open extension pages, so it
    * asks the background to open Veil's options at one section. Carries nothing but the section name.
@@ -165,7 +207,11 @@ export interface ProtocolMap {
   'isolated/open-frame': {
     caller: 'content';
     req: { kind: SecureFrameKind; handle: string; theme: FrameTheme; reader?: ReaderSpec };
-    res: Result<{ token: string }>;
+    /**
+     * `url`: where to load the frame. Chrome serves it from a per-session dynamic origin that only
+     * the background's runtime.getURL knows (content scripts get the fixed one, which is refused).
+     */
+    res: Result<{ token: string; url: string }>;
   };
   /** A secure frame redeems the token its parent handed it; binds the token to that frame. */
   'secure/redeem': { caller: 'secure-frame'; req: { token: string }; res: Result<SecureFrameGrant> };
@@ -181,7 +227,8 @@ export interface ProtocolMap {
   'secure/event': {
     caller: 'secure-frame';
     req: { token: string; event: SecureFrameEvent };
-    res: Result<{ warning?: string }>;
+    /** `typed`: what the user typed into the page meanwhile (chat's box, before the frame was ready). */
+    res: Result<{ warning?: string; typed?: string }>;
   };
   'isolated/settings': {
     caller: 'extension-page';
@@ -231,7 +278,10 @@ export interface HostCommandMap {
   /** Put these envelopes into the chat's composer and send them, one by one. */
   'host/put-envelopes': { req: { handle: string; envelopes: string[] }; res: Result<Record<never, never>> };
   'host/frame-size': { req: { handle: string; height: number }; res: Result<Record<never, never>> };
-  'host/frame-event': { req: { handle: string; event: SecureFrameEvent | 'ready' }; res: Result<{ warning?: string }> };
+  'host/frame-event': {
+    req: { handle: string; event: SecureFrameEvent | 'ready' };
+    res: Result<{ warning?: string; typed?: string }>;
+  };
 }
 export type HostCommand = keyof HostCommandMap;
 export interface HostEnvelope<K extends HostCommand = HostCommand> {
@@ -288,10 +338,13 @@ export const CALLERS: { [K in MessageType]: ProtocolMap[K]['caller'] } = {
   'keys/set-passphrase': 'extension-page',
   'keys/generate': 'extension-page',
   'keys/import': 'extension-page',
+  'keys/import-preview': 'extension-page',
   'keys/export': 'extension-page',
   'keys/set-status': 'extension-page',
   'policy/get': 'extension-page',
   'policy/tab': 'extension-page',
+  'sites/add': 'extension-page',
+  'sites/remove': 'extension-page',
   'ui/open-options': 'content',
   'isolated/open-frame': 'content',
   'secure/redeem': 'secure-frame',
@@ -311,5 +364,8 @@ export interface Envelope<K extends MessageType = MessageType> {
 
 export function isEnvelope(m: unknown): m is Envelope {
   const e = m as Envelope;
-  return !!e && e.veil === 1 && typeof e.type === 'string' && e.type in CALLERS && typeof e.req === 'object';
+  // Own keys only: `'toString' in CALLERS` is true, and a prototype name is no message type.
+  return (
+    !!e && e.veil === 1 && typeof e.type === 'string' && Object.hasOwn(CALLERS, e.type) && typeof e.req === 'object'
+  );
 }

@@ -56,3 +56,46 @@ export function fixFor(code: VeilError['code'] | 'no-key' | 'locked', ctx: FixCo
       return undefined;
   }
 }
+
+/** Text on the clipboard from the user's click: the async API, else the copy command. */
+async function copyText(text: string): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    // No clipboard permission in this page: a copy event the user's click allows carries it.
+    const onCopy = (e: ClipboardEvent) => {
+      e.clipboardData?.setData('text/plain', text);
+      e.preventDefault();
+      e.stopImmediatePropagation();
+    };
+    document.addEventListener('copy', onCopy, true);
+    try {
+      return document.execCommand('copy');
+    } finally {
+      document.removeEventListener('copy', onCopy, true);
+    }
+  }
+}
+
+/**
+ * A send that failed, and a compose box that would not take the user's text back: Veil keeps the
+ * text (in this closure only) and offers it, "Copy text" and "Put it back".
+ */
+export function keptTextActions(text: string, putBack: () => Promise<boolean>, onBack: () => void): ComposerAction[] {
+  return [
+    {
+      label: t('composerActionCopyText'),
+      async run(button) {
+        if (await copyText(text)) button.textContent = t('composerTextCopied');
+      },
+    },
+    {
+      label: t('composerActionPutBack'),
+      async run(button) {
+        if (await putBack()) onBack();
+        else button.textContent = t('composerPutBackFailed');
+      },
+    },
+  ];
+}

@@ -26,17 +26,19 @@ export class ComposerStatus {
     anchor.after(this.el);
   }
 
-  show(state: ComposerState, text: string, action?: ComposerAction): void {
+  /** `action`: one fix, or several (a send whose text Veil kept offers "Copy" and "Put it back"). */
+  show(state: ComposerState, text: string, action?: ComposerAction | ComposerAction[]): void {
     if (!this.el) return;
     this.el.dataset.state = state;
     this.el.setAttribute('role', state === 'error' ? 'alert' : 'status');
     const line = this.doc.createElement('span');
     line.className = 'veil-composer-text';
     line.textContent = text;
-    if (!action) {
-      this.el.replaceChildren(line);
-      return;
-    }
+    const actions = action === undefined ? [] : Array.isArray(action) ? action : [action];
+    this.el.replaceChildren(line, ...actions.flatMap((a) => [' ', this.button(a)]));
+  }
+
+  private button(action: ComposerAction): HTMLButtonElement {
     const button = this.doc.createElement('button');
     button.type = 'button';
     button.className = 'veil-composer-action';
@@ -44,9 +46,11 @@ export class ComposerStatus {
     button.addEventListener('click', (e) => {
       e.preventDefault();
       e.stopPropagation();
+      // The page can click() any element it sees: only the user's own click opens or copies anything.
+      if (!e.isTrusted) return;
       void action.run(button);
     });
-    this.el.replaceChildren(line, ' ', button);
+    return button;
   }
 
   /** True for Veil's own line and its button: the send guard never treats a click there as a send. */

@@ -17,10 +17,13 @@ import type { ComposerStrategy } from '../adapters/types';
 
 type Concrete = Exclude<ComposerStrategy, 'auto'>;
 
-/** Editors with a model that execCommand does not reach (DESIGN.md, measured). */
+const CKEDITOR = '.ck-editor__editable';
+const DRAFT = '.public-DraftEditor-content';
+
+/** Editors with a model that execCommand does not reach (measured on each library). */
 const EXEC_COMMAND_UNSAFE = [
   '[data-slate-editor]', // Slate: the DOM changes, the model does not
-  '.ck-editor__editable', // CKEditor 5: reverts execCommand edits
+  CKEDITOR, // CKEditor 5: reverts execCommand edits
 ];
 
 const ZERO_WIDTH = /\u200B|\u200C|\u200D|\u2060|\uFEFF/g;
@@ -69,7 +72,8 @@ export function readComposer(el: HTMLElement): string {
     )
       return;
     if (n.tagName === 'BR') {
-      out += '\n';
+      // CKEditor 5 keeps an empty block open with a "filler" <br>: it is not a line break.
+      if (!n.hasAttribute('data-cke-filler')) out += '\n';
       return;
     }
     const block = n !== el && BLOCK_TAGS.has(n.tagName);
@@ -163,9 +167,11 @@ const attempts: Record<Concrete, (el: HTMLElement, text: string) => Promise<bool
       cancelable: true,
       composed: true,
     });
-    // A synthetic event has no default action: only an editor that claims it (preventDefault)
-    // changed anything. Unclaimed means this editor does not work this way.
-    if (el.dispatchEvent(ev)) return false;
+    // A synthetic event has no default action: an editor that claims it (preventDefault) changes
+    // its model now. One that leaves it unclaimed did nothing, except an editor that execCommand
+    // cannot reach: CKEditor 5 queues unclaimed text and applies it ~50 ms later (measured), so
+    // wait for it there, or the next strategy would run first and the text land twice.
+    if (el.dispatchEvent(ev) && !EXEC_COMMAND_UNSAFE.some((s) => el.closest(s))) return false;
     return settled(el, text, 300);
   },
 
@@ -185,6 +191,12 @@ const attempts: Record<Concrete, (el: HTMLElement, text: string) => Promise<bool
 export function autoOrder(el: HTMLElement): Concrete[] {
   if (isTextField(el)) return ['textarea'];
   if (!el.isContentEditable) return [];
+  // CKEditor 5 applies a pasted text at once and a synthetic beforeinput only later: paste first.
+  if (el.closest(CKEDITOR)) return ['paste', 'beforeinput'];
+  // Draft.js takes execCommand within one block, but an edit across blocks changes DOM nodes React
+  // renders and React then crashes, taking the whole editor down (measured). Its paste handler
+  // edits only its model: paste first; execCommand stays the fallback for an unclaimed paste.
+  if (el.closest(DRAFT)) return ['paste', 'contenteditable'];
   if (EXEC_COMMAND_UNSAFE.some((s) => el.closest(s))) return ['beforeinput', 'paste'];
   // An editor that claims beforeinput updates its model directly; others (Quill, ProseMirror,
   // plain contenteditable) leave it unclaimed and take execCommand through their DOM observers.

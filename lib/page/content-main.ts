@@ -9,7 +9,13 @@ import { queryFirst, type SiteAdapter } from '../adapters/types';
 import { t } from '../i18n';
 import { scopeText } from '../i18n/scope';
 import { request } from '../messaging/client';
-import { HOST_COMPOSER_BLOCKED, installEarlyGuards, IsolatedPage } from './isolated/isolated-page';
+import type { SiteStatus, VeilNotice } from '../messaging/protocol';
+import {
+  HOST_COMPOSER_BLOCKED,
+  installEarlyGuards,
+  IsolatedPage,
+  standDownEarlyGuards,
+} from './isolated/isolated-page';
 import { fixFor } from './composer-fix';
 import { type ComposerAction, ComposerStatus } from './composer-status';
 import { onVeilNotice, PageChanges } from './page-changes';
@@ -17,27 +23,29 @@ import { MessageRenderer } from './renderer';
 import { SendGuard } from './send-guard';
 import { injectStyles } from './styles';
 
+/** Set in this content script's own world (the page cannot see or set it): one Veil per document. */
+const RUNNING = Symbol.for('veil.content-script');
+
 export async function runContentScript(): Promise<void> {
+  // The background also injects into tabs the registration missed (lib/background/registration.ts).
+  const world = globalThis as { [RUNNING]?: boolean };
+  if (world[RUNNING]) return;
+  world[RUNNING] = true;
   const status = new ComposerStatus(document);
   const guard = new SendGuard(window, status);
   guard.install(); // before anything async: no send slips through while Veil starts
   const frameGuards = installEarlyGuards(window); // isolated mode's, ahead of any page listener (inert otherwise)
 
-  const site = await request('site/status', {});
-  if (!site.ok) {
-    guard.block(t('composerStartFailed', site.error.message));
-    whenReady(() => attachStatus(status, undefined, 'error', t('composerStartFailedShort')));
-    return;
-  }
-  if (!site.protected) {
-    guard.disarm();
-    return;
-  }
+  // Notices from the background (keyring, policy) are kept until the page is set up to use them.
+  const notices = new NoticeQueue();
+  onVeilNotice((n) => notices.push(n));
+  const site = await protectedStatus(guard, status, notices);
+  if (site.mode !== 'isolated') frameGuards.standDown(); // inline: typing held while Veil asked is typed back
   // Keyring and policy changes reach this page without a reload (issue #8, lib/page/page-changes.ts).
   const changes: PageChanges = new PageChanges(site, guard, {
     showError: (text) => whenReady(() => attachStatus(status, changes.adapter, 'error', text)),
   });
-  onVeilNotice((n) => void changes.handle(n));
+  notices.deliverTo((n) => void changes.handle(n));
   // Enterprise policy problems fail closed: the site stays guarded, nothing is sent (issue #4).
   const refusal = site.policyError;
   if (refusal) {
@@ -106,6 +114,63 @@ export async function runContentScript(): Promise<void> {
       describe();
     };
   });
+}
+
+/**
+ * Asks the background what this page is until it says "protected". Unknown (background
+ * unreachable, no answer) blocks every send, with the reason; "not protected" lets the page be,
+ * but both keep listening: a policy notice (the page became protected, e.g. a policy that arrived
+ * late) or, while unknown, a retry asks again, and the page is guarded from then on.
+ */
+async function protectedStatus(guard: SendGuard, status: ComposerStatus, notices: NoticeQueue): Promise<SiteStatus> {
+  for (;;) {
+    const site = await request('site/status', {});
+    if (site.ok && site.protected) return site;
+    if (!site.ok) {
+      guard.block(t('composerStartFailed', site.error.message));
+      whenReady(() => attachStatus(status, undefined, 'error', t('composerStartFailedShort')));
+    } else {
+      guard.disarm();
+      standDownEarlyGuards(); // not protected: typing held back while Veil asked goes where it was typed
+    }
+    await notices.next(site.ok ? undefined : STATUS_RETRY_MS);
+    guard.block(t('composerStarting')); // while asking again, as at the start
+  }
+}
+
+/** While Veil cannot tell whether this page is protected, it asks again this often. */
+const STATUS_RETRY_MS = 3_000;
+
+/** The background's notices, held until the page's change handler exists. */
+class NoticeQueue {
+  private held: VeilNotice[] = [];
+  private sink?: (n: VeilNotice) => void;
+  private waiter?: () => void;
+
+  push(n: VeilNotice): void {
+    if (this.sink) return this.sink(n);
+    this.held.push(n);
+    this.waiter?.();
+  }
+
+  /** Resolves at the next notice, or after `timeoutMs`; notices seen so far are used up. */
+  next(timeoutMs?: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.waiter = undefined;
+        this.held = [];
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = timeoutMs === undefined ? undefined : setTimeout(done, timeoutMs);
+      this.waiter = done;
+    });
+  }
+
+  deliverTo(sink: (n: VeilNotice) => void): void {
+    this.sink = sink;
+    for (const n of this.held.splice(0)) sink(n);
+  }
 }
 
 function whenReady(fn: () => void): void {

@@ -3,7 +3,8 @@
  * shows the plaintext in place, as text only, with a status badge per message.
  * Re-rendered nodes reuse cached results: no re-decryption storm, no flicker back to ciphertext.
  * (MutationObserver callbacks run before the browser paints, so a host re-render that puts the
- * envelope back is repainted from the cache before anyone can see it.)
+ * envelope back is repainted from the cache before anyone can see it. For the same reason a message
+ * still being decrypted shows "Decrypting…" in its envelope's place from the first frame on.)
  * Event-driven (MutationObserver): an idle chat costs nothing.
  *
  * Results that a keyring change can alter (locked, unknown key, revoked key) are asked for again
@@ -13,7 +14,7 @@
  * A message without an envelope in a protected chat is marked "not encrypted" (policy
  * `flagUnencrypted`), next to its text rather than inside it: the host's text stays untouched.
  */
-import { closestAny, queryFirst, type SiteAdapter } from '../adapters/types';
+import { closestAny, messageAuthor, queryFirst, type SiteAdapter } from '../adapters/types';
 import { findEnvelopes } from '../crypto/codec';
 import { KIND_CHUNK, parseChunk } from '../crypto/chunks';
 import type { DecryptedItem, DecryptItem } from '../messaging/protocol';
@@ -31,6 +32,10 @@ import {
 } from '../i18n/status-text';
 
 const BATCH = 1_000;
+/** Long messages in flight at once; a page inventing chunk groups cannot grow this further. */
+const MAX_CHUNK_GROUPS = 1_000;
+/** Authentic message ids remembered for in-page replay checks. */
+const MAX_SEEN_IDS = 20_000;
 
 export type DecryptFn = (conversationId: string, items: DecryptItem[]) => Promise<DecryptedItem[] | { error: string }>;
 
@@ -66,6 +71,8 @@ export class MessageRenderer {
   private sources = new WeakMap<Element, { el: Element; conversationId: string; author: string; items: string[][] }>();
   /** What each painted text element shows, so a refresh that changes nothing repaints nothing. */
   private painted = new WeakMap<Element, string>();
+  /** What a message showing "Decrypting…" showed before: put back beside the reason if no answer comes. */
+  private hidden = new WeakMap<Element, { nodes: Node[]; rendered?: Node }>();
   /** Bumped by refresh(): an answer to a request sent before it may predate the change. */
   private generation = 0;
   private lastRefresh: RefreshScope = {};
@@ -124,8 +131,7 @@ export class MessageRenderer {
   }
 
   private authorOf(el: Element): string {
-    const attr = this.adapter.authorAttribute && el.getAttribute(this.adapter.authorAttribute);
-    return attr || queryFirst(el, this.adapter.selectors.messageAuthor)?.textContent?.trim() || '';
+    return messageAuthor(this.adapter, el);
   }
 
   private process(el: Element, conversationId: string): void {
@@ -170,7 +176,12 @@ export class MessageRenderer {
     text: string,
   ): void {
     let group = this.chunkGroups.get(chunk.group);
-    if (!group) this.chunkGroups.set(chunk.group, (group = new Map()));
+    if (!group) {
+      // Bounded: a page inventing chunk groups must not grow this without end (oldest go first).
+      if (this.chunkGroups.size >= MAX_CHUNK_GROUPS) this.chunkGroups.delete(this.chunkGroups.keys().next().value!);
+      this.chunkGroups.set(chunk.group, (group = new Map()));
+    }
+    if (!group.has(chunk.index) && group.size >= chunk.count) return; // more parts than it claims: ignored
     group.set(chunk.index, { el, text, author });
     const first = group.get(0);
     for (const [index, part] of group) {
@@ -267,7 +278,9 @@ export class MessageRenderer {
       this.inFlight.set(cacheKey, [again]);
       let q = this.queue.get(conversationId);
       if (!q) this.queue.set(conversationId, (q = []));
-      q.push({ cacheKey, item: { id: String(this.nextId++), texts, author } });
+      // The chat's id for the message lets the background tell a re-render from a re-delivery.
+      const hostId = (this.adapter.messageIdAttribute && el.getAttribute(this.adapter.messageIdAttribute)) || undefined;
+      q.push({ cacheKey, item: { id: String(this.nextId++), texts, author, hostId } });
     }
     if (pending.length) {
       if (!quiet) this.paintPending(textEl);
@@ -286,7 +299,12 @@ export class MessageRenderer {
   private isReplay(r: DecryptedItem, hostId: string | null): boolean {
     if (!r.messageId || !hostId) return false;
     const first = this.seenMessageIds.get(r.messageId);
-    if (first === undefined) this.seenMessageIds.set(r.messageId, hostId);
+    if (first === undefined) {
+      // Bounded (oldest first); the background's replay log still remembers what falls out here.
+      if (this.seenMessageIds.size >= MAX_SEEN_IDS)
+        this.seenMessageIds.delete(this.seenMessageIds.keys().next().value!);
+      this.seenMessageIds.set(r.messageId, hostId);
+    }
     return first !== undefined && first !== hostId;
   }
 
@@ -365,14 +383,36 @@ export class MessageRenderer {
       b.textContent = view.label;
       b.title = view.detail;
       b.setAttribute('aria-label', ariaLabelOf(view));
+      this.unhide(b);
     }
   }
 
+  /**
+   * "Decrypting…" takes the envelope's place at once: this runs in the mutation callback, before
+   * the browser paints, so no frame shows the envelope even when the answer takes several frames.
+   */
   private paintPending(textEl: Element): void {
-    if (textEl.querySelector(':scope > .veil-badge')) return;
-    const badge = this.badge(decryptingView());
-    textEl.append(badge);
+    if (textEl.querySelector(':scope > .veil-badge')) return; // a failure beside the envelope stays until an answer
+    const before = { nodes: [...textEl.childNodes], rendered: this.rendered.get(textEl) };
+    this.painted.delete(textEl);
+    const wrap = this.doc.createElement('span');
+    wrap.className = 'veil-rendered';
+    wrap.append(this.badge(decryptingView()));
+    this.setRendered(textEl, wrap);
+    this.hidden.set(textEl, before);
     textEl.closest('[data-veil-status]')?.removeAttribute('data-veil-status');
+  }
+
+  /** No answer (background unreachable): the envelope comes back with the reason beside it. */
+  private unhide(badge: Element): void {
+    const wrap = badge.parentElement;
+    const textEl = wrap?.parentElement;
+    const before = textEl && this.hidden.get(textEl);
+    if (!before || textEl.firstChild !== wrap || this.rendered.get(textEl) !== wrap) return;
+    this.hidden.delete(textEl);
+    if (before.rendered) this.rendered.set(textEl, before.rendered);
+    else this.rendered.delete(textEl);
+    textEl.replaceChildren(...before.nodes, badge);
   }
 
   private paintSegments(el: Element, textEl: Element, segments: { r: DecryptedItem; view: StatusView }[]): void {
@@ -419,6 +459,7 @@ export class MessageRenderer {
   }
 
   private setRendered(textEl: Element, content: Node): void {
+    this.hidden.delete(textEl);
     this.rendered.set(textEl, content);
     textEl.replaceChildren(content);
   }

@@ -4,15 +4,23 @@
  * send run. Fail closed: if any step fails, nothing is sent, the plaintext stays in the compose
  * box and the reason is shown next to it.
  *
+ * Only the user's own input starts an encryption (lib/page/send-trigger.ts has the rules): a
+ * scripted Enter, click or submit is swallowed, so the page can neither get an envelope signed for
+ * text the user never sent nor make the chat send the box's plaintext. Not interceptable, and
+ * documented in docs/security.md: `form.submit()` (no event at all) and the page's own network
+ * calls; in inline mode the page can read the box anyway, so these leak nothing new, and Veil never
+ * encrypts for them.
+ *
  * Listeners are registered on window in the capture phase at document_start, so they run before
  * any listener the page can register on its elements.
  */
-import { closestAny, queryFirst, type SiteAdapter } from '../adapters/types';
+import { queryFirst, type SiteAdapter } from '../adapters/types';
 import { request } from '../messaging/client';
-import { readComposer, replaceComposerText } from './composer';
+import { composerHolds, readComposer, replaceComposerText } from './composer';
 import { t } from '../i18n';
-import { fixFor, type FixContext } from './composer-fix';
+import { fixFor, keptTextActions, type FixContext } from './composer-fix';
 import type { ComposerStatus } from './composer-status';
+import { GUARDED_EVENTS, mayTrigger, verdict, type Place, type Trigger } from './send-trigger';
 
 const SEND_CONFIRM_TIMEOUT_MS = 5_000;
 
@@ -22,11 +30,45 @@ type GuardMode =
   | { kind: 'isolated'; adapter: SiteAdapter }
   | { kind: 'off' };
 
-function isEditable(t: EventTarget | null): t is HTMLElement {
-  return (
-    t instanceof HTMLElement &&
-    (t.isContentEditable || t instanceof HTMLTextAreaElement || t instanceof HTMLInputElement)
-  );
+const TEXT_INPUT_TYPES = new Set(['text', 'search', 'password', 'email', 'url', 'tel', 'number']);
+
+/** Anything one can type into. */
+function isEditable(el: Element): el is HTMLElement {
+  if (el instanceof HTMLInputElement) return TEXT_INPUT_TYPES.has(el.type);
+  return el instanceof HTMLTextAreaElement || (el instanceof HTMLElement && el.isContentEditable);
+}
+
+/**
+ * A box a message could be written in: multi-line. Single-line fields are the page's sign-in,
+ * connect, search and settings forms, whose Enter and submit are theirs; a chat whose edit box is
+ * one is covered once its adapter declares that box.
+ */
+function isMessageBox(el: Element): boolean {
+  return el instanceof HTMLTextAreaElement || (el instanceof HTMLElement && el.isContentEditable);
+}
+
+const BUTTON_LIKE = 'button, input[type="submit"], input[type="button"], input[type="image"], [role="button"]';
+
+const matchesAny = (el: Element, selectors: string[]) => selectors.some((s) => el.matches(s));
+
+/** The event's elements from its real target outwards, through open shadow roots. */
+function pathOf(e: Event): Element[] {
+  return e.composedPath().filter((n): n is Element => n instanceof Element);
+}
+
+function factsOf(e: Event): Omit<Trigger, 'place'> {
+  const k = e instanceof KeyboardEvent ? e : undefined;
+  return {
+    type: e.type,
+    trusted: e.isTrusted,
+    enter:
+      !!k &&
+      (k.key === 'Enter' || k.code === 'Enter' || k.code === 'NumpadEnter' || k.keyCode === 13 || k.which === 13),
+    space: !!k && (k.key === ' ' || k.code === 'Space'),
+    shift: !!k?.shiftKey,
+    composing: !!k && (k.isComposing || k.keyCode === 229),
+    inputType: e instanceof InputEvent ? e.inputType : undefined,
+  };
 }
 
 export class SendGuard {
@@ -41,9 +83,7 @@ export class SendGuard {
   ) {}
 
   install(): void {
-    for (const type of ['keydown', 'keypress', 'click', 'submit'] as const) {
-      this.win.addEventListener(type, this.onEvent, true);
-    }
+    for (const type of GUARDED_EVENTS) this.win.addEventListener(type, this.onEvent, true);
   }
 
   /**
@@ -113,37 +153,64 @@ export class SendGuard {
   private onEvent = (e: Event): void => {
     if (this.bypass || this.mode.kind === 'off') return;
     if (this.status.owns(e.target)) return; // Veil's own line and its fix button are never a send
-    const isEnter = e instanceof KeyboardEvent && e.key === 'Enter' && !e.shiftKey && !e.isComposing;
-    if (e instanceof KeyboardEvent && !isEnter) return;
-    if (this.mode.kind === 'starting') {
-      // Until Veil knows this page's composer (or for good, when its adapter is broken): no Enter in
-      // an editable field, no form submit, and no click on anything button-like, since any of them
-      // may be the chat's send button.
-      const buttonClick =
-        e.type === 'click' &&
-        e.target instanceof Element &&
-        !!e.target.closest('button, input[type="submit"], input[type="button"], [role="button"]');
-      if ((isEnter && isEditable(e.target)) || e.type === 'submit' || buttonClick) {
-        this.stop(e);
-        if (isEditable(e.target)) this.status.attach(e.target);
-        this.status.show('error', this.blockedReason);
-      }
+    const facts = factsOf(e);
+    if (!mayTrigger(facts)) return;
+    const adapter = this.mode.kind === 'starting' ? undefined : this.mode.adapter;
+    const path = pathOf(e);
+    const v = verdict({ ...facts, place: this.placeOf(e, path, adapter) });
+    if (v === 'pass') return;
+    if (v === 'hide') {
+      e.stopImmediatePropagation(); // the default (a click, an IME commit) still happens
       return;
     }
-    const { adapter } = this.mode;
-    const target = e.target instanceof Element ? e.target : null;
-    if (!target) return;
-    const fromComposer = !!closestAny(target, adapter.selectors.composer);
-    const fromButton = e.type === 'click' && !!closestAny(target, adapter.selectors.sendButton);
-    const isSubmit = e.type === 'submit' && !!queryFirst(target as HTMLElement, adapter.selectors.composer);
-    if (!((isEnter && fromComposer) || fromButton || isSubmit)) return;
     this.stop(e);
-    if (this.mode.kind === 'isolated') {
+    if (v === 'swallow') return;
+    const box = path.find(isEditable);
+    if (this.mode.kind === 'starting') {
+      // Until Veil knows this page's composer (or for good, when its adapter is broken): nothing sends.
+      if (box) this.status.attach(box);
       this.status.show('error', this.blockedReason);
       return;
     }
-    if (e.type === 'keydown' || e.type === 'click') void this.encryptAndSend(adapter);
+    if (v === 'untrusted') return this.tell(t('composerUntrusted'));
+    if (v === 'undeclared') return this.tell(t('composerUndeclaredBox'), e.isTrusted ? box : undefined);
+    if (this.mode.kind === 'isolated') return this.tell(this.blockedReason);
+    void this.encryptAndSend(this.mode.adapter);
   };
+
+  /**
+   * Where an event happened, as the adapter describes the page. Before Veil knows the adapter,
+   * every box counts as undeclared and anything button-like as a send button.
+   */
+  private placeOf(e: Event, path: Element[], adapter: SiteAdapter | undefined): Place {
+    if (e.type === 'submit') {
+      const form = path[0];
+      if (!form) return 'elsewhere';
+      if (adapter && queryFirst(form, adapter.selectors.composer)) return 'composer-form';
+      const boxes = form.querySelectorAll('textarea, [contenteditable]');
+      return [...boxes].some(isMessageBox) || !adapter ? 'undeclared-form' : 'elsewhere';
+    }
+    if (!adapter) {
+      if (path.some((el) => el.matches(BUTTON_LIKE))) return 'send-button';
+      return path.some(isEditable) ? 'undeclared-editable' : 'elsewhere';
+    }
+    if (path.some((el) => matchesAny(el, adapter.selectors.sendButton))) return 'send-button';
+    if (path.some((el) => matchesAny(el, adapter.selectors.composer))) return 'composer';
+    const box = path.find(isEditable);
+    return box && isMessageBox(box) ? 'undeclared-editable' : 'elsewhere';
+  }
+
+  /**
+   * Says why nothing was sent, under the box the user sent from (or the composer). While Veil is
+   * sending, its own progress line stays: a scripted event must not hide it.
+   */
+  private tell(text: string, box?: HTMLElement): void {
+    if (this.busy && !box) return;
+    const adapter = this.mode.kind === 'armed' || this.mode.kind === 'isolated' ? this.mode.adapter : undefined;
+    const anchor = box ?? (adapter && queryFirst<HTMLElement>(document, adapter.selectors.composer));
+    if (anchor) this.status.attach(anchor);
+    this.status.show('error', text);
+  }
 
   private stop(e: Event): void {
     e.preventDefault();
@@ -159,6 +226,9 @@ export class SendGuard {
     this.busy = true;
     try {
       await this.send(adapter, composer, plaintext);
+    } catch (e) {
+      // Whatever broke, and wherever the composer was left: the user's text must not be lost.
+      await this.giveBack(adapter, composer, plaintext, undefined, t('composerNotSent', String(e)), '');
     } finally {
       this.busy = false;
     }
@@ -197,16 +267,24 @@ export class SendGuard {
     }
     for (const [i, envelope] of res.envelopes.entries()) {
       const part = res.envelopes.length > 1 ? t('composerPart', i + 1, res.envelopes.length) : '';
-      if (!(await replaceComposerText(composer, envelope, adapter.composerStrategy))) {
-        await this.restore(composer, plaintext, adapter, envelope);
-        this.status.show('error', t('composerNotSentPut', part));
-        return;
+      const put = await replaceComposerText(composer, envelope, adapter.composerStrategy);
+      // Some editors (Draft.js) re-create their editable root when its whole text is replaced: the
+      // send goes to the box now on the page, and only if that one verifiably holds the envelope.
+      const box = composer.isConnected ? composer : queryFirst<HTMLElement>(document, adapter.selectors.composer);
+      if (!put || !box || !composerHolds(box, envelope)) {
+        return this.giveBack(
+          adapter,
+          box ?? composer,
+          plaintext,
+          envelope,
+          t('composerNotSentPutRestored', part),
+          part,
+        );
       }
+      composer = box;
       this.triggerSend(adapter, composer);
       if (!(await this.waitUntilSent(composer, envelope))) {
-        await this.restore(composer, plaintext, adapter, envelope);
-        this.status.show('error', t('composerNotSentRejectedRestored', part));
-        return;
+        return this.giveBack(adapter, composer, plaintext, envelope, t('composerNotSentRejectedRestored', part), part);
       }
     }
     this.status.show('ready', t('composerSentEncrypted', res.fingerprint));
@@ -218,10 +296,35 @@ export class SendGuard {
       if (adapter.sendTrigger === 'click') {
         queryFirst<HTMLElement>(document, adapter.selectors.sendButton)?.click();
       } else {
-        const init = { key: 'Enter', code: 'Enter', bubbles: true, cancelable: true, composed: true };
-        composer.dispatchEvent(new KeyboardEvent('keydown', init));
-        composer.dispatchEvent(new KeyboardEvent('keypress', init));
-        composer.dispatchEvent(new KeyboardEvent('keyup', init));
+        // keyCode too: Draft.js and other older editors know Enter only by it (Chrome honours it
+        // in the init; Firefox ignores it there).
+        const init = {
+          key: 'Enter',
+          code: 'Enter',
+          keyCode: 13,
+          which: 13,
+          bubbles: true,
+          cancelable: true,
+          composed: true,
+        };
+        const fresh = (type: string) => new KeyboardEvent(type, init);
+        // A real Enter nobody cancelled goes on to the browser's default action, the
+        // beforeinput "insertParagraph" that beforeinput-driven editors (CKEditor 5) take as Enter.
+        if (
+          composer.dispatchEvent(fresh('keydown')) &&
+          composer.dispatchEvent(fresh('keypress')) &&
+          composer.isContentEditable
+        ) {
+          composer.dispatchEvent(
+            new InputEvent('beforeinput', {
+              inputType: 'insertParagraph',
+              bubbles: true,
+              cancelable: true,
+              composed: true,
+            }),
+          );
+        }
+        composer.dispatchEvent(fresh('keyup'));
       }
     } finally {
       this.bypass = false;
@@ -256,22 +359,52 @@ export class SendGuard {
   }
 
   /**
-   * Gives the user their text back after a failed send (best effort: nothing was sent either way).
-   * Whatever they typed around the envelope meanwhile is kept around their text (issue #8: typing
-   * while Veil was sending used to be overwritten, and lost).
+   * A send failed at some stage: the compose box gets the user's text back and the line says
+   * `said`. If the box will not take it, Veil keeps the text (in this closure, never in the page's
+   * DOM) and offers it on the line under the composer: copy it, or put it back, on the user's click.
+   */
+  private async giveBack(
+    adapter: SiteAdapter,
+    composer: HTMLElement,
+    plaintext: string,
+    envelope: string | undefined,
+    said: string,
+    part: string,
+  ): Promise<void> {
+    if (await this.restore(composer, plaintext, adapter, envelope, 'replace')) {
+      this.status.show('error', said);
+      return;
+    }
+    const putBack = async () => {
+      const box = queryFirst<HTMLElement>(document, adapter.selectors.composer) ?? composer;
+      return this.restore(box, plaintext, adapter, envelope, 'append');
+    };
+    const back = () => this.status.show('ready', t('composerPutBackDone'));
+    this.status.show('error', t('composerNotSentKept', part), keptTextActions(plaintext, putBack, back));
+  }
+
+  /**
+   * Puts the user's text back; true once the box verifiably holds it. Whatever they typed around
+   * the envelope meanwhile is kept around their text (typing while Veil was sending used to be
+   * overwritten, and lost). Anything else in the box is Veil's own leftover right after a failure
+   * (`replace`), or the user's new typing when they click "Put it back" later (`append`).
    */
   private async restore(
     composer: HTMLElement,
     plaintext: string,
     adapter: SiteAdapter,
-    envelope?: string,
-  ): Promise<void> {
-    if (!composer.isConnected) return;
-    const now = readComposer(composer);
+    envelope: string | undefined,
+    other: 'replace' | 'append',
+  ): Promise<boolean> {
+    // A chat that re-rendered its compose box meanwhile: the text goes to the one now on the page.
+    const box = composer.isConnected ? composer : queryFirst<HTMLElement>(document, adapter.selectors.composer);
+    if (!box) return false;
+    const now = readComposer(box);
     const at = envelope ? now.indexOf(envelope) : -1;
-    const text = at >= 0 ? now.slice(0, at) + plaintext + now.slice(at + envelope!.length) : plaintext;
-    if (!(await replaceComposerText(composer, text, adapter.composerStrategy))) {
-      console.warn('Veil: could not put the unsent text back into the compose box');
-    }
+    let text = plaintext;
+    if (at >= 0) text = now.slice(0, at) + plaintext + now.slice(at + envelope!.length);
+    else if (other === 'append' && now.trim() && !composerHolds(box, plaintext)) text = `${now}\n${plaintext}`;
+    if (composerHolds(box, text)) return true;
+    return replaceComposerText(box, text, adapter.composerStrategy);
   }
 }

@@ -6,7 +6,8 @@
  * - Chrome/Chromium/Edge on Linux: JSON in /etc/{opt/chrome,chromium,opt/edge}/policies/managed/.
  * - Windows: a .reg file (UTF-16LE, as regedit writes them). Extension policy lives under
  *   ...\3rdparty\extensions\<id>\policy; lists and objects are JSON strings, which Chrome parses
- *   for policies its schema types as array/object.
+ *   for policies its schema types as array/object. The file only adds: Veil's own forcelist slot and
+ *   Veil's own policy key, never an enterprise's other forcelist entries or its ExtensionSettings.
  * - macOS: a .mobileconfig (XML plist) with one payload per preference domain: com.google.Chrome
  *   and com.microsoft.Edge for installation, <domain>.extensions.<id> for Veil's own settings.
  * - Firefox (all OSes): policies.json with ExtensionSettings and 3rdparty.Extensions.<gecko id>,
@@ -15,10 +16,15 @@
 import type { ManagedPolicyJson } from './parse';
 
 export interface DeployTargets {
+  /** Chrome and Chromium. */
   chromeId: string;
+  /** Edge: the Chrome id for a self-hosted CRX, Edge Add-ons' own id for a store build. */
+  edgeId: string;
   geckoId: string;
   /** Update manifest URL of the self-hosted CRX (or the store's); omitted = no force-install. */
   chromeUpdateUrl?: string;
+  /** Edge's update URL (Edge Add-ons or self-hosted); omitted = no force-install in Edge. */
+  edgeUpdateUrl?: string;
   /** URL of the signed XPI; omitted = no force-install in Firefox. */
   firefoxInstallUrl?: string;
 }
@@ -32,28 +38,62 @@ export interface DeployFile {
 }
 
 const CHROME_STORE_UPDATE_URL = 'https://clients2.google.com/service/update2/crx';
+const EDGE_STORE_UPDATE_URL = 'https://edge.microsoft.com/extensionwebstorebase/v1/crx';
 
-function chromeInstallPolicies(t: DeployTargets): Record<string, unknown> {
-  if (!t.chromeUpdateUrl) return {};
+/**
+ * Veil's value name in a Windows ExtensionInstallForcelist ("VEIL" on a phone keypad). Chrome reads
+ * every numbered value of that key, so a slot of its own adds Veil without overwriting slot 1, which
+ * an enterprise most likely already uses.
+ */
+export const REG_FORCELIST_SLOT = '8345';
+
+interface ChromiumBrowser {
+  name: string;
+  id: string;
+  updateUrl?: string;
+}
+
+function chromiumBrowsers(t: DeployTargets): { chrome: ChromiumBrowser; edge: ChromiumBrowser } {
   return {
-    // ExtensionSettings supersedes the forcelist where both are understood; the forcelist alone
-    // still works on old or stripped-down Chromium builds.
-    ExtensionInstallForcelist: [`${t.chromeId};${t.chromeUpdateUrl}`],
-    ExtensionSettings: {
-      [t.chromeId]: {
-        installation_mode: 'force_installed',
-        update_url: t.chromeUpdateUrl,
-        // Self-hosted packages keep updating from the admin's server, not the store.
-        ...(t.chromeUpdateUrl !== CHROME_STORE_UPDATE_URL ? { override_update_url: true } : {}),
-        toolbar_pin: 'force_pinned',
-      },
-    },
+    chrome: { name: 'Chrome', id: t.chromeId, updateUrl: t.chromeUpdateUrl },
+    edge: { name: 'Edge', id: t.edgeId, updateUrl: t.edgeUpdateUrl },
   };
 }
 
-/** /etc/{opt/chrome,chromium,opt/edge}/policies/managed/veil.json */
+/** The ExtensionSettings entry that force-installs Veil in one browser. */
+export function extensionSettingsEntry(b: ChromiumBrowser): Record<string, unknown> {
+  const store = b.updateUrl === CHROME_STORE_UPDATE_URL || b.updateUrl === EDGE_STORE_UPDATE_URL;
+  return {
+    installation_mode: 'force_installed',
+    update_url: b.updateUrl,
+    // Self-hosted packages keep updating from the admin's server, not the store.
+    ...(store ? {} : { override_update_url: true }),
+    toolbar_pin: 'force_pinned',
+  };
+}
+
+function chromeInstallPolicies(b: ChromiumBrowser): Record<string, unknown> {
+  if (!b.updateUrl) return {};
+  return {
+    // ExtensionSettings supersedes the forcelist where both are understood; the forcelist alone
+    // still works on old or stripped-down Chromium builds.
+    ExtensionInstallForcelist: [`${b.id};${b.updateUrl}`],
+    ExtensionSettings: { [b.id]: extensionSettingsEntry(b) },
+  };
+}
+
+function chromeJson(policy: ManagedPolicyJson, b: ChromiumBrowser): string {
+  return `${JSON.stringify({ ...chromeInstallPolicies(b), '3rdparty': { extensions: { [b.id]: policy } } }, null, 2)}\n`;
+}
+
+/** /etc/{opt/chrome,chromium}/policies/managed/veil.json (and Edge's, when Edge has the same id and URL). */
 export function chromeLinuxJson(policy: ManagedPolicyJson, t: DeployTargets): string {
-  return `${JSON.stringify({ ...chromeInstallPolicies(t), '3rdparty': { extensions: { [t.chromeId]: policy } } }, null, 2)}\n`;
+  return chromeJson(policy, chromiumBrowsers(t).chrome);
+}
+
+/** /etc/opt/edge/policies/managed/veil.json */
+export function edgeLinuxJson(policy: ManagedPolicyJson, t: DeployTargets): string {
+  return chromeJson(policy, chromiumBrowsers(t).edge);
 }
 
 function regString(s: string): string {
@@ -74,22 +114,27 @@ function regKey(path: string, values: Record<string, unknown>): string[] {
 
 /** Windows: Chrome, Chromium and Edge in one .reg, UTF-16LE with BOM and CRLF like regedit's own. */
 export function windowsReg(policy: ManagedPolicyJson, t: DeployTargets): Uint8Array {
+  const { chrome, edge } = chromiumBrowsers(t);
   const lines = ['Windows Registry Editor Version 5.00', ''];
-  for (const vendor of ['Google\\Chrome', 'Chromium', 'Microsoft\\Edge']) {
+  for (const [vendor, b] of [
+    ['Google\\Chrome', chrome],
+    ['Chromium', { ...chrome, name: 'Chromium' }],
+    ['Microsoft\\Edge', edge],
+  ] as const) {
     const base = `HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\${vendor}`;
-    const install = chromeInstallPolicies(t);
-    if (install.ExtensionInstallForcelist) {
+    if (b.updateUrl) {
+      lines.push(...regKey(`${base}\\ExtensionInstallForcelist`, { [REG_FORCELIST_SLOT]: `${b.id};${b.updateUrl}` }));
+      // ExtensionSettings is one JSON string for all extensions: writing it would replace the
+      // enterprise's own. Admins who use it add Veil's entry to it themselves.
       lines.push(
-        ...regKey(
-          `${base}\\ExtensionInstallForcelist`,
-          Object.fromEntries((install.ExtensionInstallForcelist as string[]).map((v, i) => [String(i + 1), v])),
-        ),
+        `; If you set ExtensionSettings for ${b.name}, add this entry to it (it also pins Veil's toolbar button):`,
+        `; "${b.id}": ${JSON.stringify(extensionSettingsEntry(b))}`,
+        '',
       );
-      lines.push(...regKey(base, { ExtensionSettings: install.ExtensionSettings }));
     }
-    lines.push(
-      ...regKey(`${base}\\3rdparty\\extensions\\${t.chromeId}\\policy`, policy as unknown as Record<string, unknown>),
-    );
+    const own = `${base}\\3rdparty\\extensions\\${b.id}\\policy`;
+    // Veil's own policy key is replaced as a whole, so a setting dropped since the last rollout goes too.
+    lines.push(`[-${own}]`, '', ...regKey(own, policy as unknown as Record<string, unknown>));
   }
   const text = lines.join('\r\n');
   const out = new Uint8Array(2 + text.length * 2);
@@ -134,8 +179,12 @@ export function plistDocument(v: unknown): string {
 /** macOS configuration profile for Chrome and Edge (install via MDM, or System Settings > Profiles). */
 export function macMobileconfig(policy: ManagedPolicyJson, t: DeployTargets, uuid: () => string): string {
   const payloads: Record<string, unknown>[] = [];
-  for (const domain of ['com.google.Chrome', 'com.microsoft.Edge']) {
-    const install = chromeInstallPolicies(t);
+  const { chrome, edge } = chromiumBrowsers(t);
+  for (const [domain, b] of [
+    ['com.google.Chrome', chrome],
+    ['com.microsoft.Edge', edge],
+  ] as const) {
+    const install = chromeInstallPolicies(b);
     if (Object.keys(install).length) {
       payloads.push({
         PayloadType: domain,
@@ -146,7 +195,7 @@ export function macMobileconfig(policy: ManagedPolicyJson, t: DeployTargets, uui
         ...install,
       });
     }
-    const extDomain = `${domain}.extensions.${t.chromeId}`;
+    const extDomain = `${domain}.extensions.${b.id}`;
     payloads.push({
       PayloadType: extDomain,
       PayloadIdentifier: `com.veil.policy.${extDomain}`,
@@ -187,13 +236,30 @@ export function firefoxManagedStorage(policy: ManagedPolicyJson, t: DeployTarget
 }
 
 export function deployFiles(policy: ManagedPolicyJson, t: DeployTargets, uuid: () => string): DeployFile[] {
+  const edgeAsChrome = t.edgeId === t.chromeId && t.edgeUpdateUrl === t.chromeUpdateUrl;
+  const linux: DeployFile[] = edgeAsChrome
+    ? [
+        {
+          path: 'chrome-linux/veil.json',
+          content: chromeLinuxJson(policy, t),
+          installTo:
+            '/etc/opt/chrome/policies/managed/ (Chrome), /etc/chromium/policies/managed/ (Chromium), /etc/opt/edge/policies/managed/ (Edge)',
+        },
+      ]
+    : [
+        {
+          path: 'chrome-linux/veil.json',
+          content: chromeLinuxJson(policy, t),
+          installTo: '/etc/opt/chrome/policies/managed/ (Chrome), /etc/chromium/policies/managed/ (Chromium)',
+        },
+        {
+          path: 'edge-linux/veil.json',
+          content: edgeLinuxJson(policy, t),
+          installTo: '/etc/opt/edge/policies/managed/ (Edge)',
+        },
+      ];
   return [
-    {
-      path: 'chrome-linux/veil.json',
-      content: chromeLinuxJson(policy, t),
-      installTo:
-        '/etc/opt/chrome/policies/managed/ (Chrome), /etc/chromium/policies/managed/ (Chromium), /etc/opt/edge/policies/managed/ (Edge)',
-    },
+    ...linux,
     {
       path: 'windows/veil.reg',
       content: windowsReg(policy, t),

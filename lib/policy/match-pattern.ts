@@ -3,6 +3,8 @@
  * content scripts, so Veil's own site decisions agree with where its content script runs.
  * As in browsers, a pattern without a port matches every port. Pure.
  */
+import { globMatch } from '../keys/model';
+
 export function matchesPattern(pattern: string, url: string): boolean {
   if (pattern === '<all_urls>') return /^(https?|file):/.test(url);
   const m = /^(\*|https?|wss?|file):\/\/(\*|(?:\*\.)?[^/*:]*)(?::(\d+|\*))?(\/.*)$/.exec(pattern);
@@ -23,8 +25,8 @@ export function matchesPattern(pattern: string, url: string): boolean {
     } else if (u.hostname !== host) return false;
   }
   if (port && port !== '*' && u.port !== port) return false;
-  const re = new RegExp(`^${path.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
-  return re.test(u.pathname + u.search);
+  // The page controls the URL: match in linear time, never with a backtracking expression.
+  return globMatch(path, u.pathname + u.search);
 }
 
 export function isValidPattern(pattern: string): boolean {

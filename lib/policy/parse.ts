@@ -2,8 +2,8 @@
  * Turns what managed storage holds into the policy in force and the policy's keys. Untrusted
  * input in the sense that admins make mistakes: the schema (ajv, compiled ahead of time) checks
  * shape and values, then the rules a schema cannot state (adapter ids, match patterns, key id
- * uniqueness, scopes naming a protected site). Any problem refuses the whole policy and Veil fails
- * closed; every problem is reported with the setting it concerns. Pure: no browser APIs.
+ * uniqueness, scopes naming a protected site). Any problem refuses the whole policy (the background
+ * then keeps the last valid one, or fails closed); every problem is reported with the setting it concerns. Pure: no browser APIs.
  */
 import { base64 } from '@scure/base';
 import { validateCustomAdapterSpec } from '../adapters/custom';
@@ -92,7 +92,7 @@ function patternMessage(path: string): string {
   return 'has the wrong format';
 }
 
-function semanticProblems(p: ManagedPolicyJson): PolicyProblem[] {
+export function semanticProblems(p: ManagedPolicyJson): PolicyProblem[] {
   const out: PolicyProblem[] = [];
   const builtin = new Set(BUILTIN_ADAPTERS.map((a) => a.id));
   p.protectedSites.forEach((s, i) => {
@@ -135,41 +135,74 @@ function semanticProblems(p: ManagedPolicyJson): PolicyProblem[] {
   return out;
 }
 
-/** Sites an invalid policy still protects: whatever match patterns it names, and the built-in chats. */
-function failClosedSites(raw: Record<string, unknown>): ProtectedSite[] {
-  const named: ProtectedSite[] = [];
-  const list = Array.isArray(raw.protectedSites) ? raw.protectedSites : [];
-  for (const s of list) {
-    const matches = Array.isArray(s?.matches)
-      ? s.matches.filter((m: unknown) => typeof m === 'string' && isValidPattern(m))
-      : [];
-    // A site the admin meant to isolate stays isolated: failing closed never loosens a site.
-    if (matches.length)
-      named.push({
-        adapter: typeof s.adapter === 'string' ? s.adapter : 'invalid',
-        matches,
-        ...(s.mode === 'isolated' ? { mode: 'isolated' as const } : {}),
-      });
+/** At most this many hosts are protected from an invalid policy's strings (registration stays small). */
+const MAX_NAMED_HOSTS = 500;
+
+/**
+ * Host names and addresses in one string, whatever form an admin wrote them in: a match pattern,
+ * a URL, `chat.corp.example` or `chat.corp.example:8443`, `*.corp.example`, `localhost`, `127.0.0.1`.
+ * Deliberately generous: a word that only looks like a host (`div.msg`) costs nothing.
+ */
+const HOST_IN_TEXT =
+  /(?:^|[^a-z0-9.*-])((?:\*\.)?(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9-]*[a-z0-9]|localhost)(?=$|[^a-z0-9.-])/gi;
+
+/** Every string in `raw`, property names included, depth-first. */
+function* strings(raw: unknown, depth = 0): Generator<string> {
+  if (depth > 32) return;
+  if (typeof raw === 'string') yield raw;
+  else if (Array.isArray(raw)) for (const v of raw) yield* strings(v, depth + 1);
+  else if (raw && typeof raw === 'object')
+    for (const [k, v] of Object.entries(raw)) {
+      yield k;
+      yield* strings(v, depth + 1);
+    }
+}
+
+/**
+ * Match patterns for every host any string of an invalid policy names (under any key, spelt
+ * right or not): each is protected on every scheme, port and path, so a typo in a pattern or a
+ * misspelt setting never leaves the chat the admin meant unprotected.
+ */
+export function namedHostPatterns(raw: unknown): string[] {
+  const hosts = new Set<string>();
+  scan: for (const text of strings(raw)) {
+    for (const m of text.matchAll(HOST_IN_TEXT)) {
+      const host = m[1]!.toLowerCase().replace(/\.$/, '');
+      if (/^\d+(\.\d+)?$/.test(host)) continue; // a version or a number, not an address
+      hosts.add(host);
+      if (hosts.size >= MAX_NAMED_HOSTS) break scan;
+    }
   }
-  return [...named, ...DEFAULT_POLICY.protectedSites];
+  return [...hosts].sort().map((h) => `*://${h}/*`);
+}
+
+/** True when any string of the policy says "isolated": an invalid policy never loosens isolation. */
+export function mentionsIsolated(raw: unknown): boolean {
+  for (const text of strings(raw)) if (/isolated/i.test(text)) return true;
+  return false;
 }
 
 function isEmpty(raw: unknown): boolean {
   return raw === undefined || raw === null || (typeof raw === 'object' && Object.keys(raw as object).length === 0);
 }
 
-/** The policy in force when the managed one is refused: strict settings, no policy keys. */
+/**
+ * The policy in force when the managed one is refused and no valid one was ever seen: every host
+ * the policy names is protected and sending there is blocked (`errors` set, no `fallback`),
+ * isolated if the policy says "isolated" anywhere, strict settings, no policy keys.
+ * (With a valid policy seen before, the background keeps enforcing that one instead.)
+ */
 export function failClosed(raw: unknown, errors: PolicyProblem[]): ParsedPolicy {
-  const obj = raw && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
+  const matches = namedHostPatterns(raw);
   return {
     policy: {
       managed: true,
-      protectedSites: failClosedSites(obj),
+      protectedSites: matches.length ? [{ adapter: 'invalid', matches }] : [],
       requireEncryption: true,
       flagUnencrypted: true,
       allowUserKeys: false,
       allowKeyExport: false,
-      mode: 'inline',
+      mode: mentionsIsolated(raw) ? 'isolated' : 'inline',
       policyKeyIds: [],
       errors,
     },

@@ -1,11 +1,10 @@
 /**
  * The policy in force: what the enterprise decided (managed storage) or, on unmanaged installs,
- * the defaults below. Pure model; reading managed storage lives in the background
+ * the defaults below plus the chats the user chose to protect (lib/policy/user-sites.ts). Pure model; reading managed storage lives in the background
  * (lib/background/policy-source.ts), checking it in ./parse.ts. Holds no key secrets: a Policy
  * is shown to Veil's own pages as it is.
  */
 import type { CustomAdapterSpec } from '../adapters/custom';
-import { BUILTIN_ADAPTERS } from '../adapters/registry';
 import { matchesPattern } from './match-pattern';
 
 export interface ProtectedSite {
@@ -44,10 +43,16 @@ export interface Policy {
   /** Ids of the keys this policy delivers (their secrets stay in the background). */
   policyKeyIds: string[];
   /**
-   * Non-empty when the managed policy is invalid. Veil then fails closed: every site the policy
-   * seems to name, and every built-in chat, stays protected and sending there is blocked.
+   * Non-empty when the managed policy delivered last is invalid; what Veil enforces then is said
+   * by `fallback`.
    */
   errors: PolicyProblem[];
+  /**
+   * Set with `errors`. `last-valid`: Veil keeps enforcing the last valid policy (this object holds
+   * its sites and rules), so sending works as before. Unset: no valid policy was ever seen, Veil
+   * fails closed: every host any string of the policy names is protected and sending there is blocked.
+   */
+  fallback?: 'last-valid';
 }
 
 /** Settings of unmanaged installs: a person, not IT, decides, so they may manage their own keys. */
@@ -59,17 +64,62 @@ export const UNMANAGED_DEFAULTS = {
   mode: 'inline',
 } as const;
 
-/** Unmanaged installs protect every built-in chat on its usual URLs. */
+/**
+ * Unmanaged installs protect nothing until the user says which chats to protect (options page):
+ * a site Veil protects decrypts on request of its page, so protecting addresses nobody chose
+ * (every local web app, say) would hand them a decrypt oracle.
+ */
 export const DEFAULT_POLICY: Policy = {
   managed: false,
-  protectedSites: BUILTIN_ADAPTERS.map((a) => ({ adapter: a.id, matches: a.defaultMatches })),
+  protectedSites: [],
   ...UNMANAGED_DEFAULTS,
   policyKeyIds: [],
   errors: [],
 };
 
+/** True when sending on protected sites is blocked because no valid policy can be enforced. */
+export function sendsBlocked(p: Policy): boolean {
+  return p.errors.length > 0 && p.fallback !== 'last-valid';
+}
+
+/**
+ * The protected site a URL belongs to. Several entries may match (`https://chat.example/*` and
+ * `https://chat.example/exec/*`): the most specific pattern wins, so a narrower entry's stricter
+ * mode is never shadowed by a broader one listed first; on a tie the isolated entry wins.
+ */
 export function siteForUrl(policy: Policy, url: string): ProtectedSite | undefined {
-  return policy.protectedSites.find((s) => s.matches.some((p) => matchesPattern(p, url)));
+  let best: { site: ProtectedSite; rank: number[] } | undefined;
+  for (const site of policy.protectedSites) {
+    for (const p of site.matches) {
+      if (!matchesPattern(p, url)) continue;
+      const rank = [...patternSpecificity(p), site.mode === 'isolated' ? 1 : 0];
+      if (!best || compareRanks(rank, best.rank) > 0) best = { site, rank };
+    }
+  }
+  return best?.site;
+}
+
+/**
+ * How narrowly a match pattern names URLs, compared in order: an exact host over a wildcard one
+ * (and a longer host over a shorter), a named port, a named scheme, then the path's literal
+ * characters. `<all_urls>` is the least specific of all.
+ */
+export function patternSpecificity(pattern: string): number[] {
+  const m = /^(\*|[a-z]+):\/\/([^/:]*)(?::(\d+|\*))?(\/.*)$/.exec(pattern);
+  if (!m) return [0, 0, 0, 0, 0];
+  const [, scheme, host, port, path] = m as unknown as [string, string, string, string | undefined, string];
+  const hostRank = host === '*' ? 1 : host.startsWith('*.') ? 2 : 3;
+  const literalHost = host.replace(/^\*\.?/, '').length;
+  const literalPath = path.replace(/\*/g, '').length;
+  return [hostRank, literalHost, port && port !== '*' ? 1 : 0, scheme === '*' ? 0 : 1, literalPath];
+}
+
+function compareRanks(a: number[], b: number[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const d = (a[i] ?? 0) - (b[i] ?? 0);
+    if (d) return d;
+  }
+  return 0;
 }
 
 /** The sentence users and admins see for an invalid policy. */
@@ -78,12 +128,4 @@ export function describeProblems(errors: PolicyProblem[]): string {
   if (!first) return '';
   const more = errors.length > 1 ? ` (and ${errors.length - 1} more problem${errors.length > 2 ? 's' : ''})` : '';
   return `${first.path ? `${first.path}: ` : ''}${first.message}${more}`;
-}
-
-/** What a protected page says while the enterprise policy is invalid (sending is blocked). */
-export function policyErrorText(p: Policy): string {
-  return (
-    `Your organisation's Veil policy is invalid (${describeProblems(p.errors)}), so Veil blocks sending here ` +
-    "until IT fixes it. Details: Veil's toolbar button."
-  );
 }

@@ -5,7 +5,7 @@
  * compiled ahead of time from POLICY_SCHEMA because extension CSP forbids ajv's runtime eval).
  *
  * Descriptions here are the reference text: docs/policy.md is generated from them
- * (`npm run admin -- docs`) and a unit test fails when the two drift apart.
+ * (`npm run policy:generate`) and a unit test fails when the two drift apart.
  * Pure: no DOM, no browser APIs.
  */
 import { CUSTOM_ADAPTER_JSON_SCHEMA } from '../adapters/custom';
@@ -32,7 +32,7 @@ export const POLICY_SCHEMA = {
       type: 'array',
       description:
         'The chats Veil protects. On these URLs every send is encrypted (or blocked), and messages are decrypted. ' +
-        'When the policy is managed, only these sites are protected; the built-in defaults no longer apply.',
+        'When the policy is managed, only these sites are protected; the chats a user chose no longer apply.',
       items: {
         type: 'object',
         description: 'One protected chat.',
@@ -150,7 +150,7 @@ export const POLICY_SCHEMA = {
     mode: {
       type: 'string',
       description:
-        "`inline`: plaintext is typed and shown in the chat page. `isolated`: only in Veil's own frames (DESIGN.md).",
+        "`inline`: plaintext is typed and shown in the chat page. `isolated`: only in Veil's own frames (docs/isolated-mode.md).",
       enum: ['inline', 'isolated'],
       default: MANAGED_DEFAULTS.mode,
     },

@@ -3,7 +3,7 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"type":"object","title":"Veil enterprise policy","description":"Settings an enterprise gives Veil through browser policy (managed storage).","properties":{"protectedSites":{"type":"array","description":"The chats Veil protects. On these URLs every send is encrypted (or blocked), and messages are decrypted. When the policy is managed, only these sites are protected; the built-in defaults no longer apply.","items":{"type":"object","description":"One protected chat.","properties":{"adapter":{"type":"string","description":"A built-in adapter id (for example `fixture-chat`), or `custom` with a `custom` declaration."},"matches":{"type":"array","description":"URL match patterns of the chat, as in WebExtension manifests (`https://chat.example.com/*`).","items":{"type":"string"},"minItems":1},"custom":{"type":"object","description":"The chat's adapter, declared in full (only with `adapter: \"custom\"`; docs/adapters.md).","properties":{"name":{"type":"string","description":"Display name of the chat."},"selectors":{"type":"object","properties":{"composer":{"type":"array","description":"CSS selectors (alternatives) for the compose box.","items":{"type":"string"}},"sendButton":{"type":"array","description":"CSS selectors (alternatives) for the send button.","items":{"type":"string"}},"message":{"type":"array","description":"CSS selectors (alternatives) for one rendered message.","items":{"type":"string"}},"messageText":{"type":"array","description":"CSS selectors, inside a message, for its body text.","items":{"type":"string"}},"messageAuthor":{"type":"array","description":"CSS selectors, inside a message, for its author name.","items":{"type":"string"}}},"required":["composer","message","messageText"]},"authorAttribute":{"type":"string","description":"Attribute of the message element holding the author id."},"messageIdAttribute":{"type":"string","description":"Attribute of the message element holding the message id."},"conversationId":{"type":"object","description":"Where the open conversation id is read.","properties":{"from":{"type":"string","enum":["url","attribute","text","constant"]},"selector":{"type":"string"},"attribute":{"type":"string"},"pattern":{"type":"string"},"value":{"type":"string"}},"required":["from"]},"currentUser":{"type":"object","description":"Where the signed-in user id is read.","properties":{"from":{"type":"string","enum":["url","attribute","text","constant"]},"selector":{"type":"string"},"attribute":{"type":"string"},"pattern":{"type":"string"},"value":{"type":"string"}},"required":["from"]},"composerStrategy":{"type":"string","enum":["auto","textarea","contenteditable","beforeinput","paste"]},"sendTrigger":{"type":"string","enum":["enter","click"]},"maxMessageChars":{"type":"integer","minimum":64,"maximum":1000000},"allowChunks":{"type":"boolean"}},"required":["name","selectors","conversationId","currentUser","maxMessageChars"]},"mode":{"type":"string","description":"`isolated` enforces isolated mode on this chat even when the policy-wide `mode` is `inline`; users cannot turn it off. `inline` (or unset) leaves it to the policy-wide `mode`: a site can only be made stricter here, never looser.","enum":["inline","isolated"]}},"required":["adapter","matches"],"additionalProperties":false}},"keys":{"type":"array","description":"Keys the enterprise hands to every user. They appear in the keyring as \"policy\" keys: users cannot change, delete or (unless `allowKeyExport`) export them. Generate them with `npm run admin -- keys generate`.","items":{"type":"object","description":"One key.","properties":{"id":{"type":"string","description":"Key id on the wire: 8 lowercase hex characters.","pattern":"^[0-9a-f]{8}$"},"secret":{"type":"string","description":"The 32-byte key, base64. Anyone who can read the policy can read this (docs/decisions/0004-policy-keys.md).","pattern":"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$","sensitiveValue":true},"label":{"type":"string","description":"Name shown to users, e.g. \"Sales team 2025\" (at most 200 characters).","pattern":"^[^\\n]{1,200}$"},"scope":{"type":"object","description":"Which conversations the key encrypts.","properties":{"site":{"type":"string","description":"An adapter id from `protectedSites`, or `*` for all of them.","pattern":"^\\S+$"},"conversations":{"type":"array","description":"Conversation ids or patterns (`*` matches any run of characters).","items":{"type":"string","pattern":"^.{1,511}$"},"minItems":1}},"required":["site","conversations"],"additionalProperties":false},"status":{"type":"string","description":"`active` encrypts and decrypts; `retired` only decrypts history; `revoked` decrypts with a warning.","enum":["active","retired","revoked"]},"createdAt":{"type":"number","description":"Creation time in milliseconds since 1970; among equally specific active keys the newest encrypts.","minimum":0}},"required":["id","secret","label","scope","status","createdAt"],"additionalProperties":false}},"requireEncryption":{"type":"boolean","description":"Block every send on a protected site that Veil cannot encrypt (no key for the conversation, Veil not ready).","default":true},"flagUnencrypted":{"type":"boolean","description":"Mark incoming messages in protected chats that are not encrypted, so nobody mistakes them for protected ones.","default":true},"allowUserKeys":{"type":"boolean","description":"Let users generate and import their own keys next to the policy keys.","default":false},"allowKeyExport":{"type":"boolean","description":"Let users export policy keys into a passphrase bundle (for example to read an archive elsewhere).","default":false},"mode":{"type":"string","description":"`inline`: plaintext is typed and shown in the chat page. `isolated`: only in Veil's own frames (DESIGN.md).","enum":["inline","isolated"],"default":"inline"}},"required":["protectedSites"],"additionalProperties":false};
+const schema11 = {"type":"object","title":"Veil enterprise policy","description":"Settings an enterprise gives Veil through browser policy (managed storage).","properties":{"protectedSites":{"type":"array","description":"The chats Veil protects. On these URLs every send is encrypted (or blocked), and messages are decrypted. When the policy is managed, only these sites are protected; the chats a user chose no longer apply.","items":{"type":"object","description":"One protected chat.","properties":{"adapter":{"type":"string","description":"A built-in adapter id (for example `fixture-chat`), or `custom` with a `custom` declaration."},"matches":{"type":"array","description":"URL match patterns of the chat, as in WebExtension manifests (`https://chat.example.com/*`).","items":{"type":"string"},"minItems":1},"custom":{"type":"object","description":"The chat's adapter, declared in full (only with `adapter: \"custom\"`; docs/adapters.md).","properties":{"name":{"type":"string","description":"Display name of the chat."},"selectors":{"type":"object","properties":{"composer":{"type":"array","description":"CSS selectors (alternatives) for the compose box.","items":{"type":"string"}},"sendButton":{"type":"array","description":"CSS selectors (alternatives) for the send button.","items":{"type":"string"}},"message":{"type":"array","description":"CSS selectors (alternatives) for one rendered message.","items":{"type":"string"}},"messageText":{"type":"array","description":"CSS selectors, inside a message, for its body text.","items":{"type":"string"}},"messageAuthor":{"type":"array","description":"CSS selectors, inside a message, for its author name.","items":{"type":"string"}}},"required":["composer","message","messageText"]},"authorAttribute":{"type":"string","description":"Attribute of the message element holding the author id."},"authorMatch":{"type":"string","description":"Regular expression picking the author id out of what the page shows."},"authorTemplate":{"type":"string","description":"Builds the author id from authorMatch groups ($1, $<name>)."},"messageIdAttribute":{"type":"string","description":"Attribute of the message element holding the message id."},"conversationId":{"type":"object","description":"Where the open conversation id is read.","properties":{"from":{"type":"string","enum":["url","attribute","text","constant"]},"selector":{"type":"string"},"attribute":{"type":"string"},"pattern":{"type":"string"},"value":{"type":"string"},"match":{"type":"string"},"template":{"type":"string"}},"required":["from"]},"currentUser":{"type":"object","description":"Where the signed-in user id is read.","properties":{"from":{"type":"string","enum":["url","attribute","text","constant"]},"selector":{"type":"string"},"attribute":{"type":"string"},"pattern":{"type":"string"},"value":{"type":"string"},"match":{"type":"string"},"template":{"type":"string"}},"required":["from"]},"composerStrategy":{"type":"string","enum":["auto","textarea","contenteditable","beforeinput","paste"]},"sendTrigger":{"type":"string","enum":["enter","click"]},"maxMessageChars":{"type":"integer","minimum":64,"maximum":1000000},"allowChunks":{"type":"boolean"}},"required":["name","selectors","conversationId","currentUser","maxMessageChars"]},"mode":{"type":"string","description":"`isolated` enforces isolated mode on this chat even when the policy-wide `mode` is `inline`; users cannot turn it off. `inline` (or unset) leaves it to the policy-wide `mode`: a site can only be made stricter here, never looser.","enum":["inline","isolated"]}},"required":["adapter","matches"],"additionalProperties":false}},"keys":{"type":"array","description":"Keys the enterprise hands to every user. They appear in the keyring as \"policy\" keys: users cannot change, delete or (unless `allowKeyExport`) export them. Generate them with `npm run admin -- keys generate`.","items":{"type":"object","description":"One key.","properties":{"id":{"type":"string","description":"Key id on the wire: 8 lowercase hex characters.","pattern":"^[0-9a-f]{8}$"},"secret":{"type":"string","description":"The 32-byte key, base64. Anyone who can read the policy can read this (docs/decisions/0004-policy-keys.md).","pattern":"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$","sensitiveValue":true},"label":{"type":"string","description":"Name shown to users, e.g. \"Sales team 2025\" (at most 200 characters).","pattern":"^[^\\n]{1,200}$"},"scope":{"type":"object","description":"Which conversations the key encrypts.","properties":{"site":{"type":"string","description":"An adapter id from `protectedSites`, or `*` for all of them.","pattern":"^\\S+$"},"conversations":{"type":"array","description":"Conversation ids or patterns (`*` matches any run of characters).","items":{"type":"string","pattern":"^.{1,511}$"},"minItems":1}},"required":["site","conversations"],"additionalProperties":false},"status":{"type":"string","description":"`active` encrypts and decrypts; `retired` only decrypts history; `revoked` decrypts with a warning.","enum":["active","retired","revoked"]},"createdAt":{"type":"number","description":"Creation time in milliseconds since 1970; among equally specific active keys the newest encrypts.","minimum":0}},"required":["id","secret","label","scope","status","createdAt"],"additionalProperties":false}},"requireEncryption":{"type":"boolean","description":"Block every send on a protected site that Veil cannot encrypt (no key for the conversation, Veil not ready).","default":true},"flagUnencrypted":{"type":"boolean","description":"Mark incoming messages in protected chats that are not encrypted, so nobody mistakes them for protected ones.","default":true},"allowUserKeys":{"type":"boolean","description":"Let users generate and import their own keys next to the policy keys.","default":false},"allowKeyExport":{"type":"boolean","description":"Let users export policy keys into a passphrase bundle (for example to read an archive elsewhere).","default":false},"mode":{"type":"string","description":"`inline`: plaintext is typed and shown in the chat page. `isolated`: only in Veil's own frames (docs/isolated-mode.md).","enum":["inline","isolated"],"default":"inline"}},"required":["protectedSites"],"additionalProperties":false};
 const pattern0 = new RegExp("^[0-9a-f]{8}$", "u");
 const pattern1 = new RegExp("^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$", "u");
 const pattern2 = new RegExp("^[^\\n]{1,200}$", "u");
@@ -387,9 +387,9 @@ vErrors.push(err29);
 errors++;
 }
 }
-if(data5.messageIdAttribute !== undefined){
-if(typeof data5.messageIdAttribute !== "string"){
-const err30 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/messageIdAttribute",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/messageIdAttribute/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data5.authorMatch !== undefined){
+if(typeof data5.authorMatch !== "string"){
+const err30 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/authorMatch",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/authorMatch/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -399,11 +399,9 @@ vErrors.push(err30);
 errors++;
 }
 }
-if(data5.conversationId !== undefined){
-let data20 = data5.conversationId;
-if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
-if(data20.from === undefined){
-const err31 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'"};
+if(data5.authorTemplate !== undefined){
+if(typeof data5.authorTemplate !== "string"){
+const err31 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/authorTemplate",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/authorTemplate/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -412,10 +410,10 @@ vErrors.push(err31);
 }
 errors++;
 }
-if(data20.from !== undefined){
-let data21 = data20.from;
-if(typeof data21 !== "string"){
-const err32 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/from",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/from/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data5.messageIdAttribute !== undefined){
+if(typeof data5.messageIdAttribute !== "string"){
+const err32 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/messageIdAttribute",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/messageIdAttribute/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -424,8 +422,12 @@ vErrors.push(err32);
 }
 errors++;
 }
-if(!((((data21 === "url") || (data21 === "attribute")) || (data21 === "text")) || (data21 === "constant"))){
-const err33 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/from",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/from/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.conversationId.properties.from.enum},message:"must be equal to one of the allowed values"};
+}
+if(data5.conversationId !== undefined){
+let data22 = data5.conversationId;
+if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
+if(data22.from === undefined){
+const err33 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -434,10 +436,10 @@ vErrors.push(err33);
 }
 errors++;
 }
-}
-if(data20.selector !== undefined){
-if(typeof data20.selector !== "string"){
-const err34 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/selector",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/selector/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data22.from !== undefined){
+let data23 = data22.from;
+if(typeof data23 !== "string"){
+const err34 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/from",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/from/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -446,10 +448,8 @@ vErrors.push(err34);
 }
 errors++;
 }
-}
-if(data20.attribute !== undefined){
-if(typeof data20.attribute !== "string"){
-const err35 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/attribute",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/attribute/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!((((data23 === "url") || (data23 === "attribute")) || (data23 === "text")) || (data23 === "constant"))){
+const err35 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/from",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/from/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.conversationId.properties.from.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -459,9 +459,9 @@ vErrors.push(err35);
 errors++;
 }
 }
-if(data20.pattern !== undefined){
-if(typeof data20.pattern !== "string"){
-const err36 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/pattern",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/pattern/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data22.selector !== undefined){
+if(typeof data22.selector !== "string"){
+const err36 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/selector",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/selector/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -471,9 +471,9 @@ vErrors.push(err36);
 errors++;
 }
 }
-if(data20.value !== undefined){
-if(typeof data20.value !== "string"){
-const err37 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/value",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data22.attribute !== undefined){
+if(typeof data22.attribute !== "string"){
+const err37 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/attribute",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/attribute/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -483,9 +483,9 @@ vErrors.push(err37);
 errors++;
 }
 }
-}
-else {
-const err38 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data22.pattern !== undefined){
+if(typeof data22.pattern !== "string"){
+const err38 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/pattern",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/pattern/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -495,11 +495,9 @@ vErrors.push(err38);
 errors++;
 }
 }
-if(data5.currentUser !== undefined){
-let data26 = data5.currentUser;
-if(data26 && typeof data26 == "object" && !Array.isArray(data26)){
-if(data26.from === undefined){
-const err39 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'"};
+if(data22.value !== undefined){
+if(typeof data22.value !== "string"){
+const err39 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/value",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -508,10 +506,10 @@ vErrors.push(err39);
 }
 errors++;
 }
-if(data26.from !== undefined){
-let data27 = data26.from;
-if(typeof data27 !== "string"){
-const err40 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/from",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/from/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data22.match !== undefined){
+if(typeof data22.match !== "string"){
+const err40 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/match",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/match/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -520,8 +518,10 @@ vErrors.push(err40);
 }
 errors++;
 }
-if(!((((data27 === "url") || (data27 === "attribute")) || (data27 === "text")) || (data27 === "constant"))){
-const err41 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/from",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/from/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.currentUser.properties.from.enum},message:"must be equal to one of the allowed values"};
+}
+if(data22.template !== undefined){
+if(typeof data22.template !== "string"){
+const err41 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/template",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/template/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -531,9 +531,9 @@ vErrors.push(err41);
 errors++;
 }
 }
-if(data26.selector !== undefined){
-if(typeof data26.selector !== "string"){
-const err42 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/selector",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/selector/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err42 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -543,9 +543,11 @@ vErrors.push(err42);
 errors++;
 }
 }
-if(data26.attribute !== undefined){
-if(typeof data26.attribute !== "string"){
-const err43 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/attribute",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/attribute/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data5.currentUser !== undefined){
+let data30 = data5.currentUser;
+if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
+if(data30.from === undefined){
+const err43 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -554,10 +556,10 @@ vErrors.push(err43);
 }
 errors++;
 }
-}
-if(data26.pattern !== undefined){
-if(typeof data26.pattern !== "string"){
-const err44 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/pattern",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/pattern/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data30.from !== undefined){
+let data31 = data30.from;
+if(typeof data31 !== "string"){
+const err44 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/from",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/from/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -566,10 +568,8 @@ vErrors.push(err44);
 }
 errors++;
 }
-}
-if(data26.value !== undefined){
-if(typeof data26.value !== "string"){
-const err45 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/value",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!((((data31 === "url") || (data31 === "attribute")) || (data31 === "text")) || (data31 === "constant"))){
+const err45 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/from",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/from/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.currentUser.properties.from.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -579,9 +579,9 @@ vErrors.push(err45);
 errors++;
 }
 }
-}
-else {
-const err46 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data30.selector !== undefined){
+if(typeof data30.selector !== "string"){
+const err46 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/selector",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/selector/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -591,10 +591,9 @@ vErrors.push(err46);
 errors++;
 }
 }
-if(data5.composerStrategy !== undefined){
-let data32 = data5.composerStrategy;
-if(typeof data32 !== "string"){
-const err47 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/composerStrategy",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/composerStrategy/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data30.attribute !== undefined){
+if(typeof data30.attribute !== "string"){
+const err47 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/attribute",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/attribute/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -603,8 +602,10 @@ vErrors.push(err47);
 }
 errors++;
 }
-if(!(((((data32 === "auto") || (data32 === "textarea")) || (data32 === "contenteditable")) || (data32 === "beforeinput")) || (data32 === "paste"))){
-const err48 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/composerStrategy",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/composerStrategy/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.composerStrategy.enum},message:"must be equal to one of the allowed values"};
+}
+if(data30.pattern !== undefined){
+if(typeof data30.pattern !== "string"){
+const err48 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/pattern",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/pattern/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -614,10 +615,9 @@ vErrors.push(err48);
 errors++;
 }
 }
-if(data5.sendTrigger !== undefined){
-let data33 = data5.sendTrigger;
-if(typeof data33 !== "string"){
-const err49 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/sendTrigger",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/sendTrigger/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data30.value !== undefined){
+if(typeof data30.value !== "string"){
+const err49 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/value",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -626,8 +626,10 @@ vErrors.push(err49);
 }
 errors++;
 }
-if(!((data33 === "enter") || (data33 === "click"))){
-const err50 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/sendTrigger",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/sendTrigger/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.sendTrigger.enum},message:"must be equal to one of the allowed values"};
+}
+if(data30.match !== undefined){
+if(typeof data30.match !== "string"){
+const err50 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/match",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/match/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -637,10 +639,9 @@ vErrors.push(err50);
 errors++;
 }
 }
-if(data5.maxMessageChars !== undefined){
-let data34 = data5.maxMessageChars;
-if(!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))){
-const err51 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/maxMessageChars",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/maxMessageChars/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data30.template !== undefined){
+if(typeof data30.template !== "string"){
+const err51 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/template",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/template/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -649,9 +650,10 @@ vErrors.push(err51);
 }
 errors++;
 }
-if((typeof data34 == "number") && (isFinite(data34))){
-if(data34 > 1000000 || isNaN(data34)){
-const err52 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/maxMessageChars",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/maxMessageChars/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000"};
+}
+}
+else {
+const err52 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -660,8 +662,11 @@ vErrors.push(err52);
 }
 errors++;
 }
-if(data34 < 64 || isNaN(data34)){
-const err53 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/maxMessageChars",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/maxMessageChars/minimum",keyword:"minimum",params:{comparison: ">=", limit: 64},message:"must be >= 64"};
+}
+if(data5.composerStrategy !== undefined){
+let data38 = data5.composerStrategy;
+if(typeof data38 !== "string"){
+const err53 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/composerStrategy",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/composerStrategy/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -670,11 +675,8 @@ vErrors.push(err53);
 }
 errors++;
 }
-}
-}
-if(data5.allowChunks !== undefined){
-if(typeof data5.allowChunks !== "boolean"){
-const err54 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/allowChunks",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/allowChunks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(!(((((data38 === "auto") || (data38 === "textarea")) || (data38 === "contenteditable")) || (data38 === "beforeinput")) || (data38 === "paste"))){
+const err54 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/composerStrategy",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/composerStrategy/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.composerStrategy.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -684,9 +686,10 @@ vErrors.push(err54);
 errors++;
 }
 }
-}
-else {
-const err55 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom",schemaPath:"#/properties/protectedSites/items/properties/custom/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data5.sendTrigger !== undefined){
+let data39 = data5.sendTrigger;
+if(typeof data39 !== "string"){
+const err55 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/sendTrigger",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/sendTrigger/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -695,11 +698,8 @@ vErrors.push(err55);
 }
 errors++;
 }
-}
-if(data1.mode !== undefined){
-let data36 = data1.mode;
-if(typeof data36 !== "string"){
-const err56 = {instancePath:instancePath+"/protectedSites/" + i0+"/mode",schemaPath:"#/properties/protectedSites/items/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!((data39 === "enter") || (data39 === "click"))){
+const err56 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/sendTrigger",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/sendTrigger/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.sendTrigger.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -708,8 +708,11 @@ vErrors.push(err56);
 }
 errors++;
 }
-if(!((data36 === "inline") || (data36 === "isolated"))){
-const err57 = {instancePath:instancePath+"/protectedSites/" + i0+"/mode",schemaPath:"#/properties/protectedSites/items/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.mode.enum},message:"must be equal to one of the allowed values"};
+}
+if(data5.maxMessageChars !== undefined){
+let data40 = data5.maxMessageChars;
+if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
+const err57 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/maxMessageChars",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/maxMessageChars/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -718,10 +721,9 @@ vErrors.push(err57);
 }
 errors++;
 }
-}
-}
-else {
-const err58 = {instancePath:instancePath+"/protectedSites/" + i0,schemaPath:"#/properties/protectedSites/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data40 == "number") && (isFinite(data40))){
+if(data40 > 1000000 || isNaN(data40)){
+const err58 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/maxMessageChars",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/maxMessageChars/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -730,10 +732,8 @@ vErrors.push(err58);
 }
 errors++;
 }
-}
-}
-else {
-const err59 = {instancePath:instancePath+"/protectedSites",schemaPath:"#/properties/protectedSites/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data40 < 64 || isNaN(data40)){
+const err59 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/maxMessageChars",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/maxMessageChars/minimum",keyword:"minimum",params:{comparison: ">=", limit: 64},message:"must be >= 64"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -743,15 +743,10 @@ vErrors.push(err59);
 errors++;
 }
 }
-if(data.keys !== undefined){
-let data37 = data.keys;
-if(Array.isArray(data37)){
-const len7 = data37.length;
-for(let i7=0; i7<len7; i7++){
-let data38 = data37[i7];
-if(data38 && typeof data38 == "object" && !Array.isArray(data38)){
-if(data38.id === undefined){
-const err60 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+}
+if(data5.allowChunks !== undefined){
+if(typeof data5.allowChunks !== "boolean"){
+const err60 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/allowChunks",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/allowChunks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -760,8 +755,10 @@ vErrors.push(err60);
 }
 errors++;
 }
-if(data38.secret === undefined){
-const err61 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "secret"},message:"must have required property '"+"secret"+"'"};
+}
+}
+else {
+const err61 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom",schemaPath:"#/properties/protectedSites/items/properties/custom/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -770,8 +767,11 @@ vErrors.push(err61);
 }
 errors++;
 }
-if(data38.label === undefined){
-const err62 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "label"},message:"must have required property '"+"label"+"'"};
+}
+if(data1.mode !== undefined){
+let data42 = data1.mode;
+if(typeof data42 !== "string"){
+const err62 = {instancePath:instancePath+"/protectedSites/" + i0+"/mode",schemaPath:"#/properties/protectedSites/items/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -780,8 +780,8 @@ vErrors.push(err62);
 }
 errors++;
 }
-if(data38.scope === undefined){
-const err63 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "scope"},message:"must have required property '"+"scope"+"'"};
+if(!((data42 === "inline") || (data42 === "isolated"))){
+const err63 = {instancePath:instancePath+"/protectedSites/" + i0+"/mode",schemaPath:"#/properties/protectedSites/items/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -790,8 +790,10 @@ vErrors.push(err63);
 }
 errors++;
 }
-if(data38.status === undefined){
-const err64 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+}
+}
+else {
+const err64 = {instancePath:instancePath+"/protectedSites/" + i0,schemaPath:"#/properties/protectedSites/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -800,8 +802,10 @@ vErrors.push(err64);
 }
 errors++;
 }
-if(data38.createdAt === undefined){
-const err65 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "createdAt"},message:"must have required property '"+"createdAt"+"'"};
+}
+}
+else {
+const err65 = {instancePath:instancePath+"/protectedSites",schemaPath:"#/properties/protectedSites/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -810,9 +814,16 @@ vErrors.push(err65);
 }
 errors++;
 }
-for(const key2 in data38){
-if(!((((((key2 === "id") || (key2 === "secret")) || (key2 === "label")) || (key2 === "scope")) || (key2 === "status")) || (key2 === "createdAt"))){
-const err66 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+}
+if(data.keys !== undefined){
+let data43 = data.keys;
+if(Array.isArray(data43)){
+const len7 = data43.length;
+for(let i7=0; i7<len7; i7++){
+let data44 = data43[i7];
+if(data44 && typeof data44 == "object" && !Array.isArray(data44)){
+if(data44.id === undefined){
+const err66 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -821,12 +832,8 @@ vErrors.push(err66);
 }
 errors++;
 }
-}
-if(data38.id !== undefined){
-let data39 = data38.id;
-if(typeof data39 === "string"){
-if(!pattern0.test(data39)){
-const err67 = {instancePath:instancePath+"/keys/" + i7+"/id",schemaPath:"#/properties/keys/items/properties/id/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{8}$"},message:"must match pattern \""+"^[0-9a-f]{8}$"+"\""};
+if(data44.secret === undefined){
+const err67 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "secret"},message:"must have required property '"+"secret"+"'"};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -835,9 +842,8 @@ vErrors.push(err67);
 }
 errors++;
 }
-}
-else {
-const err68 = {instancePath:instancePath+"/keys/" + i7+"/id",schemaPath:"#/properties/keys/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data44.label === undefined){
+const err68 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "label"},message:"must have required property '"+"label"+"'"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -846,12 +852,8 @@ vErrors.push(err68);
 }
 errors++;
 }
-}
-if(data38.secret !== undefined){
-let data40 = data38.secret;
-if(typeof data40 === "string"){
-if(!pattern1.test(data40)){
-const err69 = {instancePath:instancePath+"/keys/" + i7+"/secret",schemaPath:"#/properties/keys/items/properties/secret/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$"},message:"must match pattern \""+"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$"+"\""};
+if(data44.scope === undefined){
+const err69 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "scope"},message:"must have required property '"+"scope"+"'"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -860,9 +862,8 @@ vErrors.push(err69);
 }
 errors++;
 }
-}
-else {
-const err70 = {instancePath:instancePath+"/keys/" + i7+"/secret",schemaPath:"#/properties/keys/items/properties/secret/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data44.status === undefined){
+const err70 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -871,12 +872,8 @@ vErrors.push(err70);
 }
 errors++;
 }
-}
-if(data38.label !== undefined){
-let data41 = data38.label;
-if(typeof data41 === "string"){
-if(!pattern2.test(data41)){
-const err71 = {instancePath:instancePath+"/keys/" + i7+"/label",schemaPath:"#/properties/keys/items/properties/label/pattern",keyword:"pattern",params:{pattern: "^[^\\n]{1,200}$"},message:"must match pattern \""+"^[^\\n]{1,200}$"+"\""};
+if(data44.createdAt === undefined){
+const err71 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "createdAt"},message:"must have required property '"+"createdAt"+"'"};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -885,9 +882,9 @@ vErrors.push(err71);
 }
 errors++;
 }
-}
-else {
-const err72 = {instancePath:instancePath+"/keys/" + i7+"/label",schemaPath:"#/properties/keys/items/properties/label/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key2 in data44){
+if(!((((((key2 === "id") || (key2 === "secret")) || (key2 === "label")) || (key2 === "scope")) || (key2 === "status")) || (key2 === "createdAt"))){
+const err72 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -897,11 +894,11 @@ vErrors.push(err72);
 errors++;
 }
 }
-if(data38.scope !== undefined){
-let data42 = data38.scope;
-if(data42 && typeof data42 == "object" && !Array.isArray(data42)){
-if(data42.site === undefined){
-const err73 = {instancePath:instancePath+"/keys/" + i7+"/scope",schemaPath:"#/properties/keys/items/properties/scope/required",keyword:"required",params:{missingProperty: "site"},message:"must have required property '"+"site"+"'"};
+if(data44.id !== undefined){
+let data45 = data44.id;
+if(typeof data45 === "string"){
+if(!pattern0.test(data45)){
+const err73 = {instancePath:instancePath+"/keys/" + i7+"/id",schemaPath:"#/properties/keys/items/properties/id/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{8}$"},message:"must match pattern \""+"^[0-9a-f]{8}$"+"\""};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -910,8 +907,9 @@ vErrors.push(err73);
 }
 errors++;
 }
-if(data42.conversations === undefined){
-const err74 = {instancePath:instancePath+"/keys/" + i7+"/scope",schemaPath:"#/properties/keys/items/properties/scope/required",keyword:"required",params:{missingProperty: "conversations"},message:"must have required property '"+"conversations"+"'"};
+}
+else {
+const err74 = {instancePath:instancePath+"/keys/" + i7+"/id",schemaPath:"#/properties/keys/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -920,9 +918,12 @@ vErrors.push(err74);
 }
 errors++;
 }
-for(const key3 in data42){
-if(!((key3 === "site") || (key3 === "conversations"))){
-const err75 = {instancePath:instancePath+"/keys/" + i7+"/scope",schemaPath:"#/properties/keys/items/properties/scope/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+}
+if(data44.secret !== undefined){
+let data46 = data44.secret;
+if(typeof data46 === "string"){
+if(!pattern1.test(data46)){
+const err75 = {instancePath:instancePath+"/keys/" + i7+"/secret",schemaPath:"#/properties/keys/items/properties/secret/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$"},message:"must match pattern \""+"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$"+"\""};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -932,11 +933,8 @@ vErrors.push(err75);
 errors++;
 }
 }
-if(data42.site !== undefined){
-let data43 = data42.site;
-if(typeof data43 === "string"){
-if(!pattern3.test(data43)){
-const err76 = {instancePath:instancePath+"/keys/" + i7+"/scope/site",schemaPath:"#/properties/keys/items/properties/scope/properties/site/pattern",keyword:"pattern",params:{pattern: "^\\S+$"},message:"must match pattern \""+"^\\S+$"+"\""};
+else {
+const err76 = {instancePath:instancePath+"/keys/" + i7+"/secret",schemaPath:"#/properties/keys/items/properties/secret/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -946,8 +944,11 @@ vErrors.push(err76);
 errors++;
 }
 }
-else {
-const err77 = {instancePath:instancePath+"/keys/" + i7+"/scope/site",schemaPath:"#/properties/keys/items/properties/scope/properties/site/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data44.label !== undefined){
+let data47 = data44.label;
+if(typeof data47 === "string"){
+if(!pattern2.test(data47)){
+const err77 = {instancePath:instancePath+"/keys/" + i7+"/label",schemaPath:"#/properties/keys/items/properties/label/pattern",keyword:"pattern",params:{pattern: "^[^\\n]{1,200}$"},message:"must match pattern \""+"^[^\\n]{1,200}$"+"\""};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -957,11 +958,8 @@ vErrors.push(err77);
 errors++;
 }
 }
-if(data42.conversations !== undefined){
-let data44 = data42.conversations;
-if(Array.isArray(data44)){
-if(data44.length < 1){
-const err78 = {instancePath:instancePath+"/keys/" + i7+"/scope/conversations",schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+else {
+const err78 = {instancePath:instancePath+"/keys/" + i7+"/label",schemaPath:"#/properties/keys/items/properties/label/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -970,12 +968,12 @@ vErrors.push(err78);
 }
 errors++;
 }
-const len8 = data44.length;
-for(let i8=0; i8<len8; i8++){
-let data45 = data44[i8];
-if(typeof data45 === "string"){
-if(!pattern4.test(data45)){
-const err79 = {instancePath:instancePath+"/keys/" + i7+"/scope/conversations/" + i8,schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/items/pattern",keyword:"pattern",params:{pattern: "^.{1,511}$"},message:"must match pattern \""+"^.{1,511}$"+"\""};
+}
+if(data44.scope !== undefined){
+let data48 = data44.scope;
+if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
+if(data48.site === undefined){
+const err79 = {instancePath:instancePath+"/keys/" + i7+"/scope",schemaPath:"#/properties/keys/items/properties/scope/required",keyword:"required",params:{missingProperty: "site"},message:"must have required property '"+"site"+"'"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -984,9 +982,8 @@ vErrors.push(err79);
 }
 errors++;
 }
-}
-else {
-const err80 = {instancePath:instancePath+"/keys/" + i7+"/scope/conversations/" + i8,schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data48.conversations === undefined){
+const err80 = {instancePath:instancePath+"/keys/" + i7+"/scope",schemaPath:"#/properties/keys/items/properties/scope/required",keyword:"required",params:{missingProperty: "conversations"},message:"must have required property '"+"conversations"+"'"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -995,10 +992,9 @@ vErrors.push(err80);
 }
 errors++;
 }
-}
-}
-else {
-const err81 = {instancePath:instancePath+"/keys/" + i7+"/scope/conversations",schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/type",keyword:"type",params:{type: "array"},message:"must be array"};
+for(const key3 in data48){
+if(!((key3 === "site") || (key3 === "conversations"))){
+const err81 = {instancePath:instancePath+"/keys/" + i7+"/scope",schemaPath:"#/properties/keys/items/properties/scope/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1008,9 +1004,11 @@ vErrors.push(err81);
 errors++;
 }
 }
-}
-else {
-const err82 = {instancePath:instancePath+"/keys/" + i7+"/scope",schemaPath:"#/properties/keys/items/properties/scope/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data48.site !== undefined){
+let data49 = data48.site;
+if(typeof data49 === "string"){
+if(!pattern3.test(data49)){
+const err82 = {instancePath:instancePath+"/keys/" + i7+"/scope/site",schemaPath:"#/properties/keys/items/properties/scope/properties/site/pattern",keyword:"pattern",params:{pattern: "^\\S+$"},message:"must match pattern \""+"^\\S+$"+"\""};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1020,10 +1018,8 @@ vErrors.push(err82);
 errors++;
 }
 }
-if(data38.status !== undefined){
-let data46 = data38.status;
-if(typeof data46 !== "string"){
-const err83 = {instancePath:instancePath+"/keys/" + i7+"/status",schemaPath:"#/properties/keys/items/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+const err83 = {instancePath:instancePath+"/keys/" + i7+"/scope/site",schemaPath:"#/properties/keys/items/properties/scope/properties/site/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1032,8 +1028,12 @@ vErrors.push(err83);
 }
 errors++;
 }
-if(!(((data46 === "active") || (data46 === "retired")) || (data46 === "revoked"))){
-const err84 = {instancePath:instancePath+"/keys/" + i7+"/status",schemaPath:"#/properties/keys/items/properties/status/enum",keyword:"enum",params:{allowedValues: schema11.properties.keys.items.properties.status.enum},message:"must be equal to one of the allowed values"};
+}
+if(data48.conversations !== undefined){
+let data50 = data48.conversations;
+if(Array.isArray(data50)){
+if(data50.length < 1){
+const err84 = {instancePath:instancePath+"/keys/" + i7+"/scope/conversations",schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1042,12 +1042,12 @@ vErrors.push(err84);
 }
 errors++;
 }
-}
-if(data38.createdAt !== undefined){
-let data47 = data38.createdAt;
-if((typeof data47 == "number") && (isFinite(data47))){
-if(data47 < 0 || isNaN(data47)){
-const err85 = {instancePath:instancePath+"/keys/" + i7+"/createdAt",schemaPath:"#/properties/keys/items/properties/createdAt/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+const len8 = data50.length;
+for(let i8=0; i8<len8; i8++){
+let data51 = data50[i8];
+if(typeof data51 === "string"){
+if(!pattern4.test(data51)){
+const err85 = {instancePath:instancePath+"/keys/" + i7+"/scope/conversations/" + i8,schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/items/pattern",keyword:"pattern",params:{pattern: "^.{1,511}$"},message:"must match pattern \""+"^.{1,511}$"+"\""};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1058,7 +1058,7 @@ errors++;
 }
 }
 else {
-const err86 = {instancePath:instancePath+"/keys/" + i7+"/createdAt",schemaPath:"#/properties/keys/items/properties/createdAt/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err86 = {instancePath:instancePath+"/keys/" + i7+"/scope/conversations/" + i8,schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1070,7 +1070,7 @@ errors++;
 }
 }
 else {
-const err87 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err87 = {instancePath:instancePath+"/keys/" + i7+"/scope/conversations",schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1082,7 +1082,7 @@ errors++;
 }
 }
 else {
-const err88 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err88 = {instancePath:instancePath+"/keys/" + i7+"/scope",schemaPath:"#/properties/keys/items/properties/scope/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1092,9 +1092,10 @@ vErrors.push(err88);
 errors++;
 }
 }
-if(data.requireEncryption !== undefined){
-if(typeof data.requireEncryption !== "boolean"){
-const err89 = {instancePath:instancePath+"/requireEncryption",schemaPath:"#/properties/requireEncryption/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data44.status !== undefined){
+let data52 = data44.status;
+if(typeof data52 !== "string"){
+const err89 = {instancePath:instancePath+"/keys/" + i7+"/status",schemaPath:"#/properties/keys/items/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1103,10 +1104,8 @@ vErrors.push(err89);
 }
 errors++;
 }
-}
-if(data.flagUnencrypted !== undefined){
-if(typeof data.flagUnencrypted !== "boolean"){
-const err90 = {instancePath:instancePath+"/flagUnencrypted",schemaPath:"#/properties/flagUnencrypted/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(!(((data52 === "active") || (data52 === "retired")) || (data52 === "revoked"))){
+const err90 = {instancePath:instancePath+"/keys/" + i7+"/status",schemaPath:"#/properties/keys/items/properties/status/enum",keyword:"enum",params:{allowedValues: schema11.properties.keys.items.properties.status.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1116,9 +1115,11 @@ vErrors.push(err90);
 errors++;
 }
 }
-if(data.allowUserKeys !== undefined){
-if(typeof data.allowUserKeys !== "boolean"){
-const err91 = {instancePath:instancePath+"/allowUserKeys",schemaPath:"#/properties/allowUserKeys/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data44.createdAt !== undefined){
+let data53 = data44.createdAt;
+if((typeof data53 == "number") && (isFinite(data53))){
+if(data53 < 0 || isNaN(data53)){
+const err91 = {instancePath:instancePath+"/keys/" + i7+"/createdAt",schemaPath:"#/properties/keys/items/properties/createdAt/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1128,9 +1129,8 @@ vErrors.push(err91);
 errors++;
 }
 }
-if(data.allowKeyExport !== undefined){
-if(typeof data.allowKeyExport !== "boolean"){
-const err92 = {instancePath:instancePath+"/allowKeyExport",schemaPath:"#/properties/allowKeyExport/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+else {
+const err92 = {instancePath:instancePath+"/keys/" + i7+"/createdAt",schemaPath:"#/properties/keys/items/properties/createdAt/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1140,10 +1140,9 @@ vErrors.push(err92);
 errors++;
 }
 }
-if(data.mode !== undefined){
-let data52 = data.mode;
-if(typeof data52 !== "string"){
-const err93 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err93 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1152,8 +1151,10 @@ vErrors.push(err93);
 }
 errors++;
 }
-if(!((data52 === "inline") || (data52 === "isolated"))){
-const err94 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.mode.enum},message:"must be equal to one of the allowed values"};
+}
+}
+else {
+const err94 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1163,14 +1164,85 @@ vErrors.push(err94);
 errors++;
 }
 }
-}
-else {
-const err95 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.requireEncryption !== undefined){
+if(typeof data.requireEncryption !== "boolean"){
+const err95 = {instancePath:instancePath+"/requireEncryption",schemaPath:"#/properties/requireEncryption/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err95];
 }
 else {
 vErrors.push(err95);
+}
+errors++;
+}
+}
+if(data.flagUnencrypted !== undefined){
+if(typeof data.flagUnencrypted !== "boolean"){
+const err96 = {instancePath:instancePath+"/flagUnencrypted",schemaPath:"#/properties/flagUnencrypted/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err96];
+}
+else {
+vErrors.push(err96);
+}
+errors++;
+}
+}
+if(data.allowUserKeys !== undefined){
+if(typeof data.allowUserKeys !== "boolean"){
+const err97 = {instancePath:instancePath+"/allowUserKeys",schemaPath:"#/properties/allowUserKeys/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err97];
+}
+else {
+vErrors.push(err97);
+}
+errors++;
+}
+}
+if(data.allowKeyExport !== undefined){
+if(typeof data.allowKeyExport !== "boolean"){
+const err98 = {instancePath:instancePath+"/allowKeyExport",schemaPath:"#/properties/allowKeyExport/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err98];
+}
+else {
+vErrors.push(err98);
+}
+errors++;
+}
+}
+if(data.mode !== undefined){
+let data58 = data.mode;
+if(typeof data58 !== "string"){
+const err99 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err99];
+}
+else {
+vErrors.push(err99);
+}
+errors++;
+}
+if(!((data58 === "inline") || (data58 === "isolated"))){
+const err100 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.mode.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err100];
+}
+else {
+vErrors.push(err100);
+}
+errors++;
+}
+}
+}
+else {
+const err101 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err101];
+}
+else {
+vErrors.push(err101);
 }
 errors++;
 }

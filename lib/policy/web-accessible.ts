@@ -1,22 +1,24 @@
 /**
- * The manifest entry that lets protected chats frame isolated mode's pages (issue #6). Used by
- * wxt.config.ts at build time. Pure.
+ * The manifest entry that lets protected chats frame isolated mode's pages. Used by wxt.config.ts
+ * at build time. Pure.
  *
- * Only the two frame pages, and only for the origins of the built-in chats: any other site
- * cannot even load them (and so cannot use them to detect Veil). The manifest is fixed at build
- * time, so a site added only by enterprise policy (a custom adapter, other URLs) cannot host the
- * frames: there the composer never becomes ready and sending stays blocked (fail closed);
- * docs/isolated-mode.md says so.
+ * Which chats are protected is decided at run time (enterprise policy, the user's own list), so
+ * the frames must be loadable from any origin: a manifest fixed at build time cannot know the
+ * enterprise's chat host. What keeps this safe:
+ * - Chrome (MV3) exposes them only through a per-session dynamic URL (`use_dynamic_url`), so a
+ *   page cannot probe a fixed chrome-extension://<id>/ address to learn that Veil is installed;
+ * - Firefox gives every install its own random moz-extension:// host already;
+ * - a frame does nothing until it redeems a one-time capability token that the background issued
+ *   to the content script of a protected tab (lib/background/isolated/capabilities.ts), so a page
+ *   that frames it anywhere else gets an inert page.
  */
-import { BUILTIN_ADAPTERS } from '../adapters/registry';
 import { SECURE_FRAME_PAGES } from '../messaging/frame-types';
 
-/** MV3 web_accessible_resources `matches` take origins only: the path must be `/*`. */
-function originPattern(matchPattern: string): string {
-  return matchPattern.replace(/^([^:]+:\/\/[^/]+)\/.*$/, '$1/*');
-}
+type ChromeResources = { resources: string[]; matches: string[]; use_dynamic_url: true }[];
 
-export function secureFrameResources(): { resources: string[]; matches: string[] }[] {
-  const matches = [...new Set(BUILTIN_ADAPTERS.flatMap((a) => a.defaultMatches).map(originPattern))];
-  return [{ resources: Object.values(SECURE_FRAME_PAGES).map((p) => p.slice(1)), matches }];
+export function secureFrameResources(browser: 'chrome' | 'firefox' = 'chrome'): ChromeResources | string[] {
+  const resources = Object.values(SECURE_FRAME_PAGES).map((p) => p.slice(1));
+  // Firefox builds are MV2, whose web_accessible_resources is a plain list.
+  if (browser === 'firefox') return resources;
+  return [{ resources, matches: ['<all_urls>'], use_dynamic_url: true }];
 }

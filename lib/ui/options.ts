@@ -3,7 +3,7 @@
  * background only through the protocol and never sees raw key material.
  */
 import browser from 'webextension-polyfill';
-import { BUILTIN_ADAPTERS } from '../adapters/registry';
+import { BUILTIN_ADAPTERS, builtinAdapter } from '../adapters/registry';
 import { formatTime, keyStatusText, localizePage, t, uiLanguage } from '../i18n';
 import { adapterName, scopeText, siteName } from '../i18n/scope';
 import { siteKey } from '../policy/site-mode';
@@ -12,6 +12,7 @@ import { request } from '../messaging/client';
 import { buildDiagnostics } from './diagnostics';
 import { modeText, showPolicySection } from './policy-view';
 import { showIsolatedSection } from './isolated-settings';
+import { reviewImport } from './import-preview';
 
 function $(doc: Document, id: string): HTMLElement {
   return doc.getElementById(id)!;
@@ -206,7 +207,14 @@ export async function startOptionsPage(doc: Document): Promise<void> {
     const passphrase = ($(doc, 'import-passphrase') as HTMLInputElement).value;
     if (!file) return say(out, 'error', t('optChooseFile'));
     say(out, 'ok', t('optImporting'), true);
-    const res = await request('keys/import', { fileText: await file.text(), passphrase }, 120_000);
+    // Two steps: what the bundle would change first, written only once the user confirms it.
+    const fileText = await file.text();
+    const preview = await request('keys/import-preview', { fileText, passphrase }, 120_000);
+    if (!preview.ok) return say(out, 'error', t('optImportFailed', preview.error.message));
+    say(out, 'ok', t('optImportReview'), true);
+    if (!(await reviewImport(doc, out, preview.plan))) return say(out, 'ok', t('optImportCancelled'));
+    say(out, 'ok', t('optImporting'), true);
+    const res = await request('keys/import', { fileText, passphrase, confirm: preview.plan.digest }, 120_000);
     if (!res.ok) return say(out, 'error', t('optImportFailed', res.error.message));
     say(out, 'ok', t('optImported', res.imported.length, res.imported.map((k) => `${k.label} (${k.id})`).join(', ')));
     ($(doc, 'import-passphrase') as HTMLInputElement).value = '';
@@ -259,13 +267,24 @@ function revealTarget(doc: Document): void {
   field?.focus({ preventScroll: true });
 }
 
-/** The protected sites in force, with their addresses and mode (isolated mode may be per site). */
+/**
+ * The protected sites in force, with their addresses and mode (isolated mode may be per site).
+ * On an unmanaged install these are the user's own choice: a form adds a chat (one of Veil's
+ * adapters and its address, checked by the background) and each row can be removed.
+ */
 async function showSites(doc: Document): Promise<void> {
   const tbody = doc.querySelector('#sites-table tbody');
   if (!tbody) return;
   const [res, modes] = await Promise.all([request('policy/get', {}), request('isolated/settings', {})]);
   if (!res.ok) return;
-  const rows = res.policy.protectedSites.map((s) => {
+  const userChooses = !res.policy.managed;
+  $(doc, 'sites-unmanaged').hidden = !userChooses;
+  const form = $(doc, 'site-add-form') as HTMLFormElement;
+  form.hidden = !userChooses;
+  const rows = res.policy.protectedSites.flatMap((s) =>
+    userChooses ? s.matches.map((m) => ({ ...s, matches: [m] })) : [s],
+  );
+  const trs = rows.map((s) => {
     const tr = doc.createElement('tr');
     tr.dataset.adapter = s.adapter;
     const mode = modes.ok ? modes.sites.find((m) => m.key === siteKey(s))?.mode : undefined;
@@ -279,17 +298,76 @@ async function showSites(doc: Document): Promise<void> {
       if (i === 1 && s.matches.length) td.className = 'mono';
       tr.append(td);
     }
+    const actions = doc.createElement('td');
+    const pattern = s.matches[0];
+    if (userChooses && pattern) {
+      tr.dataset.pattern = pattern;
+      actions.append(
+        button(
+          doc,
+          t('optSitesRemove'),
+          `remove-site-${rows.indexOf(s)}`,
+          t('optSitesRemoveAria', pattern),
+          () =>
+            void changeSites(
+              doc,
+              request('sites/remove', { adapter: s.adapter, pattern }),
+              t('optSitesRemoved', pattern),
+            ),
+        ),
+      );
+    }
+    tr.append(actions);
     return tr;
   });
-  if (!rows.length) {
+  if (!trs.length) {
     const tr = doc.createElement('tr');
     const td = doc.createElement('td');
-    td.colSpan = 3;
+    td.colSpan = 4;
     td.textContent = t('optSitesNone');
     tr.append(td);
-    rows.push(tr);
+    trs.push(tr);
   }
-  tbody.replaceChildren(...rows);
+  tbody.replaceChildren(...trs);
+  if (userChooses && !form.dataset.wired) wireSiteForm(doc, form);
+}
+
+function wireSiteForm(doc: Document, form: HTMLFormElement): void {
+  form.dataset.wired = 'true';
+  const adapter = $(doc, 'site-adapter') as HTMLSelectElement;
+  const address = $(doc, 'site-address') as HTMLInputElement;
+  for (const a of BUILTIN_ADAPTERS) adapter.append(new Option(a.name, a.id));
+  // Suggest the adapter's usual address, if it has one (self-hosted chats have none).
+  const suggest = () =>
+    (address.placeholder = builtinAdapter(adapter.value)?.defaultMatches[0] ?? 'https://chat.example.com/*');
+  adapter.addEventListener('change', suggest);
+  suggest();
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const text = address.value.trim();
+    void changeSites(doc, request('sites/add', { adapter: adapter.value, address: text }), '').then((ok) => {
+      if (ok) address.value = '';
+    });
+  });
+}
+
+/** Applies an add or remove, says how it went, and redraws the table. */
+async function changeSites(
+  doc: Document,
+  pending: ReturnType<typeof request<'sites/add'>>,
+  okText: string,
+): Promise<boolean> {
+  const out = $(doc, 'sites-result');
+  say(out, 'ok', '…', true);
+  const res = await pending;
+  if (!res.ok) {
+    say(out, 'error', res.error.message);
+    return false;
+  }
+  const added = res.sites.at(-1)?.matches[0] ?? '';
+  say(out, 'ok', okText || t('optSitesAdded', added));
+  await showSites(doc);
+  return true;
 }
 
 /** Builds the diagnostics file from what Veil's pages may see (no secrets) and offers it as a download. */

@@ -26,7 +26,7 @@ export function modeText(mode: Policy['mode']): string {
 
 export function policySourceText(p: Policy): string {
   if (!p.managed) return t('policyNone');
-  if (p.errors.length) return t('policyInvalidSource');
+  if (p.errors.length) return t(p.fallback === 'last-valid' ? 'policyInvalidKeptSource' : 'policyInvalidSource');
   return t('policyManaged');
 }
 

@@ -4,6 +4,7 @@
  * policy and, when Veil is locked, the way to unlock. Extension origin; asks the background through
  * the protocol and never sees key material.
  */
+import { sendsBlocked } from '../policy/policy';
 import browser from 'webextension-polyfill';
 import { keyStatusText, localizePage, t } from '../i18n';
 import { scopeText, siteName } from '../i18n/scope';
@@ -94,7 +95,7 @@ export async function startPopup(doc: Document): Promise<void> {
   const name = siteName(site);
   const locked = keyring.ok && keyring.lock === 'locked';
   const active = keys.filter((k) => k.status === 'active');
-  if (policy.errors.length) {
+  if (sendsBlocked(policy)) {
     verdict(doc, 'failed-closed', t('popupBlocked'), t('popupBlockedDetail', name));
   } else if (locked) {
     verdict(doc, 'locked', t('popupLocked'), t('popupLockedDetail', name));

@@ -1,5 +1,7 @@
 /**
- * The first-run page (issue #9), opened once after an unmanaged install: get a key (import the
+ * The first-run page (issue #9), opened once after an unmanaged install: choose the chats Veil
+ * protects (an unmanaged install protects none until the user says so; the options page's
+ * "Protected sites" does it), get a key (import the
  * bundle IT or a colleague gave you, or create one for the team) and pick the security indicator
  * isolated mode's frames show. A managed install has nothing to do here and is told so (the
  * background normally does not open this page for it; policy can arrive after the page opened).

@@ -302,7 +302,8 @@ describe('first run', () => {
       const page = (await target.asPage())!;
       await page.waitForFunction(() => document.body.dataset.welcome === 'steps');
       expect(await page.$eval('h1', (e) => e.textContent)).toBe('欢迎使用 Veil');
-      expect(await page.$eval('#step-keys-h', (e) => e.textContent)).toBe('1. 获取密钥');
+      expect(await page.$eval('#step-sites-h', (e) => e.textContent)).toBe('1. 选择要保护的聊天');
+      expect(await page.$eval('#step-keys-h', (e) => e.textContent)).toBe('2. 获取密钥');
       // Create a key right here; the keyring has it afterwards.
       await page.click('#w-create-button');
       await page.waitForFunction(() => document.querySelector<HTMLElement>('#w-keys-result')?.dataset.tone === 'ok');

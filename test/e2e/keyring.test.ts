@@ -11,6 +11,7 @@ import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs
 import { findEnvelopes } from '../../lib/crypto/codec';
 import { fingerprint } from '../../lib/keys/model';
 import { openBundle } from '../../lib/crypto/bundle';
+import { CHROME_EXTENSION_ID } from '../../lib/policy/ids';
 import { launchUser, type User } from '../support/browser';
 import { injectMessage } from '../support/chat';
 import { bundleText, envelopeFor, makeKey } from '../support/keys';
@@ -76,6 +77,7 @@ describe('keyring', () => {
 
   it('a wrong passphrase or one corrupted byte leaves the keyring exactly as it was', async () => {
     const page = await openOptions(bob);
+    await page.waitForSelector('#keys tbody tr'); // the table is listed after the page is up
     const before = await keyTable(page);
     const other = await bundleText([makeKey('Other', { site: '*', conversations: ['*'] })], PASS);
     const wrong = await importBundle(bob, other, 'not the passphrase');
@@ -100,6 +102,8 @@ describe('keyring', () => {
     await aliceOptions.waitForSelector(`#rotate-${firstKeyId}`);
     await aliceOptions.click(`#rotate-${firstKeyId}`);
     await aliceOptions.waitForFunction(() => /Rotated/.test(document.querySelector('#keys-result')?.textContent ?? ''));
+    // The result line is written before the table is listed again: wait for the table itself.
+    await aliceOptions.waitForSelector(`#keys tr[data-key-id="${firstKeyId}"] td.status-retired`);
     const table = await keyTable(aliceOptions);
     expect(table.find((k) => k.id === firstKeyId)?.status).toBe('retired');
     const newKey = table.find((k) => k.status === 'active' && k.label === 'Project Falcon')!;
@@ -176,6 +180,8 @@ describe('keyring', () => {
     await opts.type('#new-passphrase', 'bob locks his keys');
     await opts.click('#set-passphrase-button');
     await opts.waitForFunction(() => /Passphrase set/.test(document.querySelector('#lock-result')?.textContent ?? ''));
+    // The Lock button appears when the keyring is listed again, just after that line.
+    await opts.waitForFunction(() => document.querySelector<HTMLElement>('#lock-state')?.dataset.lock === 'unlocked');
     await opts.click('#lock-button');
     await opts.waitForFunction(() => document.querySelector<HTMLElement>('#lock-state')?.dataset.lock === 'locked');
     const b = await openChat(bob, server.url, 'alice');
@@ -202,7 +208,12 @@ describe('keyring', () => {
   });
 
   it('a keyring left by the first release (schema v1, raw secrets) migrates without losing a key', async () => {
-    const carol = await launchUser('carol');
+    // Managed, so no welcome page opens: it lists the keyring, which creates it at the current
+    // version, and it opens 5 s after start, a race with putting the old one in place on a busy machine.
+    const veil = { protectedSites: [{ adapter: 'fixture-chat', matches: [`${server.url}/*`] }], allowUserKeys: true };
+    const carol = await launchUser('carol', {
+      policy: { '3rdparty': { extensions: { [CHROME_EXTENSION_ID]: veil } } },
+    });
     try {
       const legacy = makeKey('Legacy team key', { site: 'fixture-chat', conversations: ['*'] });
       const worker = await carol.worker();

@@ -129,6 +129,8 @@ describe('living pages', () => {
     expect((await shown(page)).map((m) => m.text)).toEqual(Array.from({ length: 5 }, (_, i) => `channel note ${i}`));
     const afterFirstVisit = await rec(page);
     expect(afterFirstVisit.pending).toBeGreaterThan(0); // a new conversation is decrypted once
+    // Even then no frame shows an envelope, however slow the answer: "Decrypting…" takes its place.
+    expect(afterFirstVisit.cipherFrames).toBe(0);
     await page.click('#conversations .conv[data-conv="alice"]');
     await waitFor(() => allDecrypted(page, 30), 'back in the DM');
     await page.click('#conversations .conv[data-conv="general"]');

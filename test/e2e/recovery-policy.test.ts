@@ -1,9 +1,9 @@
 /**
  * Issue #8: the enterprise policy made invalid, fixed, and removed while a protected chat page is
  * open, in real Chromium with a real policy file. The open page follows each change without a
- * reload: an invalid policy blocks sending at once with its reason; a fixed one re-arms the page;
- * a removed one falls back to the unmanaged defaults, where the policy's keys are gone, so the page
- * keeps failing closed ("no key") and new messages under the policy key show "unknown key".
+ * reload: an invalid policy leaves the last valid one in force (sending keeps working, encrypted);
+ * a fixed one changes nothing for the page; a removed one leaves the chat unprotected (this user
+ * protects no chat of their own), so the open page blocks sending and asks for a reload.
  * Why removal behaves that way: docs/security.md.
  *
  * Each browser reads the policy from its own copy of /etc/chromium/policies (a private mount
@@ -58,7 +58,6 @@ async function managedPolicyIs(user: User, check: (json: string) => boolean, wha
   );
 }
 
-const statusLine = (page: Page) => page.$eval('.veil-composer-status', (el) => el.textContent ?? '');
 const vendorSaw = () => JSON.stringify(server.inspect().requests.filter((r) => r.path.startsWith('/api/messages')));
 
 beforeAll(async () => {
@@ -110,7 +109,7 @@ afterAll(async () => {
 });
 
 describe('policy changes while a protected page is open', () => {
-  it('made invalid: the open page blocks sending at once, with the reason, without a reload', async () => {
+  it('made invalid: the open page keeps the last valid policy and sends encrypted, without a reload', async () => {
     expect((await sendAndSettle(a, 'while the policy is fine')).sent).toBe(true);
     await waitForMessage(b, (m) => m.text === 'while the policy is fine' && m.status === 'decrypted', 'bob reads');
 
@@ -119,56 +118,35 @@ describe('policy changes while a protected page is open', () => {
     writePolicy(JSON.stringify(broken));
     await managedPolicyIs(alice, (j) => j.includes('fixture-chatt'), 'the invalid policy');
 
-    // No reload: the page was told, asked again, and now refuses with the policy's problem.
-    await a.waitForFunction(
-      () => /policy is invalid/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''),
-      { timeout: 20_000, polling: 100 },
-    );
-    expect(await statusLine(a)).toContain('protectedSites[0].adapter');
-    const before = server.inspect().messages.length;
+    // A typo never loosens anything: the last valid policy (and its key, still in memory) stays in force.
     const text = 'must stay here while the policy is broken';
-    await a.bringToFront();
-    await a.focus('#compose');
-    await a.keyboard.sendCharacter(text);
-    await a.keyboard.press('Enter');
-    await a.click('#send');
-    await new Promise((r) => setTimeout(r, 500));
-    expect(server.inspect().messages.length).toBe(before);
-    expect(await a.$eval('#compose', (el) => (el as HTMLTextAreaElement).value)).toBe(text);
-    expect(await statusLine(a)).toContain('policy is invalid');
+    const out = await sendAndSettle(a, text);
+    expect(out.sent).toBe(true);
+    await waitForMessage(b, (m) => m.text === text && m.status === 'decrypted', 'bob reads under the kept policy');
     expect(leakedSubstrings(vendorSaw(), text)).toEqual([]);
+    expect(await a.content()).not.toContain('fixture-chatt'); // details stay in Veil's own pages
   });
 
-  it('fixed again: the same page re-arms and sends encrypted, without a reload', async () => {
+  it('fixed again: the same page keeps sending encrypted, without a reload', async () => {
     writePolicy(validPolicy);
     await managedPolicyIs(
       alice,
       (j) => !j.includes('fixture-chatt') && j.includes(`:${server.port}/`),
       'the fixed policy',
     );
-    await a.waitForFunction(
-      () => /Recovery policy key/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''),
-      { timeout: 20_000, polling: 100 },
-    );
-    // The text kept while blocked goes out now, encrypted, with one more Enter.
-    await a.bringToFront();
-    await a.focus('#compose');
-    await a.keyboard.press('Enter');
-    await waitForMessage(
-      b,
-      (m) => m.text === 'must stay here while the policy is broken' && m.status === 'decrypted',
-      'kept text sent',
-    );
-    expect(leakedSubstrings(vendorSaw(), 'must stay here while the policy is broken')).toEqual([]);
+    const text = 'after the policy was fixed';
+    expect((await sendAndSettle(a, text)).sent).toBe(true);
+    await waitForMessage(b, (m) => m.text === text && m.status === 'decrypted', 'kept text sent');
+    expect(leakedSubstrings(vendorSaw(), text)).toEqual([]);
   });
 
-  it('removed: unmanaged defaults apply, the policy keys are gone, the page still fails closed', async () => {
+  it('removed: the chat is no longer protected; the open page blocks sending and asks for a reload', async () => {
     writePolicy(undefined);
     await Promise.all([alice, bob].map((u) => managedPolicyIs(u, (j) => j === '{}', 'no policy')));
-    // 127.0.0.1 stays protected by the unmanaged defaults, but with no key for this conversation.
+    // Unmanaged now, and this user protects no chat of their own: the page was set up for the
+    // policy, so it stops sending rather than guess, and keeps the text.
     await a.waitForFunction(
-      () =>
-        /No Veil key covers this conversation/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''),
+      () => /reload the page/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''),
       { timeout: 20_000, polling: 100 },
     );
     const before = server.inspect().messages.length;
@@ -176,27 +154,7 @@ describe('policy changes while a protected page is open', () => {
     const out = await sendAndSettle(a, text);
     expect(out.sent).toBe(false);
     expect(out.left).toBe(text);
-    expect(out.status).toMatch(/Not sent/);
     expect(server.inspect().messages.length).toBe(before);
     expect(leakedSubstrings(vendorSaw(), text)).toEqual([]);
-    // The policy key left with the policy: what bob's open page had decrypted under it leaves the
-    // screen (no reload), and the same envelope posted again cannot be read either.
-    await b.waitForFunction(
-      () =>
-        [...document.querySelectorAll('#messages li')].every(
-          (li) => li.getAttribute('data-veil-status') === 'unknown-key',
-        ),
-      { timeout: 20_000, polling: 100 },
-    );
-    expect(await b.$eval('#messages', (el) => el.textContent)).not.toContain('while the policy is fine');
-    const earlier = server.inspect().messages.find((m) => m.from === 'alice')!.text;
-    await fetch(`${server.url}/api/admin/inject`, {
-      method: 'POST',
-      body: JSON.stringify({ from: 'alice', to: 'bob', text: earlier }),
-    });
-    await b.waitForFunction(
-      () => document.querySelectorAll('#messages li[data-veil-status="unknown-key"]').length === 3,
-      { timeout: 20_000, polling: 100 },
-    );
   });
 });

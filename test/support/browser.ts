@@ -6,6 +6,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import puppeteer, { type Browser, type Page, type Target, type WebWorker } from 'puppeteer';
+import { protectSite } from './veil-ui';
 
 export const OUTPUT_DIR = resolve(process.env.VEIL_OUT_DIR ?? '.output');
 export const CHROME_EXTENSION_DIR = resolve(OUTPUT_DIR, 'chrome-mv3');
@@ -33,6 +34,11 @@ export interface User {
    * change by itself. `undefined` removes the policy file.
    */
   writePolicy(json: unknown): void;
+  /**
+   * Closes the browser and starts it again on the same profile, the extension loaded from disk as
+   * an installed one is, with `startUrls` open as session restore would (`user.browser` changes).
+   */
+  relaunch(startUrls?: string[]): Promise<void>;
   worker(): Promise<WebWorker>;
   newPage(): Promise<Page>;
   close(): Promise<void>;
@@ -55,6 +61,12 @@ export interface LaunchOptions {
   policy?: unknown;
   /** Extra command-line flags, e.g. --host-resolver-rules for a real-looking host name. */
   args?: string[];
+  /**
+   * The chat this (unmanaged) user has Veil protect, added as a user does it: through the options
+   * page's "Protected sites" form right after launch. Default: the fixture chat on
+   * http://127.0.0.1/*, or nothing when launched with a `policy` (the policy decides). `false`: none.
+   */
+  protect?: string | false;
 }
 
 /** Where /etc/chromium/policies lives: the mount point a per-browser policy is bound onto. */
@@ -92,22 +104,30 @@ export async function launchUser(name: string, opts: LaunchOptions = {}): Promis
     else writeFileSync(launcher.policyFile, typeof json === 'string' ? json : JSON.stringify(json));
   };
   if (launcher) writePolicy(opts.policy);
-  const browser = await puppeteer.launch({
-    executablePath: launcher?.executable ?? CHROMIUM,
-    headless: opts.headless ?? true,
-    pipe: true,
-    userDataDir: profileDir,
-    enableExtensions: withExtension ? [CHROME_EXTENSION_DIR] : false,
-    args: [
-      ...FLAGS.filter((f) => !f.startsWith('--lang=')),
-      `--lang=${opts.lang ?? 'en-US'}`,
-      '--window-size=1100,800',
-      ...(opts.args ?? []),
-    ],
-    defaultViewport: { width: 1100, height: 800 },
-    // Chromium on Linux also takes its UI language from LANGUAGE.
-    env: { ...process.env, HOME: root, LANGUAGE: (opts.lang ?? 'en-US').replace('-', '_') },
-  });
+  // Loaded from disk at every start (--load-extension), as an installed extension is: one
+  // installed over CDP would be gone after a relaunch of the same profile.
+  const start = (startUrls: string[] = []) =>
+    puppeteer.launch({
+      executablePath: launcher?.executable ?? CHROMIUM,
+      headless: opts.headless ?? true,
+      pipe: true,
+      userDataDir: profileDir,
+      enableExtensions: withExtension,
+      args: [
+        ...FLAGS.filter((f) => !f.startsWith('--lang=')),
+        `--lang=${opts.lang ?? 'en-US'}`,
+        '--window-size=1100,800',
+        ...(withExtension
+          ? [`--disable-extensions-except=${CHROME_EXTENSION_DIR}`, `--load-extension=${CHROME_EXTENSION_DIR}`]
+          : []),
+        ...(opts.args ?? []),
+        ...startUrls,
+      ],
+      defaultViewport: { width: 1100, height: 800 },
+      // Chromium on Linux also takes its UI language from LANGUAGE.
+      env: { ...process.env, HOME: root, LANGUAGE: (opts.lang ?? 'en-US').replace('-', '_') },
+    });
+  let browser = await start();
   if (withExtension && !opts.keepWelcome) closeWelcomePages(browser);
   let extensionId = '';
   const worker = async () => {
@@ -117,10 +137,31 @@ export async function launchUser(name: string, opts: LaunchOptions = {}): Promis
     );
     return (await target.worker())!;
   };
-  if (withExtension) {
+  if (withExtension) extensionId = new URL((await worker()).url()).host;
+  const user: User = {
+    name,
+    browser,
+    extensionId,
+    profileDir,
+    writePolicy,
+    async relaunch(startUrls = []) {
+      await browser.close().catch(() => undefined);
+      browser = user.browser = await start(startUrls);
+      if (withExtension && !opts.keepWelcome) closeWelcomePages(browser);
+    },
+    worker,
+    newPage: () => browser.newPage(),
+    async close() {
+      await browser.close().catch(() => undefined);
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+  const protect = opts.protect ?? (opts.policy === undefined ? 'http://127.0.0.1/*' : false);
+  if (withExtension && protect) {
+    const added = await protectSite(user, protect);
+    if (added.tone !== 'ok') throw new Error(`${name} could not protect ${protect}: ${added.text}`);
+    // Wait until the background registered the content script for it.
     const w = await worker();
-    extensionId = new URL(w.url()).host;
-    // Wait until the background registered the content script for protected sites.
     await waitFor(
       async () =>
         (await w.evaluate(
@@ -129,19 +170,7 @@ export async function launchUser(name: string, opts: LaunchOptions = {}): Promis
       'content script registration',
     );
   }
-  return {
-    name,
-    browser,
-    extensionId,
-    profileDir,
-    writePolicy,
-    worker,
-    newPage: () => browser.newPage(),
-    async close() {
-      await browser.close().catch(() => undefined);
-      rmSync(root, { recursive: true, force: true });
-    },
-  };
+  return user;
 }
 
 /** Closes Veil's first-run page whenever it opens (it opens a few seconds after install). */
@@ -181,4 +210,19 @@ export async function waitFor(
 export async function dismissWelcome(user: User): Promise<void> {
   const target = await user.browser.waitForTarget((t) => t.url().endsWith('/welcome.html'), { timeout: 20_000 });
   await (await target.asPage())?.close();
+}
+
+/** Waits until the enterprise policy reached Veil: its content script is registered for `pattern`. */
+export async function waitForPolicy(user: User, pattern: string): Promise<void> {
+  const w = await user.worker();
+  await waitFor(
+    async () =>
+      (
+        await w.evaluate(async () =>
+          JSON.stringify(await (globalThis as any).chrome.scripting.getRegisteredContentScripts()),
+        )
+      ).includes(pattern),
+    `policy on ${user.name}`,
+    20_000,
+  );
 }

@@ -1,19 +1,32 @@
 /**
- * One Firefox ESR per user with the built Firefox extension installed, the way an employee's
- * browser runs it. Each user gets a fresh HOME under a temp folder, so an enterprise policy can be
- * delivered the way Firefox reads it without root: `$HOME/.mozilla/managed-storage/<gecko id>.json`
- * (the same data Firefox's `3rdparty` policy gives `storage.managed`). close() removes the folder.
- * Firefox refuses page.goto() to moz-extension:// pages, so Firefox tests drive chat pages only.
+ * One Firefox ESR per user with the built Firefox extension, the way an employee's browser runs it.
+ * Each user gets a fresh HOME and profile under a temp folder; close() removes it.
+ *
+ * Enterprise policy arrives as enterprises deliver it: `/etc/firefox/policies/policies.json` with
+ * `3rdparty.Extensions.<gecko id>` (Veil's settings, read through storage.managed) and, optionally,
+ * `ExtensionSettings` force-installing the built XPI. That path is machine-wide, so each browser runs
+ * in a private mount namespace with a temp folder bound onto it (root only, as for Chromium in
+ * ./browser.ts): no other browser sees the file. The per-user managed-storage manifest
+ * (`$HOME/.mozilla/managed-storage/<gecko id>.json`, no root needed) is the other route.
+ *
+ * Firefox refuses page.goto() to moz-extension:// pages: tests drive chat pages, and policy decides
+ * which chats Veil protects (an unmanaged install protects nothing until the user adds a site).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { base64 } from '@scure/base';
 import puppeteer, { type Browser, type Page } from 'puppeteer';
+import type { KeyRecord } from '../../lib/keys/model';
 import { GECKO_ID } from '../../lib/policy/ids';
+import type { ManagedPolicyJson } from '../../lib/policy/parse';
 import { OUTPUT_DIR, waitFor } from './browser';
 
 export const FIREFOX_EXTENSION_DIR = resolve(OUTPUT_DIR, 'firefox-mv2');
 export const FIREFOX = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
+/** Where Firefox on Linux reads enterprise policy (its SysConfD), machine-wide. */
+const SYSTEM_POLICY_DIR = '/etc/firefox/policies';
 
 export interface FirefoxUser {
   name: string;
@@ -21,10 +34,76 @@ export interface FirefoxUser {
   /** The moz-extension:// origin, fixed per user by pref so pages can be recognised. */
   extensionOrigin: string;
   newPage(): Promise<Page>;
+  /**
+   * Installs the same build again over the running one, as an update does: the background page
+   * starts afresh and content scripts already in pages lose their extension. (Firefox's MV2
+   * background page is persistent: nothing else stops it; there is no service worker to kill.)
+   */
+  reinstall(): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function launchFirefoxUser(name: string, opts: { managedStorage?: unknown } = {}): Promise<FirefoxUser> {
+export interface FirefoxLaunchOptions {
+  /** Veil's policy (what admins put under `3rdparty.Extensions.<gecko id>` in policies.json). */
+  policy?: unknown;
+  /** A whole policies.json `policies` object, e.g. with ExtensionSettings (overrides `policy`). */
+  policies?: Record<string, unknown>;
+  /** Veil's policy through the per-user managed-storage manifest under $HOME instead. */
+  managedStorage?: unknown;
+  /**
+   * `temporary` (default): installed over WebDriver BiDi as a temporary add-on. `policy`: left to
+   * the `policies` given (ExtensionSettings force-install); the launch waits for it to run.
+   */
+  install?: 'temporary' | 'policy';
+  prefs?: Record<string, unknown>;
+}
+
+/** Veil's managed policy protecting `matches` (fixture chat) with `keys`, as the admin CLI writes it. */
+export function veilPolicy(
+  keys: KeyRecord[],
+  matches: string,
+  extra: Partial<Omit<ManagedPolicyJson, 'keys'>> = {},
+): ManagedPolicyJson {
+  return {
+    protectedSites: [{ adapter: 'fixture-chat', matches: [matches] }],
+    keys: keys.map((k) => ({
+      id: k.id,
+      secret: base64.encode(k.secret),
+      label: k.label,
+      scope: k.scope,
+      status: k.status,
+      createdAt: k.createdAt,
+    })),
+    ...extra,
+  } as ManagedPolicyJson;
+}
+
+/** The built Firefox extension packed as an XPI (a zip of the build folder), at `file`. */
+export function packXpi(file: string): string {
+  rmSync(file, { force: true });
+  execFileSync('zip', ['-q', '-r', '-X', file, '.'], { cwd: FIREFOX_EXTENSION_DIR });
+  return file;
+}
+
+/** A launcher script that starts Firefox with `policyDir` seen at /etc/firefox/policies (root only). */
+function policyLauncher(root: string, policies: unknown): string {
+  const policyDir = join(root, 'policies');
+  mkdirSync(policyDir, { recursive: true });
+  writeFileSync(join(policyDir, 'policies.json'), JSON.stringify({ policies }));
+  mkdirSync(SYSTEM_POLICY_DIR, { recursive: true }); // an empty mount point: no policy for anyone
+  const executable = join(root, 'firefox-with-policy.sh');
+  writeFileSync(
+    executable,
+    `#!/bin/sh
+exec unshare --mount --propagation private /bin/sh -c 'mount --bind "$0" ${SYSTEM_POLICY_DIR} && exec "$@"' \
+  '${policyDir}' '${FIREFOX}' "$@"
+`,
+  );
+  chmodSync(executable, 0o755);
+  return executable;
+}
+
+export async function launchFirefoxUser(name: string, opts: FirefoxLaunchOptions = {}): Promise<FirefoxUser> {
   if (!existsSync(join(FIREFOX_EXTENSION_DIR, 'manifest.json'))) {
     throw new Error(
       `no Firefox build in ${FIREFOX_EXTENSION_DIR}: run \`wxt build -b firefox\` (with the same VEIL_OUT_DIR)`,
@@ -35,15 +114,19 @@ export async function launchFirefoxUser(name: string, opts: { managedStorage?: u
     mkdirSync(join(root, '.mozilla', 'managed-storage'), { recursive: true });
     writeFileSync(join(root, '.mozilla', 'managed-storage', `${GECKO_ID}.json`), JSON.stringify(opts.managedStorage));
   }
+  const policies =
+    opts.policies ??
+    (opts.policy === undefined ? undefined : { '3rdparty': { Extensions: { [GECKO_ID]: opts.policy } } });
   const uuid = crypto.randomUUID();
   const browser = await puppeteer.launch({
     browser: 'firefox',
-    executablePath: FIREFOX,
+    executablePath: policies === undefined ? FIREFOX : policyLauncher(root, policies),
     headless: true,
     userDataDir: join(root, 'profile'),
     extraPrefsFirefox: {
       'extensions.webextensions.uuids': JSON.stringify({ [GECKO_ID]: uuid }),
       'intl.accept_languages': 'en-US',
+      ...opts.prefs,
       ...(process.env.VEIL_FF_DEBUG
         ? { 'devtools.console.stdout.chrome': true, 'devtools.console.stdout.content': true }
         : {}),
@@ -53,24 +136,48 @@ export async function launchFirefoxUser(name: string, opts: { managedStorage?: u
     dumpio: !!process.env.VEIL_FF_DEBUG, // VEIL_FF_DEBUG=1: browser and extension console on stdout
   });
   const extensionOrigin = `moz-extension://${uuid}`;
+  const install = async () => {
+    if (opts.install !== 'policy') await browser.installExtension(FIREFOX_EXTENSION_DIR);
+  };
   try {
-    await browser.installExtension(FIREFOX_EXTENSION_DIR);
+    await install();
   } catch (e) {
     await browser.close().catch(() => undefined);
     rmSync(root, { recursive: true, force: true });
     throw e;
   }
-  const user: FirefoxUser = {
+  return {
     name,
     browser,
     extensionOrigin,
     newPage: () => browser.newPage(),
+    reinstall: install,
     async close() {
       await browser.close().catch(() => undefined);
       rmSync(root, { recursive: true, force: true });
     },
   };
-  return user;
+}
+
+/**
+ * Opens `url` (a protected chat) once Veil protects it: policy reaches the background a moment after
+ * start, and its content script then runs on pages loaded from there on, so reload until it shows.
+ */
+export async function openProtected(user: { newPage(): Promise<Page> }, url: string): Promise<Page> {
+  const page = await user.newPage();
+  await page.goto(url);
+  await waitFor(
+    async () => {
+      if (await page.$('.veil-composer-status')) return true;
+      await new Promise((r) => setTimeout(r, 500));
+      if (await page.$('.veil-composer-status')) return true;
+      await page.reload();
+      return false;
+    },
+    `Veil on ${url}`,
+    30_000,
+  );
+  return page;
 }
 
 export { waitFor };

@@ -13,12 +13,43 @@ export async function openOptions(user: User): Promise<Page> {
   return page;
 }
 
+/**
+ * Has Veil protect a chat the way a user does: the options page's "Protected sites" form (pick
+ * one of Veil's chats, enter its address). Returns the result line (tone "ok" or "error").
+ */
+export async function protectSite(
+  user: User,
+  address: string,
+  adapter = 'fixture-chat',
+): Promise<{ tone: string; text: string }> {
+  const page = await openOptions(user);
+  await page.waitForSelector('#site-add-form:not([hidden])');
+  await page.select('#site-adapter', adapter);
+  await page.type('#site-address', address);
+  await page.click('#site-add-button');
+  await page.waitForFunction(
+    () => {
+      const el = document.querySelector<HTMLElement>('#sites-result');
+      return el?.dataset.tone === 'error' || (el?.dataset.tone === 'ok' && el.dataset.busy === 'false');
+    },
+    { timeout: 15_000 },
+  );
+  const result = await page.$eval('#sites-result', (el) => ({
+    tone: (el as HTMLElement).dataset.tone ?? '',
+    text: el.textContent ?? '',
+  }));
+  await page.close();
+  return result;
+}
+
 /** Imports a bundle file through the options page; returns the result line's text and tone. */
 export async function importBundle(
   user: User,
   fileText: string,
   passphrase: string,
-): Promise<{ tone: string; text: string }> {
+  /** The answer to the review step (what the bundle changes), whose lines come back as `preview`. */
+  decision: 'confirm' | 'cancel' = 'confirm',
+): Promise<{ tone: string; text: string; preview: string[] }> {
   const page = await openOptions(user);
   const file = join(user.profileDir, '..', `bundle-${Date.now()}.json`);
   writeFileSync(file, fileText);
@@ -26,6 +57,15 @@ export async function importBundle(
   await (input as any).uploadFile(file);
   await page.type('#import-passphrase', passphrase);
   await page.click('#import-button');
+  // Importing is two steps: the options page shows what the bundle changes, the user confirms.
+  await page.waitForFunction(
+    () =>
+      !!document.querySelector('#import-confirm') ||
+      document.querySelector<HTMLElement>('#import-result')?.dataset.tone === 'error',
+    { timeout: 60_000 },
+  );
+  const preview = await page.$$eval('#import-preview li', (lis) => lis.map((li) => li.textContent ?? ''));
+  await page.$eval(`#import-${decision}`, (b) => (b as HTMLElement).click()).catch(() => undefined);
   await page.waitForFunction(
     () => {
       const el = document.querySelector<HTMLElement>('#import-result');
@@ -39,7 +79,7 @@ export async function importBundle(
     text: el.textContent ?? '',
   }));
   await page.close();
-  return result;
+  return { ...result, preview };
 }
 
 export async function openChat(user: User, baseUrl: string, conv: string, as = user.name): Promise<Page> {

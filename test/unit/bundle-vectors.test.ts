@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { bytesToHex } from '@noble/ciphers/utils.js';
 import vector from '../vectors/key-bundle-v1.json';
 import { createBundle, openBundle } from '../../lib/crypto/bundle';
+import { KDF_TEST_TIMEOUT } from '../support/kdf';
 
-describe('key bundle v1 vector (test/vectors/key-bundle-v1.json)', () => {
+describe('key bundle v1 vector (test/vectors/key-bundle-v1.json)', { timeout: KDF_TEST_TIMEOUT }, () => {
   it('opens to the recorded keys and identities', async () => {
     const back = await openBundle(JSON.stringify(vector.bundle), vector.passphrase);
     expect(back.keys.map((k) => ({ id: k.id, secret: bytesToHex(k.secret) }))).toEqual(vector.expect.keys);

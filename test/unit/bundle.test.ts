@@ -3,6 +3,7 @@ import { randomBytes } from '@noble/ciphers/utils.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { BundleError, createBundle, directoryEntryOf, openBundle } from '../../lib/crypto/bundle';
 import type { KeyRecord } from '../../lib/keys/model';
+import { KDF_TEST_TIMEOUT } from '../support/kdf';
 
 const FAST = { kdf: { N: 2 ** 15, r: 8, p: 1 } };
 const keys: KeyRecord[] = [
@@ -35,7 +36,7 @@ async function expectBundleError(p: Promise<unknown>, code: BundleError['code'])
   expect((e as BundleError).code).toBe(code);
 }
 
-describe('key bundles', () => {
+describe('key bundles', { timeout: KDF_TEST_TIMEOUT }, () => {
   it('round-trips keys and metadata', async () => {
     const file = JSON.stringify(await createBundle(keys, 'correct horse battery', FAST));
     const back = (await openBundle(file, 'correct horse battery')).keys;

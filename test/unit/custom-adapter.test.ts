@@ -5,10 +5,12 @@
  */
 import { parseHTML } from 'linkedom';
 import { afterEach, describe, expect, it } from 'vitest';
+import { messageAuthor } from '../../lib/adapters/types';
 import {
   adapterFromSpec,
   CUSTOM_ADAPTER_JSON_SCHEMA,
   type CustomAdapterSpec,
+  extract,
   InvalidCustomAdapterError,
   validateCustomAdapterSpec,
 } from '../../lib/adapters/custom';
@@ -99,6 +101,36 @@ describe('adapterFromSpec', () => {
     expect(a.currentUser(document as unknown as Document)).toBeUndefined();
   });
 
+  it('one declaration for every employee: the page names authors room@conference/nick, the user as nick@host', () => {
+    const s = clone();
+    s.authorAttribute = 'data-from';
+    s.authorMatch = '/([^/]+)$';
+    s.authorTemplate = '$1@example.org';
+    s.currentUser = { from: 'url', pattern: '[?&]jid=(?<nick>[^@&]+)@(?<host>[^&#]+)', template: '$<nick>@$<host>' };
+    s.conversationId = { from: 'attribute', selector: 'section.thread', attribute: 'data-room', match: '^([^@]+)@' };
+    const a = adapterFromSpec(s);
+    const { document } = parseHTML(`<html><body><section class="thread" data-room="board@conference.example.org">
+      <article class="post" data-from="board@conference.example.org/alice"><p class="body">x</p></article>
+      <article class="post" data-from="board@conference.example.org/bob"><p class="body">y</p></article>
+      <article class="post" data-from="no-slash-here"><p class="body">z</p></article></section></body></html>`);
+    Object.defineProperty(document, 'location', { value: new URL('https://xmpp.example.org/?jid=alice@example.org') });
+    const doc = document as unknown as Document;
+    expect(a.currentUser(doc)).toBe('alice@example.org');
+    expect(a.conversationId(doc)).toBe('board');
+    const authors = [...doc.querySelectorAll('article.post')].map((el) => messageAuthor(a, el));
+    // What alice's own messages say matches what the page says of her; an author that does not fit
+    // the expression has no author (Veil then flags the message rather than trusting it).
+    expect(authors).toEqual(['alice@example.org', 'bob@example.org', '']);
+  });
+
+  it('templates: $n, $<name>, $$; no match gives no value', () => {
+    expect(extract('a-b', /(\w)-(\w)/, '$2$1$$')).toBe('ba$');
+    expect(extract('a-b', /(?<x>\w)-/, '<$<x>>')).toBe('<a>');
+    expect(extract('a-b', /z/)).toBeUndefined();
+    expect(extract('  spaced  ')).toBe('spaced');
+    expect(extract('x'.repeat(10_000) + 'TAIL', /TAIL/)).toBeUndefined(); // the page's string is bounded first
+  });
+
   it('copies selector lists (a later policy change cannot mutate a running adapter)', () => {
     const s = clone();
     const a = adapterFromSpec(s);
@@ -150,6 +182,18 @@ describe('validation: invalid specs are reported, all problems at once', () => {
       'url source with a broken regex',
       { ...clone(), conversationId: { from: 'url', pattern: '(' } },
       /not a valid regular expression/,
+    ],
+    ['a broken authorMatch', { ...clone(), authorMatch: '([' }, /authorMatch is not a valid regular expression/],
+    ['authorTemplate without authorMatch', { ...clone(), authorTemplate: '$1' }, /authorTemplate must be/],
+    [
+      'a broken match on a value source',
+      { ...clone(), currentUser: { from: 'text', selector: 'x', match: '(' } },
+      /currentUser.match is not a valid regular expression/,
+    ],
+    [
+      'a template with nothing to fill it',
+      { ...clone(), currentUser: { from: 'text', selector: 'x', template: '$1' } },
+      /currentUser.template needs "match"/,
     ],
     [
       'attribute source without attribute',

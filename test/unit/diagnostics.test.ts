@@ -17,6 +17,7 @@ describe('diagnostics export', () => {
     const policy = {
       ...DEFAULT_POLICY,
       managed: true,
+      protectedSites: [{ adapter: 'fixture-chat', matches: ['http://127.0.0.1/*'] }],
       errors: [{ path: 'protectedSites[0].adapter', message: 'not a Veil adapter' }],
     };
     const out = JSON.stringify(

@@ -7,6 +7,7 @@ import { KeyStore } from '../../lib/background/keys/store';
 import type { KeyRecord } from '../../lib/keys/model';
 import { fingerprint } from '../../lib/keys/model';
 import { createDeviceKey, wrapSecret } from '../../lib/background/keys/wrapping';
+import { KDF_TEST_TIMEOUT } from '../support/kdf';
 
 let n = 0;
 const freshName = () => `veil-test-${n++}-${Date.now()}`;
@@ -82,7 +83,7 @@ describe('keyring store migrations', () => {
   });
 });
 
-describe('keyring', () => {
+describe('keyring', { timeout: KDF_TEST_TIMEOUT }, () => {
   it('imports all or nothing: one conflicting id leaves the keyring exactly as it was', async () => {
     const ring = new Keyring(new KeyStore(freshName()));
     const a = rec('a');

@@ -21,3 +21,13 @@ describe('match patterns', () => {
     expect(isValidPattern('slack.com')).toBe(false);
   });
 });
+
+describe('URL paths are matched in linear time (the page controls the URL)', () => {
+  it('a pattern that makes a backtracking matcher explode is decided at once', () => {
+    // With a regular expression (.*a){12}b this takes longer than the test timeout on a 4 KB path.
+    const pattern = `https://chat.example/${'*a'.repeat(12)}b`;
+    const url = `https://chat.example/${'a'.repeat(4000)}`;
+    expect(matchesPattern(pattern, url)).toBe(false);
+    expect(matchesPattern(pattern, `${url}b`)).toBe(true);
+  });
+});

@@ -5,8 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { base64 } from '@scure/base';
-import { DEFAULT_POLICY, describeProblems, siteForUrl } from '../../lib/policy/policy';
-import { displayPath, parseManagedPolicy } from '../../lib/policy/parse';
+import { DEFAULT_POLICY, describeProblems, sendsBlocked, siteForUrl } from '../../lib/policy/policy';
+import { isValidPattern } from '../../lib/policy/match-pattern';
+import { displayPath, namedHostPatterns, parseManagedPolicy } from '../../lib/policy/parse';
 import { chromeManagedSchema, POLICY_SCHEMA } from '../../lib/policy/schema';
 
 const secret = () => randomBytes(32).toString('base64');
@@ -38,6 +39,11 @@ describe('managed policy', () => {
     for (const raw of [undefined, null, {}])
       expect(parseManagedPolicy(raw)).toEqual({ policy: DEFAULT_POLICY, keys: [] });
     expect(DEFAULT_POLICY).toMatchObject({ managed: false, requireEncryption: true, allowUserKeys: true, errors: [] });
+    // Nothing is protected until the user (options page) or a policy says so: no local web app
+    // becomes a page that can ask Veil to decrypt.
+    expect(DEFAULT_POLICY.protectedSites).toEqual([]);
+    expect(siteForUrl(DEFAULT_POLICY, 'http://127.0.0.1:8080/')).toBeUndefined();
+    expect(siteForUrl(DEFAULT_POLICY, 'http://localhost:3000/')).toBeUndefined();
   });
 
   it('a valid policy: its sites only, managed defaults, keys with source "policy"', () => {
@@ -228,7 +234,7 @@ describe('managed policy', () => {
     expect(describeProblems(errs)).toMatch(/^(extra|mode): .* \(and 1 more problem\)$/);
   });
 
-  it('an invalid policy fails closed: its sites and the built-ins stay protected, strictly, with no policy keys', () => {
+  it('an invalid policy fails closed: every host it names stays protected, strictly, with no policy keys', () => {
     const { policy, keys } = parseManagedPolicy({
       protectedSites: [{ adapter: 'fixture-chatt', matches: ['https://chat.example.com/*', 'junk'] }],
       keys: [key()],
@@ -236,6 +242,8 @@ describe('managed policy', () => {
       allowUserKeys: true,
     });
     expect(policy.errors.length).toBeGreaterThan(0);
+    expect(policy.fallback).toBeUndefined();
+    expect(sendsBlocked(policy)).toBe(true);
     expect(keys).toEqual([]);
     expect(policy).toMatchObject({
       managed: true,
@@ -245,19 +253,63 @@ describe('managed policy', () => {
       policyKeyIds: [],
     });
     expect(siteForUrl(policy, 'https://chat.example.com/x')).toBeDefined();
-    expect(siteForUrl(policy, 'http://127.0.0.1:5000/')?.adapter).toBe('fixture-chat');
+    // Built-in defaults are no longer protected by an invalid policy that does not name them.
+    expect(siteForUrl(policy, 'http://127.0.0.1:5000/')).toBeUndefined();
   });
 
-  it('failing closed never loosens a site the invalid policy marks isolated', () => {
-    const { policy } = parseManagedPolicy({
-      protectedSites: [
-        { adapter: 'fixture-chatt', matches: ['https://chat.example.com/*'], mode: 'isolated' },
-        { adapter: 'fixture-chat', matches: ['https://other.example.com/*'], mode: 'inline' },
+  it('a pattern typo or a misspelt key still protects the host it names, on every scheme, port and path', () => {
+    const cases: [unknown, string][] = [
+      [
+        { protectedSites: [{ adapter: 'fixture-chat', matches: ['https://chat.corp.example'] }] },
+        'https://chat.corp.example/room/1',
       ],
-    });
-    expect(policy.errors.length).toBeGreaterThan(0);
-    expect(siteForUrl(policy, 'https://chat.example.com/x')?.mode).toBe('isolated');
-    expect(siteForUrl(policy, 'https://other.example.com/x')).not.toHaveProperty('mode');
+      [
+        { protectedSite: [{ adapter: 'fixture-chat', matches: ['https://chat.corp.example/*'] }] },
+        'https://chat.corp.example/',
+      ],
+      [
+        { protectedSites: [{ adapter: 'fixture-chat', match: ['chat.corp.example:8443'] }] },
+        'https://chat.corp.example:8443/a',
+      ],
+      [{ sites: 'see http://10.1.2.3:8080/chat' }, 'http://10.1.2.3:8080/chat?x=1'],
+      [{ protectedSites: [{ adapter: 'fixture-chat', matches: ['*.corp.example'] }] }, 'http://eu.corp.example/'],
+      [
+        { protectedSites: [{ adapter: 'fixture-chat', matches: ['http://localhost'] }], extra: 1 },
+        'http://localhost:3000/',
+      ],
+    ];
+    for (const [raw, url] of cases) {
+      const { policy } = parseManagedPolicy(raw);
+      expect(policy.errors.length, JSON.stringify(raw)).toBeGreaterThan(0);
+      expect(siteForUrl(policy, url), `${JSON.stringify(raw)} -> ${url}`).toBeDefined();
+      expect(sendsBlocked(policy)).toBe(true);
+    }
+    expect(siteForUrl(parseManagedPolicy(cases[0]![0]).policy, 'https://other.example/')).toBeUndefined();
+  });
+
+  it('an invalid policy that says "isolated" anywhere isolates everything it protects', () => {
+    for (const raw of [
+      { mode: 'isolated', protectedSites: [{ adapter: 'fixture-chatt', matches: ['https://chat.example.com/*'] }] },
+      { protectedSites: [{ adapter: 'x', matches: ['https://chat.example.com/*'], mood: 'Isolated' }] },
+      { Mode: 'isolated', protectedSites: 'https://chat.example.com' },
+    ]) {
+      const { policy } = parseManagedPolicy(raw);
+      expect(policy.errors.length).toBeGreaterThan(0);
+      expect(policy.mode).toBe('isolated');
+    }
+    const inline = parseManagedPolicy({ protectedSites: [{ adapter: 'x', matches: ['https://chat.example.com/*'] }] });
+    expect(inline.policy.mode).toBe('inline');
+  });
+
+  it('host scanning finds hosts only, and keeps the list bounded', () => {
+    expect(namedHostPatterns({ label: 'Sales team 2025', v: '1.2', n: 3, secret: secret() })).toEqual([]);
+    expect(namedHostPatterns('https://Chat.Example.com/x and ws://b.example:1/')).toEqual([
+      '*://b.example/*',
+      '*://chat.example.com/*',
+    ]);
+    const many = Array.from({ length: 2000 }, (_, i) => `h${i}.example`);
+    expect(namedHostPatterns(many).length).toBeLessThanOrEqual(500);
+    for (const p of namedHostPatterns(many)) expect(isValidPattern(p)).toBe(true);
   });
 
   it('displays JSON pointers as settings paths', () => {

@@ -2,17 +2,22 @@
 import { randomBytes } from '@noble/ciphers/utils.js';
 import { MessageTooLongError, toEnvelopeTexts } from '../../crypto/chunks';
 import { sealMessage } from '../../crypto/envelope';
-import { toInfo } from '../../keys/model';
-import { describeProblems, type Policy } from '../../policy/policy';
+import { type KeyInfo, toInfo } from '../../keys/model';
+import { type ProtectedSite, sendsBlocked } from '../../policy/policy';
 import { t } from '../../i18n';
 import { LockedError } from '../keys/wrapping';
-import { decryptItem } from '../decrypt';
+import { decryptItem, judgeReplays } from '../decrypt';
+import { replayLog } from '../replay-log';
+import { builtinAdapter } from '../../adapters/registry';
 import { policy } from '../policy-source';
-import type { Req, Res } from '../../messaging/protocol';
+import type { DecryptedItem, DecryptItem, Req, Res } from '../../messaging/protocol';
 import { modeFor } from '../isolated/site-mode';
+import { MAX_READER_CHARS } from '../isolated/capabilities';
 import { checkString, fail, type Handlers, MAX_TEXT_CHARS, type RequestContext, RequestError } from './common';
 
 const MAX_BATCH = 2_000;
+/** Envelope text per decrypt request: a few maximal messages; the content script batches far less. */
+const MAX_BATCH_CHARS = 4 * MAX_READER_CHARS;
 
 export const contentHandlers: Handlers<'site/status' | 'encrypt' | 'encrypt/preview' | 'decrypt'> = {
   async 'site/status'(_req, { site }) {
@@ -27,7 +32,7 @@ export const contentHandlers: Handlers<'site/status' | 'encrypt' | 'encrypt/prev
       managed: p.managed,
       flagUnencrypted: p.flagUnencrypted,
       customAdapter: site?.custom,
-      ...(site && p.errors.length ? { policyError: policyErrorText(p) } : {}),
+      ...(site && sendsBlocked(p) ? { policyError: policyErrorText() } : {}),
     };
   },
 
@@ -56,30 +61,62 @@ export const contentHandlers: Handlers<'site/status' | 'encrypt' | 'encrypt/prev
     const conversationId = checkString(req.conversationId, 'conversationId', 512);
     if (!Array.isArray(req.items) || req.items.length > MAX_BATCH)
       throw new RequestError(`items must be a list of at most ${MAX_BATCH}`);
-    const items = [];
+    const items: DecryptedItem[] = [];
+    const pairs: { item: DecryptItem; result: DecryptedItem }[] = [];
+    const isolatedKey = await keysOfIsolatedChats();
+    let budget = MAX_BATCH_CHARS; // one request cannot make the worker hold (and scan) without end
     for (const item of req.items) {
+      const chars = Array.isArray(item?.texts)
+        ? item.texts.reduce((n: number, t: unknown) => n + (typeof t === 'string' ? t.length : 0), 0)
+        : 0;
+      budget -= chars;
       if (
         typeof item?.id !== 'string' ||
         !Array.isArray(item.texts) ||
         item.texts.length === 0 ||
         item.texts.length > 255 ||
-        !item.texts.every((t) => typeof t === 'string' && t.length <= 4 * MAX_TEXT_CHARS) ||
-        typeof item.author !== 'string'
+        !item.texts.every((t) => typeof t === 'string') ||
+        chars > MAX_READER_CHARS ||
+        budget < 0 ||
+        typeof item.author !== 'string' ||
+        (item.hostId !== undefined && typeof item.hostId !== 'string')
       ) {
         items.push({ id: String(item?.id), status: 'malformed' as const, reason: 'bad request item' });
         continue;
       }
-      items.push(await decryptItem(keyring, conversationId, item, site?.adapter));
+      const result = await decryptItem(keyring, conversationId, item, site!.adapter, { isolatedKey });
+      items.push(result);
+      pairs.push({ item, result });
     }
+    await judgeReplays(replayLog, conversationId, pairs, stableHostIds(site)); // marks `items` in place
     return { ok: true, items };
   },
 };
 
 const ISOLATED_REFUSAL = t('errIsolatedOnly');
 
-/** What a protected page says while the enterprise policy is invalid (sending is blocked). */
-function policyErrorText(p: Policy): string {
-  return t('errPolicyInvalid', describeProblems(p.errors));
+/**
+ * Keys that any isolated chat uses (scope on its adapter, or on every site): their messages are
+ * shown only in secure frames, so an inline page never gets them decrypted, even when the vendor
+ * copies their envelopes over.
+ */
+async function keysOfIsolatedChats(): Promise<(key: KeyInfo) => boolean> {
+  const isolated = new Set<string>();
+  for (const s of policy().protectedSites) if ((await modeFor(s)) === 'isolated') isolated.add(s.adapter);
+  return (key) => isolated.size > 0 && (key.scope.site === '*' || isolated.has(key.scope.site));
+}
+
+/** Whether the chat's own message ids survive a reload (custom chats: not known, so not assumed). */
+export function stableHostIds(site: ProtectedSite | undefined): boolean {
+  return !!site && site.adapter !== 'custom' && !!builtinAdapter(site.adapter)?.messageIdsStable;
+}
+
+/**
+ * What a protected page says while no valid enterprise policy can be enforced (sending is blocked).
+ * It lands in the vendor's page, so it names no host, adapter or setting: those stay in the popup.
+ */
+function policyErrorText(): string {
+  return t('errPolicyInvalid');
 }
 
 /** Encrypts for a protected site; shared by the inline path above and isolated mode's secure composer. */
@@ -90,7 +127,10 @@ export async function encryptText(req: Req<'encrypt'>, { keyring, site }: Reques
     return fail('too-long', t('errTooLongAbsolute', MAX_TEXT_CHARS.toLocaleString('en')));
   }
   // Fail closed on an invalid policy even if a content script missed its site/status answer.
-  if (policy().errors.length) return fail('policy', policyErrorText(policy()));
+  if (sendsBlocked(policy())) return fail('policy', policyErrorText());
+  // A send is the user's doing (the content script sends only on trusted input; a secure composer
+  // only on its own button): the auto-lock timer restarts. Decrypts never restart it.
+  keyring.noteUserAction();
   const rec = await keyring.encryptionKey(site!.adapter, conversationId);
   if (!rec) {
     const p = policy();

@@ -12,16 +12,17 @@ import { BUILTIN_ADAPTERS } from '../../adapters/registry';
 import { t } from '../../i18n';
 import { toInfo } from '../../keys/model';
 import type { HostCommand, HostCommandMap, HostEnvelope } from '../../messaging/protocol';
-import { CapabilityRegistry, type Capability } from '../isolated/capabilities';
+import { CapabilityRegistry, isFramePageOf, type Capability, validReaderTexts } from '../isolated/capabilities';
 import { isolatedSettings } from '../isolated/settings';
 import { modeDecision, modeFor } from '../isolated/site-mode';
 import { checkIndicator } from '../../messaging/indicator';
 import { policyIsolates, siteKey } from '../../policy/site-mode';
 import { cleanTheme, SECURE_FRAME_PAGES, TOKEN_PATTERN } from '../../messaging/frame-types';
-import { decryptItem } from '../decrypt';
+import { decryptItem, judgeReplays } from '../decrypt';
+import { replayLog } from '../replay-log';
 import { policy } from '../policy-source';
-import { checkString, fail, type Handlers, MAX_TEXT_CHARS, type RequestContext, RequestError } from './common';
-import { encryptText } from './content';
+import { checkString, fail, type Handlers, type RequestContext, RequestError } from './common';
+import { encryptText, stableHostIds } from './content';
 
 export const capabilities = new CapabilityRegistry();
 
@@ -83,14 +84,8 @@ export const isolatedHandlers: Handlers<IsolatedMessages> = {
     let reader;
     if (req.kind === 'reader') {
       const r = req.reader;
-      if (
-        !r ||
-        !Array.isArray(r.texts) ||
-        r.texts.length === 0 ||
-        r.texts.length > 255 ||
-        !r.texts.every((t) => typeof t === 'string' && t.length <= 4 * MAX_TEXT_CHARS) ||
-        typeof r.author !== 'string'
-      ) {
+      // Only Veil envelopes, at most one maximal message's worth: a page cannot park data here.
+      if (!r || !validReaderTexts(r.texts) || typeof r.author !== 'string') {
         throw new RequestError('bad reader spec');
       }
       reader = {
@@ -103,25 +98,27 @@ export const isolatedHandlers: Handlers<IsolatedMessages> = {
     return {
       ok: true,
       token: await capabilities.mint(ctx.frame, { kind: req.kind, handle, theme: cleanTheme(req.theme), reader }),
+      url: browser.runtime.getURL(SECURE_FRAME_PAGES[req.kind]),
     };
   },
 
   async 'secure/redeem'(req, ctx) {
     if (!(await isolatedHere(ctx))) return fail('forbidden', NOT_ISOLATED);
     const cap = await capabilities.redeem(token(req), ctx.frame!);
-    if (!cap || ctx.frame!.url !== browser.runtime.getURL(SECURE_FRAME_PAGES[cap.kind]))
-      return fail('forbidden', BAD_TOKEN);
+    if (!cap || !isFramePageOf(ctx.frame!.url, cap.kind)) return fail('forbidden', BAD_TOKEN);
     const { indicator } = await isolatedSettings.get();
     const grant = { kind: cap.kind, indicator, theme: cap.theme };
     if (cap.kind === 'reader') {
       const r = cap.reader!;
-      const item = await decryptItem(
-        ctx.keyring,
-        r.conversationId,
-        { id: '0', texts: r.texts, author: r.author },
-        ctx.site!.adapter,
-      );
-      const replayed = item.status === 'decrypted' && capabilities.replayed(cap.tabId, item.messageId, r.hostMessageId);
+      // Minted before a worker restart and never redeemed: its texts were not kept (capabilities.ts).
+      if (r.texts.length === 0) return fail('forbidden', BAD_TOKEN);
+      const request = { id: '0', texts: r.texts, author: r.author, hostId: r.hostMessageId };
+      const item = await decryptItem(ctx.keyring, r.conversationId, request, ctx.site!.adapter);
+      // Across loads and tabs: the persistent log; within this tab: every host id (stable or not).
+      await judgeReplays(replayLog, r.conversationId, [{ item: request, result: item }], stableHostIds(ctx.site));
+      const replayed =
+        item.status === 'decrypted' &&
+        (!!item.replayed || capabilities.replayed(cap.tabId, item.messageId, r.hostMessageId));
       return { ok: true, ...grant, reader: { item, author: r.author, replayed } };
     }
     void host(cap, 'host/frame-event', { handle: cap.handle, event: 'ready' });

@@ -1,10 +1,12 @@
 /** Requests from Veil's own pages that read or change the keyring. */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, utf8ToBytes } from '@noble/ciphers/utils.js';
 import { BundleError, createBundle, openBundle } from '../../crypto/bundle';
 import { validateScope } from '../../keys/model';
 import { LockedError } from '../keys/wrapping';
 import { t } from '../../i18n';
 import { policy } from '../policy-source';
-import { checkString, fail, type Handlers, RequestError } from './common';
+import { checkString, fail, type Handlers, type RequestContext, RequestError } from './common';
 
 /** Enterprise policy `allowUserKeys: false`: only the policy's keys may exist (issue #4). */
 function userKeysRefused() {
@@ -15,6 +17,7 @@ type KeyMessages =
   | 'keys/list'
   | 'keys/generate'
   | 'keys/import'
+  | 'keys/import-preview'
   | 'keys/export'
   | 'keys/set-status'
   | 'keys/rotate'
@@ -22,6 +25,8 @@ type KeyMessages =
   | 'keys/lock'
   | 'keys/set-passphrase'
   | 'keys/create-identity';
+
+const digestOf = (text: string) => bytesToHex(sha256(utf8ToBytes(text)));
 
 /** A bundle problem in the user's language; the technical detail (English) stays in parentheses. */
 function bundleErrorText(e: BundleError): string {
@@ -49,7 +54,7 @@ async function guarded<T>(work: () => Promise<T>) {
   }
 }
 
-export const keyHandlers: Handlers<KeyMessages> = {
+const handlers: Handlers<KeyMessages> = {
   async 'keys/list'(_req, { keyring }) {
     return {
       ok: true,
@@ -85,13 +90,29 @@ export const keyHandlers: Handlers<KeyMessages> = {
     return guarded(async () => ({ ok: true as const, key: await keyring.rotate(id) }));
   },
 
+  async 'keys/import-preview'(req, { keyring }) {
+    const fileText = checkString(req.fileText, 'fileText', 10_000_000);
+    const refused = userKeysRefused();
+    if (refused) return refused;
+    return guarded(async () => {
+      const contents = await openBundle(fileText, String(req.passphrase ?? ''));
+      return { ok: true as const, plan: await keyring.planImport(contents.keys, contents, digestOf(fileText)) };
+    });
+  },
+
   async 'keys/import'(req, { keyring }) {
     const fileText = checkString(req.fileText, 'fileText', 10_000_000);
     const refused = userKeysRefused();
     if (refused) return refused;
     return guarded(async () => {
       const contents = await openBundle(fileText, String(req.passphrase ?? ''));
-      await keyring.importAll(contents.keys, contents);
+      // A bundle that takes over encrypting for an existing scope, gives the user a signing
+      // identity or changes who is verified goes in only as the user reviewed it (options page).
+      const plan = await keyring.planImport(contents.keys, contents, digestOf(fileText));
+      if (plan.needsConfirmation && req.confirm !== plan.digest) {
+        return fail('confirm', t(req.confirm ? 'errImportChanged' : 'errImportNeedsConfirm'));
+      }
+      await keyring.importAll(contents.keys, { ...contents, replaceDirectory: plan.needsConfirmation });
       const imported = (await keyring.list()).filter((k) => contents.keys.some((n) => n.id === k.id));
       return {
         ok: true as const,
@@ -140,3 +161,19 @@ export const keyHandlers: Handlers<KeyMessages> = {
     });
   },
 };
+
+/**
+ * Every keyring request comes from Veil's own pages, so it is the user at work: each one restarts
+ * the auto-lock timer (locking aside). Decrypts, which the chat's page triggers, never do.
+ */
+export const keyHandlers = Object.fromEntries(
+  Object.entries(handlers).map(([type, handle]) => [
+    type,
+    type === 'keys/lock'
+      ? handle
+      : (req: never, ctx: RequestContext) => {
+          ctx.keyring.noteUserAction();
+          return (handle as (r: never, c: RequestContext) => unknown)(req, ctx);
+        },
+  ]),
+) as Handlers<KeyMessages>;

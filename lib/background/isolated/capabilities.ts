@@ -12,11 +12,17 @@
  *
  * Tokens live in storage.session too: an MV3 service worker dies after 30 s idle, and a composer
  * left open for a minute must still send. storage.session is memory-only and, in Chrome, closed to
- * content scripts by default.
+ * content scripts by default. One entry per token, written in batches: the page mints a token per
+ * message, and rewriting all of them each time made every mint cost as much as the whole map.
+ * A reader's envelope texts are not persisted (a reader redeems its token right after it loads).
+ *
+ * Everything here is bounded per tab and in total, oldest out first: a page minting without end
+ * evicts its own tokens, never another tab's.
  */
 import browser from 'webextension-polyfill';
 import { randomBytes } from '@noble/ciphers/utils.js';
 import { base64urlnopad } from '@scure/base';
+import { findEnvelopes } from '../../crypto/codec';
 import {
   SECURE_FRAME_PAGES,
   type FrameTheme,
@@ -49,13 +55,68 @@ export interface Capability {
 /** A token nobody redeemed in this long was not for a frame Veil placed (or the page blocked it). */
 const UNBOUND_TTL_MS = 2 * 60_000;
 /** Enough for every message of a long conversation to have been in view once. */
-const MAX_PER_TAB = 5_000;
-const SESSION_KEY = 'veil.isolated.capabilities';
+export const MAX_PER_TAB = 2_000;
+/** One maximal message (1 M characters of text, sealed and encoded) fits; a spray of them does not. */
+export const MAX_READER_CHARS = 4_500_000;
+/** Reader texts held per tab and in all: about two maximal messages per tab. */
+export const MAX_TAB_READER_CHARS = 2 * MAX_READER_CHARS;
+export const MAX_TOTAL_READER_CHARS = 6 * MAX_READER_CHARS;
+/** Replay memory per tab (authentic message ids seen there). */
+export const MAX_SEEN_PER_TAB = 5_000;
+const TOKEN_PREFIX = 'veil.cap.';
+const SEEN_PREFIX = 'veil.seen.';
 
-export function isSecureFramePage(url: string, extensionOrigin: string): boolean {
-  if (!url.startsWith(extensionOrigin)) return false;
+/**
+ * A reader may only be made for what the page really shows: one to 255 Veil envelopes (a message
+ * or its chunks), each exactly one envelope, together no longer than one maximal message.
+ */
+export function validReaderTexts(texts: unknown): texts is string[] {
+  if (!Array.isArray(texts) || texts.length === 0 || texts.length > 255) return false;
+  let total = 0;
+  for (const t of texts) {
+    if (typeof t !== 'string') return false;
+    total += t.length;
+    if (total > MAX_READER_CHARS) return false;
+  }
+  return texts.every((t: string) => {
+    const found = findEnvelopes(t);
+    return found.length === 1 && found[0]!.kind === 'envelope';
+  });
+}
+
+const readerChars = (c: Capability) => c.reader?.texts.reduce((n, t) => n + t.length, 0) ?? 0;
+
+export function originOf(url: string): string {
   try {
-    return (Object.values(SECURE_FRAME_PAGES) as string[]).includes(new URL(url).pathname);
+    const u = new URL(url);
+    // Engines may call a non-web scheme's origin opaque ("null"), and every opaque origin would then
+    // equal Veil's own (an about:blank or data: frame, say): spell out scheme and host instead.
+    return u.origin !== 'null' ? u.origin : `${u.protocol}//${u.host}`;
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Veil's own origins: the extension's, and in Chrome the per-session dynamic origin its secure
+ * frames load from (`use_dynamic_url`, lib/policy/web-accessible.ts).
+ */
+export function extensionOrigins(): string[] {
+  const pages = ['/', ...Object.values(SECURE_FRAME_PAGES)];
+  return [...new Set(pages.map((p) => originOf(browser.runtime.getURL(p))))];
+}
+
+/** The secure frame page of this kind, at one of Veil's origins. */
+export function isFramePageOf(url: string, kind: keyof typeof SECURE_FRAME_PAGES): boolean {
+  return isSecureFramePage(url, extensionOrigins()) && new URL(url).pathname === SECURE_FRAME_PAGES[kind];
+}
+
+export function isSecureFramePage(url: string, extensionOrigins: string[]): boolean {
+  try {
+    const u = new URL(url);
+    return (
+      extensionOrigins.includes(originOf(url)) && (Object.values(SECURE_FRAME_PAGES) as string[]).includes(u.pathname)
+    );
   } catch {
     return false;
   }
@@ -63,12 +124,11 @@ export function isSecureFramePage(url: string, extensionOrigin: string): boolean
 
 const sameDocument = (a: string | undefined, b: string | undefined) => a === b;
 
-interface Saved {
-  caps: [string, Capability][];
-  seen: [number, [string, string][]][];
-}
-
-type SessionArea = { get(k: string): Promise<Record<string, unknown>>; set(v: Record<string, unknown>): Promise<void> };
+type SessionArea = {
+  get(k: string | null): Promise<Record<string, unknown>>;
+  set(v: Record<string, unknown>): Promise<void>;
+  remove(k: string[]): Promise<void>;
+};
 
 export class CapabilityRegistry {
   private caps = new Map<string, Capability>();
@@ -76,6 +136,14 @@ export class CapabilityRegistry {
   private seen = new Map<number, Map<string, string>>();
   private loaded?: Promise<void>;
   private saveScheduled = false;
+  /** Session entries to write (token or tab) or, when mapped to undefined, to remove. */
+  private dirty = new Map<string, unknown>();
+  private readerChars = 0;
+  /** Per tab: its tokens, least recently used first, and the reader text they hold. */
+  private tabs = new Map<
+    number,
+    { tokens: Set<string>; chars: number; mints: number; docs: Map<number, string | undefined> }
+  >();
 
   constructor(
     private readonly session: () => SessionArea | undefined = () =>
@@ -94,9 +162,13 @@ export class CapabilityRegistry {
       const area = this.session();
       if (!area) return;
       try {
-        const saved = (await area.get(SESSION_KEY))[SESSION_KEY] as Saved | undefined;
-        for (const [t, c] of saved?.caps ?? []) if (!this.caps.has(t)) this.caps.set(t, c);
-        for (const [tab, list] of saved?.seen ?? []) this.seen.set(tab, new Map(list));
+        const saved = await area.get(null);
+        for (const [k, v] of Object.entries(saved)) {
+          if (k.startsWith(TOKEN_PREFIX) && !this.caps.has(k.slice(TOKEN_PREFIX.length)))
+            this.index(k.slice(TOKEN_PREFIX.length), v as Capability);
+          if (k.startsWith(SEEN_PREFIX))
+            this.seen.set(Number(k.slice(SEEN_PREFIX.length)), new Map(v as [string, string][]));
+        }
       } catch (e) {
         console.warn('Veil: could not restore secure frame tokens', e);
       }
@@ -104,44 +176,117 @@ export class CapabilityRegistry {
     return this.loaded;
   }
 
-  private scheduleSave(): void {
+  /** Queues one token's (or one tab's replay memory's) session entry; written once per task. */
+  private markDirty(key: string): void {
     const area = this.session();
-    if (!area || this.saveScheduled) return;
+    if (!area) return;
+    this.dirty.set(key, undefined);
+    if (this.saveScheduled) return;
     this.saveScheduled = true;
     setTimeout(() => {
       this.saveScheduled = false;
-      const saved: Saved = { caps: [...this.caps], seen: [...this.seen].map(([t, m]) => [t, [...m]]) };
-      area.set({ [SESSION_KEY]: saved }).catch((e) => console.warn('Veil: could not save secure frame tokens', e));
+      const set: Record<string, unknown> = {};
+      const remove: string[] = [];
+      for (const k of this.dirty.keys()) {
+        const value = k.startsWith(TOKEN_PREFIX)
+          ? persistable(this.caps.get(k.slice(TOKEN_PREFIX.length)))
+          : [...(this.seen.get(Number(k.slice(SEEN_PREFIX.length))) ?? [])];
+        if (value === undefined || (Array.isArray(value) && value.length === 0)) remove.push(k);
+        else set[k] = value;
+      }
+      this.dirty.clear();
+      const warn = (e: unknown) => console.warn('Veil: could not save secure frame tokens', e);
+      if (Object.keys(set).length) area.set(set).catch(warn);
+      if (remove.length) area.remove(remove).catch(warn);
     }, 0);
+  }
+
+  private tab(tabId: number) {
+    let tab = this.tabs.get(tabId);
+    if (!tab) this.tabs.set(tabId, (tab = { tokens: new Set(), chars: 0, mints: 0, docs: new Map() }));
+    return tab;
+  }
+
+  private index(token: string, c: Capability): void {
+    const tab = this.tab(c.tabId);
+    this.caps.set(token, c);
+    tab.tokens.add(token);
+    tab.chars += readerChars(c);
+    this.readerChars += readerChars(c);
+  }
+
+  private drop(token: string): void {
+    const c = this.caps.get(token);
+    if (!c) return;
+    const tab = this.tab(c.tabId);
+    tab.tokens.delete(token);
+    tab.chars -= readerChars(c);
+    this.readerChars -= readerChars(c);
+    if (tab.tokens.size === 0) this.tabs.delete(c.tabId);
+    this.caps.delete(token);
+    this.markDirty(TOKEN_PREFIX + token);
+  }
+
+  /** Least recently used first: a token in use moves to the end of its tab's order. */
+  private touch(token: string, c: Capability): void {
+    const tokens = this.tab(c.tabId).tokens;
+    tokens.delete(token);
+    tokens.add(token);
+  }
+
+  /**
+   * Drops a tab's tokens whose page is gone (same host frame, another document) or that nobody
+   * redeemed in time. Runs when the host document changes and on every 64th mint, so a page
+   * minting thousands of tokens costs constant work per mint, not a scan of all of them.
+   */
+  private sweep(host: FrameRef, now: number): void {
+    const tab = this.tab(host.tabId);
+    let navigated = false;
+    for (const t of tab.tokens) {
+      const c = this.caps.get(t)!;
+      const stale = c.hostFrameId === host.frameId && !sameDocument(c.hostDocumentId, host.documentId);
+      navigated ||= stale;
+      if (stale || (!c.bound && now - c.createdAt > UNBOUND_TTL_MS)) this.drop(t);
+    }
+    if (navigated) this.forgetSeen(host.tabId);
+  }
+
+  /** Evicts the oldest tokens until the tab, and all tabs together, are within their budgets. */
+  private fit(tabId: number, incomingChars: number): void {
+    const tab = this.tab(tabId);
+    for (const t of tab.tokens) {
+      if (tab.tokens.size < MAX_PER_TAB && tab.chars + incomingChars <= MAX_TAB_READER_CHARS) break;
+      this.drop(t);
+    }
+    // All tabs together: the tab holding the most reader text gives up its oldest reader first.
+    while (this.readerChars + incomingChars > MAX_TOTAL_READER_CHARS) {
+      const greedy = [...this.tabs.values()].sort((a, b) => b.chars - a.chars)[0];
+      const oldestReader = greedy && [...greedy.tokens].find((t) => this.caps.get(t)?.reader?.texts.length);
+      if (!oldestReader) break;
+      this.drop(oldestReader);
+    }
   }
 
   async mint(host: FrameRef, spec: Pick<Capability, 'kind' | 'handle' | 'theme' | 'reader'>): Promise<string> {
     await this.ready();
     const now = this.now();
-    let count = 0;
-    let oldest: string | undefined;
-    for (const [t, c] of this.caps) {
-      if (c.tabId !== host.tabId) continue;
-      // The tab navigated: the old page's frames are gone, and so are their tokens.
-      const stale = c.hostFrameId === host.frameId && !sameDocument(c.hostDocumentId, host.documentId);
-      if (stale || (!c.bound && now - c.createdAt > UNBOUND_TTL_MS)) {
-        this.caps.delete(t);
-        if (stale) this.seen.delete(host.tabId);
-        continue;
-      }
-      count++;
-      oldest ??= t;
-    }
-    if (count >= MAX_PER_TAB && oldest) this.caps.delete(oldest);
-    const token = base64urlnopad.encode(randomBytes(32));
-    this.caps.set(token, {
+    const tab = this.tab(host.tabId);
+    // The tab navigated (its page's frames are gone, and so are their tokens; a worker restart
+    // forgot which page it showed), or it is time to expire unredeemed ones.
+    const navigated = !tab.docs.has(host.frameId) || tab.docs.get(host.frameId) !== host.documentId;
+    tab.docs.set(host.frameId, host.documentId);
+    if ((navigated && tab.tokens.size > 0) || ++tab.mints % 64 === 0) this.sweep(host, now);
+    const cap: Capability = {
       ...spec,
       tabId: host.tabId,
       hostFrameId: host.frameId,
       hostDocumentId: host.documentId,
       createdAt: now,
-    });
-    this.scheduleSave();
+    };
+    this.fit(host.tabId, readerChars(cap));
+    const token = base64urlnopad.encode(randomBytes(32));
+    this.index(token, cap);
+    this.markDirty(TOKEN_PREFIX + token);
     return token;
   }
 
@@ -156,11 +301,12 @@ export class CapabilityRegistry {
     if (c.bound)
       return c.bound.frameId === frame.frameId && sameDocument(c.bound.documentId, frame.documentId) ? c : undefined;
     if (this.now() - c.createdAt > UNBOUND_TTL_MS) {
-      this.caps.delete(token);
+      this.drop(token);
       return undefined;
     }
     c.bound = { frameId: frame.frameId, documentId: frame.documentId };
-    this.scheduleSave();
+    this.touch(token, c);
+    this.markDirty(TOKEN_PREFIX + token);
     return c;
   }
 
@@ -170,7 +316,9 @@ export class CapabilityRegistry {
     const c = this.caps.get(token);
     if (!c?.bound || c.tabId !== frame.tabId || c.bound.frameId !== frame.frameId) return undefined;
     if (!sameDocument(c.bound.documentId, frame.documentId)) return undefined;
-    return kind && c.kind !== kind ? undefined : c;
+    if (kind && c.kind !== kind) return undefined;
+    this.touch(token, c);
+    return c;
   }
 
   /** True when this authentic message was already shown in this tab under another host message id. */
@@ -180,20 +328,36 @@ export class CapabilityRegistry {
     if (!m) this.seen.set(tabId, (m = new Map()));
     const first = m.get(messageId);
     if (first === undefined) {
+      // Bounded: the oldest sighting goes first (the persistent replay log still knows it).
+      if (m.size >= MAX_SEEN_PER_TAB) m.delete(m.keys().next().value!);
       m.set(messageId, hostMessageId);
-      this.scheduleSave();
+      this.markDirty(SEEN_PREFIX + tabId);
     }
     return first !== undefined && first !== hostMessageId;
   }
 
+  private forgetSeen(tabId: number): void {
+    if (this.seen.delete(tabId)) this.markDirty(SEEN_PREFIX + tabId);
+  }
+
   dropTab(tabId: number): void {
-    for (const [t, c] of this.caps) if (c.tabId === tabId) this.caps.delete(t);
-    this.seen.delete(tabId);
-    this.scheduleSave();
+    for (const t of this.tabs.get(tabId)?.tokens ?? []) this.drop(t);
+    this.forgetSeen(tabId);
+  }
+
+  /** For tests: reader text held in memory. */
+  get heldReaderChars(): number {
+    return this.readerChars;
   }
 
   /** For tests. */
   get size(): number {
     return this.caps.size;
   }
+}
+
+/** What survives a worker restart: everything but a reader's envelope texts. */
+function persistable(c: Capability | undefined): Capability | undefined {
+  if (!c) return undefined;
+  return c.reader ? { ...c, reader: { ...c.reader, texts: [] } } : c;
 }

@@ -26,6 +26,8 @@ export interface ImportExtras {
   directory?: DirectoryEntry[];
   /** Keys to mark retired in the same transaction (superseded by an imported newer key). */
   retire?: string[];
+  /** Let `directory` entries replace different ones already known (the user confirmed it). */
+  replaceDirectory?: boolean;
 }
 
 export class KeyStore {
@@ -128,15 +130,21 @@ export class KeyStore {
         }
         if (!have) await tx.objectStore('identities').add(i);
       }
-      for (const d of [
-        ...(extras.directory ?? []),
-        ...identities.map((i) => ({ site: i.site, userId: i.userId, publicKey: i.publicKey, addedAt: i.createdAt })),
+      const own = identities.map((i) => ({
+        site: i.site,
+        userId: i.userId,
+        publicKey: i.publicKey,
+        addedAt: i.createdAt,
+      }));
+      for (const [d, replaceable] of [
+        ...(extras.directory ?? []).map((d) => [d, !!extras.replaceDirectory] as const),
+        ...own.map((d) => [d, false] as const),
       ]) {
         const have = await tx.objectStore('directory').get([d.site, d.userId]);
-        if (have && have.publicKey !== d.publicKey) {
+        if (have && have.publicKey !== d.publicKey && !replaceable) {
           throw new Error(`the directory already holds a different public key for ${d.userId} on ${d.site}`);
         }
-        if (!have) await tx.objectStore('directory').add(d);
+        if (!have || have.publicKey !== d.publicKey) await tx.objectStore('directory').put(d);
       }
       await tx.done;
     } catch (e) {

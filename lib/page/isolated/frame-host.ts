@@ -32,8 +32,15 @@ const FRAME_CSS = `
 iframe { display: block; border: 0; width: 100%; height: 100%; background: transparent; color-scheme: normal; }
 `;
 
-export function extensionOrigin(): string {
-  return new URL(browser.runtime.getURL('/')).origin;
+/** The background's answer, accepted only if it is Veil's own page of this kind. */
+function frameUrl(url: string, kind: SecureFrameKind): string | undefined {
+  try {
+    const u = new URL(url);
+    const ours = /^(chrome|moz)-extension:$/.test(u.protocol) && u.pathname === SECURE_FRAME_PAGES[kind];
+    return ours ? u.href : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Builds the frame element; nothing loads until `load` is called. */
@@ -60,15 +67,18 @@ export function createFrameElement(doc: Document, kind: SecureFrameKind): Secure
 export async function loadFrame(f: SecureFrame, theme: FrameTheme, reader?: ReaderSpec): Promise<boolean> {
   const res = await request('isolated/open-frame', { kind: f.kind, handle: f.handle, theme, reader });
   if (!res.ok) return false;
-  const origin = extensionOrigin();
+  const src = frameUrl(res.url, f.kind);
+  if (!src) return false;
+  // Chrome loads the dynamic URL but the document ends up at the extension's own origin: that is
+  // where the token may go (if the page navigated the iframe elsewhere, the browser drops it).
+  const origin = new URL(browser.runtime.getURL('/')).origin;
   return new Promise((resolve) => {
     const onLoad = () => {
-      // targetOrigin: if the page navigated the iframe elsewhere, the browser drops the message.
       f.iframe.contentWindow?.postMessage({ veilFrameToken: res.token }, origin);
       resolve(true);
     };
     f.iframe.addEventListener('load', onLoad, { once: true });
-    f.iframe.src = browser.runtime.getURL(SECURE_FRAME_PAGES[f.kind]);
+    f.iframe.src = src;
   });
 }
 

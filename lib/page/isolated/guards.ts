@@ -13,6 +13,7 @@
  */
 import { t } from '../../i18n';
 import type { SecureFrame } from './frame-host';
+import { TypingShield } from './typing-shield';
 
 /** How long after a trusted press or key in the page a focus change counts as the user's own. */
 const GESTURE_WINDOW_MS = 800;
@@ -27,6 +28,8 @@ function inside(r: DOMRect, x: number, y: number): boolean {
 
 export interface GuardHooks {
   composer(): SecureFrame | undefined;
+  /** The secure composer redeemed its token and can take the keyboard. */
+  composerReady(): boolean;
   /** The chat's own compose box, which the composer frame covers. */
   hostComposer(): HTMLElement | undefined;
   /** Veil itself moves focus to the chat's composer while sending: not theft. */
@@ -37,6 +40,7 @@ export interface GuardHooks {
 /** Until isolated mode is known to be on, the guards watch nothing (inline mode never sets hooks). */
 const INERT: GuardHooks = {
   composer: () => undefined,
+  composerReady: () => false,
   hostComposer: () => undefined,
   veilBusy: () => false,
   warn: () => undefined,
@@ -51,12 +55,44 @@ export class FrameGuards {
   private pendingWarning?: string;
 
   private hooks: GuardHooks = INERT;
+  private hidden = false;
+  readonly typing: TypingShield;
 
-  constructor(private readonly win: Window) {}
+  constructor(private readonly win: Window) {
+    this.typing = new TypingShield(win, {
+      isHostComposer: (el) => !!this.hooks.hostComposer()?.contains(el),
+      veilBusy: () => this.hooks.veilBusy(),
+      shielding: () => this.shielding,
+      redirect: () => this.redirect(),
+    });
+  }
 
   /** Isolated mode is on: start guarding these frames. */
   attach(hooks: GuardHooks): void {
     this.hooks = hooks;
+    this.typing.mode = 'isolated';
+  }
+
+  /** The site is not in isolated mode: typing held while Veil started goes back where it was aimed. */
+  standDown(): void {
+    if (this.hooks === INERT) this.typing.standDown();
+  }
+
+  /**
+   * Text typed where the page could have seen it (the chat's box, nowhere, during a theft), held
+   * for the secure composer, which asks for it whenever it gets focus.
+   */
+  takeTyped(): string {
+    return this.typing.take();
+  }
+
+  /** Typing was held: give the keyboard back to the secure composer if it can take it. */
+  redirect(): void {
+    const f = this.hooks.composer();
+    if (!f || !this.hooks.composerReady()) return; // held until the frame is ready (it asks then)
+    // A hidden frame cannot take focus: the keys then stay held (never in the page), with a warning.
+    this.checkVisible();
+    this.refocus();
   }
 
   /**
@@ -67,30 +103,25 @@ export class FrameGuards {
     const w = this.win;
     // Whatever gives the chat's own compose box focus (autofocus, a click beside the overlay, Tab)
     // sends it to the secure composer: nothing should ever be typed into the page here.
+    // Chats do this routinely (after each send, on clicks): it is not an attack, and not warned.
     w.addEventListener(
       'focusin',
       (e) => {
         const host = this.hooks.hostComposer();
         if (this.hooks.veilBusy() || !host || !(e.target instanceof Node) || !host.contains(e.target)) return;
-        this.refocus();
+        // After this focus change completes: a focus() nested in focusin can be dropped. Keys typed
+        // meanwhile land on the chat's box, where the typing shield holds them for the frame.
+        setTimeout(() => {
+          const now = this.win.document.activeElement;
+          if (this.hooks.composerReady() && !this.hooks.veilBusy() && now && host.contains(now)) this.redirect();
+        }, 0);
       },
       true,
     );
     for (const t of ['pointerdown', 'mousedown', 'touchstart'] as const) w.addEventListener(t, this.onPress, true);
+    // Before the typing shield: a key the user presses in the page is a gesture, held or not.
     w.addEventListener('keydown', this.onKey, true);
-    for (const t of ['keypress', 'keyup', 'compositionstart', 'compositionupdate', 'compositionend'] as const) {
-      w.addEventListener(t, this.onShielded, true);
-    }
-    // Text input events: Veil's own execCommand while sending fires trusted ones the chat must see.
-    for (const t of ['beforeinput', 'input'] as const) {
-      w.addEventListener(
-        t,
-        (e) => {
-          if (e.isTrusted && this.shielding && !this.hooks.veilBusy()) this.swallow(e);
-        },
-        true,
-      );
-    }
+    this.typing.install();
     w.addEventListener('focusin', this.onFocusIn, true);
     w.addEventListener('focusout', this.onFocusOut, true);
   }
@@ -124,6 +155,40 @@ export class FrameGuards {
     const w = this.pendingWarning;
     this.pendingWarning = undefined;
     return w;
+  }
+
+  /**
+   * False (and the user is warned, once per episode) when page CSS or script hides the secure
+   * composer: display/visibility/opacity/clip/mask/filter on it or an ancestor, a size too small
+   * to type in, or covered by another element (the frame's own box and position are re-asserted
+   * with !important inline styles whenever they change). Focusing a hidden frame is a silent
+   * no-op: the typing then stays held, and the user is told why.
+   */
+  checkVisible(): boolean {
+    const f = this.hooks.composer();
+    if (!f?.host.isConnected) return false;
+    const hidden = this.hiddenReason(f);
+    if (hidden && !this.hidden) this.raise(WARN_COVERED());
+    this.hidden = !!hidden;
+    return !hidden;
+  }
+
+  private hiddenReason(f: SecureFrame): string | undefined {
+    const r = f.iframe.getBoundingClientRect();
+    if (r.width < 16 || r.height < 12) return 'size';
+    const own = getComputedStyle(f.host);
+    if (own.visibility !== 'visible' || own.contentVisibility === 'hidden') return 'visibility';
+    let opacity = 1;
+    for (let e: Element | null = f.host; e; e = e.parentElement) {
+      const cs = getComputedStyle(e);
+      opacity *= Number(cs.opacity);
+      if (cs.display === 'none') return 'display';
+      if (cs.clipPath !== 'none' || (cs.clip && cs.clip !== 'auto')) return 'clip';
+      if ((cs.maskImage && cs.maskImage !== 'none') || cs.filter !== 'none') return 'filter';
+    }
+    if (opacity < 0.9) return 'opacity';
+    if (this.occludedAt(f)) return 'covered';
+    return undefined;
   }
 
   private raise(text: string): void {
@@ -176,23 +241,8 @@ export class FrameGuards {
   };
 
   private onKey = (e: KeyboardEvent): void => {
-    if (!e.isTrusted) return;
-    if (this.shielding || this.hooks.veilBusy()) {
-      this.swallow(e);
-      this.refocus();
-      return;
-    }
-    this.lastGesture = performance.now();
+    if (e.isTrusted && !this.shielding && !this.hooks.veilBusy()) this.lastGesture = performance.now();
   };
-
-  private onShielded = (e: Event): void => {
-    if (e.isTrusted && (this.shielding || this.hooks.veilBusy())) this.swallow(e);
-  };
-
-  private swallow(e: Event): void {
-    e.preventDefault();
-    e.stopImmediatePropagation();
-  }
 
   /** What last had focus in the page (a focusin into the composer frame targets its host element). */
   private lastFocused: EventTarget | null = null;
@@ -213,6 +263,9 @@ export class FrameGuards {
     const prev = this.lastFocused;
     this.lastFocused = e.target;
     if (!c || e.target === c.host || this.hooks.veilBusy()) return;
+    // The chat focusing its own compose box is routine; Veil sends that focus on (no warning).
+    const host = this.hooks.hostComposer();
+    if (host && e.target instanceof Node && host.contains(e.target)) return;
     if (prev === c.host && !this.userMoved()) this.theft();
   };
 

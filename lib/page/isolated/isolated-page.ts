@@ -22,10 +22,18 @@ const READY_TIMEOUT_MS = 10_000;
  * Veil knows the mode: a page script must not get its capture listeners in ahead of them. They
  * stay inert unless isolated mode attaches them to its frames.
  */
+let early: FrameGuards | undefined;
+
 export function installEarlyGuards(win: Window): FrameGuards {
   const guards = new FrameGuards(win);
   guards.install();
+  early = guards;
   return guards;
+}
+
+/** The page is not (or not yet) protected: typing held back while Veil asked goes where it was typed. */
+export function standDownEarlyGuards(): void {
+  early?.standDown();
 }
 
 /** Evaluated once when the content script loads (i18n is synchronous there). */
@@ -48,6 +56,8 @@ export class IsolatedPage {
   private guards: FrameGuards;
   private placeScheduled = false;
   private resizeObserver = new ResizeObserver(() => this.schedulePlace());
+  /** The page restyling Veil's frame or an ancestor: put the frame back, and check it is still seen. */
+  private styleObserver = new MutationObserver(() => this.schedulePlace());
 
   constructor(
     private readonly doc: Document,
@@ -60,6 +70,7 @@ export class IsolatedPage {
     this.guards = opts.guards;
     this.guards.attach({
       composer: () => this.composer,
+      composerReady: () => this.composerReady,
       hostComposer: () => this.hostComposer,
       veilBusy: () => this.busy,
       warn: (text) => this.showStatus('error', text),
@@ -109,12 +120,13 @@ export class IsolatedPage {
     this.hostComposer = el;
     this.composerReady = false;
     const f = createFrameElement(this.doc, 'composer');
-    // Fixed over the compose box, above everything the page draws (its own overlays are detected).
-    f.host.style.cssText = 'position:fixed;z-index:2147483647;left:0;top:0;width:0;height:0;display:block;';
     this.doc.documentElement.append(f.host);
     this.composer = f;
     this.resizeObserver.observe(el);
     if (this.doc.body) this.resizeObserver.observe(this.doc.body);
+    this.styleObserver.disconnect();
+    for (const n of [f.host, this.doc.documentElement, this.doc.body])
+      if (n) this.styleObserver.observe(n, { attributes: true, attributeFilter: ['style', 'class', 'hidden'] });
     this.place();
     this.guards.watchComposer(f);
     this.showStatus('busy', t('isoComposerOpening'));
@@ -170,12 +182,29 @@ export class IsolatedPage {
     const el = this.hostComposer;
     if (!f || !el) return;
     const r = el.getBoundingClientRect();
+    // Fixed over the compose box, above everything the page draws. Inline !important: no style
+    // sheet of the page can move, shrink or hide the frame itself (ancestors are checked instead).
+    const box: Record<string, string> = {
+      position: 'fixed',
+      'z-index': '2147483647',
+      display: r.width > 0 && r.height > 0 && el.isConnected ? 'block' : 'none',
+      left: `${r.left}px`,
+      top: `${r.top}px`,
+      width: `${r.width}px`,
+      height: `${r.height}px`,
+      margin: '0',
+      transform: 'none',
+      opacity: '1',
+      visibility: 'visible',
+      'clip-path': 'none',
+      filter: 'none',
+    };
     const s = f.host.style;
-    s.display = r.width > 0 && r.height > 0 && el.isConnected ? 'block' : 'none';
-    s.left = `${r.left}px`;
-    s.top = `${r.top}px`;
-    s.width = `${r.width}px`;
-    s.height = `${r.height}px`;
+    this.styleObserver.takeRecords();
+    for (const [k, v] of Object.entries(box))
+      if (s.getPropertyValue(k) !== v || s.getPropertyPriority(k) !== 'important') s.setProperty(k, v, 'important');
+    this.styleObserver.takeRecords(); // Veil's own writes are not the page's
+    if (this.composerReady && box.display === 'block') this.guards.checkVisible();
   }
 
   private onHostCommand = (
@@ -234,13 +263,19 @@ export class IsolatedPage {
         if (req.event === 'ready') {
           this.composerReady = true;
           this.showStatus('ready', t('isoReady'));
+          // The user was already typing into the chat's box (focused at load): carry on in Veil's.
+          const active = this.doc.activeElement;
+          if (this.guards.typing.holding() || (active && this.hostComposer?.contains(active))) this.guards.redirect();
           return { ok: true };
         }
         if (req.event === 'tab' || req.event === 'shift-tab') {
           this.tabOut(req.event === 'shift-tab');
           return { ok: true };
         }
-        return { ok: true, warning: this.guards.check(req.handle) };
+        const warning = this.guards.check(req.handle);
+        // What the user typed where the page could have got it, for the secure composer only.
+        const typed = req.event === 'focus' ? this.guards.takeTyped() : '';
+        return typed ? { ok: true, warning, typed } : { ok: true, warning };
       }
       default:
         return refuse('unknown command');

@@ -5,11 +5,11 @@
  * content script never sees a decrypted word: the frame gets the message from the background.
  * Event-driven (MutationObserver, IntersectionObserver): an idle chat costs nothing.
  */
-import { closestAny, queryFirst, type SiteAdapter } from '../../adapters/types';
+import { closestAny, messageAuthor, queryFirst, type SiteAdapter } from '../../adapters/types';
 import { KIND_CHUNK, parseChunk } from '../../crypto/chunks';
 import { findEnvelopes } from '../../crypto/codec';
 import { t } from '../../i18n';
-import { NOT_ENCRYPTED_VIEW } from '../../i18n/status-text';
+import { mixedAuthorsView, NOT_ENCRYPTED_VIEW } from '../../i18n/status-text';
 import type { ReaderSpec } from '../../messaging/frame-types';
 import { createFrameElement, loadFrame, themeOf, type SecureFrame } from './frame-host';
 
@@ -19,6 +19,9 @@ export const READER_CSS = `
 veil-secure-frame[data-kind="reader"] { display: block; min-height: 1.4em; width: 100%; }
 .veil-isolated-note { font: italic 12px/1.6 system-ui, sans-serif; color: #5f6b7a; }
 `;
+
+/** Chunk groups remembered at once: far more than a screenful of long messages. */
+const MAX_CHUNK_GROUPS = 1_000;
 
 interface Placed {
   key: string;
@@ -30,7 +33,7 @@ export class SecureReaders {
   private placed = new WeakMap<Element, Placed>();
   private byHandle = new Map<string, SecureFrame>();
   private pending = new WeakMap<Element, { frame: SecureFrame; spec: ReaderSpec; textEl: Element }>();
-  private chunkGroups = new Map<string, Map<number, { el: Element; text: string }>>();
+  private chunkGroups = new Map<string, Map<number, { el: Element; text: string; author: string }>>();
   private io: IntersectionObserver;
 
   constructor(
@@ -85,10 +88,7 @@ export class SecureReaders {
       return;
     }
     textEl.setAttribute('data-veil-isolated', 'hidden');
-    const author =
-      (this.adapter.authorAttribute && el.getAttribute(this.adapter.authorAttribute)) ||
-      queryFirst(el, this.adapter.selectors.messageAuthor)?.textContent?.trim() ||
-      '';
+    const author = messageAuthor(this.adapter, el);
     const hostMessageId =
       (this.adapter.messageIdAttribute && el.getAttribute(this.adapter.messageIdAttribute)) || undefined;
     const conversationId = this.adapter.conversationId(this.doc);
@@ -123,8 +123,13 @@ export class SecureReaders {
     base: Omit<ReaderSpec, 'texts'>,
   ): void {
     let group = this.chunkGroups.get(c.group);
-    if (!group) this.chunkGroups.set(c.group, (group = new Map()));
-    group.set(c.index, { el, text });
+    if (!group) {
+      // Bounded: a page inventing chunk groups must not grow this without end (oldest go first).
+      if (this.chunkGroups.size >= MAX_CHUNK_GROUPS) this.chunkGroups.delete(this.chunkGroups.keys().next().value!);
+      this.chunkGroups.set(c.group, (group = new Map()));
+    }
+    if (!group.has(c.index) && group.size >= c.count) return; // more parts than it claims: ignored
+    group.set(c.index, { el, text, author: base.author });
     if (c.index > 0) this.note(textEl, t('isoReaderPartNote', c.index + 1, c.count), t('isoReaderPartDetail'), placed);
     const first = group.get(0);
     if (!first) return;
@@ -140,6 +145,13 @@ export class SecureReaders {
     }
     this.clear(firstPlaced);
     firstText.setAttribute('data-veil-isolated', 'hidden');
+    // Every part must come from the same author: the page (or its server) attributing one part to
+    // someone else is shown as malformed, never decrypted under one of the two names.
+    if (new Set([...group.values()].map((p) => p.author)).size > 1) {
+      const bad = mixedAuthorsView();
+      this.note(firstText, bad.label, bad.detail, firstPlaced);
+      return;
+    }
     const texts = [...group.entries()].sort((a, b) => a[0] - b[0]).map(([, p]) => p.text);
     const frame = this.placeFrame(firstText, firstPlaced);
     this.later(

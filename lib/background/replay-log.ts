@@ -1,0 +1,158 @@
+/**
+ * Which authentic messages this browser has already shown, and as what: the memory that lets Veil
+ * say "replayed" when the vendor delivers an old envelope again as a new message, across reloads
+ * and restarts, and "old message" when an envelope sealed long ago first turns up in a
+ * conversation the user has been reading since.
+ *
+ * A message is bound, the first time it is shown, to where it was shown: conversation, author and
+ * (when the chat's ids survive a reload) the chat's own message id. The same message rendered
+ * again (re-opening the chat, scrolling, a second tab) matches its binding; the same envelope
+ * shown as another message does not. What is stored is a digest of the binding, not the
+ * conversation or names themselves. Bounded: the oldest entries go first past the cap.
+ *
+ * Extension-private IndexedDB (background only; the page cannot read or reset it).
+ */
+import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, utf8ToBytes } from '@noble/ciphers/utils.js';
+
+/** Sealed this long before (or after) it first appeared: worth a warning. */
+export const STALE_AFTER_MS = 48 * 3600_000;
+/** A conversation counts as "watched before" only from an earlier visit, not this page load. */
+const EARLIER_VISIT_MS = 10 * 60_000;
+export const MAX_MESSAGES = 100_000;
+const MAX_CONVERSATIONS = 20_000;
+
+interface SeenMessage {
+  id: string; // keyId:messageId
+  where: string; // digest of conversation and author
+  host?: string; // digest of the chat's message id, when the chat's ids are stable
+  firstSeen: number;
+  stale: boolean;
+}
+
+interface WatchedConversation {
+  id: string; // digest of key id and conversation
+  knownSince: number;
+  oldestSentAt: number;
+}
+
+interface ReplayDB extends DBSchema {
+  messages: { key: string; value: SeenMessage; indexes: { firstSeen: number } };
+  conversations: { key: string; value: WatchedConversation; indexes: { knownSince: number } };
+}
+
+export interface Sighting {
+  keyId: string;
+  messageId: string;
+  conversationId: string;
+  author: string;
+  /** The chat's message id; only where the adapter's ids are stable across reloads. */
+  hostId?: string;
+  sentAt: number;
+}
+
+export interface Verdict {
+  replayed: boolean;
+  stale: boolean;
+}
+
+const digest = (...parts: string[]) => bytesToHex(sha256(utf8ToBytes(parts.join('\u0000'))).subarray(0, 16));
+
+export class ReplayLog {
+  private db?: Promise<IDBPDatabase<ReplayDB>>;
+  private counts?: { messages: number; conversations: number };
+
+  constructor(
+    private readonly name = 'veil-replay',
+    private readonly now: () => number = Date.now,
+    private readonly caps = { messages: MAX_MESSAGES, conversations: MAX_CONVERSATIONS },
+  ) {}
+
+  private open(): Promise<IDBPDatabase<ReplayDB>> {
+    this.db ??= openDB<ReplayDB>(this.name, 1, {
+      upgrade(db) {
+        db.createObjectStore('messages', { keyPath: 'id' }).createIndex('firstSeen', 'firstSeen');
+        db.createObjectStore('conversations', { keyPath: 'id' }).createIndex('knownSince', 'knownSince');
+      },
+    });
+    return this.db;
+  }
+
+  /** Records a batch of decrypted messages (one transaction) and judges each against its first sighting. */
+  async witness(sightings: Sighting[]): Promise<Verdict[]> {
+    if (sightings.length === 0) return [];
+    const db = await this.open();
+    const tx = db.transaction(['messages', 'conversations'], 'readwrite');
+    const messages = tx.objectStore('messages');
+    const conversations = tx.objectStore('conversations');
+    this.counts ??= { messages: await messages.count(), conversations: await conversations.count() };
+    const now = this.now();
+    const verdicts: Verdict[] = [];
+    for (const s of sightings) {
+      const id = `${s.keyId}:${s.messageId}`;
+      const where = digest(s.conversationId, s.author);
+      const host = s.hostId ? digest(s.hostId) : undefined;
+      const first = await messages.get(id);
+      if (first) {
+        const replayed = first.where !== where || (!!first.host && !!host && first.host !== host);
+        verdicts.push({ replayed, stale: first.stale });
+        continue;
+      }
+      const convId = digest(s.keyId, s.conversationId);
+      const conv = await conversations.get(convId);
+      // Stale: sealed far from now, in a conversation watched on an earlier visit whose history
+      // already reached back past this message (so it would have been shown then). Loading older
+      // history (scrolling up) or a first visit is not suspicious; an old message showing up
+      // between messages already seen, or below them, is.
+      const skewed = Math.abs(now - s.sentAt) > STALE_AFTER_MS;
+      const stale = skewed && !!conv && conv.knownSince < now - EARLIER_VISIT_MS && conv.oldestSentAt < s.sentAt;
+      await messages.put({ id, where, host, firstSeen: now, stale });
+      this.counts.messages++;
+      if (!conv) this.counts.conversations++;
+      await conversations.put({
+        id: convId,
+        knownSince: conv?.knownSince ?? now,
+        oldestSentAt: Math.min(conv?.oldestSentAt ?? s.sentAt, s.sentAt),
+      });
+      verdicts.push({ replayed: false, stale });
+    }
+    await this.evict(tx);
+    await tx.done;
+    return verdicts;
+  }
+
+  /** Past a cap, drops the oldest tenth: eviction runs rarely and each write stays cheap. */
+  private async evict(tx: ReturnType<IDBPDatabase<ReplayDB>['transaction']>): Promise<void> {
+    const c = this.counts!;
+    if (c.messages > this.caps.messages) {
+      c.messages -= await dropOldest(
+        tx.objectStore('messages').index('firstSeen'),
+        c.messages - this.caps.messages * 0.9,
+      );
+    }
+    if (c.conversations > this.caps.conversations) {
+      c.conversations -= await dropOldest(
+        tx.objectStore('conversations').index('knownSince'),
+        c.conversations - this.caps.conversations * 0.9,
+      );
+    }
+  }
+}
+
+async function dropOldest(
+  index: { openCursor(): Promise<{ delete?(): Promise<void>; continue(): Promise<unknown> } | null> },
+  howMany: number,
+): Promise<number> {
+  let dropped = 0;
+  let cursor = await index.openCursor();
+  while (cursor && dropped < howMany) {
+    await cursor.delete!(); // a readwrite transaction's cursor can delete
+    dropped++;
+    cursor = (await cursor.continue()) as typeof cursor;
+  }
+  return dropped;
+}
+
+/** The background's one log. */
+export const replayLog = new ReplayLog();

@@ -1,0 +1,251 @@
+/**
+ * The archive's verdict on each message: the same code the browser runs (lib/background/decrypt.ts
+ * decryptItem and judgeReplays, lib/i18n/status-text.ts viewOf), fed from an export instead of a
+ * page. What the page keeps per load and the background keeps in IndexedDB (chunk groups, the
+ * replay log) is kept here in bounded memory, so a million-message archive runs in constant space.
+ */
+import { findEnvelopes } from '../lib/crypto/codec';
+import { KIND_CHUNK, parseChunk } from '../lib/crypto/chunks';
+import { KIND_MESSAGE } from '../lib/crypto/envelope';
+import { decryptFrame, decryptItem, judgeReplays } from '../lib/background/decrypt';
+import type { Keyring } from '../lib/background/keyring';
+import type { ReplayLog, Sighting, Verdict } from '../lib/background/replay-log';
+import { STALE_AFTER_MS } from '../lib/background/replay-log';
+import type { DecryptedItem } from '../lib/messaging/protocol';
+import {
+  incompleteView,
+  type MessageStatus,
+  mixedAuthorsView,
+  notEncryptedView,
+  viewOf,
+} from '../lib/i18n/status-text';
+
+/** One message as the vendor exported it. */
+export interface RawMessage {
+  conversation: string;
+  author: string;
+  /** When the vendor stored it (ms since epoch), if the export says. */
+  time?: number;
+  /** The vendor's id for the message. */
+  id: string;
+  text: string;
+}
+
+export type ArchiveStatus = Exclude<MessageStatus, 'pending' | 'locked'> | 'verified';
+
+/** One line of the decrypted archive. */
+export interface ArchiveRecord {
+  conversation: string;
+  author: string;
+  time?: number;
+  id: string;
+  /** Vendor ids of every part, for a message that travelled in chunks. */
+  parts?: string[];
+  status: ArchiveStatus;
+  /** What the browser's badge says (English). */
+  label: string;
+  plaintext?: string;
+  keyId?: string;
+  fingerprint?: string;
+  keyStatus?: string;
+  /** When the sender sealed it (from inside the authenticated frame). */
+  sentAt?: number;
+  /** The author, when their signature verified against the directory. */
+  verifiedSigner?: string;
+  /** For a signature by someone other than the author: who made it. */
+  signedBy?: string;
+  reason?: string;
+}
+
+/** Statuses that count as read: decrypted, with nothing wrong. */
+const NOT_ENCRYPTED_LABEL = notEncryptedView().label;
+
+export const OK_STATUSES: ReadonlySet<ArchiveStatus> = new Set(['decrypted', 'verified']);
+
+export interface JudgeOptions {
+  /** The adapter id the keys' scope is checked against, as the browser does per page. */
+  site: string;
+  /** Authentic messages remembered for replay detection (the browser's log holds 100,000). */
+  replayWindow: number;
+  /** Chunked messages awaiting their parts at once. */
+  chunkWindow: number;
+}
+
+/** The background's replay log, in memory and bounded; "now" is when the vendor stored the message. */
+class WindowReplayLog {
+  now = 0;
+  private readonly seen = new Map<string, { where: string; host?: string; stale: boolean }>();
+  private readonly conversations = new Map<string, { knownSince: number; oldestSentAt: number }>();
+  constructor(private readonly cap: number) {}
+
+  async witness(sightings: Sighting[]): Promise<Verdict[]> {
+    return sightings.map((s) => this.one(s));
+  }
+
+  /** The rules of lib/background/replay-log.ts witness(), one sighting at a time. */
+  private one(s: Sighting): Verdict {
+    const id = `${s.keyId}:${s.messageId}`;
+    const where = `${s.conversationId}\u0000${s.author}`;
+    const first = this.seen.get(id);
+    if (first) {
+      const replayed = first.where !== where || (!!first.host && !!s.hostId && first.host !== s.hostId);
+      return { replayed, stale: first.stale };
+    }
+    const convId = `${s.keyId}\u0000${s.conversationId}`;
+    const conv = this.conversations.get(convId);
+    const now = this.now || s.sentAt;
+    const skewed = Math.abs(now - s.sentAt) > STALE_AFTER_MS;
+    // "Watched on an earlier visit" offline: the conversation already had messages stored well before.
+    const stale = skewed && !!conv && conv.knownSince < now - 10 * 60_000 && conv.oldestSentAt < s.sentAt;
+    bounded(this.seen, this.cap).set(id, { where, host: s.hostId, stale });
+    bounded(this.conversations, this.cap).set(convId, {
+      knownSince: conv?.knownSince ?? now,
+      oldestSentAt: Math.min(conv?.oldestSentAt ?? s.sentAt, s.sentAt),
+    });
+    return { replayed: false, stale };
+  }
+}
+
+/** Drops the oldest entry of a full map (insertion order), so a window never grows past its cap. */
+function bounded<K, V>(map: Map<K, V>, cap: number): Map<K, V> {
+  if (map.size >= cap) map.delete(map.keys().next().value as K);
+  return map;
+}
+
+interface PendingGroup {
+  count: number;
+  parts: Map<number, RawMessage>;
+}
+
+/**
+ * Judges messages in export order. `push` returns the records that are final (a chunked message's
+ * record comes when its last part arrives); `finish` returns what was still waiting for parts.
+ */
+export class ArchiveJudge {
+  private readonly replays: WindowReplayLog;
+  private readonly groups = new Map<string, PendingGroup>();
+
+  constructor(
+    private readonly keyring: Keyring,
+    private readonly opts: JudgeOptions,
+  ) {
+    this.replays = new WindowReplayLog(opts.replayWindow);
+  }
+
+  async push(m: RawMessage): Promise<ArchiveRecord[]> {
+    const found = findEnvelopes(m.text);
+    if (found.length === 0) return [base(m, 'not-encrypted', NOT_ENCRYPTED_LABEL, m.text)];
+    const f = found[0]!;
+    if (found.length === 1 && f.kind === 'envelope') {
+      if (f.frame[0] === KIND_CHUNK) {
+        const c = parseChunk(f.frame);
+        if (!('error' in c)) return this.chunk(m, c.group, c.index, c.count);
+      } else if (f.frame[0] === KIND_MESSAGE) {
+        // The common case, already decoded: what assembleFrame would return for this one text.
+        return [await this.judge(m, f.frame)];
+      }
+    }
+    // Several envelopes in one chat message: the browser shows each on its own, so does the archive.
+    const out: ArchiveRecord[] = [];
+    for (const [i, e] of found.entries()) {
+      const text = m.text.slice(e.start, e.end);
+      out.push(await this.judge(found.length === 1 ? m : { ...m, id: `${m.id}#${i + 1}` }, [text]));
+    }
+    return out;
+  }
+
+  /** Parts still missing at the end of the archive: shown as the browser shows them, incomplete. */
+  finish(): ArchiveRecord[] {
+    const out = [...this.groups.values()].map((g) => this.incomplete(g));
+    this.groups.clear();
+    return out;
+  }
+
+  private async chunk(m: RawMessage, group: string, index: number, count: number): Promise<ArchiveRecord[]> {
+    const key = `${m.conversation}\u0000${group}`;
+    let g = this.groups.get(key);
+    const out: ArchiveRecord[] = [];
+    if (!g) {
+      // Bounded like the page's: a flood of invented groups pushes the oldest out as incomplete.
+      if (this.groups.size >= this.opts.chunkWindow) {
+        const oldest = this.groups.keys().next().value!;
+        out.push(this.incomplete(this.groups.get(oldest)!));
+        this.groups.delete(oldest);
+      }
+      this.groups.set(key, (g = { count, parts: new Map() }));
+    }
+    if (count !== g.count || (!g.parts.has(index) && g.parts.size >= g.count)) {
+      // A part that does not fit its group (another count, one part too many): the browser ignores it.
+      out.push({ ...base(m, 'malformed', mixedAuthorsView().label), reason: 'chunk that fits no message' });
+      return out;
+    }
+    g.parts.set(index, m);
+    if (g.parts.size < g.count) return out;
+    this.groups.delete(key);
+    const parts = [...g.parts.entries()].sort((a, b) => a[0] - b[0]).map(([, p]) => p);
+    const first = parts[0]!;
+    const ids = parts.map((p) => p.id);
+    if (new Set(parts.map((p) => p.author)).size > 1) {
+      out.push({
+        ...base(first, 'malformed', mixedAuthorsView().label),
+        parts: ids,
+        reason: 'parts posted by different authors',
+      });
+      return out;
+    }
+    const texts = parts.map((p) => findEnvelopeText(p.text));
+    out.push({ ...(await this.judge(first, texts)), parts: ids });
+    return out;
+  }
+
+  private incomplete(g: PendingGroup): ArchiveRecord {
+    const parts = [...g.parts.entries()].sort((a, b) => a[0] - b[0]).map(([, p]) => p);
+    const head = g.parts.get(0) ?? parts[0]!;
+    return {
+      ...base(head, 'incomplete', incompleteView(g.parts.size, g.count).label),
+      parts: parts.map((p) => p.id),
+      reason: `${g.parts.size} of ${g.count} parts`,
+    };
+  }
+
+  /** `what`: the envelope texts (decoded and reassembled as the background does) or the frame itself. */
+  private async judge(m: RawMessage, what: string[] | Uint8Array): Promise<ArchiveRecord> {
+    const item = { id: m.id, texts: Array.isArray(what) ? what : [], author: m.author, hostId: m.id };
+    const result: DecryptedItem = Array.isArray(what)
+      ? await decryptItem(this.keyring, m.conversation, item, this.opts.site)
+      : await decryptFrame(this.keyring, m.conversation, item, what, this.opts.site);
+    this.replays.now = m.time ?? 0;
+    await judgeReplays(this.replays as unknown as ReplayLog, m.conversation, [{ item, result }], true);
+    // The status and label do not depend on the send time; leaving it out skips formatting a date.
+    const sentAt = result.sentAt;
+    result.sentAt = undefined;
+    const view = viewOf(result, m.author, false);
+    const verified = view.status === 'decrypted' && result.signature?.state === 'verified';
+    return {
+      conversation: m.conversation,
+      author: m.author,
+      time: m.time,
+      id: m.id,
+      status: verified ? 'verified' : (view.status as ArchiveStatus),
+      label: view.label,
+      plaintext: result.text,
+      keyId: result.keyId,
+      fingerprint: result.fingerprint,
+      keyStatus: result.keyStatus,
+      sentAt,
+      verifiedSigner: verified ? m.author : undefined,
+      signedBy: result.signature?.signedBy,
+      reason: result.reason,
+    };
+  }
+}
+
+function base(m: RawMessage, status: ArchiveStatus, label: string, plaintext?: string): ArchiveRecord {
+  return { conversation: m.conversation, author: m.author, time: m.time, id: m.id, status, label, plaintext };
+}
+
+/** The envelope text inside a chunk message (hosts may wrap it in other text). */
+function findEnvelopeText(text: string): string {
+  const f = findEnvelopes(text)[0];
+  return f ? text.slice(f.start, f.end) : text;
+}

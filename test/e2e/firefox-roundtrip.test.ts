@@ -1,0 +1,52 @@
+/**
+ * The inline round trip in Firefox ESR (bodies shared with inline-roundtrip.test.ts): two Firefox
+ * users under policies.json (keys and the protected chat from policy), Chinese, emoji, RTL and HTML
+ * arrive exact; no key fails closed; an add-on update under an open page fails closed.
+ */
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
+import { makeKey } from '../support/keys';
+import { failsClosedWhenVeilRestarts, failsClosedWithoutKey, MIXED, sendsAndReads } from '../support/roundtrip-cases';
+import { launchChatUser, type ChatUser } from '../support/users';
+import { composerStatus } from '../support/veil-ui';
+
+let server: ChatServer;
+let alice: ChatUser;
+let bob: ChatUser;
+const teamKey = makeKey('Team DMs', { site: 'fixture-chat', conversations: ['dm-alice-bob'] });
+const chat = (user: ChatUser, conv: string) =>
+  user.openProtected(`${server.url}/?user=${user.name}&conv=${encodeURIComponent(conv)}`);
+
+beforeAll(async () => {
+  server = await startChatServer();
+  const setup = { keys: [teamKey], matches: `${server.url}/*` };
+  [alice, bob] = await Promise.all([launchChatUser('firefox', 'alice', setup), launchChatUser('firefox', 'bob', setup)]);
+});
+
+afterAll(async () => {
+  await Promise.all([alice?.close(), bob?.close()]);
+  await server?.close();
+});
+
+describe('inline mode in Firefox ESR', () => {
+  it('alice -> bob and back: Chinese, emoji, RTL and HTML arrive exact; the vendor holds envelopes only', async () => {
+    const [a, b] = await Promise.all([chat(alice, 'bob'), chat(bob, 'alice')]);
+    await Promise.all([composerStatus(a), composerStatus(b)]);
+    await sendsAndReads(server, a, b, MIXED);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('fails closed without a key: nothing sent, the text stays, alice sees why', async () => {
+    const page = await chat(alice, 'carol');
+    await composerStatus(page);
+    await failsClosedWithoutKey(server, page, 'dm-alice-carol');
+    await page.close();
+  });
+
+  it('fails closed when Veil is updated under an open page', async () => {
+    const page = await chat(alice, 'bob');
+    await composerStatus(page);
+    await failsClosedWhenVeilRestarts(server, page, () => alice.restartExtension());
+    await page.close();
+  });
+});

@@ -1,0 +1,235 @@
+/**
+ * Test bodies for the fixture chat's real editors (fixtures/editors/*), shared by every browser's
+ * launcher: each takes the pages it works on, none knows which browser runs them.
+ *
+ * The fixture editors send their editor's *model* text, so a strategy that changed only the DOM
+ * would put plaintext on the vendor's server, and these checks would find it there.
+ */
+import { expect } from 'vitest';
+import type { Page } from 'puppeteer';
+import type { ChatServer } from '../../fixtures/chat/server.mjs';
+import { leakedSubstrings } from './leaks';
+import { waitForMessage } from './veil-ui';
+
+export const EDITORS = ['quill', 'prosemirror', 'lexical', 'slate', 'react-textarea', 'ckeditor5', 'draft-js'] as const;
+export type EditorName = (typeof EDITORS)[number];
+
+export const ENVELOPE = /^VEIL1[1-9A-HJ-NP-Za-km-z]+0$/;
+/** Kilobytes of base58 contain random 4-letter words ("secr"); 6 letters do not happen by chance. */
+export const LEAK_MIN = 6;
+
+/** Alice writes in `a`, Bob reads in `b`, both on the same editor variant. */
+export interface EditorPair {
+  editor: EditorName;
+  server: ChatServer;
+  a: Page;
+  b: Page;
+}
+
+export async function openEditor(page: Page, server: ChatServer, editor: string, user: string, conv: string) {
+  await page.goto(`${server.url}/editors/index.html?editor=${editor}&user=${user}&conv=${conv}`);
+  await page.waitForSelector('#compose');
+  return page;
+}
+
+/** Everything the vendor received or stores that could carry message text. */
+export function vendorRecords(server: ChatServer): string {
+  const rec = server.inspect();
+  return JSON.stringify([rec.messages, rec.requests.filter((r) => r.path.startsWith('/api/messages'))]);
+}
+
+const modelText = (page: Page) => page.evaluate(() => (window as any).fixtureChat.modelText() as string);
+
+/** The editor's model text and what its DOM shows (without placeholders and fillers). */
+export async function composerLeftovers(page: Page): Promise<{ model: string; dom: string }> {
+  return page.evaluate(() => ({
+    model: (window as any).fixtureChat.modelText() as string,
+    dom: (() => {
+      const el = document.querySelector('#compose') as HTMLElement & { value?: string };
+      if (typeof el.value === 'string') return el.value;
+      const copy = el.cloneNode(true) as HTMLElement;
+      copy.querySelectorAll('[data-slate-placeholder], .public-DraftEditorPlaceholder-root').forEach((p) => p.remove());
+      return (copy.textContent ?? '').replace(/[\u200B\uFEFF]/g, '');
+    })(),
+  }));
+}
+
+/** How the text gets into the composer: as a person does it. */
+export type Entry = (page: Page) => Promise<void>;
+
+export const typed =
+  (text: string): Entry =>
+  (page) =>
+    page.keyboard.sendCharacter(text);
+
+/** Lines typed with Shift+Enter between them. */
+export const typedLines =
+  (lines: string[]): Entry =>
+  async (page) => {
+    for (const [i, line] of lines.entries()) {
+      if (i > 0) {
+        await page.keyboard.down('Shift');
+        await page.keyboard.press('Enter');
+        await page.keyboard.up('Shift');
+        await new Promise((r) => setTimeout(r, 50)); // a person's pause: React editors re-render first
+      }
+      // Each line in one insertion: Draft.js drops the caret when keys arrive faster than it
+      // re-renders (its first key in an empty editor ends up after later ones).
+      await page.keyboard.sendCharacter(line);
+    }
+  };
+
+/** A Chinese IME: pinyin compositions, each committed as characters. */
+export const typedWithIme =
+  (steps: [pinyin: string, chosen: string][]): Entry =>
+  async (page) => {
+    const cdp = await page.createCDPSession();
+    for (const [pinyin, chosen] of steps) {
+      await cdp.send('Input.imeSetComposition', {
+        text: pinyin,
+        selectionStart: pinyin.length,
+        selectionEnd: pinyin.length,
+      });
+      await cdp.send('Input.imeSetComposition', {
+        text: chosen,
+        selectionStart: chosen.length,
+        selectionEnd: chosen.length,
+      });
+      await cdp.send('Input.insertText', { text: chosen });
+    }
+    await cdp.detach();
+  };
+
+/** Copied on another page (the chat never sees the copy), pasted with Ctrl+V. */
+export const pasted =
+  (text: string): Entry =>
+  async (page) => {
+    const scratch = await page.browser().newPage();
+    await scratch.setContent('<textarea id="src"></textarea>');
+    await scratch.$eval('#src', (el, v) => ((el as HTMLTextAreaElement).value = v), text);
+    await scratch.focus('#src');
+    await scratch.$eval('#src', (el) => (el as HTMLTextAreaElement).select());
+    await scratch.keyboard.press('KeyC', { commands: ['copy'] });
+    await scratch.close();
+    await page.bringToFront();
+    await page.focus('#compose');
+    await page.keyboard.press('KeyV', { commands: ['paste'] });
+  };
+
+/**
+ * Alice enters `text`, sends it by Enter or the Send button; Bob reads exactly `text`; the vendor
+ * holds only envelopes; the composer is empty. Returns the envelopes the vendor stored.
+ */
+export async function sendAndCheck(
+  { editor, server, a, b }: EditorPair,
+  text: string,
+  how: 'enter' | 'button',
+  entry: Entry = typed(text),
+): Promise<string[]> {
+  const before = server.inspect().messages.length;
+  await a.bringToFront();
+  await a.focus('#compose');
+  await entry(a);
+  // The editor's own model holds the plaintext before the send, as the user's input left it.
+  expect(await modelText(a)).toBe(text);
+  if (how === 'enter') await a.keyboard.press('Enter');
+  else await a.click('#send');
+  const shown = await waitForMessage(b, (m) => m.status === 'decrypted' && m.text === text, `bob to read ${editor}`);
+  expect(shown.from).toBe('alice');
+  await new Promise((r) => setTimeout(r, 200)); // a double send would show up by now
+  const sent = server
+    .inspect()
+    .messages.slice(before)
+    .map((m) => m.text);
+  for (const t of sent) expect(t).toMatch(ENVELOPE);
+  expect(leakedSubstrings(vendorRecords(server), text, LEAK_MIN)).toEqual([]);
+  expect(await composerLeftovers(a)).toEqual({ model: '', dom: expect.not.stringMatching(/\S/) });
+  expect(await a.$eval('.veil-composer-status', (el) => el.textContent)).toContain('Sent encrypted');
+  return sent;
+}
+
+/** A stage of a send that fails, forced by the fixture page (never by the extension). */
+export type FailureStage =
+  | 'no-key' // encryption refused: the background answers with an error (as for a worker that died)
+  | 'refuse-envelope' // the editor does not take the envelope
+  | 'revert-envelope' // it takes it and drops it again: verification fails
+  | 'chat-refuses' // the chat does not send it
+  | 'chat-refuses-then-editor-refuses'; // ... and the editor then refuses the text back
+
+export const FAILURE_STAGES: FailureStage[] = [
+  'no-key',
+  'refuse-envelope',
+  'revert-envelope',
+  'chat-refuses',
+  'chat-refuses-then-editor-refuses',
+];
+
+const statusText = (page: Page) => page.$eval('.veil-composer-status', (el) => el.textContent ?? '');
+
+/**
+ * Alice (on a conversation with a key, or `noKeyConv` for 'no-key') sends and the send fails at
+ * `stage`: nothing reaches the vendor, and the composer ends holding exactly her text; where the
+ * editor refuses it back, Veil offers it and her "Put it back" click restores it.
+ */
+export async function failAndKeep(
+  { editor, server, a }: Omit<EditorPair, 'b'>,
+  stage: FailureStage,
+  conv: { withKey: string; noKey: string },
+): Promise<void> {
+  const text = `${editor} ${stage}: line one 秘密计划`;
+  await a.bringToFront();
+  await switchConversation(a, stage === 'no-key' ? conv.noKey : conv.withKey);
+  if (stage !== 'no-key') await a.evaluate((f) => (window as any).fixtureChat.fault(f), stage);
+  const before = server.inspect().messages.length;
+  await a.focus('#compose');
+  await a.keyboard.sendCharacter(text);
+  // The previous case's "Not sent" must not count as this one's.
+  await a.$eval('.veil-composer-status', (el) => (el.textContent = 'before this send'));
+  await a.keyboard.press('Enter');
+  await a.waitForFunction(
+    () => {
+      const s = document.querySelector<HTMLElement>('.veil-composer-status');
+      return s?.dataset.state === 'error' && /Not sent/.test(s.textContent ?? '');
+    },
+    { timeout: 15_000, polling: 20 },
+  );
+  expect(server.inspect().messages.length).toBe(before);
+  expect(leakedSubstrings(vendorRecords(server), text, LEAK_MIN)).toEqual([]);
+  if (stage === 'chat-refuses-then-editor-refuses') {
+    // The box would not take the text back: Veil keeps it and offers it under the composer.
+    expect(await statusText(a)).toContain('Veil is keeping it');
+    const buttons = await a.$$eval('.veil-composer-action', (els) => els.map((e) => e.textContent));
+    expect(buttons).toEqual(['Copy text', 'Put it back']);
+    // A click the page scripts does nothing; the user's own click does.
+    await a.evaluate(() => (document.querySelectorAll('.veil-composer-action')[1] as HTMLElement).click());
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await modelText(a)).not.toBe(text);
+    await a.evaluate(() => (window as any).fixtureChat.fault('none'));
+    const [, putBack] = await a.$$('.veil-composer-action');
+    await putBack!.click();
+    await a.waitForFunction(() =>
+      /back in the compose box/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''),
+    );
+  } else if (stage !== 'no-key') {
+    expect(await statusText(a)).toMatch(/Your text is (back )?in the box/);
+  }
+  expect(await modelText(a)).toBe(text);
+  expect((await composerLeftovers(a)).dom.replace(/\s+/g, ' ').trim()).toBe(text);
+  await a.evaluate(() => {
+    (window as any).fixtureChat.fault('none');
+    (window as any).fixtureChat.clearComposer();
+  });
+}
+
+/** Opens another conversation the way the chat's own nav does it (no page load). */
+async function switchConversation(page: Page, conv: string): Promise<void> {
+  const id = await page.$eval('main#chat', (el) => (el as HTMLElement).dataset.conversationId ?? '');
+  if (id.endsWith(`-${conv}`) || id.startsWith(`dm-${conv}-`)) return;
+  await page.click(`#conversations .conv[data-conv="${conv}"]`);
+  await page.waitForFunction(
+    (c) => (document.querySelector('#chat-title')?.textContent ?? '').includes(c),
+    { polling: 20 },
+    conv,
+  );
+  await new Promise((r) => setTimeout(r, 100)); // Veil re-reads the conversation and its key
+}

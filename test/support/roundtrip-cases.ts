@@ -1,0 +1,95 @@
+/**
+ * Test bodies of the inline round trip on the fixture chat, shared by the Chromium and Firefox
+ * files: each takes the pages it works on, none knows which browser runs them.
+ */
+import { expect } from 'vitest';
+import type { Page } from 'puppeteer';
+import type { ChatServer } from '../../fixtures/chat/server.mjs';
+import { leakedSubstrings } from './leaks';
+import { typeAndSendAny } from './users';
+import { waitForMessage } from './veil-ui';
+
+/** Chinese, emoji (a ZWJ sequence and a flag), Arabic (RTL) and HTML that must stay text. */
+export const MIXED = '你好，世界 👩‍💻🇨🇳 مرحبا بالعالم <b>html</b> <img src=x onerror=alert(1)> & done';
+
+/** What the vendor received as messages and stores as history (drafts are checked separately). */
+export function vendorMessageRecords(server: ChatServer): string {
+  const rec = server.inspect();
+  return JSON.stringify([rec.messages, rec.requests.filter((r) => r.path.startsWith('/api/messages'))]);
+}
+
+/**
+ * `a` (alice, on her DM with bob) sends `text`; `b` (bob's page) shows exactly it, decrypted, as
+ * text; the vendor stored marker + ciphertext only; alice's box is empty and her own copy decrypts.
+ */
+export async function sendsAndReads(server: ChatServer, a: Page, b: Page, text: string): Promise<void> {
+  const before = server.inspect().messages.length;
+  await typeAndSendAny(a, text);
+  const shown = await waitForMessage(b, (m) => m.status === 'decrypted' && m.text === text, 'bob to decrypt');
+  expect(shown.badge).toContain('Decrypted');
+  // Inserted as text: the HTML in the message did not become elements.
+  expect(shown.html).not.toMatch(/<b>|<img/);
+  expect(await b.$('#messages img, #messages .text b')).toBeNull();
+
+  const stored = server.inspect().messages.slice(before);
+  expect(stored).toHaveLength(1);
+  expect(stored[0]).toMatchObject({ from: 'alice', to: 'bob', conv: 'dm-alice-bob' });
+  expect(stored[0]!.text).toMatch(/^VEIL1[1-9A-HJ-NP-Za-km-z]+0$/);
+  expect(leakedSubstrings(vendorMessageRecords(server), text)).toEqual([]);
+  expect(await a.$eval('#compose', (el) => (el as HTMLTextAreaElement).value)).toBe('');
+  expect((await waitForMessage(a, (m) => m.status === 'decrypted' && m.text === text, 'alice own copy')).text).toBe(
+    text,
+  );
+}
+
+/**
+ * `page` is a protected conversation `conv` no key covers: Enter (and the Send button, and Enter
+ * again) sends nothing, the text stays in the box, and the line under it says why.
+ */
+export async function failsClosedWithoutKey(server: ChatServer, page: Page, conv: string): Promise<void> {
+  const before = server.inspect().messages.length;
+  const text = 'this must never reach the server';
+  await typeAndSendAny(page, text);
+  await page.waitForFunction(() => /Not sent/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''));
+  // Unmanaged and policy installs word it differently ("Your organisation requires encryption…").
+  expect((await page.$eval('.veil-composer-status', (el) => el.textContent))!.toLowerCase()).toContain(
+    `no veil key covers this conversation (${conv})`,
+  );
+  expect(await page.$eval('#compose', (el) => (el as HTMLTextAreaElement).value)).toBe(text);
+  await page.click('#send');
+  await page.keyboard.press('Enter');
+  await new Promise((r) => setTimeout(r, 500));
+  expect(server.inspect().messages.length).toBe(before);
+  expect(leakedSubstrings(vendorMessageRecords(server), text)).toEqual([]);
+}
+
+/**
+ * Veil is restarted under the open `page` (`restart`): the content script there has lost its
+ * extension. A send now sends nothing: the text stays and Veil says it cannot reach its background.
+ */
+export async function failsClosedWhenVeilRestarts(
+  server: ChatServer,
+  page: Page,
+  restart: () => Promise<void>,
+): Promise<void> {
+  await restart();
+  const before = server.inspect().messages.length;
+  const text = 'sent while Veil was away';
+  await typeAndSendAny(page, text);
+  await page
+    .waitForFunction(() => /Not sent/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''), {
+      timeout: 20_000,
+    })
+    .catch(async (e) => {
+      const state = await page.evaluate(() => ({
+        status: document.querySelector('.veil-composer-status')?.textContent ?? null,
+        box: (document.querySelector('#compose') as HTMLTextAreaElement).value,
+      }));
+      throw new Error(`${(e as Error).message}; ${JSON.stringify({ ...state, sent: server.inspect().messages.slice(before) })}`);
+    });
+  expect(await page.$eval('.veil-composer-status', (el) => el.textContent)).toMatch(/unreachable/);
+  expect(await page.$eval('#compose', (el) => (el as HTMLTextAreaElement).value)).toBe(text);
+  await new Promise((r) => setTimeout(r, 300));
+  expect(server.inspect().messages.length).toBe(before);
+  expect(leakedSubstrings(vendorMessageRecords(server), text)).toEqual([]);
+}
