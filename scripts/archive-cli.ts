@@ -4,11 +4,13 @@
  * Exit codes: 0 every selected message decrypted, 1 some did not (or a failure), 2 usage.
  */
 import { existsSync, lstatSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { globMatch } from '../lib/keys/model';
 import type { Keyring } from '../lib/background/keyring';
 import { ArchiveJudge, type ArchiveRecord, type ArchiveStatus, OK_STATUSES } from './archive-judge';
-import { FIXTURE_FIELDS, type FieldNames, InputError, openInput, parseTime } from './archive-input';
+import { FIXTURE_FIELDS, type FieldNames, InputError, inputKind, openInput, parseTime } from './archive-input';
+import { parallelJsonLines } from './archive-workers';
 import { ArchiveKeyring, KeyLoadError, loadKeyFile, loadPolicyFile } from './archive-keys';
 import { type ArchiveWriter, openWriter, type OutputFormat, type Summary } from './archive-output';
 
@@ -23,7 +25,7 @@ export interface ArchiveIo {
 export const ARCHIVE_USAGE = `  npm run admin -- archive decrypt --input EXPORT (--keys FILE | --policy FILE)... --out FILE|- [options]
         EXPORT: JSON lines (the fixture chat's /api/export or any export, see --*-field), or a Slack-style
         export (a folder or .zip of <channel>/<date>.json); --input-format auto|jsonl|slack
-        --format jsonl|csv|html  --site ADAPTER  --dry-run (counts only, writes nothing)
+        --format jsonl|csv|html  --site ADAPTER  --dry-run (counts only, writes nothing)  --jobs N (worker threads, 0 for none)
         --conversation P --author P (repeatable, * matches any run)  --since TIME --until TIME
         --text-field F --author-field F --conversation-field F --time-field F --id-field F
         (docs/archive.md)`;
@@ -62,6 +64,7 @@ function parse(argv: string[]) {
         'id-field': { type: 'string' },
         'replay-window': { type: 'string' },
         'chunk-window': { type: 'string' },
+        jobs: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -166,6 +169,10 @@ export async function runArchive(argv: string[], ioIn: ArchiveIo): Promise<numbe
     const selected = selector(values);
     const replayWindow = count(values['replay-window'], 'replay-window', DEFAULT_REPLAY_WINDOW);
     const chunkWindow = count(values['chunk-window'], 'chunk-window', DEFAULT_CHUNK_WINDOW);
+    // Worker threads besides this one; none unless asked (on a busy machine they cost more than they give).
+    const jobs = values.jobs === undefined || values.jobs === '0' ? 0 : count(values.jobs, 'jobs', 1);
+    if (jobs > availableParallelism() * 4)
+      throw new UsageError(`--jobs ${jobs}: this machine has ${availableParallelism()} cores`);
 
     const ring = new ArchiveKeyring();
     const pass = values.keys?.length ? passphrase(values['passphrase-file'], io.env) : '';
@@ -176,7 +183,12 @@ export async function runArchive(argv: string[], ioIn: ArchiveIo): Promise<numbe
     if (ring.size === 0) throw new KeyLoadError('the key files and policies hold no keys');
     const site = values.site ?? siteOfKeys(ring);
 
-    const source = await openInput(input, inputFormat, fields);
+    // JSON lines exports can be opened on several cores; the judgement stays in order here.
+    const { kind } = inputKind(input, inputFormat);
+    const source =
+      jobs > 0 && kind === 'jsonl'
+        ? await parallelJsonLines(input, fields, ring, site, jobs)
+        : await openInput(input, inputFormat, fields);
     const judge = new ArchiveJudge(ring as unknown as Keyring, { site, replayWindow, chunkWindow });
     const summary: Summary = {
       total: 0,

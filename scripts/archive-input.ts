@@ -75,37 +75,46 @@ function toMessage(o: unknown, f: FieldNames, where: string): InputItem {
   return { conversation, author, id, text, ...(time !== undefined ? { time } : {}) };
 }
 
-/** JSON lines, one message per line; read 1 MB at a time, one batch of lines per read. */
+/** One line of a JSON lines export (`n` counts from 1): a message, an unreadable line, or nothing (blank). */
+export function parseExportLine(line: string, fields: FieldNames, n: number): InputItem | undefined {
+  if (line.endsWith('\r')) line = line.slice(0, -1);
+  if (!line.trim()) return undefined;
+  let o: unknown;
+  try {
+    o = JSON.parse(line);
+  } catch {
+    return { bad: `line ${n} is not JSON`, id: `line ${n}` };
+  }
+  return toMessage(o, fields, `line ${n}`);
+}
+
+/** Splits a file into batches of whole lines, `blockSize` bytes read at a time. */
+export async function* lineBatches(stream: AsyncIterable<Buffer | string>): AsyncIterable<string[]> {
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  for await (const chunk of stream) {
+    const lines = (rest + decoder.write(chunk as Buffer)).split('\n');
+    rest = lines.pop()!;
+    yield lines;
+  }
+  rest += decoder.end();
+  if (rest) yield [rest];
+}
+
+/** JSON lines, one message per line; read 64 KB at a time (a few hundred lines), one batch per read. */
 export function jsonLines(file: string, fields: FieldNames): ArchiveInput {
   const total = statSync(file).size;
-  const stream = createReadStream(file, { highWaterMark: 1 << 20 });
-  let n = 0;
-  const parseLine = (line: string): InputItem | undefined => {
-    n++;
-    if (!line.trim()) return undefined;
-    let o: unknown;
-    try {
-      o = JSON.parse(line);
-    } catch {
-      return { bad: `line ${n} is not JSON`, id: `line ${n}` };
-    }
-    return toMessage(o, fields, `line ${n}`);
-  };
+  const stream = createReadStream(file, { highWaterMark: 1 << 16 });
   async function* batches(): AsyncIterable<InputItem[]> {
-    const decoder = new StringDecoder('utf8');
-    let rest = '';
-    for await (const chunk of stream) {
-      const lines = (rest + decoder.write(chunk as Buffer)).split('\n');
-      rest = lines.pop()!;
+    let n = 0;
+    for await (const lines of lineBatches(stream)) {
       const batch: InputItem[] = [];
       for (const l of lines) {
-        const item = parseLine(l.endsWith('\r') ? l.slice(0, -1) : l);
+        const item = parseExportLine(l, fields, ++n);
         if (item) batch.push(item);
       }
       yield batch;
     }
-    const last = parseLine(rest + decoder.end());
-    if (last) yield [last];
   }
   return { batches: batches(), progress: () => ({ done: stream.bytesRead, total }) };
 }
@@ -218,15 +227,22 @@ export async function slackZip(file: string): Promise<ArchiveInput> {
   return { batches: batches(), progress: () => ({ done, total }) };
 }
 
-/** Picks the reader: a folder or .zip is a Slack-style export, anything else JSON lines. */
-export async function openInput(path: string, format: string, fields: FieldNames): Promise<ArchiveInput> {
+/** Which reader an input needs: a folder or .zip is a Slack-style export, anything else JSON lines. */
+export function inputKind(path: string, format: string): { kind: 'slack' | 'jsonl'; size: number; folder: boolean } {
   let st;
   try {
     st = statSync(path);
   } catch (e) {
     throw new InputError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  const kind = format !== 'auto' ? format : st.isDirectory() || /\.zip$/i.test(path) ? 'slack' : 'jsonl';
+  const folder = st.isDirectory();
+  const kind = format !== 'auto' ? (format as 'slack' | 'jsonl') : folder || /\.zip$/i.test(path) ? 'slack' : 'jsonl';
+  return { kind, size: st.size, folder };
+}
+
+export async function openInput(path: string, format: string, fields: FieldNames): Promise<ArchiveInput> {
+  const { kind, folder } = inputKind(path, format);
+  const st = { isDirectory: () => folder };
   if (kind === 'slack') return st.isDirectory() ? slackFolder(path) : slackZip(path);
   if (st.isDirectory()) throw new InputError(`${path} is a folder; JSON lines come in a file`);
   return jsonLines(path, fields);

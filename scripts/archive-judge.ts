@@ -29,6 +29,11 @@ export interface RawMessage {
   /** The vendor's id for the message. */
   id: string;
   text: string;
+  /**
+   * What decryptFrame said about the message's one envelope, when a worker thread already decoded
+   * and opened it (scripts/archive-workers.ts); the rest of the judgement stays in order here.
+   */
+  opened?: DecryptedItem;
 }
 
 export type ArchiveStatus = Exclude<MessageStatus, 'pending' | 'locked'> | 'verified';
@@ -71,12 +76,41 @@ export interface JudgeOptions {
   chunkWindow: number;
 }
 
+/**
+ * A map that forgets its oldest key once full. The eviction order lives in a ring of keys: asking a
+ * Map for its first key after many deletions walks every deleted slot, which made a million-message
+ * archive quadratic.
+ */
+class BoundedMap<V> {
+  private readonly map = new Map<string, V>();
+  private readonly ring: (string | undefined)[];
+  private next = 0;
+  constructor(cap: number) {
+    this.ring = new Array<string | undefined>(cap);
+  }
+  get(key: string): V | undefined {
+    return this.map.get(key);
+  }
+  set(key: string, value: V): void {
+    if (!this.map.has(key)) {
+      const oldest = this.ring[this.next];
+      if (oldest !== undefined) this.map.delete(oldest);
+      this.ring[this.next] = key;
+      this.next = (this.next + 1) % this.ring.length;
+    }
+    this.map.set(key, value);
+  }
+}
+
 /** The background's replay log, in memory and bounded; "now" is when the vendor stored the message. */
 class WindowReplayLog {
   now = 0;
-  private readonly seen = new Map<string, { where: string; host?: string; stale: boolean }>();
-  private readonly conversations = new Map<string, { knownSince: number; oldestSentAt: number }>();
-  constructor(private readonly cap: number) {}
+  private readonly seen: BoundedMap<{ where: string; host?: string; stale: boolean }>;
+  private readonly conversations: BoundedMap<{ knownSince: number; oldestSentAt: number }>;
+  constructor(cap: number) {
+    this.seen = new BoundedMap(cap);
+    this.conversations = new BoundedMap(cap);
+  }
 
   async witness(sightings: Sighting[]): Promise<Verdict[]> {
     return sightings.map((s) => this.one(s));
@@ -97,19 +131,11 @@ class WindowReplayLog {
     const skewed = Math.abs(now - s.sentAt) > STALE_AFTER_MS;
     // "Watched on an earlier visit" offline: the conversation already had messages stored well before.
     const stale = skewed && !!conv && conv.knownSince < now - 10 * 60_000 && conv.oldestSentAt < s.sentAt;
-    bounded(this.seen, this.cap).set(id, { where, host: s.hostId, stale });
-    bounded(this.conversations, this.cap).set(convId, {
-      knownSince: conv?.knownSince ?? now,
-      oldestSentAt: Math.min(conv?.oldestSentAt ?? s.sentAt, s.sentAt),
-    });
+    this.seen.set(id, { where, host: s.hostId, stale });
+    if (!conv) this.conversations.set(convId, { knownSince: now, oldestSentAt: s.sentAt });
+    else if (s.sentAt < conv.oldestSentAt) conv.oldestSentAt = s.sentAt;
     return { replayed: false, stale };
   }
-}
-
-/** Drops the oldest entry of a full map (insertion order), so a window never grows past its cap. */
-function bounded<K, V>(map: Map<K, V>, cap: number): Map<K, V> {
-  if (map.size >= cap) map.delete(map.keys().next().value as K);
-  return map;
 }
 
 interface PendingGroup {
@@ -133,6 +159,7 @@ export class ArchiveJudge {
   }
 
   async push(m: RawMessage): Promise<ArchiveRecord[]> {
+    if (m.opened) return [await this.judge(m, m.opened)];
     const found = findEnvelopes(m.text);
     if (found.length === 0) return [base(m, 'not-encrypted', NOT_ENCRYPTED_LABEL, m.text)];
     const f = found[0]!;
@@ -208,12 +235,17 @@ export class ArchiveJudge {
     };
   }
 
-  /** `what`: the envelope texts (decoded and reassembled as the background does) or the frame itself. */
-  private async judge(m: RawMessage, what: string[] | Uint8Array): Promise<ArchiveRecord> {
+  /**
+   * `what`: the envelope texts (decoded and reassembled as the background does), the frame itself,
+   * or decryptFrame's answer for it.
+   */
+  private async judge(m: RawMessage, what: string[] | Uint8Array | DecryptedItem): Promise<ArchiveRecord> {
     const item = { id: m.id, texts: Array.isArray(what) ? what : [], author: m.author, hostId: m.id };
     const result: DecryptedItem = Array.isArray(what)
       ? await decryptItem(this.keyring, m.conversation, item, this.opts.site)
-      : await decryptFrame(this.keyring, m.conversation, item, what, this.opts.site);
+      : what instanceof Uint8Array
+        ? await openFrame(this.keyring, m, what, this.opts.site)
+        : what;
     this.replays.now = m.time ?? 0;
     await judgeReplays(this.replays as unknown as ReplayLog, m.conversation, [{ item, result }], true);
     // The status and label do not depend on the send time; leaving it out skips formatting a date.
@@ -238,6 +270,18 @@ export class ArchiveJudge {
       reason: result.reason,
     };
   }
+}
+
+/** The one message frame of a chat message, when that is all it holds (the common case). */
+export function singleFrame(text: string): Uint8Array | undefined {
+  const found = findEnvelopes(text);
+  const f = found[0];
+  return found.length === 1 && f!.kind === 'envelope' && f!.frame[0] === KIND_MESSAGE ? f!.frame : undefined;
+}
+
+/** decryptFrame for one export message: the part of the judgement that needs no order (worker threads). */
+export function openFrame(keyring: Keyring, m: RawMessage, frame: Uint8Array, site: string): Promise<DecryptedItem> {
+  return decryptFrame(keyring, m.conversation, { id: m.id, author: m.author }, frame, site);
 }
 
 function base(m: RawMessage, status: ArchiveStatus, label: string, plaintext?: string): ArchiveRecord {

@@ -22,6 +22,7 @@ export class ArchiveKeyring {
   private readonly infos = new Map<string, KeyInfo>();
   private readonly derived = new Map<string, DerivedKey>();
   private readonly people = new Map<string, Map<string, Uint8Array>>();
+  private readonly entries: DirectoryEntry[] = [];
   /** Conflicts noticed while loading (same id, other secret): reported, the first key kept. */
   readonly warnings: string[] = [];
 
@@ -37,9 +38,15 @@ export class ArchiveKeyring {
       this.infos.set(k.id, toInfo(rec));
     }
     for (const d of directory) {
+      this.entries.push(d);
       if (!this.people.has(d.site)) this.people.set(d.site, new Map());
       this.people.get(d.site)!.set(d.userId, hexToBytes(d.publicKey));
     }
+  }
+
+  /** Everything loaded, to hand to worker threads (scripts/archive-workers.ts): secrets stay in this process. */
+  snapshot(): { keys: KeyRecord[]; directory: DirectoryEntry[] } {
+    return { keys: [...this.records.values()], directory: [...this.entries] };
   }
 
   get size(): number {

@@ -4,7 +4,7 @@
  * adapter files; each is a list of alternatives tried in order. Runs in the content script.
  */
 /**
- * How text goes into the compose box (lib/page/composer.ts; DESIGN.md "Composer strategies"):
+ * How text goes into the compose box (lib/page/composer.ts; docs/adapters.md "Composer strategies"):
  * - `textarea`: textarea/input (plain or framework-controlled): execCommand insertText, else the
  *   native value setter + input event.
  * - `contenteditable`: execCommand insertText into a contenteditable (plain, Quill, ProseMirror, Lexical).

@@ -35,7 +35,7 @@ export function noteKeyringUse(): void {
   void browser.alarms.create(ALARM, { delayInMinutes: AUTO_LOCK_MINUTES });
 }
 
-/** `onLocked`: after an automatic lock (open tabs are told, issue #8). */
+/** `onLocked`: after an automatic lock (open tabs are told). */
 export function installAutoLock(keyring: Keyring, onLocked: () => void = () => undefined): void {
   browser.alarms.onAlarm.addListener((alarm) => {
     if (alarm.name === ALARM) void keyring.lock().then(onLocked);

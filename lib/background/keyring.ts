@@ -14,6 +14,8 @@ import {
   type KeyRecord,
   type KeyScope,
   type KeyStatus,
+  globsIntersect,
+  patternScore,
   selectEncryptionKey,
   toInfo,
 } from '../keys/model';
@@ -30,6 +32,25 @@ export const noLockCache: LockCache = { get: async () => undefined, set: async (
 
 export type LockState = 'none' | 'locked' | 'unlocked';
 
+/**
+ * True when `incoming` would encrypt some conversation `old` encrypts now: a pair of their patterns
+ * matches a common conversation id and the incoming one is at least as specific (newer wins a tie).
+ * Checked on the patterns' languages, not on the pattern strings as ids: `dm*-*` names nothing
+ * that is literally `dm-*`, yet takes over every `dm-…` conversation from a `dm-*` key.
+ */
+function mayTakeOver(incoming: KeyRecord, old: KeyInfo): boolean {
+  const site = (k: { scope: KeyScope }) => k.scope.site;
+  if (site(incoming) !== '*' && site(old) !== '*' && site(incoming) !== site(old)) return false;
+  return incoming.scope.conversations.some((p) =>
+    old.scope.conversations.some((q) => {
+      if (!globsIntersect(p, q)) return false;
+      const mine = patternScore(p, site(incoming));
+      const theirs = patternScore(q, site(old));
+      return mine > theirs || (mine === theirs && incoming.createdAt > old.createdAt);
+    }),
+  );
+}
+
 function sameScope(a: KeyScope, b: KeyScope): boolean {
   return a.site === b.site && [...a.conversations].sort().join('\n') === [...b.conversations].sort().join('\n');
 }
@@ -42,7 +63,7 @@ export class Keyring {
   private lockKey?: Uint8Array;
   private lockLoaded = false;
   /**
-   * Keys delivered by enterprise policy (issue #4): held in memory only and replaced as a whole on
+   * Keys delivered by enterprise policy: held in memory only and replaced as a whole on
    * every policy change (syncPolicyKeys), never written to the store, so removing a key from the
    * policy removes it everywhere and the user lock does not apply to them (the policy already holds
    * them in the clear; docs/decisions/0004-policy-keys.md).
@@ -193,20 +214,11 @@ export class Keyring {
   async planImport(keys: KeyRecord[], extras: ImportExtras, source: string): Promise<ImportPlan> {
     const existing = [...(await this.refuseIdClashes(keys)).values()];
     const active = existing.filter((k) => k.status === 'active');
-    const incoming = keys.filter((k) => k.status === 'active').map((k) => toInfo(k));
     const planned = keys.map((k) => {
-      const replaces = new Map<string, { id: string; label: string }>();
-      if (k.status === 'active') {
-        const sites = k.scope.site === '*' ? [...new Set(['*', ...active.map((e) => e.scope.site)])] : [k.scope.site];
-        for (const site of sites)
-          for (const conversation of k.scope.conversations) {
-            // The pattern itself stands for the conversations it names ("*" matches "*").
-            const before = selectEncryptionKey(active, site, conversation);
-            const after = selectEncryptionKey([...active, ...incoming], site, conversation);
-            if (before && after?.id === k.id) replaces.set(before.id, { id: before.id, label: before.label });
-          }
-      }
-      return { ...toInfo(k), replaces: [...replaces.values()] };
+      const replaces = active
+        .filter((e) => k.status === 'active' && mayTakeOver(k, e))
+        .map((e) => ({ id: e.id, label: e.label }));
+      return { ...toInfo(k), replaces };
     });
     const identities = (extras.identities ?? []).map((i) => ({
       site: i.site,
@@ -309,7 +321,7 @@ export class Keyring {
   }
 
   /**
-   * Replaces every policy key at once with what the policy in force delivers (issue #4). Sync, so
+   * Replaces every policy key at once with what the policy in force delivers. Sync, so
    * the policy source can call it in the same tick it switches policy: no request sees one without
    * the other. `exportable`: the policy's allowKeyExport.
    */

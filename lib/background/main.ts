@@ -8,18 +8,37 @@ import { afterRequest, keyringLocked, notifyOnPolicyChange } from './notify';
 import { onPolicyChange, policy, policyReady, policyRestored, startPolicySource } from './policy-source';
 import { protectOpenTabs, syncContentScripts } from './registration';
 import { route } from './router';
+import { REQUEST_PORT } from '../messaging/client';
 
 export function startBackground(): void {
   const keyring = new Keyring(new KeyStore(), sessionLockCache, noteKeyringUse);
   installAutoLock(keyring, keyringLocked);
   // Returning a promise from onMessage is how the polyfill answers asynchronously.
-  // Open protected tabs hear about keyring changes, so they recover without a reload (issue #8).
+  // Open protected tabs hear about keyring changes, so they recover without a reload.
   browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) =>
     route(message, sender, keyring).then((res) => {
       afterRequest(message, res);
       return res;
     }),
   );
+  // The same requests over a content script's long-lived port (lib/messaging/client.ts): the same
+  // router, so the same caller checks, with the port's sender standing for the message's.
+  browser.runtime.onConnect.addListener((port) => {
+    if (port.name !== REQUEST_PORT || !port.sender) return;
+    const sender = port.sender;
+    port.onMessage.addListener((m: unknown) => {
+      const { rid, message } = (m ?? {}) as { rid?: unknown; message?: unknown };
+      if (typeof rid !== 'number') return;
+      void route(message, sender, keyring).then((res) => {
+        afterRequest(message, res);
+        try {
+          port.postMessage({ rid, res });
+        } catch {
+          /* the page went away: nobody waits for the answer */
+        }
+      });
+    });
+  });
   // Never from the defaults a fresh worker starts with: only once the policy in force is known
   // (the one remembered from the last start, at the latest), so a restart never unprotects a chat.
   const sync = () =>
@@ -40,7 +59,7 @@ export function startBackground(): void {
   notifyOnPolicyChange();
   void startPolicySource(); // the remembered policy is in force from the start
   browser.runtime.onInstalled.addListener(sync);
-  installOnboarding(); // first run: a short welcome for unmanaged installs (issue #9)
+  installOnboarding(); // first run: a short welcome for unmanaged installs
   browser.runtime.onStartup.addListener(sync);
   // Every start: tabs the browser restored (or that loaded while no worker ran) get Veil now.
   void policyRestored().then(() => protectOpenTabs(policy()).catch(() => undefined));

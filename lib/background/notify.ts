@@ -1,5 +1,5 @@
 /**
- * Tells the content scripts of protected tabs that the keyring or the policy changed (issue #8),
+ * Tells the content scripts of protected tabs that the keyring or the policy changed,
  * so an open chat recovers without a reload: messages shown as "🔒 Veil is locked" or
  * "🔑 Unknown key" decrypt once the user unlocks or imports the key, a revoked key's messages get
  * their badge, and a page whose policy turned invalid blocks sending at once.

@@ -1,5 +1,5 @@
 /**
- * First run (issue #9): a fresh unmanaged install opens Veil's short welcome page (get a key, pick
+ * First run: a fresh unmanaged install opens Veil's short welcome page (get a key, pick
  * the security indicator). A managed install opens nothing: its policy brings the keys and rules.
  * Chrome delivers enterprise policy 2-5 s after start-up, so an install first waits a few seconds
  * for a managed policy before deciding; the welcome page checks again when it opens.

@@ -88,35 +88,55 @@ export class ReplayLog {
     const conversations = tx.objectStore('conversations');
     this.counts ??= { messages: await messages.count(), conversations: await conversations.count() };
     const now = this.now();
-    const verdicts: Verdict[] = [];
-    for (const s of sightings) {
-      const id = `${s.keyId}:${s.messageId}`;
+    const ids = sightings.map((s) => `${s.keyId}:${s.messageId}`);
+    const convIds = sightings.map((s) => digest(s.keyId, s.conversationId));
+    // Every read of the batch at once: requests queued in one transaction are served together,
+    // where one awaited read per message cost a round trip to the database each (seconds for a
+    // long history). The batch's own first sightings are kept here, so a message twice in one
+    // batch and a conversation's running state read as they would one by one.
+    const [firsts, convList] = await Promise.all([
+      Promise.all(ids.map((id) => messages.get(id))),
+      Promise.all([...new Set(convIds)].map(async (id) => [id, await conversations.get(id)] as const)),
+    ]);
+    const convs = new Map(convList);
+    const batch = new Map<string, SeenMessage>();
+    const writes: Promise<unknown>[] = [];
+    const touched = new Set<string>();
+    const verdicts = sightings.map((s, i): Verdict => {
+      const id = ids[i]!;
       const where = digest(s.conversationId, s.author);
       const host = s.hostId ? digest(s.hostId) : undefined;
-      const first = await messages.get(id);
+      const first = firsts[i] ?? batch.get(id);
       if (first) {
-        const replayed = first.where !== where || (!!first.host && !!host && first.host !== host);
-        verdicts.push({ replayed, stale: first.stale });
-        continue;
+        // With stable ids (hostId given only then), an id missing on one sighting and present on the
+        // other is a change too: a page that strips the id must not pass a re-delivery as a re-render.
+        const replayed = first.where !== where || first.host !== host;
+        return { replayed, stale: first.stale };
       }
-      const convId = digest(s.keyId, s.conversationId);
-      const conv = await conversations.get(convId);
+      const convId = convIds[i]!;
+      const conv = convs.get(convId);
       // Stale: sealed far from now, in a conversation watched on an earlier visit whose history
       // already reached back past this message (so it would have been shown then). Loading older
       // history (scrolling up) or a first visit is not suspicious; an old message showing up
       // between messages already seen, or below them, is.
       const skewed = Math.abs(now - s.sentAt) > STALE_AFTER_MS;
       const stale = skewed && !!conv && conv.knownSince < now - EARLIER_VISIT_MS && conv.oldestSentAt < s.sentAt;
-      await messages.put({ id, where, host, firstSeen: now, stale });
-      this.counts.messages++;
-      if (!conv) this.counts.conversations++;
-      await conversations.put({
+      const seen: SeenMessage = { id, where, host, firstSeen: now, stale };
+      batch.set(id, seen);
+      writes.push(messages.put(seen));
+      this.counts!.messages++;
+      if (!conv) this.counts!.conversations++;
+      const next: WatchedConversation = {
         id: convId,
         knownSince: conv?.knownSince ?? now,
         oldestSentAt: Math.min(conv?.oldestSentAt ?? s.sentAt, s.sentAt),
-      });
-      verdicts.push({ replayed: false, stale });
-    }
+      };
+      convs.set(convId, next);
+      touched.add(convId);
+      return { replayed: false, stale };
+    });
+    for (const id of touched) writes.push(conversations.put(convs.get(id)!)); // its state after the batch
+    await Promise.all(writes);
     await this.evict(tx);
     await tx.done;
     return verdicts;

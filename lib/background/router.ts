@@ -16,7 +16,7 @@ function callerOf(sender: Runtime.MessageSender): { caller: Caller; url: string 
   const origins = extensionOrigins();
   if (origins.includes(originOf(sender.url))) {
     // Isolated mode's frames are extension pages living inside an untrusted page: they get only
-    // the 'secure-frame' calls, never the keyring and policy calls of Veil's own pages (issue #6).
+    // the 'secure-frame' calls, never the keyring and policy calls of Veil's own pages.
     if (isSecureFramePage(sender.url, origins)) {
       return sender.tab && sender.frameId !== undefined && sender.frameId !== 0
         ? { caller: 'secure-frame', url: sender.url }

@@ -1,5 +1,5 @@
 /**
- * The secure composer frame (isolated mode, issue #6): where the user types on a protected chat.
+ * The secure composer frame (isolated mode): where the user types on a protected chat.
  * Extension origin: the page gets no key, input, composition, clipboard or selection event from
  * here, and cannot read the text. On Enter the text goes to the background, which encrypts it
  * and has the content script put only the envelope into the chat's own composer and send it.

@@ -1,5 +1,5 @@
 /**
- * What both secure frames share (extension origin, inside a protected chat; issue #6): waiting
+ * What both secure frames share (extension origin, inside a protected chat): waiting
  * for the capability token, showing the user's security indicator, taking the chat's look.
  *
  * A secure frame trusts nothing from the page around it. It listens to exactly one kind of

@@ -84,18 +84,36 @@ export function globMatch(pattern: string, text: string, steps?: { n: number }):
   return p === pattern.length;
 }
 
+/**
+ * True when some conversation id matches both glob patterns (`*` wildcards only). Dynamic
+ * programming over the two patterns: |a| × |b| steps, no backtracking.
+ */
+export function globsIntersect(a: string, b: string): boolean {
+  // can[i][j]: the rests a[i..] and b[j..] match a common string. Filled from the ends.
+  const can = Array.from({ length: a.length + 1 }, () => new Array<boolean>(b.length + 1).fill(false));
+  for (let i = a.length; i >= 0; i--)
+    for (let j = b.length; j >= 0; j--) {
+      if (i === a.length && j === b.length) can[i]![j] = true;
+      else if (a[i] === '*') can[i]![j] = can[i + 1]![j]! || (j < b.length && can[i]![j + 1]!);
+      else if (b[j] === '*') can[i]![j] = can[i]![j + 1]! || (i < a.length && can[i + 1]![j]!);
+      else can[i]![j] = i < a.length && j < b.length && a[i] === b[j] && can[i + 1]![j + 1]!;
+    }
+  return can[0]![0]!;
+}
+
+/** How specifically one conversation pattern of a scope on `site` matches any id it matches. */
+export function patternScore(pattern: string, site: string): number {
+  return (pattern.includes('*') ? pattern.replace(/\*/g, '').length : 10_000) * 2 + (site === '*' ? 0 : 1);
+}
+
 /** How specifically a scope matches; -1 when it does not. Higher wins. */
 export function scopeSpecificity(scope: KeyScope, site: string, conversationId: string): number {
   if (scope.site !== '*' && scope.site !== site) return -1;
   let best = -1;
-  for (const p of scope.conversations) {
-    if (!globMatch(p, conversationId)) continue;
-    // An exact id beats any pattern; among patterns, more literal characters win.
-    const score = p.includes('*') ? p.replace(/\*/g, '').length : 10_000;
-    best = Math.max(best, score);
-  }
-  if (best < 0) return -1;
-  return best * 2 + (scope.site === '*' ? 0 : 1);
+  // An exact id beats any pattern; among patterns, more literal characters win; then a named site.
+  for (const p of scope.conversations)
+    if (globMatch(p, conversationId)) best = Math.max(best, patternScore(p, scope.site));
+  return best;
 }
 
 /** The key that encrypts new messages in a conversation: the most specific active one. */

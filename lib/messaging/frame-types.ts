@@ -3,7 +3,7 @@
  * Pure types and checks: no DOM, no browser APIs.
  */
 
-/** The extension pages that run as secure frames inside a protected chat (issue #6). */
+/** The extension pages that run as secure frames inside a protected chat. */
 export const SECURE_FRAME_PAGES = { composer: '/secure-composer.html', reader: '/secure-reader.html' } as const;
 export type SecureFrameKind = keyof typeof SECURE_FRAME_PAGES;
 

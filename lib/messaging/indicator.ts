@@ -1,5 +1,5 @@
 /**
- * The personal security indicator (anti-spoofing, issue #6): a symbol, a short phrase and a colour
+ * The personal security indicator (anti-spoofing): a symbol, a short phrase and a colour
  * the user chose, shown in every secure frame. The page never learns it (it is stored in the
  * background's IndexedDB and handed only to Veil's own frames and pages), so a page that draws a
  * look-alike Veil composer cannot draw the user's indicator in it. Pure: no DOM, no browser APIs

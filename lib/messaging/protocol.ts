@@ -13,7 +13,7 @@ import type { FrameTheme, ReaderSpec, SecureFrameKind } from './frame-types';
 
 /**
  * Who may send a request: a content script in a protected tab, an extension page, or one of
- * isolated mode's secure frames (an extension page framed inside a protected tab; issue #6).
+ * isolated mode's secure frames (an extension page framed inside a protected tab).
  * A secure frame is never an 'extension-page': it runs inside a page Veil does not trust.
  */
 export type Caller = 'content' | 'extension-page' | 'secure-frame';
@@ -105,7 +105,7 @@ export interface SiteStatus {
   policyError?: string;
 }
 
-/** What Veil's popup shows about one tab (issue #4). */
+/** What Veil's popup shows about one tab. */
 export interface TabPolicyStatus {
   policy: Policy;
   /** The protected site the URL belongs to, if any. */
@@ -197,12 +197,12 @@ export interface ProtocolMap {
     res: Result<{ sites: ProtectedSite[] }>;
   };
   /**
-   * A blocked send offers its fix (issue #9): the content script cannot open extension pages, so it
+   * A blocked send offers its fix: the content script cannot open extension pages, so it
    * asks the background to open Veil's options at one section. Carries nothing but the section name.
    */
   'ui/open-options': { caller: 'content'; req: { section: OptionsSection }; res: Result<Record<never, never>> };
 
-  // ---- isolated mode (issue #6; lib/background/handlers/isolated.ts, docs/isolated-mode.md) ----
+  // ---- isolated mode (lib/background/handlers/isolated.ts, docs/isolated-mode.md) ----
   /** The content script asks for a capability for one frame it is about to place. */
   'isolated/open-frame': {
     caller: 'content';
@@ -291,7 +291,7 @@ export interface HostEnvelope<K extends HostCommand = HostCommand> {
 }
 
 /**
- * Background -> content scripts of protected tabs (issue #8): something changed that can turn
+ * Background -> content scripts of protected tabs: something changed that can turn
  * "🔒 Veil is locked", "🔑 Unknown key" or a revoked key's badge into something else, so the page
  * should re-render those messages and re-describe its composer, without a reload. Carries no
  * secrets and no plaintext; sent with tabs.sendMessage; the content script accepts it only from

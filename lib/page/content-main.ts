@@ -41,12 +41,12 @@ export async function runContentScript(): Promise<void> {
   onVeilNotice((n) => notices.push(n));
   const site = await protectedStatus(guard, status, notices);
   if (site.mode !== 'isolated') frameGuards.standDown(); // inline: typing held while Veil asked is typed back
-  // Keyring and policy changes reach this page without a reload (issue #8, lib/page/page-changes.ts).
+  // Keyring and policy changes reach this page without a reload (lib/page/page-changes.ts).
   const changes: PageChanges = new PageChanges(site, guard, {
     showError: (text) => whenReady(() => attachStatus(status, changes.adapter, 'error', text)),
   });
   notices.deliverTo((n) => void changes.handle(n));
-  // Enterprise policy problems fail closed: the site stays guarded, nothing is sent (issue #4).
+  // Enterprise policy problems fail closed: the site stays guarded, nothing is sent.
   const refusal = site.policyError;
   if (refusal) {
     guard.block(refusal);
@@ -76,7 +76,7 @@ export async function runContentScript(): Promise<void> {
   }
   const armed = adapter;
   if (site.mode === 'isolated') {
-    // Isolated mode (issue #6): typing and reading happen in Veil's own frames; this side only
+    // Isolated mode: typing and reading happen in Veil's own frames; this side only
     // ever handles envelopes. The chat's own composer is blocked from sending at once.
     guard.isolate(adapter, HOST_COMPOSER_BLOCKED);
     whenReady(() =>

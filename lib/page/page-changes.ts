@@ -1,5 +1,5 @@
 /**
- * An open protected page follows keyring and policy changes without a reload (issue #8).
+ * An open protected page follows keyring and policy changes without a reload.
  *
  * The background notifies (lib/background/notify.ts); this side accepts a notice only from the
  * background itself (Veil's own id, no tab: no page and no other tab can send one) and never

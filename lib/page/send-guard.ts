@@ -51,6 +51,15 @@ const BUTTON_LIKE = 'button, input[type="submit"], input[type="button"], input[t
 
 const matchesAny = (el: Element, selectors: string[]) => selectors.some((s) => el.matches(s));
 
+/** Shown to the user: laid out, not hidden, with a size. */
+function isRendered(el: HTMLElement): boolean {
+  if (!el.isConnected || el.getClientRects().length === 0) return false;
+  const r = el.getBoundingClientRect();
+  if (r.width < 2 || r.height < 2) return false;
+  const style = getComputedStyle(el);
+  return style.visibility !== 'hidden' && style.opacity !== '0';
+}
+
 /** The event's elements from its real target outwards, through open shadow roots. */
 function pathOf(e: Event): Element[] {
   return e.composedPath().filter((n): n is Element => n instanceof Element);
@@ -175,8 +184,28 @@ export class SendGuard {
     if (v === 'untrusted') return this.tell(t('composerUntrusted'));
     if (v === 'undeclared') return this.tell(t('composerUndeclaredBox'), e.isTrusted ? box : undefined);
     if (this.mode.kind === 'isolated') return this.tell(this.blockedReason);
-    void this.encryptAndSend(this.mode.adapter);
+    const composer = this.composerFor(this.mode.adapter, path);
+    if (composer === 'ambiguous') return this.tell(t('composerAmbiguous'));
+    if (composer) void this.encryptAndSend(this.mode.adapter, composer);
   };
+
+  /**
+   * The compose box this send is for. Never simply the first match in the document: a page can put
+   * a hidden decoy box holding text of its own choosing first. Enter in a box means that box; a
+   * press on Send or a submit means the one rendered composer (inside the form, if there is one);
+   * several rendered candidates is ambiguous and nothing is sent.
+   */
+  private composerFor(adapter: SiteAdapter, path: Element[]): HTMLElement | 'ambiguous' | undefined {
+    const inside = path.find((el) => matchesAny(el, adapter.selectors.composer));
+    if (inside instanceof HTMLElement) return inside;
+    const scope = path.find((el) => el instanceof HTMLFormElement) ?? document;
+    const candidates = new Set<HTMLElement>();
+    for (const s of adapter.selectors.composer) {
+      for (const el of scope.querySelectorAll<HTMLElement>(s)) if (isRendered(el)) candidates.add(el);
+    }
+    if (candidates.size > 1) return 'ambiguous';
+    return candidates.values().next().value;
+  }
 
   /**
    * Where an event happened, as the adapter describes the page. Before Veil knows the adapter,
@@ -217,10 +246,8 @@ export class SendGuard {
     e.stopImmediatePropagation();
   }
 
-  private async encryptAndSend(adapter: SiteAdapter): Promise<void> {
+  private async encryptAndSend(adapter: SiteAdapter, composer: HTMLElement): Promise<void> {
     if (this.busy) return; // a second Enter while encrypting must not send twice
-    const composer = queryFirst<HTMLElement>(document, adapter.selectors.composer);
-    if (!composer) return;
     const plaintext = readComposer(composer);
     if (!plaintext.trim()) return;
     this.busy = true;

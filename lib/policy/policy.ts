@@ -15,7 +15,7 @@ export interface ProtectedSite {
   custom?: CustomAdapterSpec;
   /**
    * Policy's mode for this site: `isolated` enforces isolated mode here whatever the policy-wide
-   * `mode` says (issue #6). `inline` or unset defers to the policy-wide mode (lib/isolated/mode.ts).
+   * `mode` says. `inline` or unset defers to the policy-wide mode (lib/isolated/mode.ts).
    */
   mode?: 'inline' | 'isolated';
 }

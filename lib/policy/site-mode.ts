@@ -1,5 +1,5 @@
 /**
- * Which mode a protected site runs in (issue #6). Pure: no DOM, no browser APIs.
+ * Which mode a protected site runs in. Pure: no DOM, no browser APIs.
  *
  * Two voices decide, and the stricter wins:
  * - the enterprise policy enforces isolated mode, for every protected site (`mode: "isolated"`) or

@@ -1,5 +1,5 @@
 /**
- * The diagnostics file an employee downloads for IT (issue #9): what Veil runs as and where, the
+ * The diagnostics file an employee downloads for IT: what Veil runs as and where, the
  * policy in force with its problems, the protected sites, each key's id, fingerprint, status and
  * scope, the lock state, and the content scripts the browser has registered. Built only from what
  * the background already shows Veil's own pages, and copied field by field (an allow-list), so no

@@ -1,5 +1,5 @@
 /**
- * The options page's isolated mode section (issue #6): the user's security indicator, and which
+ * The options page's isolated mode section: the user's security indicator, and which
  * protected sites run in isolated mode. Extension origin. Policy `mode: "isolated"` shows every
  * site locked on; without it, the user may opt sites in (never below what policy requires).
  */

@@ -61,8 +61,8 @@ export async function startOptionsPage(doc: Document): Promise<void> {
   localizePage(doc);
   void showPolicySection(doc);
   void showSites(doc);
-  doc.getElementById('diagnostics-button')?.addEventListener('click', () => void downloadDiagnostics(doc)); // the enterprise policy in force, and its problems (issue #4)
-  void showIsolatedSection(doc); // security indicator and isolated mode per site (issue #6)
+  doc.getElementById('diagnostics-button')?.addEventListener('click', () => void downloadDiagnostics(doc)); // the enterprise policy in force, and its problems
+  void showIsolatedSection(doc); // security indicator and isolated mode per site
   const site = $(doc, 'gen-site') as HTMLSelectElement;
   for (const a of BUILTIN_ADAPTERS) site.append(new Option(a.name, a.id));
   site.append(new Option(t('optEverySite'), '*'));

@@ -1,5 +1,5 @@
 /**
- * The first-run page (issue #9), opened once after an unmanaged install: choose the chats Veil
+ * The first-run page, opened once after an unmanaged install: choose the chats Veil
  * protects (an unmanaged install protects none until the user says so; the options page's
  * "Protected sites" does it), get a key (import the
  * bundle IT or a colleague gave you, or create one for the team) and pick the security indicator
@@ -73,7 +73,7 @@ export async function startWelcome(doc: Document): Promise<void> {
     showKeyCount(list.ok ? list.keys.length : 0);
   };
 
-  // The indicator step exists only where isolated mode (issue #6) does.
+  // The indicator step exists only where isolated mode does.
   if (!isolated.ok) {
     $(doc, 'step-indicator').hidden = true;
     return;

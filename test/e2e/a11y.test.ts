@@ -1,5 +1,5 @@
 /**
- * Issue #9: Veil's own surfaces pass an automated accessibility check (axe-core, WCAG 2.1 A/AA):
+ * Veil's own surfaces pass an automated accessibility check (axe-core, WCAG 2.1 A/AA):
  * the popup, the options page, the first-run page, and a conversation with decrypted messages,
  * status badges and a blocked send's fix button; in English and Chinese, light and dark.
  */

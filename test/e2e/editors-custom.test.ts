@@ -1,5 +1,5 @@
 /**
- * Issue #5: a custom adapter given only in policy JSON protects a chat no built-in adapter knows
+ * a custom adapter given only in policy JSON protects a chat no built-in adapter knows
  * ("Acme Chat", fixtures/chat/public/acme/: other markup, a plain contenteditable composer, a send
  * button outside any form). The policy goes where an enterprise puts it, Chromium's managed policy
  * folder; each browser reads it from its own copy of

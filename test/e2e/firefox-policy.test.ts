@@ -1,9 +1,11 @@
 /**
- * Issue #4 in Firefox ESR: the policy the admin CLI emits for Firefox reaches Veil as managed
- * storage (the per-user managed-storage manifest under each user's temp HOME, the same data the
- * 3rdparty policy in policies.json gives), two Firefox users converse with no set-up, and a
- * Chromium user holding the same keys (the admin's key bundle, imported) reads them and is read.
- * No file outside the tests' temp folders is written.
+ * Issue #4 in Firefox ESR, delivered the way enterprises do: the admin CLI's
+ * `firefox/policies.json` (ExtensionSettings force-installing the built, unsigned XPI, which ESR
+ * accepts once policy turns `xpinstall.signatures.required` off, and `3rdparty.Extensions.<gecko
+ * id>` for Veil's settings) seen at /etc/firefox/policies by carol's browser alone (a private mount
+ * namespace: test/support/firefox.ts); dave gets the lenient policy through the per-user
+ * managed-storage manifest under his temp HOME. They converse with no set-up, and a Chromium user
+ * holding the same keys (the admin's key bundle, imported) reads them and is read.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,17 +16,13 @@ import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs
 import { GECKO_ID } from '../../lib/policy/ids';
 import { runAdmin } from '../../scripts/admin-cli';
 import { launchUser, type User } from '../support/browser';
-import { launchFirefoxUser, type FirefoxUser } from '../support/firefox';
+import { launchFirefoxUser, openProtected, packXpi, type FirefoxUser } from '../support/firefox';
 import { leakedSubstrings } from '../support/leaks';
 import { composerStatus, importBundle, openChat, typeAndSend, waitForMessage } from '../support/veil-ui';
 
-/** The fixture chat in a Firefox user's browser, as `as` talking in `conv`. */
-async function chat(user: FirefoxUser, conv: string, as: string) {
-  const page = await user.newPage();
-  await page.goto(`${server.url}/?user=${as}&conv=${encodeURIComponent(conv)}`);
-  await page.waitForSelector('#compose');
-  return page;
-}
+/** The fixture chat in a Firefox user's browser, as `as` talking in `conv`, once Veil protects it. */
+const chat = (user: FirefoxUser, conv: string, as: string) =>
+  openProtected(user, `${server.url}/?user=${as}&conv=${encodeURIComponent(conv)}`);
 
 /** Types key by key (Firefox's WebDriver BiDi input sends one character per key) and presses Enter. */
 async function typeIn(page: Page, text: string): Promise<void> {
@@ -71,11 +69,23 @@ beforeAll(async () => {
     '--scrypt-log-n',
     '15',
   );
-  const common = ['--keys', keys, '--protect', `fixture-chat=${server.url}/*`, '--no-force-install'];
-  await admin('policy', ...common, '--out', join(work, 'strict'));
-  await admin('policy', ...common, '--require-encryption', 'false', '--out', join(work, 'lenient'));
+  const common = ['--keys', keys, '--protect', `fixture-chat=${server.url}/*`];
+  const xpi = packXpi(join(work, 'veil.xpi'));
+  await admin('policy', ...common, '--firefox-install-url', `file://${xpi}`, '--out', join(work, 'strict'));
+  await admin(
+    'policy',
+    ...common,
+    '--no-force-install',
+    '--require-encryption',
+    'false',
+    '--out',
+    join(work, 'lenient'),
+  );
+  const policies = JSON.parse(readFileSync(join(work, 'strict', 'firefox', 'policies.json'), 'utf8')).policies;
+  // What a production deployment leaves out: its XPI is signed by Mozilla (docs/deploy.md).
+  policies.Preferences = { 'xpinstall.signatures.required': { Value: false, Status: 'locked' } };
   [carol, dave, alice] = await Promise.all([
-    launchFirefoxUser('carol', { managedStorage: managedStorage('strict') }),
+    launchFirefoxUser('carol', { policies, install: 'policy' }),
     launchFirefoxUser('dave', { managedStorage: managedStorage('lenient') }),
     launchUser('alice'),
   ]);

@@ -1,14 +1,15 @@
 /**
  * The inline round trip in Firefox ESR (bodies shared with inline-roundtrip.test.ts): two Firefox
  * users under policies.json (keys and the protected chat from policy), Chinese, emoji, RTL and HTML
- * arrive exact; no key fails closed; an add-on update under an open page fails closed.
+ * arrive exact; no key fails closed; an add-on update under an open page
+ * sends nothing in the clear.
  */
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
 import { makeKey } from '../support/keys';
-import { failsClosedWhenVeilRestarts, failsClosedWithoutKey, MIXED, sendsAndReads } from '../support/roundtrip-cases';
+import { failsClosedWithoutKey, MIXED, sendAcrossVeilRestart, sendsAndReads } from '../support/roundtrip-cases';
 import { launchChatUser, type ChatUser } from '../support/users';
-import { composerStatus } from '../support/veil-ui';
+import { composerStatus, waitForMessage } from '../support/veil-ui';
 
 let server: ChatServer;
 let alice: ChatUser;
@@ -20,7 +21,10 @@ const chat = (user: ChatUser, conv: string) =>
 beforeAll(async () => {
   server = await startChatServer();
   const setup = { keys: [teamKey], matches: `${server.url}/*` };
-  [alice, bob] = await Promise.all([launchChatUser('firefox', 'alice', setup), launchChatUser('firefox', 'bob', setup)]);
+  [alice, bob] = await Promise.all([
+    launchChatUser('firefox', 'alice', setup),
+    launchChatUser('firefox', 'bob', setup),
+  ]);
 });
 
 afterAll(async () => {
@@ -29,7 +33,7 @@ afterAll(async () => {
 });
 
 describe('inline mode in Firefox ESR', () => {
-  it('alice -> bob and back: Chinese, emoji, RTL and HTML arrive exact; the vendor holds envelopes only', async () => {
+  it('alice -> bob: Chinese, emoji, RTL and HTML arrive exact; the vendor holds envelopes only', async () => {
     const [a, b] = await Promise.all([chat(alice, 'bob'), chat(bob, 'alice')]);
     await Promise.all([composerStatus(a), composerStatus(b)]);
     await sendsAndReads(server, a, b, MIXED);
@@ -43,10 +47,16 @@ describe('inline mode in Firefox ESR', () => {
     await page.close();
   });
 
-  it('fails closed when Veil is updated under an open page', async () => {
-    const page = await chat(alice, 'bob');
+  it('Veil updated under an open page: the next send goes out encrypted once, never in the clear', async () => {
+    const [page, b] = await Promise.all([chat(alice, 'bob'), chat(bob, 'alice')]);
     await composerStatus(page);
-    await failsClosedWhenVeilRestarts(server, page, () => alice.restartExtension());
+    // Firefox (unlike Chromium, which orphans the page's content script) keeps the page working
+    // with the updated add-on; either outcome would be safe, this one is what Firefox ESR does.
+    expect(await sendAcrossVeilRestart(server, page, () => alice.restartExtension())).toBe('sent encrypted');
+    expect(
+      (await waitForMessage(b, (m) => m.text === 'sent while Veil was away', 'bob reads it after the update')).status,
+    ).toBe('decrypted');
+    await b.close();
     await page.close();
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Issue #9: every per-message status, the composer line, a blocked send with its fix, the popup,
+ * every per-message status, the composer line, a blocked send with its fix, the popup,
  * the options page and the first-run page read right in English and in Simplified Chinese, chosen
  * by the browser's language (Chromium started with --lang). Each status appears in both languages:
  * decrypted (fingerprint and verified sender on hover and keyboard focus), unknown key, tampered,

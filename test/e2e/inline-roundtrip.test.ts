@@ -1,6 +1,7 @@
 /**
  * Issue #2: the whole inline path in real Chromium, two browsers = two users, against the fixture
  * chat on 127.0.0.1, with keys provisioned through the options page from a passphrase bundle.
+ * Bodies shared with firefox-roundtrip.test.ts live in test/support/roundtrip-cases.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'puppeteer';
@@ -9,10 +10,16 @@ import { launchUser, type User } from '../support/browser';
 import { injectMessage } from '../support/chat';
 import { bundleText, envelopeFor, makeKey } from '../support/keys';
 import { leakedSubstrings } from '../support/leaks';
+import {
+  failsClosedWithoutKey,
+  MIXED,
+  sendAcrossVeilRestart,
+  sendsAndReads,
+  vendorMessageRecords as vendorRecords,
+} from '../support/roundtrip-cases';
 import { composerStatus, importBundle, openChat, shownMessages, typeAndSend, waitForMessage } from '../support/veil-ui';
 
 const PASS = 'correct horse battery staple';
-const MIXED = '你好，世界 👩‍💻🇨🇳 مرحبا بالعالم <b>html</b> <img src=x onerror=alert(1)> & done';
 
 let server: ChatServer;
 let alice: User;
@@ -22,11 +29,7 @@ const teamKey = makeKey('Team DMs and #general', {
   conversations: ['dm-alice-bob', 'ch-general'],
 });
 
-/** What the vendor received as messages and stores as history (drafts are checked separately). */
-function vendorMessageRecords(): string {
-  const rec = server.inspect();
-  return JSON.stringify([rec.messages, rec.requests.filter((r) => r.path.startsWith('/api/messages'))]);
-}
+const vendorMessageRecords = () => vendorRecords(server);
 
 beforeAll(async () => {
   server = await startChatServer();
@@ -47,21 +50,7 @@ describe('inline mode, fixture chat', () => {
   it('alice -> bob: the vendor stores marker + ciphertext + target id only; bob reads the exact text', async () => {
     [alicePage, bobPage] = await Promise.all([openChat(alice, server.url, 'bob'), openChat(bob, server.url, 'alice')]);
     expect((await composerStatus(alicePage)).text).toContain(teamKey.label);
-    await typeAndSend(alicePage, MIXED);
-    const shown = await waitForMessage(bobPage, (m) => m.status === 'decrypted', 'bob to decrypt');
-    expect(shown.text).toBe(MIXED);
-    expect(shown.badge).toContain('Decrypted');
-    // Inserted as text: the HTML in the message did not become elements.
-    expect(shown.html).not.toMatch(/<b>|<img/);
-    expect(await bobPage.$('#messages img, #messages .text b')).toBeNull();
-
-    const [stored] = server.inspect().messages;
-    expect(stored).toMatchObject({ from: 'alice', to: 'bob', conv: 'dm-alice-bob' });
-    expect(stored!.text).toMatch(/^VEIL1[1-9A-HJ-NP-Za-km-z]+0$/);
-    expect(leakedSubstrings(vendorMessageRecords(), MIXED)).toEqual([]);
-    // alice's compose box is empty and her own copy is decrypted too.
-    expect(await alicePage.$eval('#compose', (el) => (el as HTMLTextAreaElement).value)).toBe('');
-    expect((await waitForMessage(alicePage, (m) => m.status === 'decrypted', 'alice own copy')).text).toBe(MIXED);
+    await sendsAndReads(server, alicePage, bobPage, MIXED);
   });
 
   it('bob replies and alice reads it', async () => {
@@ -108,24 +97,8 @@ describe('inline mode, fixture chat', () => {
 
   it('fails closed without a key: Enter sends nothing, the text stays, alice sees why', async () => {
     const page = await openChat(alice, server.url, 'carol');
-    const status = await composerStatus(page);
-    expect(status.state).toBe('error');
-    const before = server.inspect().messages.length;
-    const text = 'this must never reach the server';
-    await typeAndSend(page, text);
-    await page.waitForFunction(() =>
-      /Not sent/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''),
-    );
-    expect(await page.$eval('.veil-composer-status', (el) => el.textContent)).toContain(
-      'No Veil key covers this conversation (dm-alice-carol)',
-    );
-    expect(await page.$eval('#compose', (el) => (el as HTMLTextAreaElement).value)).toBe(text);
-    // Also by button, and by pressing Enter again.
-    await page.click('#send');
-    await page.keyboard.press('Enter');
-    await new Promise((r) => setTimeout(r, 500));
-    expect(server.inspect().messages.length).toBe(before);
-    expect(leakedSubstrings(vendorMessageRecords(), text)).toEqual([]);
+    expect((await composerStatus(page)).state).toBe('error');
+    await failsClosedWithoutKey(server, page, 'dm-alice-carol');
     await page.close();
   });
 
@@ -196,19 +169,11 @@ describe('inline mode, fixture chat', () => {
   it('fails closed when the background cannot be reached (extension reloaded under the page)', async () => {
     const page = await openChat(alice, server.url, 'bob');
     await composerStatus(page);
-    const worker = await alice.worker();
-    await worker.evaluate(() => (globalThis as any).chrome.runtime.reload()).catch(() => undefined);
-    const before = server.inspect().messages.length;
-    const text = 'sent while Veil was away';
-    await typeAndSend(page, text);
-    await page.waitForFunction(
-      () => /Not sent/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''),
-      { timeout: 20_000 },
-    );
-    expect(await page.$eval('.veil-composer-status', (el) => el.textContent)).toMatch(/unreachable/);
-    expect(await page.$eval('#compose', (el) => (el as HTMLTextAreaElement).value)).toBe(text);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(server.inspect().messages.length).toBe(before);
-    expect(leakedSubstrings(vendorMessageRecords(), text)).toEqual([]);
+    const reload = async () => {
+      const worker = await alice.worker();
+      await worker.evaluate(() => (globalThis as any).chrome.runtime.reload()).catch(() => undefined);
+    };
+    // Chromium orphans the page's content script: it cannot reach the background any more.
+    expect(await sendAcrossVeilRestart(server, page, reload)).toBe('kept');
   });
 });

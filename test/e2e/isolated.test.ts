@@ -10,20 +10,31 @@
  *    re-inserted and re-routed envelopes show only in Veil's frames; Veil's pages framed by the
  *    page itself, and postMessage probes, get nothing.
  * 4. Focus theft and a clickjacking overlay are caught.
+ * Helpers and the bodies shared with firefox-isolated.test.ts: test/support/isolated-cases.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Frame, Page } from 'puppeteer';
-import { startChatServer, type ChatServer, type InspectRecord } from '../../fixtures/chat/server.mjs';
+import type { Page } from 'puppeteer';
+import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
 import { launchUser, waitFor, type User } from '../support/browser';
 import { bundleText, makeKey } from '../support/keys';
+import {
+  composerReady,
+  firstKeystrokesAfterLoad,
+  flushSpies,
+  openHostile as hostilePage,
+  pageLearnedNothing,
+  PROBES,
+  readerTexts,
+  spyFramesSettled,
+  vendorView,
+  waitForReader as waitForReaderIn,
+} from '../support/isolated-cases';
 import { leakedSubstrings } from '../support/leaks';
 import { importBundle, openOptions, waitForMessage } from '../support/veil-ui';
 
 const PASS = 'correct horse battery staple';
 const teamKey = makeKey('Team isolated', { site: 'fixture-chat', conversations: ['dm-alice-bob', 'ch-general'] });
 
-/** Words the hostile page looks for with window.find (one per secret, distinctive). */
-const PROBES = ['Zyxcorp', 'Quokka', 'Wugrel'];
 const INLINE_SECRET = 'Inline plan: Zyxcorp merger closes Friday';
 // Made-up words: ordinary English 4-grams ("body", "t to") also occur in the page's own markup.
 const TYPED = 'Quokka fjarbo 4.2M vexquil';
@@ -67,94 +78,8 @@ async function setMode(user: User, mode: 'inline' | 'isolated'): Promise<void> {
 }
 
 /** `ext`: the page knows Veil's extension id (public in every store) and frames Veil's pages itself. */
-async function openHostile(user: User, conv: string, extra = `&probe=${PROBES.join(',')}`): Promise<Page> {
-  const page = await user.newPage();
-  await page.goto(`${server.url}/hostile.html?user=${user.name}&conv=${conv}${extra}`);
-  await page.waitForSelector('#compose');
-  return page;
-}
-
-/** How many of the hostile page's own frames finished loading (Veil's page or an error page). */
-function spyFramesSettled(page: Page): Promise<number> {
-  return page.$$eval(
-    '.spy-frame',
-    (fs) => fs.filter((f) => (f as HTMLIFrameElement & { veilSettled?: boolean }).veilSettled).length,
-  );
-}
-
-async function composerReady(page: Page): Promise<Frame> {
-  // The hostile page frames secure-composer.html itself too: Veil's is the one that got a grant.
-  let found: Frame | undefined;
-  await waitFor(
-    async () => {
-      for (const f of page.frames().filter((fr) => fr.url().endsWith('/secure-composer.html'))) {
-        const granted = Promise.race([
-          f.evaluate(() => !!document.getElementById('veil-indicator')),
-          new Promise<boolean>((r) => setTimeout(() => r(false), 3_000)),
-        ]);
-        if (await granted.catch(() => false)) found = f;
-      }
-      return !!found;
-    },
-    'the secure composer to be granted',
-    25_000,
-  ).catch(async (e) => {
-    throw new Error(
-      `${(e as Error).message}; status: ${await page.$eval('.veil-composer-status', (el) => el.textContent).catch(() => 'none')}`,
-    );
-  });
-  return found!;
-}
-
-/** What the reader frames show (test-only access to the extension frames through CDP). */
-async function readerTexts(page: Page): Promise<{ text: string; status: string; indicator: string }[]> {
-  const out = [];
-  for (const f of page.frames().filter((fr) => fr.url().endsWith('/secure-reader.html'))) {
-    // A frame detached meanwhile (re-rendered message) can leave evaluate hanging: bound it.
-    const v = await Promise.race([
-      f.evaluate(() => ({
-        text: document.getElementById('text')?.textContent ?? '',
-        status: document.getElementById('reader')?.dataset.status ?? '',
-        indicator: document.getElementById('veil-indicator')?.textContent ?? '',
-      })),
-      new Promise<undefined>((r) => setTimeout(() => r(undefined), 3_000)),
-    ]).catch(() => undefined);
-    if (v) out.push(v);
-  }
-  return out;
-}
-
-async function waitForReader(page: Page, text: string, status = 'decrypted'): Promise<void> {
-  try {
-    await waitFor(
-      async () => (await readerTexts(page)).some((r) => r.text === text && r.status === status),
-      `a reader showing ${JSON.stringify(text)} (${status})`,
-      20_000,
-    );
-  } catch (e) {
-    const state = {
-      readers: await readerTexts(page),
-      status: await page.$eval('.veil-composer-status', (el) => el.textContent).catch(() => null),
-      messages: server.inspect().messages.slice(-3),
-    };
-    throw new Error(`${(e as Error).message}; ${JSON.stringify(state)}`, { cause: e });
-  }
-}
-
-/** Everything the vendor holds: spy records (but the probe words it was told), drafts, messages, requests. */
-function vendorView(rec: InspectRecord, since: { spy: number; requests: number }): string {
-  const spy = rec.spy.slice(since.spy).filter((r) => r.kind !== 'find');
-  const requests = rec.requests.slice(since.requests).filter((r) => r.path !== '/api/spy');
-  // Envelopes are ciphertext; leaving them in would only risk chance 4-letter matches in base58.
-  return JSON.stringify([spy, rec.drafts, rec.messages, requests]).replace(
-    /VEIL1[1-9A-HJ-NP-Za-km-z]+0/g,
-    '[envelope]',
-  );
-}
-
-async function flushSpies(...pages: Page[]): Promise<void> {
-  for (const p of pages) await p.evaluate(() => (window as unknown as { __spyFlush(): Promise<void> }).__spyFlush());
-}
+const openHostile = (user: User, conv: string, extra?: string) => hostilePage(user, server, conv, extra);
+const waitForReader = (page: Page, text: string, status?: string) => waitForReaderIn(page, server, text, status);
 
 describe('isolated mode against a hostile chat page', () => {
   it('inline mode: the hostile page captures the plaintext (the spy works)', async () => {
@@ -287,29 +212,8 @@ describe('isolated mode against a hostile chat page', () => {
   });
 
   it('isolated mode: the hostile page learned no plaintext substring of any of them', async () => {
-    await b.bringToFront();
-    await new Promise((r) => setTimeout(r, 900)); // spy sweeps with both pages idle (window.find runs)
-    await flushSpies(a, b);
-    const rec = server.inspect();
-    const view = vendorView(rec, since);
-    for (const secret of [TYPED, IME_COMPOSED + IME_TYPED, PASTED, LINE_1, LINE_2]) {
-      expect(leakedSubstrings(view, secret), secret).toEqual([]);
-    }
-    const spy = rec.spy.slice(since.spy);
-    // The spy did work here too: it saw the envelopes, probed frames, tried to read them, searched.
-    expect(spy.some((r) => r.kind === 'snapshot' && r.data.includes('VEIL1'))).toBe(true);
-    // Veil's frames sit in closed shadow roots: window.frames does not even list them, so the
-    // page has no window to postMessage or peek into (the test with `ext` probes frames it made).
-    expect(await b.evaluate(() => document.querySelectorAll('veil-secure-frame').length)).toBeGreaterThan(4);
-    expect(spy.filter((r) => r.kind === 'frames').map((r) => r.data)).toEqual(
-      spy.filter((r) => r.kind === 'frames').map(() => '0'),
-    );
-    expect(spy.filter((r) => r.kind === 'find').length).toBeGreaterThan(0);
-    expect(spy.some((r) => r.kind === 'find' && r.data.includes('"hit":true'))).toBe(false);
-    // No draft the vendor autosaved holds anything but envelopes or nothing.
-    for (const d of rec.drafts.filter((x) => x.ts >= Date.now() - 120_000 && x.user === 'alice')) {
-      expect(d.text === '' || /^VEIL1/.test(d.text) || d.text === INLINE_SECRET).toBe(true);
-    }
+    const secrets = [TYPED, IME_COMPOSED + IME_TYPED, PASTED, LINE_1, LINE_2];
+    await pageLearnedNothing(server, since, secrets, [a, b], 5, INLINE_SECRET);
   });
 
   it('the page cannot get Veil to decrypt an envelope of its choosing into anything it can read', async () => {
@@ -394,45 +298,7 @@ describe('isolated mode against a hostile chat page', () => {
   });
 
   it("typing at once after load, into the chat's box focused at load, reaches bob exactly; the page gets no key", async () => {
-    const sinceHere = server.inspect().spy.length;
-    const first = 'Huckleberry vexquil 81';
-    const next = 'Roger zorbit 27';
-    const p = await alice.newPage();
-    await p.bringToFront();
-    // focus=1: the chat focuses its own box at load, after each message and on every click.
-    await p.goto(`${server.url}/hostile.html?user=alice&conv=bob&focus=1`, { waitUntil: 'domcontentloaded' });
-    await p.keyboard.type(first.slice(0, 7)); // at once: Veil's composer is not ready yet
-    const composer = await composerReady(p);
-    await p.keyboard.type(first.slice(7));
-    const value = () => composer.$eval('#input', (el) => (el as HTMLTextAreaElement).value);
-    await waitFor(async () => (await value()) === first, `the composer to hold ${first}`, 10_000).catch(async (e) => {
-      throw new Error(`${(e as Error).message}; it holds ${JSON.stringify(await value())}`, { cause: e });
-    });
-    await p.keyboard.press('Enter');
-    await waitForReader(b, first);
-    // The chat takes focus back to its own box after the message arrives and on a click: routine.
-    await p.mouse.click(8, 8);
-    await p.keyboard.type(next);
-    await waitFor(async () => (await value()) === next, `the composer to hold ${next}`, 10_000).catch(async (e) => {
-      throw new Error(`${(e as Error).message}; it holds ${JSON.stringify(await value())}`, { cause: e });
-    });
-    await p.keyboard.press('Enter');
-    await waitForReader(b, next);
-    const line = await p.$eval('.veil-composer-status', (el) => el.textContent ?? '');
-    expect(line).not.toMatch(/took it back|covering|covered/);
-    await flushSpies(p);
-    const spy = server.inspect().spy.slice(sinceHere);
-    // Not one key, text input, composition or clipboard event reached the page's listeners...
-    expect(spy.some((r) => r.kind === 'focus' && r.data.includes('textarea#compose'))).toBe(true); // focused at load
-    // (Veil's own envelope input and its Enter that triggers the chat's send are not the user's.)
-    const typing = spy
-      .filter((r) => ['key', 'key-bubble', 'input', 'clipboard'].includes(r.kind))
-      .map((r) => JSON.parse(r.data) as { key?: string; data?: string | null; type: string })
-      .filter((r) => (r.key !== undefined ? r.key !== 'Enter' : !!r.data && !/^VEIL1/.test(r.data)));
-    expect(typing).toEqual([]);
-    // ...and the chat's own box never held a character (only, briefly, Veil's envelopes).
-    expect(spy.filter((r) => r.kind === 'composer' && r.data !== '' && !/^VEIL1/.test(r.data))).toEqual([]);
-    await p.close();
+    await firstKeystrokesAfterLoad(server, alice, b);
   });
 
   it('readers give the page the same geometry for two different messages of equal length, at every width', async () => {
@@ -593,9 +459,16 @@ describe('isolated mode against a hostile chat page', () => {
     // Veil"), or Chromium routed it to the frame and IntersectionObserver v2 / elementFromPoint
     // report the composer covered. Either way the overlay's own handler never gets the press (below).
     await said(/covering Veil|covered or hidden/);
-    await flushSpies(p);
+    // The attack ran (the page's own record of stealing focus; under load it can land late).
+    await waitFor(
+      async () => {
+        await flushSpies(p);
+        return server.inspect().spy.slice(sinceHere.spy).some((r) => r.kind === 'stole-focus');
+      },
+      'the page to record its focus theft',
+      15_000,
+    );
     const spy = server.inspect().spy.slice(sinceHere.spy);
-    expect(spy.some((r) => r.kind === 'stole-focus')).toBe(true);
     expect(spy.some((r) => r.kind === 'overlay-click')).toBe(false); // the press never reached the overlay
     expect(leakedSubstrings(vendorView(server.inspect(), sinceHere), secret)).toEqual([]);
     expect(server.inspect().messages.length).toBe(before);

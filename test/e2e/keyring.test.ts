@@ -1,5 +1,5 @@
 /**
- * Issue #3: keys the enterprise controls. Real Chromium, built extension, keys made in the
+ * keys the enterprise controls. Real Chromium, built extension, keys made in the
  * options page and carried between profiles as passphrase bundles.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';

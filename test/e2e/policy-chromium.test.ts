@@ -1,5 +1,5 @@
 /**
- * Issue #4 in real Chromium: the admin CLI writes keys and policy files; the Chrome/Linux one goes
+ * the admin CLI writes keys and policy files; the Chrome/Linux one goes
  * into /etc/chromium/policies/managed/ (as root), Chromium hands it to Veil through storage.managed,
  * and two users converse with no set-up of their own. Then the same file turns invalid and Veil
  * fails closed, naming the bad setting.

@@ -1,5 +1,5 @@
 /**
- * Issue #8: the enterprise policy made invalid, fixed, and removed while a protected chat page is
+ * the enterprise policy made invalid, fixed, and removed while a protected chat page is
  * open, in real Chromium with a real policy file. The open page follows each change without a
  * reload: an invalid policy leaves the last valid one in force (sending keeps working, encrypted);
  * a fixed one changes nothing for the page; a removed one leaves the chat unprotected (this user

@@ -1,5 +1,5 @@
 /**
- * Issue #5: a real chat nobody on this team wrote. The Lounge 4.5.2 (Vue web IRC client) with
+ * a real chat nobody on this team wrote. The Lounge 4.5.2 (Vue web IRC client) with
  * ngircd, both on 127.0.0.1; alice and bob in #veil, each in their own Chromium with Veil. A third
  * IRC client without Veil (a raw socket from Node) sits in the channel and logs what the IRC
  * server relays: it must never see plaintext.
@@ -14,7 +14,7 @@
 import net from 'node:net';
 import { base64 } from '@scure/base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'puppeteer';
+import type { Frame, Page } from 'puppeteer';
 import { CHROME_EXTENSION_ID } from '../../lib/policy/ids';
 import { startLoungeStack } from '../../scripts/setup-thelounge.mjs';
 import { launchUser, waitFor, type User } from '../support/browser';
@@ -233,5 +233,71 @@ describe('The Lounge (real IRC web client) with ngircd', () => {
     expect(await bobPage.$eval(`${msg} .veil-badge`, (el) => el.textContent)).toContain('Not encrypted');
     expect(await bobPage.$eval(`${msg} .content`, (el) => el.textContent)).toBe('plain words here');
     sock.destroy();
+  });
+});
+
+describe('The Lounge in isolated mode (a site the build knows only from policy)', () => {
+  let carol: User;
+  let dave: User;
+  let carolPage: Page;
+  let davePage: Page;
+
+  /** A secure frame of `kind` on `page` that Veil granted (it shows the user's indicator). */
+  async function grantedFrame(page: Page, kind: 'composer' | 'reader', has: (f: Frame) => Promise<boolean>) {
+    let found: Frame | undefined;
+    await waitFor(
+      async () => {
+        for (const f of page.frames().filter((fr) => fr.url().endsWith(`/secure-${kind}.html`))) {
+          if (await has(f).catch(() => false)) found = f;
+        }
+        return !!found;
+      },
+      `a granted secure ${kind} in The Lounge`,
+      30_000,
+    );
+    return found!;
+  }
+
+  beforeAll(async () => {
+    const pattern = `${stack.url}/*`;
+    const policy = JSON.stringify({
+      '3rdparty': {
+        extensions: {
+          [CHROME_EXTENSION_ID]: {
+            protectedSites: [{ adapter: 'thelounge', matches: [pattern], mode: 'isolated' }],
+            keys: [{ ...key, secret: base64.encode(key.secret), source: undefined }],
+          },
+        },
+      },
+    });
+    [carol, dave] = await Promise.all([launchUser('carol', { policy }), launchUser('dave', { policy })]);
+    await Promise.all([policyApplied(carol, pattern), policyApplied(dave, pattern)]);
+    carolPage = await joinAs(carol, 'carol');
+    davePage = await joinAs(dave, 'dave');
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all([carol?.close(), dave?.close()]);
+  });
+
+  it("carol types in Veil's secure composer, dave reads in a secure reader; IRC and the page's DOM hold envelopes only", async () => {
+    const text = 'Quorbex wibbleton huckleberry 42k';
+    const composer = await grantedFrame(carolPage, 'composer', (f) =>
+      f.evaluate(() => !!document.getElementById('veil-indicator')),
+    );
+    await carolPage.bringToFront();
+    await composer.focus('#input');
+    await carolPage.keyboard.type(text);
+    await carolPage.keyboard.press('Enter');
+    await grantedFrame(davePage, 'reader', (f) =>
+      f.evaluate((t) => document.getElementById('text')?.textContent === t, text),
+    );
+    await waitFor(() => observer.said.some((m) => m.from === 'carol'), 'observer to see carol');
+    for (const m of observer.said.filter((s) => s.from === 'carol')) expect(m.text).toMatch(ENVELOPE);
+    expect(leakedSubstrings(observer.raw.join('\n'), text, 6)).toEqual([]);
+    // The Lounge's own DOM (what its page script can read) never held the plaintext.
+    for (const page of [carolPage, davePage]) {
+      expect(leakedSubstrings(await page.evaluate(() => document.documentElement.outerHTML), text, 6)).toEqual([]);
+    }
   });
 });

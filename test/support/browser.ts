@@ -47,10 +47,10 @@ export interface User {
 export interface LaunchOptions {
   extension?: boolean;
   headless?: boolean;
-  /** The browser's UI language, which picks Veil's strings (issue #9); default en-US. */
+  /** The browser's UI language, which picks Veil's strings; default en-US. */
   lang?: 'en-US' | 'zh-CN';
   /**
-   * A fresh unmanaged install opens Veil's welcome page (issue #9). Tests close it as it appears,
+   * A fresh unmanaged install opens Veil's welcome page. Tests close it as it appears,
    * so it never takes focus from their pages, unless they want to see it.
    */
   keepWelcome?: boolean;

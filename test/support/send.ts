@@ -1,5 +1,5 @@
 /**
- * Sending through the real UI as fast as a person with a paste buffer could (issue #8 soak and
+ * Sending through the real UI as fast as a person with a paste buffer could (the soak and
  * fault tests): CDP Input.insertText into the composer, Enter, then wait only until Veil is done
  * with this composer (composer empty and Veil's line no longer "busy"), not for delivery.
  */

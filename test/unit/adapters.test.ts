@@ -1,5 +1,5 @@
 /**
- * Meta-test for lib/adapters (CONVENTIONS.md 3-4): every adapter file is registered, listed in the
+ * Meta-test for lib/adapters: every adapter file is registered, listed in the
  * README's "Supported chats" table, and has saved HTML snapshots (fixtures/snapshots/<id>*.html)
  * that its selectors and readers are checked against, by count of matches. Snapshots, not live
  * sites: a chat's redesign shows up as a failing snapshot test after re-saving, not as flakiness.

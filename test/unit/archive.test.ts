@@ -18,6 +18,7 @@ import { toEnvelopeTexts } from '../../lib/crypto/chunks';
 import { deriveKey, sealMessage } from '../../lib/crypto/envelope';
 import type { KeyRecord, SigningIdentity } from '../../lib/keys/model';
 import { runAdmin } from '../../scripts/admin-cli';
+import { runArchive } from '../../scripts/archive-cli';
 import { csvCell } from '../../scripts/archive-output';
 import { envelopeFor, makeKey, TEST_KDF } from '../support/keys';
 
@@ -391,6 +392,35 @@ describe('archive decrypt', () => {
       expect((await archive(['--input', join(dir, 'missing.jsonl'), ...keys(), '--out', out])).code).toBe(1);
     },
     KDF_TIMEOUT * 2,
+  );
+
+  it(
+    'decrypts the same with worker threads (--jobs) as on one thread',
+    async () => {
+      const single = join(dir, 'single.jsonl');
+      await archive(['--input', join(dir, 'export.jsonl'), ...keys(), '--out', single]);
+      const threaded = join(dir, 'threaded.jsonl');
+      const r = await archive(['--input', join(dir, 'export.jsonl'), ...keys(), '--out', threaded, '--jobs', '2']);
+      expect(r.code, r.err).toBe(1);
+      expect(readFileSync(threaded, 'utf8')).toBe(readFileSync(single, 'utf8'));
+    },
+    KDF_TIMEOUT,
+  );
+
+  it(
+    'shows a progress line with rate and ETA only where there is a terminal to show it on',
+    async () => {
+      const progress: string[] = [];
+      const out = join(dir, 'progress.jsonl');
+      const argv = ['decrypt', '--input', join(dir, 'export.jsonl'), ...keys(), '--out', out];
+      const io = { env: { VEIL_ADMIN_PASSPHRASE: PASS }, out: () => undefined, err: () => undefined };
+      await runArchive(argv, { ...io, progress: (l) => progress.push(l) });
+      expect(progress[0]).toMatch(/^\d+ messages {2}[\d,]+\/s {2}\d+% {2}ETA /);
+      expect(progress.at(-1)).toBe(''); // cleared before the summary
+      // In CI, or with no terminal (as under vitest), no progress line at all.
+      expect(await runArchive(argv, { ...io, env: { ...io.env, CI: '1' } })).toBe(1);
+    },
+    KDF_TIMEOUT,
   );
 
   it(

@@ -1,5 +1,5 @@
 /**
- * Issue #9: the diagnostics file for IT holds what IT needs and no secret material, even when the
+ * the diagnostics file for IT holds what IT needs and no secret material, even when the
  * objects it is built from carry secrets (an allow-list, not a deny-list).
  */
 import { base64, base58, hex } from '@scure/base';

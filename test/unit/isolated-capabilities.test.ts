@@ -1,5 +1,5 @@
 /**
- * Isolated mode's capability tokens and mode decision (issue #6), without a browser: the rules that
+ * Isolated mode's capability tokens and mode decision, without a browser: the rules that
  * keep a secure frame from being a decrypt-anything oracle.
  */
 import { describe, expect, it, vi } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * The mode in force for a protected site (issue #6): isolated when the policy-wide mode, the site's
+ * The mode in force for a protected site: isolated when the policy-wide mode, the site's
  * own policy entry (`protectedSites[].mode`) or the user's switch says so; the user can never make
  * a site the policy isolates inline. The pure rule (lib/isolated/mode.ts) and the background's use
  * of it (lib/isolated/background/site-mode.ts, with the policy and the stored choice mocked).

@@ -23,7 +23,7 @@ export const contentHandlers: Handlers<'site/status' | 'encrypt' | 'encrypt/prev
   async 'site/status'(_req, { site }) {
     const p = policy();
     return {
-      // The mode in force for this site: policy, or the user's stricter choice (isolated mode, issue #6).
+      // The mode in force for this site: policy, or the user's stricter choice (isolated mode).
       ok: true,
       protected: !!site,
       adapterId: site?.adapter,
@@ -45,7 +45,7 @@ export const contentHandlers: Handlers<'site/status' | 'encrypt' | 'encrypt/prev
 
   async 'encrypt/preview'(req, { keyring, site }) {
     const rec = await keyring.encryptionKey(site!.adapter, checkString(req.conversationId, 'conversationId', 512));
-    // Say "locked" before the user types, not only after a refused send (issue #8).
+    // Say "locked" before the user types, not only after a refused send.
     const locked =
       !!rec &&
       (await keyring.derivedFor(rec.id).then(

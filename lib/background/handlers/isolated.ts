@@ -1,5 +1,5 @@
 /**
- * Isolated mode (issue #6): requests from content scripts that place secure frames, from the
+ * Isolated mode: requests from content scripts that place secure frames, from the
  * secure frames themselves, and from the options page. The logic of tokens and modes lives in
  * lib/isolated/background/; this file checks requests and wires them together.
  *

@@ -8,7 +8,7 @@ import { t } from '../../i18n';
 import { policy } from '../policy-source';
 import { checkString, fail, type Handlers, type RequestContext, RequestError } from './common';
 
-/** Enterprise policy `allowUserKeys: false`: only the policy's keys may exist (issue #4). */
+/** Enterprise policy `allowUserKeys: false`: only the policy's keys may exist. */
 function userKeysRefused() {
   return policy().allowUserKeys ? undefined : fail('policy', t('errNoUserKeys'));
 }

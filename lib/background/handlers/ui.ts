@@ -1,5 +1,5 @@
 /**
- * Requests that open Veil's own pages for a protected page (issue #9): a blocked send offers its
+ * Requests that open Veil's own pages for a protected page: a blocked send offers its
  * fix ("Unlock Veil", "Open Veil options"), and content scripts cannot open extension pages
  * themselves. Only a known section name crosses; nothing comes back but ok.
  */

@@ -1,5 +1,5 @@
 /**
- * Capability tokens for secure frames (issue #6). Background only.
+ * Capability tokens for secure frames. Background only.
  *
  * The content script asks for a token per frame it places ("a reader for this message", "a
  * composer for this tab"); the background records what the token may do and for which tab. The

@@ -1,5 +1,5 @@
 /**
- * Placing a secure frame into the page (content script side of isolated mode, issue #6).
+ * Placing a secure frame into the page (content script side of isolated mode).
  *
  * Each frame sits inside a closed shadow root of a `<veil-secure-frame>` element: the page's
  * selectors, styles and MutationObservers see only that element, never the iframe's attributes.

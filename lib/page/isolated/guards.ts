@@ -1,5 +1,5 @@
 /**
- * Clickjacking and focus-theft checks for secure frames (content script side, issue #6).
+ * Clickjacking and focus-theft checks for secure frames (content script side).
  *
  * What the page can do to a frame it cannot read is put something over it or pull the keyboard
  * away from it. Both are caught from events the page cannot forge (isTrusted) and from the
@@ -13,7 +13,7 @@
  */
 import { t } from '../../i18n';
 import type { SecureFrame } from './frame-host';
-import { TypingShield } from './typing-shield';
+import { isEditable, TypingShield } from './typing-shield';
 
 /** How long after a trusted press or key in the page a focus change counts as the user's own. */
 const GESTURE_WINDOW_MS = 800;
@@ -213,6 +213,7 @@ export class FrameGuards {
 
   private onPress = (e: Event): void => {
     if (!e.isTrusted) return;
+    const path = e.composedPath();
     const p = e as PointerEvent & TouchEvent;
     const x = p.clientX ?? p.touches?.[0]?.clientX;
     const y = p.clientY ?? p.touches?.[0]?.clientY;
@@ -220,7 +221,6 @@ export class FrameGuards {
       // Only the composer: a reader may lie partly under the chat's sticky header, which is fine.
       const f = this.hooks.composer();
       const hostBox = this.hooks.hostComposer();
-      const path = e.composedPath();
       // A press on the chat's own box itself is only the frame lagging behind a layout change.
       if (f && !path.includes(f.host) && !(hostBox && path.includes(hostBox))) {
         // The press reached the page although it fell where the secure composer is (or is about
@@ -237,12 +237,33 @@ export class FrameGuards {
       }
     }
     this.lastGesture = performance.now();
+    this.lastPress = path;
     this.shielding = false;
   };
 
   private onKey = (e: KeyboardEvent): void => {
-    if (e.isTrusted && !this.shielding && !this.hooks.veilBusy()) this.lastGesture = performance.now();
+    if (e.isTrusted && !this.shielding && !this.hooks.veilBusy()) {
+      this.lastGesture = performance.now();
+      // Tab (the browser's own focus move) and a shortcut (Ctrl+K's search box) may focus a field;
+      // Shift, arrows or Escape the page could answer by focusing a field of its own may not.
+      const modifier = ['Control', 'Meta', 'Alt', 'Shift'].includes(e.key);
+      this.lastPress = e.key === 'Tab' || ((e.ctrlKey || e.metaKey || e.altKey) && !modifier) ? 'keyboard' : [];
+    }
   };
+
+  /** What the user's last trusted press in the page landed on, or a key that may move focus. */
+  private lastPress: EventTarget[] | 'keyboard' = [];
+
+  /**
+   * A field of the page's gets focus from the user only when they pressed on it (or its label) or
+   * moved there with the keyboard. A page that focuses a field of its own (off screen, say) on a
+   * click elsewhere would otherwise get every key typed next, with no warning.
+   */
+  private userFocused(el: HTMLElement): boolean {
+    if (!this.userMoved()) return false;
+    if (this.lastPress === 'keyboard') return true;
+    return this.lastPress.some((n) => n === el || (n instanceof HTMLLabelElement && n.control === el));
+  }
 
   /** What last had focus in the page (a focusin into the composer frame targets its host element). */
   private lastFocused: EventTarget | null = null;
@@ -266,6 +287,7 @@ export class FrameGuards {
     // The chat focusing its own compose box is routine; Veil sends that focus on (no warning).
     const host = this.hooks.hostComposer();
     if (host && e.target instanceof Node && host.contains(e.target)) return;
+    if (isEditable(e.target) && !this.userFocused(e.target)) return this.theft();
     if (prev === c.host && !this.userMoved()) this.theft();
   };
 

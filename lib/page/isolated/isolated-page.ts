@@ -1,5 +1,5 @@
 /**
- * The content script's side of isolated mode (issue #6): places the secure composer over the
+ * The content script's side of isolated mode: places the secure composer over the
  * chat's compose box and secure readers next to envelopes, answers the background's host
  * commands (put these envelopes into the chat and send them; size this reader), and guards the
  * frames. Handles envelopes, sizes and warnings only: no plaintext ever reaches this file.

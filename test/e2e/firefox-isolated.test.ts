@@ -1,0 +1,60 @@
+/**
+ * Isolated mode in Firefox ESR against the hostile fixture chat (bodies shared with
+ * isolated.test.ts): policy sets isolated mode; typing with Shift+Enter lines reaches bob's reader
+ * frames exactly; keys typed at once after load, with the chat's box focused, are neither lost nor
+ * seen by the page; the page learns no plaintext substring.
+ */
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import type { Page } from 'puppeteer';
+import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
+import { firstKeystrokesAfterLoad, openHostile, pageLearnedNothing, typeInIsolated } from '../support/isolated-cases';
+import { makeKey } from '../support/keys';
+import { launchChatUser, type ChatUser } from '../support/users';
+
+const key = makeKey('Team isolated', { site: 'fixture-chat', conversations: ['dm-alice-bob'] });
+const TYPED = 'Quokka fjarbo 4.2M vexquil';
+const LINES = ['Qwixel zephod', 'Brimzo quaffle'];
+
+let server: ChatServer;
+let alice: ChatUser;
+let bob: ChatUser;
+
+beforeAll(async () => {
+  server = await startChatServer();
+  const setup = { keys: [key], matches: `${server.url}/*`, settings: { mode: 'isolated' as const } };
+  [alice, bob] = await Promise.all([
+    launchChatUser('firefox', 'alice', setup),
+    launchChatUser('firefox', 'bob', setup),
+  ]);
+  // Policy reaches Veil a moment after start: wait until it protects the chat.
+  await Promise.all([alice, bob].map(async (u) => (await u.openProtected(`${server.url}/?user=x&conv=y`)).close()));
+});
+
+afterAll(async () => {
+  await Promise.all([alice?.close(), bob?.close()]);
+  await server?.close();
+});
+
+describe('isolated mode in Firefox ESR against a hostile chat page', () => {
+  let a: Page;
+  let b: Page;
+  const since = { spy: 0, requests: 0 };
+
+  it('typed keys and Shift+Enter lines reach bob exactly; the chat box holds nothing', async () => {
+    since.spy = server.inspect().spy.length;
+    since.requests = server.inspect().requests.length;
+    // No window.find probes on alice's page: in Firefox they move the focus away from Veil's
+    // composer (a theft, whose keys Veil swallows: isolated.test.ts); bob's page, reading, probes.
+    [a, b] = await Promise.all([openHostile(alice, server, 'bob', ''), openHostile(bob, server, 'alice')]);
+    await typeInIsolated(server, a, b, [TYPED]);
+    await typeInIsolated(server, a, b, LINES);
+  });
+
+  it('the hostile page learned no plaintext substring of them', async () => {
+    await pageLearnedNothing(server, since, [TYPED, ...LINES], [a, b], 3);
+  });
+
+  it("typing at once after load, into the chat's box focused at load, reaches bob exactly; the page gets no key", async () => {
+    await firstKeystrokesAfterLoad(server, alice, b);
+  });
+});

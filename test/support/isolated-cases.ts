@@ -1,0 +1,239 @@
+/**
+ * Isolated mode against the hostile fixture chat (fixtures/chat/public/hostile.js records everything
+ * page script can reach and ships it to the server): helpers and test bodies shared by the Chromium
+ * and Firefox files. Tests look inside Veil's frames through the automation protocol (test-only).
+ */
+import { expect } from 'vitest';
+import type { Frame, Page } from 'puppeteer';
+import type { ChatServer, InspectRecord } from '../../fixtures/chat/server.mjs';
+import { waitFor } from './browser';
+import { leakedSubstrings } from './leaks';
+
+/** Words the hostile page looks for with window.find (one per secret, distinctive). */
+export const PROBES = ['Zyxcorp', 'Quokka', 'Wugrel'];
+
+export async function openHostile(
+  user: { name: string; newPage(): Promise<Page> },
+  server: ChatServer,
+  conv: string,
+  extra = `&probe=${PROBES.join(',')}`,
+): Promise<Page> {
+  const page = await user.newPage();
+  await page.goto(`${server.url}/hostile.html?user=${user.name}&conv=${conv}${extra}`);
+  await page.waitForSelector('#compose');
+  return page;
+}
+
+/** How many of the hostile page's own frames finished loading (Veil's page or an error page). */
+export function spyFramesSettled(page: Page): Promise<number> {
+  return page.$$eval(
+    '.spy-frame',
+    (fs) => fs.filter((f) => (f as HTMLIFrameElement & { veilSettled?: boolean }).veilSettled).length,
+  );
+}
+
+const within = <T>(p: Promise<T>, ms = 3_000): Promise<T | undefined> =>
+  Promise.race([p, new Promise<undefined>((r) => setTimeout(() => r(undefined), ms))]).catch(() => undefined);
+
+/**
+ * The frames of `page` showing Veil's `file` (e.g. `secure-reader.html`). Firefox reports
+ * moz-extension frames as about:blank over WebDriver BiDi, so those are asked where they are.
+ */
+export async function veilFrames(page: Page, file: string): Promise<Frame[]> {
+  const out: Frame[] = [];
+  for (const f of page.frames()) {
+    if (f.url().endsWith(`/${file}`)) out.push(f);
+    else if (f.url() === 'about:blank' && (await within(f.evaluate(() => location.pathname)))?.endsWith(`/${file}`))
+      out.push(f);
+  }
+  return out;
+}
+
+export async function composerReady(page: Page): Promise<Frame> {
+  // The hostile page frames secure-composer.html itself too: Veil's is the one that got a grant.
+  let found: Frame | undefined;
+  await waitFor(
+    async () => {
+      for (const f of await veilFrames(page, 'secure-composer.html')) {
+        if (await within(f.evaluate(() => !!document.getElementById('veil-indicator')))) found = f;
+      }
+      return !!found;
+    },
+    'the secure composer to be granted',
+    25_000,
+  ).catch(async (e) => {
+    throw new Error(
+      `${(e as Error).message}; status: ${await page.$eval('.veil-composer-status', (el) => el.textContent).catch(() => 'none')}`,
+    );
+  });
+  return found!;
+}
+
+/** What the reader frames show (test-only access to the extension frames). */
+export async function readerTexts(page: Page): Promise<{ text: string; status: string; indicator: string }[]> {
+  const out = [];
+  for (const f of await veilFrames(page, 'secure-reader.html')) {
+    // A frame detached meanwhile (re-rendered message) can leave evaluate hanging: bound it.
+    const v = await within(
+      f.evaluate(() => ({
+        text: document.getElementById('text')?.textContent ?? '',
+        status: document.getElementById('reader')?.dataset.status ?? '',
+        indicator: document.getElementById('veil-indicator')?.textContent ?? '',
+      })),
+    );
+    if (v) out.push(v);
+  }
+  return out;
+}
+
+export async function waitForReader(page: Page, server: ChatServer, text: string, status = 'decrypted'): Promise<void> {
+  try {
+    await waitFor(
+      async () => (await readerTexts(page)).some((r) => r.text === text && r.status === status),
+      `a reader showing ${JSON.stringify(text)} (${status})`,
+      20_000,
+    );
+  } catch (e) {
+    const state = {
+      readers: await readerTexts(page),
+      status: await page.$eval('.veil-composer-status', (el) => el.textContent).catch(() => null),
+      messages: server.inspect().messages.slice(-3),
+    };
+    throw new Error(`${(e as Error).message}; ${JSON.stringify(state)}`, { cause: e });
+  }
+}
+
+/** Everything the vendor holds: spy records (but the probe words it was told), drafts, messages, requests. */
+export function vendorView(rec: InspectRecord, since: { spy: number; requests: number }): string {
+  const spy = rec.spy.slice(since.spy).filter((r) => r.kind !== 'find');
+  const requests = rec.requests.slice(since.requests).filter((r) => r.path !== '/api/spy');
+  // Envelopes are ciphertext; leaving them in would only risk chance 4-letter matches in base58.
+  return JSON.stringify([spy, rec.drafts, rec.messages, requests]).replace(
+    /VEIL1[1-9A-HJ-NP-Za-km-z]+0/g,
+    '[envelope]',
+  );
+}
+
+export async function flushSpies(...pages: Page[]): Promise<void> {
+  for (const p of pages) await p.evaluate(() => (window as unknown as { __spyFlush(): Promise<void> }).__spyFlush());
+}
+
+/**
+ * Alice focuses the chat's own box on hostile page `a` (Veil's composer takes the keys), types
+ * `lines` key by key with Shift+Enter between them, and sends with Enter: bob's reader on `b`
+ * shows exactly the text, and the chat's own box never held a character.
+ */
+export async function typeInIsolated(server: ChatServer, a: Page, b: Page, lines: string[]): Promise<void> {
+  const composer = await composerReady(a);
+  await a.bringToFront();
+  await a.focus('#compose');
+  await composer.waitForFunction(
+    () =>
+      !(document.getElementById('input') as HTMLTextAreaElement).readOnly &&
+      document.hasFocus() &&
+      document.activeElement?.id === 'input',
+    { polling: 50 },
+  );
+  for (const [i, line] of lines.entries()) {
+    if (i > 0) {
+      await a.keyboard.down('Shift');
+      await a.keyboard.press('Enter');
+      await a.keyboard.up('Shift');
+    }
+    await a.keyboard.type(line);
+  }
+  const text = lines.join('\n');
+  expect(await composer.$eval('#input', (el) => (el as HTMLTextAreaElement).value)).toBe(text);
+  expect(await a.$eval('#compose', (el) => (el as HTMLTextAreaElement).value)).toBe('');
+  await a.keyboard.press('Enter');
+  await waitForReader(b, server, text);
+}
+
+/**
+ * After the messages `secrets` went through isolated pages `pages` (the last one in front), the
+ * hostile page's records since `since` hold no plaintext substring of any, though its spy worked.
+ */
+export async function pageLearnedNothing(
+  server: ChatServer,
+  since: { spy: number; requests: number },
+  secrets: string[],
+  pages: Page[],
+  /** Veil frames (composer + readers) the last page shows at least. */
+  framesAtLeast: number,
+  allowedDraft?: string,
+): Promise<void> {
+  await pages.at(-1)!.bringToFront();
+  await new Promise((r) => setTimeout(r, 900)); // spy sweeps with both pages idle (window.find runs)
+  await flushSpies(...pages);
+  const rec = server.inspect();
+  const view = vendorView(rec, since);
+  for (const secret of secrets) expect(leakedSubstrings(view, secret), secret).toEqual([]);
+  const spy = rec.spy.slice(since.spy);
+  // The spy did work here too: it saw the envelopes, probed frames, tried to read them, searched.
+  expect(spy.some((r) => r.kind === 'snapshot' && r.data.includes('VEIL1'))).toBe(true);
+  // Veil's frames sit in closed shadow roots: window.frames does not even list them, so the
+  // page has no window to postMessage or peek into (the test with `ext` probes frames it made).
+  expect(
+    await pages.at(-1)!.evaluate(() => document.querySelectorAll('veil-secure-frame').length),
+  ).toBeGreaterThanOrEqual(framesAtLeast);
+  expect(spy.filter((r) => r.kind === 'frames').map((r) => r.data)).toEqual(
+    spy.filter((r) => r.kind === 'frames').map(() => '0'),
+  );
+  expect(spy.filter((r) => r.kind === 'find').length).toBeGreaterThan(0);
+  expect(spy.some((r) => r.kind === 'find' && r.data.includes('"hit":true'))).toBe(false);
+  // No draft the vendor autosaved holds anything but envelopes or nothing.
+  for (const d of rec.drafts.filter((x) => x.ts >= Date.now() - 120_000 && x.user === 'alice')) {
+    expect(d.text === '' || /^VEIL1/.test(d.text) || d.text === allowedDraft).toBe(true);
+  }
+}
+
+/**
+ * Alice opens the hostile chat with its own box focused at load and types at once, before Veil's
+ * composer is ready, then again after the chat takes focus back (routine for chats): both messages
+ * reach bob's page `b` exactly, and not one key, input or clipboard event reached the page.
+ */
+export async function firstKeystrokesAfterLoad(
+  server: ChatServer,
+  alice: { newPage(): Promise<Page> },
+  b: Page,
+): Promise<void> {
+  const sinceHere = server.inspect().spy.length;
+  const first = 'Huckleberry vexquil 81';
+  const next = 'Roger zorbit 27';
+  const p = await alice.newPage();
+  await p.bringToFront();
+  // focus=1: the chat focuses its own box at load, after each message and on every click.
+  await p.goto(`${server.url}/hostile.html?user=alice&conv=bob&focus=1`, { waitUntil: 'domcontentloaded' });
+  await p.keyboard.type(first.slice(0, 7)); // at once: Veil's composer is not ready yet
+  const composer = await composerReady(p);
+  await p.keyboard.type(first.slice(7));
+  const value = () => composer.$eval('#input', (el) => (el as HTMLTextAreaElement).value);
+  await waitFor(async () => (await value()) === first, `the composer to hold ${first}`, 10_000).catch(async (e) => {
+    throw new Error(`${(e as Error).message}; it holds ${JSON.stringify(await value())}`, { cause: e });
+  });
+  await p.keyboard.press('Enter');
+  await waitForReader(b, server, first);
+  // The chat takes focus back to its own box after the message arrives and on a click: routine.
+  await p.mouse.click(8, 8);
+  await p.keyboard.type(next);
+  await waitFor(async () => (await value()) === next, `the composer to hold ${next}`, 10_000).catch(async (e) => {
+    throw new Error(`${(e as Error).message}; it holds ${JSON.stringify(await value())}`, { cause: e });
+  });
+  await p.keyboard.press('Enter');
+  await waitForReader(b, server, next);
+  const line = await p.$eval('.veil-composer-status', (el) => el.textContent ?? '');
+  expect(line).not.toMatch(/took it back|covering|covered/);
+  await flushSpies(p);
+  const spy = server.inspect().spy.slice(sinceHere);
+  // Not one key, text input, composition or clipboard event reached the page's listeners...
+  expect(spy.some((r) => r.kind === 'focus' && r.data.includes('textarea#compose'))).toBe(true); // focused at load
+  // (Veil's own envelope input and its Enter that triggers the chat's send are not the user's.)
+  const typing = spy
+    .filter((r) => ['key', 'key-bubble', 'input', 'clipboard'].includes(r.kind))
+    .map((r) => JSON.parse(r.data) as { key?: string; data?: string | null; type: string })
+    .filter((r) => (r.key !== undefined ? r.key !== 'Enter' : !!r.data && !/^VEIL1/.test(r.data)));
+  expect(typing).toEqual([]);
+  // ...and the chat's own box never held a character (only, briefly, Veil's envelopes).
+  expect(spy.filter((r) => r.kind === 'composer' && r.data !== '' && !/^VEIL1/.test(r.data))).toEqual([]);
+  await p.close();
+}

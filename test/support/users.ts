@@ -1,0 +1,89 @@
+/**
+ * One interface over both browsers' launchers (./browser.ts for Chromium, ./firefox.ts for Firefox
+ * ESR), so one test body runs in either: a user is a browser with Veil set up for the fixture chat
+ * by enterprise policy (keys included), pages to drive, and a way to restart Veil under them.
+ */
+import type { Browser, Page } from 'puppeteer';
+import type { KeyRecord } from '../../lib/keys/model';
+import { CHROME_EXTENSION_ID } from '../../lib/policy/ids';
+import type { ManagedPolicyJson } from '../../lib/policy/parse';
+import { launchUser, waitForPolicy } from './browser';
+import { launchFirefoxUser, openProtected, veilPolicy } from './firefox';
+
+export type BrowserName = 'chromium' | 'firefox';
+
+export interface ChatUser {
+  name: string;
+  browserName: BrowserName;
+  browser: Browser;
+  newPage(): Promise<Page>;
+  /** Opens a protected chat page once Veil runs on it. */
+  openProtected(url: string): Promise<Page>;
+  /**
+   * Restarts Veil's background under open pages: Chromium reloads the extension
+   * (runtime.reload); Firefox installs the same build over it, as an update does.
+   */
+  restartExtension(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ChatUserSetup {
+  /** Keys the policy hands out. */
+  keys: KeyRecord[];
+  /** Match pattern of the fixture chat, e.g. `${server.url}/*`. */
+  matches: string;
+  /** Other policy settings, e.g. `{ mode: 'isolated' }`. */
+  settings?: Partial<Omit<ManagedPolicyJson, 'keys'>>;
+}
+
+/** Launches `name` in `browserName` under a policy of its own that protects the fixture chat. */
+export async function launchChatUser(browserName: BrowserName, name: string, setup: ChatUserSetup): Promise<ChatUser> {
+  const policy = veilPolicy(setup.keys, setup.matches, setup.settings);
+  if (browserName === 'firefox') {
+    const user = await launchFirefoxUser(name, { policy });
+    return {
+      name,
+      browserName,
+      get browser() {
+        return user.browser;
+      },
+      newPage: () => user.newPage(),
+      openProtected: (url) => openProtected(user, url),
+      restartExtension: () => user.reinstall(),
+      close: () => user.close(),
+    };
+  }
+  const user = await launchUser(name, { policy: { '3rdparty': { extensions: { [CHROME_EXTENSION_ID]: policy } } } });
+  await waitForPolicy(user, setup.matches);
+  return {
+    name,
+    browserName,
+    get browser() {
+      return user.browser;
+    },
+    newPage: () => user.newPage(),
+    openProtected: (url) => openProtected(user, url),
+    async restartExtension() {
+      const worker = await user.worker();
+      await worker.evaluate(() => (globalThis as any).chrome.runtime.reload()).catch(() => undefined);
+    },
+    close: () => user.close(),
+  };
+}
+
+/**
+ * Puts `text` where the keyboard focus is, as a person would: Chromium inserts it in one go (CDP
+ * Input.insertText, like an IME commit or paste); Firefox's WebDriver BiDi types it key by key.
+ */
+export async function typeText(page: Page, text: string): Promise<void> {
+  if ((page.browser() as unknown as { protocol: string }).protocol === 'cdp') await page.keyboard.sendCharacter(text);
+  else await page.keyboard.type(text);
+}
+
+/** Types `text` into the fixture chat's compose box and presses Enter. */
+export async function typeAndSendAny(page: Page, text: string): Promise<void> {
+  await page.bringToFront();
+  await page.focus('#compose');
+  await typeText(page, text);
+  await page.keyboard.press('Enter');
+}
