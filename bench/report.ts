@@ -74,14 +74,30 @@ export function targets(r: BenchResults) {
   const [a, b] = [hs.at(-2), hs.at(-1)];
   const growth = a && b ? slope({ n: a.n, t: a.veil.median }, { n: b.n, t: b.veil.median }) : undefined;
   const plainGrowth = a && b ? slope({ n: a.n, t: a.plain.median }, { n: b.n, t: b.plain.median }) : undefined;
+  const h10000 = r.history?.find((h) => h.n === 10000);
   const short = r.crypto?.find((c) => c.bytes === 64);
   const idle = r.idle;
+  const mem = r.memory;
   return {
-    historyRatio2000: { value: h2000?.ratio.median, ok: h2000 ? h2000.ratio.median <= 1.25 : undefined },
+    historyRatio2000: { value: h2000?.ratio.median, ok: h2000 ? h2000.ratio.median <= 1.5 : undefined },
+    historyRatio10000: { value: h10000?.ratio.median, ok: h10000 ? h10000.ratio.median <= 1.5 : undefined },
+    /** Extra CPU of the whole browser (page, worker, GPU...) per message at N = 2,000. */
+    cpuPerMessageUs: {
+      value: h2000 ? ((h2000.veilCpu.median - h2000.plainCpu.median) / h2000.n) * 1000 : undefined,
+      ok: h2000 ? ((h2000.veilCpu.median - h2000.plainCpu.median) / h2000.n) * 1000 <= 50 : undefined,
+    },
+    heapPerMessageKiB: {
+      value: mem ? (mem.extraMiB.median * 1024) / mem.n : undefined,
+      ok: mem ? (mem.extraMiB.median * 1024) / mem.n <= 0.5 : undefined,
+    },
+    nodesPerMessage: {
+      value: mem ? (mem.veilNodes.median - mem.plainNodes.median) / mem.n : undefined,
+      ok: mem ? (mem.veilNodes.median - mem.plainNodes.median) / mem.n <= 1 : undefined,
+    },
     // Linear: a log-log slope of at most 1.1 between the two largest N (1.0 = linear; 1.1 allows
     // 17 % more time per message at 5 times the messages, within this machine's noise).
     linear: { value: growth, plain: plainGrowth, ok: growth === undefined ? undefined : growth <= 1.1 },
-    sendAddedMs: { value: r.send?.addedMs, ok: r.send ? r.send.addedMs <= 10 : undefined },
+    sendAddedMs: { value: r.send?.addedMs, ok: r.send ? r.send.addedMs <= 5 : undefined },
     decryptPerS: {
       value: short?.ops['veil-decrypt-path']?.median,
       ok: short ? short.ops['veil-decrypt-path']!.median >= 20_000 : undefined,
@@ -202,18 +218,30 @@ function markdown(r: BenchResults, outDir: string): string {
     `| ${m.cpu} | ${m.cores} | ${m.memoryGiB} GiB | ${m.os} | ${m.node} | ${m.chromium} | ${m.commit || '–'} (+ working tree) | ${m.loadAverage.join(' ')} → ${(m.loadAverageEnd ?? []).join(' ')} |`,
   );
   L.push('');
-  L.push('## Targets (DESIGN.md)');
+  L.push('## Targets (DESIGN.md, tightened for opening long conversations)');
   L.push('');
   L.push('| target | this run | verdict |');
   L.push('|---|---|---|');
   L.push(
-    `| history at N = 2,000 within 1.25× the plain page | ${t.historyRatio2000.value === undefined ? '–' : `${f(t.historyRatio2000.value, 2)}×`} | ${verdict(t.historyRatio2000.ok)} |`,
+    `| history at N = 2,000 within 1.5× the plain page | ${t.historyRatio2000.value === undefined ? '–' : `${f(t.historyRatio2000.value, 2)}×`} | ${verdict(t.historyRatio2000.ok)} |`,
+  );
+  L.push(
+    `| history at N = 10,000 within 1.5× the plain page | ${t.historyRatio10000.value === undefined ? '–' : `${f(t.historyRatio10000.value, 2)}×`} | ${verdict(t.historyRatio10000.ok)} |`,
+  );
+  L.push(
+    `| ≤ 50 µs extra CPU per message (N = 2,000; whole browser, so page and worker) | ${t.cpuPerMessageUs.value === undefined ? '–' : `${f(t.cpuPerMessageUs.value, 0)} µs`} | ${verdict(t.cpuPerMessageUs.ok)} |`,
+  );
+  L.push(
+    `| ≤ 0.5 KiB page heap per message (N = 2,000) | ${t.heapPerMessageKiB.value === undefined ? '–' : `${f(t.heapPerMessageKiB.value, 2)} KiB`} | ${verdict(t.heapPerMessageKiB.ok)} |`,
+  );
+  L.push(
+    `| ≤ 1 extra DOM node per message (N = 2,000) | ${t.nodesPerMessage.value === undefined ? '–' : f(t.nodesPerMessage.value, 2)} | ${verdict(t.nodesPerMessage.ok)} |`,
   );
   L.push(
     `| history cost linear in N | ${t.linear.value === undefined ? '–' : `log-log slope ${f(t.linear.value, 2)} between the two largest N (plain page: ${f(t.linear.plain ?? NaN, 2)}; 1.00 = linear)`} | ${verdict(t.linear.ok)} |`,
   );
   L.push(
-    `| added send latency ≤ 10 ms (median) | ${t.sendAddedMs.value === undefined ? '–' : `${f(t.sendAddedMs.value, 1)} ms`} | ${verdict(t.sendAddedMs.ok)} |`,
+    `| added send latency ≤ 5 ms (median) | ${t.sendAddedMs.value === undefined ? '–' : `${f(t.sendAddedMs.value, 1)} ms`} | ${verdict(t.sendAddedMs.ok)} |`,
   );
   L.push(
     `| ≥ 20,000 short messages/s decrypted in the extension | ${t.decryptPerS.value === undefined ? '–' : `${f(t.decryptPerS.value, 0)}/s (64 B, background decrypt handler)`} | ${verdict(t.decryptPerS.ok)} |`,
@@ -451,32 +479,47 @@ function markdown(r: BenchResults, outDir: string): string {
 
 /** What the profiles taken while building the bench showed (Chromium trace + CPU profiles; not re-measured per run). */
 const ANALYSIS = [
-  '## Why the misses (profiles taken while building the bench, 2026-11-25)',
+  '## Why the misses (profiles: bench/profile.ts and bench/heap.ts, 2026-11-30)',
   '',
-  '**History (≤ 1.25× at N = 2,000: missed, about 3.4×).** One load of 2,000 messages, traced: the fixture chat renders the ' +
-    'envelopes and lays the list out once (about 90 ms, forced by its own scroll to the bottom), the same work the plain page ' +
-    'does with plaintext. Veil then adds, on the page\'s main thread: a "⏳ Decrypting…" badge on every message and the layout of ' +
-    "the whole list that this forces (about 60 ms layout + 35 ms pre-paint at N = 2,000), the wait for the background's answers " +
-    '(35–70 ms per 1,000-message batch on this loaded machine), the plaintext paint (about 45 µs of renderer ' +
-    "JavaScript per message: badge element, status texts, replacing the host's text) and a third layout of the list. The fixture " +
-    'page itself costs only about 100 µs per message (vanilla DOM), so these fixed passes weigh heavily; "Veil on plaintext" ' +
-    '(1.4–1.7×) shows that the "not encrypted" badge on every plaintext message alone costs a layout pass. Fixed here: the ' +
-    'renderer painted each 1,000-message batch in its own task, so a history of N cost N / 1,000 full-list layouts and pre-paints ' +
-    '(cost grew faster than N); and every badge built a new `Intl` formatter through `toLocaleString` (about 25 % of the ' +
-    'renderer\'s JavaScript). Not applied, measured on a scratch copy: showing "Decrypting…" only on messages still waiting after ' +
-    '300 ms (CPU ratio 3.11 → 2.75 at N = 2,000; it changes the behaviour that test/e2e/living.test.ts and i18n.test.ts assert, ' +
-    "so it is the renderer owner's call). Reaching 1.25× on a page this cheap would take removing a whole pass: no pending " +
-    "badge for history, or plaintext in place before the host's first layout (which needs per-site hooks into how the chat loads " +
-    'its history).',
+  '**History (≤ 1.5× at N = 2,000 and 10,000: missed).** `npx vite-node bench/profile.ts -- 2000` opens the history with ' +
+    "Veil, on the plain page, and on the vendor's page showing the envelopes without any extension, and reads the page's own " +
+    'counters and CPU profiles of the page and of the service worker. Three findings. (1) The envelopes alone cost the vendor ' +
+    "page about twice the plain page's main-thread time (581 ms against 278 ms; layout 292 ms against 87 ms at N = 2,000): the " +
+    'fixture lays the whole list out when it scrolls to the bottom, with the envelopes in it, long unbreakable base58 words that ' +
+    "the shaper cannot cache as it does plaintext words. Veil's content script runs only after that (mutation observers are " +
+    "called after the page's own script), so this is the price of ciphertext in the vendor's DOM, not of Veil's work, and it puts " +
+    'the floor near 2× on this fixture. (2) Before this round the largest item was the wait for the background: the decrypt ' +
+    'handler judged every message against the persistent replay log with two awaited IndexedDB reads each (a database round trip ' +
+    'per read: 1.5–2.8 s between "Decrypting…" and the plaintext at N = 2,000, with `get` 375 ms of the worker\'s own time). The ' +
+    'reads of a batch now go out together (0.7 s, `get` 65 ms). (3) What Veil itself adds on the page is now two passes over the ' +
+    'list: "Decrypting…" in place of every envelope inside the mutation callback (kept on purpose: no frame may show an envelope, ' +
+    'test/e2e/living.test.ts), then the plaintext, each followed by a layout of the list (together about 190 ms of layout at ' +
+    'N = 2,000), plus about 55–110 µs of script per message (scan, base58 decoding to find chunk headers, badge elements). ' +
+    "Options left: keep the envelopes out of the host's first layout (per-site hooks into how the chat loads history, or " +
+    '`content-visibility` on message bodies, which changes how the vendor\'s list scrolls), and drop the "Decrypting…" pass for a ' +
+    'history whose answer comes within a frame or two (what living.test.ts and i18n.test.ts assert would have to change). The ' +
+    "wall ratio moves a lot with the load of this shared machine (Veil's work spans the page, the worker and the browser " +
+    'process on two cores); the A/B rows in the table below were measured side by side.',
   '',
-  '**Send (≤ 10 ms added: missed, 14 ms; was 27–32 ms).** After the background answers, lib/page/composer.ts puts ' +
-    'the envelope into the textarea and confirms that the app kept it before letting the send go (fail closed). That check ' +
-    'used to hold a 20 ms timer for every editor; for textareas it now waits one task (React restores a controlled value ' +
-    'within the input event itself; rich editors keep the longer hold), which took the added latency from 27.3 ms ' +
-    '(bench/before-fixes.json and the run before the fix) to about 14 ms. test/e2e/editors.test.ts, whose React-textarea page ' +
-    'sends its own state, stays green. The rest is the encrypt round trip to the background (the message hop to the service ' +
-    'worker and back) and a few task hops; the next step would be to keep a port open to the background instead of one ' +
-    'runtime.sendMessage per send.',
+  '**Per-message CPU, memory and DOM nodes.** Browser CPU per message counts every process (page, service worker with its ' +
+    'IndexedDB work, GPU), so it is stricter than page CPU; the page alone (bench/profile.ts) spends about 55–110 µs of script ' +
+    'and 90 µs of layout per message above the envelope page. JS heap: answers are cached by the envelope string the page already ' +
+    'holds, not a new key string per message, and repeated fields share one string (bench/heap.ts: strings 661 → 369 B per ' +
+    'message); what remains per message is the answer itself (plaintext, message id, signature facts), the envelope kept for ' +
+    're-decrypting after a keyring change, and the element wrappers. DOM nodes: a decrypted message shows `.veil-rendered` > ' +
+    "(`.veil-plain` > text, `.veil-badge` > text) in place of the envelope's text node, +3 to +4 nodes; one node per message " +
+    'would need the badge as an attribute drawn by CSS, and the e2e suites (living, recovery, i18n, a11y, screenshots) read ' +
+    "the badge's and the plaintext's elements and texts.",
+  '',
+  '**Send (≤ 5 ms added: missed).** Requests from the content script now travel over one long-lived port to the background ' +
+    '(lib/messaging/client.ts; the background routes them through the same router and caller checks), instead of a new ' +
+    'message channel per request; in a back-to-back A/B run the added latency went from 10.2 to 9.9 ms, within the noise of this machine, so the channel set-up was not where the time goes. The rest is on the composer side (putting the ' +
+    "envelope into the chat's box and confirming that the app kept it, fail closed, then re-triggering the chat's own send) " +
+    'and task hops on a loaded machine; lib/page/composer.ts owns those waits.',
+  '',
+  '**Decrypt handler rate (≥ 20,000/s).** Since the 2026-11-25 run the handler also records every decrypted message in the ' +
+    'persistent replay log (IndexedDB) before it answers, and the figure includes that; the cipher alone is the "Veil decrypt" ' +
+    'column. The log now reads a batch in one round; its writes were not profiled in this round.',
   '',
   "**Crypto.** DESIGN.md quotes OpenPGP.js at about 300 public-key messages/s (Node); in Chromium's service worker OpenPGP.js " +
     '6.3.2 decrypts about 4,500/s (WebCrypto X25519 and AES). On short messages Veil decrypts about 4× as fast as OpenPGP.js with ' +
@@ -518,6 +561,19 @@ function afterFigure(r: BenchResults, metric: string): string {
       return c64 ? `${f(c64.ops['veil-decrypt-path']!.median, 0)}/s` : '–';
     case 'sendAdded':
       return r.send ? `${f(r.send.addedMs, 1)} ms` : '–';
+    case 'history10000wall':
+      return h(10000)
+        ? `wall ratio ${f(h(10000)!.ratio.median, 2)}, CPU ratio ${f(h(10000)!.cpuRatio.median, 2)}`
+        : '–';
+    case 'memory2000':
+      return r.memory
+        ? `${f((r.memory.extraMiB.median * 1024) / r.memory.n, 2)} KiB and ` +
+            `${f((r.memory.veilNodes.median - r.memory.plainNodes.median) / r.memory.n, 2)} DOM nodes per message`
+        : '–';
+    case 'cpu2000':
+      return h(2000)
+        ? `${f(((h(2000)!.veilCpu.median - h(2000)!.plainCpu.median) / 2000) * 1000, 0)} µs (CPU ratio ${f(h(2000)!.cpuRatio.median, 2)})`
+        : '–';
     default:
       return '–';
   }

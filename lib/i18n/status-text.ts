@@ -1,8 +1,34 @@
 /**
  * What each per-message status says. One place, so every site and mode uses the same words.
  */
-import { formatTime, t } from './';
+import { formatTime, t as lookup, uiLanguage, type MessageKey } from './';
 import type { DecryptedItem } from '../messaging/protocol';
+
+/**
+ * Each status string is looked up once per language with markers in place of its values, then
+ * filled in here: a history shows thousands of badges, and each browser lookup costs about as
+ * much as painting the badge. Values are inserted in one pass over the template, so a value
+ * (an author name from the page) is never itself scanned for markers.
+ */
+const MARKS = /[\uE000-\uE008]/g;
+const templates = new Map<string, string>();
+let templateLang = '';
+
+function t(key: MessageKey, ...subs: (string | number)[]): string {
+  if (!subs.length) return lookup(key);
+  const cacheKey = `${templateLang}\n${key}\n${subs.length}`;
+  let template = templates.get(cacheKey);
+  if (template === undefined) {
+    template = lookup(key, ...subs.map((_, i) => String.fromCharCode(0xe000 + i)));
+    templates.set(cacheKey, template);
+  }
+  return template.replace(MARKS, (m) => String(subs[m.charCodeAt(0) - 0xe000] ?? ''));
+}
+
+/** The language templates are cached for, read once per status (unit tests switch catalogs). */
+function useLanguage(): void {
+  templateLang = uiLanguage();
+}
 
 export type MessageStatus =
   | 'decrypted'
@@ -29,6 +55,7 @@ export interface StatusView {
 }
 
 export function viewOf(r: DecryptedItem, author: string, replayed: boolean): StatusView {
+  useLanguage();
   const key = !r.keyId
     ? ''
     : r.fingerprint
@@ -163,6 +190,7 @@ export function decryptingView(): StatusView {
 
 /** Parts 2..n of a long message that travelled in chunks; its text shows with part 1. */
 export function partView(index: number, count: number): StatusView {
+  useLanguage();
   return {
     status: 'pending',
     tone: 'muted',
@@ -175,6 +203,7 @@ export const CONTINUED_TEXT = (): string => t('statusContinued');
 
 /** Part 1 of a long message while parts are still missing. */
 export function incompleteView(have: number, count: number): StatusView {
+  useLanguage();
   return {
     status: 'incomplete',
     tone: 'muted',
@@ -190,11 +219,13 @@ export function mixedAuthorsView(): StatusView {
 
 /** The background did not answer: the envelope stays, and the badge says why. */
 export function notDecryptedView(why: string): StatusView {
+  useLanguage();
   return { status: 'pending', tone: 'warn', label: t('statusNotDecryptedLabel'), detail: why || t('statusNoAnswer') };
 }
 
 /** The screen-reader name of a badge: "Veil: Decrypted. End-to-end encrypted with …". */
 export function ariaLabelOf(view: StatusView): string {
+  useLanguage();
   return t('statusAriaPrefix', view.label.replace(/^[^\p{L}\p{N}]+\s*/u, ''), view.detail);
 }
 

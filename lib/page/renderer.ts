@@ -14,10 +14,21 @@
  * A message without an envelope in a protected chat is marked "not encrypted" (policy
  * `flagUnencrypted`), next to its text rather than inside it: the host's text stays untouched.
  */
-import { closestAny, messageAuthor, queryFirst, type SiteAdapter } from '../adapters/types';
-import { findEnvelopes } from '../crypto/codec';
-import { KIND_CHUNK, parseChunk } from '../crypto/chunks';
+import { queryFirst, type SiteAdapter } from '../adapters/types';
 import type { DecryptedItem, DecryptItem } from '../messaging/protocol';
+import {
+  allMessages,
+  ChunkGroups,
+  collectMessages,
+  hostIdOf,
+  messageAuthor,
+  messageOf,
+  messageTextOf,
+  mixedAuthors,
+  partTexts,
+  scanText,
+  type ChunkRef,
+} from './message-scan';
 import {
   ariaLabelOf,
   CONTINUED_TEXT,
@@ -32,8 +43,6 @@ import {
 } from '../i18n/status-text';
 
 const BATCH = 1_000;
-/** Long messages in flight at once; a page inventing chunk groups cannot grow this further. */
-const MAX_CHUNK_GROUPS = 1_000;
 /** Authentic message ids remembered for in-page replay checks. */
 const MAX_SEEN_IDS = 20_000;
 
@@ -49,28 +58,84 @@ export interface RendererOptions {
   onContext?(conversationId: string | undefined, composer: HTMLElement | null): void;
 }
 
-interface Segment {
-  texts: string[];
-  /** For chunked messages: where this node sits in the group. */
-  chunk?: { group: string; index: number; count: number };
+/** A message's envelopes waiting for a decrypt request. */
+interface Queued {
+  cacheKey: string;
+  who: string;
+  envelope: string;
+  item: DecryptItem;
+}
+
+/**
+ * Answers by conversation and author, then by envelope text: the envelope string kept as key is
+ * the one the page's text already holds, not a new string per message (a long history keeps
+ * thousands). Repeated answer fields (key id, fingerprint, statuses) share one string each.
+ */
+class ResultCache {
+  private byWho = new Map<string, Map<string, DecryptedItem>>();
+  private pool = new Map<string, string>();
+
+  get(who: string, envelope: string): DecryptedItem | undefined {
+    return this.byWho.get(who)?.get(envelope);
+  }
+
+  set(who: string, envelope: string, r: DecryptedItem): void {
+    let m = this.byWho.get(who);
+    if (!m) this.byWho.set(who, (m = new Map()));
+    for (const k of ['status', 'keyId', 'fingerprint', 'keyStatus'] as const) {
+      const v = r[k];
+      if (typeof v === 'string') (r as unknown as Record<string, string>)[k] = this.intern(v);
+    }
+    m.set(envelope, r);
+  }
+
+  delete(who: string, envelope: string): void {
+    const m = this.byWho.get(who);
+    m?.delete(envelope);
+    if (m && !m.size) this.byWho.delete(who);
+  }
+
+  /** A snapshot: the caller may delete while walking it. */
+  entries(): [string, string, DecryptedItem][] {
+    const out: [string, string, DecryptedItem][] = [];
+    for (const [who, m] of this.byWho) for (const [envelope, r] of m) out.push([who, envelope, r]);
+    return out;
+  }
+
+  private intern(v: string): string {
+    const had = this.pool.get(v);
+    if (had !== undefined) return had;
+    if (this.pool.size < 1_000) this.pool.set(v, v); // bounded: a page can make up key ids
+    return v;
+  }
+}
+
+/** A message's envelope texts as one key (the text itself for the usual single envelope). */
+const envelopeKey = (texts: string[]): string => (texts.length === 1 ? texts[0]! : texts.join('\n'));
+
+/** What a painted text element was made from: the same inputs give the same view, so no repaint. */
+interface Painted {
+  author: string;
+  items: DecryptedItem[];
+  replayed: boolean[];
 }
 
 export class MessageRenderer {
   private observer?: MutationObserver;
   private rendered = new WeakMap<Element, Node>();
-  private results = new Map<string, DecryptedItem>();
+  private results = new ResultCache();
   private inFlight = new Map<string, (() => void)[]>();
   /** By conversation: an SPA can switch conversations while a batch is still queued. */
-  private queue = new Map<string, { cacheKey: string; item: DecryptItem }[]>();
+  private queue = new Map<string, Queued[]>();
   private flushScheduled = false;
   private dirty = new Set<Element>();
-  private chunkGroups = new Map<string, Map<number, { el: Element; text: string; author: string }>>();
+  private chunkGroups = new ChunkGroups();
   private seenMessageIds = new Map<string, string>();
   private nextId = 0;
   /** What each painted text element was made from, so refresh() can decrypt it again. */
   private sources = new WeakMap<Element, { el: Element; conversationId: string; author: string; items: string[][] }>();
   /** What each painted text element shows, so a refresh that changes nothing repaints nothing. */
-  private painted = new WeakMap<Element, string>();
+  private painted = new WeakMap<Element, Painted>();
   /** What a message showing "Decrypting…" showed before: put back beside the reason if no answer comes. */
   private hidden = new WeakMap<Element, { nodes: Node[]; rendered?: Node }>();
   /** Bumped by refresh(): an answer to a request sent before it may predate the change. */
@@ -86,10 +151,8 @@ export class MessageRenderer {
 
   start(): void {
     this.observer = new MutationObserver((records) => {
-      for (const r of records) {
-        const node = r.type === 'characterData' ? r.target.parentElement : r.target;
-        if (node instanceof Element) this.collect(node, r.type === 'childList' ? r.addedNodes : undefined);
-      }
+      if (!records.length) return; // records Veil took itself (browsers do not call then; some DOMs do)
+      this.take(records);
       this.processDirty();
     });
     this.observer.observe(this.doc, { childList: true, subtree: true, characterData: true });
@@ -97,20 +160,30 @@ export class MessageRenderer {
     this.processDirty();
   }
 
+  private take(records: MutationRecord[]): void {
+    for (const r of records) {
+      const node = r.type === 'characterData' ? r.target.parentElement : r.target;
+      if (node instanceof Element) this.collect(node, r.type === 'childList' ? r.addedNodes : undefined);
+    }
+  }
+
+  /**
+   * Runs a pass of Veil's own DOM writes. What the host changed before is taken first; what the
+   * pass itself changed is then dropped, so Veil does not rescan thousands of its own paints.
+   * (Nothing else runs during the pass, so no host change can be among the dropped records.)
+   */
+  private writing(pass: () => void): void {
+    if (this.observer) this.take(this.observer.takeRecords());
+    pass();
+    this.observer?.takeRecords();
+  }
+
   stop(): void {
     this.observer?.disconnect();
   }
 
   private collect(target: Element, added?: NodeList): void {
-    const msg = closestAny(target, this.adapter.selectors.message);
-    if (msg) this.dirty.add(msg);
-    const roots = added ? [...added].filter((n): n is Element => n instanceof Element) : [target];
-    for (const root of roots) {
-      for (const sel of this.adapter.selectors.message) {
-        if (root.matches(sel)) this.dirty.add(root);
-        for (const el of root.querySelectorAll(sel)) this.dirty.add(el);
-      }
-    }
+    collectMessages(this.adapter, target, added, this.dirty);
   }
 
   private context?: { conversationId?: string; composer: HTMLElement | null };
@@ -126,44 +199,32 @@ export class MessageRenderer {
   private processDirty(): void {
     const conversationId = this.adapter.conversationId(this.doc);
     this.checkContext(conversationId);
-    for (const el of this.dirty) if (el.isConnected && conversationId) this.process(el, conversationId);
-    this.dirty.clear();
-  }
-
-  private authorOf(el: Element): string {
-    return messageAuthor(this.adapter, el);
+    if (!this.dirty.size) return;
+    this.writing(() => {
+      // Taking the pending records may add to `dirty` while it is walked: a Set visits those too.
+      for (const el of this.dirty) if (el.isConnected && conversationId) this.process(el, conversationId);
+      this.dirty.clear();
+    });
+    this.sendSoon();
   }
 
   private process(el: Element, conversationId: string): void {
-    const textEl = queryFirst(el, this.adapter.selectors.messageText);
+    const textEl = messageTextOf(this.adapter, el);
     if (!textEl) return;
     const ours = this.rendered.get(textEl);
     if (ours && textEl.firstChild === ours) return; // still showing our rendering
     const raw = textEl.textContent ?? '';
-    const found = findEnvelopes(raw);
-    if (found.length === 0) return this.flagUnencrypted(el, textEl, raw);
+    const { envelopes, chunk } = scanText(raw);
+    if (envelopes.length === 0) return this.flagUnencrypted(el, textEl, raw);
     this.unflag(el);
-    const author = this.authorOf(el);
-    const segments: Segment[] = [];
-    for (const f of found) {
-      const text = raw.slice(f.start, f.end);
-      if (f.kind === 'envelope' && f.frame[0] === KIND_CHUNK && found.length === 1) {
-        const c = parseChunk(f.frame);
-        if (!('error' in c)) {
-          segments.push({ texts: [text], chunk: { group: c.group, index: c.index, count: c.count } });
-          continue;
-        }
-      }
-      segments.push({ texts: [text] });
-    }
-    const chunk = segments[0]!.chunk;
-    if (chunk) return this.processChunk(el, textEl, conversationId, author, chunk, segments[0]!.texts[0]!);
+    const author = messageAuthor(this.adapter, el);
+    if (chunk) return this.processChunk(el, textEl, conversationId, author, chunk, envelopes[0]!);
     this.show(
       el,
       textEl,
       conversationId,
       author,
-      segments.map((s) => s.texts),
+      envelopes.map((text) => [text]),
     );
   }
 
@@ -172,36 +233,28 @@ export class MessageRenderer {
     textEl: Element,
     conversationId: string,
     author: string,
-    chunk: NonNullable<Segment['chunk']>,
+    chunk: ChunkRef,
     text: string,
   ): void {
-    let group = this.chunkGroups.get(chunk.group);
-    if (!group) {
-      // Bounded: a page inventing chunk groups must not grow this without end (oldest go first).
-      if (this.chunkGroups.size >= MAX_CHUNK_GROUPS) this.chunkGroups.delete(this.chunkGroups.keys().next().value!);
-      this.chunkGroups.set(chunk.group, (group = new Map()));
-    }
-    if (!group.has(chunk.index) && group.size >= chunk.count) return; // more parts than it claims: ignored
-    group.set(chunk.index, { el, text, author });
+    const group = this.chunkGroups.add(chunk, { el, text, author });
+    if (!group) return; // more parts than it claims: ignored
     const first = group.get(0);
     for (const [index, part] of group) {
       if (index === 0) continue;
-      const pt = queryFirst(part.el, this.adapter.selectors.messageText);
+      const pt = messageTextOf(this.adapter, part.el);
       if (pt) this.paint(pt, partView(index, chunk.count), CONTINUED_TEXT());
     }
     if (group.size < chunk.count || !first) {
-      const head = first ? queryFirst(first.el, this.adapter.selectors.messageText) : textEl;
+      const head = first ? messageTextOf(this.adapter, first.el) : textEl;
       if (head) this.paint(head, incompleteView(group.size, chunk.count), '');
       return;
     }
-    const authors = new Set([...group.values()].map((p) => p.author));
-    const headText = queryFirst(first.el, this.adapter.selectors.messageText)!;
-    if (authors.size > 1) {
+    const headText = messageTextOf(this.adapter, first.el)!;
+    if (mixedAuthors(group)) {
       this.paint(headText, mixedAuthorsView(), '');
       return;
     }
-    const texts = [...group.entries()].sort((a, b) => a[0] - b[0]).map(([, p]) => p.text);
-    this.show(first.el, headText, conversationId, author, [texts]);
+    this.show(first.el, headText, conversationId, author, [partTexts(group)]);
   }
 
   /**
@@ -223,13 +276,14 @@ export class MessageRenderer {
   private redo(scope: RefreshScope): void {
     this.lastRefresh = scope;
     const stale = new Set<string>();
-    for (const [cacheKey, r] of this.results) {
-      if (scope.all || this.isRefreshable(r)) stale.add(cacheKey);
+    for (const [who, envelope, r] of this.results.entries()) {
+      if (!scope.all && !this.isRefreshable(r)) continue;
+      stale.add(`${who}\n${envelope}`);
+      this.results.delete(who, envelope);
     }
-    for (const k of stale) this.results.delete(k);
-    for (const sel of this.adapter.selectors.message) {
-      for (const el of this.doc.querySelectorAll(sel)) {
-        const textEl = queryFirst(el, this.adapter.selectors.messageText);
+    this.writing(() => {
+      for (const el of allMessages(this.doc, this.adapter)) {
+        const textEl = messageTextOf(this.adapter, el);
         if (!textEl) continue;
         const src = this.sources.get(textEl);
         const ours = this.rendered.get(textEl);
@@ -242,7 +296,7 @@ export class MessageRenderer {
           this.dirty.add(el); // not painted yet, or its last attempt failed: try again
         }
       }
-    }
+    });
     this.processDirty();
   }
 
@@ -266,8 +320,10 @@ export class MessageRenderer {
     this.sources.set(textEl, { el, conversationId, author, items });
     const pending: string[] = [];
     for (const texts of items) {
-      const cacheKey = `${conversationId}\n${author}\n${texts.join('\n')}`;
-      if (this.results.has(cacheKey)) continue;
+      const who = `${conversationId}\n${author}`;
+      const envelope = envelopeKey(texts);
+      if (this.results.get(who, envelope)) continue;
+      const cacheKey = `${who}\n${envelope}`;
       pending.push(cacheKey);
       const again = () => this.show(el, textEl, conversationId, author, items);
       const waiting = this.inFlight.get(cacheKey);
@@ -279,20 +335,22 @@ export class MessageRenderer {
       let q = this.queue.get(conversationId);
       if (!q) this.queue.set(conversationId, (q = []));
       // The chat's id for the message lets the background tell a re-render from a re-delivery.
-      const hostId = (this.adapter.messageIdAttribute && el.getAttribute(this.adapter.messageIdAttribute)) || undefined;
-      q.push({ cacheKey, item: { id: String(this.nextId++), texts, author, hostId } });
+      q.push({
+        cacheKey,
+        who,
+        envelope,
+        item: { id: String(this.nextId++), texts, author, hostId: hostIdOf(this.adapter, el) },
+      });
     }
     if (pending.length) {
       if (!quiet) this.paintPending(textEl);
-      this.scheduleFlush();
+      this.sendSoon();
       return;
     }
-    const hostId = this.adapter.messageIdAttribute ? el.getAttribute(this.adapter.messageIdAttribute) : null;
-    const segments = items.map((texts) => {
-      const r = this.results.get(`${conversationId}\n${author}\n${texts.join('\n')}`)!;
-      return { r, view: viewOf(r, author, this.isReplay(r, hostId)) };
-    });
-    this.paintSegments(el, textEl, segments);
+    const hostId = hostIdOf(this.adapter, el) ?? null;
+    const rs = items.map((texts) => this.results.get(`${conversationId}\n${author}`, envelopeKey(texts))!);
+    const replayed = rs.map((r) => this.isReplay(r, hostId));
+    this.paintSegments(el, textEl, { author, items: rs, replayed });
   }
 
   /** An authentic message id seen before under a different host message id is a replay. */
@@ -308,16 +366,20 @@ export class MessageRenderer {
     return first !== undefined && first !== hostId;
   }
 
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
+  /**
+   * Sends what is queued once the current pass is over (a microtask, not a task: the request
+   * leaves before the browser renders the next frame, and a whole history is still one batch).
+   */
+  private sendSoon(): void {
+    if (this.flushScheduled || !this.queue.size) return;
     this.flushScheduled = true;
-    setTimeout(() => void this.flush(), 0);
+    queueMicrotask(() => void this.flush());
   }
 
   private async flush(): Promise<void> {
     this.flushScheduled = false;
     const generation = this.generation;
-    const requests: { conversationId: string; part: { cacheKey: string; item: DecryptItem }[] }[] = [];
+    const requests: { conversationId: string; part: Queued[] }[] = [];
     for (const [conversationId, batch] of this.queue) {
       for (let i = 0; i < batch.length; i += BATCH) requests.push({ conversationId, part: batch.slice(i, i + BATCH) });
     }
@@ -332,10 +394,20 @@ export class MessageRenderer {
         ),
       ),
     );
+    this.writing(() => this.settle(requests, answers));
+    this.processDirty(); // host changes taken during the pass, and envelopes put back after a failure
+    // A refresh() while this batch was out: its locked/unknown answers may predate the change.
+    if (generation !== this.generation && anyRefreshable(requests, this.results, (r) => this.isRefreshable(r))) {
+      this.redo({ keyIds: this.lastRefresh.keyIds }); // once: redo() does not bump the generation, so no ping-pong
+    }
+  }
+
+  /** One DOM write pass for every answer of a flush (no layout reads in between). */
+  private settle(requests: { part: Queued[] }[], answers: (DecryptedItem[] | { error: string })[]): void {
     requests.forEach(({ part }, i) => {
       const res = answers[i]!;
       const byId = new Map(Array.isArray(res) ? res.map((r) => [r.id, r]) : []);
-      for (const { cacheKey, item } of part) {
+      for (const { cacheKey, who, envelope, item } of part) {
         const r = byId.get(item.id);
         const waiting = this.inFlight.get(cacheKey) ?? [];
         this.inFlight.delete(cacheKey);
@@ -344,15 +416,11 @@ export class MessageRenderer {
           this.failed.push(Array.isArray(res) ? '' : res.error);
           continue;
         }
-        this.results.set(cacheKey, r);
+        this.results.set(who, envelope, r);
         for (const again of waiting) again();
       }
     });
     this.showFailures();
-    // A refresh() while this batch was out: its locked/unknown answers may predate the change.
-    if (generation !== this.generation && anyRefreshable(requests, this.results, (r) => this.isRefreshable(r))) {
-      this.redo({ keyIds: this.lastRefresh.keyIds }); // once: redo() does not bump the generation, so no ping-pong
-    }
   }
 
   private failed: string[] = [];
@@ -395,10 +463,9 @@ export class MessageRenderer {
     if (textEl.querySelector(':scope > .veil-badge')) return; // a failure beside the envelope stays until an answer
     const before = { nodes: [...textEl.childNodes], rendered: this.rendered.get(textEl) };
     this.painted.delete(textEl);
-    const wrap = this.doc.createElement('span');
-    wrap.className = 'veil-rendered';
-    wrap.append(this.badge(decryptingView()));
-    this.setRendered(textEl, wrap);
+    // Every pending badge is the same: cloned from one made once (a history shows thousands).
+    this.pendingTemplate ??= this.wrapped(this.badge(decryptingView()));
+    this.setRendered(textEl, this.pendingTemplate.cloneNode(true));
     this.hidden.set(textEl, before);
     textEl.closest('[data-veil-status]')?.removeAttribute('data-veil-status');
   }
@@ -413,34 +480,43 @@ export class MessageRenderer {
     if (before.rendered) this.rendered.set(textEl, before.rendered);
     else this.rendered.delete(textEl);
     textEl.replaceChildren(...before.nodes, badge);
+    const msg = messageOf(this.adapter, textEl);
+    if (msg) this.dirty.add(msg); // asked again (once: the reason beside the envelope stays until an answer)
   }
 
-  private paintSegments(el: Element, textEl: Element, segments: { r: DecryptedItem; view: StatusView }[]): void {
-    const worst = segments.map((s) => s.view.status).find((s) => s !== 'decrypted') ?? 'decrypted';
-    const shows = JSON.stringify(
-      segments.map(({ r, view }) => [r.status, r.text, view.status, view.label, view.detail]),
-    );
-    if (this.painted.get(textEl) === shows && textEl.firstChild === this.rendered.get(textEl)) {
-      el.setAttribute('data-veil-status', worst);
+  private paintSegments(el: Element, textEl: Element, shows: Painted): void {
+    const before = this.painted.get(textEl);
+    if (before && textEl.firstChild === this.rendered.get(textEl) && samePainted(before, shows)) {
+      el.setAttribute('data-veil-status', this.worst(before));
       return; // already showing exactly this: no repaint
     }
     this.painted.set(textEl, shows);
+    const views = shows.items.map((r, i) => viewOf(r, shows.author, shows.replayed[i]!));
     const wrap = this.doc.createElement('span');
     wrap.className = 'veil-rendered';
-    for (const { r, view } of segments) {
-      const seg = this.doc.createElement('span');
-      seg.className = 'veil-segment';
+    views.forEach((view, i) => {
+      const r = shows.items[i]!;
+      // One message, one segment: its parts go straight into the wrapper (fewer nodes per message).
+      const seg = views.length === 1 ? wrap : wrap.appendChild(this.doc.createElement('span'));
+      if (seg !== wrap) seg.className = 'veil-segment';
       if (r.status === 'decrypted' && view.status !== 'moved' && view.status !== 'sender-mismatch') {
-        const plain = this.doc.createElement('span');
+        const plain = seg.appendChild(this.doc.createElement('span'));
         plain.className = 'veil-plain';
         plain.textContent = r.text ?? ''; // text only, never HTML
-        seg.append(plain);
       }
       seg.append(this.badge(view));
-      wrap.append(seg);
-    }
+    });
     this.setRendered(textEl, wrap);
-    el.setAttribute('data-veil-status', worst);
+    el.setAttribute('data-veil-status', views.map((v) => v.status).find((s) => s !== 'decrypted') ?? 'decrypted');
+  }
+
+  /** The status a message shows: its first segment that is not plainly decrypted. */
+  private worst(p: Painted): string {
+    for (let i = 0; i < p.items.length; i++) {
+      const status = viewOf(p.items[i]!, p.author, p.replayed[i]!).status;
+      if (status !== 'decrypted') return status;
+    }
+    return 'decrypted';
   }
 
   private paint(textEl: Element, view: StatusView, text: string): void {
@@ -455,13 +531,22 @@ export class MessageRenderer {
     }
     wrap.append(this.badge(view));
     this.setRendered(textEl, wrap);
-    textEl.closest(this.adapter.selectors.message.join(','))?.setAttribute('data-veil-status', view.status);
+    messageOf(this.adapter, textEl)?.setAttribute('data-veil-status', view.status);
   }
 
   private setRendered(textEl: Element, content: Node): void {
     this.hidden.delete(textEl);
     this.rendered.set(textEl, content);
     textEl.replaceChildren(content);
+  }
+
+  private pendingTemplate?: Node;
+
+  private wrapped(badge: Element): HTMLElement {
+    const wrap = this.doc.createElement('span');
+    wrap.className = 'veil-rendered';
+    wrap.append(badge);
+    return wrap;
   }
 
   private badge(view: StatusView): HTMLElement {
@@ -476,6 +561,20 @@ export class MessageRenderer {
   }
 }
 
+/** Same inputs to viewOf (compared field by field only when not the same cached answer). */
+function samePainted(a: Painted, b: Painted): boolean {
+  return (
+    a.author === b.author &&
+    a.items.length === b.items.length &&
+    a.items.every((r, i) => a.replayed[i] === b.replayed[i] && (r === b.items[i] || sameAnswer(r, b.items[i]!)))
+  );
+}
+
+/** Two answers that say the same (their request ids aside). */
+function sameAnswer(a: DecryptedItem, b: DecryptedItem): boolean {
+  return JSON.stringify({ ...a, id: '' }) === JSON.stringify({ ...b, id: '' });
+}
+
 /** Which cached results refresh() forgets (see there). */
 export interface RefreshScope {
   keyIds?: string[];
@@ -484,13 +583,13 @@ export interface RefreshScope {
 
 /** Whether any answer of a batch is of a kind a keyring change could alter. */
 function anyRefreshable(
-  requests: { part: { cacheKey: string }[] }[],
-  results: Map<string, DecryptedItem>,
+  requests: { part: Queued[] }[],
+  results: ResultCache,
   refreshable: (r: DecryptedItem) => boolean,
 ): boolean {
   return requests.some(({ part }) =>
-    part.some(({ cacheKey }) => {
-      const r = results.get(cacheKey);
+    part.some(({ who, envelope }) => {
+      const r = results.get(who, envelope);
       return !!r && refreshable(r);
     }),
   );

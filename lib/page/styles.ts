@@ -2,7 +2,8 @@
 export const VEIL_CSS = `
 .veil-plain { white-space: pre-wrap; overflow-wrap: anywhere; }
 .veil-segment + .veil-segment { display: block; margin-top: .25em; }
-.veil-badge { position: relative; display: inline-flex; align-items: center; gap: .25em; margin-inline-start: .5em; padding: 0 .4em;
+/* inline-block, not a flex box: a history lays out thousands of badges, and their only child is text. */
+.veil-badge { position: relative; display: inline-block; margin-inline-start: .5em; padding: 0 .4em;
   border-radius: .6em; font: 600 11px/1.6 system-ui, "Noto Sans", "Noto Sans CJK SC", sans-serif; vertical-align: baseline; white-space: nowrap;
   cursor: default; letter-spacing: normal; text-transform: none; }
 .veil-badge:focus-visible { outline: 2px solid currentColor; outline-offset: 1px; }

@@ -463,7 +463,10 @@ describe('isolated mode against a hostile chat page', () => {
     await waitFor(
       async () => {
         await flushSpies(p);
-        return server.inspect().spy.slice(sinceHere.spy).some((r) => r.kind === 'stole-focus');
+        return server
+          .inspect()
+          .spy.slice(sinceHere.spy)
+          .some((r) => r.kind === 'stole-focus');
       },
       'the page to record its focus theft',
       15_000,

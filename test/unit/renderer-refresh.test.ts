@@ -1,5 +1,5 @@
 /**
- * Issue #8: the renderer's refresh after a keyring change, without a browser: locked and unknown-key
+ * the renderer's refresh after a keyring change, without a browser: locked and unknown-key
  * messages are asked again and repainted in one step (no "Decrypting…" in between), decrypted ones
  * whose result did not change are not repainted at all, a revoked key's messages are re-labelled,
  * and an answer that was in flight across the change is asked again once (no stale "locked", no

@@ -5,12 +5,21 @@
  * content script never sees a decrypted word: the frame gets the message from the background.
  * Event-driven (MutationObserver, IntersectionObserver): an idle chat costs nothing.
  */
-import { closestAny, messageAuthor, queryFirst, type SiteAdapter } from '../../adapters/types';
-import { KIND_CHUNK, parseChunk } from '../../crypto/chunks';
-import { findEnvelopes } from '../../crypto/codec';
+import type { SiteAdapter } from '../../adapters/types';
 import { t } from '../../i18n';
 import { mixedAuthorsView, NOT_ENCRYPTED_VIEW } from '../../i18n/status-text';
 import type { ReaderSpec } from '../../messaging/frame-types';
+import {
+  ChunkGroups,
+  collectMessages,
+  hostIdOf,
+  messageAuthor,
+  messageTextOf,
+  mixedAuthors,
+  partTexts,
+  scanText,
+  type ChunkRef,
+} from '../message-scan';
 import { createFrameElement, loadFrame, themeOf, type SecureFrame } from './frame-host';
 
 /** Hidden host text and Veil's placeholders; prefixed so the chat's own styles are untouched. */
@@ -19,9 +28,6 @@ export const READER_CSS = `
 veil-secure-frame[data-kind="reader"] { display: block; min-height: 1.4em; width: 100%; }
 .veil-isolated-note { font: italic 12px/1.6 system-ui, sans-serif; color: #5f6b7a; }
 `;
-
-/** Chunk groups remembered at once: far more than a screenful of long messages. */
-const MAX_CHUNK_GROUPS = 1_000;
 
 interface Placed {
   key: string;
@@ -33,7 +39,7 @@ export class SecureReaders {
   private placed = new WeakMap<Element, Placed>();
   private byHandle = new Map<string, SecureFrame>();
   private pending = new WeakMap<Element, { frame: SecureFrame; spec: ReaderSpec; textEl: Element }>();
-  private chunkGroups = new Map<string, Map<number, { el: Element; text: string; author: string }>>();
+  private chunkGroups = new ChunkGroups();
   private io: IntersectionObserver;
 
   constructor(
@@ -67,11 +73,11 @@ export class SecureReaders {
 
   /** Looks at one message element (new, changed or re-rendered). */
   process(el: Element): void {
-    const textEl = queryFirst(el, this.adapter.selectors.messageText);
+    const textEl = messageTextOf(this.adapter, el);
     if (!textEl) return;
     const raw = textEl.textContent ?? '';
-    const found = findEnvelopes(raw);
-    const key = found.map((f) => raw.slice(f.start, f.end)).join('\n');
+    const { envelopes, chunk } = scanText(raw);
+    const key = envelopes.join('\n');
     const before = this.placed.get(textEl);
     if (
       before &&
@@ -81,7 +87,7 @@ export class SecureReaders {
     )
       return;
     if (before) this.clear(before);
-    if (found.length === 0) {
+    if (envelopes.length === 0) {
       this.placed.set(textEl, { key, frames: [], notes: [] });
       textEl.removeAttribute('data-veil-isolated');
       if (this.flagUnencrypted && raw.trim()) this.note(textEl, NOT_ENCRYPTED_VIEW.label, NOT_ENCRYPTED_VIEW.detail);
@@ -89,27 +95,17 @@ export class SecureReaders {
     }
     textEl.setAttribute('data-veil-isolated', 'hidden');
     const author = messageAuthor(this.adapter, el);
-    const hostMessageId =
-      (this.adapter.messageIdAttribute && el.getAttribute(this.adapter.messageIdAttribute)) || undefined;
+    const hostMessageId = hostIdOf(this.adapter, el);
     const conversationId = this.adapter.conversationId(this.doc);
     const placed: Placed = { key, frames: [], notes: [] };
     this.placed.set(textEl, placed);
     if (!conversationId) return;
-    const single = found.length === 1 && found[0]!.kind === 'envelope' ? found[0]! : undefined;
-    if (single && single.kind === 'envelope' && single.frame[0] === KIND_CHUNK) {
-      const c = parseChunk(single.frame);
-      if (!('error' in c))
-        return this.chunk(el, textEl, placed, c, raw.slice(single.start, single.end), {
-          conversationId,
-          author,
-          hostMessageId,
-        });
-    }
+    if (chunk) return this.chunk(el, textEl, placed, chunk, envelopes[0]!, { conversationId, author, hostMessageId });
     let anchor: Element = textEl;
-    for (const f of found) {
+    for (const text of envelopes) {
       const frame = this.placeFrame(anchor, placed);
       anchor = frame.host;
-      this.later(frame, { conversationId, author, hostMessageId, texts: [raw.slice(f.start, f.end)] }, textEl);
+      this.later(frame, { conversationId, author, hostMessageId, texts: [text] }, textEl);
     }
   }
 
@@ -118,22 +114,16 @@ export class SecureReaders {
     el: Element,
     textEl: Element,
     placed: Placed,
-    c: { group: string; index: number; count: number },
+    c: ChunkRef,
     text: string,
     base: Omit<ReaderSpec, 'texts'>,
   ): void {
-    let group = this.chunkGroups.get(c.group);
-    if (!group) {
-      // Bounded: a page inventing chunk groups must not grow this without end (oldest go first).
-      if (this.chunkGroups.size >= MAX_CHUNK_GROUPS) this.chunkGroups.delete(this.chunkGroups.keys().next().value!);
-      this.chunkGroups.set(c.group, (group = new Map()));
-    }
-    if (!group.has(c.index) && group.size >= c.count) return; // more parts than it claims: ignored
-    group.set(c.index, { el, text, author: base.author });
+    const group = this.chunkGroups.add(c, { el, text, author: base.author });
+    if (!group) return; // more parts than it claims: ignored
     if (c.index > 0) this.note(textEl, t('isoReaderPartNote', c.index + 1, c.count), t('isoReaderPartDetail'), placed);
     const first = group.get(0);
     if (!first) return;
-    const firstText = queryFirst(first.el, this.adapter.selectors.messageText);
+    const firstText = messageTextOf(this.adapter, first.el);
     if (!firstText) return;
     const firstPlaced = this.placed.get(firstText);
     if (!firstPlaced) return;
@@ -147,21 +137,19 @@ export class SecureReaders {
     firstText.setAttribute('data-veil-isolated', 'hidden');
     // Every part must come from the same author: the page (or its server) attributing one part to
     // someone else is shown as malformed, never decrypted under one of the two names.
-    if (new Set([...group.values()].map((p) => p.author)).size > 1) {
+    if (mixedAuthors(group)) {
       const bad = mixedAuthorsView();
       this.note(firstText, bad.label, bad.detail, firstPlaced);
       return;
     }
-    const texts = [...group.entries()].sort((a, b) => a[0] - b[0]).map(([, p]) => p.text);
+    const texts = partTexts(group);
     const frame = this.placeFrame(firstText, firstPlaced);
     this.later(
       frame,
       {
         ...base,
         texts,
-        hostMessageId:
-          (this.adapter.messageIdAttribute && first.el.getAttribute(this.adapter.messageIdAttribute)) ||
-          base.hostMessageId,
+        hostMessageId: hostIdOf(this.adapter, first.el) || base.hostMessageId,
       },
       firstText,
     );
@@ -218,14 +206,6 @@ export class SecureReaders {
 
   /** Message elements under `root` (or containing it). */
   collect(target: Element, added: NodeList | undefined, into: Set<Element>): void {
-    const msg = closestAny(target, this.adapter.selectors.message);
-    if (msg) into.add(msg);
-    const roots = added ? [...added].filter((n): n is Element => n instanceof Element) : [target];
-    for (const root of roots) {
-      for (const sel of this.adapter.selectors.message) {
-        if (root.matches(sel)) into.add(root);
-        for (const el of root.querySelectorAll(sel)) into.add(el);
-      }
-    }
+    collectMessages(this.adapter, target, added, into);
   }
 }

@@ -1,0 +1,127 @@
+/**
+ * One way to read the message list for both modes (lib/page/message-scan.ts), and what the inline
+ * renderer does with a long history: one request for the batch, one paint pass, and its own paint
+ * does not wake it again (a history of thousands must not be rescanned after it is painted).
+ * A host change that lands while Veil paints is still seen.
+ */
+import { describe, expect, it } from 'vitest';
+import { parseHTML } from 'linkedom';
+import { randomBytes } from '@noble/ciphers/utils.js';
+import { toEnvelopeTexts } from '../../lib/crypto/chunks';
+import { encodeEnvelopeText } from '../../lib/crypto/codec';
+import { deriveKey, sealMessage } from '../../lib/crypto/envelope';
+import { fixtureChat } from '../../lib/adapters/fixture-chat';
+import type { SiteAdapter } from '../../lib/adapters/types';
+import type { DecryptedItem, DecryptItem } from '../../lib/messaging/protocol';
+import { ChunkGroups, scanText } from '../../lib/page/message-scan';
+import { MessageRenderer, type DecryptFn } from '../../lib/page/renderer';
+
+const key = deriveKey({ id: randomBytes(4), secret: randomBytes(32) });
+const frame = (text: string) =>
+  sealMessage(key, text, { conversationId: 'dm-alice-bob', senderId: 'alice' }, { sentAt: 1, nonce: randomBytes(16) });
+const envelope = (text: string) => encodeEnvelopeText(frame(text));
+
+function chat() {
+  const win = parseHTML(
+    '<html><body><main id="chat" data-conversation-id="dm-alice-bob"><ol id="messages"></ol></main></body></html>',
+  );
+  for (const name of ['MutationObserver', 'Element', 'Node', 'HTMLElement'])
+    (globalThis as Record<string, unknown>)[name] = (win as unknown as Record<string, unknown>)[name];
+  const doc = win.document as unknown as Document;
+  let id = 0;
+  /** The host appends messages in one go, as a history load does. */
+  const deliver = (...texts: string[]) => {
+    for (const text of texts) {
+      const li = doc.createElement('li');
+      li.className = 'message';
+      li.dataset.id = `m${++id}`;
+      li.dataset.from = 'alice';
+      li.innerHTML = `<span class="author">alice</span><div class="text"></div>`;
+      li.querySelector('.text')!.textContent = text;
+      doc.getElementById('messages')!.append(li);
+    }
+  };
+  return { doc, deliver };
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 5));
+const answer = (items: DecryptItem[]) =>
+  items.map((it) => ({ id: it.id, status: 'decrypted', text: `plain ${it.id}`, keyId: 'aaaa0001' }) as DecryptedItem);
+
+describe('message scan', () => {
+  it('finds envelopes, and a text that is exactly one chunk as a part of a long message', () => {
+    expect(scanText('hello').envelopes).toEqual([]);
+    const one = envelope('hi');
+    expect(scanText(`look: ${one}`)).toEqual({ envelopes: [one] });
+    const parts = toEnvelopeTexts(frame('x'.repeat(400)), 200, randomBytes(4));
+    expect(parts.length).toBeGreaterThan(1);
+    const scanned = scanText(parts[1]!);
+    expect(scanned.envelopes).toEqual([parts[1]]);
+    expect(scanned.chunk).toMatchObject({ index: 1, count: parts.length });
+    // Two chunks in one chat message are not one part: read as separate envelopes.
+    expect(scanText(`${parts[0]} ${parts[1]}`).chunk).toBeUndefined();
+  });
+
+  it('keeps a bounded number of chunk groups, and no more parts than a group claims', () => {
+    const groups = new ChunkGroups(3);
+    const member = { el: {} as Element, text: 't', author: 'a' };
+    for (let g = 0; g < 10; g++) groups.add({ group: `g${g}`, index: 0, count: 2 }, member);
+    expect(groups.size).toBe(3);
+    expect(groups.add({ group: 'g9', index: 1, count: 2 }, member)!.size).toBe(2);
+    expect(groups.add({ group: 'g9', index: 5, count: 2 }, member)).toBeUndefined(); // a third part of two
+  });
+});
+
+describe('renderer: a long history', () => {
+  it('is decrypted in one request and painted in one pass that does not wake the renderer again', async () => {
+    const { doc, deliver } = chat();
+    let asks = 0;
+    const adapter: SiteAdapter = {
+      ...fixtureChat,
+      conversationId: (d) => {
+        asks++; // once per pass over the page's changes
+        return fixtureChat.conversationId(d);
+      },
+    };
+    const requests: number[] = [];
+    const decrypt: DecryptFn = async (_c, items) => {
+      requests.push(items.length);
+      return answer(items);
+    };
+    const r = new MessageRenderer(doc, adapter, decrypt);
+    r.start();
+    deliver(...Array.from({ length: 50 }, (_, i) => envelope(`m${i}`)));
+    await tick();
+    await tick();
+    expect(requests).toEqual([50]);
+    const lis = [...doc.querySelectorAll('li.message')];
+    expect(lis.every((li) => li.getAttribute('data-veil-status') === 'decrypted')).toBe(true);
+    expect(lis.map((li) => li.querySelector('.veil-plain')?.textContent)).toEqual(
+      Array.from({ length: 50 }, (_, i) => `plain ${i}`),
+    );
+    // Asked when the history arrived and once after the answers; Veil's own "Decrypting…" and
+    // plaintext writes are not taken for the host's changes (no further pass over 50 messages).
+    expect(asks).toBeLessThanOrEqual(3);
+    r.stop();
+  });
+
+  it('a message the host adds while Veil paints is still decrypted', async () => {
+    const { doc, deliver } = chat();
+    let first = true;
+    const decrypt: DecryptFn = async (_c, items) => {
+      if (first) {
+        first = false;
+        // The host adds a message in the same turn as the answer comes back.
+        queueMicrotask(() => deliver(envelope('late')));
+      }
+      return answer(items);
+    };
+    const r = new MessageRenderer(doc, fixtureChat, decrypt);
+    r.start();
+    deliver(envelope('early'));
+    for (let i = 0; i < 4; i++) await tick();
+    const statuses = [...doc.querySelectorAll('li.message')].map((li) => li.getAttribute('data-veil-status'));
+    expect(statuses).toEqual(['decrypted', 'decrypted']);
+    r.stop();
+  });
+});
