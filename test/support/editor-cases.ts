@@ -84,18 +84,25 @@ export const typedWithIme =
   (steps: [pinyin: string, chosen: string][]): Entry =>
   async (page) => {
     const cdp = await page.createCDPSession();
+    // A person's IME takes a moment between keys; editors (Quill) finish a composition in their
+    // own observers, so each step waits for the page to render before the next one starts.
+    const settled = () =>
+      page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
     for (const [pinyin, chosen] of steps) {
       await cdp.send('Input.imeSetComposition', {
         text: pinyin,
         selectionStart: pinyin.length,
         selectionEnd: pinyin.length,
       });
+      await settled();
       await cdp.send('Input.imeSetComposition', {
         text: chosen,
         selectionStart: chosen.length,
         selectionEnd: chosen.length,
       });
+      await settled();
       await cdp.send('Input.insertText', { text: chosen });
+      await settled();
     }
     await cdp.detach();
   };
@@ -131,6 +138,8 @@ export async function sendAndCheck(
   const same = (s: string) => (trailingNewline ? s.replace(/\n+$/, '') : s) === text;
   const before = server.inspect().messages.length;
   await a.bringToFront();
+  // Each case starts from an empty box, whatever an earlier case left behind.
+  await a.evaluate(() => (window as any).fixtureChat.clearComposer());
   await a.focus('#compose');
   await entry(a);
   // The editor's own model holds the plaintext before the send, as the user's input left it.
@@ -182,6 +191,10 @@ export async function failAndKeep(
 ): Promise<boolean> {
   const text = `${editor} ${stage}: line one 秘密计划`;
   await a.bringToFront();
+  await a.evaluate(() => {
+    (window as any).fixtureChat.fault('none');
+    (window as any).fixtureChat.clearComposer();
+  });
   await switchConversation(a, stage === 'no-key' ? conv.noKey : conv.withKey);
   if (stage !== 'no-key') await a.evaluate((f) => (window as any).fixtureChat.fault(f), stage);
   const before = server.inspect().messages.length;
