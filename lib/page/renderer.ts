@@ -8,7 +8,7 @@
  * Event-driven (MutationObserver): an idle chat costs nothing.
  *
  * Results that a keyring change can alter (locked, unknown key, revoked key) are asked for again
- * on refresh() (issue #8): the envelope texts of every painted message are kept for that, since
+ * on refresh(): the envelope texts of every painted message are kept for that, since
  * the node itself now shows plaintext.
  *
  * A message without an envelope in a protected chat is marked "not encrypted" (policy
@@ -258,7 +258,7 @@ export class MessageRenderer {
   }
 
   /**
-   * The keyring or the policy changed (issue #8): forget results that the change can turn into
+   * The keyring or the policy changed: forget results that the change can turn into
    * something else and decrypt those messages again from their kept envelope texts. By default
    * that is locked, unknown key, a revoked key, or any key in `scope.keyIds` (unlock, import,
    * rotate, revoke); with `scope.all` every result (the keyring was locked or the policy changed,

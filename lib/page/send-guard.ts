@@ -97,7 +97,7 @@ export class SendGuard {
 
   /**
    * `allowPlaintext`: enterprise policy set requireEncryption to false, so a message no key covers
-   * goes out as typed, and the user is told so (issue #4). Every other failure still blocks.
+   * goes out as typed, and the user is told so. Every other failure still blocks.
    */
   arm(adapter: SiteAdapter, opts: { allowPlaintext?: boolean; managed?: boolean } = {}): void {
     this.mode = { kind: 'armed', adapter };
@@ -106,7 +106,7 @@ export class SendGuard {
   }
 
   /**
-   * Isolated mode (issue #6): the user types in Veil's secure composer frame, so every send from
+   * Isolated mode: the user types in Veil's secure composer frame, so every send from
    * the chat's own composer is blocked with `message`; only sendEnvelopes below sends, and only
    * envelopes.
    */

@@ -1,5 +1,5 @@
 /**
- * Isolated mode's message reading (issue #6): every envelope in the chat's message list gets a
+ * Isolated mode's message reading: every envelope in the chat's message list gets a
  * secure reader frame next to it, created lazily when the message comes near the viewport. The
  * chat's own text element keeps exactly the envelope the chat rendered; Veil only hides it. The
  * content script never sees a decrypted word: the frame gets the message from the background.
