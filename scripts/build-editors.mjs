@@ -29,13 +29,13 @@ function newest(dir) {
 
 export const EDITORS = fs
   .readdirSync(SRC)
-  .filter((n) => n !== 'shared' && fs.statSync(path.join(SRC, n)).isDirectory());
+  .filter((n) => n !== 'common' && fs.statSync(path.join(SRC, n)).isDirectory());
 
 export async function buildEditors() {
   fs.mkdirSync(OUT, { recursive: true });
   fs.writeFileSync(path.join(OUT, '.gitignore'), '*\n'); // build output, never committed
   const shared = Math.max(
-    newest(path.join(SRC, 'shared')),
+    newest(path.join(SRC, 'common')),
     fs.statSync(path.join(ROOT, 'package-lock.json')).mtimeMs,
     fs.statSync(fileURLToPath(import.meta.url)).mtimeMs,
   );
