@@ -22,6 +22,8 @@ export const STALE_AFTER_MS = 48 * 3600_000;
 const EARLIER_VISIT_MS = 10 * 60_000;
 export const MAX_MESSAGES = 100_000;
 const MAX_CONVERSATIONS = 20_000;
+/** First sightings kept in memory too, so re-renders (scrolling, re-opening a chat) skip the database. */
+const MAX_REMEMBERED = 20_000;
 
 interface SeenMessage {
   id: string; // keyId:messageId
@@ -58,10 +60,20 @@ export interface Verdict {
 }
 
 const digest = (...parts: string[]) => bytesToHex(sha256(utf8ToBytes(parts.join('\u0000'))).subarray(0, 16));
+const hostDigest = (s: Sighting) => (s.hostId ? digest(s.hostId) : undefined);
+
+/** Whether a message already shown is now shown as something else: another place, author or chat id. */
+function judgeAgain(first: SeenMessage, where: string, host: string | undefined): Verdict {
+  // With stable ids (hostId given only then), an id missing on one sighting and present on the
+  // other is a change too: a page that strips the id must not pass a re-delivery as a re-render.
+  return { replayed: first.where !== where || first.host !== host, stale: first.stale };
+}
 
 export class ReplayLog {
   private db?: Promise<IDBPDatabase<ReplayDB>>;
   private counts?: { messages: number; conversations: number };
+  /** A bounded copy of first sightings (oldest use dropped first). The database stays the truth. */
+  private readonly remembered = new Map<string, SeenMessage>();
 
   constructor(
     private readonly name = 'veil-replay',
@@ -82,20 +94,25 @@ export class ReplayLog {
   /** Records a batch of decrypted messages (one transaction) and judges each against its first sighting. */
   async witness(sightings: Sighting[]): Promise<Verdict[]> {
     if (sightings.length === 0) return [];
+    const ids = sightings.map((s) => `${s.keyId}:${s.messageId}`);
+    const known = ids.map((id) => this.recall(id));
+    // A batch of messages all shown before is judged from memory: nothing to read, nothing to write.
+    if (known.every((k) => k !== undefined)) {
+      return sightings.map((s, i) => judgeAgain(known[i]!, digest(s.conversationId, s.author), hostDigest(s)));
+    }
     const db = await this.open();
     const tx = db.transaction(['messages', 'conversations'], 'readwrite');
     const messages = tx.objectStore('messages');
     const conversations = tx.objectStore('conversations');
     this.counts ??= { messages: await messages.count(), conversations: await conversations.count() };
     const now = this.now();
-    const ids = sightings.map((s) => `${s.keyId}:${s.messageId}`);
     const convIds = sightings.map((s) => digest(s.keyId, s.conversationId));
     // Every read of the batch at once: requests queued in one transaction are served together,
     // where one awaited read per message cost a round trip to the database each (seconds for a
     // long history). The batch's own first sightings are kept here, so a message twice in one
     // batch and a conversation's running state read as they would one by one.
     const [firsts, convList] = await Promise.all([
-      Promise.all(ids.map((id) => messages.get(id))),
+      Promise.all(ids.map((id, i) => known[i] ?? messages.get(id))),
       Promise.all([...new Set(convIds)].map(async (id) => [id, await conversations.get(id)] as const)),
     ]);
     const convs = new Map(convList);
@@ -105,13 +122,11 @@ export class ReplayLog {
     const verdicts = sightings.map((s, i): Verdict => {
       const id = ids[i]!;
       const where = digest(s.conversationId, s.author);
-      const host = s.hostId ? digest(s.hostId) : undefined;
+      const host = hostDigest(s);
       const first = firsts[i] ?? batch.get(id);
       if (first) {
-        // With stable ids (hostId given only then), an id missing on one sighting and present on the
-        // other is a change too: a page that strips the id must not pass a re-delivery as a re-render.
-        const replayed = first.where !== where || first.host !== host;
-        return { replayed, stale: first.stale };
+        this.remember(first);
+        return judgeAgain(first, where, host);
       }
       const convId = convIds[i]!;
       const conv = convs.get(convId);
@@ -139,7 +154,23 @@ export class ReplayLog {
     await Promise.all(writes);
     await this.evict(tx);
     await tx.done;
+    for (const seen of batch.values()) this.remember(seen); // only once the database holds them
     return verdicts;
+  }
+
+  private recall(id: string): SeenMessage | undefined {
+    const seen = this.remembered.get(id);
+    if (seen) {
+      this.remembered.delete(id); // most recently used last
+      this.remembered.set(id, seen);
+    }
+    return seen;
+  }
+
+  private remember(seen: SeenMessage): void {
+    this.remembered.delete(seen.id);
+    this.remembered.set(seen.id, seen);
+    if (this.remembered.size > MAX_REMEMBERED) this.remembered.delete(this.remembered.keys().next().value!);
   }
 
   /** Past a cap, drops the oldest tenth: eviction runs rarely and each write stays cheap. */

@@ -9,7 +9,8 @@
  */
 import { localizePage, t } from '../i18n';
 import { request } from '../messaging/client';
-import type { SecureFrameEvent } from '../messaging/protocol';
+import type { HeldTyping, SecureFrameEvent } from '../messaging/protocol';
+import { TypingLog } from './typing-log';
 import { applyTheme, indicatorElement, waitForGrant } from './secure-frame';
 
 export async function startSecureComposer(doc: Document): Promise<void> {
@@ -23,12 +24,10 @@ export async function startSecureComposer(doc: Document): Promise<void> {
   // no key may be lost); nothing is sent without it. A frame the page made shows only the orphan note.
   // A key pressed while the frame document, not the box, has focus still types into the box.
   let granted = false;
-  // Where the box ended when the frame last got focus: text typed into the page before that (held
-  // by Veil) goes there, ahead of keys typed here since. Recorded from the start, before the grant.
-  let focusMark: number | undefined;
-  win.addEventListener('focus', () => {
-    focusMark ??= input.value.length;
-  });
+  // When and where each key typed here landed, so text the page's document got first (held by
+  // Veil) goes before the keys typed here after it. Recorded from the start, before the grant.
+  const typedHere = new TypingLog(win);
+  input.addEventListener('beforeinput', (e) => typedHere.record(e, input.selectionStart ?? input.value.length));
   doc.addEventListener(
     'keydown',
     (e) => {
@@ -63,12 +62,16 @@ export async function startSecureComposer(doc: Document): Promise<void> {
 
   /**
    * Text the user typed into the page before this frame could take it (the chat's box focused at
-   * load, the chat refocusing its box): inserted where the box's end was when Veil was asked, so
-   * keys typed here meanwhile stay after it, in the order they were typed.
+   * load, the chat refocusing its box): each run goes where the box's caret was when the first
+   * key typed here after it was pressed, so the whole reads in the order it was typed.
    */
-  const insertTyped = (typed: string, at: number) => {
-    const v = input.value;
-    input.value = v.slice(0, at) + typed + v.slice(at);
+  const insertTyped = (typed: HeldTyping[]) => {
+    for (const run of [...typed].sort((a, b) => a.at - b.at)) {
+      const v = input.value;
+      const at = Math.min(typedHere.positionAt(run.at) ?? v.length, v.length);
+      input.value = v.slice(0, at) + run.text + v.slice(at);
+      typedHere.shift(at, run.text.length);
+    }
     input.setSelectionRange(input.value.length, input.value.length);
   };
 
@@ -92,12 +95,10 @@ export async function startSecureComposer(doc: Document): Promise<void> {
       return;
     }
     lastEvent.set(event, now);
-    // One at a time: each answer's text goes where the box ended when it was asked for.
+    // One at a time: each answer's text is placed against the box as the previous one left it.
     const run = inFlight.then(async () => {
-      const at = focusMark ?? input.value.length;
-      focusMark = undefined;
       const res = await request('secure/event', { token, event });
-      if (res.ok && res.typed) insertTyped(res.typed, Math.min(at, input.value.length));
+      if (res.ok && res.typed) insertTyped(res.typed);
       if (res.ok && res.warning) say('error', res.warning, 15_000);
     });
     inFlight = run.catch(() => undefined);

@@ -228,7 +228,7 @@ export interface ProtocolMap {
     caller: 'secure-frame';
     req: { token: string; event: SecureFrameEvent };
     /** `typed`: what the user typed into the page meanwhile (chat's box, before the frame was ready). */
-    res: Result<{ warning?: string; typed?: string }>;
+    res: Result<{ warning?: string; typed?: HeldTyping[] }>;
   };
   'isolated/settings': {
     caller: 'extension-page';
@@ -248,6 +248,16 @@ export interface ProtocolMap {
     req: { indicator: SecurityIndicator };
     res: Result<{ indicator: SecurityIndicator }>;
   };
+}
+
+/**
+ * A run of text typed where the page could have got it, with when its first key was pressed
+ * (milliseconds since the epoch, `performance.timeOrigin + event.timeStamp`: one clock for the
+ * page and the frame), so the secure composer can put it before the keys typed into it later.
+ */
+export interface HeldTyping {
+  text: string;
+  at: number;
 }
 
 /** `tab`/`shift-tab`: the user tabs out of the composer; the content script moves focus for it (so it is not theft). */
@@ -280,7 +290,7 @@ export interface HostCommandMap {
   'host/frame-size': { req: { handle: string; height: number }; res: Result<Record<never, never>> };
   'host/frame-event': {
     req: { handle: string; event: SecureFrameEvent | 'ready' };
-    res: Result<{ warning?: string; typed?: string }>;
+    res: Result<{ warning?: string; typed?: HeldTyping[] }>;
   };
 }
 export type HostCommand = keyof HostCommandMap;

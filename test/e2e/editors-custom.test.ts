@@ -14,7 +14,7 @@ import type { Page } from 'puppeteer';
 import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
 import type { CustomAdapterSpec } from '../../lib/adapters/custom';
 import { CHROME_EXTENSION_ID } from '../../lib/policy/ids';
-import { launchUser, waitFor, type User } from '../support/browser';
+import { launchUser, type User, waitForPolicy } from '../support/browser';
 import { makeKey } from '../support/keys';
 import { leakedSubstrings } from '../support/leaks';
 
@@ -42,20 +42,6 @@ let server: ChatServer;
 let alice: User;
 let bob: User;
 const key = makeKey('Acme DMs', { site: 'custom', conversations: ['dm-alice-bob'] });
-
-async function policyApplied(user: User, pattern: string): Promise<void> {
-  const w = await user.worker();
-  await waitFor(
-    async () =>
-      (
-        await w.evaluate(async () =>
-          JSON.stringify(await (globalThis as any).chrome.scripting.getRegisteredContentScripts()),
-        )
-      ).includes(pattern),
-    `policy on ${user.name}`,
-    20_000,
-  );
-}
 
 const vendorRecords = () => JSON.stringify(server.inspect().requests.filter((r) => r.path.startsWith('/api/messages')));
 
@@ -92,7 +78,7 @@ beforeAll(async () => {
     },
   });
   [alice, bob] = await Promise.all([launchUser('alice', { policy }), launchUser('bob', { policy })]);
-  await Promise.all([alice, bob].map((u) => policyApplied(u, `${server.url}/acme/index.html*`)));
+  await Promise.all([alice, bob].map((u) => waitForPolicy(u, `${server.url}/acme/index.html*`)));
 }, 120_000);
 
 afterAll(async () => {

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'puppeteer';
 import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
 import { GECKO_ID } from '../../lib/policy/ids';
-import { runAdmin } from '../../scripts/admin-cli';
+import { ADMIN_PASSPHRASE, admin, generateKey } from '../support/admin';
 import { launchUser, type User } from '../support/browser';
 import { launchFirefoxUser, openProtected, packXpi, type FirefoxUser } from '../support/firefox';
 import { leakedSubstrings } from '../support/leaks';
@@ -31,22 +31,11 @@ async function typeIn(page: Page, text: string): Promise<void> {
   await page.keyboard.press('Enter');
 }
 
-const PASS = 'admin passphrase for tests';
 let server: ChatServer;
 let carol: FirefoxUser;
 let dave: FirefoxUser;
 let alice: User;
 let work: string;
-
-async function admin(...argv: string[]): Promise<void> {
-  const err: string[] = [];
-  const code = await runAdmin(argv, {
-    env: { VEIL_ADMIN_PASSPHRASE: PASS },
-    out: () => undefined,
-    err: (l) => err.push(l),
-  });
-  if (code !== 0) throw new Error(`veil-admin ${argv.join(' ')} failed (${code}): ${err.join('\n')}`);
-}
 
 const managedStorage = (dir: string) =>
   JSON.parse(readFileSync(join(work, dir, 'firefox', 'managed-storage', `${GECKO_ID}.json`), 'utf8'));
@@ -55,20 +44,7 @@ beforeAll(async () => {
   server = await startChatServer();
   work = mkdtempSync(join(tmpdir(), 'veil-ff-policy-'));
   const keys = join(work, 'keys.veilkeys.json');
-  await admin(
-    'keys',
-    'generate',
-    '--keys',
-    keys,
-    '--label',
-    'Cross-browser key',
-    '--site',
-    'fixture-chat',
-    '--conversations',
-    'dm-carol-dave,dm-alice-carol',
-    '--scrypt-log-n',
-    '15',
-  );
+  await generateKey(keys, 'Cross-browser key', ['dm-carol-dave', 'dm-alice-carol']);
   const common = ['--keys', keys, '--protect', `fixture-chat=${server.url}/*`];
   const xpi = packXpi(join(work, 'veil.xpi'));
   await admin('policy', ...common, '--firefox-install-url', `file://${xpi}`, '--out', join(work, 'strict'));
@@ -90,7 +66,7 @@ beforeAll(async () => {
     launchUser('alice'),
   ]);
   // The Chromium user is unmanaged and imports the admin's key file: the same keys, by hand.
-  const imported = await importBundle(alice, readFileSync(keys, 'utf8'), PASS);
+  const imported = await importBundle(alice, readFileSync(keys, 'utf8'), ADMIN_PASSPHRASE);
   expect(imported, imported.text).toMatchObject({ tone: 'ok' });
 });
 

@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
 import { CHROME_EXTENSION_ID } from '../../lib/policy/ids';
-import { runAdmin } from '../../scripts/admin-cli';
-import { launchUser, waitFor, type User } from '../support/browser';
+import { admin, generateKey } from '../support/admin';
+import { launchUser, waitFor, type User, waitForPolicy } from '../support/browser';
 import { leakedSubstrings } from '../support/leaks';
 import { composerStatus, openChat, openPopup, typeAndSend, waitForMessage } from '../support/veil-ui';
 
@@ -31,52 +31,11 @@ let bob: User;
 let work: string;
 let keyId = '';
 
-async function admin(...argv: string[]): Promise<string> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runAdmin(argv, {
-    env: { VEIL_ADMIN_PASSPHRASE: 'admin passphrase for tests' },
-    out: (l) => out.push(l),
-    err: (l) => err.push(l),
-  });
-  if (code !== 0) throw new Error(`veil-admin ${argv.join(' ')} failed (${code}): ${err.join('\n')}`);
-  return out.join('\n');
-}
-
-/** Veil has taken the policy once the content script is registered for this test's port. */
-async function policyApplied(user: User, pattern: string): Promise<void> {
-  const w = await user.worker();
-  await waitFor(
-    async () =>
-      (
-        await w.evaluate(async () =>
-          JSON.stringify(await (globalThis as any).chrome.scripting.getRegisteredContentScripts()),
-        )
-      ).includes(pattern),
-    `policy on ${user.name}`,
-    20_000,
-  );
-}
-
 beforeAll(async () => {
   server = await startChatServer();
   work = mkdtempSync(join(tmpdir(), 'veil-policy-'));
   const keys = join(work, 'keys.veilkeys.json');
-  const generated = await admin(
-    'keys',
-    'generate',
-    '--keys',
-    keys,
-    '--label',
-    'Policy team key',
-    '--site',
-    'fixture-chat',
-    '--conversations',
-    'dm-alice-bob,ch-general',
-    '--scrypt-log-n',
-    '15',
-  );
-  keyId = /generated ([0-9a-f]{8})/.exec(generated)![1]!;
+  keyId = await generateKey(keys, 'Policy team key', ['dm-alice-bob', 'ch-general']);
   await admin(
     'policy',
     '--keys',
@@ -92,7 +51,7 @@ beforeAll(async () => {
     launchUser('alice', { policy: policyJson }),
     launchUser('bob', { policy: policyJson }),
   ]);
-  await Promise.all([policyApplied(alice, `${server.url}/*`), policyApplied(bob, `${server.url}/*`)]);
+  await Promise.all([waitForPolicy(alice, `${server.url}/*`), waitForPolicy(bob, `${server.url}/*`)]);
 });
 
 afterAll(async () => {

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'puppeteer';
 import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
 import { CHROME_EXTENSION_ID } from '../../lib/policy/ids';
-import { runAdmin } from '../../scripts/admin-cli';
+import { admin, generateKey } from '../support/admin';
 import { launchUser, waitFor, type User } from '../support/browser';
 import { leakedSubstrings } from '../support/leaks';
 import { sendAndSettle } from '../support/send';
@@ -35,18 +35,6 @@ let validPolicy = '';
 let a: Page;
 let b: Page;
 
-async function admin(...argv: string[]): Promise<string> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runAdmin(argv, {
-    env: { VEIL_ADMIN_PASSPHRASE: 'admin passphrase for recovery tests' },
-    out: (l) => out.push(l),
-    err: (l) => err.push(l),
-  });
-  if (code !== 0) throw new Error(`veil-admin ${argv.join(' ')} failed (${code}): ${err.join('\n')}`);
-  return out.join('\n');
-}
-
 /** What Chromium hands the extension now, read from its service worker (bounded wait). */
 async function managedPolicyIs(user: User, check: (json: string) => boolean, what: string): Promise<void> {
   const w = await user.worker();
@@ -64,20 +52,7 @@ beforeAll(async () => {
   server = await startChatServer();
   work = mkdtempSync(join(tmpdir(), 'veil-recovery-policy-'));
   const keys = join(work, 'keys.veilkeys.json');
-  await admin(
-    'keys',
-    'generate',
-    '--keys',
-    keys,
-    '--label',
-    'Recovery policy key',
-    '--site',
-    'fixture-chat',
-    '--conversations',
-    'dm-alice-bob',
-    '--scrypt-log-n',
-    '15',
-  );
+  await generateKey(keys, 'Recovery policy key', ['dm-alice-bob']);
   await admin(
     'policy',
     '--keys',

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Frame, Page } from 'puppeteer';
 import { CHROME_EXTENSION_ID } from '../../lib/policy/ids';
 import { startLoungeStack } from '../../scripts/setup-thelounge.mjs';
-import { launchUser, waitFor, type User } from '../support/browser';
+import { launchUser, waitFor, type User, waitForPolicy } from '../support/browser';
 import { makeKey } from '../support/keys';
 import { leakedSubstrings } from '../support/leaks';
 
@@ -62,20 +62,6 @@ function observe(port: number, channel: string): Promise<IrcObserver> {
     });
     setTimeout(() => reject(new Error(`IRC observer could not join: ${obs.raw.join('\n')}`)), 10_000);
   });
-}
-
-async function policyApplied(user: User, pattern: string): Promise<void> {
-  const w = await user.worker();
-  await waitFor(
-    async () =>
-      (
-        await w.evaluate(async () =>
-          JSON.stringify(await (globalThis as any).chrome.scripting.getRegisteredContentScripts()),
-        )
-      ).includes(pattern),
-    `policy on ${user.name}`,
-    20_000,
-  );
 }
 
 /** Opens The Lounge, connects with `nick` to the locked network and waits for the channel. */
@@ -152,7 +138,7 @@ beforeAll(async () => {
     },
   });
   [alice, bob] = await Promise.all([launchUser('alice', { policy }), launchUser('bob', { policy })]);
-  await Promise.all([policyApplied(alice, pattern), policyApplied(bob, pattern)]);
+  await Promise.all([waitForPolicy(alice, pattern), waitForPolicy(bob, pattern)]);
   alicePage = await joinAs(alice, 'alice');
   bobPage = await joinAs(bob, 'bob');
 }, 120_000);
@@ -271,7 +257,7 @@ describe('The Lounge in isolated mode (a site the build knows only from policy)'
       },
     });
     [carol, dave] = await Promise.all([launchUser('carol', { policy }), launchUser('dave', { policy })]);
-    await Promise.all([policyApplied(carol, pattern), policyApplied(dave, pattern)]);
+    await Promise.all([waitForPolicy(carol, pattern), waitForPolicy(dave, pattern)]);
     carolPage = await joinAs(carol, 'carol');
     davePage = await joinAs(dave, 'dave');
   }, 120_000);

@@ -4,7 +4,7 @@
  * sealed long ago that first shows up inside history already read is flagged; the log is bounded.
  */
 import 'fake-indexeddb/auto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ReplayLog, STALE_AFTER_MS } from '../../lib/background/replay-log';
 
 let n = 0;
@@ -65,5 +65,23 @@ describe('replay log', () => {
     expect(await db.get('messages', '0a0b0c0d:c9-49')).toBeDefined(); // the newest stay
     expect(await db.get('messages', '0a0b0c0d:c0-0')).toBeUndefined();
     db.close();
+  });
+
+  it('judges a re-rendered batch from memory, and a re-delivery in it still as a replay', async () => {
+    const log = new ReplayLog(`veil-replay-test-${n++}`, () => clock.t);
+    const batch = Array.from({ length: 20 }, (_, i) => sighting(`r${i}`));
+    expect((await log.witness(batch)).every((v) => !v.replayed)).toBe(true);
+    const opened = vi.spyOn(IDBDatabase.prototype, 'transaction');
+    try {
+      expect((await log.witness(batch)).every((v) => !v.replayed)).toBe(true);
+      const moved = [...batch.slice(1), sighting('r0', { conversationId: 'dm-x' })];
+      expect((await log.witness(moved)).map((v) => v.replayed)).toEqual([...Array(19).fill(false), true]);
+      expect(opened).not.toHaveBeenCalled();
+      // One message never shown in the batch: the database is asked, and the new one recorded.
+      expect((await log.witness([...batch, sighting('fresh')])).some((v) => v.replayed)).toBe(false);
+      expect(opened).toHaveBeenCalledTimes(1);
+    } finally {
+      opened.mockRestore();
+    }
   });
 });

@@ -12,6 +12,7 @@
  *   transparent, even by an overlay that lets clicks through.
  */
 import { t } from '../../i18n';
+import type { HeldTyping } from '../../messaging/protocol';
 import type { SecureFrame } from './frame-host';
 import { isEditable, TypingShield } from './typing-shield';
 
@@ -82,7 +83,7 @@ export class FrameGuards {
    * Text typed where the page could have seen it (the chat's box, nowhere, during a theft), held
    * for the secure composer, which asks for it whenever it gets focus.
    */
-  takeTyped(): string {
+  takeTyped(): HeldTyping[] {
     return this.typing.take();
   }
 

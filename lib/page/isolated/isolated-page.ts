@@ -274,8 +274,8 @@ export class IsolatedPage {
         }
         const warning = this.guards.check(req.handle);
         // What the user typed where the page could have got it, for the secure composer only.
-        const typed = req.event === 'focus' ? this.guards.takeTyped() : '';
-        return typed ? { ok: true, warning, typed } : { ok: true, warning };
+        const typed = req.event === 'focus' ? this.guards.takeTyped() : [];
+        return typed.length ? { ok: true, warning, typed } : { ok: true, warning };
       }
       default:
         return refuse('unknown command');

@@ -14,6 +14,8 @@
  * only Veil's isolated world saw them.
  */
 
+import type { HeldTyping } from '../../messaging/protocol';
+
 export type ShieldMode = 'starting' | 'isolated' | 'off';
 
 export interface ShieldHooks {
@@ -35,6 +37,8 @@ interface Held {
   text: string;
   /** False for IME text the browser already committed into the field itself. */
   replay: boolean;
+  /** When its first character was typed (see HeldTyping). */
+  at: number;
 }
 
 const TEXT_INPUT_TYPES = new Set(['insertText', 'insertReplacementText', 'insertFromDrop', 'insertFromPaste']);
@@ -80,12 +84,12 @@ export class TypingShield {
     return this.held.length > 0;
   }
 
-  /** Isolated mode: everything held, in order, for the secure composer; the shield forgets it. */
-  take(): string {
-    const text = this.held.map((h) => h.text).join('');
+  /** Isolated mode: everything held, in order and with its time, for the secure composer; the shield forgets it. */
+  take(): HeldTyping[] {
+    const typed = this.held.filter((h) => h.text).map(({ text, at }) => ({ text, at }));
     this.held = [];
     this.heldChars = 0;
-    return text;
+    return typed;
   }
 
   /** Not isolated: type back what was held where it was aimed, and let typing through from now on. */
@@ -121,8 +125,8 @@ export class TypingShield {
     e.stopImmediatePropagation();
   }
 
-  private hold(target: EventTarget | null, text: string, replay = true): void {
-    const el = target instanceof Element ? target : null;
+  private hold(e: Event, text: string, replay = true): void {
+    const el = e.target instanceof Element ? e.target : null;
     if (text === '\b') {
       const last = this.held.at(-1);
       if (last?.replay && last.text) {
@@ -134,7 +138,7 @@ export class TypingShield {
     if (!text || this.heldChars + text.length > MAX_HELD_CHARS) return;
     const last = this.held.at(-1);
     if (last && last.target === el && last.replay === replay) last.text += text;
-    else this.held.push({ target: el, text, replay });
+    else this.held.push({ target: el, text, replay, at: this.win.performance.timeOrigin + e.timeStamp });
     this.heldChars += text.length;
   }
 
@@ -148,7 +152,7 @@ export class TypingShield {
     if (!this.aimed(e.target, text !== undefined && text !== '\b')) return;
     this.swallow(e, text !== undefined || e.key === 'Enter');
     if (e.type !== 'keydown') return;
-    if (text !== undefined) this.hold(e.target, text);
+    if (text !== undefined) this.hold(e, text);
     this.afterHold();
   };
 
@@ -160,7 +164,7 @@ export class TypingShield {
     const typed = e.type === 'beforeinput' && TEXT_INPUT_TYPES.has(ie.inputType);
     this.swallow(e, typed);
     if (typed) {
-      this.hold(e.target, ie.data ?? ie.dataTransfer?.getData('text/plain') ?? '');
+      this.hold(e, ie.data ?? ie.dataTransfer?.getData('text/plain') ?? '');
       this.afterHold();
     }
   };
@@ -171,7 +175,7 @@ export class TypingShield {
     // An IME writes into the focused field itself; moving focus ends the composition there.
     if (e.type === 'compositionstart') this.afterHold();
     if (e.type === 'compositionend') {
-      this.hold(e.target, e.data ?? '', false);
+      this.hold(e, e.data ?? '', false);
       this.afterHold();
     }
   };
@@ -180,7 +184,7 @@ export class TypingShield {
     if (!e.isTrusted || !this.aimed(e.target, false)) return;
     const data = (e as ClipboardEvent).clipboardData ?? (e as DragEvent).dataTransfer;
     this.swallow(e, true);
-    this.hold(e.target, data?.getData('text/plain') ?? '');
+    this.hold(e, data?.getData('text/plain') ?? '');
     this.afterHold();
   };
 }

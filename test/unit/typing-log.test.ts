@@ -1,0 +1,61 @@
+/**
+ * Text held from the page's document while focus moved into the secure composer is placed by the
+ * time of its keys: a fast typist's "Huckleberry" must not arrive as "Hucklbeerry" when the "e"
+ * reached the page a moment before focus moved and the "b" went straight into the frame.
+ */
+import { describe, expect, it } from 'vitest';
+import { TypingLog } from '../../lib/frames/typing-log';
+
+/** The secure composer's insertion, as lib/frames/secure-composer.ts does it, on a plain string. */
+function place(box: string, log: TypingLog, runs: { text: string; at: number }[]): string {
+  for (const run of [...runs].sort((a, b) => a.at - b.at)) {
+    const at = Math.min(log.positionAt(run.at) ?? box.length, box.length);
+    box = box.slice(0, at) + run.text + box.slice(at);
+    log.shift(at, run.text.length);
+  }
+  return box;
+}
+
+/** Types `keys` into a box at times `start`, `start + 1`, …; returns the box. */
+function typeInto(log: TypingLog, box: string, keys: string, start: number): string {
+  [...keys].forEach((k, i) => {
+    log.record({ timeStamp: start + i }, box.length);
+    box += k;
+  });
+  return box;
+}
+
+describe('typing held from the page goes where it was typed', () => {
+  const win = { performance: { timeOrigin: 1_000_000 } };
+
+  it('puts a key held during the focus move before the keys typed into the frame after it', () => {
+    const log = new TypingLog(win);
+    const box = typeInto(log, '', 'berry', 10); // "b" at 10: after the held "Huckle"
+    expect(place(box, log, [{ text: 'Huckle', at: 1_000_000 + 4 }])).toBe('Huckleberry');
+  });
+
+  it('places several held runs between the keys typed here', () => {
+    const log = new TypingLog(win);
+    let box = typeInto(log, '', 'ck', 10); // "H" at 5 and "u" at 8 held, "ck" at 10-11,
+    box = typeInto(log, box, 'berry', 20); // "le" at 15 held, "berry" at 20-24
+    const held = [
+      { text: 'le', at: 1_000_015 },
+      { text: 'Hu', at: 1_000_005 },
+    ];
+    expect(place(box, log, held)).toBe('Huckleberry');
+  });
+
+  it('appends text held after the last key typed here, and everything when nothing was typed here', () => {
+    const log = new TypingLog(win);
+    const box = typeInto(log, '', 'Roger', 10);
+    expect(place(box, log, [{ text: ' that', at: 1_000_050 }])).toBe('Roger that');
+    expect(place('', new TypingLog(win), [{ text: 'Roger', at: 1 }])).toBe('Roger');
+  });
+
+  it('keeps only the latest keys', () => {
+    const log = new TypingLog(win);
+    const box = typeInto(log, '', 'x'.repeat(1000), 0);
+    // A run older than every remembered key goes before the oldest one remembered, never lost.
+    expect(place(box, log, [{ text: 'HELD', at: 1_000_000 - 1 }])).toHaveLength(1004);
+  });
+});
