@@ -23,6 +23,7 @@ export const fixtureChat: SiteAdapter = {
   authorAttribute: 'data-from',
   messageIdAttribute: 'data-id',
   messageIdsStable: true, // assigned by the server
+  lazyMessageLayout: true, // a plain list the page scrolls to the bottom: nothing measures messages
   currentUser: (doc) => doc.querySelector('#me')?.textContent?.trim() || undefined,
   conversationId: (doc) => doc.querySelector<HTMLElement>('main#chat')?.dataset.conversationId || undefined,
   composerStrategy: 'auto', // textarea or one of four editor libraries: pick by element, verify

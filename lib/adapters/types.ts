@@ -46,6 +46,13 @@ export interface SiteAdapter {
    * re-delivered as a new one across reloads; per-session ids only tell messages apart in one load.
    */
   messageIdsStable?: boolean;
+  /**
+   * Let the browser skip layout and paint of messages outside the viewport (CSS `content-visibility:
+   * auto` on each message). Opening a long history then costs what is in view, envelopes and Veil's
+   * paint alike. Leave it off for chats that measure their messages' heights themselves (virtualised
+   * lists), which would read an estimate for messages out of view.
+   */
+  lazyMessageLayout?: boolean;
   /** The signed-in user's id. */
   currentUser(doc: Document): string | undefined;
   /** A stable id of the open conversation, equal for every member. */

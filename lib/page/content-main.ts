@@ -21,7 +21,7 @@ import { type ComposerAction, ComposerStatus } from './composer-status';
 import { onVeilNotice, PageChanges } from './page-changes';
 import { MessageRenderer } from './renderer';
 import { SendGuard } from './send-guard';
-import { injectStyles } from './styles';
+import { injectLayoutHints, injectStyles } from './styles';
 
 /** Set in this content script's own world (the page cannot see or set it): one Veil per document. */
 const RUNNING = Symbol.for('veil.content-script');
@@ -89,6 +89,7 @@ export async function runContentScript(): Promise<void> {
   }
   guard.arm(adapter, { allowPlaintext: !site.requireEncryption, managed: site.managed });
   changes.adapter = adapter;
+  injectLayoutHints(document, adapter);
   // While a policy change blocks sending, the line under the composer keeps saying why.
   const describe = () => void (changes.blocked ? undefined : describeKey(armed, status, site.managed));
   whenReady(() => {

@@ -1,3 +1,5 @@
+import type { SiteAdapter } from '../adapters/types';
+
 /** Veil's page styles: prefixed classes only, so the host chat's layout is left alone. */
 export const VEIL_CSS = `
 .veil-plain { white-space: pre-wrap; overflow-wrap: anywhere; }
@@ -35,6 +37,20 @@ export const VEIL_CSS = `
   .veil-badge:focus-visible::after { background: #e8ecf1; color: #1d232b; }
 }
 `;
+
+/**
+ * Messages out of view are neither laid out nor painted until they scroll near it (where the adapter
+ * allows it): a history of thousands then costs what is on screen. `auto` in the size hint makes the
+ * browser remember each message's real height once it has been shown, so scrolling back does not jump.
+ * Added at document_start, before the chat lays out its history with envelopes in it.
+ */
+export function injectLayoutHints(doc: Document, adapter: SiteAdapter): void {
+  if (!adapter.lazyMessageLayout || doc.getElementById('veil-layout-hints')) return;
+  const style = doc.createElement('style');
+  style.id = 'veil-layout-hints';
+  style.textContent = `${adapter.selectors.message.join(',\n')} { content-visibility: auto; contain-intrinsic-size: auto 3em; }`;
+  (doc.head ?? doc.documentElement).append(style);
+}
 
 export function injectStyles(doc: Document): void {
   if (doc.getElementById('veil-styles')) return;
