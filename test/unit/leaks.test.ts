@@ -12,4 +12,10 @@ describe('the plaintext leak check', () => {
     expect(leakedSubstrings('VEIL1abcdef0', 'hello world')).toEqual([]);
     expect(leakedSubstrings('hel', 'hello')).toEqual([]);
   });
+
+  it('ignores words that base58 ciphertext spells by chance, but not text beside an envelope', () => {
+    const envelope = 'VEIL1Ab3iverXyz9kq0';
+    expect(leakedSubstrings(`{"text":"${envelope}"}`, 'delivered three')).toEqual([]);
+    expect(leakedSubstrings(`{"text":"${envelope} delivered"}`, 'delivered three')).not.toEqual([]);
+  });
 });
