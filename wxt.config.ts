@@ -30,7 +30,8 @@ export default defineConfig({
     name: '__MSG_extName__',
     description: '__MSG_extDescription__',
     default_locale: 'en',
-    permissions: ['storage', 'scripting', 'unlimitedStorage', 'alarms'],
+    // identity: sign-in at the enterprise identity provider for the key service (launchWebAuthFlow).
+    permissions: ['storage', 'scripting', 'unlimitedStorage', 'alarms', 'identity'],
     host_permissions: ['<all_urls>'],
     // Isolated mode's secure frames: framable on any protected chat (lib/policy/web-accessible.ts).
     web_accessible_resources: secureFrameResources(browser === 'firefox' ? 'firefox' : 'chrome'),

@@ -141,6 +141,33 @@ export function machineInfo(chromiumVersion: string) {
 }
 
 /** CPU seconds (user + system) used so far by a process and all its descendants (Linux /proc). */
+/** Resident memory of a process and all its descendants, in bytes (/proc; shared pages counted per process). */
+export function processTreeRssBytes(rootPid: number): number {
+  const parent = new Map<number, number>();
+  const rss = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parent.set(Number(d), Number(rest[1]));
+      rss.set(Number(d), Number(rest[21]) * 4096);
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  let total = 0;
+  for (const [pid, bytes] of rss) {
+    for (let p: number | undefined = pid; p; p = parent.get(p)) {
+      if (p === rootPid) {
+        total += bytes;
+        break;
+      }
+    }
+  }
+  return total;
+}
+
 export function processTreeCpuSeconds(rootPid: number): number {
   const ticks = 100; // USER_HZ on Linux
   const parent = new Map<number, number>();

@@ -8,8 +8,16 @@
  */
 import { openOptions } from '../test/support/veil-ui';
 import type { User } from '../test/support/browser';
-import { PEER, VIEWER } from './common';
-import type { HistoryRun } from './history';
+import { PEER, processTreeRssBytes, VIEWER } from './common';
+import { measureMemory, type HistoryRun } from './history';
+
+export interface IsolatedRun extends HistoryRun {
+  /** Reader frames that had reported a final status when the history counted as shown. */
+  frames: number;
+  /** After showing: reader frames in the page, page heap, and the whole browser's resident memory. */
+  liveFrames?: number;
+  browserRssBytes?: number;
+}
 
 /** Switches the fixture chat to isolated mode in the options page, as a user would. */
 export async function setIsolatedMode(user: User): Promise<boolean> {
@@ -98,7 +106,8 @@ export async function openIsolatedHistory(
   baseUrl: string,
   n: number,
   timeoutMs = 60_000,
-): Promise<HistoryRun & { frames: number }> {
+  opts: { memory?: boolean } = {},
+): Promise<IsolatedRun> {
   const page = await user.newPage();
   try {
     await page.bringToFront(); // a background tab gets no animation frames: the detector waits for one
@@ -126,7 +135,13 @@ export async function openIsolatedHistory(
         }),
       timeoutMs,
     );
-    return { domMs: t.domMs, paintMs: t.paintMs, decrypted: t.frames, frames: t.frames, cpuMs: NaN };
+    const run: IsolatedRun = { domMs: t.domMs, paintMs: t.paintMs, decrypted: t.frames, frames: t.frames, cpuMs: NaN };
+    if (opts.memory) {
+      run.memory = await measureMemory(page);
+      run.liveFrames = page.frames().filter((f) => f.url().endsWith('/secure-reader.html')).length;
+      run.browserRssBytes = processTreeRssBytes(user.browser.process()!.pid!);
+    }
+    return run;
   } finally {
     await page.close();
   }

@@ -24,7 +24,7 @@ import { benchKey, corpus, derived, history, machineInfo, sleep, stat, type Stat
 import { bundleForWorker, CRYPTO_OPS, CRYPTO_SIZES, loadIntoWorker, measureOp } from './crypto';
 import { openHistory, type HistoryRun, type Until } from './history';
 import { idleWindow, type IdleSample } from './idle';
-import { openIsolatedHistory, setIsolatedMode } from './isolated';
+import { openIsolatedHistory, setIsolatedMode, type IsolatedRun } from './isolated';
 import { writeReport, type BenchResults } from './report';
 import { benchArchive } from './archive';
 import { openSendPage, sendLatencies } from './send';
@@ -76,8 +76,8 @@ if (option('--ns')) {
 }
 
 const PASS = 'bench passphrase, not a secret';
-/** Isolated mode is compared with inline on this history size. */
-const ISOLATED_N = 200;
+/** Isolated mode is compared with inline on these history sizes. */
+const ISOLATED_NS = [200, 2000];
 const log = (...a: unknown[]) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
 
 function buildExtension(): void {
@@ -118,7 +118,7 @@ async function main() {
     if (imported.tone !== 'ok') throw new Error(`key import failed: ${imported.text}`);
     // Isolated mode in its own browser, switched on in the options page as a user would.
     let isolated: User | undefined;
-    if (ONLY.has('history') && PLAN.history.some((h) => h.n === ISOLATED_N)) {
+    if (ONLY.has('history') && PLAN.history.some((h) => ISOLATED_NS.includes(h.n))) {
       const u = await launchUser('bench-isolated');
       users.push(u);
       if ((await importBundle(u, bundle, PASS)).tone === 'ok' && (await setIsolatedMode(u))) isolated = u;
@@ -160,8 +160,9 @@ async function main() {
           warmed = true;
         }
         const samples: Record<string, HistoryRun[]> = { veil: [], plain: [], veilOnPlain: [] };
-        const isolatedRuns: { isolated: number; inline: number; frames: number }[] = [];
-        if (isolated && n === ISOLATED_N) await openIsolatedHistory(isolated, encServer.url, n); // warm
+        const isolatedRuns: { isolated: number; inline: number; frames: number; run: IsolatedRun }[] = [];
+        const isoHere = isolated && ISOLATED_NS.includes(n) ? isolated : undefined;
+        if (isoHere) await openIsolatedHistory(isoHere, encServer.url, n); // warm
         for (let r = 0; r < runs; r++) {
           // Alternate the order: drift on a shared machine hits both sides alike.
           const order = r % 2 ? [...configs].reverse() : configs;
@@ -183,11 +184,16 @@ async function main() {
               throw new Error(`history ${n}: only ${run.decrypted} decrypted`);
             samples[c.name]!.push(run);
           }
-          if (isolated && n === ISOLATED_N) {
-            const run = await openIsolatedHistory(isolated, encServer.url, n).catch((e) => {
+          if (isoHere) {
+            const run = await openIsolatedHistory(isoHere, encServer.url, n, 60_000, { memory: true }).catch((e) => {
               throw new Error(`isolated, N = ${n}: ${(e as Error).message}`);
             });
-            isolatedRuns.push({ isolated: run.paintMs, inline: samples.veil!.at(-1)!.paintMs, frames: run.frames });
+            isolatedRuns.push({
+              isolated: run.paintMs,
+              inline: samples.veil!.at(-1)!.paintMs,
+              frames: run.frames,
+              run,
+            });
           }
           log(
             `history N=${n} run ${r + 1}/${runs}: veil ${samples.veil!.at(-1)!.paintMs.toFixed(0)} ms, ` +
@@ -215,18 +221,21 @@ async function main() {
           plainDom: stat(samples.plain!.map((s) => s.domMs)),
         });
         if (isolatedRuns.length) {
-          results.isolated = {
-            available: true,
+          results.isolated.available = true;
+          results.isolated.note = '';
+          const row = {
             n,
-            note: '',
             inline: stat(isolatedRuns.map((x) => x.inline)),
             isolatedMs: stat(isolatedRuns.map((x) => x.isolated)),
             ratio: stat(isolatedRuns.map((x) => x.isolated / x.inline)),
             frames: stat(isolatedRuns.map((x) => x.frames)),
+            liveFrames: stat(isolatedRuns.map((x) => x.run.liveFrames ?? NaN)),
+            heapMiB: stat(isolatedRuns.map((x) => (x.run.memory?.jsHeapUsedBytes ?? NaN) / 2 ** 20)),
+            domNodes: stat(isolatedRuns.map((x) => x.run.memory?.domNodes ?? NaN)),
+            browserRssMiB: stat(isolatedRuns.map((x) => (x.run.browserRssBytes ?? NaN) / 2 ** 20)),
           };
-          log(
-            `isolated N=${n}: ${results.isolated.isolatedMs!.median.toFixed(0)} ms vs inline ${results.isolated.inline!.median.toFixed(0)} ms`,
-          );
+          (results.isolated.rows ??= []).push(row);
+          log(`isolated N=${n}: ${row.isolatedMs.median.toFixed(0)} ms vs inline ${row.inline.median.toFixed(0)} ms`);
         }
         if (n === PLAN.memoryN) {
           const heap = (name: string) => stat(samples[name]!.map((s) => s.memory!.jsHeapUsedBytes / 2 ** 20));
@@ -361,8 +370,8 @@ async function main() {
 
 /** Why isolated mode was not measured, when it was not (replaced by the figures when it was). */
 function isolatedModeStatus(): string {
-  if (!ONLY.has('history') || !PLAN.history.some((h) => h.n === ISOLATED_N))
-    return `not run (needs the history benchmark at N = ${ISOLATED_N}).`;
+  if (!ONLY.has('history') || !PLAN.history.some((h) => ISOLATED_NS.includes(h.n)))
+    return `not run (needs the history benchmark at N = ${ISOLATED_NS.join(' or ')}).`;
   let content = '';
   try {
     content = readFileSync(join(CHROME_EXTENSION_DIR, 'content-scripts', 'content.js'), 'utf8');

@@ -27,6 +27,7 @@ import type { PolicyProblem, ProtectedSite } from '../lib/policy/policy';
 import { checkPolicy } from './admin-check';
 import { policiesInFile, ReadError } from './admin-read';
 import { ARCHIVE_USAGE, runArchive } from './archive-cli';
+import { KEYSERVICE_USAGE, runKeyserviceAdmin } from '../keyservice/admin';
 
 export interface AdminIo {
   env: Record<string, string | undefined>;
@@ -50,6 +51,7 @@ export const USAGE = `veil-admin: Veil keys and enterprise policy files
         managed-storage manifest; or a bare Veil policy)
   npm run admin -- chrome-id --pem FILE   (the extension id of a CRX signed with this private key)
 ${ARCHIVE_USAGE}
+${KEYSERVICE_USAGE}
 
 --settings FILE is a JSON policy fragment; its protectedSites come before the --protect ones, and
 per-site settings go there, e.g. {"protectedSites": [{"adapter": "fixture-chat", "matches": [...],
@@ -470,6 +472,7 @@ export async function runAdmin(argv: string[], io: AdminIo): Promise<number> {
   carried = undefined;
   // Its own options and exit codes (scripts/archive-cli.ts).
   if (argv[0] === 'archive') return runArchive(argv.slice(1), io);
+  if (argv[0] === 'keyservice') return runKeyserviceAdmin(argv.slice(1), io);
   try {
     const { positionals, flags } = parse(argv);
     const [cmd, sub, ...rest] = positionals;

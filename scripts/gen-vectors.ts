@@ -4,7 +4,7 @@
  * The outputs are committed; the test recomputes them and fails on any change to the format.
  */
 import { writeFileSync } from 'node:fs';
-import { bytesToHex } from '@noble/ciphers/utils.js';
+import { bytesToHex, hexToBytes } from '@noble/ciphers/utils.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { encodeEnvelopeText } from '../lib/crypto/codec';
@@ -13,7 +13,15 @@ import { createBundle, directoryEntryOf } from '../lib/crypto/bundle';
 
 const seed = (label: string, n: number) => sha256(new TextEncoder().encode(label)).subarray(0, n);
 
-const cases: { name: string; text: string; conversationId: string; senderId: string; signed?: boolean }[] = [
+const cases: {
+  name: string;
+  text: string;
+  conversationId: string;
+  senderId: string;
+  signed?: boolean;
+  /** An edit of the message with this id (hex), shown by the chat as `hostId`. */
+  editOf?: { messageId: string; hostId: string };
+}[] = [
   { name: 'two ASCII characters', text: 'hi', conversationId: 'dm-alice-bob', senderId: 'alice' },
   { name: 'empty text', text: '', conversationId: 'ch-general', senderId: 'bob' },
   {
@@ -31,6 +39,21 @@ const cases: { name: string; text: string; conversationId: string; senderId: str
     senderId: 'alice',
     signed: true,
   },
+  {
+    name: 'an edit of message m7',
+    text: 'edited words',
+    conversationId: 'dm-alice-bob',
+    senderId: 'alice',
+    editOf: { messageId: '048d400560d4193e413faefa8e29d924', hostId: 'm7' },
+  },
+  {
+    name: 'a signed edit, host id in another script',
+    text: '改好了',
+    conversationId: 'ch-general',
+    senderId: 'bob',
+    signed: true,
+    editOf: { messageId: '00112233445566778899aabbccddeeff', hostId: 'msg-编号-42' },
+  },
 ];
 
 const vectors = cases.map((c, i) => {
@@ -39,7 +62,8 @@ const vectors = cases.map((c, i) => {
   const nonce = seed(`veil vector nonce ${i}`, 16);
   const sentAt = 1_790_000_000_000 + i * 1000;
   const signingKey = c.signed ? seed(`veil vector signing key ${i}`, 32) : undefined;
-  const frame = sealMessage(deriveKey({ id: keyId, secret }), c.text, c, { sentAt, nonce, signingKey });
+  const editOf = c.editOf && { messageId: hexToBytes(c.editOf.messageId), hostId: c.editOf.hostId };
+  const frame = sealMessage(deriveKey({ id: keyId, secret }), c.text, c, { sentAt, nonce, signingKey, editOf });
   const { signed: _signed, ...rest } = c;
   return {
     ...rest,

@@ -8,7 +8,16 @@ import { execSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 /** Every Debian package a test, the demo or the bench uses. */
-const DEBIAN = ['chromium', 'firefox-esr', 'ngircd', 'fonts-noto-cjk', 'fonts-noto-color-emoji'];
+const DEBIAN = [
+  'chromium',
+  'firefox-esr',
+  'ngircd',
+  'fonts-noto-cjk',
+  'fonts-noto-color-emoji',
+  // The key service's HSM (SoftHSM2 behind PKCS#11) and its several-instance database.
+  'softhsm2',
+  'postgresql',
+];
 
 /** @param {string} pkg */
 function installed(pkg) {

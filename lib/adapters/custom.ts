@@ -9,7 +9,13 @@
  *
  * Pure module: no DOM at import time (the background imports it for the policy schema).
  */
-import type { ComposerStrategy, SendTrigger, SiteAdapter } from './types';
+import {
+  EXTRA_COMPOSER_KINDS,
+  type ComposerStrategy,
+  type ExtraComposer,
+  type SendTrigger,
+  type SiteAdapter,
+} from './types';
 
 /** Where a string the page knows (conversation id, signed-in user) is read from. */
 export interface ValueSource {
@@ -52,6 +58,8 @@ export interface CustomAdapterSpec {
     messageText: string[];
     /** Inside a message: the author's display name (when `authorAttribute` is not set). */
     messageAuthor?: string[];
+    /** Where the page shows message text outside the list (conversation list, thread previews). */
+    previews?: string[];
   };
   /** Attribute on the message element holding the author's id (preferred over `messageAuthor`). */
   authorAttribute?: string;
@@ -76,6 +84,16 @@ export interface CustomAdapterSpec {
   maxMessageChars: number;
   /** Whether a longer message may travel as several messages (default true). */
   allowChunks?: boolean;
+  /** Compose boxes besides the main one (edit box, thread reply box); undeclared boxes take no typing. */
+  extraComposers?: CustomExtraComposer[];
+}
+
+export interface CustomExtraComposer {
+  kind: ExtraComposer['kind'];
+  composer: string[];
+  sendButton?: string[];
+  composerStrategy?: ComposerStrategy;
+  sendTrigger?: SendTrigger;
 }
 
 const STRATEGIES: ComposerStrategy[] = ['auto', 'textarea', 'contenteditable', 'beforeinput', 'paste'];
@@ -117,6 +135,7 @@ export const CUSTOM_ADAPTER_JSON_SCHEMA = {
         message: selectorList('CSS selectors (alternatives) for one rendered message.'),
         messageText: selectorList('CSS selectors, inside a message, for its body text.'),
         messageAuthor: selectorList('CSS selectors, inside a message, for its author name.'),
+        previews: selectorList('CSS selectors for message previews outside the list (conversation list).'),
       },
       required: ['composer', 'message', 'messageText'],
     },
@@ -133,6 +152,21 @@ export const CUSTOM_ADAPTER_JSON_SCHEMA = {
     sendTrigger: { type: 'string', enum: TRIGGERS },
     maxMessageChars: { type: 'integer', minimum: 64, maximum: 1000000 },
     allowChunks: { type: 'boolean' },
+    extraComposers: {
+      type: 'array',
+      description: 'Compose boxes besides the main one: the edit box of a sent message, a thread reply box.',
+      items: {
+        type: 'object',
+        properties: {
+          kind: { type: 'string', enum: EXTRA_COMPOSER_KINDS },
+          composer: selectorList('CSS selectors (alternatives) for the box.'),
+          sendButton: selectorList('CSS selectors for its send or save button (the nearest is used).'),
+          composerStrategy: { type: 'string', enum: STRATEGIES },
+          sendTrigger: { type: 'string', enum: TRIGGERS },
+        },
+        required: ['kind', 'composer'],
+      },
+    },
   },
   required: ['name', 'selectors', 'conversationId', 'currentUser', 'maxMessageChars'],
 } as const;
@@ -171,6 +205,7 @@ export function validateCustomAdapterSpec(input: unknown): SpecCheck {
     checkSelectors('selectors.message', sel.message, true);
     checkSelectors('selectors.messageText', sel.messageText, true);
     checkSelectors('selectors.messageAuthor', sel.messageAuthor, false);
+    checkSelectors('selectors.previews', sel.previews, false);
     const hasAuthorSel = Array.isArray(sel.messageAuthor) && sel.messageAuthor.length > 0;
     if (!hasAuthorSel && typeof s.authorAttribute !== 'string') {
       errors.push('say how the author is read: authorAttribute or selectors.messageAuthor');
@@ -203,7 +238,36 @@ export function validateCustomAdapterSpec(input: unknown): SpecCheck {
   }
   if (s.allowChunks !== undefined && typeof s.allowChunks !== 'boolean')
     errors.push('allowChunks must be true or false');
+  if (s.extraComposers !== undefined) {
+    if (!Array.isArray(s.extraComposers)) errors.push('extraComposers must be a list');
+    else s.extraComposers.forEach((x, i) => checkExtraComposer(`extraComposers[${i}]`, x, checkSelectors, errors));
+  }
   return errors.length ? { ok: false, errors } : { ok: true, spec: input as unknown as CustomAdapterSpec };
+}
+
+function checkExtraComposer(
+  path: string,
+  v: unknown,
+  checkSelectors: (path: string, v: unknown, required: boolean) => void,
+  errors: string[],
+): void {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    errors.push(`${path} must be an object`);
+    return;
+  }
+  const x = v as Record<string, unknown>;
+  const known = Object.keys(CUSTOM_ADAPTER_JSON_SCHEMA.properties.extraComposers.items.properties);
+  for (const k of Object.keys(x)) if (!known.includes(k)) errors.push(`unknown field "${path}.${k}"`);
+  if (!EXTRA_COMPOSER_KINDS.includes(x.kind as ExtraComposer['kind']))
+    errors.push(`${path}.kind must be one of ${EXTRA_COMPOSER_KINDS.join(', ')}`);
+  checkSelectors(`${path}.composer`, x.composer, true);
+  checkSelectors(`${path}.sendButton`, x.sendButton, false);
+  if (x.composerStrategy !== undefined && !STRATEGIES.includes(x.composerStrategy as ComposerStrategy))
+    errors.push(`${path}.composerStrategy must be one of ${STRATEGIES.join(', ')}`);
+  if (x.sendTrigger !== undefined && !TRIGGERS.includes(x.sendTrigger as SendTrigger))
+    errors.push(`${path}.sendTrigger must be one of ${TRIGGERS.join(', ')}`);
+  if (x.sendTrigger === 'click' && !(Array.isArray(x.sendButton) && x.sendButton.length > 0))
+    errors.push(`${path}: sendTrigger "click" needs sendButton`);
 }
 
 function checkSource(path: string, v: unknown, errors: string[]): void {
@@ -340,6 +404,7 @@ export function adapterFromSpec(input: unknown): SiteAdapter {
       message: [...spec.selectors.message],
       messageText: [...spec.selectors.messageText],
       messageAuthor: [...(spec.selectors.messageAuthor ?? [])],
+      previews: [...(spec.selectors.previews ?? [])],
     },
     authorAttribute: spec.authorAttribute,
     normalizeAuthor: authorNormalizer(spec),
@@ -350,5 +415,12 @@ export function adapterFromSpec(input: unknown): SiteAdapter {
     sendTrigger: spec.sendTrigger ?? 'enter',
     maxMessageChars: spec.maxMessageChars,
     allowChunks: spec.allowChunks ?? true,
+    extraComposers: (spec.extraComposers ?? []).map((x) => ({
+      kind: x.kind,
+      composer: [...x.composer],
+      sendButton: [...(x.sendButton ?? [])],
+      composerStrategy: x.composerStrategy ?? 'auto',
+      sendTrigger: x.sendTrigger ?? 'enter',
+    })),
   };
 }

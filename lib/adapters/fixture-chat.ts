@@ -16,9 +16,13 @@ export const fixtureChat: SiteAdapter = {
       '#compose[contenteditable="true"]', // an editor whose root is #compose (Lexical, Slate, Quill, ProseMirror)
     ],
     sendButton: ['button#send'], // the Send button of form#composer
-    message: ['#messages > li.message'], // one per message, newest last
+    message: [
+      '#messages > li.message', // one per message, newest last
+      '#thread-messages > li.message', // the open thread's first message and its replies
+    ],
     messageText: ['.text'], // message body, URLs linkified into <a>
     messageAuthor: ['.author'], // display name; data-from is preferred
+    previews: ['#conversations .conv .preview'], // the conversation list's last-message previews
   },
   authorAttribute: 'data-from',
   messageIdAttribute: 'data-id',
@@ -31,4 +35,22 @@ export const fixtureChat: SiteAdapter = {
   maxMessageChars: 4000, // the fixture server's default
   pageMaxMessageChars: (doc) => Number(doc.querySelector<HTMLElement>('main#chat')?.dataset.maxLength) || undefined,
   allowChunks: true,
+  extraComposers: [
+    // The edit box of one's own message (Edit), pre-filled with its text; Enter or Save saves.
+    {
+      kind: 'edit',
+      composer: ['textarea.edit-input'],
+      sendButton: ['button.edit-save'],
+      composerStrategy: 'textarea',
+      sendTrigger: 'enter',
+    },
+    // The thread panel's reply box; Enter or Reply sends.
+    {
+      kind: 'thread',
+      composer: ['textarea#thread-compose'],
+      sendButton: ['button#thread-send'],
+      composerStrategy: 'textarea',
+      sendTrigger: 'enter',
+    },
+  ],
 };

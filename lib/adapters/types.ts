@@ -15,6 +15,33 @@
 export type ComposerStrategy = 'auto' | 'textarea' | 'contenteditable' | 'beforeinput' | 'paste';
 export type SendTrigger = 'enter' | 'click';
 
+/**
+ * A compose box besides the main one, each with its own way in and its own send: the edit box of
+ * a sent message, a thread's reply box. Veil encrypts from it like from the main composer; any box
+ * no adapter declares keeps the user's typing out (lib/page/send-guard.ts).
+ */
+export interface ExtraComposer {
+  /** `edit`: replaces the text of a message already sent; `thread`, `other`: sends a new message. */
+  kind: 'edit' | 'thread' | 'other';
+  /** The box (alternatives). */
+  composer: string[];
+  /** Its send (or save) buttons; the one nearest the box is used. */
+  sendButton: string[];
+  composerStrategy: ComposerStrategy;
+  sendTrigger: SendTrigger;
+}
+
+/** The main composer or an extra one, as the send guard uses it. */
+export interface ComposerSpec {
+  kind: 'main' | ExtraComposer['kind'];
+  composer: string[];
+  sendButton: string[];
+  composerStrategy: ComposerStrategy;
+  sendTrigger: SendTrigger;
+}
+
+export const EXTRA_COMPOSER_KINDS: ExtraComposer['kind'][] = ['edit', 'thread', 'other'];
+
 export interface SiteAdapter {
   id: string;
   name: string;
@@ -31,6 +58,8 @@ export interface SiteAdapter {
     messageText: string[];
     /** Inside a message: the author's name (used when `authorAttribute` is absent). */
     messageAuthor: string[];
+    /** Where the page shows a message's text outside the list (conversation list, thread previews). */
+    previews?: string[];
   };
   /** Attribute on the message element that holds the author's user id (preferred over text). */
   authorAttribute?: string;
@@ -50,7 +79,9 @@ export interface SiteAdapter {
    * Let the browser skip layout and paint of messages outside the viewport (CSS `content-visibility:
    * auto` on each message). Opening a long history then costs what is in view, envelopes and Veil's
    * paint alike. Leave it off for chats that measure their messages' heights themselves (virtualised
-   * lists), which would read an estimate for messages out of view.
+   * lists), which would read an estimate for messages out of view. The newest messages (the last
+   * EAGER_NEWEST in the list) are always laid out: a chat that opens scrolled to its end must land
+   * on its real end, not on an estimate that grows once the messages in view are painted.
    */
   lazyMessageLayout?: boolean;
   /** The signed-in user's id. */
@@ -66,6 +97,20 @@ export interface SiteAdapter {
   pageMaxMessageChars?(doc: Document): number | undefined;
   /** Whether a long message may travel as several chat messages. */
   allowChunks: boolean;
+  /** Compose boxes besides the main one (edit box, thread reply box). */
+  extraComposers?: ExtraComposer[];
+}
+
+/** Every compose box the adapter declares, the main one first. */
+export function composersOf(adapter: SiteAdapter): ComposerSpec[] {
+  const main: ComposerSpec = {
+    kind: 'main',
+    composer: adapter.selectors.composer,
+    sendButton: adapter.selectors.sendButton,
+    composerStrategy: adapter.composerStrategy,
+    sendTrigger: adapter.sendTrigger,
+  };
+  return [main, ...(adapter.extraComposers ?? [])];
 }
 
 /** A message element's author id, as the adapter reads it ('' when the page does not say). */

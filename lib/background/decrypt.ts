@@ -63,7 +63,7 @@ export async function decryptItem(
 export async function decryptFrame(
   keyring: Keyring,
   conversationId: string,
-  item: Pick<DecryptItem, 'id' | 'author'>,
+  item: Pick<DecryptItem, 'id' | 'author' | 'hostId'>,
   frame: Uint8Array,
   site: string,
   opts: DecryptOptions = {},
@@ -98,6 +98,13 @@ export async function decryptFrame(
     senderMismatch: r.senderMismatch,
     signature: await senderCheck(keyring, site, item.author, r.signature),
     ...keyFacts,
+    // An edit names the message it replaces: shown anywhere else, the vendor moved it there.
+    ...(r.editOf
+      ? {
+          editOf: { messageId: bytesToHex(r.editOf.messageId), hostId: r.editOf.hostId },
+          graftedEdit: r.editOf.hostId !== (item.hostId ?? ''),
+        }
+      : {}),
   };
 }
 

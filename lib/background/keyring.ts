@@ -51,6 +51,11 @@ function mayTakeOver(incoming: KeyRecord, old: KeyInfo): boolean {
   );
 }
 
+/** False for a key service key past its offline grace period. */
+function unexpired(k: KeyInfo): boolean {
+  return k.expiresAt === undefined || k.expiresAt > Date.now();
+}
+
 function sameScope(a: KeyScope, b: KeyScope): boolean {
   return a.site === b.site && [...a.conversations].sort().join('\n') === [...b.conversations].sort().join('\n');
 }
@@ -117,18 +122,20 @@ export class Keyring {
   }
 
   async list(): Promise<KeyInfo[]> {
-    return [...(await this.load()).values()].sort((a, b) => a.createdAt - b.createdAt);
+    return [...(await this.load()).values()].filter(unexpired).sort((a, b) => a.createdAt - b.createdAt);
   }
 
   async get(id: string): Promise<KeyInfo | undefined> {
-    return (await this.load()).get(id);
+    const k = (await this.load()).get(id);
+    return k && unexpired(k) ? k : undefined;
   }
 
   /** Derived keys for one key id; throws LockedError while the passphrase lock is closed. */
   async derivedFor(id: string): Promise<DerivedKey | undefined> {
+    // Before the cache: a key service key past its grace period is gone even before the alarm deletes it.
+    if (!(await this.get(id))) return undefined;
     let d = this.derived.get(id);
     if (d) return d;
-    if (!(await this.get(id))) return undefined;
     const secret = this.policyKeys.get(id)?.secret ?? (await this.store.unwrap(id, await this.currentLockKey()));
     if (!secret) return undefined;
     d = deriveKey({ id: hexToBytes(id), secret });
@@ -178,7 +185,7 @@ export class Keyring {
   async rotate(id: string): Promise<KeyInfo> {
     const old = await this.get(id);
     if (!old) throw new Error(t('errNoSuchKey', id));
-    this.assertNotPolicy(id);
+    this.assertNotPolicy(id, old);
     if (old.status !== 'active') throw new Error(t('errRotateInactive', id, keyStatusText(old.status)));
     const rec: KeyRecord = {
       id: await this.newId(),
@@ -264,11 +271,14 @@ export class Keyring {
     for (const meta of await this.list()) {
       if (!ids.includes(meta.id)) continue;
       const fromPolicy = this.policyKeys.get(meta.id);
+      // Key service keys are the enterprise's too: exportable only where the policy allows it.
       const secret = fromPolicy
         ? this.policyKeysExportable
           ? fromPolicy.secret
           : undefined
-        : await this.store.unwrap(meta.id, await this.currentLockKey());
+        : meta.source === 'keyservice' && !this.policyKeysExportable
+          ? undefined
+          : await this.store.unwrap(meta.id, await this.currentLockKey());
       if (!secret) continue;
       const { fingerprint: _fp, ...rest } = meta;
       out.push({ ...rest, secret });
@@ -279,7 +289,7 @@ export class Keyring {
   async setStatus(id: string, status: KeyStatus): Promise<KeyInfo> {
     const rec = await this.get(id);
     if (!rec) throw new Error(t('errNoSuchKey', id));
-    this.assertNotPolicy(id);
+    this.assertNotPolicy(id, rec);
     if (rec.status === 'revoked' && status !== 'revoked') throw new Error(t('errRevokedStays'));
     await this.mutate(() => this.store.update([{ id, status }]));
     return (await this.get(id))!;
@@ -335,8 +345,40 @@ export class Keyring {
     return this.policyKeys.has(id);
   }
 
-  private assertNotPolicy(id: string): void {
-    if (this.policyKeys.has(id)) throw new Error(t('errPolicyKey', id));
+  private assertNotPolicy(id: string, meta?: KeyInfo): void {
+    if (this.policyKeys.has(id) || meta?.source === 'keyservice') throw new Error(t('errPolicyKey', id));
+  }
+
+  /**
+   * Makes the stored key service keys exactly `records` (one release: everything the user may
+   * hold now), each usable until `expiresAt`. Keys of an earlier release missing now are deleted
+   * (leaver, mover). Like policy keys, they bypass the passphrase lock: a refresh runs unattended.
+   */
+  async syncServiceKeys(records: KeyRecord[], expiresAt: number): Promise<void> {
+    await this.mutate(() =>
+      this.store.replaceServiceKeys(
+        records.map((k) => ({ ...k, source: 'keyservice' as const, expiresAt })),
+        [...this.policyKeys.keys()],
+      ),
+    );
+  }
+
+  /** Deletes key service keys whose grace period has ended; true when any was deleted. */
+  async dropExpiredServiceKeys(now = Date.now()): Promise<boolean> {
+    let dropped = false;
+    await this.mutate(async () => {
+      dropped = await this.store.deleteServiceKeys((k) => k.expiresAt !== undefined && k.expiresAt <= now);
+    });
+    return dropped;
+  }
+
+  /** Deletes every key service key (sign-out, or the policy no longer names a key service). */
+  async clearServiceKeys(): Promise<boolean> {
+    let dropped = false;
+    await this.mutate(async () => {
+      dropped = await this.store.deleteServiceKeys(() => true);
+    });
+    return dropped;
   }
 
   /** Makes the user's own signing identity on a site; returns its public key (hex) for IT. */

@@ -4,20 +4,33 @@ import { KeyStore } from './keys/store';
 import { installAutoLock, noteKeyringUse, sessionLockCache } from './autolock';
 import { Keyring } from './keyring';
 import { installOnboarding } from './onboarding';
-import { afterRequest, keyringLocked, notifyOnPolicyChange } from './notify';
+import { installKeyService } from './keyservice';
+import { afterRequest, keyringLocked, notifyOnPolicyChange, notifyProtectedTabs } from './notify';
 import { onPolicyChange, policy, policyReady, policyRestored, startPolicySource } from './policy-source';
 import { protectOpenTabs, syncContentScripts } from './registration';
 import { route } from './router';
+import { installSearch, reconcileSearch, wipeSearch } from './search/service';
+import { isEnvelope } from '../messaging/protocol';
 import { REQUEST_PORT } from '../messaging/client';
 
 export function startBackground(): void {
   const keyring = new Keyring(new KeyStore(), sessionLockCache, noteKeyringUse);
-  installAutoLock(keyring, keyringLocked);
+  installSearch(keyring);
+  // Local search: erased on lock; checked after every keyring change (a revoked or removed key's messages go).
+  installAutoLock(keyring, () => {
+    keyringLocked();
+    void wipeSearch();
+  });
+  const afterSearch = (message: unknown) => {
+    if (!isEnvelope(message) || !message.type.startsWith('keys/')) return;
+    void (message.type === 'keys/lock' ? wipeSearch() : reconcileSearch(keyring));
+  };
   // Returning a promise from onMessage is how the polyfill answers asynchronously.
   // Open protected tabs hear about keyring changes, so they recover without a reload.
   browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) =>
     route(message, sender, keyring).then((res) => {
       afterRequest(message, res);
+      if (res.ok) afterSearch(message);
       return res;
     }),
   );
@@ -31,6 +44,7 @@ export function startBackground(): void {
       if (typeof rid !== 'number') return;
       void route(message, sender, keyring).then((res) => {
         afterRequest(message, res);
+        if (res.ok) afterSearch(message);
         try {
           port.postMessage({ rid, res });
         } catch {
@@ -47,6 +61,7 @@ export function startBackground(): void {
       .catch((e) => console.error('Veil: content script registration failed', e));
   // Policy keys first, in the same tick as the policy switch (listeners run in order).
   onPolicyChange((p, keys) => keyring.syncPolicyKeys(keys, p.allowKeyExport));
+  onPolicyChange(() => void reconcileSearch(keyring));
   onPolicyChange((p) => {
     syncContentScripts(p).catch((e) => console.error('Veil: registration failed', e));
     void protectOpenTabs(p).catch(() => undefined);
@@ -57,6 +72,11 @@ export function startBackground(): void {
       void policyRestored().then(() => protectOpenTabs(policy(), tabId).catch(() => undefined));
   });
   notifyOnPolicyChange();
+  // Keys from Veil's key service (policy `keyService`): open chats re-ask when they arrive or go.
+  installKeyService(keyring, () => {
+    void reconcileSearch(keyring);
+    void notifyProtectedTabs({ veilNotice: 1, type: 'keyring/changed', reason: 'import' });
+  });
   void startPolicySource(); // the remembered policy is in force from the start
   browser.runtime.onInstalled.addListener(sync);
   installOnboarding(); // first run: a short welcome for unmanaged installs

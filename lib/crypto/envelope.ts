@@ -4,10 +4,12 @@
  *
  *   frame  = kind(1)=0x01 | keyId(4) | nonce(16) | AEAD(encKey, nonce16 || 0^8, inner, aad)
  *   aad    = "VEIL1" | kind | keyId | nonce            (the whole header is authenticated)
- *   inner  = sentAt(4, unix seconds, BE) | convTag(4) | senderTag(4) | flags(1) | [sig(64)] | UTF-8 text
+ *   inner  = sentAt(4, unix seconds, BE) | convTag(4) | senderTag(4) | flags(1) | [sig(64)] | [edit] | UTF-8 text
+ *   edit   = originalMessageId(16) | len8 | hostId (UTF-8, the chat's id of the edited message)
  *   flags  = bit 0: signed. The Ed25519 signature (sender's own key, RFC 8032) covers
  *            "veil/v1/sig" | header | inner without sig | len16|conversationId | len16|senderId,
  *            so it binds the full context, not only the truncated tags.
+ *            bit 1: an edit; `edit` names the message it replaces, sealed with the text.
  *
  * The 16-byte random nonce is also the message id. XChaCha20 feeds the first 16 nonce bytes to
  * HChaCha20, so each message gets its own subkey; the last 8 bytes are fixed (docs/decisions/
@@ -87,9 +89,27 @@ export interface SealOptions {
   nonce: Uint8Array; // 16 random bytes: callers pass randomBytes(16); vectors pass fixed ones
   /** The sender's Ed25519 secret key (32-byte seed): makes a signed envelope. */
   signingKey?: Uint8Array;
+  /** Makes an edit: the new text of the message with this id, shown by the chat under this host id. */
+  editOf?: EditOf;
+}
+
+/** What an edit replaces: the original's message id (its nonce) and the chat's id for it ('' if none). */
+export interface EditOf {
+  messageId: Uint8Array;
+  hostId: string;
 }
 
 const FLAG_SIGNED = 0x01;
+const FLAG_EDIT = 0x02;
+const KNOWN_FLAGS = FLAG_SIGNED | FLAG_EDIT;
+const MAX_HOST_ID_BYTES = 255;
+
+function editField(edit: EditOf): Uint8Array {
+  if (edit.messageId.length !== NONCE_LEN) throw new Error('editOf.messageId must be 16 bytes');
+  const host = utf8ToBytes(edit.hostId);
+  if (host.length > MAX_HOST_ID_BYTES) throw new Error('editOf.hostId is longer than 255 bytes');
+  return concatBytes(edit.messageId, Uint8Array.of(host.length), host);
+}
 const SIG_LEN = 64;
 const SIG_DOMAIN = utf8ToBytes('veil/v1/sig');
 
@@ -112,12 +132,13 @@ export function sealMessage(key: DerivedKey, text: string, ctx: MessageContext, 
   header[0] = KIND_MESSAGE;
   header.set(key.id, 1);
   header.set(opts.nonce, 1 + KEY_ID_LEN);
-  const body = utf8ToBytes(text);
+  // The edit field goes in front of the text: both are what the signature and the AEAD cover.
+  const body = opts.editOf ? concatBytes(editField(opts.editOf), utf8ToBytes(text)) : utf8ToBytes(text);
   let inner = new Uint8Array(INNER_FIXED + body.length);
   new DataView(inner.buffer).setUint32(0, Math.floor(opts.sentAt / 1000));
   inner.set(contextTag(key, 'c', ctx.conversationId), 4);
   inner.set(contextTag(key, 's', ctx.senderId), 4 + TAG_LEN);
-  inner[INNER_FIXED - 1] = opts.signingKey ? FLAG_SIGNED : 0;
+  inner[INNER_FIXED - 1] = (opts.signingKey ? FLAG_SIGNED : 0) | (opts.editOf ? FLAG_EDIT : 0);
   inner.set(body, INNER_FIXED);
   if (opts.signingKey) {
     const sig = ed25519.sign(signedBytes(header, inner, ctx), opts.signingKey);
@@ -151,6 +172,8 @@ export type OpenResult =
       senderMismatch: boolean;
       /** Present on signed frames: verify with `verifySignature` against the claimed sender's key. */
       signature?: { sig: Uint8Array; signed: Uint8Array };
+      /** Present on edits: the message this text replaces (the receiver checks it is shown there). */
+      editOf?: EditOf;
     }
   | { status: 'tampered' }
   | { status: 'malformed'; reason: string };
@@ -168,13 +191,25 @@ export function openMessage(key: DerivedKey, frame: Uint8Array, ctx: MessageCont
     return { status: 'tampered' };
   }
   const flags = inner[INNER_FIXED - 1]!;
-  if (flags & ~FLAG_SIGNED) return { status: 'malformed', reason: 'unknown flags (newer Veil?)' };
+  if (flags & ~KNOWN_FLAGS) return { status: 'malformed', reason: 'unknown flags (newer Veil?)' };
   const isSigned = (flags & FLAG_SIGNED) !== 0;
   if (isSigned && inner.length < INNER_FIXED + SIG_LEN) return { status: 'malformed', reason: 'signature missing' };
   const bodyStart = isSigned ? INNER_FIXED + SIG_LEN : INNER_FIXED;
+  let textStart = bodyStart;
+  let editOf: EditOf | undefined;
   let text: string;
   try {
-    text = utf8.decode(inner.subarray(bodyStart));
+    if (flags & FLAG_EDIT) {
+      const hostLen = inner[bodyStart + NONCE_LEN];
+      if (hostLen === undefined || inner.length < bodyStart + NONCE_LEN + 1 + hostLen)
+        return { status: 'malformed', reason: 'edit field cut short' };
+      textStart = bodyStart + NONCE_LEN + 1 + hostLen;
+      editOf = {
+        messageId: inner.slice(bodyStart, bodyStart + NONCE_LEN),
+        hostId: utf8.decode(inner.subarray(bodyStart + NONCE_LEN + 1, textStart)),
+      };
+    }
+    text = utf8.decode(inner.subarray(textStart));
   } catch {
     // Authentic but not UTF-8: only a buggy or hostile key holder produces this.
     return { status: 'malformed', reason: 'invalid UTF-8 in authentic message' };
@@ -197,6 +232,7 @@ export function openMessage(key: DerivedKey, frame: Uint8Array, ctx: MessageCont
           ),
         }
       : undefined,
+    ...(editOf ? { editOf } : {}),
   };
 }
 

@@ -55,6 +55,16 @@ export interface StatusView {
 }
 
 export function viewOf(r: DecryptedItem, author: string, replayed: boolean): StatusView {
+  const view = messageView(r, author, replayed);
+  if (r.status !== 'decrypted' || !r.editOf) return view;
+  // An edit: authentic, but shown in place of another message than the one it names.
+  if (r.graftedEdit && view.status !== 'sender-mismatch' && view.status !== 'moved')
+    return { status: 'moved', tone: 'bad', label: t('statusGraftedEditLabel'), detail: t('statusGraftedEditDetail') };
+  if (view.status !== 'decrypted') return view;
+  return { ...view, label: view.label + t('statusEditedNote'), detail: view.detail + t('statusEditedDetail') };
+}
+
+function messageView(r: DecryptedItem, author: string, replayed: boolean): StatusView {
   useLanguage();
   const key = !r.keyId
     ? ''

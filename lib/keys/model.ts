@@ -25,8 +25,13 @@ export interface KeyRecord {
   scope: KeyScope;
   status: KeyStatus;
   createdAt: number;
-  source: 'generated' | 'imported' | 'policy';
+  /** `keyservice`: released to the signed-in user by Veil's key service (lib/background/keyservice). */
+  source: KeySource;
+  /** Key service keys only: unusable (and deleted) after this time unless a release renews them. */
+  expiresAt?: number;
 }
+
+export type KeySource = 'generated' | 'imported' | 'policy' | 'keyservice';
 
 /** A key as everything outside the background sees it: no secret, a fingerprint to compare. */
 export type KeyInfo = Omit<KeyRecord, 'secret'> & { fingerprint: string };
@@ -40,7 +45,7 @@ export function fingerprint(id: string, secret: Uint8Array): string {
 }
 
 export function toInfo(k: KeyRecord | KeyInfo): KeyInfo {
-  const { id, label, scope, status, createdAt, source } = k;
+  const { id, label, scope, status, createdAt, source, expiresAt } = k;
   const fp = 'secret' in k ? fingerprint(k.id, k.secret) : k.fingerprint;
   return {
     id,
@@ -49,6 +54,7 @@ export function toInfo(k: KeyRecord | KeyInfo): KeyInfo {
     status,
     createdAt,
     source,
+    ...(expiresAt !== undefined ? { expiresAt } : {}),
     fingerprint: fp,
   };
 }

@@ -6,6 +6,7 @@
  * background; keys never cross it.
  */
 import type { CustomAdapterSpec } from '../adapters/custom';
+import type { FileRef } from '../crypto/file-ref';
 import type { DirectoryEntry, KeyInfo, KeyScope, KeyStatus } from '../keys/model';
 import type { Policy, ProtectedSite } from '../policy/policy';
 import type { SecurityIndicator } from './indicator';
@@ -31,7 +32,13 @@ export type VeilError = {
     | 'unreachable'
     | 'internal'
     | 'policy'
-    | 'confirm';
+    | 'confirm'
+    /** An attachment could not be sealed or opened (tampered, truncated, swapped, too large…). */
+    | 'file'
+    /** The key service needs the user to sign in (the fix: "Sign in to Veil"). */
+    | 'sign-in'
+    /** The key service cannot be reached, or sent keys Veil refused. */
+    | 'key-service';
   message: string;
 };
 
@@ -51,6 +58,12 @@ export interface DecryptItem {
   hostId?: string;
 }
 
+/** The message an edit replaces: its Veil message id (hex) and the chat's own id for it ('' if none). */
+export interface EditTarget {
+  messageId: string;
+  hostId: string;
+}
+
 export interface DecryptedItem {
   id: string;
   status: DecryptStatus;
@@ -66,6 +79,10 @@ export interface DecryptedItem {
   isolatedKey?: boolean;
   /** This envelope was first shown as another message (other host id, conversation or author). */
   replayed?: boolean;
+  /** An edit: the message it replaces (message id hex, the chat's id for it). */
+  editOf?: EditTarget;
+  /** An edit shown in the place of a message other than the one it names (the vendor moved it). */
+  graftedEdit?: boolean;
   /** Sealed long before (or after) it first appeared, in a conversation watched since then. */
   staleOnArrival?: boolean;
   /** Sender authenticity (Ed25519), when the frame is signed or the author normally signs. */
@@ -103,6 +120,10 @@ export interface SiteStatus {
   customAdapter?: CustomAdapterSpec;
   /** Set when the enterprise policy is invalid: the content script blocks sending and shows this. */
   policyError?: string;
+  /** Files attached in this chat: encrypted, refused or let through (policy; default encrypt). */
+  attachments?: 'encrypt' | 'block' | 'allow';
+  /** Largest file Veil encrypts, in bytes. */
+  maxAttachmentBytes?: number;
 }
 
 /** What Veil's popup shows about one tab. */
@@ -114,11 +135,32 @@ export interface TabPolicyStatus {
   keys: KeyInfo[];
 }
 
+/** One message the local search found (popup); its text only as a snippet, matches marked. */
+export interface SearchResult {
+  /** The index's number for it: `search/open` goes back to it. */
+  id: number;
+  site: string;
+  conversationId: string;
+  author: string;
+  sentAt: number;
+  signature?: 'verified' | 'failed' | 'unknown-signer' | 'missing';
+  /** Plain text parts; `hit` parts matched the query. Shown with textContent, never as HTML. */
+  snippet: { text: string; hit: boolean }[];
+}
+
 export interface ProtocolMap {
   'site/status': { caller: 'content'; req: Record<string, never>; res: Result<SiteStatus> };
   encrypt: {
     caller: 'content';
-    req: { conversationId: string; senderId: string; text: string; maxChars: number; allowChunks: boolean };
+    req: {
+      conversationId: string;
+      senderId: string;
+      text: string;
+      maxChars: number;
+      allowChunks: boolean;
+      /** The new text of this message (an edit), bound to it inside the envelope. */
+      editOf?: EditTarget;
+    };
     res: Result<{ envelopes: string[]; keyId: string; fingerprint: string }>;
   };
   'encrypt/preview': {
@@ -196,11 +238,51 @@ export interface ProtocolMap {
     req: { adapter: string; pattern: string };
     res: Result<{ sites: ProtectedSite[] }>;
   };
+  // ---- attachments (lib/background/handlers/files.ts, docs/wire-format.md "Files") ----
+  // A file crosses in pieces (base64, at most FILE_PIECE_BYTES each) inside one session bound to
+  // the calling tab and frame; the background holds about two chunks of it at any time.
+  /** Starts sealing one file the user attached; `fileName` is what the chat gets to see. */
+  'file/seal-start': {
+    caller: 'content';
+    req: { conversationId: string; senderId: string; name: string; type: string; size: number };
+    res: Result<{ sid: string; fileName: string }>;
+  };
+  /** Plaintext piece in, sealed bytes out (possibly none yet). */
+  'file/seal-push': { caller: 'content'; req: { sid: string; data: string }; res: Result<{ data: string }> };
+  /** The last sealed bytes, and the reference the message envelope will carry. */
+  'file/seal-finish': { caller: 'content'; req: { sid: string }; res: Result<{ data: string; ref: FileRef }> };
+  /** Starts opening a sealed file a message names (its digest and size come from that message). */
+  'file/open-start': {
+    caller: 'content';
+    req: { conversationId: string; author: string; sha256: string; sealedSize: number };
+    res: Result<{ sid: string }>;
+  };
+  /** Sealed piece in, plaintext out: to be discarded unless `file/open-finish` succeeds. */
+  'file/open-push': { caller: 'content'; req: { sid: string; data: string }; res: Result<{ data: string }> };
+  'file/open-finish': {
+    caller: 'content';
+    req: { sid: string };
+    res: Result<{
+      data: string;
+      name: string;
+      type: string;
+      size: number;
+      movedFromOtherConversation: boolean;
+      senderMismatch: boolean;
+    }>;
+  };
+  /** Forgets a session (the user cancelled, the page went away). */
+  'file/abort': { caller: 'content'; req: { sid: string }; res: Result<Record<never, never>> };
   /**
    * A blocked send offers its fix: the content script cannot open extension pages, so it
    * asks the background to open Veil's options at one section. Carries nothing but the section name.
    */
   'ui/open-options': { caller: 'content'; req: { section: OptionsSection }; res: Result<Record<never, never>> };
+  /**
+   * The user clicked "Sign in to Veil" under a composer: the background opens the identity
+   * provider's sign-in window and fetches the user's keys. Answers why sends are still blocked, if they are.
+   */
+  'keyservice/sign-in': { caller: 'content'; req: Record<string, never>; res: Result<{ blocked?: string }> };
 
   // ---- isolated mode (lib/background/handlers/isolated.ts, docs/isolated-mode.md) ----
   /** The content script asks for a capability for one frame it is about to place. */
@@ -248,6 +330,17 @@ export interface ProtocolMap {
     req: { indicator: SecurityIndicator };
     res: Result<{ indicator: SecurityIndicator }>;
   };
+  // ---- local search (lib/background/handlers/search.ts): Veil's own pages only, never a chat page ----
+  /** Messages this browser decrypted that hold every word of `query`; `url`: only that chat's site. */
+  'search/query': {
+    caller: 'extension-page';
+    req: { query: string; url?: string };
+    res: Result<{ enabled: boolean; messages: number; site?: string; results: SearchResult[] }>;
+  };
+  /** Brings the chat tab of a result to the front (opens it if closed) and shows the message there. */
+  'search/open': { caller: 'extension-page'; req: { id: number }; res: Result<Record<never, never>> };
+  /** Erases the local search index. */
+  'search/clear': { caller: 'extension-page'; req: Record<string, never>; res: Result<Record<never, never>> };
 }
 
 /**
@@ -330,6 +423,9 @@ export function isVeilNotice(m: unknown): m is VeilNotice {
 export const OPTIONS_SECTIONS = ['keys-section', 'lock', 'policy-section', 'import'] as const;
 export type OptionsSection = (typeof OPTIONS_SECTIONS)[number];
 
+/** Largest piece of a file in one request (bytes before base64): a few of the format's 64 KiB chunks. */
+export const FILE_PIECE_BYTES = 256 * 1024;
+
 export type MessageType = keyof ProtocolMap;
 export type Req<K extends MessageType> = ProtocolMap[K]['req'];
 export type Res<K extends MessageType> = ProtocolMap[K]['res'];
@@ -356,6 +452,14 @@ export const CALLERS: { [K in MessageType]: ProtocolMap[K]['caller'] } = {
   'sites/add': 'extension-page',
   'sites/remove': 'extension-page',
   'ui/open-options': 'content',
+  'keyservice/sign-in': 'content',
+  'file/seal-start': 'content',
+  'file/seal-push': 'content',
+  'file/seal-finish': 'content',
+  'file/open-start': 'content',
+  'file/open-push': 'content',
+  'file/open-finish': 'content',
+  'file/abort': 'content',
   'isolated/open-frame': 'content',
   'secure/redeem': 'secure-frame',
   'secure/send': 'secure-frame',
@@ -364,6 +468,9 @@ export const CALLERS: { [K in MessageType]: ProtocolMap[K]['caller'] } = {
   'isolated/settings': 'extension-page',
   'isolated/set-site-mode': 'extension-page',
   'isolated/set-indicator': 'extension-page',
+  'search/query': 'extension-page',
+  'search/open': 'extension-page',
+  'search/clear': 'extension-page',
 };
 
 export interface Envelope<K extends MessageType = MessageType> {

@@ -44,6 +44,24 @@ function askIt(ctx: FixContext): ComposerAction {
   };
 }
 
+/**
+ * "Sign in to Veil": the background opens the identity provider's window (only on the user's own
+ * click: ComposerStatus drops synthetic ones). The keys that arrive re-describe the composer.
+ */
+function signIn(): ComposerAction {
+  return {
+    label: t('composerActionSignIn'),
+    async run(button) {
+      button.disabled = true;
+      try {
+        await request('keyservice/sign-in', {});
+      } finally {
+        button.disabled = false;
+      }
+    },
+  };
+}
+
 export function fixFor(code: VeilError['code'] | 'no-key' | 'locked', ctx: FixContext): ComposerAction | undefined {
   switch (code) {
     case 'locked':
@@ -52,6 +70,8 @@ export function fixFor(code: VeilError['code'] | 'no-key' | 'locked', ctx: FixCo
       return ctx.managed ? askIt(ctx) : open(t('composerActionOptions'), 'import');
     case 'policy':
       return open(t('composerActionPolicy'), 'policy-section');
+    case 'sign-in':
+      return signIn();
     default:
       return undefined;
   }

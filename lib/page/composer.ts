@@ -90,9 +90,14 @@ export function readComposer(el: HTMLElement): string {
 
 const normalize = (s: string) => s.replace(ZERO_WIDTH, '').replace(/\r\n?/g, '\n').trim();
 
+/** Whether `shown` (a composer's text) is `text`, up to zero-width characters and outer whitespace. */
+export function composerHoldsText(shown: string, text: string): boolean {
+  return normalize(shown) === normalize(text);
+}
+
 /** Whether the composer now shows exactly `text`. */
 export function composerHolds(el: HTMLElement, text: string): boolean {
-  return normalize(readComposer(el)) === normalize(text);
+  return composerHoldsText(readComposer(el), text);
 }
 
 const tick = (ms = 0) => new Promise<void>((r) => setTimeout(r, ms));
@@ -114,8 +119,17 @@ async function settled(el: HTMLElement, text: string, maxMs: number, holdMs = 20
   }
 }
 
-function selectAll(el: HTMLElement): void {
-  el.focus();
+/**
+ * Selects everything in the box. A box that was not focused (the user clicked Send) gets the focus
+ * first and a task to settle: editors put their own selection back when they regain focus (Draft.js
+ * re-renders its caret at the end), and a selection made before that would be overridden, so the
+ * text would land at the caret, next to what it should replace.
+ */
+async function selectAll(el: HTMLElement): Promise<void> {
+  if (el.ownerDocument.activeElement !== el) {
+    el.focus();
+    await tick();
+  }
   if (isTextField(el)) {
     el.select();
     return;
@@ -136,29 +150,61 @@ function setNativeValue(el: HTMLTextAreaElement | HTMLInputElement, text: string
   el.dispatchEvent(new InputEvent('input', { bubbles: true, inputType: 'insertReplacementText', data: text }));
 }
 
-/** One attempt; resolves true only when verified. */
-const attempts: Record<Concrete, (el: HTMLElement, text: string) => Promise<boolean>> = {
+/**
+ * How one attempt ended: `verified`; `passed` (the editor left this input path to the browser: the
+ * next one may go); `refused` (the editor claimed the input, yet does not show the text: it refused
+ * it, took it somewhere else, or took it and threw it away).
+ */
+type Outcome = 'verified' | 'passed' | 'refused';
+
+/** After an input the editor claimed (cancelled, to apply it itself). */
+async function claimed(el: HTMLElement, text: string, maxMs: number): Promise<Outcome> {
+  return (await settled(el, text, maxMs)) ? 'verified' : 'refused';
+}
+
+/**
+ * A paste event carrying `text` only. Firefox gives a script-made paste event an empty
+ * clipboardData whatever the init says (measured: no types, no data), so there the event gets the
+ * filled one as its own property, set on the page's view of it (content scripts see the page's
+ * objects through wrappers their property writes do not pass).
+ */
+function pasteEvent(text: string): ClipboardEvent {
+  const data = new DataTransfer();
+  data.setData('text/plain', text); // text only: an HTML flavour could inject markup
+  const ev = new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true, composed: true });
+  type Waivable<T> = T & { wrappedJSObject?: T };
+  const target = (ev as Waivable<ClipboardEvent>).wrappedJSObject;
+  if (!target) return ev; // Chromium: no wrappers, and the init's clipboardData is the event's
+  Object.defineProperty(target, 'clipboardData', {
+    value: (data as Waivable<DataTransfer>).wrappedJSObject ?? data,
+    configurable: true,
+  });
+  return ev;
+}
+
+/** One attempt. */
+const attempts: Record<Concrete, (el: HTMLElement, text: string) => Promise<Outcome>> = {
   async textarea(el, text) {
-    if (!isTextField(el)) return false;
-    selectAll(el);
+    if (!isTextField(el)) return 'passed';
+    await selectAll(el);
     // execCommand keeps the browser's undo stack and fires trusted beforeinput/input events.
     if (!el.ownerDocument.execCommand('insertText', false, text) || el.value !== text) setNativeValue(el, text);
     // A controlled input (React) re-renders from its state: a value its state did not take reverts,
     // within the input event's own task (React flushes discrete events synchronously), so one more
     // task is enough here; rich editors keep the longer hold. Measured: bench/results.md, Send.
-    return el.value === text && (await settled(el, text, 100, 0));
+    return el.value === text && (await settled(el, text, 100, 0)) ? 'verified' : 'passed';
   },
 
   async contenteditable(el, text) {
-    if (!el.isContentEditable || EXEC_COMMAND_UNSAFE.some((s) => el.closest(s))) return false;
-    selectAll(el);
-    if (!el.ownerDocument.execCommand('insertText', false, text)) return false;
-    return settled(el, text, 150);
+    if (!el.isContentEditable || EXEC_COMMAND_UNSAFE.some((s) => el.closest(s))) return 'passed';
+    await selectAll(el);
+    if (!el.ownerDocument.execCommand('insertText', false, text)) return 'passed';
+    return (await settled(el, text, 150)) ? 'verified' : 'passed';
   },
 
   async beforeinput(el, text) {
-    if (!el.isContentEditable) return false;
-    selectAll(el);
+    if (!el.isContentEditable) return 'passed';
+    await selectAll(el);
     await tick(); // let throttled selection sync run (Slate, Lexical)
     const ev = new InputEvent('beforeinput', {
       inputType: 'insertText',
@@ -171,19 +217,16 @@ const attempts: Record<Concrete, (el: HTMLElement, text: string) => Promise<bool
     // its model now. One that leaves it unclaimed did nothing, except an editor that execCommand
     // cannot reach: CKEditor 5 queues unclaimed text and applies it ~50 ms later (measured), so
     // wait for it there, or the next strategy would run first and the text land twice.
-    if (el.dispatchEvent(ev) && !EXEC_COMMAND_UNSAFE.some((s) => el.closest(s))) return false;
-    return settled(el, text, 300);
+    if (el.dispatchEvent(ev) && !EXEC_COMMAND_UNSAFE.some((s) => el.closest(s))) return 'passed';
+    return claimed(el, text, 300);
   },
 
   async paste(el, text) {
-    if (!el.isContentEditable) return false;
-    selectAll(el);
+    if (!el.isContentEditable) return 'passed';
+    await selectAll(el);
     await tick();
-    const data = new DataTransfer();
-    data.setData('text/plain', text); // text only: an HTML flavour could inject markup
-    const ev = new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true, composed: true });
-    if (el.dispatchEvent(ev)) return false;
-    return settled(el, text, 300);
+    if (el.dispatchEvent(pasteEvent(text))) return 'passed';
+    return claimed(el, text, 300);
   },
 };
 
@@ -203,11 +246,22 @@ export function autoOrder(el: HTMLElement): Concrete[] {
   return ['beforeinput', 'contenteditable', 'paste'];
 }
 
-/** Replaces the composer's whole content with `text`; true only if verified. */
+/**
+ * Replaces the composer's whole content with `text`; true only if verified. An editor that claimed
+ * an attempt, yet does not show the text, refused it or took it its own way: forcing the text in
+ * through another path behind its back is what put it into the box twice (the first insertion
+ * landing late, or at a caret the editor had kept), what crashed React editors (an execCommand
+ * edit across the nodes they render) and what let an editor show text its model never took (the
+ * chat then sends the model), so it stops there. Before each further path, the box may already hold the
+ * text (an earlier one landed late): then nothing is inserted again.
+ */
 export async function replaceComposerText(el: HTMLElement, text: string, strategy: ComposerStrategy): Promise<boolean> {
   const order = strategy === 'auto' ? autoOrder(el) : [strategy];
-  for (const s of order) {
-    if (await attempts[s](el, text)) return true;
+  for (const [i, s] of order.entries()) {
+    if (i > 0 && composerHolds(el, text)) return true;
+    const result = await attempts[s](el, text);
+    if (result === 'verified') return true;
+    if (result === 'refused') return false;
   }
   return false;
 }

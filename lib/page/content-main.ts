@@ -20,7 +20,10 @@ import { fixFor } from './composer-fix';
 import { type ComposerAction, ComposerStatus } from './composer-status';
 import { onVeilNotice, PageChanges } from './page-changes';
 import { MessageRenderer } from './renderer';
+import { editTargetOf, watchEditBoxes } from './edit-box';
+import { watchPreviews } from './previews';
 import { SendGuard } from './send-guard';
+import { AttachmentGuard } from './attachments';
 import { injectLayoutHints, injectStyles } from './styles';
 
 /** Set in this content script's own world (the page cannot see or set it): one Veil per document. */
@@ -34,12 +37,16 @@ export async function runContentScript(): Promise<void> {
   const status = new ComposerStatus(document);
   const guard = new SendGuard(window, status);
   guard.install(); // before anything async: no send slips through while Veil starts
+  // Files attached by picker, drop or paste: also from the first moment (held until Veil knows the site).
+  const files = new AttachmentGuard(window, status);
+  files.install();
+  guard.attachments = files;
   const frameGuards = installEarlyGuards(window); // isolated mode's, ahead of any page listener (inert otherwise)
 
   // Notices from the background (keyring, policy) are kept until the page is set up to use them.
   const notices = new NoticeQueue();
   onVeilNotice((n) => notices.push(n));
-  const site = await protectedStatus(guard, status, notices);
+  const site = await protectedStatus(guard, status, notices, files);
   if (site.mode !== 'isolated') frameGuards.standDown(); // inline: typing held while Veil asked is typed back
   // Keyring and policy changes reach this page without a reload (lib/page/page-changes.ts).
   const changes: PageChanges = new PageChanges(site, guard, {
@@ -50,6 +57,7 @@ export async function runContentScript(): Promise<void> {
   const refusal = site.policyError;
   if (refusal) {
     guard.block(refusal);
+    files.block(refusal);
     whenReady(() =>
       attachStatus(status, undefined, 'error', refusal, fixFor('policy', { siteName: '', managed: site.managed })),
     );
@@ -64,6 +72,7 @@ export async function runContentScript(): Promise<void> {
       const why = e instanceof InvalidCustomAdapterError ? e.errors.join('; ') : String(e);
       const text = t('composerCustomInvalid', why);
       guard.block(text);
+      files.block(text);
       whenReady(() => attachStatus(status, undefined, 'error', text));
       return;
     }
@@ -72,13 +81,17 @@ export async function runContentScript(): Promise<void> {
   }
   if (!adapter) {
     guard.block(t('composerNoAdapter', site.adapterId ?? '?'));
+    files.block(t('composerNoAdapter', site.adapterId ?? '?'));
     return;
   }
   const armed = adapter;
+  // Previews and the title show a label instead of envelopes, in either mode, from the start.
+  watchPreviews(document, armed);
   if (site.mode === 'isolated') {
     // Isolated mode: typing and reading happen in Veil's own frames; this side only
     // ever handles envelopes. The chat's own composer is blocked from sending at once.
     guard.isolate(adapter, HOST_COMPOSER_BLOCKED);
+    files.block(t('errIsolatedOnly')); // isolated mode has no secure way to attach files yet
     whenReady(() =>
       new IsolatedPage(document, armed, guard, status, {
         flagUnencrypted: site.flagUnencrypted ?? true,
@@ -88,6 +101,8 @@ export async function runContentScript(): Promise<void> {
     return;
   }
   guard.arm(adapter, { allowPlaintext: !site.requireEncryption, managed: site.managed });
+  files.arm(adapter, site);
+  changes.files = files;
   changes.adapter = adapter;
   injectLayoutHints(document, adapter);
   // While a policy change blocks sending, the line under the composer keeps saying why.
@@ -103,11 +118,15 @@ export async function runContentScript(): Promise<void> {
       },
       {
         flagUnencrypted: site.flagUnencrypted ?? true,
+        fileRequest: request,
         // Say which key protects the conversation whenever it (or the composer) appears or changes.
         onContext: describe,
       },
     );
     renderer.start();
+    const shown = (message: Element) => renderer.shownMessage(message);
+    guard.editTarget = (box) => editTargetOf(armed, shown, box);
+    watchEditBoxes(document, armed, shown);
     changes.hooks.keyringChanged = (n) => {
       // Locked, or a new policy (keys may be gone): everything is asked again, and plaintext whose
       // key is no longer usable leaves the screen. Otherwise only what could not be read, or whose key changed.
@@ -123,7 +142,12 @@ export async function runContentScript(): Promise<void> {
  * but both keep listening: a policy notice (the page became protected, e.g. a policy that arrived
  * late) or, while unknown, a retry asks again, and the page is guarded from then on.
  */
-async function protectedStatus(guard: SendGuard, status: ComposerStatus, notices: NoticeQueue): Promise<SiteStatus> {
+async function protectedStatus(
+  guard: SendGuard,
+  status: ComposerStatus,
+  notices: NoticeQueue,
+  files: AttachmentGuard,
+): Promise<SiteStatus> {
   for (;;) {
     const site = await request('site/status', {});
     if (site.ok && site.protected) return site;
@@ -132,6 +156,7 @@ async function protectedStatus(guard: SendGuard, status: ComposerStatus, notices
       whenReady(() => attachStatus(status, undefined, 'error', t('composerStartFailedShort')));
     } else {
       guard.disarm();
+      files.disarm();
       standDownEarlyGuards(); // not protected: typing held back while Veil asked goes where it was typed
     }
     await notices.next(site.ok ? undefined : STATUS_RETRY_MS);

@@ -19,6 +19,7 @@ import { request } from '../messaging/client';
 import { t } from '../i18n';
 import type { SiteAdapter } from '../adapters/types';
 import type { SendGuard } from './send-guard';
+import type { AttachmentGuard } from './attachments';
 
 /** Evaluated once when the content script loads (i18n is synchronous there). */
 export const RELOAD_AFTER_POLICY_CHANGE = t('pageReloadAfterPolicyChange');
@@ -42,6 +43,8 @@ export interface PageChangeHooks {
 export class PageChanges {
   /** The adapter the guard is armed with (inline mode only); unset while the page is blocked for good. */
   adapter?: SiteAdapter;
+  /** Attachments follow the policy too (lib/page/attachments.ts). */
+  files?: AttachmentGuard;
   /** True while this object blocked sending because of the policy. */
   private blockedByPolicy = false;
   private queue: Promise<void> = Promise.resolve();
@@ -80,6 +83,7 @@ export class PageChanges {
     if (!same) return this.block(RELOAD_AFTER_POLICY_CHANGE);
     if (this.adapter && now.mode === 'inline') {
       this.guard.arm(this.adapter, { allowPlaintext: !now.requireEncryption });
+      this.files?.arm(this.adapter, now); // attachments: encrypt, block or allow, as the policy says now
       this.blockedByPolicy = false;
       return true;
     }
@@ -90,6 +94,7 @@ export class PageChanges {
 
   private block(reason: string): false {
     this.guard.block(reason);
+    this.files?.block(reason);
     this.blockedByPolicy = true;
     this.hooks.showError(reason);
     return false;

@@ -16,6 +16,8 @@
  */
 import { queryFirst, type SiteAdapter } from '../adapters/types';
 import type { DecryptedItem, DecryptItem } from '../messaging/protocol';
+import { FILE_REF_PREFIX } from '../crypto/file-ref';
+import { renderFileMessage, type Requester } from './attachment-view';
 import {
   allMessages,
   ChunkGroups,
@@ -51,6 +53,8 @@ export type DecryptFn = (conversationId: string, items: DecryptItem[]) => Promis
 export interface RendererOptions {
   /** Mark plaintext messages as not encrypted (policy `flagUnencrypted`, default true). */
   flagUnencrypted?: boolean;
+  /** Opens attachments a decrypted message names (lib/page/attachment-view.ts); without it they show as text. */
+  fileRequest?: Requester;
   /**
    * Called when the open conversation or the composer element changes (first render included):
    * single-page apps mount the composer late and switch conversations without a page load.
@@ -180,6 +184,22 @@ export class MessageRenderer {
 
   stop(): void {
     this.observer?.disconnect();
+  }
+
+  /**
+   * What Veil shows for a message element when it is one authentic message shown as such: its
+   * text, message id and envelope texts (for the chat's edit box: its text, and the id an edit is
+   * bound to). Undefined for anything flagged, not decrypted or not yet answered.
+   */
+  shownMessage(el: Element): { messageId: string; text: string; envelopes: string[] } | undefined {
+    const textEl = messageTextOf(this.adapter, el);
+    const painted = textEl && this.painted.get(textEl);
+    const src = textEl && this.sources.get(textEl);
+    if (!painted || !src || painted.items.length !== 1 || src.items.length !== 1) return undefined;
+    const r = painted.items[0]!;
+    if (r.status !== 'decrypted' || !r.messageId) return undefined;
+    if (viewOf(r, painted.author, painted.replayed[0]!).tone === 'bad') return undefined;
+    return { messageId: r.messageId, text: r.text ?? '', envelopes: src.items[0]! };
   }
 
   private collect(target: Element, added?: NodeList): void {
@@ -348,7 +368,9 @@ export class MessageRenderer {
       return;
     }
     const hostId = hostIdOf(this.adapter, el) ?? null;
-    const rs = items.map((texts) => this.results.get(`${conversationId}\n${author}`, envelopeKey(texts))!);
+    const rs = items.map((texts) =>
+      placedEdit(this.results.get(`${conversationId}\n${author}`, envelopeKey(texts))!, hostId),
+    );
     const replayed = rs.map((r) => this.isReplay(r, hostId));
     this.paintSegments(el, textEl, { author, items: rs, replayed });
   }
@@ -502,12 +524,20 @@ export class MessageRenderer {
       if (r.status === 'decrypted' && view.status !== 'moved' && view.status !== 'sender-mismatch') {
         const plain = seg.appendChild(this.doc.createElement('span'));
         plain.className = 'veil-plain';
-        plain.textContent = r.text ?? ''; // text only, never HTML
+        // A message naming encrypted attachments shows them as files; any other, as text only (never HTML).
+        if (!this.paintFiles(plain, r.text ?? '', el, shows.author)) plain.textContent = r.text ?? '';
       }
       seg.append(this.badge(view));
     });
     this.setRendered(textEl, wrap);
     el.setAttribute('data-veil-status', views.map((v) => v.status).find((s) => s !== 'decrypted') ?? 'decrypted');
+  }
+
+  private paintFiles(into: HTMLElement, text: string, message: Element, author: string): boolean {
+    const request = this.options.fileRequest;
+    if (!request || !text.startsWith(FILE_REF_PREFIX)) return false;
+    const conversationId = this.adapter.conversationId(this.doc);
+    return !!conversationId && renderFileMessage(into, text, { conversationId, author, message, request });
   }
 
   /** The status a message shows: its first segment that is not plainly decrypted. */
@@ -559,6 +589,17 @@ export class MessageRenderer {
     b.textContent = view.label;
     return b;
   }
+}
+
+/**
+ * An edit names the chat's id of the message it replaces; answers are cached by envelope text, so
+ * where it is shown is checked here, per element: an edit the vendor moved onto another message
+ * is flagged there.
+ */
+function placedEdit(r: DecryptedItem, hostId: string | null): DecryptedItem {
+  if (!r.editOf) return r;
+  const grafted = r.editOf.hostId !== (hostId ?? '');
+  return grafted === !!r.graftedEdit ? r : { ...r, graftedEdit: grafted };
 }
 
 /** Same inputs to viewOf (compared field by field only when not the same cached answer). */

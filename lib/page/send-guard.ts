@@ -14,9 +14,11 @@
  * Listeners are registered on window in the capture phase at document_start, so they run before
  * any listener the page can register on its elements.
  */
-import { queryFirst, type SiteAdapter } from '../adapters/types';
+import { composersOf, queryFirst, type ComposerSpec, type SiteAdapter } from '../adapters/types';
+import { withFileRefs, type FileRef } from '../crypto/file-ref';
 import { request } from '../messaging/client';
-import { composerHolds, readComposer, replaceComposerText } from './composer';
+import type { EditTarget } from '../messaging/protocol';
+import { composerHolds, composerHoldsText, readComposer, replaceComposerText } from './composer';
 import { t } from '../i18n';
 import { fixFor, keptTextActions, type FixContext } from './composer-fix';
 import type { ComposerStatus } from './composer-status';
@@ -51,6 +53,29 @@ const BUTTON_LIKE = 'button, input[type="submit"], input[type="button"], input[t
 
 const matchesAny = (el: Element, selectors: string[]) => selectors.some((s) => el.matches(s));
 
+/** A compose box and how to use it. */
+interface Found {
+  box: HTMLElement;
+  spec: ComposerSpec;
+}
+
+/**
+ * The one rendered element matching `selectors` nearest to `from`: the first ancestor holding any
+ * decides (an edit box's Save button belongs to that edit box, not to another message's).
+ */
+function nearest(from: Element, selectors: string[]): HTMLElement | 'ambiguous' | undefined {
+  for (let at: Element | null = from; at; at = at.parentElement) {
+    const hits = new Set<HTMLElement>();
+    for (const s of selectors) {
+      if (at.matches(s) && at instanceof HTMLElement && isRendered(at)) hits.add(at);
+      for (const el of at.querySelectorAll<HTMLElement>(s)) if (isRendered(el)) hits.add(el);
+    }
+    if (hits.size > 1) return 'ambiguous';
+    if (hits.size === 1) return hits.values().next().value;
+  }
+  return undefined;
+}
+
 /** Shown to the user: laid out, not hidden, with a size. */
 function isRendered(el: HTMLElement): boolean {
   if (!el.isConnected || el.getClientRects().length === 0) return false;
@@ -80,11 +105,29 @@ function factsOf(e: Event): Omit<Trigger, 'place'> {
   };
 }
 
+/**
+ * Whether an event puts text into the box it is aimed at: `refuse` (it can be refused: a paste, a
+ * drop, a cancelable insert), `uncancelable` (an IME's commit), `got-in` (the input event after
+ * text went in).
+ */
+function typedInto(e: Event): 'refuse' | 'uncancelable' | 'got-in' | undefined {
+  if (e.type === 'paste' || e.type === 'drop') return 'refuse';
+  if (!(e instanceof InputEvent) || (e.type !== 'beforeinput' && e.type !== 'input')) return undefined;
+  const type = e.inputType;
+  if (!type.startsWith('insert') || type === 'insertParagraph' || type === 'insertLineBreak') return undefined;
+  if (e.type === 'input') return 'got-in';
+  return e.cancelable ? 'refuse' : 'uncancelable';
+}
+
 export class SendGuard {
   private mode: GuardMode = { kind: 'starting' };
   /** True only while Veil itself dispatches the chat's send, synchronously. */
   private bypass = false;
   private busy = false;
+  /** The message an edit box edits, when Veil showed it decrypted (lib/page/edit-box.ts). */
+  editTarget?: (box: HTMLElement) => EditTarget | undefined;
+  /** Files Veil encrypted for the next message (lib/page/attachments.ts): their references go with it. */
+  attachments?: { readonly busy: boolean; pendingRefs(): FileRef[]; sent(refs: FileRef[]): void };
 
   constructor(
     private readonly win: Window,
@@ -93,6 +136,8 @@ export class SendGuard {
 
   install(): void {
     for (const type of GUARDED_EVENTS) this.win.addEventListener(type, this.onEvent, true);
+    // Ways text gets into a box besides typing: kept out of boxes Veil cannot encrypt from (keptOut).
+    for (const type of ['paste', 'drop']) this.win.addEventListener(type, this.onEvent, true);
   }
 
   /**
@@ -122,19 +167,20 @@ export class SendGuard {
    */
   async sendEnvelopes(adapter: SiteAdapter, envelopes: string[]): Promise<string | undefined> {
     if (this.busy) return t('composerStillSending');
-    const composer = queryFirst<HTMLElement>(document, adapter.selectors.composer);
+    const spec = composersOf(adapter)[0]!;
+    const composer = queryFirst<HTMLElement>(document, spec.composer);
     if (!composer) return t('composerNoComposer');
     this.busy = true;
     try {
       for (const [i, envelope] of envelopes.entries()) {
         const part = envelopes.length > 1 ? t('composerPart', i + 1, envelopes.length) : '';
-        if (!(await replaceComposerText(composer, envelope, adapter.composerStrategy))) {
-          await replaceComposerText(composer, '', adapter.composerStrategy);
+        if (!(await this.put(composer, envelope, spec.composerStrategy))) {
+          await this.put(composer, '', spec.composerStrategy);
           return t('composerNotSentPut', part);
         }
-        this.triggerSend(adapter, composer);
+        this.triggerSend(spec, composer);
         if (!(await this.waitUntilSent(composer, envelope))) {
-          await replaceComposerText(composer, '', adapter.composerStrategy);
+          await this.put(composer, '', spec.composerStrategy);
           return t('composerNotSentRejected', part);
         }
       }
@@ -162,11 +208,13 @@ export class SendGuard {
   private onEvent = (e: Event): void => {
     if (this.bypass || this.mode.kind === 'off') return;
     if (this.status.owns(e.target)) return; // Veil's own line and its fix button are never a send
+    if (this.keptOut(e)) return;
     const facts = factsOf(e);
     if (!mayTrigger(facts)) return;
     const adapter = this.mode.kind === 'starting' ? undefined : this.mode.adapter;
     const path = pathOf(e);
-    const v = verdict({ ...facts, place: this.placeOf(e, path, adapter) });
+    let v = verdict({ ...facts, place: this.placeOf(e, path, adapter) });
+    if (v === 'pass' && e.isTrusted && this.pressWhileTainted(e, path)) v = 'undeclared';
     if (v === 'pass') return;
     if (v === 'hide') {
       e.stopImmediatePropagation(); // the default (a click, an IME commit) still happens
@@ -182,12 +230,81 @@ export class SendGuard {
       return;
     }
     if (v === 'untrusted') return this.tell(t('composerUntrusted'));
-    if (v === 'undeclared') return this.tell(t('composerUndeclaredBox'), e.isTrusted ? box : undefined);
+    if (v === 'undeclared')
+      return this.tell(t('composerUndeclaredBox'), e.isTrusted ? (box ?? this.taintedBox()) : undefined);
     if (this.mode.kind === 'isolated') return this.tell(this.blockedReason);
-    const composer = this.composerFor(this.mode.adapter, path);
-    if (composer === 'ambiguous') return this.tell(t('composerAmbiguous'));
-    if (composer) void this.encryptAndSend(this.mode.adapter, composer);
+    const found = this.composerFor(this.mode.adapter, path);
+    if (found === 'ambiguous') return this.tell(t('composerAmbiguous'));
+    if (found) void this.encryptAndSend(this.mode.adapter, found.box, found.spec);
   };
+
+  /** Veil's own writes in progress: its execCommand inserts are trusted events, never refused. */
+  private writes = 0;
+
+  private async put(box: HTMLElement, text: string, strategy: ComposerSpec['composerStrategy']): Promise<boolean> {
+    this.writes++;
+    try {
+      return await replaceComposerText(box, text, strategy);
+    } finally {
+      this.writes--;
+    }
+  }
+
+  /** Boxes Veil cannot encrypt from that got the user's text anyway (an IME's commit). */
+  private tainted = new Set<HTMLElement>();
+
+  /**
+   * A message box Veil cannot encrypt from keeps the user's typing out: text that is never in it
+   * cannot be sent by whatever the page does with the box (a Save button, a click outside, a
+   * timer). Deleting stays possible. An IME's text cannot be refused (that beforeinput is not
+   * cancelable): such a box is remembered, and no button press or submit goes through while it
+   * holds text (pressWhileTainted). True when the event was refused.
+   */
+  private keptOut(e: Event): boolean {
+    if (!e.isTrusted || this.writes > 0) return false;
+    const typed = typedInto(e);
+    if (!typed) return false;
+    const box = this.undeclaredBox(pathOf(e));
+    if (!box) return false;
+    if (typed === 'got-in') this.tainted.add(box);
+    if (typed !== 'refuse') return false;
+    e.preventDefault();
+    // Nor may the page see a paste or a drop: an editor that inserts one itself would take it.
+    if (e.type === 'paste' || e.type === 'drop') e.stopImmediatePropagation();
+    this.tell(t('composerUndeclaredTyping'), box);
+    return true;
+  }
+
+  /**
+   * The message box (not a single-line field) the event is in, when Veil cannot encrypt from it:
+   * no adapter declares it, or (isolated mode) it is not the main composer, which the typing
+   * shield guards.
+   */
+  private undeclaredBox(path: Element[]): HTMLElement | undefined {
+    if (this.mode.kind !== 'armed' && this.mode.kind !== 'isolated') return undefined;
+    const box = path.find(isEditable);
+    if (!box || !isMessageBox(box)) return undefined;
+    const specs = composersOf(this.mode.adapter);
+    const declared = this.mode.kind === 'armed' ? specs : specs.slice(0, 1);
+    if (path.some((el) => declared.some((s) => matchesAny(el, s.composer)))) return undefined;
+    return box;
+  }
+
+  /** A rendered box of `tainted` that holds text. */
+  private taintedBox(): HTMLElement | undefined {
+    for (const box of this.tainted) {
+      if (!box.isConnected) this.tainted.delete(box);
+      else if (readComposer(box).trim() && isRendered(box)) return box;
+    }
+    return undefined;
+  }
+
+  /** A press on a button, or a submit, while a box Veil cannot encrypt from holds the user's text. */
+  private pressWhileTainted(e: Event, path: Element[]): boolean {
+    if (!this.tainted.size) return false;
+    if (e.type !== 'submit' && !(e.type === 'click' && path.some((el) => el.matches(BUTTON_LIKE)))) return false;
+    return !!this.taintedBox();
+  }
 
   /**
    * The compose box this send is for. Never simply the first match in the document: a page can put
@@ -195,16 +312,28 @@ export class SendGuard {
    * press on Send or a submit means the one rendered composer (inside the form, if there is one);
    * several rendered candidates is ambiguous and nothing is sent.
    */
-  private composerFor(adapter: SiteAdapter, path: Element[]): HTMLElement | 'ambiguous' | undefined {
-    const inside = path.find((el) => matchesAny(el, adapter.selectors.composer));
-    if (inside instanceof HTMLElement) return inside;
-    const scope = path.find((el) => el instanceof HTMLFormElement) ?? document;
+  private composerFor(adapter: SiteAdapter, path: Element[]): Found | 'ambiguous' | undefined {
+    const [main, ...extras] = composersOf(adapter);
+    for (const spec of [main!, ...extras]) {
+      const inside = path.find((el) => matchesAny(el, spec.composer));
+      if (inside instanceof HTMLElement) return { box: inside, spec };
+    }
+    // An extra composer's button or form: the box nearest to it (an edit box's Save button, a thread's Reply).
+    const form = path.find((el) => el instanceof HTMLFormElement);
+    for (const spec of extras) {
+      const from = path.find((el) => matchesAny(el, spec.sendButton)) ?? (form && queryFirst(form, spec.composer));
+      if (!from) continue;
+      const box = nearest(from, spec.composer);
+      return box instanceof HTMLElement ? { box, spec } : box;
+    }
+    const scope = form ?? document;
     const candidates = new Set<HTMLElement>();
-    for (const s of adapter.selectors.composer) {
+    for (const s of main!.composer) {
       for (const el of scope.querySelectorAll<HTMLElement>(s)) if (isRendered(el)) candidates.add(el);
     }
     if (candidates.size > 1) return 'ambiguous';
-    return candidates.values().next().value;
+    const box = candidates.values().next().value;
+    return box && { box, spec: main! };
   }
 
   /**
@@ -215,7 +344,7 @@ export class SendGuard {
     if (e.type === 'submit') {
       const form = path[0];
       if (!form) return 'elsewhere';
-      if (adapter && queryFirst(form, adapter.selectors.composer)) return 'composer-form';
+      if (adapter && composersOf(adapter).some((c) => queryFirst(form, c.composer))) return 'composer-form';
       const boxes = form.querySelectorAll('textarea, [contenteditable]');
       return [...boxes].some(isMessageBox) || !adapter ? 'undeclared-form' : 'elsewhere';
     }
@@ -223,8 +352,9 @@ export class SendGuard {
       if (path.some((el) => el.matches(BUTTON_LIKE))) return 'send-button';
       return path.some(isEditable) ? 'undeclared-editable' : 'elsewhere';
     }
-    if (path.some((el) => matchesAny(el, adapter.selectors.sendButton))) return 'send-button';
-    if (path.some((el) => matchesAny(el, adapter.selectors.composer))) return 'composer';
+    const specs = composersOf(adapter);
+    if (path.some((el) => specs.some((c) => matchesAny(el, c.sendButton)))) return 'send-button';
+    if (path.some((el) => specs.some((c) => matchesAny(el, c.composer)))) return 'composer';
     const box = path.find(isEditable);
     return box && isMessageBox(box) ? 'undeclared-editable' : 'elsewhere';
   }
@@ -246,22 +376,31 @@ export class SendGuard {
     e.stopImmediatePropagation();
   }
 
-  private async encryptAndSend(adapter: SiteAdapter, composer: HTMLElement): Promise<void> {
+  private async encryptAndSend(adapter: SiteAdapter, composer: HTMLElement, spec: ComposerSpec): Promise<void> {
     if (this.busy) return; // a second Enter while encrypting must not send twice
     const plaintext = readComposer(composer);
-    if (!plaintext.trim()) return;
+    // Attached files go with the main composer's next message, never with an edit or a thread reply.
+    const refs = spec.kind === 'main' ? (this.attachments?.pendingRefs() ?? []) : [];
+    if (this.attachments?.busy) return this.tell(t('fileStillEncrypting'), composer);
+    if (!plaintext.trim() && !refs.length) return;
     this.busy = true;
     try {
-      await this.send(adapter, composer, plaintext);
+      await this.send(adapter, spec, composer, plaintext, refs);
     } catch (e) {
       // Whatever broke, and wherever the composer was left: the user's text must not be lost.
-      await this.giveBack(adapter, composer, plaintext, undefined, t('composerNotSent', String(e)), '');
+      await this.giveBack(spec, composer, plaintext, undefined, t('composerNotSent', String(e)), '');
     } finally {
       this.busy = false;
     }
   }
 
-  private async send(adapter: SiteAdapter, composer: HTMLElement, plaintext: string): Promise<void> {
+  private async send(
+    adapter: SiteAdapter,
+    spec: ComposerSpec,
+    composer: HTMLElement,
+    plaintext: string,
+    refs: FileRef[],
+  ): Promise<void> {
     this.status.attach(composer);
     const conversationId = adapter.conversationId(document);
     const senderId = adapter.currentUser(document);
@@ -270,15 +409,24 @@ export class SendGuard {
       return;
     }
     this.status.show('busy', t('composerEncrypting'));
+    // An edit of an encrypted message names it inside the new envelope; one edit is one message.
+    const editOf = spec.kind === 'edit' ? this.editTarget?.(composer) : undefined;
     const res = await request('encrypt', {
       conversationId,
       senderId,
-      text: plaintext,
+      text: withFileRefs(plaintext, refs),
       maxChars: adapter.pageMaxMessageChars?.(document) ?? adapter.maxMessageChars,
-      allowChunks: adapter.allowChunks,
+      allowChunks: adapter.allowChunks && spec.kind !== 'edit',
+      ...(editOf ? { editOf } : {}),
     });
-    if (!res.ok && res.error.code === 'no-key' && this.allowPlaintext && readComposer(composer) === plaintext) {
-      this.triggerSend(adapter, composer);
+    if (
+      !res.ok &&
+      res.error.code === 'no-key' &&
+      this.allowPlaintext &&
+      !refs.length &&
+      readComposer(composer) === plaintext
+    ) {
+      this.triggerSend(spec, composer);
       const sent = await this.waitUntilSent(composer, plaintext.trim());
       this.status.show('error', sent ? t('composerSentPlain') : t('composerNotSentPlain'));
       return;
@@ -294,34 +442,35 @@ export class SendGuard {
     }
     for (const [i, envelope] of res.envelopes.entries()) {
       const part = res.envelopes.length > 1 ? t('composerPart', i + 1, res.envelopes.length) : '';
-      const put = await replaceComposerText(composer, envelope, adapter.composerStrategy);
+      const put = await this.put(composer, envelope, spec.composerStrategy);
       // Some editors (Draft.js) re-create their editable root when its whole text is replaced: the
       // send goes to the box now on the page, and only if that one verifiably holds the envelope.
-      const box = composer.isConnected ? composer : queryFirst<HTMLElement>(document, adapter.selectors.composer);
+      const box = composer.isConnected ? composer : queryFirst<HTMLElement>(document, spec.composer);
       if (!put || !box || !composerHolds(box, envelope)) {
-        return this.giveBack(
-          adapter,
-          box ?? composer,
-          plaintext,
-          envelope,
-          t('composerNotSentPutRestored', part),
-          part,
-        );
+        return this.giveBack(spec, box ?? composer, plaintext, envelope, t('composerNotSentPutRestored', part), part);
       }
       composer = box;
-      this.triggerSend(adapter, composer);
+      this.triggerSend(spec, composer);
       if (!(await this.waitUntilSent(composer, envelope))) {
-        return this.giveBack(adapter, composer, plaintext, envelope, t('composerNotSentRejectedRestored', part), part);
+        return this.giveBack(spec, composer, plaintext, envelope, t('composerNotSentRejectedRestored', part), part);
       }
     }
+    this.attachments?.sent(refs);
     this.status.show('ready', t('composerSentEncrypted', res.fingerprint));
   }
 
-  private triggerSend(adapter: SiteAdapter, composer: HTMLElement): void {
+  private triggerSend(spec: ComposerSpec, composer: HTMLElement): void {
+    // The main composer's Send is the page's; an extra composer's is the one nearest its box.
+    const button =
+      spec.sendTrigger !== 'click'
+        ? undefined
+        : spec.kind === 'main'
+          ? queryFirst<HTMLElement>(document, spec.sendButton)
+          : nearest(composer, spec.sendButton);
     this.bypass = true;
     try {
-      if (adapter.sendTrigger === 'click') {
-        queryFirst<HTMLElement>(document, adapter.selectors.sendButton)?.click();
+      if (spec.sendTrigger === 'click') {
+        if (button instanceof HTMLElement) button.click();
       } else {
         // keyCode too: Draft.js and other older editors know Enter only by it (Chrome honours it
         // in the init; Firefox ignores it there).
@@ -391,20 +540,20 @@ export class SendGuard {
    * DOM) and offers it on the line under the composer: copy it, or put it back, on the user's click.
    */
   private async giveBack(
-    adapter: SiteAdapter,
+    spec: ComposerSpec,
     composer: HTMLElement,
     plaintext: string,
     envelope: string | undefined,
     said: string,
     part: string,
   ): Promise<void> {
-    if (await this.restore(composer, plaintext, adapter, envelope, 'replace')) {
+    if (await this.restore(composer, plaintext, spec, envelope, 'replace')) {
       this.status.show('error', said);
       return;
     }
     const putBack = async () => {
-      const box = queryFirst<HTMLElement>(document, adapter.selectors.composer) ?? composer;
-      return this.restore(box, plaintext, adapter, envelope, 'append');
+      const box = queryFirst<HTMLElement>(document, spec.composer) ?? composer;
+      return this.restore(box, plaintext, spec, envelope, 'append');
     };
     const back = () => this.status.show('ready', t('composerPutBackDone'));
     this.status.show('error', t('composerNotSentKept', part), keptTextActions(plaintext, putBack, back));
@@ -419,19 +568,23 @@ export class SendGuard {
   private async restore(
     composer: HTMLElement,
     plaintext: string,
-    adapter: SiteAdapter,
+    spec: ComposerSpec,
     envelope: string | undefined,
     other: 'replace' | 'append',
   ): Promise<boolean> {
     // A chat that re-rendered its compose box meanwhile: the text goes to the one now on the page.
-    const box = composer.isConnected ? composer : queryFirst<HTMLElement>(document, adapter.selectors.composer);
+    const box = composer.isConnected ? composer : queryFirst<HTMLElement>(document, spec.composer);
     if (!box) return false;
     const now = readComposer(box);
     const at = envelope ? now.indexOf(envelope) : -1;
+    const around = at >= 0 ? [now.slice(0, at), now.slice(at + envelope!.length)] : [];
     let text = plaintext;
-    if (at >= 0) text = now.slice(0, at) + plaintext + now.slice(at + envelope!.length);
+    // Around the envelope is what the user typed meanwhile, unless it is their own text still: an
+    // editor that put the envelope next to it instead of over it (a caret it kept). Taking that
+    // for new typing is what left the text in the box twice.
+    if (at >= 0 && !composerHoldsText(around.join(''), plaintext)) text = around[0] + plaintext + around[1];
     else if (other === 'append' && now.trim() && !composerHolds(box, plaintext)) text = `${now}\n${plaintext}`;
     if (composerHolds(box, text)) return true;
-    return replaceComposerText(box, text, adapter.composerStrategy);
+    return this.put(box, text, spec.composerStrategy);
   }
 }

@@ -3,6 +3,9 @@ import type { SiteAdapter } from '../adapters/types';
 /** Veil's page styles: prefixed classes only, so the host chat's layout is left alone. */
 export const VEIL_CSS = `
 .veil-plain { white-space: pre-wrap; overflow-wrap: anywhere; }
+.veil-file { display: block; margin-top: .25em; white-space: normal; }
+.veil-file-preview { display: block; max-width: 240px; max-height: 180px; margin-bottom: .2em; }
+.veil-file-note { font-size: .9em; }
 .veil-segment + .veil-segment { display: block; margin-top: .25em; }
 /* inline-block, not a flex box: a history lays out thousands of badges, and their only child is text. */
 .veil-badge { position: relative; display: inline-block; margin-inline-start: .5em; padding: 0 .4em;
@@ -44,11 +47,17 @@ export const VEIL_CSS = `
  * browser remember each message's real height once it has been shown, so scrolling back does not jump.
  * Added at document_start, before the chat lays out its history with envelopes in it.
  */
+/** Messages at the end of the list that are always laid out (more than a screenful). */
+export const EAGER_NEWEST = 60;
+
 export function injectLayoutHints(doc: Document, adapter: SiteAdapter): void {
   if (!adapter.lazyMessageLayout || doc.getElementById('veil-layout-hints')) return;
   const style = doc.createElement('style');
   style.id = 'veil-layout-hints';
-  style.textContent = `${adapter.selectors.message.join(',\n')} { content-visibility: auto; contain-intrinsic-size: auto 3em; }`;
+  // Skipped messages count as an estimate: were the newest among them, a chat scrolling to its end
+  // would stop short of it by what the estimate missed once they are painted.
+  const older = adapter.selectors.message.map((s) => `${s}:not(:nth-last-child(-n+${EAGER_NEWEST}))`);
+  style.textContent = `${older.join(',\n')} { content-visibility: auto; contain-intrinsic-size: auto 3em; }`;
   (doc.head ?? doc.documentElement).append(style);
 }
 

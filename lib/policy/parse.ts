@@ -10,8 +10,8 @@ import { validateCustomAdapterSpec } from '../adapters/custom';
 import { BUILTIN_ADAPTERS } from '../adapters/registry';
 import type { KeyRecord } from '../keys/model';
 import { isValidPattern } from './match-pattern';
-import { DEFAULT_POLICY, type Policy, type PolicyProblem, type ProtectedSite } from './policy';
-import { MANAGED_DEFAULTS } from './schema';
+import { DEFAULT_POLICY, type KeyServiceConfig, type Policy, type PolicyProblem, type ProtectedSite } from './policy';
+import { KEY_SERVICE_DEFAULTS, MANAGED_DEFAULTS } from './schema';
 import { validate as generatedValidate } from './validate.generated';
 
 export interface ParsedPolicy {
@@ -36,6 +36,11 @@ export interface ManagedPolicyJson {
   allowUserKeys?: boolean;
   allowKeyExport?: boolean;
   mode?: 'inline' | 'isolated';
+  attachments?: 'encrypt' | 'block' | 'allow';
+  maxAttachmentBytes?: number;
+  localSearch?: boolean;
+  localSearchMaxMessages?: number;
+  keyService?: Partial<KeyServiceConfig> & Pick<KeyServiceConfig, 'url' | 'issuer' | 'clientId'>;
 }
 
 interface AjvError {
@@ -89,6 +94,8 @@ function patternMessage(path: string): string {
   if (/\.label$/.test(path)) return 'must be one line of 1 to 200 characters';
   if (/\.site$/.test(path)) return 'must be an adapter id or "*"';
   if (/conversations\[\d+\]$/.test(path)) return 'must be 1 to 511 characters';
+  if (/keyService\.(url|issuer)$/.test(path)) return 'must be an http(s) URL without query or fragment';
+  if (/keyService\.\w+$/.test(path)) return 'must be one word without spaces';
   return 'has the wrong format';
 }
 
@@ -132,7 +139,43 @@ export function semanticProblems(p: ManagedPolicyJson): PolicyProblem[] {
       });
     }
   });
+  if (p.keyService) {
+    for (const name of ['url', 'issuer'] as const) {
+      const problem = serviceUrlProblem(p.keyService[name]);
+      if (problem) out.push({ path: `keyService.${name}`, message: problem });
+    }
+  }
   return out;
+}
+
+/**
+ * Key releases and sign-in carry tokens and wrapped keys: only over TLS, except to this machine
+ * (a local identity provider or service for tests and demos).
+ */
+function serviceUrlProblem(raw: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return `"${raw}" is not a URL`;
+  }
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback))
+    return `"${raw}" must use https:// (plain http only on 127.0.0.1 or localhost)`;
+  return undefined;
+}
+
+/** The key service settings with their defaults filled in. */
+function keyServiceConfig(k: NonNullable<ManagedPolicyJson['keyService']>): KeyServiceConfig {
+  return {
+    url: k.url.replace(/\/+$/, ''),
+    issuer: k.issuer,
+    clientId: k.clientId,
+    groupsClaim: k.groupsClaim ?? KEY_SERVICE_DEFAULTS.groupsClaim,
+    refreshMinutes: k.refreshMinutes ?? KEY_SERVICE_DEFAULTS.refreshMinutes,
+    offlineGraceHours: k.offlineGraceHours ?? KEY_SERVICE_DEFAULTS.offlineGraceHours,
+    kem: k.kem ?? KEY_SERVICE_DEFAULTS.kem,
+  };
 }
 
 /** At most this many hosts are protected from an invalid policy's strings (registration stays small). */
@@ -203,6 +246,8 @@ export function failClosed(raw: unknown, errors: PolicyProblem[]): ParsedPolicy 
       allowUserKeys: false,
       allowKeyExport: false,
       mode: mentionsIsolated(raw) ? 'isolated' : 'inline',
+      attachments: 'block',
+      localSearch: false,
       policyKeyIds: [],
       errors,
     },
@@ -245,7 +290,12 @@ export function parseManagedPolicy(raw: unknown): ParsedPolicy {
       allowUserKeys: p.allowUserKeys ?? MANAGED_DEFAULTS.allowUserKeys,
       allowKeyExport: p.allowKeyExport ?? MANAGED_DEFAULTS.allowKeyExport,
       mode: p.mode ?? MANAGED_DEFAULTS.mode,
+      attachments: p.attachments ?? MANAGED_DEFAULTS.attachments,
+      maxAttachmentBytes: p.maxAttachmentBytes ?? MANAGED_DEFAULTS.maxAttachmentBytes,
+      localSearch: p.localSearch ?? MANAGED_DEFAULTS.localSearch,
+      localSearchMaxMessages: p.localSearchMaxMessages ?? MANAGED_DEFAULTS.localSearchMaxMessages,
       policyKeyIds: keys.map((k) => k.id),
+      ...(p.keyService ? { keyService: keyServiceConfig(p.keyService) } : {}),
       errors: [],
     },
     keys,

@@ -20,6 +20,17 @@ export interface ProtectedSite {
   mode?: 'inline' | 'isolated';
 }
 
+/** Where users get their keys when the enterprise runs Veil's key service (no secret here). */
+export interface KeyServiceConfig {
+  url: string;
+  issuer: string;
+  clientId: string;
+  groupsClaim: string;
+  refreshMinutes: number;
+  offlineGraceHours: number;
+  kem: 'x-wing' | 'x25519';
+}
+
 /** One reason a managed policy was refused, with the setting it concerns. */
 export interface PolicyProblem {
   /** The setting, e.g. `protectedSites[0].adapter` ("" for the policy as a whole). */
@@ -40,8 +51,18 @@ export interface Policy {
   /** Users may export keys that came with the policy. */
   allowKeyExport: boolean;
   mode: 'inline' | 'isolated';
+  /** Files attached in protected chats: encrypted (default), refused, or let through as they are. */
+  attachments?: AttachmentPolicy;
+  /** Largest file Veil encrypts, in bytes. */
+  maxAttachmentBytes?: number;
+  /** Index decrypted messages locally for the popup's search (default true; false erases the index). */
+  localSearch?: boolean;
+  /** The most messages the local search index holds. */
+  localSearchMaxMessages?: number;
   /** Ids of the keys this policy delivers (their secrets stay in the background). */
   policyKeyIds: string[];
+  /** Set when keys come from Veil's key service after the user signs in. */
+  keyService?: KeyServiceConfig;
   /**
    * Non-empty when the managed policy delivered last is invalid; what Veil enforces then is said
    * by `fallback`.
@@ -62,7 +83,13 @@ export const UNMANAGED_DEFAULTS = {
   allowUserKeys: true,
   allowKeyExport: true,
   mode: 'inline',
+  attachments: 'encrypt',
+  maxAttachmentBytes: 256 * 1024 * 1024,
+  localSearch: true,
+  localSearchMaxMessages: 100_000,
 } as const;
+
+export type AttachmentPolicy = 'encrypt' | 'block' | 'allow';
 
 /**
  * Unmanaged installs protect nothing until the user says which chats to protect (options page):

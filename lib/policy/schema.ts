@@ -17,6 +17,18 @@ export const MANAGED_DEFAULTS = {
   allowUserKeys: false,
   allowKeyExport: false,
   mode: 'inline',
+  attachments: 'encrypt',
+  maxAttachmentBytes: 256 * 1024 * 1024,
+  localSearch: true,
+  localSearchMaxMessages: 100_000,
+} as const;
+
+/** Defaults of `keyService`'s optional settings. */
+export const KEY_SERVICE_DEFAULTS = {
+  groupsClaim: 'groups',
+  refreshMinutes: 15,
+  offlineGraceHours: 24,
+  kem: 'x-wing',
 } as const;
 
 const KEY_ID_PATTERN = '^[0-9a-f]{8}$';
@@ -125,6 +137,61 @@ export const POLICY_SCHEMA = {
         additionalProperties: false,
       },
     },
+    keyService: {
+      type: 'object',
+      description:
+        "Veil's key service: users sign in through the enterprise identity provider and receive only the keys of " +
+        'their groups, wrapped to their browser (docs/key-service.md). No secret in the policy; `keys` may be used next to it.',
+      properties: {
+        url: {
+          type: 'string',
+          description: 'Base URL of the key service, `https://` (plain `http://` only on 127.0.0.1 or localhost).',
+          pattern: '^https?://[^\\s/?#]+(/[^\\s?#]*)?$',
+        },
+        issuer: {
+          type: 'string',
+          description: "The identity provider's OpenID Connect issuer URL, exactly as in its ID tokens.",
+          pattern: '^https?://[^\\s/?#]+(/[^\\s?#]*)?$',
+        },
+        clientId: {
+          type: 'string',
+          description:
+            "Veil's OpenID Connect client id at the identity provider (a public client: authorization code with PKCE, no secret).",
+          pattern: '^\\S{1,200}$',
+        },
+        groupsClaim: {
+          type: 'string',
+          description: "The ID token claim that lists the user's groups (default `groups`).",
+          pattern: '^\\S{1,100}$',
+          default: KEY_SERVICE_DEFAULTS.groupsClaim,
+        },
+        refreshMinutes: {
+          type: 'number',
+          description:
+            "How often Veil fetches the user's keys again (joiners, movers and leavers take effect then; default 15).",
+          minimum: 1,
+          maximum: 1440,
+          default: KEY_SERVICE_DEFAULTS.refreshMinutes,
+        },
+        offlineGraceHours: {
+          type: 'number',
+          description:
+            'How long released keys stay usable while the key service cannot be reached; after that they are deleted and sends are blocked (default 24).',
+          minimum: 0,
+          maximum: 720,
+          default: KEY_SERVICE_DEFAULTS.offlineGraceHours,
+        },
+        kem: {
+          type: 'string',
+          description:
+            '`x-wing` (default): keys are released under the post-quantum hybrid X-Wing (X25519 + ML-KEM-768); `x25519`: classical only.',
+          enum: ['x-wing', 'x25519'],
+          default: KEY_SERVICE_DEFAULTS.kem,
+        },
+      },
+      required: ['url', 'issuer', 'clientId'],
+      additionalProperties: false,
+    },
     requireEncryption: {
       type: 'boolean',
       description:
@@ -146,6 +213,35 @@ export const POLICY_SCHEMA = {
       type: 'boolean',
       description: 'Let users export policy keys into a passphrase bundle (for example to read an archive elsewhere).',
       default: MANAGED_DEFAULTS.allowKeyExport,
+    },
+    attachments: {
+      type: 'string',
+      description:
+        'Files attached in a protected chat (picker, drag and drop, paste). `encrypt`: Veil encrypts each file before the chat ' +
+        'can upload it. `block`: attaching is refused. `allow`: files go to the chat as they are (plaintext).',
+      enum: ['encrypt', 'block', 'allow'],
+      default: MANAGED_DEFAULTS.attachments,
+    },
+    maxAttachmentBytes: {
+      type: 'integer',
+      description: 'The largest file, in bytes, Veil encrypts; larger ones are refused.',
+      minimum: 0,
+      maximum: 4294967295,
+      default: MANAGED_DEFAULTS.maxAttachmentBytes,
+    },
+    localSearch: {
+      type: 'boolean',
+      description:
+        "Let users search the messages they have read decrypted (Veil's popup). The index stays in the browser, encrypted " +
+        'under the device-bound key; `false` keeps nothing and erases an existing index.',
+      default: MANAGED_DEFAULTS.localSearch,
+    },
+    localSearchMaxMessages: {
+      type: 'integer',
+      description: 'How many messages the local search index holds at most; the oldest are dropped first.',
+      minimum: 100,
+      maximum: 1000000,
+      default: MANAGED_DEFAULTS.localSearchMaxMessages,
     },
     mode: {
       type: 'string',

@@ -3,12 +3,16 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"type":"object","title":"Veil enterprise policy","description":"Settings an enterprise gives Veil through browser policy (managed storage).","properties":{"protectedSites":{"type":"array","description":"The chats Veil protects. On these URLs every send is encrypted (or blocked), and messages are decrypted. When the policy is managed, only these sites are protected; the chats a user chose no longer apply.","items":{"type":"object","description":"One protected chat.","properties":{"adapter":{"type":"string","description":"A built-in adapter id (for example `fixture-chat`), or `custom` with a `custom` declaration."},"matches":{"type":"array","description":"URL match patterns of the chat, as in WebExtension manifests (`https://chat.example.com/*`).","items":{"type":"string"},"minItems":1},"custom":{"type":"object","description":"The chat's adapter, declared in full (only with `adapter: \"custom\"`; docs/adapters.md).","properties":{"name":{"type":"string","description":"Display name of the chat."},"selectors":{"type":"object","properties":{"composer":{"type":"array","description":"CSS selectors (alternatives) for the compose box.","items":{"type":"string"}},"sendButton":{"type":"array","description":"CSS selectors (alternatives) for the send button.","items":{"type":"string"}},"message":{"type":"array","description":"CSS selectors (alternatives) for one rendered message.","items":{"type":"string"}},"messageText":{"type":"array","description":"CSS selectors, inside a message, for its body text.","items":{"type":"string"}},"messageAuthor":{"type":"array","description":"CSS selectors, inside a message, for its author name.","items":{"type":"string"}}},"required":["composer","message","messageText"]},"authorAttribute":{"type":"string","description":"Attribute of the message element holding the author id."},"authorMatch":{"type":"string","description":"Regular expression picking the author id out of what the page shows."},"authorTemplate":{"type":"string","description":"Builds the author id from authorMatch groups ($1, $<name>)."},"messageIdAttribute":{"type":"string","description":"Attribute of the message element holding the message id."},"conversationId":{"type":"object","description":"Where the open conversation id is read.","properties":{"from":{"type":"string","enum":["url","attribute","text","constant"]},"selector":{"type":"string"},"attribute":{"type":"string"},"pattern":{"type":"string"},"value":{"type":"string"},"match":{"type":"string"},"template":{"type":"string"}},"required":["from"]},"currentUser":{"type":"object","description":"Where the signed-in user id is read.","properties":{"from":{"type":"string","enum":["url","attribute","text","constant"]},"selector":{"type":"string"},"attribute":{"type":"string"},"pattern":{"type":"string"},"value":{"type":"string"},"match":{"type":"string"},"template":{"type":"string"}},"required":["from"]},"composerStrategy":{"type":"string","enum":["auto","textarea","contenteditable","beforeinput","paste"]},"sendTrigger":{"type":"string","enum":["enter","click"]},"maxMessageChars":{"type":"integer","minimum":64,"maximum":1000000},"allowChunks":{"type":"boolean"}},"required":["name","selectors","conversationId","currentUser","maxMessageChars"]},"mode":{"type":"string","description":"`isolated` enforces isolated mode on this chat even when the policy-wide `mode` is `inline`; users cannot turn it off. `inline` (or unset) leaves it to the policy-wide `mode`: a site can only be made stricter here, never looser.","enum":["inline","isolated"]}},"required":["adapter","matches"],"additionalProperties":false}},"keys":{"type":"array","description":"Keys the enterprise hands to every user. They appear in the keyring as \"policy\" keys: users cannot change, delete or (unless `allowKeyExport`) export them. Generate them with `npm run admin -- keys generate`.","items":{"type":"object","description":"One key.","properties":{"id":{"type":"string","description":"Key id on the wire: 8 lowercase hex characters.","pattern":"^[0-9a-f]{8}$"},"secret":{"type":"string","description":"The 32-byte key, base64. Anyone who can read the policy can read this (docs/decisions/0004-policy-keys.md).","pattern":"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$","sensitiveValue":true},"label":{"type":"string","description":"Name shown to users, e.g. \"Sales team 2025\" (at most 200 characters).","pattern":"^[^\\n]{1,200}$"},"scope":{"type":"object","description":"Which conversations the key encrypts.","properties":{"site":{"type":"string","description":"An adapter id from `protectedSites`, or `*` for all of them.","pattern":"^\\S+$"},"conversations":{"type":"array","description":"Conversation ids or patterns (`*` matches any run of characters).","items":{"type":"string","pattern":"^.{1,511}$"},"minItems":1}},"required":["site","conversations"],"additionalProperties":false},"status":{"type":"string","description":"`active` encrypts and decrypts; `retired` only decrypts history; `revoked` decrypts with a warning.","enum":["active","retired","revoked"]},"createdAt":{"type":"number","description":"Creation time in milliseconds since 1970; among equally specific active keys the newest encrypts.","minimum":0}},"required":["id","secret","label","scope","status","createdAt"],"additionalProperties":false}},"requireEncryption":{"type":"boolean","description":"Block every send on a protected site that Veil cannot encrypt (no key for the conversation, Veil not ready).","default":true},"flagUnencrypted":{"type":"boolean","description":"Mark incoming messages in protected chats that are not encrypted, so nobody mistakes them for protected ones.","default":true},"allowUserKeys":{"type":"boolean","description":"Let users generate and import their own keys next to the policy keys.","default":false},"allowKeyExport":{"type":"boolean","description":"Let users export policy keys into a passphrase bundle (for example to read an archive elsewhere).","default":false},"mode":{"type":"string","description":"`inline`: plaintext is typed and shown in the chat page. `isolated`: only in Veil's own frames (docs/isolated-mode.md).","enum":["inline","isolated"],"default":"inline"}},"required":["protectedSites"],"additionalProperties":false};
+const schema11 = {"type":"object","title":"Veil enterprise policy","description":"Settings an enterprise gives Veil through browser policy (managed storage).","properties":{"protectedSites":{"type":"array","description":"The chats Veil protects. On these URLs every send is encrypted (or blocked), and messages are decrypted. When the policy is managed, only these sites are protected; the chats a user chose no longer apply.","items":{"type":"object","description":"One protected chat.","properties":{"adapter":{"type":"string","description":"A built-in adapter id (for example `fixture-chat`), or `custom` with a `custom` declaration."},"matches":{"type":"array","description":"URL match patterns of the chat, as in WebExtension manifests (`https://chat.example.com/*`).","items":{"type":"string"},"minItems":1},"custom":{"type":"object","description":"The chat's adapter, declared in full (only with `adapter: \"custom\"`; docs/adapters.md).","properties":{"name":{"type":"string","description":"Display name of the chat."},"selectors":{"type":"object","properties":{"composer":{"type":"array","description":"CSS selectors (alternatives) for the compose box.","items":{"type":"string"}},"sendButton":{"type":"array","description":"CSS selectors (alternatives) for the send button.","items":{"type":"string"}},"message":{"type":"array","description":"CSS selectors (alternatives) for one rendered message.","items":{"type":"string"}},"messageText":{"type":"array","description":"CSS selectors, inside a message, for its body text.","items":{"type":"string"}},"messageAuthor":{"type":"array","description":"CSS selectors, inside a message, for its author name.","items":{"type":"string"}},"previews":{"type":"array","description":"CSS selectors for message previews outside the list (conversation list).","items":{"type":"string"}}},"required":["composer","message","messageText"]},"authorAttribute":{"type":"string","description":"Attribute of the message element holding the author id."},"authorMatch":{"type":"string","description":"Regular expression picking the author id out of what the page shows."},"authorTemplate":{"type":"string","description":"Builds the author id from authorMatch groups ($1, $<name>)."},"messageIdAttribute":{"type":"string","description":"Attribute of the message element holding the message id."},"conversationId":{"type":"object","description":"Where the open conversation id is read.","properties":{"from":{"type":"string","enum":["url","attribute","text","constant"]},"selector":{"type":"string"},"attribute":{"type":"string"},"pattern":{"type":"string"},"value":{"type":"string"},"match":{"type":"string"},"template":{"type":"string"}},"required":["from"]},"currentUser":{"type":"object","description":"Where the signed-in user id is read.","properties":{"from":{"type":"string","enum":["url","attribute","text","constant"]},"selector":{"type":"string"},"attribute":{"type":"string"},"pattern":{"type":"string"},"value":{"type":"string"},"match":{"type":"string"},"template":{"type":"string"}},"required":["from"]},"composerStrategy":{"type":"string","enum":["auto","textarea","contenteditable","beforeinput","paste"]},"sendTrigger":{"type":"string","enum":["enter","click"]},"maxMessageChars":{"type":"integer","minimum":64,"maximum":1000000},"allowChunks":{"type":"boolean"},"extraComposers":{"type":"array","description":"Compose boxes besides the main one: the edit box of a sent message, a thread reply box.","items":{"type":"object","properties":{"kind":{"type":"string","enum":["edit","thread","other"]},"composer":{"type":"array","description":"CSS selectors (alternatives) for the box.","items":{"type":"string"}},"sendButton":{"type":"array","description":"CSS selectors for its send or save button (the nearest is used).","items":{"type":"string"}},"composerStrategy":{"type":"string","enum":["auto","textarea","contenteditable","beforeinput","paste"]},"sendTrigger":{"type":"string","enum":["enter","click"]}},"required":["kind","composer"]}}},"required":["name","selectors","conversationId","currentUser","maxMessageChars"]},"mode":{"type":"string","description":"`isolated` enforces isolated mode on this chat even when the policy-wide `mode` is `inline`; users cannot turn it off. `inline` (or unset) leaves it to the policy-wide `mode`: a site can only be made stricter here, never looser.","enum":["inline","isolated"]}},"required":["adapter","matches"],"additionalProperties":false}},"keys":{"type":"array","description":"Keys the enterprise hands to every user. They appear in the keyring as \"policy\" keys: users cannot change, delete or (unless `allowKeyExport`) export them. Generate them with `npm run admin -- keys generate`.","items":{"type":"object","description":"One key.","properties":{"id":{"type":"string","description":"Key id on the wire: 8 lowercase hex characters.","pattern":"^[0-9a-f]{8}$"},"secret":{"type":"string","description":"The 32-byte key, base64. Anyone who can read the policy can read this (docs/decisions/0004-policy-keys.md).","pattern":"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$","sensitiveValue":true},"label":{"type":"string","description":"Name shown to users, e.g. \"Sales team 2025\" (at most 200 characters).","pattern":"^[^\\n]{1,200}$"},"scope":{"type":"object","description":"Which conversations the key encrypts.","properties":{"site":{"type":"string","description":"An adapter id from `protectedSites`, or `*` for all of them.","pattern":"^\\S+$"},"conversations":{"type":"array","description":"Conversation ids or patterns (`*` matches any run of characters).","items":{"type":"string","pattern":"^.{1,511}$"},"minItems":1}},"required":["site","conversations"],"additionalProperties":false},"status":{"type":"string","description":"`active` encrypts and decrypts; `retired` only decrypts history; `revoked` decrypts with a warning.","enum":["active","retired","revoked"]},"createdAt":{"type":"number","description":"Creation time in milliseconds since 1970; among equally specific active keys the newest encrypts.","minimum":0}},"required":["id","secret","label","scope","status","createdAt"],"additionalProperties":false}},"keyService":{"type":"object","description":"Veil's key service: users sign in through the enterprise identity provider and receive only the keys of their groups, wrapped to their browser (docs/key-service.md). No secret in the policy; `keys` may be used next to it.","properties":{"url":{"type":"string","description":"Base URL of the key service, `https://` (plain `http://` only on 127.0.0.1 or localhost).","pattern":"^https?://[^\\s/?#]+(/[^\\s?#]*)?$"},"issuer":{"type":"string","description":"The identity provider's OpenID Connect issuer URL, exactly as in its ID tokens.","pattern":"^https?://[^\\s/?#]+(/[^\\s?#]*)?$"},"clientId":{"type":"string","description":"Veil's OpenID Connect client id at the identity provider (a public client: authorization code with PKCE, no secret).","pattern":"^\\S{1,200}$"},"groupsClaim":{"type":"string","description":"The ID token claim that lists the user's groups (default `groups`).","pattern":"^\\S{1,100}$","default":"groups"},"refreshMinutes":{"type":"number","description":"How often Veil fetches the user's keys again (joiners, movers and leavers take effect then; default 15).","minimum":1,"maximum":1440,"default":15},"offlineGraceHours":{"type":"number","description":"How long released keys stay usable while the key service cannot be reached; after that they are deleted and sends are blocked (default 24).","minimum":0,"maximum":720,"default":24},"kem":{"type":"string","description":"`x-wing` (default): keys are released under the post-quantum hybrid X-Wing (X25519 + ML-KEM-768); `x25519`: classical only.","enum":["x-wing","x25519"],"default":"x-wing"}},"required":["url","issuer","clientId"],"additionalProperties":false},"requireEncryption":{"type":"boolean","description":"Block every send on a protected site that Veil cannot encrypt (no key for the conversation, Veil not ready).","default":true},"flagUnencrypted":{"type":"boolean","description":"Mark incoming messages in protected chats that are not encrypted, so nobody mistakes them for protected ones.","default":true},"allowUserKeys":{"type":"boolean","description":"Let users generate and import their own keys next to the policy keys.","default":false},"allowKeyExport":{"type":"boolean","description":"Let users export policy keys into a passphrase bundle (for example to read an archive elsewhere).","default":false},"attachments":{"type":"string","description":"Files attached in a protected chat (picker, drag and drop, paste). `encrypt`: Veil encrypts each file before the chat can upload it. `block`: attaching is refused. `allow`: files go to the chat as they are (plaintext).","enum":["encrypt","block","allow"],"default":"encrypt"},"maxAttachmentBytes":{"type":"integer","description":"The largest file, in bytes, Veil encrypts; larger ones are refused.","minimum":0,"maximum":4294967295,"default":268435456},"localSearch":{"type":"boolean","description":"Let users search the messages they have read decrypted (Veil's popup). The index stays in the browser, encrypted under the device-bound key; `false` keeps nothing and erases an existing index.","default":true},"localSearchMaxMessages":{"type":"integer","description":"How many messages the local search index holds at most; the oldest are dropped first.","minimum":100,"maximum":1000000,"default":100000},"mode":{"type":"string","description":"`inline`: plaintext is typed and shown in the chat page. `isolated`: only in Veil's own frames (docs/isolated-mode.md).","enum":["inline","isolated"],"default":"inline"}},"required":["protectedSites"],"additionalProperties":false};
+const func2 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^[0-9a-f]{8}$", "u");
 const pattern1 = new RegExp("^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$", "u");
 const pattern2 = new RegExp("^[^\\n]{1,200}$", "u");
 const pattern3 = new RegExp("^\\S+$", "u");
 const pattern4 = new RegExp("^.{1,511}$", "u");
+const pattern5 = new RegExp("^https?://[^\\s/?#]+(/[^\\s?#]*)?$", "u");
+const pattern7 = new RegExp("^\\S{1,200}$", "u");
+const pattern8 = new RegExp("^\\S{1,100}$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;
@@ -25,7 +29,7 @@ vErrors.push(err0);
 errors++;
 }
 for(const key0 in data){
-if(!(((((((key0 === "protectedSites") || (key0 === "keys")) || (key0 === "requireEncryption")) || (key0 === "flagUnencrypted")) || (key0 === "allowUserKeys")) || (key0 === "allowKeyExport")) || (key0 === "mode"))){
+if(!(func2.call(schema11.properties, key0))){
 const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err1];
@@ -363,9 +367,13 @@ vErrors.push(err27);
 errors++;
 }
 }
-}
-else {
-const err28 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/selectors",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/selectors/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data7.previews !== undefined){
+let data18 = data7.previews;
+if(Array.isArray(data18)){
+const len7 = data18.length;
+for(let i7=0; i7<len7; i7++){
+if(typeof data18[i7] !== "string"){
+const err28 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/selectors/previews/" + i7,schemaPath:"#/properties/protectedSites/items/properties/custom/properties/selectors/properties/previews/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -375,9 +383,9 @@ vErrors.push(err28);
 errors++;
 }
 }
-if(data5.authorAttribute !== undefined){
-if(typeof data5.authorAttribute !== "string"){
-const err29 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/authorAttribute",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/authorAttribute/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err29 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/selectors/previews",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/selectors/properties/previews/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -387,9 +395,9 @@ vErrors.push(err29);
 errors++;
 }
 }
-if(data5.authorMatch !== undefined){
-if(typeof data5.authorMatch !== "string"){
-const err30 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/authorMatch",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/authorMatch/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err30 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/selectors",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/selectors/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -399,9 +407,9 @@ vErrors.push(err30);
 errors++;
 }
 }
-if(data5.authorTemplate !== undefined){
-if(typeof data5.authorTemplate !== "string"){
-const err31 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/authorTemplate",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/authorTemplate/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data5.authorAttribute !== undefined){
+if(typeof data5.authorAttribute !== "string"){
+const err31 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/authorAttribute",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/authorAttribute/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -411,9 +419,9 @@ vErrors.push(err31);
 errors++;
 }
 }
-if(data5.messageIdAttribute !== undefined){
-if(typeof data5.messageIdAttribute !== "string"){
-const err32 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/messageIdAttribute",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/messageIdAttribute/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data5.authorMatch !== undefined){
+if(typeof data5.authorMatch !== "string"){
+const err32 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/authorMatch",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/authorMatch/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -423,11 +431,9 @@ vErrors.push(err32);
 errors++;
 }
 }
-if(data5.conversationId !== undefined){
-let data22 = data5.conversationId;
-if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
-if(data22.from === undefined){
-const err33 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'"};
+if(data5.authorTemplate !== undefined){
+if(typeof data5.authorTemplate !== "string"){
+const err33 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/authorTemplate",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/authorTemplate/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -436,10 +442,10 @@ vErrors.push(err33);
 }
 errors++;
 }
-if(data22.from !== undefined){
-let data23 = data22.from;
-if(typeof data23 !== "string"){
-const err34 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/from",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/from/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data5.messageIdAttribute !== undefined){
+if(typeof data5.messageIdAttribute !== "string"){
+const err34 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/messageIdAttribute",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/messageIdAttribute/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -448,8 +454,12 @@ vErrors.push(err34);
 }
 errors++;
 }
-if(!((((data23 === "url") || (data23 === "attribute")) || (data23 === "text")) || (data23 === "constant"))){
-const err35 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/from",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/from/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.conversationId.properties.from.enum},message:"must be equal to one of the allowed values"};
+}
+if(data5.conversationId !== undefined){
+let data24 = data5.conversationId;
+if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
+if(data24.from === undefined){
+const err35 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -458,10 +468,10 @@ vErrors.push(err35);
 }
 errors++;
 }
-}
-if(data22.selector !== undefined){
-if(typeof data22.selector !== "string"){
-const err36 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/selector",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/selector/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data24.from !== undefined){
+let data25 = data24.from;
+if(typeof data25 !== "string"){
+const err36 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/from",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/from/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -470,10 +480,8 @@ vErrors.push(err36);
 }
 errors++;
 }
-}
-if(data22.attribute !== undefined){
-if(typeof data22.attribute !== "string"){
-const err37 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/attribute",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/attribute/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!((((data25 === "url") || (data25 === "attribute")) || (data25 === "text")) || (data25 === "constant"))){
+const err37 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/from",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/from/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.conversationId.properties.from.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -483,9 +491,9 @@ vErrors.push(err37);
 errors++;
 }
 }
-if(data22.pattern !== undefined){
-if(typeof data22.pattern !== "string"){
-const err38 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/pattern",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/pattern/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data24.selector !== undefined){
+if(typeof data24.selector !== "string"){
+const err38 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/selector",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/selector/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -495,9 +503,9 @@ vErrors.push(err38);
 errors++;
 }
 }
-if(data22.value !== undefined){
-if(typeof data22.value !== "string"){
-const err39 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/value",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data24.attribute !== undefined){
+if(typeof data24.attribute !== "string"){
+const err39 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/attribute",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/attribute/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -507,9 +515,9 @@ vErrors.push(err39);
 errors++;
 }
 }
-if(data22.match !== undefined){
-if(typeof data22.match !== "string"){
-const err40 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/match",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/match/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data24.pattern !== undefined){
+if(typeof data24.pattern !== "string"){
+const err40 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/pattern",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/pattern/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -519,9 +527,9 @@ vErrors.push(err40);
 errors++;
 }
 }
-if(data22.template !== undefined){
-if(typeof data22.template !== "string"){
-const err41 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/template",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/template/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data24.value !== undefined){
+if(typeof data24.value !== "string"){
+const err41 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/value",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -531,9 +539,9 @@ vErrors.push(err41);
 errors++;
 }
 }
-}
-else {
-const err42 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data24.match !== undefined){
+if(typeof data24.match !== "string"){
+const err42 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/match",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/match/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -543,11 +551,9 @@ vErrors.push(err42);
 errors++;
 }
 }
-if(data5.currentUser !== undefined){
-let data30 = data5.currentUser;
-if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
-if(data30.from === undefined){
-const err43 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'"};
+if(data24.template !== undefined){
+if(typeof data24.template !== "string"){
+const err43 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/template",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/template/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -556,10 +562,10 @@ vErrors.push(err43);
 }
 errors++;
 }
-if(data30.from !== undefined){
-let data31 = data30.from;
-if(typeof data31 !== "string"){
-const err44 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/from",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/from/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+else {
+const err44 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -568,8 +574,12 @@ vErrors.push(err44);
 }
 errors++;
 }
-if(!((((data31 === "url") || (data31 === "attribute")) || (data31 === "text")) || (data31 === "constant"))){
-const err45 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/from",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/from/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.currentUser.properties.from.enum},message:"must be equal to one of the allowed values"};
+}
+if(data5.currentUser !== undefined){
+let data32 = data5.currentUser;
+if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
+if(data32.from === undefined){
+const err45 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'"};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -578,10 +588,10 @@ vErrors.push(err45);
 }
 errors++;
 }
-}
-if(data30.selector !== undefined){
-if(typeof data30.selector !== "string"){
-const err46 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/selector",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/selector/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data32.from !== undefined){
+let data33 = data32.from;
+if(typeof data33 !== "string"){
+const err46 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/from",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/from/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -590,10 +600,8 @@ vErrors.push(err46);
 }
 errors++;
 }
-}
-if(data30.attribute !== undefined){
-if(typeof data30.attribute !== "string"){
-const err47 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/attribute",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/attribute/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!((((data33 === "url") || (data33 === "attribute")) || (data33 === "text")) || (data33 === "constant"))){
+const err47 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/from",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/from/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.currentUser.properties.from.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -603,9 +611,9 @@ vErrors.push(err47);
 errors++;
 }
 }
-if(data30.pattern !== undefined){
-if(typeof data30.pattern !== "string"){
-const err48 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/pattern",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/pattern/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data32.selector !== undefined){
+if(typeof data32.selector !== "string"){
+const err48 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/selector",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/selector/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -615,9 +623,9 @@ vErrors.push(err48);
 errors++;
 }
 }
-if(data30.value !== undefined){
-if(typeof data30.value !== "string"){
-const err49 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/value",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data32.attribute !== undefined){
+if(typeof data32.attribute !== "string"){
+const err49 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/attribute",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/attribute/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -627,9 +635,9 @@ vErrors.push(err49);
 errors++;
 }
 }
-if(data30.match !== undefined){
-if(typeof data30.match !== "string"){
-const err50 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/match",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/match/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data32.pattern !== undefined){
+if(typeof data32.pattern !== "string"){
+const err50 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/pattern",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/pattern/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -639,9 +647,9 @@ vErrors.push(err50);
 errors++;
 }
 }
-if(data30.template !== undefined){
-if(typeof data30.template !== "string"){
-const err51 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/template",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/template/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data32.value !== undefined){
+if(typeof data32.value !== "string"){
+const err51 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/value",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -651,9 +659,9 @@ vErrors.push(err51);
 errors++;
 }
 }
-}
-else {
-const err52 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data32.match !== undefined){
+if(typeof data32.match !== "string"){
+const err52 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/match",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/match/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -663,10 +671,9 @@ vErrors.push(err52);
 errors++;
 }
 }
-if(data5.composerStrategy !== undefined){
-let data38 = data5.composerStrategy;
-if(typeof data38 !== "string"){
-const err53 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/composerStrategy",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/composerStrategy/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data32.template !== undefined){
+if(typeof data32.template !== "string"){
+const err53 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/template",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/template/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -675,8 +682,10 @@ vErrors.push(err53);
 }
 errors++;
 }
-if(!(((((data38 === "auto") || (data38 === "textarea")) || (data38 === "contenteditable")) || (data38 === "beforeinput")) || (data38 === "paste"))){
-const err54 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/composerStrategy",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/composerStrategy/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.composerStrategy.enum},message:"must be equal to one of the allowed values"};
+}
+}
+else {
+const err54 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -686,10 +695,10 @@ vErrors.push(err54);
 errors++;
 }
 }
-if(data5.sendTrigger !== undefined){
-let data39 = data5.sendTrigger;
-if(typeof data39 !== "string"){
-const err55 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/sendTrigger",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/sendTrigger/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data5.composerStrategy !== undefined){
+let data40 = data5.composerStrategy;
+if(typeof data40 !== "string"){
+const err55 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/composerStrategy",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/composerStrategy/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -698,8 +707,8 @@ vErrors.push(err55);
 }
 errors++;
 }
-if(!((data39 === "enter") || (data39 === "click"))){
-const err56 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/sendTrigger",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/sendTrigger/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.sendTrigger.enum},message:"must be equal to one of the allowed values"};
+if(!(((((data40 === "auto") || (data40 === "textarea")) || (data40 === "contenteditable")) || (data40 === "beforeinput")) || (data40 === "paste"))){
+const err56 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/composerStrategy",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/composerStrategy/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.composerStrategy.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -709,10 +718,10 @@ vErrors.push(err56);
 errors++;
 }
 }
-if(data5.maxMessageChars !== undefined){
-let data40 = data5.maxMessageChars;
-if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
-const err57 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/maxMessageChars",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/maxMessageChars/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data5.sendTrigger !== undefined){
+let data41 = data5.sendTrigger;
+if(typeof data41 !== "string"){
+const err57 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/sendTrigger",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/sendTrigger/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -721,9 +730,8 @@ vErrors.push(err57);
 }
 errors++;
 }
-if((typeof data40 == "number") && (isFinite(data40))){
-if(data40 > 1000000 || isNaN(data40)){
-const err58 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/maxMessageChars",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/maxMessageChars/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000"};
+if(!((data41 === "enter") || (data41 === "click"))){
+const err58 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/sendTrigger",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/sendTrigger/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.sendTrigger.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -732,8 +740,11 @@ vErrors.push(err58);
 }
 errors++;
 }
-if(data40 < 64 || isNaN(data40)){
-const err59 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/maxMessageChars",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/maxMessageChars/minimum",keyword:"minimum",params:{comparison: ">=", limit: 64},message:"must be >= 64"};
+}
+if(data5.maxMessageChars !== undefined){
+let data42 = data5.maxMessageChars;
+if(!(((typeof data42 == "number") && (!(data42 % 1) && !isNaN(data42))) && (isFinite(data42)))){
+const err59 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/maxMessageChars",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/maxMessageChars/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -742,11 +753,9 @@ vErrors.push(err59);
 }
 errors++;
 }
-}
-}
-if(data5.allowChunks !== undefined){
-if(typeof data5.allowChunks !== "boolean"){
-const err60 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/allowChunks",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/allowChunks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if((typeof data42 == "number") && (isFinite(data42))){
+if(data42 > 1000000 || isNaN(data42)){
+const err60 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/maxMessageChars",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/maxMessageChars/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -755,10 +764,8 @@ vErrors.push(err60);
 }
 errors++;
 }
-}
-}
-else {
-const err61 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom",schemaPath:"#/properties/protectedSites/items/properties/custom/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data42 < 64 || isNaN(data42)){
+const err61 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/maxMessageChars",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/maxMessageChars/minimum",keyword:"minimum",params:{comparison: ">=", limit: 64},message:"must be >= 64"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -768,10 +775,10 @@ vErrors.push(err61);
 errors++;
 }
 }
-if(data1.mode !== undefined){
-let data42 = data1.mode;
-if(typeof data42 !== "string"){
-const err62 = {instancePath:instancePath+"/protectedSites/" + i0+"/mode",schemaPath:"#/properties/protectedSites/items/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data5.allowChunks !== undefined){
+if(typeof data5.allowChunks !== "boolean"){
+const err62 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/allowChunks",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/allowChunks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -780,8 +787,16 @@ vErrors.push(err62);
 }
 errors++;
 }
-if(!((data42 === "inline") || (data42 === "isolated"))){
-const err63 = {instancePath:instancePath+"/protectedSites/" + i0+"/mode",schemaPath:"#/properties/protectedSites/items/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.mode.enum},message:"must be equal to one of the allowed values"};
+}
+if(data5.extraComposers !== undefined){
+let data44 = data5.extraComposers;
+if(Array.isArray(data44)){
+const len8 = data44.length;
+for(let i8=0; i8<len8; i8++){
+let data45 = data44[i8];
+if(data45 && typeof data45 == "object" && !Array.isArray(data45)){
+if(data45.kind === undefined){
+const err63 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8,schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -790,10 +805,8 @@ vErrors.push(err63);
 }
 errors++;
 }
-}
-}
-else {
-const err64 = {instancePath:instancePath+"/protectedSites/" + i0,schemaPath:"#/properties/protectedSites/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data45.composer === undefined){
+const err64 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8,schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/required",keyword:"required",params:{missingProperty: "composer"},message:"must have required property '"+"composer"+"'"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -802,10 +815,10 @@ vErrors.push(err64);
 }
 errors++;
 }
-}
-}
-else {
-const err65 = {instancePath:instancePath+"/protectedSites",schemaPath:"#/properties/protectedSites/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data45.kind !== undefined){
+let data46 = data45.kind;
+if(typeof data46 !== "string"){
+const err65 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/kind",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -814,16 +827,8 @@ vErrors.push(err65);
 }
 errors++;
 }
-}
-if(data.keys !== undefined){
-let data43 = data.keys;
-if(Array.isArray(data43)){
-const len7 = data43.length;
-for(let i7=0; i7<len7; i7++){
-let data44 = data43[i7];
-if(data44 && typeof data44 == "object" && !Array.isArray(data44)){
-if(data44.id === undefined){
-const err66 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(!(((data46 === "edit") || (data46 === "thread")) || (data46 === "other"))){
+const err66 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/kind",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/kind/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.extraComposers.items.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -832,8 +837,14 @@ vErrors.push(err66);
 }
 errors++;
 }
-if(data44.secret === undefined){
-const err67 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "secret"},message:"must have required property '"+"secret"+"'"};
+}
+if(data45.composer !== undefined){
+let data47 = data45.composer;
+if(Array.isArray(data47)){
+const len9 = data47.length;
+for(let i9=0; i9<len9; i9++){
+if(typeof data47[i9] !== "string"){
+const err67 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/composer/" + i9,schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/composer/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -842,8 +853,10 @@ vErrors.push(err67);
 }
 errors++;
 }
-if(data44.label === undefined){
-const err68 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "label"},message:"must have required property '"+"label"+"'"};
+}
+}
+else {
+const err68 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/composer",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/composer/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -852,8 +865,14 @@ vErrors.push(err68);
 }
 errors++;
 }
-if(data44.scope === undefined){
-const err69 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "scope"},message:"must have required property '"+"scope"+"'"};
+}
+if(data45.sendButton !== undefined){
+let data49 = data45.sendButton;
+if(Array.isArray(data49)){
+const len10 = data49.length;
+for(let i10=0; i10<len10; i10++){
+if(typeof data49[i10] !== "string"){
+const err69 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/sendButton/" + i10,schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/sendButton/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -862,8 +881,10 @@ vErrors.push(err69);
 }
 errors++;
 }
-if(data44.status === undefined){
-const err70 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+}
+}
+else {
+const err70 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/sendButton",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/sendButton/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -872,8 +893,11 @@ vErrors.push(err70);
 }
 errors++;
 }
-if(data44.createdAt === undefined){
-const err71 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "createdAt"},message:"must have required property '"+"createdAt"+"'"};
+}
+if(data45.composerStrategy !== undefined){
+let data51 = data45.composerStrategy;
+if(typeof data51 !== "string"){
+const err71 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/composerStrategy",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/composerStrategy/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -882,9 +906,8 @@ vErrors.push(err71);
 }
 errors++;
 }
-for(const key2 in data44){
-if(!((((((key2 === "id") || (key2 === "secret")) || (key2 === "label")) || (key2 === "scope")) || (key2 === "status")) || (key2 === "createdAt"))){
-const err72 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+if(!(((((data51 === "auto") || (data51 === "textarea")) || (data51 === "contenteditable")) || (data51 === "beforeinput")) || (data51 === "paste"))){
+const err72 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/composerStrategy",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/composerStrategy/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.extraComposers.items.properties.composerStrategy.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -894,11 +917,10 @@ vErrors.push(err72);
 errors++;
 }
 }
-if(data44.id !== undefined){
-let data45 = data44.id;
-if(typeof data45 === "string"){
-if(!pattern0.test(data45)){
-const err73 = {instancePath:instancePath+"/keys/" + i7+"/id",schemaPath:"#/properties/keys/items/properties/id/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{8}$"},message:"must match pattern \""+"^[0-9a-f]{8}$"+"\""};
+if(data45.sendTrigger !== undefined){
+let data52 = data45.sendTrigger;
+if(typeof data52 !== "string"){
+const err73 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/sendTrigger",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/sendTrigger/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -907,9 +929,8 @@ vErrors.push(err73);
 }
 errors++;
 }
-}
-else {
-const err74 = {instancePath:instancePath+"/keys/" + i7+"/id",schemaPath:"#/properties/keys/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!((data52 === "enter") || (data52 === "click"))){
+const err74 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/sendTrigger",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/sendTrigger/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.extraComposers.items.properties.sendTrigger.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -919,11 +940,9 @@ vErrors.push(err74);
 errors++;
 }
 }
-if(data44.secret !== undefined){
-let data46 = data44.secret;
-if(typeof data46 === "string"){
-if(!pattern1.test(data46)){
-const err75 = {instancePath:instancePath+"/keys/" + i7+"/secret",schemaPath:"#/properties/keys/items/properties/secret/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$"},message:"must match pattern \""+"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$"+"\""};
+}
+else {
+const err75 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8,schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -933,8 +952,9 @@ vErrors.push(err75);
 errors++;
 }
 }
+}
 else {
-const err76 = {instancePath:instancePath+"/keys/" + i7+"/secret",schemaPath:"#/properties/keys/items/properties/secret/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err76 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -944,11 +964,9 @@ vErrors.push(err76);
 errors++;
 }
 }
-if(data44.label !== undefined){
-let data47 = data44.label;
-if(typeof data47 === "string"){
-if(!pattern2.test(data47)){
-const err77 = {instancePath:instancePath+"/keys/" + i7+"/label",schemaPath:"#/properties/keys/items/properties/label/pattern",keyword:"pattern",params:{pattern: "^[^\\n]{1,200}$"},message:"must match pattern \""+"^[^\\n]{1,200}$"+"\""};
+}
+else {
+const err77 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom",schemaPath:"#/properties/protectedSites/items/properties/custom/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -958,8 +976,10 @@ vErrors.push(err77);
 errors++;
 }
 }
-else {
-const err78 = {instancePath:instancePath+"/keys/" + i7+"/label",schemaPath:"#/properties/keys/items/properties/label/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data1.mode !== undefined){
+let data53 = data1.mode;
+if(typeof data53 !== "string"){
+const err78 = {instancePath:instancePath+"/protectedSites/" + i0+"/mode",schemaPath:"#/properties/protectedSites/items/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -968,12 +988,8 @@ vErrors.push(err78);
 }
 errors++;
 }
-}
-if(data44.scope !== undefined){
-let data48 = data44.scope;
-if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
-if(data48.site === undefined){
-const err79 = {instancePath:instancePath+"/keys/" + i7+"/scope",schemaPath:"#/properties/keys/items/properties/scope/required",keyword:"required",params:{missingProperty: "site"},message:"must have required property '"+"site"+"'"};
+if(!((data53 === "inline") || (data53 === "isolated"))){
+const err79 = {instancePath:instancePath+"/protectedSites/" + i0+"/mode",schemaPath:"#/properties/protectedSites/items/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -982,8 +998,10 @@ vErrors.push(err79);
 }
 errors++;
 }
-if(data48.conversations === undefined){
-const err80 = {instancePath:instancePath+"/keys/" + i7+"/scope",schemaPath:"#/properties/keys/items/properties/scope/required",keyword:"required",params:{missingProperty: "conversations"},message:"must have required property '"+"conversations"+"'"};
+}
+}
+else {
+const err80 = {instancePath:instancePath+"/protectedSites/" + i0,schemaPath:"#/properties/protectedSites/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -992,9 +1010,10 @@ vErrors.push(err80);
 }
 errors++;
 }
-for(const key3 in data48){
-if(!((key3 === "site") || (key3 === "conversations"))){
-const err81 = {instancePath:instancePath+"/keys/" + i7+"/scope",schemaPath:"#/properties/keys/items/properties/scope/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+}
+}
+else {
+const err81 = {instancePath:instancePath+"/protectedSites",schemaPath:"#/properties/protectedSites/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1004,11 +1023,15 @@ vErrors.push(err81);
 errors++;
 }
 }
-if(data48.site !== undefined){
-let data49 = data48.site;
-if(typeof data49 === "string"){
-if(!pattern3.test(data49)){
-const err82 = {instancePath:instancePath+"/keys/" + i7+"/scope/site",schemaPath:"#/properties/keys/items/properties/scope/properties/site/pattern",keyword:"pattern",params:{pattern: "^\\S+$"},message:"must match pattern \""+"^\\S+$"+"\""};
+if(data.keys !== undefined){
+let data54 = data.keys;
+if(Array.isArray(data54)){
+const len11 = data54.length;
+for(let i11=0; i11<len11; i11++){
+let data55 = data54[i11];
+if(data55 && typeof data55 == "object" && !Array.isArray(data55)){
+if(data55.id === undefined){
+const err82 = {instancePath:instancePath+"/keys/" + i11,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1017,9 +1040,8 @@ vErrors.push(err82);
 }
 errors++;
 }
-}
-else {
-const err83 = {instancePath:instancePath+"/keys/" + i7+"/scope/site",schemaPath:"#/properties/keys/items/properties/scope/properties/site/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data55.secret === undefined){
+const err83 = {instancePath:instancePath+"/keys/" + i11,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "secret"},message:"must have required property '"+"secret"+"'"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1028,12 +1050,8 @@ vErrors.push(err83);
 }
 errors++;
 }
-}
-if(data48.conversations !== undefined){
-let data50 = data48.conversations;
-if(Array.isArray(data50)){
-if(data50.length < 1){
-const err84 = {instancePath:instancePath+"/keys/" + i7+"/scope/conversations",schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data55.label === undefined){
+const err84 = {instancePath:instancePath+"/keys/" + i11,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "label"},message:"must have required property '"+"label"+"'"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1042,12 +1060,8 @@ vErrors.push(err84);
 }
 errors++;
 }
-const len8 = data50.length;
-for(let i8=0; i8<len8; i8++){
-let data51 = data50[i8];
-if(typeof data51 === "string"){
-if(!pattern4.test(data51)){
-const err85 = {instancePath:instancePath+"/keys/" + i7+"/scope/conversations/" + i8,schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/items/pattern",keyword:"pattern",params:{pattern: "^.{1,511}$"},message:"must match pattern \""+"^.{1,511}$"+"\""};
+if(data55.scope === undefined){
+const err85 = {instancePath:instancePath+"/keys/" + i11,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "scope"},message:"must have required property '"+"scope"+"'"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1056,9 +1070,8 @@ vErrors.push(err85);
 }
 errors++;
 }
-}
-else {
-const err86 = {instancePath:instancePath+"/keys/" + i7+"/scope/conversations/" + i8,schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data55.status === undefined){
+const err86 = {instancePath:instancePath+"/keys/" + i11,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1067,10 +1080,8 @@ vErrors.push(err86);
 }
 errors++;
 }
-}
-}
-else {
-const err87 = {instancePath:instancePath+"/keys/" + i7+"/scope/conversations",schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data55.createdAt === undefined){
+const err87 = {instancePath:instancePath+"/keys/" + i11,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "createdAt"},message:"must have required property '"+"createdAt"+"'"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1079,10 +1090,9 @@ vErrors.push(err87);
 }
 errors++;
 }
-}
-}
-else {
-const err88 = {instancePath:instancePath+"/keys/" + i7+"/scope",schemaPath:"#/properties/keys/items/properties/scope/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key2 in data55){
+if(!((((((key2 === "id") || (key2 === "secret")) || (key2 === "label")) || (key2 === "scope")) || (key2 === "status")) || (key2 === "createdAt"))){
+const err88 = {instancePath:instancePath+"/keys/" + i11,schemaPath:"#/properties/keys/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1092,10 +1102,11 @@ vErrors.push(err88);
 errors++;
 }
 }
-if(data44.status !== undefined){
-let data52 = data44.status;
-if(typeof data52 !== "string"){
-const err89 = {instancePath:instancePath+"/keys/" + i7+"/status",schemaPath:"#/properties/keys/items/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data55.id !== undefined){
+let data56 = data55.id;
+if(typeof data56 === "string"){
+if(!pattern0.test(data56)){
+const err89 = {instancePath:instancePath+"/keys/" + i11+"/id",schemaPath:"#/properties/keys/items/properties/id/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{8}$"},message:"must match pattern \""+"^[0-9a-f]{8}$"+"\""};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1104,8 +1115,9 @@ vErrors.push(err89);
 }
 errors++;
 }
-if(!(((data52 === "active") || (data52 === "retired")) || (data52 === "revoked"))){
-const err90 = {instancePath:instancePath+"/keys/" + i7+"/status",schemaPath:"#/properties/keys/items/properties/status/enum",keyword:"enum",params:{allowedValues: schema11.properties.keys.items.properties.status.enum},message:"must be equal to one of the allowed values"};
+}
+else {
+const err90 = {instancePath:instancePath+"/keys/" + i11+"/id",schemaPath:"#/properties/keys/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1115,11 +1127,11 @@ vErrors.push(err90);
 errors++;
 }
 }
-if(data44.createdAt !== undefined){
-let data53 = data44.createdAt;
-if((typeof data53 == "number") && (isFinite(data53))){
-if(data53 < 0 || isNaN(data53)){
-const err91 = {instancePath:instancePath+"/keys/" + i7+"/createdAt",schemaPath:"#/properties/keys/items/properties/createdAt/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data55.secret !== undefined){
+let data57 = data55.secret;
+if(typeof data57 === "string"){
+if(!pattern1.test(data57)){
+const err91 = {instancePath:instancePath+"/keys/" + i11+"/secret",schemaPath:"#/properties/keys/items/properties/secret/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$"},message:"must match pattern \""+"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$"+"\""};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1130,7 +1142,7 @@ errors++;
 }
 }
 else {
-const err92 = {instancePath:instancePath+"/keys/" + i7+"/createdAt",schemaPath:"#/properties/keys/items/properties/createdAt/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err92 = {instancePath:instancePath+"/keys/" + i11+"/secret",schemaPath:"#/properties/keys/items/properties/secret/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1140,9 +1152,11 @@ vErrors.push(err92);
 errors++;
 }
 }
-}
-else {
-const err93 = {instancePath:instancePath+"/keys/" + i7,schemaPath:"#/properties/keys/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data55.label !== undefined){
+let data58 = data55.label;
+if(typeof data58 === "string"){
+if(!pattern2.test(data58)){
+const err93 = {instancePath:instancePath+"/keys/" + i11+"/label",schemaPath:"#/properties/keys/items/properties/label/pattern",keyword:"pattern",params:{pattern: "^[^\\n]{1,200}$"},message:"must match pattern \""+"^[^\\n]{1,200}$"+"\""};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1152,9 +1166,8 @@ vErrors.push(err93);
 errors++;
 }
 }
-}
 else {
-const err94 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err94 = {instancePath:instancePath+"/keys/" + i11+"/label",schemaPath:"#/properties/keys/items/properties/label/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1164,9 +1177,11 @@ vErrors.push(err94);
 errors++;
 }
 }
-if(data.requireEncryption !== undefined){
-if(typeof data.requireEncryption !== "boolean"){
-const err95 = {instancePath:instancePath+"/requireEncryption",schemaPath:"#/properties/requireEncryption/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data55.scope !== undefined){
+let data59 = data55.scope;
+if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
+if(data59.site === undefined){
+const err95 = {instancePath:instancePath+"/keys/" + i11+"/scope",schemaPath:"#/properties/keys/items/properties/scope/required",keyword:"required",params:{missingProperty: "site"},message:"must have required property '"+"site"+"'"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1175,10 +1190,8 @@ vErrors.push(err95);
 }
 errors++;
 }
-}
-if(data.flagUnencrypted !== undefined){
-if(typeof data.flagUnencrypted !== "boolean"){
-const err96 = {instancePath:instancePath+"/flagUnencrypted",schemaPath:"#/properties/flagUnencrypted/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data59.conversations === undefined){
+const err96 = {instancePath:instancePath+"/keys/" + i11+"/scope",schemaPath:"#/properties/keys/items/properties/scope/required",keyword:"required",params:{missingProperty: "conversations"},message:"must have required property '"+"conversations"+"'"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1187,10 +1200,9 @@ vErrors.push(err96);
 }
 errors++;
 }
-}
-if(data.allowUserKeys !== undefined){
-if(typeof data.allowUserKeys !== "boolean"){
-const err97 = {instancePath:instancePath+"/allowUserKeys",schemaPath:"#/properties/allowUserKeys/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+for(const key3 in data59){
+if(!((key3 === "site") || (key3 === "conversations"))){
+const err97 = {instancePath:instancePath+"/keys/" + i11+"/scope",schemaPath:"#/properties/keys/items/properties/scope/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1200,9 +1212,11 @@ vErrors.push(err97);
 errors++;
 }
 }
-if(data.allowKeyExport !== undefined){
-if(typeof data.allowKeyExport !== "boolean"){
-const err98 = {instancePath:instancePath+"/allowKeyExport",schemaPath:"#/properties/allowKeyExport/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data59.site !== undefined){
+let data60 = data59.site;
+if(typeof data60 === "string"){
+if(!pattern3.test(data60)){
+const err98 = {instancePath:instancePath+"/keys/" + i11+"/scope/site",schemaPath:"#/properties/keys/items/properties/scope/properties/site/pattern",keyword:"pattern",params:{pattern: "^\\S+$"},message:"must match pattern \""+"^\\S+$"+"\""};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1212,10 +1226,8 @@ vErrors.push(err98);
 errors++;
 }
 }
-if(data.mode !== undefined){
-let data58 = data.mode;
-if(typeof data58 !== "string"){
-const err99 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+const err99 = {instancePath:instancePath+"/keys/" + i11+"/scope/site",schemaPath:"#/properties/keys/items/properties/scope/properties/site/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1224,8 +1236,12 @@ vErrors.push(err99);
 }
 errors++;
 }
-if(!((data58 === "inline") || (data58 === "isolated"))){
-const err100 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.mode.enum},message:"must be equal to one of the allowed values"};
+}
+if(data59.conversations !== undefined){
+let data61 = data59.conversations;
+if(Array.isArray(data61)){
+if(data61.length < 1){
+const err100 = {instancePath:instancePath+"/keys/" + i11+"/scope/conversations",schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1234,15 +1250,562 @@ vErrors.push(err100);
 }
 errors++;
 }
-}
-}
-else {
-const err101 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const len12 = data61.length;
+for(let i12=0; i12<len12; i12++){
+let data62 = data61[i12];
+if(typeof data62 === "string"){
+if(!pattern4.test(data62)){
+const err101 = {instancePath:instancePath+"/keys/" + i11+"/scope/conversations/" + i12,schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/items/pattern",keyword:"pattern",params:{pattern: "^.{1,511}$"},message:"must match pattern \""+"^.{1,511}$"+"\""};
 if(vErrors === null){
 vErrors = [err101];
 }
 else {
 vErrors.push(err101);
+}
+errors++;
+}
+}
+else {
+const err102 = {instancePath:instancePath+"/keys/" + i11+"/scope/conversations/" + i12,schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err102];
+}
+else {
+vErrors.push(err102);
+}
+errors++;
+}
+}
+}
+else {
+const err103 = {instancePath:instancePath+"/keys/" + i11+"/scope/conversations",schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err103];
+}
+else {
+vErrors.push(err103);
+}
+errors++;
+}
+}
+}
+else {
+const err104 = {instancePath:instancePath+"/keys/" + i11+"/scope",schemaPath:"#/properties/keys/items/properties/scope/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err104];
+}
+else {
+vErrors.push(err104);
+}
+errors++;
+}
+}
+if(data55.status !== undefined){
+let data63 = data55.status;
+if(typeof data63 !== "string"){
+const err105 = {instancePath:instancePath+"/keys/" + i11+"/status",schemaPath:"#/properties/keys/items/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err105];
+}
+else {
+vErrors.push(err105);
+}
+errors++;
+}
+if(!(((data63 === "active") || (data63 === "retired")) || (data63 === "revoked"))){
+const err106 = {instancePath:instancePath+"/keys/" + i11+"/status",schemaPath:"#/properties/keys/items/properties/status/enum",keyword:"enum",params:{allowedValues: schema11.properties.keys.items.properties.status.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err106];
+}
+else {
+vErrors.push(err106);
+}
+errors++;
+}
+}
+if(data55.createdAt !== undefined){
+let data64 = data55.createdAt;
+if((typeof data64 == "number") && (isFinite(data64))){
+if(data64 < 0 || isNaN(data64)){
+const err107 = {instancePath:instancePath+"/keys/" + i11+"/createdAt",schemaPath:"#/properties/keys/items/properties/createdAt/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err107];
+}
+else {
+vErrors.push(err107);
+}
+errors++;
+}
+}
+else {
+const err108 = {instancePath:instancePath+"/keys/" + i11+"/createdAt",schemaPath:"#/properties/keys/items/properties/createdAt/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err108];
+}
+else {
+vErrors.push(err108);
+}
+errors++;
+}
+}
+}
+else {
+const err109 = {instancePath:instancePath+"/keys/" + i11,schemaPath:"#/properties/keys/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err109];
+}
+else {
+vErrors.push(err109);
+}
+errors++;
+}
+}
+}
+else {
+const err110 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err110];
+}
+else {
+vErrors.push(err110);
+}
+errors++;
+}
+}
+if(data.keyService !== undefined){
+let data65 = data.keyService;
+if(data65 && typeof data65 == "object" && !Array.isArray(data65)){
+if(data65.url === undefined){
+const err111 = {instancePath:instancePath+"/keyService",schemaPath:"#/properties/keyService/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
+if(vErrors === null){
+vErrors = [err111];
+}
+else {
+vErrors.push(err111);
+}
+errors++;
+}
+if(data65.issuer === undefined){
+const err112 = {instancePath:instancePath+"/keyService",schemaPath:"#/properties/keyService/required",keyword:"required",params:{missingProperty: "issuer"},message:"must have required property '"+"issuer"+"'"};
+if(vErrors === null){
+vErrors = [err112];
+}
+else {
+vErrors.push(err112);
+}
+errors++;
+}
+if(data65.clientId === undefined){
+const err113 = {instancePath:instancePath+"/keyService",schemaPath:"#/properties/keyService/required",keyword:"required",params:{missingProperty: "clientId"},message:"must have required property '"+"clientId"+"'"};
+if(vErrors === null){
+vErrors = [err113];
+}
+else {
+vErrors.push(err113);
+}
+errors++;
+}
+for(const key4 in data65){
+if(!(((((((key4 === "url") || (key4 === "issuer")) || (key4 === "clientId")) || (key4 === "groupsClaim")) || (key4 === "refreshMinutes")) || (key4 === "offlineGraceHours")) || (key4 === "kem"))){
+const err114 = {instancePath:instancePath+"/keyService",schemaPath:"#/properties/keyService/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err114];
+}
+else {
+vErrors.push(err114);
+}
+errors++;
+}
+}
+if(data65.url !== undefined){
+let data66 = data65.url;
+if(typeof data66 === "string"){
+if(!pattern5.test(data66)){
+const err115 = {instancePath:instancePath+"/keyService/url",schemaPath:"#/properties/keyService/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s/?#]+(/[^\\s?#]*)?$"},message:"must match pattern \""+"^https?://[^\\s/?#]+(/[^\\s?#]*)?$"+"\""};
+if(vErrors === null){
+vErrors = [err115];
+}
+else {
+vErrors.push(err115);
+}
+errors++;
+}
+}
+else {
+const err116 = {instancePath:instancePath+"/keyService/url",schemaPath:"#/properties/keyService/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err116];
+}
+else {
+vErrors.push(err116);
+}
+errors++;
+}
+}
+if(data65.issuer !== undefined){
+let data67 = data65.issuer;
+if(typeof data67 === "string"){
+if(!pattern5.test(data67)){
+const err117 = {instancePath:instancePath+"/keyService/issuer",schemaPath:"#/properties/keyService/properties/issuer/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s/?#]+(/[^\\s?#]*)?$"},message:"must match pattern \""+"^https?://[^\\s/?#]+(/[^\\s?#]*)?$"+"\""};
+if(vErrors === null){
+vErrors = [err117];
+}
+else {
+vErrors.push(err117);
+}
+errors++;
+}
+}
+else {
+const err118 = {instancePath:instancePath+"/keyService/issuer",schemaPath:"#/properties/keyService/properties/issuer/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err118];
+}
+else {
+vErrors.push(err118);
+}
+errors++;
+}
+}
+if(data65.clientId !== undefined){
+let data68 = data65.clientId;
+if(typeof data68 === "string"){
+if(!pattern7.test(data68)){
+const err119 = {instancePath:instancePath+"/keyService/clientId",schemaPath:"#/properties/keyService/properties/clientId/pattern",keyword:"pattern",params:{pattern: "^\\S{1,200}$"},message:"must match pattern \""+"^\\S{1,200}$"+"\""};
+if(vErrors === null){
+vErrors = [err119];
+}
+else {
+vErrors.push(err119);
+}
+errors++;
+}
+}
+else {
+const err120 = {instancePath:instancePath+"/keyService/clientId",schemaPath:"#/properties/keyService/properties/clientId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err120];
+}
+else {
+vErrors.push(err120);
+}
+errors++;
+}
+}
+if(data65.groupsClaim !== undefined){
+let data69 = data65.groupsClaim;
+if(typeof data69 === "string"){
+if(!pattern8.test(data69)){
+const err121 = {instancePath:instancePath+"/keyService/groupsClaim",schemaPath:"#/properties/keyService/properties/groupsClaim/pattern",keyword:"pattern",params:{pattern: "^\\S{1,100}$"},message:"must match pattern \""+"^\\S{1,100}$"+"\""};
+if(vErrors === null){
+vErrors = [err121];
+}
+else {
+vErrors.push(err121);
+}
+errors++;
+}
+}
+else {
+const err122 = {instancePath:instancePath+"/keyService/groupsClaim",schemaPath:"#/properties/keyService/properties/groupsClaim/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err122];
+}
+else {
+vErrors.push(err122);
+}
+errors++;
+}
+}
+if(data65.refreshMinutes !== undefined){
+let data70 = data65.refreshMinutes;
+if((typeof data70 == "number") && (isFinite(data70))){
+if(data70 > 1440 || isNaN(data70)){
+const err123 = {instancePath:instancePath+"/keyService/refreshMinutes",schemaPath:"#/properties/keyService/properties/refreshMinutes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1440},message:"must be <= 1440"};
+if(vErrors === null){
+vErrors = [err123];
+}
+else {
+vErrors.push(err123);
+}
+errors++;
+}
+if(data70 < 1 || isNaN(data70)){
+const err124 = {instancePath:instancePath+"/keyService/refreshMinutes",schemaPath:"#/properties/keyService/properties/refreshMinutes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err124];
+}
+else {
+vErrors.push(err124);
+}
+errors++;
+}
+}
+else {
+const err125 = {instancePath:instancePath+"/keyService/refreshMinutes",schemaPath:"#/properties/keyService/properties/refreshMinutes/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err125];
+}
+else {
+vErrors.push(err125);
+}
+errors++;
+}
+}
+if(data65.offlineGraceHours !== undefined){
+let data71 = data65.offlineGraceHours;
+if((typeof data71 == "number") && (isFinite(data71))){
+if(data71 > 720 || isNaN(data71)){
+const err126 = {instancePath:instancePath+"/keyService/offlineGraceHours",schemaPath:"#/properties/keyService/properties/offlineGraceHours/maximum",keyword:"maximum",params:{comparison: "<=", limit: 720},message:"must be <= 720"};
+if(vErrors === null){
+vErrors = [err126];
+}
+else {
+vErrors.push(err126);
+}
+errors++;
+}
+if(data71 < 0 || isNaN(data71)){
+const err127 = {instancePath:instancePath+"/keyService/offlineGraceHours",schemaPath:"#/properties/keyService/properties/offlineGraceHours/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err127];
+}
+else {
+vErrors.push(err127);
+}
+errors++;
+}
+}
+else {
+const err128 = {instancePath:instancePath+"/keyService/offlineGraceHours",schemaPath:"#/properties/keyService/properties/offlineGraceHours/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err128];
+}
+else {
+vErrors.push(err128);
+}
+errors++;
+}
+}
+if(data65.kem !== undefined){
+let data72 = data65.kem;
+if(typeof data72 !== "string"){
+const err129 = {instancePath:instancePath+"/keyService/kem",schemaPath:"#/properties/keyService/properties/kem/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err129];
+}
+else {
+vErrors.push(err129);
+}
+errors++;
+}
+if(!((data72 === "x-wing") || (data72 === "x25519"))){
+const err130 = {instancePath:instancePath+"/keyService/kem",schemaPath:"#/properties/keyService/properties/kem/enum",keyword:"enum",params:{allowedValues: schema11.properties.keyService.properties.kem.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err130];
+}
+else {
+vErrors.push(err130);
+}
+errors++;
+}
+}
+}
+else {
+const err131 = {instancePath:instancePath+"/keyService",schemaPath:"#/properties/keyService/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err131];
+}
+else {
+vErrors.push(err131);
+}
+errors++;
+}
+}
+if(data.requireEncryption !== undefined){
+if(typeof data.requireEncryption !== "boolean"){
+const err132 = {instancePath:instancePath+"/requireEncryption",schemaPath:"#/properties/requireEncryption/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err132];
+}
+else {
+vErrors.push(err132);
+}
+errors++;
+}
+}
+if(data.flagUnencrypted !== undefined){
+if(typeof data.flagUnencrypted !== "boolean"){
+const err133 = {instancePath:instancePath+"/flagUnencrypted",schemaPath:"#/properties/flagUnencrypted/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err133];
+}
+else {
+vErrors.push(err133);
+}
+errors++;
+}
+}
+if(data.allowUserKeys !== undefined){
+if(typeof data.allowUserKeys !== "boolean"){
+const err134 = {instancePath:instancePath+"/allowUserKeys",schemaPath:"#/properties/allowUserKeys/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err134];
+}
+else {
+vErrors.push(err134);
+}
+errors++;
+}
+}
+if(data.allowKeyExport !== undefined){
+if(typeof data.allowKeyExport !== "boolean"){
+const err135 = {instancePath:instancePath+"/allowKeyExport",schemaPath:"#/properties/allowKeyExport/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err135];
+}
+else {
+vErrors.push(err135);
+}
+errors++;
+}
+}
+if(data.attachments !== undefined){
+let data77 = data.attachments;
+if(typeof data77 !== "string"){
+const err136 = {instancePath:instancePath+"/attachments",schemaPath:"#/properties/attachments/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err136];
+}
+else {
+vErrors.push(err136);
+}
+errors++;
+}
+if(!(((data77 === "encrypt") || (data77 === "block")) || (data77 === "allow"))){
+const err137 = {instancePath:instancePath+"/attachments",schemaPath:"#/properties/attachments/enum",keyword:"enum",params:{allowedValues: schema11.properties.attachments.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err137];
+}
+else {
+vErrors.push(err137);
+}
+errors++;
+}
+}
+if(data.maxAttachmentBytes !== undefined){
+let data78 = data.maxAttachmentBytes;
+if(!(((typeof data78 == "number") && (!(data78 % 1) && !isNaN(data78))) && (isFinite(data78)))){
+const err138 = {instancePath:instancePath+"/maxAttachmentBytes",schemaPath:"#/properties/maxAttachmentBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err138];
+}
+else {
+vErrors.push(err138);
+}
+errors++;
+}
+if((typeof data78 == "number") && (isFinite(data78))){
+if(data78 > 4294967295 || isNaN(data78)){
+const err139 = {instancePath:instancePath+"/maxAttachmentBytes",schemaPath:"#/properties/maxAttachmentBytes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4294967295},message:"must be <= 4294967295"};
+if(vErrors === null){
+vErrors = [err139];
+}
+else {
+vErrors.push(err139);
+}
+errors++;
+}
+if(data78 < 0 || isNaN(data78)){
+const err140 = {instancePath:instancePath+"/maxAttachmentBytes",schemaPath:"#/properties/maxAttachmentBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err140];
+}
+else {
+vErrors.push(err140);
+}
+errors++;
+}
+}
+}
+if(data.localSearch !== undefined){
+if(typeof data.localSearch !== "boolean"){
+const err141 = {instancePath:instancePath+"/localSearch",schemaPath:"#/properties/localSearch/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err141];
+}
+else {
+vErrors.push(err141);
+}
+errors++;
+}
+}
+if(data.localSearchMaxMessages !== undefined){
+let data80 = data.localSearchMaxMessages;
+if(!(((typeof data80 == "number") && (!(data80 % 1) && !isNaN(data80))) && (isFinite(data80)))){
+const err142 = {instancePath:instancePath+"/localSearchMaxMessages",schemaPath:"#/properties/localSearchMaxMessages/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err142];
+}
+else {
+vErrors.push(err142);
+}
+errors++;
+}
+if((typeof data80 == "number") && (isFinite(data80))){
+if(data80 > 1000000 || isNaN(data80)){
+const err143 = {instancePath:instancePath+"/localSearchMaxMessages",schemaPath:"#/properties/localSearchMaxMessages/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000"};
+if(vErrors === null){
+vErrors = [err143];
+}
+else {
+vErrors.push(err143);
+}
+errors++;
+}
+if(data80 < 100 || isNaN(data80)){
+const err144 = {instancePath:instancePath+"/localSearchMaxMessages",schemaPath:"#/properties/localSearchMaxMessages/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
+if(vErrors === null){
+vErrors = [err144];
+}
+else {
+vErrors.push(err144);
+}
+errors++;
+}
+}
+}
+if(data.mode !== undefined){
+let data81 = data.mode;
+if(typeof data81 !== "string"){
+const err145 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err145];
+}
+else {
+vErrors.push(err145);
+}
+errors++;
+}
+if(!((data81 === "inline") || (data81 === "isolated"))){
+const err146 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.mode.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err146];
+}
+else {
+vErrors.push(err146);
+}
+errors++;
+}
+}
+}
+else {
+const err147 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err147];
+}
+else {
+vErrors.push(err147);
 }
 errors++;
 }

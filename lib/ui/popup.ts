@@ -11,6 +11,7 @@ import { scopeText, siteName } from '../i18n/scope';
 import type { KeyInfo } from '../keys/model';
 import { request } from '../messaging/client';
 import { policySourceText, renderPolicyErrors } from './policy-view';
+import { startSearch } from './popup-search';
 
 type Verdict = 'protected' | 'unprotected' | 'failed-closed' | 'locked' | 'no-key' | 'error' | 'unknown';
 
@@ -43,7 +44,7 @@ function keyLine(doc: Document, k: KeyInfo): HTMLLIElement {
     k.id,
     k.fingerprint,
     keyStatusText(k.status),
-    t(k.source === 'policy' ? 'keySourcePolicy' : 'keySourceYours'),
+    t(k.source === 'policy' ? 'keySourcePolicy' : k.source === 'keyservice' ? 'keySourceService' : 'keySourceYours'),
     scopeText(k.scope),
   );
   return li;
@@ -74,6 +75,7 @@ export async function startPopup(doc: Document): Promise<void> {
   const url = await activeTabUrl();
   if (!url) {
     verdict(doc, 'unknown', t('popupNotProtected'), t('popupNoUrl'));
+    startSearch(doc, undefined);
     return;
   }
   $(doc, 'site-host').textContent = /^https?:/.test(url) ? new URL(url).host : url;
@@ -83,6 +85,7 @@ export async function startPopup(doc: Document): Promise<void> {
     return;
   }
   const { policy, site, keys } = res;
+  startSearch(doc, site ? url : undefined);
   $(doc, 'policy-source').textContent = policySourceText(policy);
   $(doc, 'policy-source').dataset.managed = String(policy.managed);
   $(doc, 'errors-slot').replaceChildren(renderPolicyErrors(doc, policy));

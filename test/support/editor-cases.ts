@@ -60,7 +60,19 @@ export type Entry = (page: Page) => Promise<void>;
 export const typed =
   (text: string): Entry =>
   (page) =>
-    page.keyboard.sendCharacter(text);
+    insertText(page, text);
+
+const isCdp = (page: Page) => (page.browser() as unknown as { protocol: string }).protocol === 'cdp';
+
+/**
+ * The user's typing: in Chromium one insertion (Input.insertText, as an IME commit; key by key,
+ * Draft.js loses the caret when keys come faster than it re-renders); in Firefox key by key
+ * (WebDriver BiDi's one-go insertion is an execCommand, which Slate and CKEditor 5 do not take).
+ */
+export async function insertText(page: Page, text: string): Promise<void> {
+  if (isCdp(page)) return page.keyboard.sendCharacter(text);
+  await page.keyboard.type(text);
+}
 
 /** Lines typed with Shift+Enter between them. */
 export const typedLines =
@@ -75,11 +87,15 @@ export const typedLines =
       }
       // Each line in one insertion: Draft.js drops the caret when keys arrive faster than it
       // re-renders (its first key in an empty editor ends up after later ones).
-      await page.keyboard.sendCharacter(line);
+      await insertText(page, line);
     }
   };
 
-/** A Chinese IME: pinyin compositions, each committed as characters. */
+/**
+ * A Chinese IME: pinyin compositions, each committed as characters. Chromium only: it drives the
+ * composition through the DevTools protocol (Input.imeSetComposition), which WebDriver BiDi, and so
+ * Firefox, does not have.
+ */
 export const typedWithIme =
   (steps: [pinyin: string, chosen: string][]): Entry =>
   async (page) => {
@@ -116,12 +132,21 @@ export const pasted =
     await scratch.$eval('#src', (el, v) => ((el as HTMLTextAreaElement).value = v), text);
     await scratch.focus('#src');
     await scratch.$eval('#src', (el) => (el as HTMLTextAreaElement).select());
-    await scratch.keyboard.press('KeyC', { commands: ['copy'] });
+    await shortcut(scratch, 'c');
     await scratch.close();
     await page.bringToFront();
     await page.focus('#compose');
-    await page.keyboard.press('KeyV', { commands: ['paste'] });
+    await shortcut(page, 'v');
   };
+
+/** Ctrl+C or Ctrl+V: Chromium headless needs the editing command named; Firefox runs the keys. */
+async function shortcut(page: Page, key: 'c' | 'v'): Promise<void> {
+  if (isCdp(page))
+    return page.keyboard.press(key === 'c' ? 'KeyC' : 'KeyV', { commands: [key === 'c' ? 'copy' : 'paste'] });
+  await page.keyboard.down('Control');
+  await page.keyboard.press(key);
+  await page.keyboard.up('Control');
+}
 
 /**
  * Alice enters `text`, sends it by Enter or the Send button; Bob reads exactly `text`; the vendor
@@ -199,7 +224,7 @@ export async function failAndKeep(
   if (stage !== 'no-key') await a.evaluate((f) => (window as any).fixtureChat.fault(f), stage);
   const before = server.inspect().messages.length;
   await a.focus('#compose');
-  await a.keyboard.sendCharacter(text);
+  await insertText(a, text);
   // The previous case's "Not sent" must not count as this one's.
   await a.$eval('.veil-composer-status', (el) => (el.textContent = 'before this send'));
   await a.keyboard.press('Enter');

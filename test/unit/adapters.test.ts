@@ -21,6 +21,8 @@ const EXPECTED: Record<string, { messages: number; conversationId: string; curre
   'fixture-chat.html': { messages: 2, conversationId: 'dm-alice-bob', currentUser: 'alice' },
   'fixture-chat-quill.html': { messages: 2, conversationId: 'dm-alice-bob', currentUser: 'alice' },
   'fixture-chat-slate.html': { messages: 2, conversationId: 'dm-alice-bob', currentUser: 'alice' },
+  // two in the list (the thread's first message and another), two in the open thread panel
+  'fixture-chat-thread.html': { messages: 4, conversationId: 'dm-alice-bob', currentUser: 'alice' },
   'thelounge.html': { messages: 1, conversationId: '#veil', currentUser: 'alice' },
 };
 

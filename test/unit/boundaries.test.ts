@@ -17,7 +17,7 @@ function zoneOf(file: string): Zone {
   if (file.startsWith('lib/ui/')) return 'pages';
   if (file.startsWith('lib/frames/')) return 'frames';
   // Pure, but they seal and open with key bytes: only the background (and Node tools) use them.
-  if (file === 'lib/crypto/envelope.ts' || file === 'lib/crypto/bundle.ts') return 'sealing';
+  if (['lib/crypto/envelope.ts', 'lib/crypto/bundle.ts', 'lib/crypto/file-stream.ts'].includes(file)) return 'sealing';
   return 'shared';
 }
 

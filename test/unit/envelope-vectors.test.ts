@@ -16,11 +16,23 @@ function open(frame: Uint8Array, v: (typeof vectors)[number]) {
   return openMessage(key, frame, v);
 }
 
+/** A vector's edit field, as sealMessage takes it. */
+function editOf(v: (typeof vectors)[number]) {
+  const e = 'editOf' in v ? (v.editOf as { messageId: string; hostId: string }) : undefined;
+  return e && { messageId: hexToBytes(e.messageId), hostId: e.hostId };
+}
+
 describe('wire format v1 vectors (test/vectors/envelope-v1.json)', () => {
   it.each(vectors)('$name: seals to the recorded frame and envelope', (v) => {
     const key = deriveKey({ id: hexToBytes(v.keyId), secret: hexToBytes(v.secret) });
     const signingKey = 'signingKey' in v ? hexToBytes(v.signingKey as string) : undefined;
-    const frame = sealMessage(key, v.text, v, { sentAt: v.sentAt, nonce: hexToBytes(v.nonce), signingKey });
+    const edit = editOf(v);
+    const frame = sealMessage(key, v.text, v, {
+      sentAt: v.sentAt,
+      nonce: hexToBytes(v.nonce),
+      signingKey,
+      editOf: edit,
+    });
     expect(bytesToHex(frame)).toBe(v.frame);
     expect(encodeEnvelopeText(frame)).toBe(v.envelope);
   });
@@ -36,6 +48,35 @@ describe('wire format v1 vectors (test/vectors/envelope-v1.json)', () => {
       movedFromOtherConversation: false,
       senderMismatch: false,
     });
+    expect(r.status === 'decrypted' ? r.editOf : 'not decrypted').toEqual(editOf(v));
+  });
+
+  it('an edit names the message it replaces inside the sealed part, under the signature', () => {
+    const v = vectors.find((x) => 'editOf' in x && 'publicKey' in x)!;
+    const r = open(hexToBytes(v.frame), v);
+    if (r.status !== 'decrypted' || !r.signature) throw new Error('expected a signed edit');
+    expect(r.editOf?.hostId).toBe('msg-编号-42');
+    expect(verifySignature(r.signature, hexToBytes((v as { publicKey: string }).publicKey))).toBe(true);
+    // The edit field is not readable from outside: the envelope text holds no trace of the host id.
+    expect(v.frame).not.toContain(Buffer.from('m7').toString('hex'));
+    // A plain message and an edit differ in the flags, which only the key holder sees.
+    const plain = open(hexToBytes(vectors[0]!.frame), vectors[0]!);
+    expect(plain.status === 'decrypted' && plain.editOf).toBeUndefined();
+  });
+
+  it('an edit with empty text round-trips; a host id over 255 bytes is refused', () => {
+    const key = deriveKey({ id: new Uint8Array(4).fill(1), secret: new Uint8Array(32).fill(2) });
+    const ctx = { conversationId: 'c', senderId: 's' };
+    const edit = { messageId: new Uint8Array(16), hostId: 'm1' };
+    const frame = sealMessage(key, '', ctx, { sentAt: 0, nonce: new Uint8Array(16), editOf: edit });
+    expect(openMessage(key, frame, ctx)).toMatchObject({ status: 'decrypted', text: '', editOf: edit });
+    expect(() =>
+      sealMessage(key, 'x', ctx, {
+        sentAt: 0,
+        nonce: new Uint8Array(16),
+        editOf: { ...edit, hostId: 'x'.repeat(256) },
+      }),
+    ).toThrow(/255 bytes/);
   });
 
   it.each(vectors)('$name: every single flipped byte is detected', (v) => {

@@ -87,6 +87,8 @@ describe('the router refuses the wrong caller before any handler runs', () => {
 
   it('knows every type the protocol declares', () => {
     expect(extensionPageTypes).toContain('keys/export');
+    // The local search index answers Veil's own pages only: never the vendor's page.
+    expect(extensionPageTypes).toEqual(expect.arrayContaining(['search/query', 'search/open', 'search/clear']));
     expect(contentTypes).toContain('decrypt');
   });
 
@@ -95,7 +97,7 @@ describe('the router refuses the wrong caller before any handler runs', () => {
     expect(ran).toEqual([]);
   });
 
-  it.each(['encrypt', 'decrypt', 'keys/list', 'keys/export', 'policy/get'])(
+  it.each(['encrypt', 'decrypt', 'keys/list', 'keys/export', 'policy/get', 'search/query'])(
     'a secure frame (an extension page inside an untrusted tab) asking for %s',
     async (type) => {
       expect(await route(msg(type), secureFrame(), keyring)).toMatchObject(forbidden);

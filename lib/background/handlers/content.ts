@@ -1,15 +1,17 @@
 /** Requests from content scripts on protected sites: site status, encrypt, decrypt. */
-import { randomBytes } from '@noble/ciphers/utils.js';
+import { hexToBytes, randomBytes } from '@noble/ciphers/utils.js';
 import { MessageTooLongError, toEnvelopeTexts } from '../../crypto/chunks';
-import { sealMessage } from '../../crypto/envelope';
+import { type EditOf, sealMessage } from '../../crypto/envelope';
 import { type KeyInfo, toInfo } from '../../keys/model';
-import { type ProtectedSite, sendsBlocked } from '../../policy/policy';
+import { type ProtectedSite, sendsBlocked, UNMANAGED_DEFAULTS } from '../../policy/policy';
 import { t } from '../../i18n';
 import { LockedError } from '../keys/wrapping';
 import { decryptItem, judgeReplays } from '../decrypt';
 import { replayLog } from '../replay-log';
+import { indexDecrypted } from '../search/service';
 import { builtinAdapter } from '../../adapters/registry';
 import { policy } from '../policy-source';
+import { keyServiceBlock } from '../keyservice';
 import type { DecryptedItem, DecryptItem, Req, Res } from '../../messaging/protocol';
 import { modeFor } from '../isolated/site-mode';
 import { MAX_READER_CHARS } from '../isolated/capabilities';
@@ -32,6 +34,8 @@ export const contentHandlers: Handlers<'site/status' | 'encrypt' | 'encrypt/prev
       managed: p.managed,
       flagUnencrypted: p.flagUnencrypted,
       customAdapter: site?.custom,
+      attachments: p.attachments ?? UNMANAGED_DEFAULTS.attachments,
+      maxAttachmentBytes: p.maxAttachmentBytes ?? UNMANAGED_DEFAULTS.maxAttachmentBytes,
       ...(site && sendsBlocked(p) ? { policyError: policyErrorText() } : {}),
     };
   },
@@ -45,6 +49,9 @@ export const contentHandlers: Handlers<'site/status' | 'encrypt' | 'encrypt/prev
 
   async 'encrypt/preview'(req, { keyring, site }) {
     const rec = await keyring.encryptionKey(site!.adapter, checkString(req.conversationId, 'conversationId', 512));
+    // Say "sign in" or "unreachable since…" before the user types, with the fix.
+    const block = await keyServiceBlock(rec);
+    if (block) return fail(block.code, block.message);
     // Say "locked" before the user types, not only after a refused send.
     const locked =
       !!rec &&
@@ -55,7 +62,7 @@ export const contentHandlers: Handlers<'site/status' | 'encrypt' | 'encrypt/prev
     return { ok: true, key: rec && toInfo(rec), ...(locked ? { locked } : {}) };
   },
 
-  async decrypt(req, { keyring, site }) {
+  async decrypt(req, { keyring, site, frame }) {
     // Isolated mode: no plaintext for the page's side at all; reader frames decrypt one message each.
     if ((await modeFor(site)) === 'isolated') return fail('forbidden', ISOLATED_REFUSAL);
     const conversationId = checkString(req.conversationId, 'conversationId', 512);
@@ -89,6 +96,7 @@ export const contentHandlers: Handlers<'site/status' | 'encrypt' | 'encrypt/prev
       pairs.push({ item, result });
     }
     await judgeReplays(replayLog, conversationId, pairs, stableHostIds(site)); // marks `items` in place
+    indexDecrypted(site!.adapter, conversationId, frame?.tabUrl ?? frame?.url, pairs); // local search
     return { ok: true, items };
   },
 };
@@ -100,7 +108,7 @@ const ISOLATED_REFUSAL = t('errIsolatedOnly');
  * shown only in secure frames, so an inline page never gets them decrypted, even when the vendor
  * copies their envelopes over.
  */
-async function keysOfIsolatedChats(): Promise<(key: KeyInfo) => boolean> {
+export async function keysOfIsolatedChats(): Promise<(key: KeyInfo) => boolean> {
   const isolated = new Set<string>();
   for (const s of policy().protectedSites) if ((await modeFor(s)) === 'isolated') isolated.add(s.adapter);
   return (key) => isolated.size > 0 && (key.scope.site === '*' || isolated.has(key.scope.site));
@@ -119,6 +127,16 @@ function policyErrorText(): string {
   return t('errPolicyInvalid');
 }
 
+/** The edit target as sealMessage takes it; null when the page sent something malformed. */
+function editTargetOf(v: unknown): EditOf | undefined | null {
+  if (v === undefined) return undefined;
+  const e = v as { messageId?: unknown; hostId?: unknown };
+  if (typeof e !== 'object' || e === null || typeof e.messageId !== 'string' || typeof e.hostId !== 'string')
+    return null;
+  if (!/^[0-9a-f]{32}$/.test(e.messageId) || new TextEncoder().encode(e.hostId).length > 255) return null;
+  return { messageId: hexToBytes(e.messageId), hostId: e.hostId };
+}
+
 /** Encrypts for a protected site; shared by the inline path above and isolated mode's secure composer. */
 export async function encryptText(req: Req<'encrypt'>, { keyring, site }: RequestContext): Promise<Res<'encrypt'>> {
   const conversationId = checkString(req.conversationId, 'conversationId', 512);
@@ -132,6 +150,9 @@ export async function encryptText(req: Req<'encrypt'>, { keyring, site }: Reques
   // only on its own button): the auto-lock timer restarts. Decrypts never restart it.
   keyring.noteUserAction();
   const rec = await keyring.encryptionKey(site!.adapter, conversationId);
+  // Fail closed without a valid key set from the key service (never signed in, past the grace period).
+  const block = await keyServiceBlock(rec);
+  if (block) return fail(block.code, block.message);
   if (!rec) {
     const p = policy();
     return fail('no-key', t(p.managed ? 'errNoKeyManaged' : 'errNoKey', conversationId));
@@ -145,11 +166,13 @@ export async function encryptText(req: Req<'encrypt'>, { keyring, site }: Reques
     if (e instanceof LockedError) return fail('locked', t('errNothingSentSuffix', t('errLocked')));
     throw e;
   }
+  const editOf = editTargetOf(req.editOf);
+  if (editOf === null) return fail('bad-request', 'editOf must name a message id (32 hex digits) and a host id');
   const frame = sealMessage(
     key,
     req.text,
     { conversationId, senderId },
-    { sentAt: Date.now(), nonce: randomBytes(16), signingKey },
+    { sentAt: Date.now(), nonce: randomBytes(16), signingKey, editOf },
   );
   try {
     const envelopes = toEnvelopeTexts(frame, Math.max(64, req.maxChars | 0), randomBytes(4), req.allowChunks);

@@ -2,17 +2,23 @@
 import type { MessageType } from '../../messaging/protocol';
 import type { Handlers } from './common';
 import { contentHandlers } from './content';
+import { fileHandlers } from './files';
 import { isolatedHandlers } from './isolated';
 import { keyHandlers } from './keys';
+import { keyServiceHandlers } from './keyservice';
 import { policyHandlers } from './policy';
+import { searchHandlers } from './search';
 import { uiHandlers } from './ui';
 
 export { RequestError, type RequestContext } from './common';
 
 export const handlers: Handlers<MessageType> = {
   ...contentHandlers,
+  ...fileHandlers,
   ...keyHandlers,
   ...policyHandlers,
   ...isolatedHandlers,
   ...uiHandlers,
+  ...keyServiceHandlers,
+  ...searchHandlers,
 };

@@ -20,6 +20,7 @@ import { policyIsolates, siteKey } from '../../policy/site-mode';
 import { cleanTheme, SECURE_FRAME_PAGES, TOKEN_PATTERN } from '../../messaging/frame-types';
 import { decryptItem, judgeReplays } from '../decrypt';
 import { replayLog } from '../replay-log';
+import { indexDecrypted } from '../search/service';
 import { policy } from '../policy-source';
 import { checkString, fail, type Handlers, type RequestContext, RequestError } from './common';
 import { encryptText, stableHostIds } from './content';
@@ -116,6 +117,7 @@ export const isolatedHandlers: Handlers<IsolatedMessages> = {
       const item = await decryptItem(ctx.keyring, r.conversationId, request, ctx.site!.adapter);
       // Across loads and tabs: the persistent log; within this tab: every host id (stable or not).
       await judgeReplays(replayLog, r.conversationId, [{ item: request, result: item }], stableHostIds(ctx.site));
+      indexDecrypted(ctx.site!.adapter, r.conversationId, ctx.frame!.tabUrl, [{ item: request, result: item }]);
       const replayed =
         item.status === 'decrypted' &&
         (!!item.replayed || capabilities.replayed(cap.tabId, item.messageId, r.hostMessageId));

@@ -7,7 +7,7 @@
  * ordinary transactions (idempotent: an interrupted migration simply runs again).
  */
 import type { DBSchema, IDBPDatabase } from 'idb';
-import type { DirectoryEntry, KeyScope, KeyStatus } from '../../keys/model';
+import type { DirectoryEntry, KeyScope, KeySource, KeyStatus } from '../../keys/model';
 import type { LockParams, WrappedSecret } from './wrapping';
 
 export const DB_NAME = 'veil-keyring';
@@ -20,7 +20,9 @@ export interface StoredKey {
   scope: KeyScope;
   status: KeyStatus;
   createdAt: number;
-  source: 'generated' | 'imported' | 'policy';
+  source: KeySource;
+  /** Key service keys: when the offline grace ends (no schema change: an optional field). */
+  expiresAt?: number;
   /** Stored so that a locked keyring can still show which key is which (v2+). */
   fingerprint?: string;
   wrapped?: WrappedSecret;
@@ -28,7 +30,15 @@ export interface StoredKey {
   secret?: Uint8Array;
 }
 
-export type MetaRecord = { id: 'device-key'; key: CryptoKey } | { id: 'lock'; params: LockParams };
+export type MetaRecord =
+  | { id: 'device-key'; key: CryptoKey }
+  | { id: 'lock'; params: LockParams }
+  /** The key service's HPKE key pair: a WebCrypto pair (non-extractable private key) or a wrapped private key. */
+  | { id: `hpke/${string}`; publicKey: Uint8Array; pair?: CryptoKeyPair; wrapped?: WrappedSecret }
+  /** The key service session's non-secret state (lib/background/keyservice/session.ts). */
+  | { id: 'keyservice'; state: unknown }
+  /** The identity provider's tokens (ID and refresh token), sealed under the device key. */
+  | { id: 'keyservice/tokens'; wrapped: WrappedSecret };
 
 /** A signing identity as stored: the Ed25519 seed wrapped like key secrets (v3+). */
 export interface StoredIdentity {

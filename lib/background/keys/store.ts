@@ -14,8 +14,16 @@ import {
   type KeyStatus,
   type SigningIdentity,
 } from '../../keys/model';
-import { DB_NAME, DB_VERSION, migrate, type StoredIdentity, type StoredKey, type VeilDB } from './migrations';
-import { createDeviceKey, type LockParams, unwrapSecret, wrapSecret } from './wrapping';
+import {
+  DB_NAME,
+  DB_VERSION,
+  type MetaRecord,
+  migrate,
+  type StoredIdentity,
+  type StoredKey,
+  type VeilDB,
+} from './migrations';
+import { createDeviceKey, type LockParams, unwrapSecret, type WrappedSecret, wrapSecret } from './wrapping';
 
 export type KeyMeta = KeyInfo;
 export type IdentityInfo = Omit<StoredIdentity, 'wrapped'>;
@@ -215,7 +223,8 @@ export class KeyStore {
   async relock(from: Uint8Array | undefined, to: { key: Uint8Array; params: LockParams } | undefined): Promise<void> {
     const db = await this.open();
     const device = await this.deviceKey(db);
-    const all = await db.getAll('keys');
+    // Key service keys never get the passphrase layer: refreshes write them while Veil is locked.
+    const all = (await db.getAll('keys')).filter((k) => k.source !== 'keyservice');
     const rewrapped = await Promise.all(
       all.map(async (k) => ({
         ...k,
@@ -238,5 +247,71 @@ export class KeyStore {
       to ? tx.objectStore('meta').put({ id: 'lock', params: to.params }) : tx.objectStore('meta').delete('lock'),
     );
     await Promise.all([...writes, tx.done]);
+  }
+
+  /**
+   * Makes the key service keys in the store exactly `records`, in one transaction: absent ones
+   * are deleted, the others (re)written wrapped under the device key only. A record whose id is
+   * taken by a key of another source (the user's own, or `reserved` policy key ids) is skipped:
+   * a release never overwrites a key it did not deliver.
+   */
+  async replaceServiceKeys(records: KeyRecord[], reserved: string[] = []): Promise<void> {
+    const db = await this.open();
+    const device = await this.deviceKey(db);
+    const stored: StoredKey[] = await Promise.all(
+      records.map(async ({ secret, ...meta }) => ({
+        ...meta,
+        source: 'keyservice' as const,
+        fingerprint: fingerprint(meta.id, secret),
+        wrapped: await wrapSecret(device, meta.id, secret),
+      })),
+    );
+    const tx = db.transaction('keys', 'readwrite');
+    const keep = new Set(stored.map((k) => k.id));
+    const writes: Promise<unknown>[] = [];
+    for (const k of await tx.store.getAll()) {
+      if (k.source === 'keyservice' && !keep.has(k.id)) writes.push(tx.store.delete(k.id));
+    }
+    for (const k of stored) {
+      const have = await tx.store.get(k.id);
+      if ((have && have.source !== 'keyservice') || reserved.includes(k.id)) {
+        console.warn(`Veil: key service key ${k.id} clashes with a key from elsewhere; not stored`);
+        continue;
+      }
+      writes.push(tx.store.put(k));
+    }
+    await Promise.all([...writes, tx.done]);
+  }
+
+  /** Deletes the key service keys `which` selects; true when any was deleted. */
+  async deleteServiceKeys(which: (k: StoredKey) => boolean): Promise<boolean> {
+    const db = await this.open();
+    const tx = db.transaction('keys', 'readwrite');
+    const gone = (await tx.store.getAll()).filter((k) => k.source === 'keyservice' && which(k));
+    await Promise.all([...gone.map((k) => tx.store.delete(k.id)), tx.done]);
+    return gone.length > 0;
+  }
+
+  async getMeta<R extends MetaRecord>(id: R['id']): Promise<R | undefined> {
+    return (await (await this.open()).get('meta', id)) as R | undefined;
+  }
+
+  async putMeta(rec: MetaRecord): Promise<void> {
+    await (await this.open()).put('meta', rec);
+  }
+
+  async deleteMeta(id: MetaRecord['id']): Promise<void> {
+    await (await this.open()).delete('meta', id);
+  }
+
+  /** Seals bytes other than keys (a private key, a refresh token) under the device key. */
+  async sealWithDevice(label: string, bytes: Uint8Array): Promise<WrappedSecret> {
+    const db = await this.open();
+    return wrapSecret(await this.deviceKey(db), label, bytes);
+  }
+
+  async openWithDevice(label: string, w: WrappedSecret): Promise<Uint8Array> {
+    const db = await this.open();
+    return unwrapSecret(await this.deviceKey(db), label, w);
   }
 }

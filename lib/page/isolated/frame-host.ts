@@ -50,13 +50,19 @@ export function createFrameElement(doc: Document, kind: SecureFrameKind): Secure
   const shadow = host.attachShadow({ mode: 'closed' });
   const style = doc.createElement('style');
   style.textContent = FRAME_CSS;
+  const iframe = freshIframe(doc, kind);
+  shadow.append(style, iframe);
+  return { kind, handle: `${kind[0]}${nextHandle++}`, host, iframe, shadow };
+}
+
+/** A new, unattached iframe for a frame element (readers get one each time they load). */
+export function freshIframe(doc: Document, kind: SecureFrameKind): HTMLIFrameElement {
   const iframe = doc.createElement('iframe');
   iframe.title = kind === 'composer' ? t('isoComposerTitle') : t('isoReaderTitle');
   // No permissions for the frame beyond what it needs (clipboard is the user's own paste).
   iframe.setAttribute('allow', '');
   iframe.setAttribute('scrolling', 'no'); // the composer scrolls inside; readers are sized to content
-  shadow.append(style, iframe);
-  return { kind, handle: `${kind[0]}${nextHandle++}`, host, iframe, shadow };
+  return iframe;
 }
 
 /**
@@ -65,6 +71,7 @@ export function createFrameElement(doc: Document, kind: SecureFrameKind): Secure
  * did not load.
  */
 export async function loadFrame(f: SecureFrame, theme: FrameTheme, reader?: ReaderSpec): Promise<boolean> {
+  const iframe = f.iframe; // a reader may swap in a new iframe meanwhile: this token is for this one
   const res = await request('isolated/open-frame', { kind: f.kind, handle: f.handle, theme, reader });
   if (!res.ok) return false;
   const src = frameUrl(res.url, f.kind);
@@ -74,11 +81,18 @@ export async function loadFrame(f: SecureFrame, theme: FrameTheme, reader?: Read
   const origin = new URL(browser.runtime.getURL('/')).origin;
   return new Promise((resolve) => {
     const onLoad = () => {
-      f.iframe.contentWindow?.postMessage({ veilFrameToken: res.token }, origin);
+      // A reader's iframe is attached just before its URL is set: the load of its initial blank
+      // document can come late, and a token posted then would be dropped (wrong origin).
+      if (iframe.contentDocument?.URL === 'about:blank') return;
+      iframe.removeEventListener('load', onLoad);
+      iframe.contentWindow?.postMessage({ veilFrameToken: res.token }, origin);
       resolve(true);
     };
-    f.iframe.addEventListener('load', onLoad, { once: true });
-    f.iframe.src = src;
+    // Readers attach their iframe only now (unless it was unloaded meanwhile).
+    if (!iframe.isConnected && iframe !== f.iframe) return resolve(false);
+    if (!iframe.isConnected) f.shadow.append(iframe);
+    iframe.addEventListener('load', onLoad);
+    iframe.src = src;
   });
 }
 

@@ -1,8 +1,13 @@
 /**
- * Isolated mode's message reading: every envelope in the chat's message list gets a
- * secure reader frame next to it, created lazily when the message comes near the viewport. The
- * chat's own text element keeps exactly the envelope the chat rendered; Veil only hides it. The
- * content script never sees a decrypted word: the frame gets the message from the background.
+ * Isolated mode's message reading: every envelope in the chat's message list gets a reader
+ * placeholder next to it (a `<veil-secure-frame>` of fixed height, no iframe), and only
+ * placeholders near the viewport hold a live reader frame. A frame is loaded when its message
+ * comes within NEAR_MARGIN of the view and unloaded when it leaves FAR_MARGIN (the placeholder
+ * keeps the height the frame reported, so the list does not jump), and never more than
+ * MAX_LIVE_READERS are live: a long history costs a few frames, not one per message (an iframe
+ * in the DOM costs milliseconds to create even before it loads anything).
+ * The chat's own text element keeps exactly the envelope the chat rendered; Veil only hides it.
+ * The content script never sees a decrypted word: the frame gets the message from the background.
  * Event-driven (MutationObserver, IntersectionObserver): an idle chat costs nothing.
  */
 import type { SiteAdapter } from '../../adapters/types';
@@ -20,7 +25,14 @@ import {
   scanText,
   type ChunkRef,
 } from '../message-scan';
-import { createFrameElement, loadFrame, themeOf, type SecureFrame } from './frame-host';
+import { createFrameElement, freshIframe, loadFrame, themeOf, type SecureFrame } from './frame-host';
+
+/** Readers load this close to the view (px above and below)... */
+const NEAR_MARGIN = '400px 0px';
+/** ...and unload this far from it: the gap keeps a frame at the edge from loading again and again. */
+const FAR_MARGIN = '1000px 0px';
+/** Live reader frames at most, whatever the page does (tiny messages, a huge viewport). */
+export const MAX_LIVE_READERS = 48;
 
 /** Hidden host text and Veil's placeholders; prefixed so the chat's own styles are untouched. */
 export const READER_CSS = `
@@ -28,6 +40,14 @@ export const READER_CSS = `
 veil-secure-frame[data-kind="reader"] { display: block; min-height: 1.4em; width: 100%; }
 .veil-isolated-note { font: italic 12px/1.6 system-ui, sans-serif; color: #5f6b7a; }
 `;
+
+/**
+ * The last entry per target: under load one callback can carry a target leaving and coming back,
+ * and acting on the stale one would unload a reader in view (which no later entry would reload).
+ */
+function latest(entries: IntersectionObserverEntry[]): IntersectionObserverEntry[] {
+  return [...new Map(entries.map((e) => [e.target, e])).values()];
+}
 
 interface Placed {
   key: string;
@@ -38,27 +58,38 @@ interface Placed {
 export class SecureReaders {
   private placed = new WeakMap<Element, Placed>();
   private byHandle = new Map<string, SecureFrame>();
-  private pending = new WeakMap<Element, { frame: SecureFrame; spec: ReaderSpec; textEl: Element }>();
+  /** What each placeholder shows when it is near the view. */
+  private specs = new WeakMap<Element, { frame: SecureFrame; spec: ReaderSpec; textEl: Element }>();
+  /** Placeholders holding a live frame, oldest load first. */
+  private live = new Set<SecureFrame>();
   private chunkGroups = new ChunkGroups();
-  private io: IntersectionObserver;
+  private near: IntersectionObserver;
+  private far: IntersectionObserver;
 
   constructor(
     private readonly doc: Document,
     private readonly adapter: SiteAdapter,
     private readonly flagUnencrypted: boolean,
   ) {
-    // Frames are made just before a message scrolls into view, not for the whole history at once.
-    this.io = new IntersectionObserver(
+    // Frames are loaded just before a message scrolls into view, not for the whole history at once.
+    this.near = new IntersectionObserver(
       (entries) => {
-        for (const e of entries) {
-          if (!e.isIntersecting) continue;
-          this.io.unobserve(e.target);
-          const p = this.pending.get(e.target);
-          this.pending.delete(e.target);
-          if (p) void this.open(p.frame, p.spec, p.textEl);
+        for (const e of latest(entries)) {
+          const p = e.isIntersecting ? this.specs.get(e.target) : undefined;
+          if (p && !this.live.has(p.frame)) void this.open(p.frame, p.spec, p.textEl);
         }
       },
-      { rootMargin: '400px 0px' },
+      // scrollMargin: the margin applies inside the chat's scrolling list too, not only the window.
+      { rootMargin: NEAR_MARGIN, scrollMargin: NEAR_MARGIN } as IntersectionObserverInit,
+    );
+    this.far = new IntersectionObserver(
+      (entries) => {
+        for (const e of latest(entries)) {
+          const p = e.isIntersecting ? undefined : this.specs.get(e.target);
+          if (p) this.unload(p.frame);
+        }
+      },
+      { rootMargin: FAR_MARGIN, scrollMargin: FAR_MARGIN } as IntersectionObserverInit,
     );
   }
 
@@ -66,9 +97,9 @@ export class SecureReaders {
     return this.byHandle.get(handle);
   }
 
-  /** Frames currently in the page (for the clickjacking checks). */
+  /** Live reader frames in the page (for the clickjacking checks). */
   frames(): SecureFrame[] {
-    return [...this.byHandle.values()].filter((f) => f.host.isConnected);
+    return [...this.live].filter((f) => f.host.isConnected);
   }
 
   /** Looks at one message element (new, changed or re-rendered). */
@@ -155,9 +186,14 @@ export class SecureReaders {
     );
   }
 
+  /** A placeholder: the frame element without its iframe (loaded only near the view). */
   private placeFrame(after: Element, placed: Placed): SecureFrame {
+    // Handles of frames the page removed itself: dropped in one sweep now and then (bounded map).
+    if (this.byHandle.size >= 4_096)
+      for (const [h, f] of this.byHandle) if (!f.host.isConnected) this.byHandle.delete(h);
     const frame = createFrameElement(this.doc, 'reader');
-    frame.host.style.height = '1.6em'; // until the frame reports its content height
+    frame.iframe.remove();
+    frame.host.style.height = '1.6em'; // until a frame reports its content height, kept after unloading
     after.after(frame.host);
     placed.frames.push(frame);
     this.byHandle.set(frame.handle, frame);
@@ -165,15 +201,40 @@ export class SecureReaders {
   }
 
   private later(frame: SecureFrame, spec: ReaderSpec, textEl: Element): void {
-    this.pending.set(frame.host, { frame, spec, textEl });
-    this.io.observe(frame.host);
+    this.specs.set(frame.host, { frame, spec, textEl });
+    this.near.observe(frame.host);
+    this.far.observe(frame.host);
   }
 
   private async open(frame: SecureFrame, spec: ReaderSpec, textEl: Element): Promise<void> {
     if (!frame.host.isConnected) return;
-    if (!(await loadFrame(frame, themeOf(textEl, false), spec))) {
+    // Over the cap: the frames farthest from the view go (one near it would not be loaded again).
+    if (this.live.size >= MAX_LIVE_READERS) {
+      const view = this.doc.defaultView?.innerHeight ?? 0;
+      const away = (f: SecureFrame) => {
+        const r = f.host.getBoundingClientRect();
+        return f.host.isConnected ? Math.max(r.top - view, -r.bottom, 0) : Infinity;
+      };
+      const byDistance = [...this.live].map((f) => [away(f), f] as const).sort((a, b) => b[0] - a[0]);
+      for (const [, f] of byDistance.slice(0, this.live.size - MAX_LIVE_READERS + 1)) this.unload(f);
+    }
+    // A new iframe each time: the token it gets grants this one message, once.
+    frame.iframe = freshIframe(this.doc, 'reader');
+    this.live.add(frame);
+    const iframe = frame.iframe;
+    const ok = await loadFrame(frame, themeOf(textEl, false), spec);
+    if (!ok && frame.iframe === iframe && this.live.has(frame)) {
+      this.unload(frame);
+      this.near.unobserve(frame.host); // refused once: not asked again on every scroll past it
       this.note(textEl, t('statusNotDecryptedLabel'), t('isoReaderOpenFailed'));
     }
+  }
+
+  /** Back to a placeholder of the same height: the frame and its document are gone. */
+  private unload(frame: SecureFrame): void {
+    if (!this.live.delete(frame)) return;
+    frame.iframe.remove();
+    frame.iframe = freshIframe(this.doc, 'reader'); // a load still on its way then finds it replaced
   }
 
   /** Sets a reader's height as its frame reports it (sized to content). */
@@ -195,7 +256,9 @@ export class SecureReaders {
 
   private clear(p: Placed): void {
     for (const f of p.frames) {
-      this.io.unobserve(f.host);
+      this.near.unobserve(f.host);
+      this.far.unobserve(f.host);
+      this.unload(f);
       this.byHandle.delete(f.handle);
       f.host.remove();
     }

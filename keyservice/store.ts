@@ -1,0 +1,156 @@
+/**
+ * The key service's state: groups and their scopes, group keys (wrapped by the HSM's KEK, never in
+ * the clear) and the groups each subject had at its last release (to see joiners, movers and
+ * leavers). One implementation over a tiny SQL layer, so SQLite (one instance) and PostgreSQL
+ * (several instances behind a load balancer) run the same statements.
+ */
+import type { KeyScope } from '../lib/keys/model';
+
+export type GroupKeyStatus = 'active' | 'retired' | 'revoked';
+
+export interface GroupKeyRow {
+  id: string;
+  group: string;
+  status: GroupKeyStatus;
+  label: string;
+  createdAt: number;
+  wrapped: Uint8Array; // IV || AES-GCM ciphertext made by the HSM
+}
+
+/** Statements use `?` placeholders; the PostgreSQL layer numbers them. */
+export interface Sql {
+  all<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  run(sql: string, params?: unknown[]): Promise<number>; // rows changed
+}
+
+export interface Db extends Sql {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Runs `fn` in one transaction; on PostgreSQL it also takes `lock` (an advisory lock key). */
+  tx<T>(fn: (sql: Sql) => Promise<T>, lock?: string): Promise<T>;
+  close(): Promise<void>;
+}
+
+export class ConflictError extends Error {}
+
+interface KeyDbRow {
+  id: string;
+  grp: string;
+  status: GroupKeyStatus;
+  label: string;
+  created_at: number | string;
+  wrapped: Uint8Array;
+}
+
+const toRow = (r: KeyDbRow): GroupKeyRow => ({
+  id: r.id,
+  group: r.grp,
+  status: r.status,
+  label: r.label,
+  createdAt: Number(r.created_at),
+  wrapped: new Uint8Array(r.wrapped),
+});
+
+export class Store {
+  constructor(readonly db: Db) {}
+
+  async migrate(): Promise<void> {
+    const blob = this.db.dialect === 'postgres' ? 'BYTEA' : 'BLOB';
+    await this.db.tx(async (sql) => {
+      await sql.run(`CREATE TABLE IF NOT EXISTS ks_groups (
+        name TEXT PRIMARY KEY, scope TEXT NOT NULL, updated_at BIGINT NOT NULL)`);
+      await sql.run(`CREATE TABLE IF NOT EXISTS ks_keys (
+        id TEXT PRIMARY KEY, grp TEXT NOT NULL, status TEXT NOT NULL, label TEXT NOT NULL,
+        created_at BIGINT NOT NULL, wrapped ${blob} NOT NULL)`);
+      // At most one active key per group, whichever instance rotates.
+      await sql.run(`CREATE UNIQUE INDEX IF NOT EXISTS ks_keys_one_active ON ks_keys (grp) WHERE status = 'active'`);
+      await sql.run(`CREATE TABLE IF NOT EXISTS ks_subjects (
+        subject TEXT PRIMARY KEY, groups TEXT NOT NULL, seen_at BIGINT NOT NULL)`);
+    }, 'migrate');
+  }
+
+  async setScope(group: string, scope: KeyScope, now: number): Promise<void> {
+    await this.db.run(
+      `INSERT INTO ks_groups (name, scope, updated_at) VALUES (?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET scope = excluded.scope, updated_at = excluded.updated_at`,
+      [group, JSON.stringify(scope), now],
+    );
+  }
+
+  async scopes(groups?: string[]): Promise<Map<string, KeyScope>> {
+    const rows = await this.db.all<{ name: string; scope: string }>(`SELECT name, scope FROM ks_groups`);
+    const wanted = groups && new Set(groups);
+    return new Map(
+      rows.filter((r) => !wanted || wanted.has(r.name)).map((r) => [r.name, JSON.parse(r.scope) as KeyScope]),
+    );
+  }
+
+  async keysOfGroups(groups: string[]): Promise<GroupKeyRow[]> {
+    if (groups.length === 0) return [];
+    const rows = await this.db.all<KeyDbRow>(
+      `SELECT * FROM ks_keys WHERE grp IN (${groups.map(() => '?').join(',')}) ORDER BY created_at, id`,
+      groups,
+    );
+    return rows.map(toRow);
+  }
+
+  async allKeys(): Promise<GroupKeyRow[]> {
+    return (await this.db.all<KeyDbRow>(`SELECT * FROM ks_keys ORDER BY grp, created_at, id`)).map(toRow);
+  }
+
+  async key(id: string): Promise<GroupKeyRow | undefined> {
+    const [r] = await this.db.all<KeyDbRow>(`SELECT * FROM ks_keys WHERE id = ?`, [id]);
+    return r && toRow(r);
+  }
+
+  /**
+   * Makes `next` the group's active key and retires the previous one, atomically: two instances
+   * rotating at once serialise on the group's lock, and the partial unique index backs it up.
+   */
+  async rotate(next: GroupKeyRow): Promise<string[]> {
+    return this.db.tx(async (sql) => {
+      const old = await sql.all<{ id: string }>(`SELECT id FROM ks_keys WHERE grp = ? AND status = 'active'`, [
+        next.group,
+      ]);
+      await sql.run(`UPDATE ks_keys SET status = 'retired' WHERE grp = ? AND status = 'active'`, [next.group]);
+      await insert(sql, next);
+      return old.map((r) => r.id);
+    }, `group:${next.group}`);
+  }
+
+  async setStatus(id: string, status: GroupKeyStatus): Promise<boolean> {
+    return (await this.db.run(`UPDATE ks_keys SET status = ? WHERE id = ?`, [status, id])) > 0;
+  }
+
+  /** Records the subject's groups now and returns what they were before (undefined: first time). */
+  async swapSubjectGroups(subject: string, groups: string[], now: number): Promise<string[] | undefined> {
+    return this.db.tx(async (sql) => {
+      const [prev] = await sql.all<{ groups: string }>(`SELECT groups FROM ks_subjects WHERE subject = ?`, [subject]);
+      await sql.run(
+        `INSERT INTO ks_subjects (subject, groups, seen_at) VALUES (?, ?, ?)
+         ON CONFLICT (subject) DO UPDATE SET groups = excluded.groups, seen_at = excluded.seen_at`,
+        [subject, JSON.stringify([...groups].sort()), now],
+      );
+      return prev ? (JSON.parse(prev.groups) as string[]) : undefined;
+    }, `subject:${subject}`);
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}
+
+async function insert(sql: Sql, k: GroupKeyRow): Promise<void> {
+  try {
+    await sql.run(`INSERT INTO ks_keys (id, grp, status, label, created_at, wrapped) VALUES (?, ?, ?, ?, ?, ?)`, [
+      k.id,
+      k.group,
+      k.status,
+      k.label,
+      k.createdAt,
+      Buffer.from(k.wrapped),
+    ]);
+  } catch (e) {
+    if (/unique|duplicate/i.test(String((e as Error).message))) throw new ConflictError((e as Error).message);
+    throw e;
+  }
+}

@@ -1,0 +1,292 @@
+/**
+ * Attachments: the content script streams a file the user attached through here, piece by piece,
+ * and gets back only the sealed `.veil` bytes and the reference the message will carry; for a
+ * received file it streams the sealed bytes in and gets plaintext pieces that it may use only once
+ * `file/open-finish` said the whole file is authentic and is the one the message names.
+ * Each session is bound to the tab and frame that started it and holds about two 64 KiB chunks.
+ */
+import { base64 } from '@scure/base';
+import { bytesToHex, concatBytes, randomBytes } from '@noble/ciphers/utils.js';
+import { FileOpener, FileSealer, FileStreamError, peekFileHeader } from '../../crypto/file-stream';
+import type { DerivedKey } from '../../crypto/envelope';
+import type { FileRef } from '../../crypto/file-ref';
+import { scopeSpecificity } from '../../keys/model';
+import { sendsBlocked, UNMANAGED_DEFAULTS } from '../../policy/policy';
+import { FILE_PIECE_BYTES } from '../../messaging/protocol';
+import { t } from '../../i18n';
+import { LockedError } from '../keys/wrapping';
+import { policy } from '../policy-source';
+import { modeFor } from '../isolated/site-mode';
+import type { FrameRef } from '../isolated/capabilities';
+import { checkString, fail, type Handlers, type RequestContext, RequestError } from './common';
+import { keysOfIsolatedChats } from './content';
+
+const MAX_SESSIONS = 16;
+const IDLE_MS = 60_000;
+const HEADER_PEEK = 29;
+
+type Session =
+  | { kind: 'seal'; owner: string; sealer: FileSealer; meta: Omit<FileRef, 'id' | 'sha256' | 'sealedSize'>; at: number }
+  | {
+      kind: 'open';
+      owner: string;
+      at: number;
+      ctx: { conversationId: string; senderId: string };
+      site: string;
+      sha256: string;
+      sealedSize: number;
+      received: number;
+      head: Uint8Array;
+      opener?: FileOpener;
+    };
+
+const sessions = new Map<string, Session>();
+
+function ownerOf(frame: FrameRef | undefined): string {
+  if (!frame) throw new RequestError('no calling frame');
+  return `${frame.tabId}/${frame.frameId}/${frame.documentId ?? ''}`;
+}
+
+function sweep(now = Date.now()): void {
+  for (const [sid, s] of sessions) if (now - s.at > IDLE_MS) sessions.delete(sid);
+}
+
+function open<K extends Session['kind']>(sid: unknown, kind: K, ctx: RequestContext): Extract<Session, { kind: K }> {
+  const s = typeof sid === 'string' ? sessions.get(sid) : undefined;
+  // Another tab or frame never reaches a session: it would be an oracle for someone else's file.
+  if (!s || s.kind !== kind || s.owner !== ownerOf(ctx.frame)) throw new RequestError('no such file session');
+  s.at = Date.now();
+  return s as Extract<Session, { kind: K }>;
+}
+
+function newSession(s: Session): string {
+  sweep();
+  if (sessions.size >= MAX_SESSIONS) throw new RequestError('too many files at once');
+  const sid = bytesToHex(randomBytes(16));
+  sessions.set(sid, s);
+  return sid;
+}
+
+function piece(data: unknown): Uint8Array {
+  if (typeof data !== 'string' || data.length > Math.ceil(FILE_PIECE_BYTES / 3) * 4)
+    throw new RequestError('bad file piece');
+  try {
+    return base64.decode(data);
+  } catch {
+    throw new RequestError('bad file piece');
+  }
+}
+
+const out = (pieces: Uint8Array[]) => base64.encode(pieces.length === 1 ? pieces[0]! : concatBytes(...pieces));
+
+/** What the user reads when a received file cannot be opened. */
+function fileErrorText(e: FileStreamError | 'swapped'): string {
+  if (e === 'swapped') return t('fileSwapped');
+  switch (e.code) {
+    case 'truncated':
+      return t('fileTruncated');
+    case 'unknown-key':
+      return t('fileUnknownKey');
+    case 'malformed':
+      return t('fileMalformed');
+    default:
+      return t('fileTampered');
+  }
+}
+
+async function refuseUnlessInline(ctx: RequestContext) {
+  // Isolated mode has no way to attach or show files yet: its page side never handles plaintext.
+  if ((await modeFor(ctx.site)) === 'isolated') return fail('forbidden', t('errIsolatedOnly'));
+  if (sendsBlocked(policy())) return fail('policy', t('errPolicyInvalid'));
+  return undefined;
+}
+
+export const fileHandlers: Handlers<
+  | 'file/seal-start'
+  | 'file/seal-push'
+  | 'file/seal-finish'
+  | 'file/open-start'
+  | 'file/open-push'
+  | 'file/open-finish'
+  | 'file/abort'
+> = {
+  async 'file/seal-start'(req, ctx) {
+    const refused = await refuseUnlessInline(ctx);
+    if (refused) return refused;
+    const conversationId = checkString(req.conversationId, 'conversationId', 512);
+    const senderId = checkString(req.senderId, 'senderId', 256);
+    const name = typeof req.name === 'string' ? req.name.slice(0, 512) : '';
+    const type = typeof req.type === 'string' ? req.type.slice(0, 255) : '';
+    const p = policy();
+    if ((p.attachments ?? UNMANAGED_DEFAULTS.attachments) !== 'encrypt') return fail('policy', t('fileBlockedPolicy'));
+    const max = p.maxAttachmentBytes ?? UNMANAGED_DEFAULTS.maxAttachmentBytes;
+    if (!Number.isSafeInteger(req.size) || req.size < 0) throw new RequestError('bad file size');
+    if (req.size > max) return fail('file', t('fileTooLarge', name, Math.floor(max / 1024 / 1024)));
+    ctx.keyring.noteUserAction(); // attaching is the user's doing (trusted input only, in the page)
+    const rec = await ctx.keyring.encryptionKey(ctx.site!.adapter, conversationId);
+    if (!rec) return fail('no-key', t(p.managed ? 'errNoKeyManaged' : 'errNoKey', conversationId));
+    let key: DerivedKey;
+    try {
+      key = (await ctx.keyring.derivedFor(rec.id))!;
+    } catch (e) {
+      if (e instanceof LockedError) return fail('locked', t('errLocked'));
+      throw e;
+    }
+    const fileId = randomBytes(16);
+    const sealer = new FileSealer(
+      key,
+      { name, type, size: req.size },
+      { conversationId, senderId },
+      { sentAt: Date.now(), fileId, fileKey: randomBytes(32) },
+    );
+    const sid = newSession({
+      kind: 'seal',
+      owner: ownerOf(ctx.frame),
+      sealer,
+      meta: { name, type, size: req.size },
+      at: Date.now(),
+    });
+    return { ok: true, sid, fileName: `${bytesToHex(fileId)}.veil` };
+  },
+
+  async 'file/seal-push'(req, ctx) {
+    const s = open(req.sid, 'seal', ctx);
+    try {
+      return { ok: true, data: out(s.sealer.push(piece(req.data))) };
+    } catch (e) {
+      sessions.delete(req.sid);
+      if (e instanceof FileStreamError) return fail('file', t('fileChanged'));
+      throw e;
+    }
+  },
+
+  async 'file/seal-finish'(req, ctx) {
+    const s = open(req.sid, 'seal', ctx);
+    sessions.delete(req.sid);
+    let data: string;
+    try {
+      data = out(s.sealer.finish());
+    } catch (e) {
+      if (e instanceof FileStreamError) return fail('file', t('fileChanged'));
+      throw e;
+    }
+    const ref: FileRef = {
+      id: bytesToHex(s.sealer.fileId),
+      sha256: bytesToHex(s.sealer.digest()),
+      sealedSize: s.sealer.sealedSize,
+      ...s.meta,
+    };
+    return { ok: true, data, ref };
+  },
+
+  async 'file/open-start'(req, ctx) {
+    if ((await modeFor(ctx.site)) === 'isolated') return fail('forbidden', t('errIsolatedOnly'));
+    const conversationId = checkString(req.conversationId, 'conversationId', 512);
+    const senderId = checkString(req.author, 'author', 256);
+    if (typeof req.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(req.sha256)) throw new RequestError('bad digest');
+    if (!Number.isSafeInteger(req.sealedSize) || req.sealedSize < 0) throw new RequestError('bad size');
+    const sid = newSession({
+      kind: 'open',
+      owner: ownerOf(ctx.frame),
+      at: Date.now(),
+      ctx: { conversationId, senderId },
+      site: ctx.site!.adapter,
+      sha256: req.sha256,
+      sealedSize: req.sealedSize,
+      received: 0,
+      head: new Uint8Array(0),
+    });
+    return { ok: true, sid };
+  },
+
+  async 'file/open-push'(req, ctx) {
+    const s = open(req.sid, 'open', ctx);
+    const bytes = piece(req.data);
+    s.received += bytes.length;
+    if (s.received > s.sealedSize) {
+      sessions.delete(req.sid);
+      return fail('file', fileErrorText('swapped'));
+    }
+    try {
+      if (!s.opener) {
+        // The key is named in the header: look it up (it may be locked, or out of this chat's scope).
+        s.head = concatBytes(s.head, bytes);
+        if (s.head.length < HEADER_PEEK) return { ok: true, data: '' };
+        const failed = await prepareOpener(s, ctx);
+        if (failed) {
+          sessions.delete(req.sid);
+          return failed;
+        }
+        const head = s.head;
+        s.head = new Uint8Array(0);
+        return { ok: true, data: out(s.opener!.push(head)) };
+      }
+      return { ok: true, data: out(s.opener.push(bytes)) };
+    } catch (e) {
+      sessions.delete(req.sid);
+      if (e instanceof FileStreamError) return fail('file', fileErrorText(e));
+      throw e;
+    }
+  },
+
+  async 'file/open-finish'(req, ctx) {
+    const s = open(req.sid, 'open', ctx);
+    sessions.delete(req.sid);
+    try {
+      if (!s.opener) {
+        if (s.head.length < HEADER_PEEK) throw new FileStreamError('truncated');
+        const failed = await prepareOpener(s, ctx);
+        if (failed) return failed;
+        s.opener!.push(s.head);
+      }
+      const opener = s.opener!;
+      const last = opener.finish();
+      // Authentic is not enough: it must be the very file the message names (not another one of
+      // this conversation the server swapped in).
+      if (s.received !== s.sealedSize || bytesToHex(opener.digest()) !== s.sha256)
+        return fail('file', fileErrorText('swapped'));
+      const h = opener.header!;
+      return {
+        ok: true,
+        data: out(last),
+        name: h.name,
+        type: h.type,
+        size: h.size,
+        movedFromOtherConversation: h.movedFromOtherConversation,
+        senderMismatch: h.senderMismatch,
+      };
+    } catch (e) {
+      if (e instanceof FileStreamError) return fail('file', fileErrorText(e));
+      throw e;
+    }
+  },
+
+  async 'file/abort'(req, ctx) {
+    const s = typeof req.sid === 'string' ? sessions.get(req.sid) : undefined;
+    if (s && s.owner === ownerOf(ctx.frame)) sessions.delete(req.sid);
+    return { ok: true };
+  },
+};
+
+/** Finds the header's key (scope-checked like a message's) and starts the opener, or says why not. */
+async function prepareOpener(s: Extract<Session, { kind: 'open' }>, ctx: RequestContext) {
+  const peek = peekFileHeader(s.head);
+  if (!peek) return fail('file', fileErrorText(new FileStreamError('malformed')));
+  const keyId = bytesToHex(peek.keyId);
+  const rec = await ctx.keyring.get(keyId);
+  // A key decrypts only where its scope would let it encrypt, as for messages.
+  // Nor a key any isolated chat uses: its files are not opened into an inline page.
+  if (!rec || scopeSpecificity(rec.scope, s.site, s.ctx.conversationId) < 0 || (await keysOfIsolatedChats())(rec))
+    return fail('file', fileErrorText(new FileStreamError('unknown-key')));
+  let key: DerivedKey | undefined;
+  try {
+    key = await ctx.keyring.derivedFor(keyId);
+  } catch (e) {
+    if (e instanceof LockedError) return fail('locked', t('errLocked'));
+    throw e;
+  }
+  if (!key) return fail('file', fileErrorText(new FileStreamError('unknown-key')));
+  const k = key;
+  s.opener = new FileOpener((id) => (bytesToHex(id) === keyId ? k : undefined), s.ctx);
+  return undefined;
+}

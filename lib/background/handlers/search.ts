@@ -1,0 +1,47 @@
+/**
+ * Local search, for Veil's own pages only (the router refuses these from chat pages and secure
+ * frames): the vendor's page must never query what this browser has decrypted.
+ */
+import browser from 'webextension-polyfill';
+import { t } from '../../i18n';
+import { siteForUrl } from '../../policy/policy';
+import { policy } from '../policy-source';
+import { searchEnabled, searchIndex, wipeSearch } from '../search/service';
+import { checkString, fail, type Handlers, RequestError } from './common';
+
+const MAX_QUERY = 500;
+
+export const searchHandlers: Handlers<'search/query' | 'search/open' | 'search/clear'> = {
+  async 'search/query'(req) {
+    const index = searchIndex();
+    if (!index || !searchEnabled()) return { ok: true, enabled: false, messages: 0, results: [] };
+    if (typeof req.query !== 'string') throw new RequestError('query is missing');
+    const site = req.url ? siteForUrl(policy(), checkString(req.url, 'url', 8192))?.adapter : undefined;
+    const query = req.query.slice(0, MAX_QUERY);
+    const results = query.trim() ? await index.search(query, { site }) : [];
+    return { ok: true, enabled: true, messages: await index.count(), ...(site ? { site } : {}), results };
+  },
+
+  async 'search/open'(req) {
+    const id = Number(req.id);
+    if (!Number.isSafeInteger(id) || id < 1) throw new RequestError('bad result id');
+    const m = await searchIndex()?.message(id);
+    if (!m?.url) return fail('bad-request', t('searchGone'));
+    // Only back to a chat Veil protects now: the index is no reason to open an address.
+    if (!siteForUrl(policy(), m.url)) return fail('not-protected', t('searchNotProtected'));
+    const tabs = await browser.tabs.query({});
+    const tab = tabs.find((x) => x.url === m.url);
+    if (tab?.id !== undefined) {
+      await browser.tabs.update(tab.id, { active: true });
+      if (tab.windowId !== undefined) await browser.windows.update(tab.windowId, { focused: true });
+    } else {
+      await browser.tabs.create({ url: m.url });
+    }
+    return { ok: true };
+  },
+
+  async 'search/clear'() {
+    await wipeSearch();
+    return { ok: true };
+  },
+};

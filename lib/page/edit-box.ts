@@ -1,0 +1,58 @@
+/**
+ * The chat's edit box on an encrypted message (inline mode): it opens holding the envelope, since
+ * the page knows nothing else, so Veil puts the decrypted text there for the user to change; and a
+ * save is bound to the message it edits (the envelope names it, lib/crypto/envelope.ts), so the
+ * vendor cannot show the edit in place of another message. Only boxes an adapter declares as `edit`.
+ */
+import { closestAny, composersOf, type ComposerSpec, type SiteAdapter } from '../adapters/types';
+import type { EditTarget } from '../messaging/protocol';
+import { composerHolds, readComposer, replaceComposerText } from './composer';
+import { hostIdOf } from './message-scan';
+
+/** What the renderer showed for a message element (see MessageRenderer.shownMessage). */
+export interface ShownMessage {
+  messageId: string;
+  text: string;
+  envelopes: string[];
+}
+
+type Shown = (messageEl: Element) => ShownMessage | undefined;
+
+const editSpecs = (adapter: SiteAdapter): ComposerSpec[] => composersOf(adapter).filter((c) => c.kind === 'edit');
+
+/** The message an edit box edits, when Veil showed it decrypted; undefined for a plaintext message. */
+export function editTargetOf(adapter: SiteAdapter, shown: Shown, box: HTMLElement): EditTarget | undefined {
+  const message = closestAny(box, adapter.selectors.message);
+  const facts = message ? shown(message) : undefined;
+  return message && facts ? { messageId: facts.messageId, hostId: hostIdOf(adapter, message) ?? '' } : undefined;
+}
+
+/**
+ * Watches for edit boxes that open holding a message's envelope and puts its decrypted text there
+ * instead, through the box's own input path (the editor's model takes it, as for a send).
+ */
+export function watchEditBoxes(doc: Document, adapter: SiteAdapter, shown: Shown): MutationObserver | undefined {
+  const specs = editSpecs(adapter);
+  if (!specs.length) return undefined;
+  const done = new WeakSet<Element>();
+  const check = () => {
+    for (const spec of specs) {
+      for (const sel of spec.composer) {
+        for (const box of doc.querySelectorAll<HTMLElement>(sel)) {
+          if (done.has(box)) continue;
+          done.add(box);
+          const message = closestAny(box, adapter.selectors.message);
+          const facts = message && shown(message);
+          const held = readComposer(box).trim();
+          // Only the untouched envelope is swapped: anything else is the user's or the page's own text.
+          if (facts && held && held === facts.envelopes.join('\n').trim() && !composerHolds(box, facts.text))
+            void replaceComposerText(box, facts.text, spec.composerStrategy);
+        }
+      }
+    }
+  };
+  const observer = new MutationObserver(check);
+  observer.observe(doc, { childList: true, subtree: true });
+  check();
+  return observer;
+}

@@ -1,0 +1,370 @@
+/**
+ * What a real chat does with a message besides sending and showing it: edits, deletes, thread
+ * replies, quotes, the conversation list, the page title and desktop notifications. First the
+ * fixture chat on its own (so the vendor's features are known to work), then with Veil, asserted
+ * as the vendor's server sees it (/api/inspect) and as the user sees it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'puppeteer';
+import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
+import { launchUser, type User } from '../support/browser';
+import { makeKey } from '../support/keys';
+import { leakedSubstrings } from '../support/leaks';
+import { launchChatUser, type ChatUser } from '../support/users';
+import { composerStatus, waitForMessage } from '../support/veil-ui';
+
+let server: ChatServer;
+
+/** Records the page's desktop notifications instead of showing them (permission granted). */
+async function spyNotifications(page: Page): Promise<void> {
+  await page.evaluateOnNewDocument(() => {
+    const shown: { title: string; body: string }[] = [];
+    (window as any).__notes = shown;
+    class FakeNotification {
+      static permission = 'granted';
+      static requestPermission = () => Promise.resolve('granted');
+      constructor(title: string, opts?: { body?: string }) {
+        shown.push({ title, body: opts?.body ?? '' });
+      }
+    }
+    (window as any).Notification = FakeNotification;
+  });
+}
+
+async function openAs(user: User, as: string, conv: string): Promise<Page> {
+  const page = await user.newPage();
+  await spyNotifications(page);
+  await page.goto(`${server.url}/?user=${as}&conv=${encodeURIComponent(conv)}`);
+  await page.waitForSelector('#compose');
+  return page;
+}
+
+async function typeInto(page: Page, selector: string, text: string): Promise<void> {
+  await page.bringToFront();
+  await page.focus(selector);
+  await page.keyboard.sendCharacter(text);
+  await page.keyboard.press('Enter');
+}
+
+const click = (page: Page, selector: string) => page.$eval(selector, (el) => (el as HTMLElement).click());
+const lastStored = () => server.inspect().messages.at(-1)!;
+
+async function until<T>(what: string, probe: () => Promise<T> | T, ok: (v: T) => boolean = Boolean): Promise<T> {
+  const end = Date.now() + 15_000;
+  for (;;) {
+    const v = await probe();
+    if (ok(v)) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: last saw ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+beforeAll(async () => {
+  server = await startChatServer();
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+describe('the fixture chat on its own (no Veil)', () => {
+  let plain: User;
+  beforeAll(async () => {
+    plain = await launchUser('plain', { extension: false });
+  });
+  afterAll(async () => {
+    await plain?.close();
+  });
+
+  it('edits, deletes, threads, quotes, lists conversations, titles and notifies', async () => {
+    const a = await openAs(plain, 'alice', 'bob');
+    const b = await openAs(plain, 'bob', 'general'); // elsewhere: the DM is unread there
+    await typeInto(a, '#compose', 'first words');
+    const first = (await until('the first message', () => server.inspect().messages[0]))!;
+    expect(first.text).toBe('first words');
+
+    // bob's conversation list, title and notification show the new message.
+    const aliceEntry = 'a.conv[data-conv="alice"]';
+    await until(
+      'unread count',
+      () => b.$eval(`${aliceEntry} .unread`, (el) => el.textContent),
+      (t) => t === '1',
+    );
+    expect(await b.$eval(`${aliceEntry} .preview`, (el) => el.textContent)).toBe('first words');
+    expect(await b.title()).toBe('(1) alice: first words — Fixture Chat');
+    expect(await b.evaluate(() => (window as any).__notes)).toEqual([{ title: 'alice', body: 'first words' }]);
+
+    // Edit: the box holds the current text; the server stores the new one, marked edited.
+    await click(a, `li.message[data-id="${first.id}"] button.edit`);
+    expect(await a.$eval('.edit-input', (el) => (el as HTMLTextAreaElement).value)).toBe('first words');
+    await a.$eval('.edit-input', (el) => (el as HTMLTextAreaElement).select());
+    await typeInto(a, '.edit-input', 'second words');
+    await until(
+      'the edit stored',
+      () => server.inspect().messages[0]!,
+      (m) => m.text === 'second words',
+    );
+    expect(server.inspect().messages[0]!.edited).toBeGreaterThan(0);
+    await a.waitForSelector(`li.message[data-id="${first.id}"] .edited`);
+    expect(await a.$eval(`li.message[data-id="${first.id}"] .text`, (el) => el.textContent)).toBe('second words');
+
+    // Thread reply: a side panel with its own composer; the reply names its thread.
+    await click(a, `li.message[data-id="${first.id}"] button.reply-thread`);
+    await a.waitForSelector('#thread:not([hidden]) #thread-messages li.thread-root');
+    await typeInto(a, '#thread-compose', 'in the thread');
+    const reply = await until('the thread reply', lastStored, (m) => m.text === 'in the thread');
+    expect(reply.thread).toBe(first.id);
+    await a.waitForSelector(`#thread-messages li.message[data-id="${reply.id}"]`);
+    expect(await a.$eval(`li.message[data-id="${first.id}"] .replies`, (el) => el.textContent)).toBe('1 reply');
+    expect(await a.$(`#messages li.message[data-id="${reply.id}"]`)).toBeNull();
+
+    // Quote-reply: the composer is pre-filled with the quote.
+    await click(a, `#messages li.message[data-id="${first.id}"] button.quote`);
+    expect(await a.$eval('#compose', (el) => (el as HTMLTextAreaElement).value)).toBe('> second words\n\n');
+    await typeInto(a, '#compose', 'agreed');
+    await until('the quote-reply', lastStored, (m) => m.text === '> second words\n\nagreed');
+
+    // Delete: a tombstone.
+    const quoted = lastStored();
+    await click(a, `li.message[data-id="${quoted.id}"] button.delete`);
+    await until('the tombstone', lastStored, (m) => m.deleted === true && m.text === '');
+    await a.waitForSelector(`li.message.deleted[data-id="${quoted.id}"] .tombstone`);
+    await Promise.all([a.close(), b.close()]);
+  });
+});
+
+/** The test's secrets: words no envelope, id or field name of the fixture's JSON contains. */
+const SECRETS = {
+  original: 'Quokka marmalade',
+  edited: 'Wugrel harbour',
+  saved: 'Plinth jamboree',
+  thread: 'Zyxcorp ledger',
+  quote: 'Fennimore quibble',
+  undeclared: 'Gazpacho vortex',
+  other: 'Tamarind obelisk',
+  preview: 'Halcyon dirigible',
+};
+const ENVELOPE = /^VEIL1[1-9A-HJ-NP-Za-km-z]+0$/;
+
+/** A protected page of the fixture chat, notifications recorded, once Veil runs on it. */
+async function openVeil(user: ChatUser, as: string, conv: string): Promise<Page> {
+  const page = await user.newPage();
+  await spyNotifications(page);
+  const url = `${server.url}/?user=${as}&conv=${encodeURIComponent(conv)}`;
+  await page.goto(url);
+  await until('Veil on the page', async () => {
+    if (await page.$('.veil-composer-status')) return true;
+    await new Promise((r) => setTimeout(r, 500));
+    if (await page.$('.veil-composer-status')) return true;
+    await page.reload();
+    return false;
+  });
+  await composerStatus(page);
+  return page;
+}
+
+/** What the thread panel shows: [id, decrypted text or raw text, status]. */
+const threadShown = (page: Page) =>
+  page.$$eval('#thread-messages > li.message', (els) =>
+    els.map((el) => [
+      el.getAttribute('data-id'),
+      el.querySelector('.veil-plain')?.textContent ?? el.querySelector('.text')?.textContent ?? '',
+      el.getAttribute('data-veil-status'),
+    ]),
+  );
+
+describe('with Veil (Chromium, inline mode)', () => {
+  let alice: ChatUser;
+  let bob: ChatUser;
+  beforeAll(async () => {
+    await fetch(`${server.url}/api/admin/reset`, { method: 'POST', body: '{}' });
+    const team = makeKey('Team', { site: 'fixture-chat', conversations: ['*'] });
+    const setup = { keys: [team], matches: `${server.url}/*` };
+    [alice, bob] = await Promise.all([
+      launchChatUser('chromium', 'alice', setup),
+      launchChatUser('chromium', 'bob', setup),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([alice?.close(), bob?.close()]);
+  });
+
+  it('a box no adapter declares takes no typing, and its Save sends nothing', async () => {
+    const a = await openVeil(alice, 'alice', 'bob');
+    // The vendor's page adds a note box of its own, with a Save button that posts what it holds.
+    await a.evaluate(() => {
+      const box = document.createElement('textarea');
+      box.id = 'side-note';
+      const rich = document.createElement('div');
+      rich.id = 'side-rich';
+      rich.contentEditable = 'true';
+      rich.style.minHeight = '20px';
+      const save = document.createElement('button');
+      save.type = 'button';
+      save.id = 'side-save';
+      save.textContent = 'Save note';
+      save.addEventListener('click', () => {
+        const text = box.value + (rich.textContent ?? '');
+        if (text)
+          void fetch('/api/messages', { method: 'POST', body: JSON.stringify({ from: 'alice', to: 'bob', text }) });
+      });
+      // Like an editor library: it takes a paste itself and posts it at once.
+      rich.addEventListener('paste', (e) => {
+        e.preventDefault();
+        const text = e.clipboardData?.getData('text/plain') ?? '';
+        rich.textContent += text;
+        void fetch('/api/messages', { method: 'POST', body: JSON.stringify({ from: 'alice', to: 'bob', text }) });
+      });
+      document.querySelector('main')!.prepend(box, rich, save);
+    });
+    for (const sel of ['#side-note', '#side-rich']) {
+      await a.focus(sel);
+      await a.keyboard.sendCharacter(SECRETS.undeclared); // an IME commit or a paste
+      await a.keyboard.type('Gazpacho'); // key by key
+      expect(await a.$eval(sel, (el) => (el as HTMLTextAreaElement).value ?? el.textContent)).toBe('');
+      expect(await a.$eval(sel, (el) => el.textContent)).toBe('');
+      expect(await a.$eval('.veil-composer-status', (el) => el.textContent)).toContain('keeps your typing out');
+    }
+    // A real paste (Ctrl+V from the system clipboard) never reaches the page's own paste handler.
+    await alice.browser
+      .defaultBrowserContext()
+      .overridePermissions(server.url, ['clipboard-read', 'clipboard-write', 'clipboard-sanitized-write']);
+    await a.bringToFront();
+    const paste = async (selector: string, text: string) => {
+      await a.evaluate((t) => navigator.clipboard.writeText(t), text);
+      await a.focus(selector);
+      await a.keyboard.down('Control');
+      await a.keyboard.press('KeyV', { commands: ['Paste'] } as never);
+      await a.keyboard.up('Control');
+      await new Promise((r) => setTimeout(r, 300));
+    };
+    await paste('#compose', 'pasting works'); // where Veil encrypts from, a paste goes in
+    expect(await a.$eval('#compose', (el) => (el as HTMLTextAreaElement).value)).toBe('pasting works');
+    await paste('#side-rich', SECRETS.undeclared);
+    expect(await a.$eval('#side-rich', (el) => el.textContent)).toBe('');
+    expect(server.inspect().messages).toEqual([]);
+    // An IME composition cannot be refused: the box is then kept from any button press.
+    await a.focus('#side-note');
+    const cdp = await a.createCDPSession();
+    await cdp.send('Input.imeSetComposition', { text: 'Gazpa', selectionStart: 5, selectionEnd: 5 });
+    await cdp.send('Input.insertText', { text: SECRETS.undeclared });
+    await cdp.detach();
+    const got = await a.$eval('#side-note', (el) => (el as HTMLTextAreaElement).value);
+    expect(got).toBe(SECRETS.undeclared); // Chromium lets the commit in
+    await a.click('#side-save');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(server.inspect().messages).toEqual([]);
+    expect(await a.$eval('.veil-composer-status', (el) => el.textContent)).toContain('cannot encrypt');
+    expect(leakedSubstrings(JSON.stringify(server.inspect()), SECRETS.undeclared)).toEqual([]);
+    await a.close();
+  });
+
+  it('the conversation list and the title show a label, never the envelope nor the text', async () => {
+    const b = await openVeil(bob, 'bob', 'general'); // elsewhere: the DM arrives as unread
+    const a = await openVeil(alice, 'alice', 'bob');
+    await typeInto(a, '#compose', SECRETS.preview);
+    await until('the envelope stored', lastStored, (m) => !!m && ENVELOPE.test(m.text) && m.to === 'bob');
+    const entry = 'a.conv[data-conv="alice"]';
+    await until(
+      'unread count',
+      () => b.$eval(`${entry} .unread`, (el) => el.textContent),
+      (n) => n !== '0',
+    );
+    const preview = await until(
+      'the preview',
+      () => b.$eval(`${entry} .preview`, (el) => el.textContent ?? ''),
+      (p) => p !== '',
+    );
+    expect(preview).toBe('🔒 Encrypted message');
+    const title = await b.title();
+    expect(title).toMatch(/^\(\d+\) alice: 🔒 Encrypted message — Fixture Chat$/);
+    const seen = (await b.$eval('#conversations', (el) => el.textContent ?? '')) + title;
+    expect(seen).not.toContain('VEIL1');
+    expect(leakedSubstrings(seen, SECRETS.preview)).toEqual([]);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('edits, thread replies and quotes reach the vendor as envelopes only', async () => {
+    const [a, b] = await Promise.all([openVeil(alice, 'alice', 'bob'), openVeil(bob, 'bob', 'alice')]);
+    const before = server.inspect().messages.length;
+    await typeInto(a, '#compose', SECRETS.original);
+    const first = (await until(
+      'the first envelope',
+      () => server.inspect().messages[before],
+      (m) => !!m && ENVELOPE.test(m.text),
+    ))!;
+    const stored = () => server.inspect().messages.find((m) => m.id === first.id)!;
+    await waitForMessage(b, (m) => m.text === SECRETS.original && m.status === 'decrypted', 'bob reads it');
+
+    // Edit with Enter: the box opens with the decrypted text (the page put the envelope there), and
+    // Veil encrypts the new text, bound to this message.
+    await click(a, `li.message[data-id="${first.id}"] button.edit`);
+    const editBox = () => a.$eval('.edit-input', (el) => (el as HTMLTextAreaElement).value);
+    await until('the decrypted text in the edit box', editBox, (v) => v === SECRETS.original);
+    await a.$eval('.edit-input', (el) => (el as HTMLTextAreaElement).select());
+    await typeInto(a, '.edit-input', SECRETS.edited);
+    const edited = await until('the edit stored', stored, (m) => !!m.edited);
+    expect(edited.text).toMatch(ENVELOPE);
+    expect(edited.text).not.toBe(first.text);
+    const shown = await waitForMessage(
+      b,
+      (m) => m.text === SECRETS.edited && m.status === 'decrypted',
+      'bob reads the edit',
+    );
+    expect(shown.id).toBe(first.id);
+    expect(shown.badge).toContain('edited');
+    await b.waitForSelector(`li.message[data-id="${first.id}"] .edited`);
+
+    // Edit with the Save button.
+    await click(a, `li.message[data-id="${first.id}"] button.edit`);
+    await a.$eval('.edit-input', (el) => (el as HTMLTextAreaElement).select());
+    await a.focus('.edit-input');
+    await a.keyboard.sendCharacter(SECRETS.saved);
+    await a.click('.edit-save');
+    await waitForMessage(b, (m) => m.text === SECRETS.saved && m.status === 'decrypted', 'bob reads the saved edit');
+    expect(stored().text).toMatch(ENVELOPE);
+
+    // Thread reply from the panel's own composer.
+    await click(a, `li.message[data-id="${first.id}"] button.reply-thread`);
+    await a.waitForSelector('#thread:not([hidden])');
+    await typeInto(a, '#thread-compose', SECRETS.thread);
+    const reply = await until('the thread reply', lastStored, (m) => m.thread === first.id);
+    expect(reply.text).toMatch(ENVELOPE);
+    await b.waitForSelector(`li.message[data-id="${first.id}"] button.replies`);
+    await click(b, `li.message[data-id="${first.id}"] button.replies`);
+    await until(
+      'bob reads the thread',
+      () => threadShown(b),
+      (rows) => rows.some(([id, text, status]) => id === reply.id && text === SECRETS.thread && status === 'decrypted'),
+    );
+
+    // Quote-reply: whatever the page quotes, what leaves is one envelope.
+    await click(a, `#messages li.message[data-id="${first.id}"] button.quote`);
+    await typeInto(a, '#compose', SECRETS.quote);
+    const quoted = await until('the quote-reply', lastStored, (m) => m.id !== reply.id && !m.thread);
+    expect(quoted.text).toMatch(ENVELOPE);
+    await waitForMessage(b, (m) => m.text.includes(SECRETS.quote) && m.status === 'decrypted', 'bob reads the quote');
+
+    // The vendor moves the edit onto another message of alice's: flagged, its text not shown there.
+    await typeInto(a, '#compose', SECRETS.other);
+    const target = await until('another message', lastStored, (m) => m.id !== quoted.id && !m.thread);
+    await waitForMessage(b, (m) => m.id === target.id && m.status === 'decrypted', 'bob reads it');
+    const editEnvelope = server.inspect().messages.find((m) => m.id === first.id)!.text;
+    await fetch(`${server.url}/api/admin/tamper`, {
+      method: 'POST',
+      body: JSON.stringify({ id: target.id, text: editEnvelope }),
+    });
+    await b.reload();
+    const grafted = await waitForMessage(b, (m) => m.id === target.id && m.status !== null, 'the grafted edit');
+    expect(grafted.status).toBe('moved');
+    expect(grafted.badge).toContain('Edit of another message');
+    expect(grafted.text).not.toContain(SECRETS.saved);
+    const original = await waitForMessage(b, (m) => m.id === first.id && m.status !== null, 'the edited message');
+    expect(original).toMatchObject({ status: 'decrypted', text: SECRETS.saved });
+
+    // The vendor's whole store and every request it received: no 4-character piece of any secret.
+    const vendor = JSON.stringify(server.inspect());
+    for (const secret of Object.values(SECRETS)) expect(leakedSubstrings(vendor, secret)).toEqual([]);
+    await Promise.all([a.close(), b.close()]);
+  });
+});

@@ -1,0 +1,120 @@
+/**
+ * The real-editor suite (bodies in ./editor-cases.ts), registered by each browser's file
+ * (test/e2e/editors.test.ts for Chromium, firefox-editors.test.ts for Firefox ESR), which only
+ * launches its browsers and says how to open a fixture editor page there.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'puppeteer';
+import type { ChatServer } from '../../fixtures/chat/server.mjs';
+import {
+  EDITORS,
+  FAILURE_STAGES,
+  failAndKeep,
+  pasted,
+  sendAndCheck,
+  typedLines,
+  typedWithIme,
+  type EditorName,
+  type EditorPair,
+} from './editor-cases';
+import { composerStatus } from './veil-ui';
+
+export interface EditorEnv {
+  server: ChatServer;
+  /** The label of the key that covers alice's conversation with bob. */
+  keyLabel: string;
+  /** Opens the fixture chat with `editor` as `user`, on the conversation with `conv`, once Veil runs there. */
+  open(user: 'alice' | 'bob', editor: EditorName, conv: string): Promise<Page>;
+}
+
+/**
+ * Registers the suite; `env` is read once the file's own beforeAll has launched the browsers.
+ * `noIme`: why this browser cannot drive a Chinese IME, if it cannot (that case is then skipped).
+ */
+export function describeEditors(
+  env: () => EditorEnv,
+  { noIme, gaps = new Set() }: { noIme?: string; gaps?: Set<string> } = {},
+): void {
+  // `gaps`: open failures of this browser, by editor (its whole send suite) or `editor/stage`.
+  describe.each(EDITORS.filter((e) => !gaps.has(e)))('%s composer', (editor) => {
+    const pair = { editor } as EditorPair;
+
+    beforeAll(async () => {
+      const { server, open, keyLabel } = env();
+      pair.server = server;
+      [pair.a, pair.b] = await Promise.all([open('alice', editor, 'bob'), open('bob', editor, 'alice')]);
+      expect((await composerStatus(pair.a)).text).toContain(keyLabel);
+    });
+
+    afterAll(async () => {
+      await Promise.all([pair.a?.close(), pair.b?.close()]);
+    });
+
+    it('Enter sends one envelope; the Send button too', async () => {
+      const sent = await sendAndCheck(pair, `Hi via ${editor.toUpperCase()} 👋 <b>not bold</b> & "quotes"`, 'enter');
+      expect(sent).toHaveLength(1);
+      expect(await pair.b.$('#messages b')).toBeNull(); // text, never HTML
+      expect(
+        await sendAndCheck(pair, `Button send in ${editor.toUpperCase()}: Q3 numbers are 42`, 'button'),
+      ).toHaveLength(1);
+    });
+
+    it('Shift+Enter lines and a paste arrive exact', async () => {
+      const lines = [`${editor} first line`, 'second line', 'third: done'];
+      await sendAndCheck(pair, lines.join('\n'), 'enter', typedLines(lines));
+      const clip = `Pasted into ${editor}: quarterly figures 73 and 91`;
+      await sendAndCheck(pair, clip, 'enter', pasted(clip), editor === 'lexical');
+    });
+
+    it.skipIf(!!noIme)('a Chinese IME arrives exact', async () => {
+      const ime: [string, string][] = [
+        ['mimi', '秘密'],
+        ['jihua', '计划'],
+      ];
+      await sendAndCheck(pair, '秘密计划', 'enter', typedWithIme(ime));
+    });
+
+    it('a message longer than the chat takes travels as several envelopes, shown as one', async () => {
+      const long = Array.from(
+        { length: 40 },
+        (_, i) => `${editor.toUpperCase()} line-part ${i} of a long report.`,
+      ).join(' ');
+      expect(long.length).toBeGreaterThan(1200);
+      const sent = await sendAndCheck(pair, long, 'enter');
+      expect(sent.length).toBeGreaterThan(1);
+      for (const t of sent) expect(t.length).toBeLessThanOrEqual(600);
+      // The receiver shows the text once, in the first part; the others say they continue it.
+      const parts = (await pair.b.$$eval('#messages .veil-plain', (els) => els.map((e) => e.textContent))).filter(
+        (t) => t === long,
+      );
+      expect(parts).toHaveLength(1);
+    });
+  });
+
+  describe('nothing lost: a send failing at any stage leaves the user their text', () => {
+    // One tab per editor, opened in parallel (the chat-refuses stages each wait out Veil's 5 s send
+    // confirmation, editor after editor).
+    let pages: Page[] = [];
+    beforeAll(async () => {
+      const { open } = env();
+      pages = await Promise.all(EDITORS.map((e) => open('alice', e, 'bob')));
+      for (const p of pages) await composerStatus(p);
+    });
+    afterAll(async () => Promise.all(pages.map((p) => p.close())));
+
+    it.each(FAILURE_STAGES)('%s, on every editor', async (stage) => {
+      const kept: string[] = [];
+      for (const [i, editor] of EDITORS.entries()) {
+        if (gaps.has(editor) || gaps.has(`${editor}/${stage}`)) continue;
+        const veilKept = await failAndKeep({ editor, server: env().server, a: pages[i]! }, stage, {
+          withKey: 'bob',
+          noKey: 'carol',
+        }).catch((e) => {
+          throw new Error(`${editor}: ${(e as Error).message}`);
+        });
+        if (veilKept) kept.push(editor);
+      }
+      if (stage === 'chat-refuses-then-editor-refuses') expect(kept).toContain('react-textarea');
+    });
+  });
+}

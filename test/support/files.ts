@@ -1,0 +1,123 @@
+/**
+ * Attaching files the way a person does, in real Chromium: the file picker, a drag and drop from
+ * the desktop (CDP Input.dispatchDragEvent: trusted events carrying real files), and a paste of
+ * an image (the system clipboard, then Ctrl+V). And what tests check about stored bytes.
+ */
+import { createHash } from 'node:crypto';
+import { deflateSync } from 'node:zlib';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'puppeteer';
+import { waitFor, type User } from './browser';
+
+export const sha256hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+/** Writes `bytes` as `name` into a fresh temp dir; returns the path. */
+export function tempFile(name: string, bytes: Uint8Array): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'veil-att-')), name);
+  writeFileSync(path, bytes);
+  return path;
+}
+
+/** A valid PNG of random pixels: no two test images share bytes. */
+export function randomPng(width: number, height: number): Buffer {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (b: Buffer) => {
+    let c = 0xffffffff;
+    for (const x of b) c = crcTable[(c ^ x) & 0xff]! ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type: string, data: Buffer) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const c = Buffer.alloc(4);
+    c.writeUInt32BE(crc(td));
+    return Buffer.concat([len, td, c]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // RGB
+  const raw = Buffer.alloc((width * 3 + 1) * height);
+  for (let y = 0; y < height; y++) {
+    const row = y * (width * 3 + 1);
+    raw[row] = 0;
+    for (let i = 1; i <= width * 3; i++) raw[row + i] = (Math.random() * 256) | 0;
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/** The picker: as if the user chose `paths` in the dialog the attach button opens. */
+export async function pickFiles(page: Page, selector: string, paths: string[]): Promise<void> {
+  const input = await page.$(selector);
+  if (!input) throw new Error(`no ${selector}`);
+  await (input as unknown as { uploadFile(...p: string[]): Promise<void> }).uploadFile(...paths);
+}
+
+/** A drag of real files from outside the browser onto the element `selector`: trusted drag events. */
+export async function dropFiles(page: Page, selector: string, paths: string[]): Promise<void> {
+  const box = await (await page.$(selector))!.boundingBox();
+  if (!box) throw new Error(`${selector} is not rendered`);
+  const x = box.x + box.width / 2;
+  const y = box.y + box.height / 2;
+  const cdp = await page.createCDPSession();
+  const data = { items: [], files: paths, dragOperationsMask: 1 };
+  for (const type of ['dragEnter', 'dragOver', 'drop'] as const) {
+    await cdp.send('Input.dispatchDragEvent', { type, x, y, data });
+  }
+  await cdp.detach();
+}
+
+/** Puts a PNG on the system clipboard and presses Ctrl+V in `selector`. */
+export async function pasteImage(user: User, page: Page, selector: string, png: Uint8Array): Promise<void> {
+  const origin = new URL(page.url()).origin;
+  await user.browser
+    .defaultBrowserContext()
+    .overridePermissions(origin, ['clipboard-read', 'clipboard-write', 'clipboard-sanitized-write']);
+  await page.bringToFront();
+  await page.focus(selector);
+  await page.evaluate(async (b64) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    await navigator.clipboard.write([new ClipboardItem({ 'image/png': new Blob([bytes], { type: 'image/png' }) })]);
+  }, Buffer.from(png).toString('base64'));
+  await page.keyboard.down('Control');
+  await page.keyboard.press('KeyV', { commands: ['Paste'] } as never);
+  await page.keyboard.up('Control');
+}
+
+/** True when `stored` contains any 16-byte run of `plain` (via its 8-byte windows at every 8th offset). */
+export function sharesA16ByteWindow(stored: Uint8Array, plain: Uint8Array): boolean {
+  const p = Buffer.from(plain);
+  const s = Buffer.from(stored);
+  const windows = new Set<string>();
+  for (let i = 0; i + 8 <= p.length; i += 8) windows.add(p.toString('latin1', i, i + 8));
+  // Any common run of 16 bytes holds one of plain's 8-aligned 8-byte windows.
+  for (let i = 0; i + 8 <= s.length; i++) if (windows.has(s.toString('latin1', i, i + 8))) return true;
+  return false;
+}
+
+/** Lets the browser save downloads into a fresh dir; `take(name)` waits for a finished file there. */
+export async function allowDownloads(user: User): Promise<{ dir: string; take(name: string): Promise<Buffer> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'veil-downloads-'));
+  const cdp = await user.browser.target().createCDPSession();
+  await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: dir, eventsEnabled: true });
+  return {
+    dir,
+    async take(name) {
+      await waitFor(() => readdirSync(dir).includes(name), `download of ${name}`, 30_000);
+      return readFileSync(join(dir, name));
+    },
+  };
+}
