@@ -206,6 +206,7 @@ export class SendGuard {
   private managed = false;
 
   private onEvent = (e: Event): void => {
+    this.noteTyping(e);
     if (this.bypass || this.mode.kind === 'off') return;
     if (this.status.owns(e.target)) return; // Veil's own line and its fix button are never a send
     if (this.keptOut(e)) return;
@@ -237,6 +238,27 @@ export class SendGuard {
     if (found === 'ambiguous') return this.tell(t('composerAmbiguous'));
     if (found) void this.encryptAndSend(this.mode.adapter, found.box, found.spec);
   };
+
+  /** The extra compose box (edit, thread reply) the user last typed into. */
+  private typedIn?: WeakRef<HTMLElement>;
+
+  /**
+   * Remembers the extra compose box the user's own keys and text went into. The page can forge
+   * neither, so a press on an extra composer's button sends only from the box the user wrote in,
+   * never from one the page planted next to it.
+   */
+  private noteTyping(e: Event): void {
+    if (!e.isTrusted || this.mode.kind !== 'armed') return;
+    if (e.type !== 'keydown' && e.type !== 'beforeinput' && e.type !== 'paste') return;
+    const path = pathOf(e);
+    for (const spec of composersOf(this.mode.adapter).slice(1)) {
+      const box = path.find((el) => matchesAny(el, spec.composer));
+      if (box instanceof HTMLElement) {
+        this.typedIn = new WeakRef(box);
+        return;
+      }
+    }
+  }
 
   /** Veil's own writes in progress: its execCommand inserts are trusted events, never refused. */
   private writes = 0;
@@ -318,13 +340,18 @@ export class SendGuard {
       const inside = path.find((el) => matchesAny(el, spec.composer));
       if (inside instanceof HTMLElement) return { box: inside, spec };
     }
-    // An extra composer's button or form: the box nearest to it (an edit box's Save button, a thread's Reply).
+    // An extra composer's button or form: the box nearest to it (an edit box's Save button, a thread's
+    // Reply), and only the box the user typed into: the page may plant one beside any button. The
+    // main composer's Send and form always mean the main composer.
     const form = path.find((el) => el instanceof HTMLFormElement);
-    for (const spec of extras) {
+    const mainPress =
+      path.some((el) => matchesAny(el, main!.sendButton)) || (!!form && !!queryFirst(form, main!.composer));
+    for (const spec of mainPress ? [] : extras) {
       const from = path.find((el) => matchesAny(el, spec.sendButton)) ?? (form && queryFirst(form, spec.composer));
       if (!from) continue;
       const box = nearest(from, spec.composer);
-      return box instanceof HTMLElement ? { box, spec } : box;
+      if (!(box instanceof HTMLElement)) return box;
+      return box === this.typedIn?.deref() ? { box, spec } : 'ambiguous';
     }
     const scope = form ?? document;
     const candidates = new Set<HTMLElement>();

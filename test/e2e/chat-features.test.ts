@@ -143,6 +143,7 @@ const SECRETS = {
   undeclared: 'Gazpacho vortex',
   other: 'Tamarind obelisk',
   preview: 'Halcyon dirigible',
+  planted: 'I approve the wire transfer',
 };
 const ENVELOPE = /^VEIL1[1-9A-HJ-NP-Za-km-z]+0$/;
 
@@ -256,6 +257,44 @@ describe('with Veil (Chromium, inline mode)', () => {
     expect(server.inspect().messages).toEqual([]);
     expect(await a.$eval('.veil-composer-status', (el) => el.textContent)).toContain('cannot encrypt');
     expect(leakedSubstrings(JSON.stringify(server.inspect()), SECRETS.undeclared)).toEqual([]);
+    await a.close();
+  });
+
+  it('an edit box the page plants beside a button never speaks for the user', async () => {
+    const a = await openVeil(alice, 'alice', 'bob');
+    const before = server.inspect().messages.length;
+    // The page plants edit boxes holding its own words: one off screen inside the composer's form,
+    // one next to a button it gives the edit box's Save class.
+    await a.evaluate((words) => {
+      const plant = () => {
+        const box = document.createElement('textarea');
+        box.className = 'edit-input';
+        box.value = words;
+        return box;
+      };
+      const hidden = plant();
+      hidden.style.cssText = 'position:absolute;left:-9999px;width:80px;height:30px';
+      document.querySelector('#composer')!.append(hidden);
+      const like = document.createElement('button');
+      like.type = 'button';
+      like.id = 'like';
+      like.className = 'edit-save';
+      like.textContent = 'Like';
+      const wrap = document.createElement('div');
+      wrap.append(plant(), like);
+      document.querySelector('main')!.prepend(wrap);
+    }, SECRETS.planted);
+    await a.bringToFront();
+    await a.focus('#compose');
+    await a.keyboard.type('Real words');
+    await a.click('#send');
+    await waitForMessage(a, (m) => m.text === 'Real words' && m.status === 'decrypted', 'what alice typed');
+    await a.click('#like');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(server.inspect().messages.length).toBe(before + 1);
+    expect(await a.$eval('.veil-composer-status', (el) => el.textContent)).toContain('cannot tell which');
+    const shown = await a.$$eval('#messages .veil-plain', (els) => els.map((el) => el.textContent));
+    expect(shown).not.toContain(SECRETS.planted);
     await a.close();
   });
 
