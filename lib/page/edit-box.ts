@@ -20,11 +20,28 @@ type Shown = (messageEl: Element) => ShownMessage | undefined;
 
 const editSpecs = (adapter: SiteAdapter): ComposerSpec[] => composersOf(adapter).filter((c) => c.kind === 'edit');
 
-/** The message an edit box edits, when Veil showed it decrypted; undefined for a plaintext message. */
-export function editTargetOf(adapter: SiteAdapter, shown: Shown, box: HTMLElement): EditTarget | undefined {
+/** Edit boxes Veil filled with a message's decrypted text, and the message they opened on. */
+const opened = new WeakMap<HTMLElement, { message: Element; target: EditTarget }>();
+
+const targetOf = (adapter: SiteAdapter, message: Element, facts: ShownMessage): EditTarget => ({
+  messageId: facts.messageId,
+  hostId: hostIdOf(adapter, message) ?? '',
+});
+
+/**
+ * The message an edit box edits, when Veil showed it decrypted; undefined for a plaintext message.
+ * 'moved' when the box opened on one message and now sits in another, or that message's id changed:
+ * the page moved it, and the user's edit must not be saved as an edit of a message they never chose.
+ */
+export function editTargetOf(adapter: SiteAdapter, shown: Shown, box: HTMLElement): EditTarget | 'moved' | undefined {
   const message = closestAny(box, adapter.selectors.message);
+  const was = opened.get(box);
+  if (was) {
+    const same = message === was.message && (hostIdOf(adapter, message) ?? '') === was.target.hostId;
+    return same ? was.target : 'moved';
+  }
   const facts = message ? shown(message) : undefined;
-  return message && facts ? { messageId: facts.messageId, hostId: hostIdOf(adapter, message) ?? '' } : undefined;
+  return message && facts ? targetOf(adapter, message, facts) : undefined;
 }
 
 /**
@@ -45,8 +62,10 @@ export function watchEditBoxes(doc: Document, adapter: SiteAdapter, shown: Shown
           const facts = message && shown(message);
           const held = readComposer(box).trim();
           // Only the untouched envelope is swapped: anything else is the user's or the page's own text.
-          if (facts && held && held === facts.envelopes.join('\n').trim() && !composerHolds(box, facts.text))
+          if (facts && held && held === facts.envelopes.join('\n').trim() && !composerHolds(box, facts.text)) {
+            opened.set(box, { message: message!, target: targetOf(adapter, message!, facts) });
             void replaceComposerText(box, facts.text, spec.composerStrategy);
+          }
         }
       }
     }

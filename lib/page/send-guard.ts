@@ -125,7 +125,7 @@ export class SendGuard {
   private bypass = false;
   private busy = false;
   /** The message an edit box edits, when Veil showed it decrypted (lib/page/edit-box.ts). */
-  editTarget?: (box: HTMLElement) => EditTarget | undefined;
+  editTarget?: (box: HTMLElement) => EditTarget | 'moved' | undefined;
   /** Files Veil encrypted for the next message (lib/page/attachments.ts): their references go with it. */
   attachments?: { readonly busy: boolean; pendingRefs(): FileRef[]; sent(refs: FileRef[]): void };
 
@@ -438,6 +438,10 @@ export class SendGuard {
     this.status.show('busy', t('composerEncrypting'));
     // An edit of an encrypted message names it inside the new envelope; one edit is one message.
     const editOf = spec.kind === 'edit' ? this.editTarget?.(composer) : undefined;
+    if (editOf === 'moved') {
+      this.status.show('error', t('composerEditMoved'));
+      return;
+    }
     const res = await request('encrypt', {
       conversationId,
       senderId,

@@ -298,6 +298,32 @@ describe('with Veil (Chromium, inline mode)', () => {
     await a.close();
   });
 
+  it('an edit box the page moves onto another message saves nothing, and keeps the text', async () => {
+    const a = await openVeil(alice, 'alice', 'bob');
+    const sent = async (text: string) => {
+      const before = server.inspect().messages.length;
+      await typeInto(a, '#compose', text);
+      await waitForMessage(a, (m) => m.text === text && m.status === 'decrypted', text);
+      return server.inspect().messages[before]!;
+    };
+    const x = await sent('Xylo one');
+    const y = await sent('Xylo two');
+    await click(a, `li.message[data-id="${x.id}"] button.edit`);
+    const editBox = () => a.$eval('.edit-input', (el) => (el as HTMLTextAreaElement).value);
+    await until('the decrypted text in the edit box', editBox, (v) => v === 'Xylo one');
+    await a.evaluate((id) => {
+      document.querySelector(`li.message[data-id="${id}"]`)!.append(document.querySelector('.edit-input')!);
+    }, y.id);
+    await a.$eval('.edit-input', (el) => (el as HTMLTextAreaElement).select());
+    await typeInto(a, '.edit-input', 'Xylo edited');
+    await new Promise((r) => setTimeout(r, 500));
+    const stored = server.inspect().messages;
+    expect([x.id, y.id].map((id) => stored.find((m) => m.id === id))).toEqual([x, y]);
+    expect(await editBox()).toBe('Xylo edited');
+    expect(await a.$eval('.veil-composer-status', (el) => el.textContent)).toContain('moved off the message');
+    await a.close();
+  });
+
   it('the conversation list and the title show a label, never the envelope nor the text', async () => {
     const b = await openVeil(bob, 'bob', 'general'); // elsewhere: the DM arrives as unread
     const a = await openVeil(alice, 'alice', 'bob');
