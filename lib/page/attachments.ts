@@ -30,10 +30,39 @@ type Mode =
 
 const FILE_EVENTS = ['input', 'change', 'drop', 'paste'] as const;
 
-/** The file input an input/change event is about, if any. */
+const isFileInput = (el: unknown): el is HTMLInputElement => el instanceof HTMLInputElement && el.type === 'file';
+
+/** An element's shadow root, closed ones too (Chrome: chrome.dom; Firefox: on the element). */
+function shadowOf(el: Element): ShadowRoot | null {
+  const chromeDom = (globalThis as { chrome?: { dom?: { openOrClosedShadowRoot?(e: Element): ShadowRoot | null } } })
+    .chrome?.dom;
+  if (chromeDom?.openOrClosedShadowRoot) return chromeDom.openOrClosedShadowRoot(el);
+  const own = (el as Element & { openOrClosedShadowRoot?: ShadowRoot | null }).openOrClosedShadowRoot;
+  return own ?? el.shadowRoot;
+}
+
+/** A file input holding files inside `host`'s shadow trees, however deep (bounded). */
+function fileInputInside(host: Element, depth = 0): HTMLInputElement | undefined {
+  const root = depth < 8 ? shadowOf(host) : null;
+  if (!root) return undefined;
+  for (const el of root.querySelectorAll('*')) {
+    if (isFileInput(el) && el.files?.length) return el;
+    const inner = fileInputInside(el, depth + 1);
+    if (inner) return inner;
+  }
+  return undefined;
+}
+
+/**
+ * The file input an input/change event is about, if any. From window, an input inside a closed
+ * shadow root shows only its host as the target (and 'change' does not leave the shadow tree at
+ * all): the input is then found through the host's shadow root, so a web component's picker is
+ * sealed like any other.
+ */
 function fileInputOf(e: Event): HTMLInputElement | undefined {
   const el = e.composedPath()[0];
-  return el instanceof HTMLInputElement && el.type === 'file' ? el : undefined;
+  if (isFileInput(el)) return el;
+  return e.type === 'input' && el instanceof Element ? fileInputInside(el) : undefined;
 }
 
 function filesOf(e: Event): File[] {

@@ -280,6 +280,30 @@ describe('encrypted attachments (inline mode, Chromium)', () => {
       for (const b of document.querySelectorAll<HTMLButtonElement>('.remove-file')) b.click();
     });
   });
+
+  it('a file picker inside a closed shadow root (a web component) is sealed too', async () => {
+    await alicePage.evaluate(() => {
+      const w = window as unknown as { shadowInput: HTMLInputElement; shadowSeen: string[] };
+      const host = document.createElement('div');
+      const root = host.attachShadow({ mode: 'closed' });
+      const input = document.createElement('input');
+      input.type = 'file';
+      w.shadowSeen = [];
+      input.addEventListener('change', () => {
+        for (const f of input.files ?? []) w.shadowSeen.push(f.name);
+      });
+      root.append(input);
+      document.querySelector('main')!.append(host);
+      w.shadowInput = input;
+    });
+    const input = await alicePage.evaluateHandle(() => (window as unknown as { shadowInput: Element }).shadowInput);
+    await (input as unknown as { uploadFile(...p: string[]): Promise<void> }).uploadFile(
+      tempFile('web-component.txt', Buffer.from('closed shadow secret')),
+    );
+    const seen = () => alicePage.evaluate(() => (window as unknown as { shadowSeen: string[] }).shadowSeen);
+    await waitFor(async () => (await seen()).length > 0, 'the component given a file', 30_000);
+    expect(await seen()).toEqual([expect.stringMatching(VEIL_NAME)]);
+  });
 });
 
 describe('policy attachments: "block" and "allow" (managed Chromium)', () => {
