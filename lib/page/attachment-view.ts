@@ -92,15 +92,47 @@ function fileBox(doc: Document, ref: FileRef, ctx: FileContext): HTMLElement {
     void run((blob) => saveAs(doc, blob, ref.name));
   });
   if (PREVIEW_TYPES.test(ref.type) && ref.size <= PREVIEW_MAX_BYTES) {
-    void run((blob) => {
-      const img = doc.createElement('img');
-      img.className = 'veil-file-preview';
-      img.alt = ref.name;
-      img.src = URL.createObjectURL(blob);
+    const img = doc.createElement('img');
+    img.className = 'veil-file-preview';
+    img.alt = ref.name;
+    const cached = previews.get(previewKey(ref, ctx));
+    if (cached) {
+      // A repaint of the same message (the page re-rendered it) shows the preview already opened.
+      previews.delete(previewKey(ref, ctx));
+      previews.set(previewKey(ref, ctx), cached);
+      note.textContent = cached.moved ? t('fileMoved') : '';
+      box.dataset.veilFileState = cached.moved ? 'moved' : 'ok';
+      img.src = cached.url;
       box.prepend(img);
-    });
+    } else {
+      void run((blob) => {
+        img.src = rememberPreview(previewKey(ref, ctx), {
+          url: URL.createObjectURL(blob),
+          moved: box.dataset.veilFileState === 'moved',
+        });
+        box.prepend(img);
+      });
+    }
   }
   return box;
+}
+
+/**
+ * Decrypted previews by file and context, most recent last. Bounded: the page can make Veil repaint
+ * a message as often as it likes, and each repaint must not fetch, decrypt and hold the image again.
+ */
+const previews = new Map<string, { url: string; moved: boolean }>();
+const MAX_PREVIEWS = 64;
+const previewKey = (ref: FileRef, ctx: FileContext) => `${ctx.conversationId}\n${ctx.author}\n${ref.sha256}`;
+
+function rememberPreview(key: string, shown: { url: string; moved: boolean }): string {
+  previews.set(key, shown);
+  for (const [old, { url }] of previews) {
+    if (previews.size <= MAX_PREVIEWS) break;
+    previews.delete(old);
+    URL.revokeObjectURL(url);
+  }
+  return shown.url;
 }
 
 function saveAs(doc: Document, blob: Blob, name: string): void {

@@ -65,6 +65,12 @@ function fileInputOf(e: Event): HTMLInputElement | undefined {
   return e.type === 'input' && el instanceof Element ? fileInputInside(el) : undefined;
 }
 
+/**
+ * How the line under the composer names a file: by position, never by name. That line is in the
+ * page, and the page never gets the file (nor its name) otherwise.
+ */
+const label = (i: number, n: number) => t('fileLabel', i + 1, n);
+
 function filesOf(e: Event): File[] {
   if (e.type === 'drop') return [...((e as DragEvent).dataTransfer?.files ?? [])];
   if (e.type === 'paste') return [...((e as ClipboardEvent).clipboardData?.files ?? [])];
@@ -143,8 +149,12 @@ export class AttachmentGuard {
     if (mode.kind === 'starting') return this.tell('error', t('composerStarting'));
     if (mode.kind === 'blocked') return this.tell('error', mode.message);
     if (mode.policy === 'block') return this.tell('error', t('fileBlockedPolicy'));
-    const tooBig = files.find((f) => f.size > mode.maxBytes);
-    if (tooBig) return this.tell('error', t('fileTooLarge', tooBig.name, Math.floor(mode.maxBytes / 1024 / 1024)));
+    const tooBig = files.findIndex((f) => f.size > mode.maxBytes);
+    if (tooBig >= 0)
+      return this.tell(
+        'error',
+        t('fileTooLarge', label(tooBig, files.length), Math.floor(mode.maxBytes / 1024 / 1024)),
+      );
     const target = input ?? (e.composedPath()[0] as EventTarget | undefined) ?? this.win.document;
     const at = e instanceof MouseEvent ? { clientX: e.clientX, clientY: e.clientY } : {};
     void this.encryptAll(mode.adapter, files, (sealed) => this.hand(e.type, target, sealed, at));
@@ -154,21 +164,21 @@ export class AttachmentGuard {
     this.working++;
     const done: { file: File; ref: FileRef; conversationId: string }[] = [];
     try {
-      for (const file of files) {
-        this.tell('busy', t('fileEncrypting', file.name), adapter);
+      for (const [i, file] of files.entries()) {
+        this.tell('busy', t('fileEncrypting', label(i, files.length)), adapter);
         const r = await this.encryptOne(adapter, file);
         if ('error' in r) {
           // Nothing of this drop or paste reaches the page: the user attaches again, all or nothing.
-          this.tell('error', t('fileNotAttached', file.name, r.error), adapter);
+          this.tell('error', t('fileNotAttached', label(i, files.length), r.error), adapter);
           return;
         }
         done.push(r);
       }
       hand(done.map((d) => d.file));
       this.refs.push(...done.map(({ ref, conversationId }) => ({ ref, conversationId })));
-      this.tell('ready', t('fileEncrypted', files.map((f) => f.name).join(', ')), adapter);
+      this.tell('ready', t('fileEncrypted', files.length === 1 ? label(0, 1) : t('fileCount', files.length)), adapter);
     } catch (e) {
-      this.tell('error', t('fileNotAttached', files[0]?.name ?? '', String(e)), adapter);
+      this.tell('error', t('fileNotAttached', label(0, files.length), String(e)), adapter);
     } finally {
       this.working--;
     }

@@ -144,6 +144,8 @@ describe('encrypted attachments (inline mode, Chromium)', () => {
     const seen = await seenFiles(alicePage);
     expect(seen).toHaveLength(2);
     for (const name of seen) expect(name).toMatch(VEIL_NAME);
+    // Nor does Veil's own line under the composer (it is in the page) name them.
+    expect(await alicePage.evaluate(() => document.documentElement.outerHTML)).not.toMatch(/contract\.bin|photo\.png/);
     await sendNow(alicePage, 'signed contract attached');
     const m = await storedWithFiles('alice', 2, before);
     expect(m.text).toMatch(/^VEIL1/);

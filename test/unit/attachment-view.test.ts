@@ -60,4 +60,43 @@ describe('received attachments', () => {
     expect(splitFileRefs(two)).toEqual({ refs: [ref('a.pdf'), ref('b.png', 'image/png')], text: '' });
     expect(splitFileRefs('hello')).toEqual({ refs: [], text: 'hello' });
   });
+
+  it('a message the page makes Veil repaint shows its preview again without fetching or decrypting it again', async () => {
+    const { document } = parseHTML(
+      `<html><body><li class="message"><a href="http://127.0.0.1/f/1" download="${'ab'.repeat(16)}.veil">f</a></li></body></html>`,
+    );
+    const calls: string[] = [];
+    const request = (async (type: string) => {
+      calls.push(type);
+      if (type === 'file/open-start') return { ok: true, sid: 's' };
+      if (type === 'file/open-push') return { ok: true };
+      return { ok: true, data: '', type: 'image/png', movedFromOtherConversation: false, senderMismatch: false };
+    }) as unknown as Requester;
+    const fetches: string[] = [];
+    const realFetch = globalThis.fetch;
+    const realUrl = URL.createObjectURL;
+    globalThis.fetch = (async (url: string) => {
+      fetches.push(url);
+      return new Response(new Uint8Array([1, 2, 3]));
+    }) as typeof fetch;
+    URL.createObjectURL = () => `blob:preview-${fetches.length}`;
+    try {
+      const ctx = { conversationId: 'c-repaint', author: 'alice', message: document.querySelector('li')!, request };
+      const text = withFileRefs('', [ref('photo.png', 'image/png')]);
+      const first = document.createElement('span');
+      renderFileMessage(first, text, ctx);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(first.querySelector('img')?.getAttribute('src')).toBe('blob:preview-1');
+      for (let i = 0; i < 50; i++) renderFileMessage(document.createElement('span'), text, ctx);
+      const again = document.createElement('span');
+      renderFileMessage(again, text, ctx);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(again.querySelector('img')?.getAttribute('src')).toBe('blob:preview-1');
+      expect(fetches).toHaveLength(1);
+      expect(calls.filter((c) => c === 'file/open-start')).toHaveLength(1);
+    } finally {
+      globalThis.fetch = realFetch;
+      URL.createObjectURL = realUrl;
+    }
+  });
 });

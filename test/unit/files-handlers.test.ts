@@ -127,6 +127,16 @@ describe('attachment handlers', () => {
     expect((await h['file/seal-push']({ sid: start.sid, data: base64.encode(randomBytes(3)) }, tab(1))).ok).toBe(true);
   });
 
+  it("a tab that opens session after session crowds out only its own, never another tab's", async () => {
+    const { tab } = await setup();
+    const req = { conversationId: CONV, senderId: 'alice', name: 'x', type: '', size: 3 };
+    const other = await h['file/seal-start'](req, tab(7));
+    if (!other.ok) throw new Error('start');
+    for (let i = 0; i < 40; i++) expect((await h['file/seal-start'](req, tab(8))).ok).toBe(true);
+    expect((await h['file/seal-push']({ sid: other.sid, data: base64.encode(randomBytes(3)) }, tab(7))).ok).toBe(true);
+    expect((await h['file/seal-start'](req, tab(9))).ok).toBe(true);
+  });
+
   it('policy block, too large, and isolated mode refuse before any byte is read', async () => {
     const { tab } = await setup();
     const req = { conversationId: CONV, senderId: 'alice', name: 'x', type: '', size: 10 };

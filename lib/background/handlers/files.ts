@@ -22,6 +22,8 @@ import { checkString, fail, type Handlers, type RequestContext, RequestError } f
 import { keysOfIsolatedChats } from './content';
 
 const MAX_SESSIONS = 16;
+/** Per tab: a page that re-renders or drips downloads can only crowd out its own sessions. */
+const MAX_SESSIONS_PER_TAB = 4;
 const IDLE_MS = 60_000;
 const HEADER_PEEK = 29;
 
@@ -61,6 +63,9 @@ function open<K extends Session['kind']>(sid: unknown, kind: K, ctx: RequestCont
 
 function newSession(s: Session): string {
   sweep();
+  const tab = s.owner.split('/')[0];
+  const mine = [...sessions].filter(([, o]) => o.owner.split('/')[0] === tab).sort((a, b) => a[1].at - b[1].at);
+  for (const [sid] of mine.slice(0, Math.max(0, mine.length - MAX_SESSIONS_PER_TAB + 1))) sessions.delete(sid);
   if (sessions.size >= MAX_SESSIONS) throw new RequestError('too many files at once');
   const sid = bytesToHex(randomBytes(16));
   sessions.set(sid, s);
@@ -121,7 +126,7 @@ export const fileHandlers: Handlers<
     if ((p.attachments ?? UNMANAGED_DEFAULTS.attachments) !== 'encrypt') return fail('policy', t('fileBlockedPolicy'));
     const max = p.maxAttachmentBytes ?? UNMANAGED_DEFAULTS.maxAttachmentBytes;
     if (!Number.isSafeInteger(req.size) || req.size < 0) throw new RequestError('bad file size');
-    if (req.size > max) return fail('file', t('fileTooLarge', name, Math.floor(max / 1024 / 1024)));
+    if (req.size > max) return fail('file', t('fileTooLarge', t('fileLabel', 1, 1), Math.floor(max / 1024 / 1024)));
     ctx.keyring.noteUserAction(); // attaching is the user's doing (trusted input only, in the page)
     const rec = await ctx.keyring.encryptionKey(ctx.site!.adapter, conversationId);
     if (!rec) return fail('no-key', t(p.managed ? 'errNoKeyManaged' : 'errNoKey', conversationId));
