@@ -137,13 +137,11 @@ function rememberPreview(key: string, shown: { url: string; moved: boolean }): s
 
 function saveAs(doc: Document, blob: Blob, name: string): void {
   const url = URL.createObjectURL(blob);
+  // Never in the document: a page listener could otherwise swap its href or name before the save.
   const a = doc.createElement('a');
   a.href = url;
   a.download = name;
-  a.style.display = 'none';
-  doc.body.append(a);
   a.click();
-  a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
