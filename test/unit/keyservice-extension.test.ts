@@ -273,6 +273,22 @@ describe('key service releases refused', () => {
     });
   }
 
+  it("a release for another subject than the signed-in user's, properly wrapped, is refused", async () => {
+    const jwt = (sub: string) => ['e30', Buffer.from(JSON.stringify({ sub })).toString('base64url'), 'sig'].join('.');
+    const keyring = new Keyring(new KeyStore(`veil-ks-sub-${n++}`));
+    const service = fakeService('x25519', 'mallory', () => [groupKey('sales')]);
+    const session = new KeyServiceSession({
+      keyring,
+      tokens: { idToken: async () => jwt('alice'), forget: async () => undefined },
+      fetch: service.fetch,
+      now: () => Date.now(),
+      onKeysChanged: () => undefined,
+    });
+    await session.refresh(cfg('x25519'));
+    expect(await keyring.list()).toEqual([]);
+    expect((await session.block(cfg('x25519')))?.message).toMatch(/refused the keys/);
+  });
+
   it('a release wrapped to another browser does not open', async () => {
     const sales = groupKey('sales');
     const other = new KeyStore(`veil-ks-other-${n++}`);

@@ -13,6 +13,19 @@ import type { Keyring } from '../keyring';
 import { deviceKey } from './device-key';
 import { openRelease, ReleaseError } from './release';
 
+/**
+ * The `sub` of an ID token this browser's own sign-in obtained and checked (oidc.ts): a release
+ * must be for that subject, so a service answering with someone else's keys is refused.
+ */
+function subjectOf(idToken: string): string | undefined {
+  try {
+    const payload = JSON.parse(new TextDecoder().decode(base64urlnopad.decode(idToken.split('.')[1] ?? '')));
+    return typeof payload?.sub === 'string' ? payload.sub : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Where ID tokens come from (lib/background/keyservice/oidc.ts; a fake in tests). */
 export interface TokenSource {
   /**
@@ -176,7 +189,7 @@ export class KeyServiceSession {
     if (res.status === 400) return this.fail(cfg, 'refused', String((body as { message?: unknown })?.message ?? ''));
     let release;
     try {
-      release = await openRelease(body, device);
+      release = await openRelease(body, device, subjectOf(token));
     } catch (e) {
       // Nothing of a release that does not open fully is stored; the last good keys stay until their grace ends.
       if (e instanceof ReleaseError) {
