@@ -46,7 +46,11 @@ async function typeInto(page: Page, selector: string, text: string): Promise<voi
   await page.keyboard.press('Enter');
 }
 
-const click = (page: Page, selector: string) => page.$eval(selector, (el) => (el as HTMLElement).click());
+/** The page's own click (no Veil involved), once the element is there: the server may answer before the page renders. */
+async function click(page: Page, selector: string): Promise<void> {
+  await page.waitForSelector(selector);
+  await page.$eval(selector, (el) => (el as HTMLElement).click());
+}
 const lastStored = () => server.inspect().messages.at(-1)!;
 
 async function until<T>(what: string, probe: () => Promise<T> | T, ok: (v: T) => boolean = Boolean): Promise<T> {
