@@ -11,23 +11,18 @@ import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs
 import { waitFor } from '../support/browser';
 import { pickFiles, randomPng, sharesA16ByteWindow, tempFile } from '../support/files';
 import { makeKey } from '../support/keys';
-import { launchChatUser, type ChatUser } from '../support/users';
+import { launchAliceAndBob, openConversation, type ChatUser } from '../support/users';
 import { composerStatus } from '../support/veil-ui';
 
 let server: ChatServer;
 let alice: ChatUser;
 let bob: ChatUser;
 const key = makeKey('Team files', { site: 'fixture-chat', conversations: ['dm-alice-bob'] });
-const chat = (user: ChatUser, conv: string) =>
-  user.openProtected(`${server.url}/?user=${user.name}&conv=${encodeURIComponent(conv)}`);
+const chat = (user: ChatUser, conv: string) => openConversation(user, server.url, conv);
 
 beforeAll(async () => {
   server = await startChatServer();
-  const setup = { keys: [key], matches: `${server.url}/*` };
-  [alice, bob] = await Promise.all([
-    launchChatUser('firefox', 'alice', setup),
-    launchChatUser('firefox', 'bob', setup),
-  ]);
+  [alice, bob] = await launchAliceAndBob('firefox', server.url, [key]);
 });
 
 afterAll(async () => {

@@ -8,7 +8,7 @@ import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs
 import { buildEditors } from '../../scripts/build-editors.mjs';
 import { describeEditors } from '../support/editor-suite';
 import { makeKey } from '../support/keys';
-import { launchChatUser, type ChatUser } from '../support/users';
+import { launchAliceAndBob, type ChatUser } from '../support/users';
 
 let server: ChatServer;
 let alice: ChatUser;
@@ -18,11 +18,7 @@ const key = makeKey('Editors DM', { site: 'fixture-chat', conversations: ['dm-al
 beforeAll(async () => {
   // 600 characters per message: a long message must travel as several envelopes.
   [server] = await Promise.all([startChatServer({ port: 0, maxLength: 600 }), buildEditors()]);
-  const setup = { keys: [key], matches: `${server.url}/*` };
-  [alice, bob] = await Promise.all([
-    launchChatUser('firefox', 'alice', setup),
-    launchChatUser('firefox', 'bob', setup),
-  ]);
+  [alice, bob] = await launchAliceAndBob('firefox', server.url, [key]);
 });
 
 afterAll(async () => {

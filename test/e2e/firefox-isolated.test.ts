@@ -9,7 +9,7 @@ import type { Page } from 'puppeteer';
 import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
 import { firstKeystrokesAfterLoad, openHostile, pageLearnedNothing, typeInIsolated } from '../support/isolated-cases';
 import { makeKey } from '../support/keys';
-import { launchChatUser, type ChatUser } from '../support/users';
+import { launchAliceAndBob, type ChatUser } from '../support/users';
 
 const key = makeKey('Team isolated', { site: 'fixture-chat', conversations: ['dm-alice-bob'] });
 const TYPED = 'Quokka fjarbo 4.2M vexquil';
@@ -21,11 +21,7 @@ let bob: ChatUser;
 
 beforeAll(async () => {
   server = await startChatServer();
-  const setup = { keys: [key], matches: `${server.url}/*`, settings: { mode: 'isolated' as const } };
-  [alice, bob] = await Promise.all([
-    launchChatUser('firefox', 'alice', setup),
-    launchChatUser('firefox', 'bob', setup),
-  ]);
+  [alice, bob] = await launchAliceAndBob('firefox', server.url, [key], { mode: 'isolated' });
   // Policy reaches Veil a moment after start: wait until it protects the chat.
   await Promise.all([alice, bob].map(async (u) => (await u.openProtected(`${server.url}/?user=x&conv=y`)).close()));
 });

@@ -8,23 +8,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
 import { makeKey } from '../support/keys';
 import { failsClosedWithoutKey, MIXED, sendAcrossVeilRestart, sendsAndReads } from '../support/roundtrip-cases';
-import { launchChatUser, type ChatUser } from '../support/users';
+import { launchAliceAndBob, openConversation, type ChatUser } from '../support/users';
 import { composerStatus, waitForMessage } from '../support/veil-ui';
 
 let server: ChatServer;
 let alice: ChatUser;
 let bob: ChatUser;
 const teamKey = makeKey('Team DMs', { site: 'fixture-chat', conversations: ['dm-alice-bob'] });
-const chat = (user: ChatUser, conv: string) =>
-  user.openProtected(`${server.url}/?user=${user.name}&conv=${encodeURIComponent(conv)}`);
+const chat = (user: ChatUser, conv: string) => openConversation(user, server.url, conv);
 
 beforeAll(async () => {
   server = await startChatServer();
-  const setup = { keys: [teamKey], matches: `${server.url}/*` };
-  [alice, bob] = await Promise.all([
-    launchChatUser('firefox', 'alice', setup),
-    launchChatUser('firefox', 'bob', setup),
-  ]);
+  [alice, bob] = await launchAliceAndBob('firefox', server.url, [teamKey]);
 });
 
 afterAll(async () => {

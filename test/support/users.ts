@@ -71,6 +71,21 @@ export async function launchChatUser(browserName: BrowserName, name: string, set
   };
 }
 
+/** alice and bob in `browserName`, each under a policy of their own that protects the chat at `chatUrl`. */
+export async function launchAliceAndBob(
+  browserName: BrowserName,
+  chatUrl: string,
+  keys: KeyRecord[],
+  settings?: ChatUserSetup['settings'],
+): Promise<[ChatUser, ChatUser]> {
+  const setup: ChatUserSetup = { keys, matches: `${chatUrl}/*`, ...(settings ? { settings } : {}) };
+  return Promise.all([launchChatUser(browserName, 'alice', setup), launchChatUser(browserName, 'bob', setup)]);
+}
+
+/** The fixture chat's conversation `conv` as `user` sees it, once Veil runs on the page. */
+export const openConversation = (user: ChatUser, chatUrl: string, conv: string) =>
+  user.openProtected(`${chatUrl}/?user=${user.name}&conv=${encodeURIComponent(conv)}`);
+
 /**
  * Puts `text` where the keyboard focus is, as a person would: Chromium inserts it in one go (CDP
  * Input.insertText, like an IME commit or paste); Firefox's WebDriver BiDi types it key by key.
