@@ -140,27 +140,29 @@ export function machineInfo(chromiumVersion: string) {
   };
 }
 
-/** CPU seconds (user + system) used so far by a process and all its descendants (Linux /proc). */
-/** Resident memory of a process and all its descendants, in bytes (/proc; shared pages counted per process). */
-export function processTreeRssBytes(rootPid: number): number {
+/**
+ * Sums `valueOf` over a process and all its descendants (Linux /proc). `valueOf` gets the fields of
+ * /proc/<pid>/stat after the command name (state is field 0, ppid field 1, ...).
+ */
+function sumOverProcessTree(rootPid: number, valueOf: (fields: string[]) => number): number {
   const parent = new Map<number, number>();
-  const rss = new Map<number, number>();
+  const value = new Map<number, number>();
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
       const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      parent.set(Number(d), Number(rest[1]));
-      rss.set(Number(d), Number(rest[21]) * 4096);
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parent.set(Number(d), Number(fields[1]));
+      value.set(Number(d), valueOf(fields));
     } catch {
       /* exited meanwhile */
     }
   }
   let total = 0;
-  for (const [pid, bytes] of rss) {
+  for (const [pid, v] of value) {
     for (let p: number | undefined = pid; p; p = parent.get(p)) {
       if (p === rootPid) {
-        total += bytes;
+        total += v;
         break;
       }
     }
@@ -168,29 +170,10 @@ export function processTreeRssBytes(rootPid: number): number {
   return total;
 }
 
-export function processTreeCpuSeconds(rootPid: number): number {
-  const ticks = 100; // USER_HZ on Linux
-  const parent = new Map<number, number>();
-  const cpu = new Map<number, number>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      parent.set(Number(d), Number(rest[1]));
-      cpu.set(Number(d), (Number(rest[11]) + Number(rest[12])) / ticks);
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  let total = 0;
-  for (const [pid, c] of cpu) {
-    for (let p: number | undefined = pid; p; p = parent.get(p)) {
-      if (p === rootPid) {
-        total += c;
-        break;
-      }
-    }
-  }
-  return total;
-}
+/** Resident memory of a process and all its descendants, in bytes (/proc; shared pages counted per process). */
+export const processTreeRssBytes = (rootPid: number): number =>
+  sumOverProcessTree(rootPid, (f) => Number(f[21]) * 4096);
+
+/** CPU seconds (user + system) used so far by a process and all its descendants (USER_HZ 100). */
+export const processTreeCpuSeconds = (rootPid: number): number =>
+  sumOverProcessTree(rootPid, (f) => (Number(f[11]) + Number(f[12])) / 100);
