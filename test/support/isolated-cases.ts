@@ -4,7 +4,7 @@
  * and Firefox files. Tests look inside Veil's frames through the automation protocol (test-only).
  */
 import { expect } from 'vitest';
-import type { Frame, Page } from 'puppeteer';
+import type { CDPSession, Frame, Page } from 'puppeteer';
 import type { ChatServer, InspectRecord } from '../../fixtures/chat/server.mjs';
 import { waitFor } from './browser';
 import { leakedSubstrings } from './leaks';
@@ -36,6 +36,31 @@ const within = <T>(p: Promise<T>, ms = 3_000): Promise<T | undefined> =>
   Promise.race([p, new Promise<undefined>((r) => setTimeout(() => r(undefined), ms))]).catch(() => undefined);
 
 /**
+ * Runs `fn` in one of Veil's frames (`file`), bounded. Puppeteer can wait forever for the context
+ * of a frame that turned out-of-process while it was being asked (puppeteer issue 10715: Veil's
+ * frames load about:blank first, then the extension page); such a hang once stalled every later
+ * read in the same browser. Then the frame's own CDP session is asked directly, and the answer is
+ * taken only if it came from Veil's page (a session not yet swapped would answer for the parent).
+ */
+async function inVeilFrame<T>(f: Frame, file: string, fn: () => T): Promise<T | undefined> {
+  if (f.detached) return undefined;
+  const v = await within(f.evaluate(fn));
+  if (v !== undefined) return v;
+  const client = (f as unknown as { client?: CDPSession }).client;
+  if (!client) return undefined; // Firefox (WebDriver BiDi): nothing to fall back to
+  const res = await within(
+    client.send('Runtime.evaluate', {
+      expression: `(() => ({ path: location.pathname, value: (${fn.toString()})() }))()`,
+      returnByValue: true,
+    }),
+  );
+  const got = res?.result.value as { path: string; value: T } | undefined;
+  if (!got?.path.endsWith(`/${file}`)) return undefined;
+  console.warn(`[test] ${file}: puppeteer's evaluate hung; read through the frame's CDP session`);
+  return got.value;
+}
+
+/**
  * The frames of `page` showing Veil's `file` (e.g. `secure-reader.html`). Firefox reports
  * moz-extension frames as about:blank over WebDriver BiDi, so those are asked where they are.
  */
@@ -55,7 +80,7 @@ export async function composerReady(page: Page): Promise<Frame> {
   await waitFor(
     async () => {
       for (const f of await veilFrames(page, 'secure-composer.html')) {
-        if (await within(f.evaluate(() => !!document.getElementById('veil-indicator')))) found = f;
+        if (await inVeilFrame(f, 'secure-composer.html', () => !!document.getElementById('veil-indicator'))) found = f;
       }
       return !!found;
     },
@@ -74,13 +99,11 @@ export async function readerTexts(page: Page): Promise<{ text: string; status: s
   const out = [];
   for (const f of await veilFrames(page, 'secure-reader.html')) {
     // A frame detached meanwhile (re-rendered message) can leave evaluate hanging: bound it.
-    const v = await within(
-      f.evaluate(() => ({
-        text: document.getElementById('text')?.textContent ?? '',
-        status: document.getElementById('reader')?.dataset.status ?? '',
-        indicator: document.getElementById('veil-indicator')?.textContent ?? '',
-      })),
-    );
+    const v = await inVeilFrame(f, 'secure-reader.html', () => ({
+      text: document.getElementById('text')?.textContent ?? '',
+      status: document.getElementById('reader')?.dataset.status ?? '',
+      indicator: document.getElementById('veil-indicator')?.textContent ?? '',
+    }));
     if (v) out.push(v);
   }
   return out;
