@@ -42,6 +42,21 @@ export type VeilError = {
   message: string;
 };
 
+/** The key service as Veil's options page shows it: no token, no key. */
+export interface KeyServiceView {
+  /** The service's URL, when the policy names one (else nothing else is set). */
+  service?: string;
+  /** The signed-in user (the ID token's subject), once a release came. */
+  subject?: string;
+  releasedAt?: number;
+  /** Until when the keys work without reaching the service. */
+  expiresAt?: number;
+  /** Keys from the service in the keyring now. */
+  keys: number;
+  /** Why sends are blocked, when they are (the composer's line). */
+  blocked?: string;
+}
+
 export type Result<T> = ({ ok: true } & T) | { ok: false; error: VeilError };
 
 /** `out-of-scope`: the key exists but is not for this site and conversation, or protects an isolated chat. */
@@ -283,6 +298,13 @@ export interface ProtocolMap {
    * provider's sign-in window and fetches the user's keys. Answers why sends are still blocked, if they are.
    */
   'keyservice/sign-in': { caller: 'content'; req: Record<string, never>; res: Result<{ blocked?: string }> };
+  /** Veil's options page shows who is signed in to the key service and how fresh the keys are. */
+  'keyservice/status': { caller: 'extension-page'; req: Record<string, never>; res: Result<KeyServiceView> };
+  /**
+   * The user clicked in Veil's options page: `signIn` opens the identity window; otherwise the keys
+   * are fetched again now, silently (after IT changed the user's groups, say).
+   */
+  'keyservice/refresh': { caller: 'extension-page'; req: { signIn: boolean }; res: Result<KeyServiceView> };
 
   // ---- isolated mode (lib/background/handlers/isolated.ts, docs/isolated-mode.md) ----
   /** The content script asks for a capability for one frame it is about to place. */
@@ -453,6 +475,8 @@ export const CALLERS: { [K in MessageType]: ProtocolMap[K]['caller'] } = {
   'sites/remove': 'extension-page',
   'ui/open-options': 'content',
   'keyservice/sign-in': 'content',
+  'keyservice/status': 'extension-page',
+  'keyservice/refresh': 'extension-page',
   'file/seal-start': 'content',
   'file/seal-push': 'content',
   'file/seal-finish': 'content',

@@ -10,6 +10,7 @@ import { siteKey } from '../policy/site-mode';
 import type { KeyInfo } from '../keys/model';
 import { request } from '../messaging/client';
 import { buildDiagnostics } from './diagnostics';
+import { showKeyServiceSection } from './keyservice-section';
 import { modeText, showPolicySection } from './policy-view';
 import { showIsolatedSection } from './isolated-settings';
 import { reviewImport } from './import-preview';
@@ -251,6 +252,7 @@ export async function startOptionsPage(doc: Document): Promise<void> {
     say(out, 'ok', t('optExported', ids.length));
   });
 
+  void showKeyServiceSection(doc, () => void render());
   await render();
   revealTarget(doc);
 }

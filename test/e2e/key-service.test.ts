@@ -17,11 +17,13 @@ import { startInstance, type Instance } from '../../keyservice/app';
 import { configFromEnv } from '../../keyservice/config';
 import { initSoftHsmToken } from '../../keyservice/hsm';
 import { DEMO_USERS, startIdp, type Idp } from '../../keyservice/idp/idp';
+import { findEnvelopes } from '../../lib/crypto/codec';
+import { parseHeader } from '../../lib/crypto/envelope';
 import { CHROME_EXTENSION_ID } from '../../lib/policy/ids';
-import { launchUser, waitForPolicy, type User } from '../support/browser';
+import { launchUser, waitFor, waitForPolicy, type User } from '../support/browser';
 import { launchFirefoxUser, openProtected } from '../support/firefox';
 import { typeAndSendAny } from '../support/users';
-import { composerStatus, openChat, typeAndSend, waitForMessage } from '../support/veil-ui';
+import { composerStatus, openChat, openOptions, typeAndSend, waitForMessage } from '../support/veil-ui';
 
 const dir = mkdtempSync(join(tmpdir(), 'veil-ks-e2e-'));
 const PIN = `pin-${process.pid}`;
@@ -118,6 +120,27 @@ async function keyIds(user: User): Promise<string[]> {
   return list.keys.map((k: { id: string }) => k.id);
 }
 
+/** "Refresh keys now" in the user's own Veil options page (a real click), until it reports the outcome. */
+async function refreshKeys(user: User): Promise<string> {
+  const page = await openOptions(user);
+  await page.waitForSelector('#keyservice-section:not([hidden]) #ks-refresh:not([disabled])');
+  await page.bringToFront();
+  await page.click('#ks-refresh');
+  await page.waitForFunction(() => /Done|blocked/.test(document.getElementById('ks-result')?.textContent ?? ''));
+  const state = await page.$eval('#ks-state', (e) => e.textContent ?? '');
+  await page.close();
+  return state;
+}
+
+/** The key id an envelope the vendor stored names in its header. */
+function keyIdOf(envelopeText: string): string {
+  const found = findEnvelopes(envelopeText)[0];
+  if (found?.kind !== 'envelope') throw new Error('no envelope');
+  const h = parseHeader(found.frame);
+  if ('error' in h) throw new Error(h.error);
+  return Buffer.from(h.keyId).toString('hex');
+}
+
 describe('key service (Chromium)', () => {
   it('the policy holds no secret', async () => {
     const secrets = await ks.service.exportKeys(undefined, 'test');
@@ -195,6 +218,46 @@ describe('key service (Chromium)', () => {
       expect(await keyIds(carol)).toEqual([]);
     } finally {
       if (!down) await mine.close();
+      await carol.close();
+    }
+  });
+
+  it('carol leaves sales: the key rotates, she cannot read what is sent afterwards and keeps what she read', async () => {
+    const carol = await launchUser('carol', { policy: policyText });
+    try {
+      await waitForPolicy(carol, `${server.url}/*`);
+      const c = await openChat(carol, server.url, 'alice');
+      await signIn(carol, c);
+      await statusSays(c, 'Sales 2026');
+      const a = await openChat(alice, server.url, 'carol');
+      const before = 'Before you go: Q4 targets are 12 units';
+      await typeAndSend(a, before);
+      expect((await waitForMessage(c, (m) => m.text === before, 'carol to read')).status).toBe('decrypted');
+
+      // IT removes carol from sales at the identity provider and rotates the sales key.
+      idp.setGroups('carol', []);
+      const next = await ks.service.rotate('sales', 'admin', 'carol left sales');
+      // Her browser's next refresh (here: "Refresh keys now") asks the identity provider again:
+      // her groups are gone, and so are her keys, though her ID token would still be valid for an hour.
+      expect(await refreshKeys(carol)).toContain('carol');
+      expect(await keyIds(carol)).toEqual([]);
+      // alice's next refresh brings the new key; her next message is sealed under it.
+      await refreshKeys(alice);
+      expect(await keyIds(alice)).toEqual(expect.arrayContaining([sales, board, next.id]));
+      await statusSays(a, 'Sales 2026');
+      const after = 'After you left: Q1 plan is 20 units';
+      const count = server.inspect().messages.length;
+      await typeAndSend(a, after);
+      await waitFor(async () => server.inspect().messages.length > count, "alice's message stored");
+      expect(keyIdOf(server.inspect().messages.at(-1)!.text)).toBe(next.id);
+
+      const shown = await waitForMessage(c, (m) => m.status === 'unknown-key', 'the message after she left');
+      expect(shown.text).not.toContain('Q1 plan');
+      // What she read before stays on her screen, decrypted.
+      expect((await waitForMessage(c, (m) => m.text === before, 'her earlier message')).status).toBe('decrypted');
+      await Promise.all([a.close(), c.close()]);
+    } finally {
+      idp.setGroups('carol', ['sales']);
       await carol.close();
     }
   });

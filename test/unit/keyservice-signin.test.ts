@@ -35,12 +35,13 @@ function fakeIdp(opts: { lifetime?: number; tamper?: (p: URLSearchParams) => voi
   const state = { challenge: '', nonce: '', authorizeCalls: [] as URLSearchParams[], grants: [] as URLSearchParams[] };
   let down = false;
   let idCount = 0;
+  let groups = ['sales'];
   const idToken = (nonce?: string) =>
     jwt({
       iss: ISSUER,
       aud: 'veil-extension',
       sub: 'alice',
-      groups: ['sales'],
+      groups,
       iat: Math.floor(Date.now() / 1000),
       exp: Math.floor(Date.now() / 1000) + (opts.lifetime ?? 3600),
       jti: String(idCount++),
@@ -90,7 +91,13 @@ function fakeIdp(opts: { lifetime?: number; tamper?: (p: URLSearchParams) => voi
     opts.tamper?.(back);
     return `${REDIRECT}?${back}`;
   };
-  return { state, fetch, authWindow, setDown: (d: boolean) => (down = d) };
+  return {
+    state,
+    fetch,
+    authWindow,
+    setDown: (d: boolean) => (down = d),
+    setGroups: (g: string[]) => (groups = g),
+  };
 }
 
 function tokensFor(idp: ReturnType<typeof fakeIdp>, store = new KeyStore(`veil-oidc-${n++}`)) {
@@ -115,10 +122,32 @@ describe('key service sign-in (OpenID Connect, code + PKCE)', () => {
     // Tokens at rest are sealed under the device key: no token text in the stored record.
     const rec = await store.getMeta<any>('keyservice/tokens');
     expect(JSON.stringify(rec)).not.toContain('rt-1');
-    // Next time, silently: the same (still valid) ID token, no window.
+    // Next time, silently: the refresh token, no window.
     const calls = idp.state.authorizeCalls.length;
-    expect(await tokens.idToken(cfg, false)).toBe(token);
+    expect(claims((await tokens.idToken(cfg, false))!)).toMatchObject({ sub: 'alice' });
+    expect(idp.state.grants.at(-1)!.get('grant_type')).toBe('refresh_token');
     expect(idp.state.authorizeCalls.length).toBe(calls);
+  });
+
+  it('a silent fetch asks the identity provider again, so a leaver loses the group at the next refresh', async () => {
+    const idp = fakeIdp(); // ID tokens valid for an hour
+    const { tokens } = tokensFor(idp);
+    expect(claims((await tokens.idToken(cfg, true))!).groups).toEqual(['sales']);
+    idp.setGroups([]); // removed from sales at the identity provider
+    expect(claims((await tokens.idToken(cfg, false))!).groups).toEqual([]);
+  });
+
+  it('with the identity provider unreachable, a still-valid ID token stands in; an expiring one does not', async () => {
+    const idp = fakeIdp();
+    const { tokens } = tokensFor(idp);
+    const token = await tokens.idToken(cfg, true);
+    idp.setDown(true);
+    expect(await tokens.idToken(cfg, false)).toBe(token);
+    const short = fakeIdp({ lifetime: 30 }); // inside the renewal margin
+    const other = tokensFor(short).tokens;
+    await other.idToken(cfg, true);
+    short.setDown(true);
+    await expect(other.idToken(cfg, false)).rejects.toBeInstanceOf(UnreachableError);
   });
 
   it('renews an expiring ID token with the refresh token, without a window', async () => {

@@ -6,6 +6,7 @@
  */
 import browser from 'webextension-polyfill';
 import type { KeyInfo } from '../../keys/model';
+import type { KeyServiceView } from '../../messaging/protocol';
 import type { Policy } from '../../policy/policy';
 import type { Keyring } from '../keyring';
 import { onPolicyChange, policy, policyReady } from '../policy-source';
@@ -16,6 +17,7 @@ const REFRESH_ALARM = 'veil-keyservice-refresh';
 const EXPIRY_ALARM = 'veil-keyservice-expiry';
 
 let session: KeyServiceSession | undefined;
+let ring: Keyring | undefined;
 let signingIn: Promise<Block | undefined> | undefined;
 
 async function armExpiry(): Promise<void> {
@@ -49,6 +51,7 @@ async function follow(p: Policy): Promise<void> {
 }
 
 export function installKeyService(keyring: Keyring, onKeysChanged: () => void): void {
+  ring = keyring;
   session = new KeyServiceSession({
     keyring,
     tokens: new OidcTokens(keyring.store),
@@ -89,4 +92,29 @@ export function signIn(): Promise<Block | undefined> {
     .then(() => s.block(cfg))
     .finally(() => (signingIn = undefined));
   return signingIn;
+}
+
+/** What the options page shows: who is signed in, how fresh the keys are, what blocks sends. */
+export async function keyServiceView(): Promise<KeyServiceView> {
+  const cfg = policy().keyService;
+  if (!session || !ring || !cfg) return { keys: 0 };
+  const s = await session.stateFor(cfg);
+  const keys = (await ring.list()).filter((k) => k.source === 'keyservice').length;
+  const blocked = await session.block(cfg);
+  return {
+    service: cfg.url,
+    keys,
+    ...(s.subject ? { subject: s.subject } : {}),
+    ...(s.releasedAt !== undefined ? { releasedAt: s.releasedAt } : {}),
+    ...(s.expiresAt !== undefined ? { expiresAt: s.expiresAt } : {}),
+    ...(blocked ? { blocked: blocked.message } : {}),
+  };
+}
+
+/** "Refresh keys now" in the options page: a silent fetch, as the alarm would do, but now. */
+export async function refreshNow(): Promise<void> {
+  const cfg = policy().keyService;
+  if (!session || !cfg) return;
+  await session.refresh(cfg);
+  await session.expire();
 }

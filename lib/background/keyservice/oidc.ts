@@ -117,16 +117,27 @@ export class OidcTokens implements TokenSource {
     await this.store.deleteMeta(TOKENS);
   }
 
+  /**
+   * An ID token for a key fetch. Silently, a refresh token is always redeemed first, even while the
+   * saved ID token is valid: the service reads the groups from the token, and a token an hour old
+   * would let a leaver fetch their old group's keys for that hour. Only when the identity provider
+   * cannot be reached does a still-valid saved token stand in.
+   */
   async idToken(cfg: KeyServiceConfig, interactive: boolean): Promise<string | undefined> {
     const saved = await this.load(cfg);
-    if (!interactive && saved && saved.exp - EXPIRY_MARGIN_S > Date.now() / 1000) return saved.idToken;
+    const valid = !!saved && saved.exp - EXPIRY_MARGIN_S > Date.now() / 1000;
     if (!interactive && saved?.refreshToken) {
+      let unreachable: UnreachableError | undefined;
       const token = await this.refresh(cfg, saved).catch((e) => {
-        if (e instanceof UnreachableError) throw e;
+        if (e instanceof UnreachableError) unreachable = e;
         return undefined; // refused (expired, revoked): try the silent flow, then ask the user
       });
       if (token) return token;
-    }
+      if (unreachable) {
+        if (valid) return saved.idToken;
+        throw unreachable;
+      }
+    } else if (!interactive && valid) return saved!.idToken;
     try {
       return await this.authorize(cfg, interactive);
     } catch (e) {
