@@ -1,9 +1,10 @@
 /**
- * `npm run bench:keyservice`: key releases per second for one key service instance (each release
- * = verify the ID token, read the caller's keys, unwrap each in the HSM, wrap each to the device
- * with HPKE), with X-Wing and with X25519, on SQLite and (if installed) PostgreSQL; and the latency
- * a sign-in adds (IdP login with PKCE + the first release). Prints a Markdown table.
- * `-- --seconds N` per measurement (default 3), `-- --concurrency N` requests in flight (default 4).
+ * The key service in `npm run bench` (and alone: `npm run bench:keyservice`, which prints the
+ * table): key releases per second for one instance (each release = verify the ID token, read the
+ * caller's keys, unwrap each in the HSM, wrap each to the device with HPKE), with X-Wing and with
+ * X25519, on SQLite and (if installed) PostgreSQL; and the latency a sign-in adds (IdP login with
+ * PKCE + the first release). Alone: `-- --seconds N` per measurement (default 3),
+ * `-- --concurrency N` requests in flight (default 4).
  */
 import { base64urlnopad } from '@scure/base';
 import { suiteFor, type Kem } from '../keyservice/hpke';
@@ -12,17 +13,33 @@ import { headlessLogin } from '../keyservice/idp/login';
 import { postgresBin, startPostgres } from '../keyservice/testing/postgres';
 import { startStack } from '../keyservice/testing/stack';
 
-const arg = (name: string, d: number) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : d;
-};
-const SECONDS = arg('--seconds', 3);
-const CONCURRENCY = arg('--concurrency', 4);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function bench(database: string | undefined, label: string): Promise<string[]> {
+export interface KeyServiceRow {
+  database: 'SQLite' | 'PostgreSQL';
+  kem: Kem;
+  keysPerRelease: number;
+  releasesPerSecond: number;
+  medianReleaseMs: number;
+  signInMs: number;
+}
+
+export interface KeyServiceBench {
+  rows: KeyServiceRow[];
+  seconds: number;
+  concurrency: number;
+  /** Why PostgreSQL is missing from the rows, if it is. */
+  note?: string;
+}
+
+async function bench(
+  database: string | undefined,
+  label: KeyServiceRow['database'],
+  seconds: number,
+  concurrency: number,
+): Promise<KeyServiceRow[]> {
   const stack = await startStack({ database, sink: () => {} });
-  const rows: string[] = [];
+  const rows: KeyServiceRow[] = [];
   try {
     const login = () =>
       headlessLogin({
@@ -51,10 +68,10 @@ async function bench(database: string | undefined, label: string): Promise<strin
       };
       for (let i = 0; i < 5; i++) await once(); // warm up
       const latencies: number[] = [];
-      const end = performance.now() + SECONDS * 1000;
+      const end = performance.now() + seconds * 1000;
       const start = performance.now();
       await Promise.all(
-        Array.from({ length: CONCURRENCY }, async () => {
+        Array.from({ length: concurrency }, async () => {
           while (performance.now() < end) latencies.push(await once());
         }),
       );
@@ -67,9 +84,14 @@ async function bench(database: string | undefined, label: string): Promise<strin
         await once();
         signIns.push(performance.now() - t);
       }
-      rows.push(
-        `| ${label} | ${kem} | 2 | ${perSecond.toFixed(1)} | ${median(latencies).toFixed(1)} | ${median(signIns).toFixed(0)} |`,
-      );
+      rows.push({
+        database: label,
+        kem,
+        keysPerRelease: 2,
+        releasesPerSecond: perSecond,
+        medianReleaseMs: median(latencies),
+        signInMs: median(signIns),
+      });
     }
   } finally {
     await stack.close();
@@ -77,17 +99,47 @@ async function bench(database: string | undefined, label: string): Promise<strin
   return rows;
 }
 
-const rows = [
-  '| database | KEM | keys per release | releases/s (1 instance) | median release ms | sign-in + first release ms |',
-  '|---|---|---|---|---|---|',
-];
-rows.push(...(await bench(undefined, 'SQLite')));
-if (postgresBin()) {
+export async function benchKeyService(seconds = 3, concurrency = 4): Promise<KeyServiceBench> {
+  const rows = await bench(undefined, 'SQLite', seconds, concurrency);
+  if (!postgresBin()) return { rows, seconds, concurrency, note: 'PostgreSQL is not installed: SQLite only.' };
   const pg = await startPostgres();
   try {
-    rows.push(...(await bench(pg.url, 'PostgreSQL')));
+    rows.push(...(await bench(pg.url, 'PostgreSQL', seconds, concurrency)));
   } finally {
     pg.stop();
   }
+  return { rows, seconds, concurrency };
 }
-console.log(rows.join('\n'));
+
+export function keyServiceReport(k: KeyServiceBench): string[] {
+  const L = [
+    '## Key service: releases per instance and the cost of a sign-in (Node, 127.0.0.1)',
+    '',
+    '| Database | KEM | Keys per release | Releases/s (1 instance) | Median release | Sign-in + first release |',
+    '| --- | --- | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of k.rows)
+    L.push(
+      `| ${r.database} | ${r.kem} | ${r.keysPerRelease} | ${r.releasesPerSecond.toFixed(1)} | ` +
+        `${r.medianReleaseMs.toFixed(1)} ms | ${r.signInMs.toFixed(0)} ms |`,
+    );
+  L.push(
+    '',
+    `${k.concurrency} releases in flight for ${k.seconds} s per row; a release verifies the ID token, reads the ` +
+      "caller's keys, unwraps each in SoftHSM2 and wraps each to the device with HPKE. A browser asks once per " +
+      '`refreshMinutes` (15 by default): 5,000 employees need about 6 releases/s.' +
+      (k.note ? ` ${k.note}` : ''),
+    '',
+  );
+  return L;
+}
+
+// Alone (npm run bench:keyservice): prints the table.
+if (process.argv.includes('--standalone')) {
+  const arg = (name: string, d: number) => {
+    const i = process.argv.indexOf(name);
+    return i >= 0 ? Number(process.argv[i + 1]) : d;
+  };
+  const k = await benchKeyService(arg('--seconds', 3), arg('--concurrency', 4));
+  console.log(keyServiceReport(k).join('\n'));
+}

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { machineInfo, Stat } from './common';
 import type { SizeRow } from './size';
 import { type ArchiveBench, archiveReport } from './archive';
+import { type KeyServiceBench, keyServiceReport } from './keyservice';
 
 export interface HistoryResult {
   n: number;
@@ -57,6 +58,8 @@ export interface BenchResults {
   crypto?: { bytes: number; ops: Record<string, Stat> }[];
   /** `admin archive decrypt` in Node (bench/archive.ts). */
   archive?: ArchiveBench;
+  /** Veil's key service in Node (bench/keyservice.ts). */
+  keyService?: KeyServiceBench;
   durationS?: number;
   /** history loads that timed out and were run again */
   retries?: string[];
@@ -477,6 +480,7 @@ function markdown(r: BenchResults, outDir: string): string {
   }
 
   if (r.archive) L.push(...archiveReport(r.archive));
+  if (r.keyService) L.push(...keyServiceReport(r.keyService));
 
   L.push('## How to read and rerun');
   L.push('');

@@ -7,7 +7,7 @@
  * median over runs, runs alternate between the configurations, and targets are judged on ratios.
  *
  * Flags: --quick (N = 200, one run, short windows; results go to $TMPDIR/veil-bench-quick unless
- * --out says otherwise), --only history,send,crypto,size,idle,archive, --no-build (reuse the last build),
+ * --out says otherwise), --only history,send,crypto,size,idle,archive,keyservice, --no-build (reuse the last build),
  * --out DIR (where results go; default bench/), --ns 2000,10000
  * and --runs K (history sizes and runs, for investigating), --report (only rewrite results.md and
  * chart.svg from results.json).
@@ -27,6 +27,7 @@ import { idleWindow, type IdleSample } from './idle';
 import { openIsolatedHistory, setIsolatedMode, type IsolatedRun } from './isolated';
 import { writeReport, type BenchResults } from './report';
 import { benchArchive } from './archive';
+import { benchKeyService } from './keyservice';
 import { openSendPage, sendLatencies } from './send';
 import { measureSizes } from './size';
 
@@ -37,7 +38,7 @@ const option = (name: string) => {
   return i >= 0 ? args[i + 1] : args.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
 };
 const QUICK = flag('--quick');
-const ONLY = new Set((option('--only') ?? 'history,send,crypto,size,idle,archive').split(','));
+const ONLY = new Set((option('--only') ?? 'history,send,crypto,size,idle,archive,keyservice').split(','));
 // A smoke run must not replace the full run's results: it writes to a temp folder unless told.
 const OUT = option('--out') ?? (QUICK ? join(tmpdir(), 'veil-bench-quick') : 'bench');
 
@@ -103,6 +104,7 @@ async function main() {
   const archive = ONLY.has('archive')
     ? await benchArchive(QUICK ? [2_000, 20_000] : [10_000, 100_000, 1_000_000], log)
     : undefined;
+  const keyService = ONLY.has('keyservice') ? await benchKeyService(QUICK ? 1 : 3) : undefined;
   const key = benchKey();
   const dk = derived(key);
   // Two vendors: the same conversation, once as Veil envelopes, once in plaintext.
@@ -130,6 +132,7 @@ async function main() {
       plan: PLAN,
       isolated: { available: false, note: isolatedModeStatus() },
       archive,
+      keyService,
     };
 
     if (ONLY.has('size')) {
