@@ -5,8 +5,13 @@
 import browser from 'webextension-polyfill';
 import { type Policy, siteForUrl } from '../policy/policy';
 
-const SCRIPT_ID = 'veil-protected-sites';
 const CONTENT_SCRIPT = 'content-scripts/content.js';
+/** In the page's own world: desktop notifications show a label instead of envelopes (lib/main-world/). */
+const NOTIFICATION_LABELS = 'notification-labels.js';
+const SCRIPTS = [
+  { id: 'veil-protected-sites', js: [CONTENT_SCRIPT], world: 'ISOLATED' as const },
+  { id: 'veil-notification-labels', js: [NOTIFICATION_LABELS], world: 'MAIN' as const },
+];
 
 let queue: Promise<void> = Promise.resolve();
 
@@ -32,27 +37,29 @@ export function syncContentScripts(p: Policy): Promise<void> {
 
 async function sync(p: Policy): Promise<void> {
   const matches = [...new Set(p.protectedSites.flatMap((s) => s.matches).map(forThisBrowser))].sort();
-  const [existing] = await browser.scripting.getRegisteredContentScripts({ ids: [SCRIPT_ID] });
+  const ids = SCRIPTS.map((s) => s.id);
+  const existing = await browser.scripting.getRegisteredContentScripts({ ids });
   if (matches.length === 0) {
-    if (existing) await browser.scripting.unregisterContentScripts({ ids: [SCRIPT_ID] });
+    if (existing.length) await browser.scripting.unregisterContentScripts({ ids: existing.map((e) => e.id) });
     return;
   }
-  if (existing) {
-    if (JSON.stringify([...(existing.matches ?? [])].sort()) === JSON.stringify(matches)) return;
-    // Updated in place, not unregistered and registered again: Firefox ESR can end up with a
-    // registration that is listed but never injects when the same id is re-registered quickly.
-    await browser.scripting.updateContentScripts([{ id: SCRIPT_ID, matches }]);
-    return;
+  for (const script of SCRIPTS) {
+    const have = existing.find((e) => e.id === script.id);
+    if (have) {
+      if (JSON.stringify([...(have.matches ?? [])].sort()) === JSON.stringify(matches)) continue;
+      // Updated in place, not unregistered and registered again: Firefox ESR can end up with a
+      // registration that is listed but never injects when the same id is re-registered quickly.
+      await browser.scripting.updateContentScripts([{ id: script.id, matches }]);
+      continue;
+    }
+    const registering = browser.scripting.registerContentScripts([
+      { id: script.id, matches, js: script.js, world: script.world, runAt: 'document_start', allFrames: false },
+    ]);
+    // The notification labels are a courtesy: a browser refusing a page-world script must not
+    // keep the content script (registered first) from protecting the chat.
+    if (script.world === 'MAIN') await registering.catch((e) => console.warn('Veil: notification labels:', e));
+    else await registering;
   }
-  await browser.scripting.registerContentScripts([
-    {
-      id: SCRIPT_ID,
-      matches,
-      js: [CONTENT_SCRIPT],
-      runAt: 'document_start',
-      allFrames: false,
-    },
-  ]);
 }
 
 /**
@@ -67,9 +74,15 @@ export async function protectOpenTabs(p: Policy, tabId?: number): Promise<void> 
   await Promise.all(
     tabs.map(async (tab) => {
       if (tab.id === undefined || !tab.url || !siteForUrl(p, tab.url)) return;
-      await browser.scripting
-        .executeScript({ target: { tabId: tab.id, frameIds: [0] }, files: [CONTENT_SCRIPT], injectImmediately: true })
-        .catch(() => undefined); // a tab that is closing or not a web page: nothing to protect
+      for (const script of SCRIPTS)
+        await browser.scripting
+          .executeScript({
+            target: { tabId: tab.id, frameIds: [0] },
+            files: script.js,
+            world: script.world,
+            injectImmediately: true,
+          })
+          .catch(() => undefined); // a tab that is closing or not a web page: nothing to protect
     }),
   );
 }

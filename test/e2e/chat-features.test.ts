@@ -15,25 +15,23 @@ import { composerStatus, waitForMessage } from '../support/veil-ui';
 
 let server: ChatServer;
 
-/** Records the page's desktop notifications instead of showing them (permission granted). */
-async function spyNotifications(page: Page): Promise<void> {
-  await page.evaluateOnNewDocument(() => {
-    const shown: { title: string; body: string }[] = [];
-    (window as any).__notes = shown;
-    class FakeNotification {
-      static permission = 'granted';
-      static requestPermission = () => Promise.resolve('granted');
-      constructor(title: string, opts?: { body?: string }) {
-        shown.push({ title, body: opts?.body ?? '' });
-      }
-    }
-    (window as any).Notification = FakeNotification;
-  });
+/** Lets the page show desktop notifications (the browser's permission, as a user's click would grant). */
+async function allowNotifications(page: Page): Promise<void> {
+  await page.browserContext().overridePermissions(server.url, ['notifications']);
 }
+
+/** The notifications the page showed, as the Notification objects themselves report them. */
+const notificationsOf = (page: Page) =>
+  page.evaluate(() =>
+    ((window as unknown as { fixtureNotifications?: Notification[] }).fixtureNotifications ?? []).map((n) => ({
+      title: n.title,
+      body: n.body,
+    })),
+  );
 
 async function openAs(user: User, as: string, conv: string): Promise<Page> {
   const page = await user.newPage();
-  await spyNotifications(page);
+  await allowNotifications(page);
   await page.goto(`${server.url}/?user=${as}&conv=${encodeURIComponent(conv)}`);
   await page.waitForSelector('#compose');
   return page;
@@ -96,7 +94,7 @@ describe('the fixture chat on its own (no Veil)', () => {
     );
     expect(await b.$eval(`${aliceEntry} .preview`, (el) => el.textContent)).toBe('first words');
     expect(await b.title()).toBe('(1) alice: first words — Fixture Chat');
-    expect(await b.evaluate(() => (window as any).__notes)).toEqual([{ title: 'alice', body: 'first words' }]);
+    expect(await notificationsOf(b)).toEqual([{ title: 'alice', body: 'first words' }]);
 
     // Edit: the box holds the current text; the server stores the new one, marked edited.
     await click(a, `li.message[data-id="${first.id}"] button.edit`);
@@ -154,7 +152,7 @@ const ENVELOPE = /^VEIL1[1-9A-HJ-NP-Za-km-z]+0$/;
 /** A protected page of the fixture chat, notifications recorded, once Veil runs on it. */
 async function openVeil(user: ChatUser, as: string, conv: string): Promise<Page> {
   const page = await user.newPage();
-  await spyNotifications(page);
+  await allowNotifications(page);
   const url = `${server.url}/?user=${as}&conv=${encodeURIComponent(conv)}`;
   await page.goto(url);
   await until('Veil on the page', async () => {
@@ -328,7 +326,7 @@ describe('with Veil (Chromium, inline mode)', () => {
     await a.close();
   });
 
-  it('the conversation list and the title show a label, never the envelope nor the text', async () => {
+  it('the conversation list, the title and the notification show a label, never the envelope nor the text', async () => {
     const b = await openVeil(bob, 'bob', 'general'); // elsewhere: the DM arrives as unread
     const a = await openVeil(alice, 'alice', 'bob');
     await typeInto(a, '#compose', SECRETS.preview);
@@ -347,7 +345,14 @@ describe('with Veil (Chromium, inline mode)', () => {
     expect(preview).toBe('🔒 Encrypted message');
     const title = await b.title();
     expect(title).toMatch(/^\(\d+\) alice: 🔒 Encrypted message — Fixture Chat$/);
-    const seen = (await b.$eval('#conversations', (el) => el.textContent ?? '')) + title;
+    // The page's own new Notification(…, { body: envelope }) was labelled in the page's world.
+    const notes = await until(
+      'the notification',
+      () => notificationsOf(b),
+      (n) => n.length > 0,
+    );
+    expect(notes).toEqual([{ title: 'alice', body: '🔒 Encrypted message' }]);
+    const seen = (await b.$eval('#conversations', (el) => el.textContent ?? '')) + title + JSON.stringify(notes);
     expect(seen).not.toContain('VEIL1');
     expect(leakedSubstrings(seen, SECRETS.preview)).toEqual([]);
     await Promise.all([a.close(), b.close()]);
