@@ -3,7 +3,8 @@
  * thread's preview (the adapter's `selectors.previews`) and the page title. Veil puts a neutral
  * label ("🔒 Encrypted message") in place of every envelope there, so nobody reads "VEIL1…", and no
  * plaintext is put there either. Runs in a MutationObserver callback, so the envelope is replaced
- * before the browser paints it. Desktop notifications are the page's own API: docs/security.md.
+ * before the browser paints it. Desktop notifications are labelled in the page's own world
+ * (lib/main-world/notification-labels.ts).
  */
 import { closestAny, type SiteAdapter } from '../adapters/types';
 import { findEnvelopes } from '../crypto/codec';

@@ -1,8 +1,8 @@
 /**
  * The inline round trip in Firefox ESR (bodies shared with inline-roundtrip.test.ts): two Firefox
  * users under policies.json (keys and the protected chat from policy), Chinese, emoji, RTL and HTML
- * arrive exact; no key fails closed; an add-on update under an open page
- * sends nothing in the clear.
+ * arrive exact; no key fails closed; a notification the page shows with an envelope shows a
+ * label; an add-on update under an open page sends nothing in the clear.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
@@ -39,6 +39,20 @@ describe('inline mode in Firefox ESR', () => {
     const page = await chat(alice, 'carol');
     await composerStatus(page);
     await failsClosedWithoutKey(server, page, 'dm-alice-carol');
+    await page.close();
+  });
+
+  it("a desktop notification the page shows with a stored envelope shows Veil's label instead", async () => {
+    const page = await chat(bob, 'alice');
+    await composerStatus(page);
+    const stored = server.inspect().messages.find((m) => m.conv === 'dm-alice-bob')!.text;
+    // The page's own Notification, called in the page's own world, as a chat does for a new message.
+    const shown = await page.evaluate((text) => {
+      const n = new Notification('alice', { body: text });
+      return { title: n.title, body: n.body };
+    }, stored);
+    expect(stored).toMatch(/^VEIL1/);
+    expect(shown).toEqual({ title: 'alice', body: '🔒 Encrypted message' });
     await page.close();
   });
 
