@@ -44,6 +44,8 @@ export const USAGE = `veil-admin: Veil keys and enterprise policy files
   npm run admin -- policy --keys FILE --protect ADAPTER=PATTERN[,PATTERN] [--protect ...] [--custom-site FILE ...]
         [--settings FILE] [--require-encryption true|false] [--flag-unencrypted true|false]
         [--allow-user-keys true|false] [--allow-key-export true|false] [--mode inline|isolated]
+        [--key-service URL --issuer URL --client-id ID [--groups-claim NAME] [--refresh-minutes N]
+         [--offline-grace-hours N] [--kem x-wing|x25519]]   (keys from Veil's key service: no --keys needed)
         [--chrome-id ID] [--edge-id ID] [--firefox-id ID] [--edge-update-url URL]
         (--chrome-update-url URL and/or --firefox-install-url URL | --no-force-install) --out DIR
   npm run admin -- validate FILE [--chrome-id ID] [--firefox-id ID]
@@ -64,8 +66,9 @@ Firefox the add-on id it was signed with. Without them the development ids are u
 
 The keys FILE is a passphrase-protected Veil key bundle. Passphrase: --passphrase-file FILE or the
 VEIL_ADMIN_PASSPHRASE environment variable (never a command-line argument: shells keep history).
-Policy files contain the keys in the clear (docs/decisions/0004-policy-keys.md): deploy them only
-through channels users cannot write to.`;
+Policy files made with --keys contain the keys in the clear (docs/decisions/0004-policy-keys.md): deploy
+them only through channels users cannot write to. With --key-service they hold no secret
+(docs/key-service.md).`;
 
 class UsageError extends Error {}
 class AdminError extends Error {}
@@ -102,6 +105,13 @@ function parse(argv: string[]): { positionals: string[]; flags: Flags } {
         pem: { type: 'string' },
         'firefox-install-url': { type: 'string' },
         'no-force-install': { type: 'boolean' },
+        'key-service': { type: 'string' },
+        issuer: { type: 'string' },
+        'client-id': { type: 'string' },
+        'groups-claim': { type: 'string' },
+        'refresh-minutes': { type: 'string' },
+        'offline-grace-hours': { type: 'string' },
+        kem: { type: 'string' },
         out: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -337,6 +347,7 @@ async function policyCommand(flags: Flags, io: AdminIo): Promise<void> {
       'protect at least one site: --protect ADAPTER=PATTERN, --custom-site FILE or protectedSites in --settings',
     );
   const keys = typeof flags.keys === 'string' ? await loadKeys(flags.keys, passphrase(flags, io)) : [];
+  const keyService = keyServiceSetting(flags);
   const mode = flags.mode;
   if (mode !== undefined && mode !== 'inline' && mode !== 'isolated')
     throw new UsageError(`--mode must be inline or isolated, not "${mode}"`);
@@ -355,6 +366,7 @@ async function policyCommand(flags: Flags, io: AdminIo): Promise<void> {
           })),
         }
       : {}),
+    ...(keyService ? { keyService } : {}),
   };
   const overrides: [keyof ManagedPolicyJson, boolean | undefined][] = [
     ['requireEncryption', bool(flags, 'require-encryption')],
@@ -372,7 +384,7 @@ async function policyCommand(flags: Flags, io: AdminIo): Promise<void> {
     printProblems(io, check.errors);
     throw new AdminError('invalid policy');
   }
-  if (!keys.some((k) => k.status === 'active') && !policy.allowUserKeys) {
+  if (!keys.some((k) => k.status === 'active') && !policy.allowUserKeys && !policy.keyService) {
     io.err('warning: no active key and users may not add their own: protected sites will refuse every send');
   }
   const files = deployFiles(policy, { ...ids, chromeUpdateUrl, edgeUpdateUrl, firefoxInstallUrl }, randomUUID);
@@ -381,8 +393,38 @@ async function policyCommand(flags: Flags, io: AdminIo): Promise<void> {
     io.out(`wrote ${join(out, f.path)}\n      -> ${f.installTo}`);
   }
   io.out(
-    `${keys.length} key(s), ${sites.length} protected site(s). These files contain key secrets: keep them out of users' reach until deployed.`,
+    keys.length
+      ? `${keys.length} key(s), ${sites.length} protected site(s). These files contain key secrets: keep them out of users' reach until deployed.`
+      : `${sites.length} protected site(s), no key secrets${policy.keyService ? `: keys come from the key service at ${policy.keyService.url}` : ''}.`,
   );
+}
+
+/** `--key-service URL --issuer URL --client-id ID [...]`: keys from Veil's key service, nothing secret in policy. */
+function keyServiceSetting(flags: Flags): ManagedPolicyJson['keyService'] | undefined {
+  const names = ['issuer', 'client-id', 'groups-claim', 'refresh-minutes', 'offline-grace-hours', 'kem'];
+  if (typeof flags['key-service'] !== 'string') {
+    const stray = names.find((n) => flags[n] !== undefined);
+    if (stray) throw new UsageError(`--${stray} belongs with --key-service URL`);
+    return undefined;
+  }
+  const num = (name: string) => {
+    const v = flags[name];
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (typeof v !== 'string' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, not "${v}"`);
+    return n;
+  };
+  const refreshMinutes = num('refresh-minutes');
+  const offlineGraceHours = num('offline-grace-hours');
+  return {
+    url: flags['key-service'],
+    issuer: need(flags, 'issuer'),
+    clientId: need(flags, 'client-id'),
+    ...(typeof flags['groups-claim'] === 'string' ? { groupsClaim: flags['groups-claim'] } : {}),
+    ...(refreshMinutes !== undefined ? { refreshMinutes } : {}),
+    ...(offlineGraceHours !== undefined ? { offlineGraceHours } : {}),
+    ...(typeof flags.kem === 'string' ? { kem: flags.kem as 'x-wing' | 'x25519' } : {}),
+  };
 }
 
 function printWarnings(io: AdminIo, warnings: PolicyProblem[]): void {

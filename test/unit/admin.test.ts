@@ -407,6 +407,63 @@ describe('veil-admin: policy files', () => {
     expect(() => statSync(join(dir, 'site-mode-bad'))).toThrow();
   });
 
+  it('key-service mode: every file it writes names the service and holds no key and no secret', async () => {
+    const dest = join(dir, 'ks-policy');
+    const r = await admin(
+      [
+        'policy',
+        '--protect',
+        'fixture-chat=https://chat.corp.example/*',
+        '--key-service',
+        'https://keys.corp.example',
+        '--issuer',
+        'https://idp.corp.example/realms/staff',
+        '--client-id',
+        'veil-extension',
+        '--refresh-minutes',
+        '10',
+        '--kem',
+        'x-wing',
+        '--no-force-install',
+        '--out',
+        dest,
+      ],
+      {}, // no passphrase: no key file is read
+    );
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('no key secrets: keys come from the key service at https://keys.corp.example');
+    const files = ['chrome-linux/veil.json', 'windows/veil.reg', 'macos/veil.mobileconfig', 'firefox/policies.json'];
+    for (const f of files) {
+      const text = readFileSync(join(dest, f)).toString(f.endsWith('.reg') ? 'utf16le' : 'utf8');
+      expect(text, f).toContain('keys.corp.example');
+      expect(text, f).not.toMatch(/secret/i);
+      expect(text, f).not.toMatch(/"keys"\s*:/);
+      expect((await admin(['validate', join(dest, f)])).code, f).toBe(0);
+    }
+    const chrome = JSON.parse(readFileSync(join(dest, 'chrome-linux/veil.json'), 'utf8'));
+    const veil = chrome['3rdparty'].extensions[CHROME_EXTENSION_ID];
+    expect(veil.keyService).toEqual({
+      url: 'https://keys.corp.example',
+      issuer: 'https://idp.corp.example/realms/staff',
+      clientId: 'veil-extension',
+      refreshMinutes: 10,
+      kem: 'x-wing',
+    });
+    expect(parseManagedPolicy(veil).policy.errors).toEqual([]);
+    // Its settings without the service are a usage error, not silently dropped.
+    const stray = await admin([
+      'policy',
+      '--protect',
+      'fixture-chat=https://x/*',
+      '--issuer',
+      'https://i',
+      '--no-force-install',
+      '--out',
+      join(dir, 'x'),
+    ]);
+    expect([stray.code, stray.err]).toEqual([2, expect.stringContaining('--issuer belongs with --key-service URL')]);
+  });
+
   it('refuses to write a policy Veil would reject', async () => {
     const site = join(dir, 'site.json');
     writeFileSync(
