@@ -10,6 +10,7 @@ import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs
 import { launchUser, type User } from '../support/browser';
 import { makeKey } from '../support/keys';
 import { leakedSubstrings } from '../support/leaks';
+import { shot } from '../support/screenshots';
 import { launchChatUser, type ChatUser } from '../support/users';
 import { composerStatus, waitForMessage } from '../support/veil-ui';
 
@@ -411,6 +412,9 @@ describe('with Veil (Chromium, inline mode)', () => {
       () => threadShown(b),
       (rows) => rows.some(([id, text, status]) => id === reply.id && text === SECRETS.thread && status === 'decrypted'),
     );
+    // The README's picture: the edited message, its thread open, the conversation list labelled.
+    expect(await b.$eval('#conversations', (el) => el.textContent ?? '')).not.toContain('VEIL1');
+    await shot(b, 'chat-features');
 
     // Quote-reply: whatever the page quotes, what leaves is one envelope.
     await click(a, `#messages li.message[data-id="${first.id}"] button.quote`);

@@ -10,7 +10,6 @@
  * The policy-error pictures come from a browser started under a real, invalid enterprise policy
  * (its own copy of /etc/chromium/policies: test/support/browser.ts), read by the real extension.
  */
-import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'puppeteer';
 import { ed25519 } from '@noble/curves/ed25519.js';
@@ -31,8 +30,8 @@ import {
   typeAndSend,
   waitForMessage,
 } from '../support/veil-ui';
+import { shot } from '../support/screenshots';
 
-const OUT = process.env.VEIL_SCREENSHOTS_DIR ?? 'test-results/screenshots';
 const PASS = 'screenshot passphrase';
 const team = makeKey('Team key', { site: 'fixture-chat', conversations: ['dm-alice-bob', 'ch-general'] });
 const identity = (userId: string): SigningIdentity => ({
@@ -56,14 +55,6 @@ function seal(text: string, conversationId: string, key = team, signingKey?: Uin
   return envelopeFor(key, text, { conversationId, senderId: 'alice' }, signingKey);
 }
 
-async function shot(page: Page, name: string, opts: { fullPage?: boolean; element?: string } = {}): Promise<void> {
-  await page.bringToFront();
-  await page.evaluate(() => document.fonts.ready);
-  const path = `${OUT}/${name}.png` as const;
-  if (opts.element) await (await page.$(opts.element))!.screenshot({ path });
-  else await page.screenshot({ path, fullPage: opts.fullPage ?? false });
-}
-
 /** What the conversation shows, message by message: [text, Veil status, badge]. */
 const seen = async (page: Page) =>
   (await shownMessages(page)).map((m) => [m.text.replace(m.badge, '').trim(), m.status, m.badge]);
@@ -80,7 +71,6 @@ const badgeLook = (page: Page, status: string) =>
   );
 
 beforeAll(async () => {
-  mkdirSync(OUT, { recursive: true });
   server = await startChatServer();
   [alice, bob, bobZh, vendor] = await Promise.all([
     launchUser('alice'),
