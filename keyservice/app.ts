@@ -64,6 +64,7 @@ export async function startInstance(
       issuer: config.issuer,
       audience: config.audience,
       groupsClaim: config.groupsClaim,
+      maxTokenAgeSeconds: config.maxTokenAgeSeconds,
       jwks: opts.jwks,
     });
     const http = await startHttp(inst.service, verifier, inst.audit, {

@@ -1,15 +1,23 @@
 /**
  * Who is calling: an OpenID Connect ID token from the enterprise IdP, checked with `jose` for
  * signature (the IdP's JWKS, found through discovery), issuer, audience (the extension's client
- * id) and expiry. Groups come from a configurable claim.
+ * id), expiry and age. Groups come from a configurable claim. An ID token is a bearer token and
+ * its groups are those of when it was issued: a young token (browsers fetch a fresh one for every
+ * release) keeps a leaver's pre-removal token from working for the rest of its lifetime.
  */
 import { createRemoteJWKSet, jwtVerify, errors, type JWTVerifyGetKey } from 'jose';
 
 export class AuthError extends Error {}
+/** Valid, but issued too long ago (or before a newer one of the same user): ask the IdP again. */
+export class StaleTokenError extends AuthError {}
+/** The token lacks the groups claim: a misconfigured IdP, not a user without groups. */
+export class NoGroupsClaimError extends AuthError {}
 
 export interface Caller {
   subject: string;
   groups: string[];
+  /** The token's `iat`, seconds: releases refuse a token older than one already seen. */
+  issuedAt: number;
 }
 
 export interface Verifier {
@@ -20,6 +28,8 @@ export function oidcVerifier(opts: {
   issuer: string;
   audience: string[];
   groupsClaim: string;
+  /** Oldest ID token (by `iat`) accepted, seconds. */
+  maxTokenAgeSeconds: number;
   jwks?: JWTVerifyGetKey; // tests may pass a local key set
 }): Verifier {
   let jwks = opts.jwks;
@@ -37,21 +47,31 @@ export function oidcVerifier(opts: {
     async verify(token) {
       const getKey = await keys();
       let payload;
+      let header;
       try {
-        ({ payload } = await jwtVerify(token, getKey, {
+        ({ payload, protectedHeader: header } = await jwtVerify(token, getKey, {
           issuer: opts.issuer,
           audience: opts.audience,
           algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA'],
           requiredClaims: ['sub', 'exp', 'iat'],
+          maxTokenAge: opts.maxTokenAgeSeconds,
           clockTolerance: 30,
         }));
       } catch (e) {
+        if (e instanceof errors.JWTExpired && e.claim === 'iat') throw new StaleTokenError(`${e.code}: ${e.message}`);
         if (e instanceof errors.JOSEError) throw new AuthError(`${e.code}: ${e.message}`);
         throw e;
       }
+      // An ID token, not an access token of the same IdP that happens to name the client.
+      if (typeof header.typ === 'string' && /^(application\/)?at\+jwt$/i.test(header.typ))
+        throw new AuthError('an access token is not an ID token');
+      if (payload.azp !== undefined && !opts.audience.includes(String(payload.azp)))
+        throw new AuthError(`the token was issued to "${String(payload.azp)}", not to Veil`);
       const raw = payload[opts.groupsClaim];
-      const groups = Array.isArray(raw) ? raw.filter((g): g is string => typeof g === 'string' && g.length > 0) : [];
-      return { subject: payload.sub!, groups: [...new Set(groups)] };
+      if (!Array.isArray(raw))
+        throw new NoGroupsClaimError(`the ID token has no "${opts.groupsClaim}" claim (configure the IdP to send it)`);
+      const groups = raw.filter((g): g is string => typeof g === 'string' && g.length > 0);
+      return { subject: payload.sub!, groups: [...new Set(groups)], issuedAt: payload.iat! };
     },
   };
 }

@@ -18,6 +18,8 @@ export interface KeyServiceConfig {
   kekLabel: string;
   audit: string; // file, or '-' for standard output
   refreshMinutes: number;
+  /** Oldest ID token accepted (by `iat`); browsers get a fresh one for every release. */
+  maxTokenAgeSeconds: number;
   offlineGraceHours: number;
   defaultKem: Kem;
   rotateOnRemoval: boolean;
@@ -70,6 +72,11 @@ export function configFromEnv(
     kekLabel: env.VEIL_KS_KEK_LABEL || defaults.kekLabel || 'veil-kek',
     audit: env.VEIL_KS_AUDIT || defaults.audit || '-',
     refreshMinutes: num(env.VEIL_KS_REFRESH_MINUTES, defaults.refreshMinutes ?? 15, 'VEIL_KS_REFRESH_MINUTES'),
+    maxTokenAgeSeconds: num(
+      env.VEIL_KS_MAX_TOKEN_AGE_SECONDS,
+      defaults.maxTokenAgeSeconds ?? 300,
+      'VEIL_KS_MAX_TOKEN_AGE_SECONDS',
+    ),
     offlineGraceHours: num(env.VEIL_KS_GRACE_HOURS, defaults.offlineGraceHours ?? 24, 'VEIL_KS_GRACE_HOURS'),
     defaultKem: kem,
     rotateOnRemoval: (env.VEIL_KS_ROTATE_ON_REMOVAL ?? String(defaults.rotateOnRemoval ?? false)) === 'true',

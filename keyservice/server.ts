@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Audit } from './audit';
-import { AuthError, type Verifier } from './auth';
+import { AuthError, NoGroupsClaimError, StaleTokenError, type Verifier } from './auth';
 import { KEMS } from './hpke';
 import { deviceId, Refusal, type KeyService } from './service';
 
@@ -71,6 +71,8 @@ export async function startHttp(
     try {
       caller = await verifier.verify(token);
     } catch (e) {
+      if (e instanceof StaleTokenError) return refuse(res, 401, 'stale_token', e.message, device);
+      if (e instanceof NoGroupsClaimError) return refuse(res, 400, 'no_groups_claim', e.message, device);
       if (e instanceof AuthError) return refuse(res, 401, 'invalid_token', e.message, device);
       throw e;
     }

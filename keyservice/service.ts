@@ -82,7 +82,7 @@ export class KeyService {
     } catch (e) {
       refuse(new Refusal(400, 'bad_request', `device.publicKey: ${(e as Error).message}`));
     }
-    await this.noteMembership(caller);
+    await this.noteMembership(caller, refuse);
     const scopes = await this.store.scopes(caller.groups);
     const groups = caller.groups.filter((g) => scopes.has(g)).sort();
     const rows = (await this.store.keysOfGroups(groups)).filter((k) => k.status !== 'revoked');
@@ -124,8 +124,10 @@ export class KeyService {
   }
 
   /** Joiners, movers and leavers show up as a change of groups between two releases. */
-  private async noteMembership(caller: Caller): Promise<void> {
-    const before = await this.store.swapSubjectGroups(caller.subject, caller.groups, this.now());
+  private async noteMembership(caller: Caller, refuse: (r: Refusal) => never): Promise<void> {
+    const before = await this.store.swapSubjectGroups(caller.subject, caller.groups, caller.issuedAt, this.now());
+    if (before === 'stale')
+      refuse(new Refusal(401, 'stale_token', 'this user has presented a newer ID token: get a fresh one'));
     if (!before) return;
     const added = caller.groups.filter((g) => !before.includes(g)).sort();
     const removed = before.filter((g) => !caller.groups.includes(g)).sort();

@@ -65,6 +65,9 @@ export class Store {
       await sql.run(`CREATE UNIQUE INDEX IF NOT EXISTS ks_keys_one_active ON ks_keys (grp) WHERE status = 'active'`);
       await sql.run(`CREATE TABLE IF NOT EXISTS ks_subjects (
         subject TEXT PRIMARY KEY, groups TEXT NOT NULL, seen_at BIGINT NOT NULL)`);
+      // The newest ID token (its iat) each user presented: an older one is refused from then on.
+      await sql.run(`CREATE TABLE IF NOT EXISTS ks_token_order (
+        subject TEXT PRIMARY KEY, newest_iat BIGINT NOT NULL)`);
     }, 'migrate');
   }
 
@@ -122,8 +125,28 @@ export class Store {
   }
 
   /** Records the subject's groups now and returns what they were before (undefined: first time). */
-  async swapSubjectGroups(subject: string, groups: string[], now: number): Promise<string[] | undefined> {
+  /**
+   * Records the caller's groups and returns the ones recorded before, unless the caller's token
+   * (`issuedAt`, seconds) is older than one this user already presented: then nothing changes and
+   * 'stale' is returned, so an old token can neither fetch keys nor flip the recorded groups back.
+   */
+  async swapSubjectGroups(
+    subject: string,
+    groups: string[],
+    issuedAt: number,
+    now: number,
+  ): Promise<string[] | undefined | 'stale'> {
     return this.db.tx(async (sql) => {
+      const [order] = await sql.all<{ newest_iat: number | string }>(
+        `SELECT newest_iat FROM ks_token_order WHERE subject = ?`,
+        [subject],
+      );
+      if (order && issuedAt < Number(order.newest_iat)) return 'stale';
+      await sql.run(
+        `INSERT INTO ks_token_order (subject, newest_iat) VALUES (?, ?)
+         ON CONFLICT (subject) DO UPDATE SET newest_iat = excluded.newest_iat`,
+        [subject, issuedAt],
+      );
       const [prev] = await sql.all<{ groups: string }>(`SELECT groups FROM ks_subjects WHERE subject = ?`, [subject]);
       await sql.run(
         `INSERT INTO ks_subjects (subject, groups, seen_at) VALUES (?, ?, ?)

@@ -44,7 +44,11 @@ export interface Idp {
   setGroups(user: string, groups: string[]): void;
   setDisabled(user: string, disabled: boolean): void;
   /** Signs arbitrary claims with the IdP's own key: tests forge wrong issuers, audiences, expiry. */
-  sign(claims: Record<string, unknown>, opts?: { expiresIn?: string | number }): Promise<string>;
+  /** A token signed by this IdP (tests): `issuedAt` in seconds, `typ` for the JOSE header. */
+  sign(
+    claims: Record<string, unknown>,
+    opts?: { expiresIn?: string | number; issuedAt?: number; typ?: string },
+  ): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -143,8 +147,8 @@ export async function startIdp(opts: IdpOptions = {}): Promise<Idp> {
     setDisabled: (user, disabled) => void (users[user]!.disabled = disabled),
     sign: (claims, o = {}) =>
       new SignJWT(claims)
-        .setProtectedHeader({ alg: 'RS256', kid: 'idp-1' })
-        .setIssuedAt()
+        .setProtectedHeader({ alg: 'RS256', kid: 'idp-1', ...(o.typ ? { typ: o.typ } : {}) })
+        .setIssuedAt(o.issuedAt)
         .setExpirationTime(o.expiresIn ?? '1h')
         .sign(privateKey),
     close: () =>

@@ -55,6 +55,8 @@ export interface KeyServiceView {
   keys: number;
   /** Why sends are blocked, when they are (the composer's line). */
   blocked?: string;
+  /** What the service or the release check said, for IT (shown in Veil's options page only). */
+  detail?: string;
 }
 
 export type Result<T> = ({ ok: true } & T) | { ok: false; error: VeilError };

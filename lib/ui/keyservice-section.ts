@@ -34,7 +34,7 @@ export async function showKeyServiceSection(doc: Document, onKeysChanged: () => 
       }),
     );
     out.dataset.tone = v.blocked ? 'error' : 'ok';
-    out.textContent = v.blocked ?? '';
+    out.textContent = v.blocked ? (v.detail ? `${v.blocked} (${v.detail})` : v.blocked) : '';
     refresh.disabled = !v.subject; // nobody to refresh for until the first sign-in
   };
 

@@ -131,8 +131,8 @@ describe.each(backends)('key service on $name', ({ name, instances }) => {
     });
     return { status: res.status, body: (await res.json()) as Release & { error?: string } };
   };
-  const token = (sub: string, groups: string[], extra: Record<string, unknown> = {}) =>
-    idp.sign({ iss: idp.issuer, aud: idp.clientId, sub, groups, ...extra });
+  const token = (sub: string, groups: string[], extra: Record<string, unknown> = {}, issuedAt?: number) =>
+    idp.sign({ iss: idp.issuer, aud: idp.clientId, sub, groups, ...extra }, { issuedAt });
 
   it('serves its config and health', async () => {
     const cfg = await (await fetch(`${nodes[0]!.url}/v1/config`)).json();
@@ -228,6 +228,37 @@ describe.each(backends)('key service on $name', ({ name, instances }) => {
       [['board'], ['sales']],
       [['marketing'], ['board']],
     ]);
+  });
+
+  it('an old token is refused once a newer one of the same user was seen, and past the age limit', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    // Two tokens of erin: one from before IT removed her from sales, one from after.
+    const before = await token('erin', ['sales'], {}, now - 60);
+    const after = await token('erin', [], {}, now - 10);
+    expect((await release(before, x)).body.keys.map((k) => k.group)).toEqual(['sales']);
+    expect((await release(after, x)).body.error).toBe('no_groups');
+    // Her pre-removal token still verifies, but it is older than one she presented since.
+    const stale = await release(before, x);
+    expect([stale.status, stale.body.error, stale.body.keys]).toEqual([401, 'stale_token', undefined]);
+    // Nor did it flip her recorded groups back (no membership change from it).
+    const changes = audit.filter((e) => e.event === 'membership' && e.subject === 'erin');
+    expect(changes.map((e) => [e.added, e.removed])).toEqual([[[], ['sales']]]);
+    // A token older than the age limit (5 minutes) is refused whoever presents it.
+    const old = await release(await token('frank', ['sales'], {}, now - 600), x);
+    expect([old.status, old.body.error]).toEqual([401, 'stale_token']);
+  });
+
+  it('refuses an access token, a token issued to another client, and one without the groups claim', async () => {
+    const at = await idp.sign(
+      { iss: idp.issuer, aud: idp.clientId, sub: 'gina', groups: ['sales'] },
+      { typ: 'at+jwt' },
+    );
+    expect((await release(at, x)).body.error).toBe('invalid_token');
+    const other = await token('gina', ['sales'], { aud: [idp.clientId, 'other-app'], azp: 'other-app' });
+    expect((await release(other, x)).body.error).toBe('invalid_token');
+    const noClaim = await idp.sign({ iss: idp.issuer, aud: idp.clientId, sub: 'gina' });
+    const r = await release(noClaim, x);
+    expect([r.status, r.body.error, r.body.keys]).toEqual([400, 'no_groups_claim', undefined]);
   });
 
   it('rotation makes a new active key and retires the old one, seen by every instance; a revoked key is never released', async () => {

@@ -108,6 +108,7 @@ export async function keyServiceView(): Promise<KeyServiceView> {
     ...(s.releasedAt !== undefined ? { releasedAt: s.releasedAt } : {}),
     ...(s.expiresAt !== undefined ? { expiresAt: s.expiresAt } : {}),
     ...(blocked ? { blocked: blocked.message } : {}),
+    ...(blocked && s.detail ? { detail: s.detail.slice(0, 500) } : {}),
   };
 }
 

@@ -118,14 +118,19 @@ export class OidcTokens implements TokenSource {
   }
 
   /**
-   * An ID token for a key fetch. Silently, a refresh token is always redeemed first, even while the
-   * saved ID token is valid: the service reads the groups from the token, and a token an hour old
-   * would let a leaver fetch their old group's keys for that hour. Only when the identity provider
-   * cannot be reached does a still-valid saved token stand in.
+   * A fresh ID token for a key fetch. The service reads the groups from the token and accepts only
+   * young ones (minutes), so silently a refresh token is redeemed, or else the identity provider's
+   * silent sign-in runs, even while the saved ID token is valid: an hour-old token would let a
+   * leaver fetch their old group's keys for that hour. Only when the identity provider cannot be
+   * reached does a still-valid saved token stand in (the service may refuse it as too old).
    */
   async idToken(cfg: KeyServiceConfig, interactive: boolean): Promise<string | undefined> {
     const saved = await this.load(cfg);
     const valid = !!saved && saved.exp - EXPIRY_MARGIN_S > Date.now() / 1000;
+    const standIn = (e: UnreachableError) => {
+      if (valid) return saved.idToken;
+      throw e;
+    };
     if (!interactive && saved?.refreshToken) {
       let unreachable: UnreachableError | undefined;
       const token = await this.refresh(cfg, saved).catch((e) => {
@@ -133,15 +138,12 @@ export class OidcTokens implements TokenSource {
         return undefined; // refused (expired, revoked): try the silent flow, then ask the user
       });
       if (token) return token;
-      if (unreachable) {
-        if (valid) return saved.idToken;
-        throw unreachable;
-      }
-    } else if (!interactive && valid) return saved!.idToken;
+      if (unreachable) return standIn(unreachable);
+    }
     try {
       return await this.authorize(cfg, interactive);
     } catch (e) {
-      if (e instanceof UnreachableError) throw e;
+      if (e instanceof UnreachableError) return interactive ? Promise.reject(e) : standIn(e);
       if (interactive) throw new Error(describeOAuthError(e), { cause: e });
       return undefined; // the identity provider wants the user: "Sign in to Veil"
     }

@@ -136,7 +136,8 @@ export class KeyServiceSession {
     if (s.expiresAt !== undefined && s.expiresAt > this.now()) return undefined;
     if (s.failure === 'unreachable' && s.failingSince !== undefined)
       return { code: 'key-service', message: t('errKeyServiceUnreachable', clock(s.failingSince)) };
-    if (s.failure === 'refused') return { code: 'key-service', message: t('errKeyServiceRefused', s.detail ?? '') };
+    // The service's own words stay out of the chat page (they go to Veil's options page only).
+    if (s.failure === 'refused') return { code: 'key-service', message: t('errKeyServiceRefused') };
     return { code: 'sign-in', message: t('errKeyServiceSignIn') };
   }
 
@@ -154,7 +155,7 @@ export class KeyServiceSession {
     await this.save({ ...s, failure, failingSince, triedAt: this.now(), detail });
   }
 
-  private async fetchKeys(cfg: KeyServiceConfig, interactive: boolean): Promise<void> {
+  private async fetchKeys(cfg: KeyServiceConfig, interactive: boolean, retried = false): Promise<void> {
     let token: string | undefined;
     try {
       token = await this.deps.tokens.idToken(cfg, interactive);
@@ -175,12 +176,17 @@ export class KeyServiceSession {
     } catch {
       return this.fail(cfg, 'unreachable');
     }
+    const body: unknown = await res.json().catch(() => undefined);
+    if (res.status === 401 && (body as { error?: unknown })?.error === 'stale_token') {
+      // Another browser of this user showed a newer token, or this one is too old: a fresh one, once.
+      if (!retried && !interactive) return this.fetchKeys(cfg, false, true);
+      return this.fail(cfg, 'sign-in');
+    }
     if (res.status === 401) {
       // The token is no longer good (expired, or the account was disabled): sign in again.
       await this.deps.tokens.forget();
       return this.fail(cfg, 'sign-in');
     }
-    const body: unknown = await res.json().catch(() => undefined);
     if (res.status === 403 && (body as { error?: unknown })?.error === 'no_groups') {
       // An answer, not a failure: this user may hold no keys at all now.
       return this.accept(cfg, { subject: undefined, keys: [], grace: cfg.offlineGraceHours });
