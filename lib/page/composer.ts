@@ -162,23 +162,26 @@ async function claimed(el: HTMLElement, text: string, maxMs: number): Promise<Ou
   return (await settled(el, text, maxMs)) ? 'verified' : 'refused';
 }
 
+type Waivable<T> = T & { wrappedJSObject?: T };
+
 /**
  * A paste event carrying `text` only. Firefox gives a script-made paste event an empty
  * clipboardData whatever the init says (measured: no types, no data), so there the event gets the
  * filled one as its own property, set on the page's view of it (content scripts see the page's
- * objects through wrappers their property writes do not pass).
+ * objects through wrappers their property writes do not pass). The text is set through the page's
+ * view too: Firefox hands a DataTransfer entry only to callers whose principal covers the one that
+ * set it, so text the content script set reads as "" in the page (measured: the type is listed,
+ * getData is empty, and CKEditor 5 and Draft.js pasted nothing). The page could only spoil its own
+ * paste that way, which the read-back then refuses.
  */
 function pasteEvent(text: string): ClipboardEvent {
   const data = new DataTransfer();
-  data.setData('text/plain', text); // text only: an HTML flavour could inject markup
+  const pageData = (data as Waivable<DataTransfer>).wrappedJSObject ?? data; // Chromium: no wrappers
+  pageData.setData('text/plain', text); // text only: an HTML flavour could inject markup
   const ev = new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true, composed: true });
-  type Waivable<T> = T & { wrappedJSObject?: T };
   const target = (ev as Waivable<ClipboardEvent>).wrappedJSObject;
-  if (!target) return ev; // Chromium: no wrappers, and the init's clipboardData is the event's
-  Object.defineProperty(target, 'clipboardData', {
-    value: (data as Waivable<DataTransfer>).wrappedJSObject ?? data,
-    configurable: true,
-  });
+  if (!target) return ev; // Chromium: the init's clipboardData is the event's
+  Object.defineProperty(target, 'clipboardData', { value: pageData, configurable: true });
   return ev;
 }
 

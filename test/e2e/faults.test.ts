@@ -1,8 +1,9 @@
 /**
- * Issue #8, fault injection in real Chromium: the service worker stopped (DevTools protocol) while
- * idle, between Enter and encryption and during a batch decrypt; two tabs of one chat; rapid
- * repeated Enter. Each case: no plaintext reaches the server, no message lost or duplicated, the
- * user told what happened, recovery without reloading.
+ * Fault injection in real Chromium: the service worker stopped (DevTools protocol) while idle,
+ * between Enter and encryption and during a batch decrypt; and the cases Firefox runs too
+ * (test/support/fault-cases.ts): two tabs of one chat, rapid repeated Enter, typing while Veil
+ * sends, a vendor dropping, duplicating or cutting live deliveries. Each case: no plaintext reaches
+ * the server, no message lost or duplicated, the user told what happened, recovery without reloading.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CDPSession, Page } from 'puppeteer';
@@ -10,16 +11,16 @@ import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs
 import { launchUser, type User } from '../support/browser';
 import { bundleText, envelopeFor, makeKey } from '../support/keys';
 import { leakedSubstrings } from '../support/leaks';
-import { sendAndSettle } from '../support/send';
 import {
-  composerStatus,
-  importBundle,
-  openChat,
-  openOptions,
-  shownMessages,
-  typeAndSend,
-  waitForMessage,
-} from '../support/veil-ui';
+  cutStreamCatchesUp,
+  droppedLiveRecovered,
+  duplicatedLiveShownOnce,
+  type FaultEnv,
+  rapidEnterSendsOnce,
+  twoTabsEachOnce,
+  typedWhileSendingKept,
+} from '../support/fault-cases';
+import { composerStatus, importBundle, openChat, openOptions, typeAndSend, waitForMessage } from '../support/veil-ui';
 
 const PASS = 'fault injection passphrase';
 const team = makeKey('Team', { site: 'fixture-chat', conversations: ['*'] });
@@ -76,6 +77,7 @@ afterAll(async () => {
 describe('fault injection', () => {
   let a: Page;
   let b: Page;
+  const env = (): FaultEnv => ({ server, a, b, secondTab: () => openChat(alice, server.url, 'bob') });
 
   it('service worker stopped while idle: the next send and the next message just work', async () => {
     [a, b] = await Promise.all([openChat(alice, server.url, 'bob'), openChat(bob, server.url, 'alice')]);
@@ -123,29 +125,11 @@ describe('fault injection', () => {
   });
 
   it('rapid repeated Enter sends exactly one message', async () => {
-    const before = server.inspect().messages.length;
-    await a.bringToFront();
-    await a.focus('#compose');
-    await a.keyboard.sendCharacter('press press press');
-    for (let i = 0; i < 6; i++) await a.keyboard.press('Enter');
-    await waitForMessage(b, (m) => m.text === 'press press press', 'rapid message');
-    await new Promise((r) => setTimeout(r, 500));
-    expect(server.inspect().messages.length - before).toBe(1);
+    await rapidEnterSendsOnce(env());
   });
 
   it('two tabs of the same chat: each message once, decrypted, in both', async () => {
-    const a2 = await openChat(alice, server.url, 'bob');
-    await composerStatus(a2);
-    await typeAndSend(a2, 'from the second tab');
-    await typeAndSend(a, 'from the first tab');
-    for (const page of [a, a2, b]) {
-      for (const text of ['from the second tab', 'from the first tab']) {
-        await waitForMessage(page, (m) => m.text === text && m.status === 'decrypted', `${text} everywhere`);
-      }
-      const texts = (await shownMessages(page)).map((m) => m.text);
-      expect(texts.filter((t) => t === 'from the first tab')).toHaveLength(1);
-    }
-    await a2.close();
+    await twoTabsEachOnce(env());
   });
 
   it('service worker stopped during a batch decrypt: every message still ends decrypted without a reload', async () => {
@@ -176,7 +160,7 @@ describe('fault injection', () => {
 describe('fault injection: the vendor drops, duplicates or cuts live deliveries', () => {
   let a: Page;
   let b: Page;
-  const texts = (page: Page) => shownMessages(page).then((list) => list.map((m) => m.text));
+  const env = (): FaultEnv => ({ server, a, b, secondTab: () => openChat(alice, server.url, 'bob') });
 
   beforeAll(async () => {
     [a, b] = await Promise.all([openChat(alice, server.url, 'bob'), openChat(bob, server.url, 'alice')]);
@@ -189,82 +173,18 @@ describe('fault injection: the vendor drops, duplicates or cuts live deliveries'
   });
 
   it('regression: what the user types while Veil is still sending is not lost', async () => {
-    // Found by the recovery tests: text typed right after Enter landed next to the envelope, the
-    // composer check failed, and restoring the plaintext overwrote what had been typed.
-    const before = server.inspect().messages.length;
-    await a.bringToFront();
-    await a.focus('#compose');
-    await a.keyboard.sendCharacter('typed first');
-    await a.keyboard.press('Enter');
-    await a.keyboard.sendCharacter(' and typed right after');
-    await a.waitForFunction(
-      () => document.querySelector<HTMLElement>('.veil-composer-status')?.dataset.state !== 'busy',
-      { polling: 10 },
-    );
-    await new Promise((r) => setTimeout(r, 300));
-    const left = await a.$eval('#compose', (el) => (el as HTMLTextAreaElement).value);
-    const sent = server.inspect().messages.length - before;
-    expect(left).toContain(' and typed right after');
-    if (sent === 0) expect(left).toContain('typed first');
-    else await waitForMessage(b, (m) => m.text === 'typed first' && m.status === 'decrypted', 'first part arrives');
-    expect(leakedSubstrings(vendorRecords(), 'typed first and typed right after')).toEqual([]);
-    await a.$eval('#compose', (el) => {
-      (el as HTMLTextAreaElement).value = '';
-      el.dispatchEvent(new Event('input', { bubbles: true }));
-    });
+    await typedWhileSendingKept(env());
   });
 
   it('dropped live deliveries: the receiver misses them live, and after a reload has every one, once, decrypted', async () => {
-    server.faults({ dropLive: 2 });
-    for (const t of ['dropped one', 'dropped two', 'delivered three'])
-      expect((await sendAndSettle(a, t)).sent).toBe(true);
-    await waitForMessage(b, (m) => m.text === 'delivered three' && m.status === 'decrypted', 'the third, live');
-    expect(await texts(b)).not.toContain('dropped one');
-    // The sender's own page shows all three (it renders what the server answered).
-    for (const t of ['dropped one', 'dropped two'])
-      await waitForMessage(a, (m) => m.text === t && m.status === 'decrypted', `${t} at alice`);
-    await b.reload();
-    await b.waitForSelector('#compose');
-    for (const t of ['dropped one', 'dropped two', 'delivered three']) {
-      await waitForMessage(b, (m) => m.text === t && m.status === 'decrypted', `${t} after reload`);
-    }
-    const shown = await texts(b);
-    for (const t of ['dropped one', 'dropped two', 'delivered three'])
-      expect(shown.filter((x) => x === t)).toHaveLength(1);
-    for (const t of ['dropped one', 'dropped two', 'delivered three'])
-      expect(leakedSubstrings(vendorRecords(), t)).toEqual([]);
+    await droppedLiveRecovered(env());
   });
 
   it('duplicated live deliveries are shown once, decrypted, not flagged', async () => {
-    await composerStatus(b);
-    server.faults({ duplicateLive: 2 });
-    expect((await sendAndSettle(a, 'said once, delivered twice')).sent).toBe(true);
-    expect((await sendAndSettle(b, 'and the answer, also twice')).sent).toBe(true);
-    await waitForMessage(
-      b,
-      (m) => m.text === 'said once, delivered twice' && m.status === 'decrypted',
-      'duplicate at bob',
-    );
-    await waitForMessage(
-      a,
-      (m) => m.text === 'and the answer, also twice' && m.status === 'decrypted',
-      'duplicate at alice',
-    );
-    await new Promise((r) => setTimeout(r, 300));
-    for (const page of [a, b]) {
-      const list = await shownMessages(page);
-      for (const t of ['said once, delivered twice', 'and the answer, also twice']) {
-        expect(list.filter((m) => m.text === t).map((m) => m.status)).toEqual(['decrypted']);
-      }
-    }
+    await duplicatedLiveShownOnce(env());
   });
 
   it('a cut live stream: messages sent meanwhile arrive after the reconnect, without a reload', async () => {
-    server.disconnectLive();
-    expect((await sendAndSettle(a, 'sent while the stream was down')).sent).toBe(true);
-    // EventSource reconnects on its own (about 3 s) and the server replays by Last-Event-ID.
-    const m = await waitForMessage(b, (x) => x.text === 'sent while the stream was down', 'replayed after reconnect');
-    expect(m.status).toBe('decrypted');
-    expect((await texts(b)).filter((t) => t === 'sent while the stream was down')).toHaveLength(1);
+    await cutStreamCatchesUp(env());
   });
 });

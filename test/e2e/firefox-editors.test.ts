@@ -37,9 +37,5 @@ describeEditors(
   }),
   {
     noIme: 'the IME is driven over the DevTools protocol (Input.imeSetComposition); WebDriver BiDi has none',
-    // Open in Firefox ESR, to be fixed in the product: CKEditor 5 and Draft.js send nothing (Veil's
-    // envelope never goes out: synthetic paste / Enter not taken); Quill keeps an extra empty line
-    // after a clear, so its text is not exact.
-    gaps: new Set(['ckeditor5', 'draft-js', 'quill']),
   },
 );

@@ -31,12 +31,8 @@ export interface EditorEnv {
  * Registers the suite; `env` is read once the file's own beforeAll has launched the browsers.
  * `noIme`: why this browser cannot drive a Chinese IME, if it cannot (that case is then skipped).
  */
-export function describeEditors(
-  env: () => EditorEnv,
-  { noIme, gaps = new Set() }: { noIme?: string; gaps?: Set<string> } = {},
-): void {
-  // `gaps`: open failures of this browser, by editor (its whole send suite) or `editor/stage`.
-  describe.each(EDITORS.filter((e) => !gaps.has(e)))('%s composer', (editor) => {
+export function describeEditors(env: () => EditorEnv, { noIme }: { noIme?: string } = {}): void {
+  describe.each(EDITORS)('%s composer', (editor) => {
     const pair = { editor } as EditorPair;
 
     beforeAll(async () => {
@@ -105,7 +101,6 @@ export function describeEditors(
     it.each(FAILURE_STAGES)('%s, on every editor', async (stage) => {
       const kept: string[] = [];
       for (const [i, editor] of EDITORS.entries()) {
-        if (gaps.has(editor) || gaps.has(`${editor}/${stage}`)) continue;
         const veilKept = await failAndKeep({ editor, server: env().server, a: pages[i]! }, stage, {
           withKey: 'bob',
           noKey: 'carol',

@@ -1,9 +1,10 @@
 /**
  * Sending through the real UI as fast as a person with a paste buffer could (the soak and
- * fault tests): CDP Input.insertText into the composer, Enter, then wait only until Veil is done
+ * fault tests): the text inserted into the composer (typeText), Enter, then wait only until Veil is done
  * with this composer (composer empty and Veil's line no longer "busy"), not for delivery.
  */
 import type { Page } from 'puppeteer';
+import { typeText } from './typing';
 
 export interface SendOutcome {
   sent: boolean;
@@ -21,7 +22,7 @@ export async function sendAndSettle(
 ): Promise<SendOutcome> {
   if (opts.front !== false) await page.bringToFront();
   await page.focus('#compose');
-  await page.keyboard.sendCharacter(text); // CDP Input.insertText: one input event, like an IME or paste
+  await typeText(page, text); // Chromium: one input event, like an IME or paste; Firefox: key by key
   await page.keyboard.press('Enter');
   await page.waitForFunction(
     () => {

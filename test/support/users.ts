@@ -9,6 +9,7 @@ import { CHROME_EXTENSION_ID } from '../../lib/policy/ids';
 import type { ManagedPolicyJson } from '../../lib/policy/parse';
 import { launchUser, waitForPolicy } from './browser';
 import { launchFirefoxUser, openProtected, veilPolicy } from './firefox';
+import { typeText } from './typing';
 
 export type BrowserName = 'chromium' | 'firefox';
 
@@ -86,14 +87,7 @@ export async function launchAliceAndBob(
 export const openConversation = (user: ChatUser, chatUrl: string, conv: string) =>
   user.openProtected(`${chatUrl}/?user=${user.name}&conv=${encodeURIComponent(conv)}`);
 
-/**
- * Puts `text` where the keyboard focus is, as a person would: Chromium inserts it in one go (CDP
- * Input.insertText, like an IME commit or paste); Firefox's WebDriver BiDi types it key by key.
- */
-export async function typeText(page: Page, text: string): Promise<void> {
-  if ((page.browser() as unknown as { protocol: string }).protocol === 'cdp') await page.keyboard.sendCharacter(text);
-  else await page.keyboard.type(text);
-}
+export { typeText } from './typing';
 
 /** Types `text` into the fixture chat's compose box and presses Enter. */
 export async function typeAndSendAny(page: Page, text: string): Promise<void> {

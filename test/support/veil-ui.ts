@@ -4,6 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'puppeteer';
+import { typeText } from './typing';
 import type { User } from './browser';
 
 export async function openOptions(user: User): Promise<Page> {
@@ -98,11 +99,11 @@ export async function composerStatus(page: Page): Promise<{ state: string; text:
   }));
 }
 
-/** Types like a person (IME-style insertion of the whole text) and presses Enter. */
+/** Types like a person (Chromium: IME-style insertion of the whole text) and presses Enter. */
 export async function typeAndSend(page: Page, text: string): Promise<void> {
   await page.bringToFront(); // input goes to the focused tab, as for a person
   await page.focus('#compose');
-  await page.keyboard.sendCharacter(text);
+  await typeText(page, text);
   await page.keyboard.press('Enter');
 }
 
