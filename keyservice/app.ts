@@ -41,6 +41,7 @@ export async function openService(
     offlineGraceHours: config.offlineGraceHours,
     defaultKem: config.defaultKem,
     rotateOnRemoval: config.rotateOnRemoval,
+    deviceBinding: config.deviceBinding,
   });
   return {
     service,

@@ -18,6 +18,13 @@ export interface Caller {
   groups: string[];
   /** The token's `iat`, seconds: releases refuse a token older than one already seen. */
   issuedAt: number;
+  /**
+   * The sign-in this token belongs to (`auth_time`, else `sid`): refreshed tokens keep it, so a
+   * device bound at sign-in stays bound for the tokens that follow.
+   */
+  signIn?: string;
+  /** The sign-in's `nonce`, when the token carries it (code flow): it commits to the device key. */
+  nonce?: string;
 }
 
 export interface Verifier {
@@ -71,7 +78,19 @@ export function oidcVerifier(opts: {
       if (!Array.isArray(raw))
         throw new NoGroupsClaimError(`the ID token has no "${opts.groupsClaim}" claim (configure the IdP to send it)`);
       const groups = raw.filter((g): g is string => typeof g === 'string' && g.length > 0);
-      return { subject: payload.sub!, groups: [...new Set(groups)], issuedAt: payload.iat! };
+      const signIn =
+        typeof payload.auth_time === 'number'
+          ? `auth_time:${payload.auth_time}`
+          : typeof payload.sid === 'string'
+            ? `sid:${payload.sid}`
+            : undefined;
+      return {
+        subject: payload.sub!,
+        groups: [...new Set(groups)],
+        issuedAt: payload.iat!,
+        ...(signIn ? { signIn } : {}),
+        ...(typeof payload.nonce === 'string' ? { nonce: payload.nonce } : {}),
+      };
     },
   };
 }

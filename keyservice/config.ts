@@ -23,6 +23,8 @@ export interface KeyServiceConfig {
   offlineGraceHours: number;
   defaultKem: Kem;
   rotateOnRemoval: boolean;
+  /** Release only to the device a sign-in was made for (default on). */
+  deviceBinding: boolean;
   corsOrigins: string[];
   instance: string;
 }
@@ -79,6 +81,7 @@ export function configFromEnv(
     ),
     offlineGraceHours: num(env.VEIL_KS_GRACE_HOURS, defaults.offlineGraceHours ?? 24, 'VEIL_KS_GRACE_HOURS'),
     defaultKem: kem,
+    deviceBinding: (env.VEIL_KS_DEVICE_BINDING ?? (defaults.deviceBinding === false ? 'off' : 'on')) !== 'off',
     rotateOnRemoval: (env.VEIL_KS_ROTATE_ON_REMOVAL ?? String(defaults.rotateOnRemoval ?? false)) === 'true',
     corsOrigins: env.VEIL_KS_CORS_ORIGINS ? list(env.VEIL_KS_CORS_ORIGINS) : (defaults.corsOrigins ?? []),
     instance: env.VEIL_KS_INSTANCE || defaults.instance || `${host}:${process.pid}`,

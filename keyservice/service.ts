@@ -5,6 +5,7 @@
  * serve the same database.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { deviceNonce } from '../lib/crypto/device-nonce';
 import { validateScope, type KeyScope } from '../lib/keys/model';
 import type { Audit } from './audit';
 import type { Caller } from './auth';
@@ -18,6 +19,11 @@ export interface ServiceOptions {
   defaultKem: Kem;
   /** Rotate a group's key as soon as a release shows a member has left it. */
   rotateOnRemoval: boolean;
+  /**
+   * Release only to the device key the sign-in was made for (its nonce commits to it); `false`
+   * accepts any device key a valid token names (for an IdP that cannot carry auth_time or sid).
+   */
+  deviceBinding: boolean;
   now?: () => number;
 }
 
@@ -82,6 +88,7 @@ export class KeyService {
     } catch (e) {
       refuse(new Refusal(400, 'bad_request', `device.publicKey: ${(e as Error).message}`));
     }
+    if (this.options.deviceBinding) await this.checkDevice(caller, device, dev!, refuse);
     await this.noteMembership(caller, refuse);
     const scopes = await this.store.scopes(caller.groups);
     const groups = caller.groups.filter((g) => scopes.has(g)).sort();
@@ -121,6 +128,38 @@ export class KeyService {
       offlineGraceHours: this.options.offlineGraceHours,
       keys,
     };
+  }
+
+  /**
+   * The token's sign-in must have been made for this device: a token whose nonce commits to this
+   * device key (with the salt the browser sends) binds the sign-in to it; any later token of that
+   * sign-in (refreshed: no nonce) must come with the same device key. A token replayed by whoever
+   * saw it (a TLS-terminating hop, a header log) with a device key of their own gets nothing.
+   */
+  private async checkDevice(
+    caller: Caller,
+    device: { publicKey?: unknown; salt?: unknown },
+    dev: string,
+    refuse: (r: Refusal) => never,
+  ): Promise<void> {
+    if (!caller.signIn)
+      refuse(
+        new Refusal(400, 'no_sign_in_claim', 'the ID token has neither auth_time nor sid: device binding needs one'),
+      );
+    const salt = typeof device.salt === 'string' && device.salt.length <= 100 ? device.salt : undefined;
+    const proven = !!caller.nonce && !!salt && caller.nonce === deviceNonce(String(device.publicKey), salt);
+    if (proven) return this.store.bindDevice(caller.subject, caller.signIn!, dev, this.now());
+    const bound = await this.store.boundDevice(caller.subject, caller.signIn!);
+    if (bound !== dev)
+      refuse(
+        new Refusal(
+          401,
+          'device_unbound',
+          bound
+            ? 'this sign-in was made for another device'
+            : 'this sign-in was not made for this device: sign in again',
+        ),
+      );
   }
 
   /** Joiners, movers and leavers show up as a change of groups between two releases. */

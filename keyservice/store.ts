@@ -68,6 +68,10 @@ export class Store {
       // The newest ID token (its iat) each user presented: an older one is refused from then on.
       await sql.run(`CREATE TABLE IF NOT EXISTS ks_token_order (
         subject TEXT PRIMARY KEY, newest_iat BIGINT NOT NULL)`);
+      // Which device each sign-in (auth_time or sid) was made for.
+      await sql.run(`CREATE TABLE IF NOT EXISTS ks_devices (
+        subject TEXT NOT NULL, sign_in TEXT NOT NULL, device TEXT NOT NULL, bound_at BIGINT NOT NULL,
+        PRIMARY KEY (subject, sign_in))`);
     }, 'migrate');
   }
 
@@ -155,6 +159,26 @@ export class Store {
       );
       return prev ? (JSON.parse(prev.groups) as string[]) : undefined;
     }, `subject:${subject}`);
+  }
+
+  /** Binds a sign-in to a device; a user's bindings older than 90 days (beyond any refresh token) go. */
+  async bindDevice(subject: string, signIn: string, device: string, now: number): Promise<void> {
+    await this.db.tx(async (sql) => {
+      await sql.run(`DELETE FROM ks_devices WHERE subject = ? AND bound_at < ?`, [subject, now - 90 * 86_400_000]);
+      await sql.run(
+        `INSERT INTO ks_devices (subject, sign_in, device, bound_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (subject, sign_in) DO UPDATE SET device = excluded.device, bound_at = excluded.bound_at`,
+        [subject, signIn, device, now],
+      );
+    }, `subject:${subject}`);
+  }
+
+  async boundDevice(subject: string, signIn: string): Promise<string | undefined> {
+    const [row] = await this.db.all<{ device: string }>(
+      `SELECT device FROM ks_devices WHERE subject = ? AND sign_in = ?`,
+      [subject, signIn],
+    );
+    return row?.device;
   }
 
   close(): Promise<void> {

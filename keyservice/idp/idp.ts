@@ -76,6 +76,8 @@ export async function startIdp(opts: IdpOptions = {}): Promise<Idp> {
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
         redirect_uris: opts.redirectUris ?? EXTENSION_REDIRECTS,
+        // auth_time in every ID token, refreshed ones too: the key service binds a sign-in to a device by it.
+        require_auth_time: true,
       },
     ],
     jwks: { keys: [jwk] },

@@ -18,6 +18,8 @@ export async function headlessLogin(opts: {
   redirectUri: string;
   username: string;
   password: string;
+  /** The sign-in's nonce (default random); the key service's device binding wants `deviceNonce(...)`. */
+  nonce?: string;
 }): Promise<Tokens> {
   const meta = (await (await fetch(`${opts.issuer}/.well-known/openid-configuration`)).json()) as {
     authorization_endpoint: string;
@@ -33,7 +35,7 @@ export async function headlessLogin(opts: {
     code_challenge: b64u(createHash('sha256').update(verifier).digest()),
     code_challenge_method: 'S256',
     state: b64u(randomBytes(12)),
-    nonce: b64u(randomBytes(12)),
+    nonce: opts.nonce ?? b64u(randomBytes(12)),
     prompt: 'consent',
   }))
     auth.searchParams.set(k, v);

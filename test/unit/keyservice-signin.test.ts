@@ -11,6 +11,7 @@ import { KeyStore } from '../../lib/background/keys/store';
 
 vi.mock('webextension-polyfill', () => ({ default: {} }));
 import { OidcTokens } from '../../lib/background/keyservice/oidc';
+import { deviceNonce } from '../../lib/crypto/device-nonce';
 import { UnreachableError } from '../../lib/background/keyservice/session';
 import type { KeyServiceConfig } from '../../lib/policy/policy';
 
@@ -127,6 +128,20 @@ describe('key service sign-in (OpenID Connect, code + PKCE)', () => {
     expect(claims((await tokens.idToken(cfg, false))!)).toMatchObject({ sub: 'alice' });
     expect(idp.state.grants.at(-1)!.get('grant_type')).toBe('refresh_token');
     expect(idp.state.authorizeCalls.length).toBe(calls);
+  });
+
+  it("the sign-in's nonce commits to the device key, and the salt to check it is kept through refreshes", async () => {
+    const idp = fakeIdp();
+    const { tokens } = tokensFor(idp);
+    await tokens.idToken(cfg, true, 'DEVICE-PUBLIC-KEY');
+    const nonce = idp.state.authorizeCalls.at(-1)!.get('nonce')!;
+    const salt = await tokens.deviceSalt(cfg);
+    expect(salt).toBeTruthy();
+    expect(nonce).toBe(deviceNonce('DEVICE-PUBLIC-KEY', salt!));
+    expect(nonce).not.toBe(deviceNonce('ANOTHER-KEY', salt!));
+    await tokens.idToken(cfg, false, 'DEVICE-PUBLIC-KEY'); // a refresh: same sign-in, same salt
+    expect(idp.state.grants.at(-1)!.get('grant_type')).toBe('refresh_token');
+    expect(await tokens.deviceSalt(cfg)).toBe(salt);
   });
 
   it('a silent fetch asks the identity provider again, so a leaver loses the group at the next refresh', async () => {

@@ -7,6 +7,7 @@
  * Tokens rest in IndexedDB sealed under the keyring's device key. Background only.
  */
 import * as oauth from 'oauth4webapi';
+import { deviceNonce } from '../../crypto/device-nonce';
 import browser from 'webextension-polyfill';
 import type { KeyServiceConfig } from '../../policy/policy';
 import type { KeyStore } from '../keys/store';
@@ -25,6 +26,8 @@ interface Saved {
   idToken: string;
   exp: number;
   refreshToken?: string;
+  /** The salt of the sign-in's device nonce (the key service checks the nonce against it). */
+  deviceSalt?: string;
 }
 
 /** The identity window: `browser.identity.launchWebAuthFlow`, or a stand-in in tests. */
@@ -96,7 +99,12 @@ export class OidcTokens implements TokenSource {
     }
   }
 
-  private async save(cfg: KeyServiceConfig, r: oauth.TokenEndpointResponse, previous?: Saved): Promise<string> {
+  private async save(
+    cfg: KeyServiceConfig,
+    r: oauth.TokenEndpointResponse,
+    previous?: Saved,
+    deviceSalt = previous?.deviceSalt,
+  ): Promise<string> {
     const claims = oauth.getValidatedIdTokenClaims(r);
     if (!r.id_token || !claims) throw new Error('the identity provider sent no ID token');
     const saved: Saved = {
@@ -107,6 +115,7 @@ export class OidcTokens implements TokenSource {
       ...((r.refresh_token ?? previous?.refreshToken)
         ? { refreshToken: r.refresh_token ?? previous?.refreshToken }
         : {}),
+      ...(deviceSalt ? { deviceSalt } : {}),
     };
     const wrapped = await this.store.sealWithDevice(TOKENS, new TextEncoder().encode(JSON.stringify(saved)));
     await this.store.putMeta({ id: TOKENS, wrapped });
@@ -124,7 +133,12 @@ export class OidcTokens implements TokenSource {
    * leaver fetch their old group's keys for that hour. Only when the identity provider cannot be
    * reached does a still-valid saved token stand in (the service may refuse it as too old).
    */
-  async idToken(cfg: KeyServiceConfig, interactive: boolean): Promise<string | undefined> {
+  /** The salt to send with the device key, for the key service to check the sign-in's nonce. */
+  async deviceSalt(cfg: KeyServiceConfig): Promise<string | undefined> {
+    return (await this.load(cfg))?.deviceSalt;
+  }
+
+  async idToken(cfg: KeyServiceConfig, interactive: boolean, device?: string): Promise<string | undefined> {
     const saved = await this.load(cfg);
     const valid = !!saved && saved.exp - EXPIRY_MARGIN_S > Date.now() / 1000;
     const standIn = (e: UnreachableError) => {
@@ -141,7 +155,7 @@ export class OidcTokens implements TokenSource {
       if (unreachable) return standIn(unreachable);
     }
     try {
-      return await this.authorize(cfg, interactive);
+      return await this.authorize(cfg, interactive, device);
     } catch (e) {
       if (e instanceof UnreachableError) return interactive ? Promise.reject(e) : standIn(e);
       if (interactive) throw new Error(describeOAuthError(e), { cause: e });
@@ -159,14 +173,16 @@ export class OidcTokens implements TokenSource {
   }
 
   /** The authorization code flow in the browser's identity window; `interactive: false` never shows it. */
-  private async authorize(cfg: KeyServiceConfig, interactive: boolean): Promise<string> {
+  private async authorize(cfg: KeyServiceConfig, interactive: boolean, device?: string): Promise<string> {
     const as = await this.server(cfg);
     if (!as.authorization_endpoint) throw new Error('the identity provider has no authorization endpoint');
     const client = { client_id: cfg.clientId };
     const redirectUri = this.redirectUri();
     const verifier = oauth.generateRandomCodeVerifier();
     const state = oauth.generateRandomState();
-    const nonce = oauth.generateRandomNonce();
+    // The nonce commits to this browser's device key: the key service releases to that key only.
+    const salt = oauth.generateRandomNonce();
+    const nonce = device ? deviceNonce(device, salt) : oauth.generateRandomNonce();
     const url = new URL(as.authorization_endpoint);
     url.search = new URLSearchParams({
       client_id: cfg.clientId,
@@ -188,6 +204,6 @@ export class OidcTokens implements TokenSource {
       expectedNonce: nonce,
       requireIdToken: true,
     });
-    return this.save(cfg, result);
+    return this.save(cfg, result, undefined, device ? salt : undefined);
   }
 }

@@ -33,7 +33,9 @@ export interface TokenSource {
    * the user asked to sign in, so a sign-in window may open. Throws `UnreachableError` when the
    * identity provider cannot be reached.
    */
-  idToken(cfg: KeyServiceConfig, interactive: boolean): Promise<string | undefined>;
+  idToken(cfg: KeyServiceConfig, interactive: boolean, devicePublicKey?: string): Promise<string | undefined>;
+  /** The salt of the sign-in's device nonce, sent with the device key (oidc.ts). */
+  deviceSalt?(cfg: KeyServiceConfig): Promise<string | undefined>;
   /** Drops the tokens (the service refused them, or the service changed). */
   forget(): Promise<void>;
 }
@@ -156,22 +158,24 @@ export class KeyServiceSession {
   }
 
   private async fetchKeys(cfg: KeyServiceConfig, interactive: boolean, retried = false): Promise<void> {
+    const device = await deviceKey(this.store, cfg.kem);
+    const publicKey = base64urlnopad.encode(device.publicKey);
     let token: string | undefined;
     try {
-      token = await this.deps.tokens.idToken(cfg, interactive);
+      token = await this.deps.tokens.idToken(cfg, interactive, publicKey);
     } catch (e) {
       if (e instanceof UnreachableError) return this.fail(cfg, 'unreachable');
       return this.fail(cfg, 'sign-in', (e as Error).message);
     }
     if (!token) return this.fail(cfg, 'sign-in');
-    const device = await deviceKey(this.store, cfg.kem);
+    const salt = await this.deps.tokens.deviceSalt?.(cfg);
     const known = (await this.deps.keyring.list()).filter((k) => k.source === 'keyservice').map((k) => k.id);
     let res: Response;
     try {
       res = await this.fetch(`${cfg.url}/v1/keys/release`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({ device: { kem: cfg.kem, publicKey: base64urlnopad.encode(device.publicKey) }, known }),
+        body: JSON.stringify({ device: { kem: cfg.kem, publicKey, ...(salt ? { salt } : {}) }, known }),
       });
     } catch {
       return this.fail(cfg, 'unreachable');
@@ -180,6 +184,10 @@ export class KeyServiceSession {
     if (res.status === 401 && (body as { error?: unknown })?.error === 'stale_token') {
       // Another browser of this user showed a newer token, or this one is too old: a fresh one, once.
       if (!retried && !interactive) return this.fetchKeys(cfg, false, true);
+      return this.fail(cfg, 'sign-in');
+    }
+    if (res.status === 401 && (body as { error?: unknown })?.error === 'device_unbound') {
+      // This sign-in was made for another device key (the key pair was replaced): sign in again here.
       return this.fail(cfg, 'sign-in');
     }
     if (res.status === 401) {
