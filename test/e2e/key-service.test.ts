@@ -23,6 +23,7 @@ import { CHROME_EXTENSION_ID } from '../../lib/policy/ids';
 import { launchUser, waitFor, waitForPolicy, type User } from '../support/browser';
 import { launchFirefoxUser, openProtected } from '../support/firefox';
 import { typeAndSendAny } from '../support/users';
+import { shot } from '../support/screenshots';
 import { composerStatus, openChat, openOptions, typeAndSend, waitForMessage } from '../support/veil-ui';
 
 const dir = mkdtempSync(join(tmpdir(), 'veil-ks-e2e-'));
@@ -130,6 +131,19 @@ async function refreshKeys(user: User): Promise<string> {
   const state = await page.$eval('#ks-state', (e) => e.textContent ?? '');
   await page.close();
   return state;
+}
+
+/** The README's picture of the options page's key service section, once it shows who is signed in. */
+async function showKeyServiceSection(user: User): Promise<void> {
+  const page = await openOptions(user);
+  await page.waitForFunction(
+    (name) => (document.getElementById('ks-state')?.textContent ?? '').includes(`Signed in as ${name}`),
+    {},
+    user.name,
+  );
+  expect(await page.$eval('#ks-state', (e) => e.textContent)).toMatch(/Keys fetched at .*: 3 in this browser/);
+  await shot(page, 'keyservice-options', { element: '#keyservice-section' });
+  await page.close();
 }
 
 /** The key id an envelope the vendor stored names in its header. */
@@ -243,6 +257,7 @@ describe('key service (Chromium)', () => {
       expect(await keyIds(carol)).toEqual([]);
       // alice's next refresh brings the new key; her next message is sealed under it.
       await refreshKeys(alice);
+      await showKeyServiceSection(alice);
       expect(await keyIds(alice)).toEqual(expect.arrayContaining([sales, board, next.id]));
       await statusSays(a, 'Sales 2026');
       const after = 'After you left: Q1 plan is 20 units';
