@@ -335,71 +335,79 @@ describe('rotation on removal (VEIL_KS_ROTATE_ON_REMOVAL=true)', () => {
   });
 });
 
-describe('device binding (the default): a sign-in releases only to the device it was made for', () => {
-  it('binds at sign-in by the nonce; a replayed or refreshed token with another device key gets nothing', async () => {
-    const events: Record<string, unknown>[] = [];
-    const stack = await startStack({ sink: (l) => events.push(JSON.parse(l)) });
-    try {
-      const mine = await device('x25519');
-      const thief = await device('x25519');
-      const salt = 'c2FsdC1vZi1hbGljZQ';
-      const ask = async (token: string, dev: Device, withSalt?: string) => {
-        const res = await fetch(`${stack.url}/v1/keys/release`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ device: { kem: dev.kem, publicKey: dev.publicKey, salt: withSalt }, known: [] }),
+describe.each(backends)(
+  'device binding (the default) on $name: a sign-in releases only to its device',
+  ({ name, instances }) => {
+    it('binds at sign-in by the nonce; a replayed or refreshed token with another device key gets nothing', async () => {
+      const events: Record<string, unknown>[] = [];
+      const pg = name === 'postgres' ? await startPostgres() : undefined;
+      // Requests alternate between the instances (round-robin below), as behind a load balancer.
+      const stack = await startStack({ sink: (l) => events.push(JSON.parse(l)), database: pg?.url, instances });
+      let turn = 0;
+      try {
+        const mine = await device('x25519');
+        const thief = await device('x25519');
+        const salt = 'c2FsdC1vZi1hbGljZQ';
+        const ask = async (token: string, dev: Device, withSalt?: string) => {
+          const node = stack.nodes[turn++ % stack.nodes.length]!;
+          const res = await fetch(`${node.url}/v1/keys/release`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ device: { kem: dev.kem, publicKey: dev.publicKey, salt: withSalt }, known: [] }),
+          });
+          return { status: res.status, body: (await res.json()) as Release & { error?: string } };
+        };
+        // alice signs in through the real IdP, her nonce committing to her device key.
+        const signedIn = await headlessLogin({
+          issuer: stack.idp.issuer,
+          clientId: stack.idp.clientId,
+          redirectUri: EXTENSION_REDIRECTS[0]!,
+          username: 'alice',
+          password: 'alice-password',
+          nonce: deviceNonce(mine.publicKey, salt),
         });
-        return { status: res.status, body: (await res.json()) as Release & { error?: string } };
-      };
-      // alice signs in through the real IdP, her nonce committing to her device key.
-      const signedIn = await headlessLogin({
-        issuer: stack.idp.issuer,
-        clientId: stack.idp.clientId,
-        redirectUri: EXTENSION_REDIRECTS[0]!,
-        username: 'alice',
-        password: 'alice-password',
-        nonce: deviceNonce(mine.publicKey, salt),
-      });
-      // Whoever sees her request replays the token with a device key of their own: nothing.
-      const replayed = await ask(signedIn.idToken, thief, salt);
-      expect([replayed.status, replayed.body.error, replayed.body.keys]).toEqual([401, 'device_unbound', undefined]);
-      // Her own browser, with the salt: keys, wrapped to her device.
-      const first = await ask(signedIn.idToken, mine, salt);
-      expect(first.status).toBe(200);
-      expect(first.body.keys.length).toBeGreaterThan(0);
-      // A token of the same sign-in without the nonce (as a refresh gives): her device only.
-      const claims = JSON.parse(Buffer.from(signedIn.idToken.split('.')[1]!, 'base64url').toString());
-      expect(typeof claims.auth_time).toBe('number');
-      const refreshed = await stack.idp.sign({
-        iss: stack.idp.issuer,
-        aud: stack.idp.clientId,
-        sub: 'alice',
-        groups: claims.groups,
-        auth_time: claims.auth_time,
-      });
-      expect((await ask(refreshed, mine)).status).toBe(200);
-      const stolen = await ask(refreshed, thief);
-      expect([stolen.status, stolen.body.error]).toEqual([401, 'device_unbound']);
-      // A token of a sign-in never bound to any device (no nonce proof) gets nothing either.
-      const unbound = await stack.idp.sign({
-        iss: stack.idp.issuer,
-        aud: stack.idp.clientId,
-        sub: 'alice',
-        groups: claims.groups,
-        auth_time: claims.auth_time - 100,
-      });
-      expect((await ask(unbound, mine)).body.error).toBe('device_unbound');
-      // Nor one that names no sign-in at all.
-      const bare = await stack.idp.sign({
-        iss: stack.idp.issuer,
-        aud: stack.idp.clientId,
-        sub: 'alice',
-        groups: ['sales'],
-      });
-      expect((await ask(bare, mine)).body.error).toBe('no_sign_in_claim');
-      expect(events.filter((e) => e.event === 'refusal').length).toBeGreaterThanOrEqual(4);
-    } finally {
-      await stack.close();
-    }
-  });
-});
+        // Whoever sees her request replays the token with a device key of their own: nothing.
+        const replayed = await ask(signedIn.idToken, thief, salt);
+        expect([replayed.status, replayed.body.error, replayed.body.keys]).toEqual([401, 'device_unbound', undefined]);
+        // Her own browser, with the salt: keys, wrapped to her device.
+        const first = await ask(signedIn.idToken, mine, salt);
+        expect(first.status).toBe(200);
+        expect(first.body.keys.length).toBeGreaterThan(0);
+        // A token of the same sign-in without the nonce (as a refresh gives): her device only.
+        const claims = JSON.parse(Buffer.from(signedIn.idToken.split('.')[1]!, 'base64url').toString());
+        expect(typeof claims.auth_time).toBe('number');
+        const refreshed = await stack.idp.sign({
+          iss: stack.idp.issuer,
+          aud: stack.idp.clientId,
+          sub: 'alice',
+          groups: claims.groups,
+          auth_time: claims.auth_time,
+        });
+        expect((await ask(refreshed, mine)).status).toBe(200);
+        const stolen = await ask(refreshed, thief);
+        expect([stolen.status, stolen.body.error]).toEqual([401, 'device_unbound']);
+        // A token of a sign-in never bound to any device (no nonce proof) gets nothing either.
+        const unbound = await stack.idp.sign({
+          iss: stack.idp.issuer,
+          aud: stack.idp.clientId,
+          sub: 'alice',
+          groups: claims.groups,
+          auth_time: claims.auth_time - 100,
+        });
+        expect((await ask(unbound, mine)).body.error).toBe('device_unbound');
+        // Nor one that names no sign-in at all.
+        const bare = await stack.idp.sign({
+          iss: stack.idp.issuer,
+          aud: stack.idp.clientId,
+          sub: 'alice',
+          groups: ['sales'],
+        });
+        expect((await ask(bare, mine)).body.error).toBe('no_sign_in_claim');
+        expect(events.filter((e) => e.event === 'refusal').length).toBeGreaterThanOrEqual(4);
+      } finally {
+        await stack.close();
+        pg?.stop();
+      }
+    });
+  },
+);
