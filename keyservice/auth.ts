@@ -19,10 +19,11 @@ export interface Caller {
   /** The token's `iat`, seconds: releases refuse a token older than one already seen. */
   issuedAt: number;
   /**
-   * The sign-in this token belongs to (`auth_time`, else `sid`): refreshed tokens keep it, so a
-   * device bound at sign-in stays bound for the tokens that follow.
+   * The sign-in this token belongs to, as `auth_time:…` and/or `sid:…` (whichever the token has):
+   * refreshed tokens keep them, so a device bound at sign-in stays bound for the tokens that
+   * follow, even from an IdP that puts only one of the two in refreshed tokens.
    */
-  signIn?: string;
+  signIns: string[];
   /** The sign-in's `nonce`, when the token carries it (code flow): it commits to the device key. */
   nonce?: string;
 }
@@ -78,17 +79,15 @@ export function oidcVerifier(opts: {
       if (!Array.isArray(raw))
         throw new NoGroupsClaimError(`the ID token has no "${opts.groupsClaim}" claim (configure the IdP to send it)`);
       const groups = raw.filter((g): g is string => typeof g === 'string' && g.length > 0);
-      const signIn =
-        typeof payload.auth_time === 'number'
-          ? `auth_time:${payload.auth_time}`
-          : typeof payload.sid === 'string'
-            ? `sid:${payload.sid}`
-            : undefined;
+      const signIns = [
+        ...(typeof payload.auth_time === 'number' ? [`auth_time:${payload.auth_time}`] : []),
+        ...(typeof payload.sid === 'string' && payload.sid.length <= 200 ? [`sid:${payload.sid}`] : []),
+      ];
       return {
         subject: payload.sub!,
         groups: [...new Set(groups)],
         issuedAt: payload.iat!,
-        ...(signIn ? { signIn } : {}),
+        signIns,
         ...(typeof payload.nonce === 'string' ? { nonce: payload.nonce } : {}),
       };
     },

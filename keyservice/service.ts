@@ -58,8 +58,9 @@ export class Refusal extends Error {
 }
 
 const keyAad = (id: string, group: string) => new TextEncoder().encode(`veil/group-key/v1\n${id}\n${group}`);
-export const deviceId = (publicKey: string) =>
-  createHash('sha256').update(publicKey.replace(/=+$/, '')).digest('hex').slice(0, 16);
+export const deviceId = (publicKey: string) => deviceHash(publicKey).slice(0, 16);
+/** The whole SHA-256 of a device key: what a sign-in is bound to (the 16-character id is for the audit log). */
+const deviceHash = (publicKey: string) => createHash('sha256').update(publicKey.replace(/=+$/, '')).digest('hex');
 
 export class KeyService {
   private readonly now: () => number;
@@ -74,21 +75,33 @@ export class KeyService {
   }
 
   /** The caller's keys now: active and retired keys of every mapped group they belong to. */
-  async release(caller: Caller, device: { kem?: unknown; publicKey?: unknown }): Promise<Release> {
+  async release(caller: Caller, device: { kem?: unknown; publicKey?: unknown; salt?: unknown }): Promise<Release> {
     const kem = device.kem as Kem;
     const dev = typeof device.publicKey === 'string' ? deviceId(device.publicKey) : undefined;
     const refuse = (r: Refusal): never => {
       this.audit.write({ event: 'refusal', subject: caller.subject, device: dev, reason: `${r.code}: ${r.message}` });
       throw r;
     };
-    if (!KEMS.includes(kem)) refuse(new Refusal(400, 'bad_request', `device.kem must be one of ${KEMS.join(', ')}`));
+    // Strings only: a key the binding checks as one value and HPKE reads as another (an array's
+    // String()) would slip past the device binding.
+    if (typeof device.kem !== 'string' || !KEMS.includes(kem))
+      refuse(new Refusal(400, 'bad_request', `device.kem must be one of ${KEMS.join(', ')}`));
+    if (typeof device.publicKey !== 'string' || device.publicKey.length > 4096)
+      refuse(new Refusal(400, 'bad_request', 'device.publicKey must be a base64url string'));
+    if (device.salt !== undefined && (typeof device.salt !== 'string' || device.salt.length > 100))
+      refuse(new Refusal(400, 'bad_request', 'device.salt must be a short string'));
+    const publicKey = device.publicKey as string;
     let recipient: CryptoKey | undefined;
     try {
-      recipient = await devicePublicKey(kem, String(device.publicKey));
+      recipient = await devicePublicKey(kem, publicKey);
     } catch (e) {
       refuse(new Refusal(400, 'bad_request', `device.publicKey: ${(e as Error).message}`));
     }
-    if (this.options.deviceBinding) await this.checkDevice(caller, device, dev!, refuse);
+    // An old token is refused before it can bind anything or change recorded groups.
+    if (await this.store.isStale(caller.subject, caller.issuedAt))
+      refuse(new Refusal(401, 'stale_token', 'this user has presented a newer ID token: get a fresh one'));
+    if (this.options.deviceBinding)
+      await this.checkDevice(caller, publicKey, device.salt as string | undefined, refuse);
     await this.noteMembership(caller, refuse);
     const scopes = await this.store.scopes(caller.groups);
     const groups = caller.groups.filter((g) => scopes.has(g)).sort();
@@ -138,24 +151,25 @@ export class KeyService {
    */
   private async checkDevice(
     caller: Caller,
-    device: { publicKey?: unknown; salt?: unknown },
-    dev: string,
+    publicKey: string,
+    salt: string | undefined,
     refuse: (r: Refusal) => never,
   ): Promise<void> {
-    if (!caller.signIn)
+    if (!caller.signIns.length)
       refuse(
         new Refusal(400, 'no_sign_in_claim', 'the ID token has neither auth_time nor sid: device binding needs one'),
       );
-    const salt = typeof device.salt === 'string' && device.salt.length <= 100 ? device.salt : undefined;
-    const proven = !!caller.nonce && !!salt && caller.nonce === deviceNonce(String(device.publicKey), salt);
-    if (proven) return this.store.bindDevice(caller.subject, caller.signIn!, dev, this.now());
-    const bound = await this.store.boundDevice(caller.subject, caller.signIn!);
-    if (bound !== dev)
+    const device = deviceHash(publicKey);
+    const proven = !!caller.nonce && !!salt && caller.nonce === deviceNonce(publicKey, salt);
+    if (proven) return this.store.bindDevice(caller.subject, caller.signIns, device, this.now());
+    const bound = await this.store.boundDevices(caller.subject, caller.signIns);
+    // Nothing bound is a refusal too: only a sign-in made for a device opens releases.
+    if (!bound.includes(device))
       refuse(
         new Refusal(
           401,
           'device_unbound',
-          bound
+          bound.length
             ? 'this sign-in was made for another device'
             : 'this sign-in was not made for this device: sign in again',
         ),

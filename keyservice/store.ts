@@ -161,24 +161,42 @@ export class Store {
     }, `subject:${subject}`);
   }
 
-  /** Binds a sign-in to a device; a user's bindings older than 90 days (beyond any refresh token) go. */
-  async bindDevice(subject: string, signIn: string, device: string, now: number): Promise<void> {
+  /** Whether a token issued at `issuedAt` (seconds) is older than one this user already presented. */
+  async isStale(subject: string, issuedAt: number): Promise<boolean> {
+    const [order] = await this.db.all<{ newest_iat: number | string }>(
+      `SELECT newest_iat FROM ks_token_order WHERE subject = ?`,
+      [subject],
+    );
+    return !!order && issuedAt < Number(order.newest_iat);
+  }
+
+  /**
+   * Binds a sign-in (each of its names) to a device. Bindings older than 90 days (beyond any
+   * refresh token) go, the user's own and anyone's, so the table does not grow with leavers.
+   */
+  async bindDevice(subject: string, signIns: string[], device: string, now: number): Promise<void> {
     await this.db.tx(async (sql) => {
-      await sql.run(`DELETE FROM ks_devices WHERE subject = ? AND bound_at < ?`, [subject, now - 90 * 86_400_000]);
-      await sql.run(
-        `INSERT INTO ks_devices (subject, sign_in, device, bound_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (subject, sign_in) DO UPDATE SET device = excluded.device, bound_at = excluded.bound_at`,
-        [subject, signIn, device, now],
-      );
+      await sql.run(`DELETE FROM ks_devices WHERE bound_at < ?`, [now - 90 * 86_400_000]);
+      for (const signIn of signIns)
+        await sql.run(
+          `INSERT INTO ks_devices (subject, sign_in, device, bound_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (subject, sign_in) DO UPDATE SET device = excluded.device, bound_at = excluded.bound_at`,
+          [subject, signIn, device, now],
+        );
     }, `subject:${subject}`);
   }
 
-  async boundDevice(subject: string, signIn: string): Promise<string | undefined> {
-    const [row] = await this.db.all<{ device: string }>(
-      `SELECT device FROM ks_devices WHERE subject = ? AND sign_in = ?`,
-      [subject, signIn],
-    );
-    return row?.device;
+  /** The devices the given names of a sign-in are bound to. */
+  async boundDevices(subject: string, signIns: string[]): Promise<string[]> {
+    const out: string[] = [];
+    for (const signIn of signIns) {
+      const [row] = await this.db.all<{ device: string }>(
+        `SELECT device FROM ks_devices WHERE subject = ? AND sign_in = ?`,
+        [subject, signIn],
+      );
+      if (row) out.push(row.device);
+    }
+    return out;
   }
 
   close(): Promise<void> {

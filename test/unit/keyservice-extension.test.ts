@@ -157,6 +157,22 @@ describe('key service: stale tokens', () => {
     expect(forgotten).toBe(0);
   });
 
+  it('"device_unbound" (the device key changed): one silent sign-in for this key, then the keys', async () => {
+    const asked: (boolean | undefined)[] = [];
+    const tokens: TokenSource = {
+      idToken: async (_cfg, _interactive, _device, signInAgain) => (asked.push(signInAgain), 'token'),
+      forget: async () => undefined,
+    };
+    let refusals = 1;
+    const { keyring, session } = setup('x25519', () => [groupKey('sales')], {
+      tokens,
+      refuse: () => (refusals-- > 0 ? { status: 401, error: 'device_unbound' } : undefined),
+    });
+    await session.refresh(cfg('x25519'));
+    expect(asked).toEqual([false, true]);
+    expect(await keyring.list()).toHaveLength(1);
+  });
+
   it('stale again after the retry: blocked with "sign in", nothing deleted, no loop', async () => {
     const { session, service } = setup('x25519', () => [groupKey('sales')], {
       refuse: () => ({ status: 401, error: 'stale_token' }),

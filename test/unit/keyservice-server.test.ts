@@ -395,6 +395,51 @@ describe.each(backends)(
           auth_time: claims.auth_time - 100,
         });
         expect((await ask(unbound, mine)).body.error).toBe('device_unbound');
+        // A device key sent as something else than a string (an array HPKE would read as the
+        // thief's key) is refused outright, bound sign-in or not.
+        for (const bad of [[thief.publicKey], { k: thief.publicKey }, 42]) {
+          const res = await fetch(`${stack.nodes[0]!.url}/v1/keys/release`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${unbound}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ device: { kem: 'x25519', publicKey: bad }, known: [] }),
+          });
+          expect([res.status, ((await res.json()) as { error?: string }).error]).toEqual([400, 'bad_request']);
+        }
+        // A sign-in bound under auth_time is found under sid too when the IdP's refreshed tokens
+        // carry only sid (bound under both names at sign-in).
+        const both = await stack.idp.sign({
+          iss: stack.idp.issuer,
+          aud: stack.idp.clientId,
+          sub: 'alice',
+          groups: claims.groups,
+          auth_time: claims.auth_time + 7,
+          sid: 'session-77',
+          nonce: deviceNonce(mine.publicKey, salt),
+        });
+        expect((await ask(both, mine, salt)).status).toBe(200);
+        const sidOnly = await stack.idp.sign({
+          iss: stack.idp.issuer,
+          aud: stack.idp.clientId,
+          sub: 'alice',
+          groups: claims.groups,
+          sid: 'session-77',
+        });
+        expect((await ask(sidOnly, mine)).status).toBe(200);
+        expect((await ask(sidOnly, thief)).body.error).toBe('device_unbound');
+        // An old token of a sign-in cannot rebind it, even with its nonce and salt: refused as stale first.
+        const old = await stack.idp.sign(
+          {
+            iss: stack.idp.issuer,
+            aud: stack.idp.clientId,
+            sub: 'alice',
+            groups: claims.groups,
+            auth_time: claims.auth_time + 7,
+            nonce: deviceNonce(thief.publicKey, salt),
+          },
+          { issuedAt: Math.floor(Date.now() / 1000) - 120 },
+        );
+        expect((await ask(old, thief, salt)).body.error).toBe('stale_token');
+        expect((await ask(sidOnly, mine)).status).toBe(200); // still bound to alice's device
         // Nor one that names no sign-in at all.
         const bare = await stack.idp.sign({
           iss: stack.idp.issuer,

@@ -138,14 +138,21 @@ export class OidcTokens implements TokenSource {
     return (await this.load(cfg))?.deviceSalt;
   }
 
-  async idToken(cfg: KeyServiceConfig, interactive: boolean, device?: string): Promise<string | undefined> {
+  async idToken(
+    cfg: KeyServiceConfig,
+    interactive: boolean,
+    device?: string,
+    signInAgain = false,
+  ): Promise<string | undefined> {
     const saved = await this.load(cfg);
     const valid = !!saved && saved.exp - EXPIRY_MARGIN_S > Date.now() / 1000;
     const standIn = (e: UnreachableError) => {
       if (valid) return saved.idToken;
       throw e;
     };
-    if (!interactive && saved?.refreshToken) {
+    // signInAgain: the service wants a sign-in made for this device (the device key changed), so
+    // the identity provider's silent sign-in runs, with a nonce for the current key.
+    if (!interactive && saved?.refreshToken && !signInAgain) {
       let unreachable: UnreachableError | undefined;
       const token = await this.refresh(cfg, saved).catch((e) => {
         if (e instanceof UnreachableError) unreachable = e;

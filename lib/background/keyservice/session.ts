@@ -33,7 +33,12 @@ export interface TokenSource {
    * the user asked to sign in, so a sign-in window may open. Throws `UnreachableError` when the
    * identity provider cannot be reached.
    */
-  idToken(cfg: KeyServiceConfig, interactive: boolean, devicePublicKey?: string): Promise<string | undefined>;
+  idToken(
+    cfg: KeyServiceConfig,
+    interactive: boolean,
+    devicePublicKey?: string,
+    signInAgain?: boolean,
+  ): Promise<string | undefined>;
   /** The salt of the sign-in's device nonce, sent with the device key (oidc.ts). */
   deviceSalt?(cfg: KeyServiceConfig): Promise<string | undefined>;
   /** Drops the tokens (the service refused them, or the service changed). */
@@ -157,12 +162,17 @@ export class KeyServiceSession {
     await this.save({ ...s, failure, failingSince, triedAt: this.now(), detail });
   }
 
-  private async fetchKeys(cfg: KeyServiceConfig, interactive: boolean, retried = false): Promise<void> {
+  private async fetchKeys(
+    cfg: KeyServiceConfig,
+    interactive: boolean,
+    retried = false,
+    signInAgain = false,
+  ): Promise<void> {
     const device = await deviceKey(this.store, cfg.kem);
     const publicKey = base64urlnopad.encode(device.publicKey);
     let token: string | undefined;
     try {
-      token = await this.deps.tokens.idToken(cfg, interactive, publicKey);
+      token = await this.deps.tokens.idToken(cfg, interactive, publicKey, signInAgain);
     } catch (e) {
       if (e instanceof UnreachableError) return this.fail(cfg, 'unreachable');
       return this.fail(cfg, 'sign-in', (e as Error).message);
@@ -187,7 +197,9 @@ export class KeyServiceSession {
       return this.fail(cfg, 'sign-in');
     }
     if (res.status === 401 && (body as { error?: unknown })?.error === 'device_unbound') {
-      // This sign-in was made for another device key (the key pair was replaced): sign in again here.
+      // This sign-in was made for another device key (the key pair was replaced, e.g. another KEM):
+      // one silent sign-in for this key; if the identity provider wants the user, "Sign in".
+      if (!retried && !interactive) return this.fetchKeys(cfg, false, true, true);
       return this.fail(cfg, 'sign-in');
     }
     if (res.status === 401) {
