@@ -4,7 +4,8 @@
  */
 import { appendFileSync } from 'node:fs';
 
-export type AuditEvent = 'release' | 'refusal' | 'rotation' | 'membership' | 'create' | 'revoke' | 'map' | 'export';
+export type AuditEvent =
+  'release' | 'refusal' | 'rotation' | 'rotation-failed' | 'membership' | 'create' | 'revoke' | 'map' | 'export';
 
 export interface AuditRecord {
   event: AuditEvent;

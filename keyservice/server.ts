@@ -64,8 +64,7 @@ export async function startHttp(
       body = undefined;
       if ((e as Error).message === 'too large') return refuse(res, 400, 'bad_request', 'body too large');
     }
-    const device =
-      body?.device && typeof body.device.publicKey === 'string' ? deviceId(body.device.publicKey) : undefined;
+    const device = deviceId(body?.device?.publicKey);
     if (!token) return refuse(res, 401, 'invalid_token', 'no bearer token', device);
     let caller;
     try {

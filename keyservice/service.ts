@@ -10,7 +10,7 @@ import { validateScope, type KeyScope } from '../lib/keys/model';
 import type { Audit } from './audit';
 import type { Caller } from './auth';
 import type { Hsm } from './hsm';
-import { devicePublicKey, KEMS, releaseAad, sealKey, type Kem } from './hpke';
+import { devicePublicKey, KEMS, releaseAad, sealKey, stripPadding, type Kem } from './hpke';
 import { ConflictError, type GroupKeyRow, type Store } from './store';
 
 export interface ServiceOptions {
@@ -58,9 +58,17 @@ export class Refusal extends Error {
 }
 
 const keyAad = (id: string, group: string) => new TextEncoder().encode(`veil/group-key/v1\n${id}\n${group}`);
-export const deviceId = (publicKey: string) => deviceHash(publicKey).slice(0, 16);
+/**
+ * A device public key as it may arrive: base64url, padding tolerated, no longer than an X-Wing key.
+ * Checked before anything else reads the value (one anchored pass, no backtracking blow-up).
+ */
+const DEVICE_KEY_FORMAT = /^[A-Za-z0-9_-]{1,2048}={0,2}$/;
+export const isDeviceKeyText = (v: unknown): v is string => typeof v === 'string' && DEVICE_KEY_FORMAT.test(v);
+/** The audit log's short device id; undefined for anything that is not a device key. */
+export const deviceId = (publicKey: unknown) =>
+  isDeviceKeyText(publicKey) ? deviceHash(publicKey).slice(0, 16) : undefined;
 /** The whole SHA-256 of a device key: what a sign-in is bound to (the 16-character id is for the audit log). */
-const deviceHash = (publicKey: string) => createHash('sha256').update(publicKey.replace(/=+$/, '')).digest('hex');
+const deviceHash = (publicKey: string) => createHash('sha256').update(stripPadding(publicKey)).digest('hex');
 
 export class KeyService {
   private readonly now: () => number;
@@ -77,7 +85,7 @@ export class KeyService {
   /** The caller's keys now: active and retired keys of every mapped group they belong to. */
   async release(caller: Caller, device: { kem?: unknown; publicKey?: unknown; salt?: unknown }): Promise<Release> {
     const kem = device.kem as Kem;
-    const dev = typeof device.publicKey === 'string' ? deviceId(device.publicKey) : undefined;
+    const dev = deviceId(device.publicKey);
     const refuse = (r: Refusal): never => {
       this.audit.write({ event: 'refusal', subject: caller.subject, device: dev, reason: `${r.code}: ${r.message}` });
       throw r;
@@ -86,7 +94,7 @@ export class KeyService {
     // String()) would slip past the device binding.
     if (typeof device.kem !== 'string' || !KEMS.includes(kem))
       refuse(new Refusal(400, 'bad_request', `device.kem must be one of ${KEMS.join(', ')}`));
-    if (typeof device.publicKey !== 'string' || device.publicKey.length > 4096)
+    if (!isDeviceKeyText(device.publicKey))
       refuse(new Refusal(400, 'bad_request', 'device.publicKey must be a base64url string'));
     if (device.salt !== undefined && (typeof device.salt !== 'string' || device.salt.length > 100))
       refuse(new Refusal(400, 'bad_request', 'device.salt must be a short string'));
@@ -186,8 +194,22 @@ export class KeyService {
     const removed = before.filter((g) => !caller.groups.includes(g)).sort();
     if (!added.length && !removed.length) return;
     this.audit.write({ event: 'membership', subject: caller.subject, added, removed });
-    if (this.options.rotateOnRemoval)
-      for (const g of removed) await this.rotate(g, 'keyservice', `automatic: ${caller.subject} left ${g}`);
+    if (!this.options.rotateOnRemoval) return;
+    // Only groups that hold keys here (IdPs send many unmapped ones), each on its own: one that
+    // fails is audited for the admin and does not keep the others from rotating.
+    const mapped = await this.store.scopes(removed);
+    for (const g of removed.filter((r) => mapped.has(r))) {
+      try {
+        await this.rotate(g, 'keyservice', `automatic: ${caller.subject} left ${g}`);
+      } catch (e) {
+        this.audit.write({
+          event: 'rotation-failed',
+          subject: 'keyservice',
+          group: g,
+          reason: `automatic rotation after ${caller.subject} left ${g}: ${(e as Error).message}; rotate it by hand`,
+        });
+      }
+    }
   }
 
   // ---- admin operations (scripts: npm run admin -- keyservice …) ----

@@ -146,16 +146,20 @@ export class Store {
         [subject],
       );
       if (order && issuedAt < Number(order.newest_iat)) return 'stale';
+      const [prev] = await sql.all<{ groups: string }>(`SELECT groups FROM ks_subjects WHERE subject = ?`, [subject]);
+      const sorted = JSON.stringify([...groups].sort());
+      // Two tokens of one second that disagree on the groups: which is newer cannot be told, so
+      // neither changes anything (else each would count as a removal, and rotate, in turn).
+      if (order && issuedAt === Number(order.newest_iat) && prev && prev.groups !== sorted) return 'stale';
       await sql.run(
         `INSERT INTO ks_token_order (subject, newest_iat) VALUES (?, ?)
          ON CONFLICT (subject) DO UPDATE SET newest_iat = excluded.newest_iat`,
         [subject, issuedAt],
       );
-      const [prev] = await sql.all<{ groups: string }>(`SELECT groups FROM ks_subjects WHERE subject = ?`, [subject]);
       await sql.run(
         `INSERT INTO ks_subjects (subject, groups, seen_at) VALUES (?, ?, ?)
          ON CONFLICT (subject) DO UPDATE SET groups = excluded.groups, seen_at = excluded.seen_at`,
-        [subject, JSON.stringify([...groups].sort()), now],
+        [subject, sorted, now],
       );
       return prev ? (JSON.parse(prev.groups) as string[]) : undefined;
     }, `subject:${subject}`);

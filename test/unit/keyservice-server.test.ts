@@ -15,7 +15,7 @@ import { startInstance, type Instance } from '../../keyservice/app';
 import { configFromEnv } from '../../keyservice/config';
 import { initSoftHsmToken } from '../../keyservice/hsm';
 import { RELEASE_INFO, suiteFor, type Kem } from '../../keyservice/hpke';
-import type { Release } from '../../keyservice/service';
+import { deviceId, type Release } from '../../keyservice/service';
 import { startIdp, EXTENSION_REDIRECTS, type Idp } from '../../keyservice/idp/idp';
 import { headlessLogin } from '../../keyservice/idp/login';
 import { deviceNonce } from '../../lib/crypto/device-nonce';
@@ -219,11 +219,13 @@ describe.each(backends)('key service on $name', ({ name, instances }) => {
   }, 30_000);
 
   it('a leaver gets nothing of the group at the next release; a group the service does not map gives nothing', async () => {
-    const first = await release(await token('carol', ['sales']), x);
+    // A second apart each, as an IdP issues them (two tokens of one second must agree: below).
+    const t0 = Math.floor(Date.now() / 1000) - 30;
+    const first = await release(await token('carol', ['sales'], {}, t0), x);
     expect(first.body.keys.map((k) => k.group)).toEqual(['sales']);
-    const moved = await release(await token('carol', ['board']), x);
+    const moved = await release(await token('carol', ['board'], {}, t0 + 1), x);
     expect(moved.body.keys.map((k) => k.group)).toEqual(['board']);
-    const gone = await release(await token('carol', ['marketing']), x);
+    const gone = await release(await token('carol', ['marketing'], {}, t0 + 2), x);
     expect(gone.status).toBe(403);
     expect(gone.body.error).toBe('no_groups');
     const changes = audit.filter((e) => e.event === 'membership' && e.subject === 'carol');
@@ -286,6 +288,14 @@ describe.each(backends)('key service on $name', ({ name, instances }) => {
 
   it('refuses a malformed device key with 400', async () => {
     const t = await token('alice', ['sales']);
+    // Not even hashed for the audit line: a long run of '=' used to cost a quadratic regex pass.
+    const padding = '='.repeat(16_300) + 'a';
+    expect(deviceId(padding)).toBeUndefined();
+    expect(deviceId(x.publicKey)).toMatch(/^[0-9a-f]{16}$/);
+    expect((await release(t, { kem: 'x25519', publicKey: padding })).body.error).toBe('bad_request');
+    expect((await release(undefined, { kem: 'x25519', publicKey: padding })).body.error).toBe('invalid_token');
+    expect(audit.at(-1)!.event).toBe('refusal');
+    expect(audit.at(-1)).not.toHaveProperty('device');
     expect((await release(t, { kem: 'x-wing', publicKey: x25519.publicKey })).status).toBe(400);
     expect((await release(t, { kem: 'rsa', publicKey: x.publicKey })).status).toBe(400);
     expect((await release(t, { kem: 'x25519', publicKey: '!!!' })).status).toBe(400);
@@ -301,6 +311,69 @@ describe.each(backends)('key service on $name', ({ name, instances }) => {
 });
 
 describe('rotation on removal (VEIL_KS_ROTATE_ON_REMOVAL=true)', () => {
+  /** One stack, carol's device, and a release for `groups` with a token issued at `iat` (seconds). */
+  async function leaverStack() {
+    const events: Record<string, unknown>[] = [];
+    const stack = await startStack({
+      env: { VEIL_KS_ROTATE_ON_REMOVAL: 'true', VEIL_KS_DEVICE_BINDING: 'off' },
+      sink: (l) => events.push(JSON.parse(l)),
+    });
+    const dev = await device('x25519');
+    const ask = async (groups: string[], iat: number) => {
+      const t = await stack.idp.sign(
+        { iss: stack.idp.issuer, aud: stack.idp.clientId, sub: 'mallory', groups },
+        { issuedAt: iat },
+      );
+      const res = await fetch(`${stack.url}/v1/keys/release`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${t}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ device: { kem: dev.kem, publicKey: dev.publicKey }, known: [] }),
+      });
+      return { status: res.status, body: (await res.json()) as Release & { error?: string } };
+    };
+    const activeOf = async (group: string) =>
+      (await stack.nodes[0]!.service.store.keysOfGroups([group])).find((k) => k.status === 'active')!.id;
+    return { stack, events, ask, activeOf };
+  }
+
+  it('a leaver who also left a group the service does not map still loses the mapped one', async () => {
+    const { stack, events, ask, activeOf } = await leaverStack();
+    try {
+      const t0 = Math.floor(Date.now() / 1000) - 60;
+      // IdPs send many groups the key service has no keys for ("all-staff").
+      expect((await ask(['all-staff', 'sales', 'board'], t0)).status).toBe(200);
+      const before = await activeOf('sales');
+      const left = await ask(['board'], t0 + 1);
+      expect(left.status).toBe(200);
+      expect(left.body.keys.map((k) => k.group)).toEqual(['board']);
+      expect(await activeOf('sales')).not.toBe(before);
+      expect(events.filter((e) => e.event === 'rotation').map((e) => e.group)).toEqual(['sales']);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  it('two tokens of one second that disagree on the groups change nothing and rotate nothing', async () => {
+    const { stack, events, ask, activeOf } = await leaverStack();
+    try {
+      const t0 = Math.floor(Date.now() / 1000) - 60;
+      expect((await ask(['sales', 'board'], t0)).status).toBe(200);
+      const before = await activeOf('sales');
+      // Which of the two is newer cannot be told: alternating them must not rotate each time.
+      for (let i = 0; i < 4; i++) {
+        expect((await ask(['board'], t0)).body.error).toBe('stale_token');
+        expect((await ask(['sales', 'board'], t0)).status).toBe(200);
+      }
+      expect(await activeOf('sales')).toBe(before);
+      expect(events.filter((e) => e.event === 'rotation')).toEqual([]);
+      // A later token settles it.
+      expect((await ask(['board'], t0 + 1)).status).toBe(200);
+      expect(await activeOf('sales')).not.toBe(before);
+    } finally {
+      await stack.close();
+    }
+  });
+
   it('rotates the group the moment a release shows a member left it; the leaver never gets the new key', async () => {
     const events: Record<string, unknown>[] = [];
     const stack = await startStack({
@@ -309,8 +382,13 @@ describe('rotation on removal (VEIL_KS_ROTATE_ON_REMOVAL=true)', () => {
     });
     try {
       const dev = await device('x25519');
+      // Each token a second later than the one before, as an IdP issues them.
+      let iat = Math.floor(Date.now() / 1000) - 60;
       const ask = async (groups: string[]) => {
-        const t = await stack.idp.sign({ iss: stack.idp.issuer, aud: stack.idp.clientId, sub: 'carol', groups });
+        const t = await stack.idp.sign(
+          { iss: stack.idp.issuer, aud: stack.idp.clientId, sub: 'carol', groups },
+          { issuedAt: ++iat },
+        );
         const res = await fetch(`${stack.url}/v1/keys/release`, {
           method: 'POST',
           headers: { authorization: `Bearer ${t}`, 'content-type': 'application/json' },
