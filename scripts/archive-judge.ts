@@ -8,6 +8,7 @@ import { findEnvelopes } from '../lib/crypto/codec';
 import { KIND_CHUNK, parseChunk } from '../lib/crypto/chunks';
 import { KIND_MESSAGE } from '../lib/crypto/envelope';
 import { decryptFrame, decryptItem, judgeReplays } from '../lib/background/decrypt';
+import { judgeQuotes, QuoteBook } from '../lib/background/quote-book';
 import type { Keyring } from '../lib/background/keyring';
 import type { ReplayLog, Sighting, Verdict } from '../lib/background/replay-log';
 import { STALE_AFTER_MS } from '../lib/background/replay-log';
@@ -59,6 +60,10 @@ export interface ArchiveRecord {
   verifiedSigner?: string;
   /** For a signature by someone other than the author: who made it. */
   signedBy?: string;
+  /** An edit: the Veil message id (hex) of the message whose text it replaces. */
+  editOf?: string;
+  /** Quotes of encrypted messages: checked against the originals earlier in the export. */
+  quote?: 'verified' | 'unseen' | 'mismatch';
   reason?: string;
 }
 
@@ -150,12 +155,15 @@ interface PendingGroup {
 export class ArchiveJudge {
   private readonly replays: WindowReplayLog;
   private readonly groups = new Map<string, PendingGroup>();
+  /** The originals quotes are checked against: as many as the replay window keeps. */
+  private readonly quotes: QuoteBook;
 
   constructor(
     private readonly keyring: Keyring,
     private readonly opts: JudgeOptions,
   ) {
     this.replays = new WindowReplayLog(opts.replayWindow);
+    this.quotes = new QuoteBook(opts.replayWindow);
   }
 
   async push(m: RawMessage): Promise<ArchiveRecord[]> {
@@ -248,6 +256,7 @@ export class ArchiveJudge {
         : what;
     this.replays.now = m.time ?? 0;
     await judgeReplays(this.replays as unknown as ReplayLog, m.conversation, [{ item, result }], true);
+    judgeQuotes(this.quotes, m.conversation, [result]);
     // The status and label do not depend on the send time; leaving it out skips formatting a date.
     const sentAt = result.sentAt;
     result.sentAt = undefined;
@@ -267,6 +276,8 @@ export class ArchiveJudge {
       sentAt,
       verifiedSigner: verified ? m.author : undefined,
       signedBy: result.signature?.signedBy,
+      editOf: result.editOf?.messageId,
+      quote: result.quote,
       reason: result.reason,
     };
   }

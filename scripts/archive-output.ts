@@ -113,6 +113,8 @@ export const CSV_COLUMNS = [
   'sent_at',
   'verified_signer',
   'signed_by',
+  'edit_of',
+  'quote',
   'reason',
 ] as const;
 
@@ -142,6 +144,8 @@ export function csvRow(r: ArchiveRecord): string {
     iso(r.sentAt),
     r.verifiedSigner,
     r.signedBy,
+    r.editOf,
+    r.quote,
     r.reason,
   ]
     .map(csvCell)
@@ -170,6 +174,9 @@ function htmlRow(r: ArchiveRecord): string {
     r.sentAt !== undefined && `sealed ${iso(r.sentAt)}`,
     r.verifiedSigner && `signed by ${r.verifiedSigner}`,
     r.signedBy && `signature by ${r.signedBy}`,
+    r.editOf && `edit of ${r.editOf}`,
+    r.quote &&
+      `quote ${r.quote === 'verified' ? 'matches the original' : r.quote === 'unseen' ? 'of a message not in this export' : 'does not match the original'}`,
     r.parts && `${r.parts.length} parts`,
     r.reason,
   ].filter(Boolean) as string[];

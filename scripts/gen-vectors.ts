@@ -9,6 +9,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { encodeEnvelopeText } from '../lib/crypto/codec';
 import { deriveKey, sealMessage } from '../lib/crypto/envelope';
+import { insertQuotes } from '../lib/crypto/quotes';
 import { createBundle, directoryEntryOf } from '../lib/crypto/bundle';
 
 const seed = (label: string, n: number) => sha256(new TextEncoder().encode(label)).subarray(0, n);
@@ -21,6 +22,8 @@ const cases: {
   signed?: boolean;
   /** An edit of the message with this id (hex), shown by the chat as `hostId`. */
   editOf?: { messageId: string; hostId: string };
+  /** A quote-reply: the composer held this text with `quoted`'s envelope where `{quote}` stands. */
+  quoting?: { messageId: string; plaintext: string };
 }[] = [
   { name: 'two ASCII characters', text: 'hi', conversationId: 'dm-alice-bob', senderId: 'alice' },
   { name: 'empty text', text: '', conversationId: 'ch-general', senderId: 'bob' },
@@ -54,6 +57,14 @@ const cases: {
     signed: true,
     editOf: { messageId: '00112233445566778899aabbccddeeff', hostId: 'msg-编号-42' },
   },
+  {
+    name: 'a signed reply quoting a two-line message',
+    text: '> {quote}\n\nagreed',
+    conversationId: 'dm-alice-bob',
+    senderId: 'bob',
+    signed: true,
+    quoting: { messageId: '048d400560d4193e413faefa8e29d924', plaintext: 'first line\nsecond 行' },
+  },
 ];
 
 const vectors = cases.map((c, i) => {
@@ -63,12 +74,25 @@ const vectors = cases.map((c, i) => {
   const sentAt = 1_790_000_000_000 + i * 1000;
   const signingKey = c.signed ? seed(`veil vector signing key ${i}`, 32) : undefined;
   const editOf = c.editOf && { messageId: hexToBytes(c.editOf.messageId), hostId: c.editOf.hostId };
-  const frame = sealMessage(deriveKey({ id: keyId, secret }), c.text, c, { sentAt, nonce, signingKey, editOf });
-  const { signed: _signed, ...rest } = c;
+  // The quoted envelope's place in the composer text stands for any envelope of that message.
+  const at = c.text.indexOf('{quote}');
+  const { text, refs: quotes } = c.quoting
+    ? insertQuotes(c.text.replace('{quote}', ''), [
+        { start: at, end: at, messageId: hexToBytes(c.quoting.messageId), plaintext: c.quoting.plaintext },
+      ])
+    : { text: c.text, refs: undefined };
+  const frame = sealMessage(deriveKey({ id: keyId, secret }), text, c, { sentAt, nonce, signingKey, editOf, quotes });
+  const { signed: _signed, quoting, ...rest } = c;
   return {
     ...rest,
     ...(signingKey
       ? { signingKey: bytesToHex(signingKey), publicKey: bytesToHex(ed25519.getPublicKey(signingKey)) }
+      : {}),
+    ...(quoting && quotes
+      ? {
+          text,
+          quotes: quotes.map((q) => ({ ...q, messageId: bytesToHex(q.messageId), digest: bytesToHex(q.digest) })),
+        }
       : {}),
     keyId: bytesToHex(keyId),
     secret: bytesToHex(secret),

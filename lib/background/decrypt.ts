@@ -5,6 +5,7 @@
 import { bytesToHex } from '@noble/ciphers/utils.js';
 import { assembleFrame } from '../crypto/assemble';
 import { openMessage, parseHeader, verifySignature } from '../crypto/envelope';
+import { quoteConsistent } from '../crypto/quotes';
 import type { DecryptedItem, DecryptItem } from '../messaging/protocol';
 import { type KeyInfo, scopeSpecificity } from '../keys/model';
 import { LockedError } from './keys/wrapping';
@@ -98,6 +99,17 @@ export async function decryptFrame(
     senderMismatch: r.senderMismatch,
     signature: await senderCheck(keyring, site, item.author, r.signature),
     ...keyFacts,
+    // Quotes are judged against the originals by judgeQuotes; a quote whose span in the text is not
+    // what its digest covers is the sender's own inconsistency, a mismatch wherever it is shown.
+    ...(r.quotes
+      ? {
+          quote: r.quotes.every((ref) => quoteConsistent(r.text, ref)) ? ('unseen' as const) : ('mismatch' as const),
+          quotedMessages: r.quotes.map((ref) => ({
+            messageId: bytesToHex(ref.messageId),
+            digest: bytesToHex(ref.digest),
+          })),
+        }
+      : {}),
     // An edit names the message it replaces: shown anywhere else, the vendor moved it there.
     ...(r.editOf
       ? {

@@ -4,12 +4,13 @@
  *
  *   frame  = kind(1)=0x01 | keyId(4) | nonce(16) | AEAD(encKey, nonce16 || 0^8, inner, aad)
  *   aad    = "VEIL1" | kind | keyId | nonce            (the whole header is authenticated)
- *   inner  = sentAt(4, unix seconds, BE) | convTag(4) | senderTag(4) | flags(1) | [sig(64)] | [edit] | UTF-8 text
+ *   inner  = sentAt(4, unix seconds, BE) | convTag(4) | senderTag(4) | flags(1) | [sig(64)] | [edit] | [quotes] | UTF-8 text
  *   edit   = originalMessageId(16) | len8 | hostId (UTF-8, the chat's id of the edited message)
  *   flags  = bit 0: signed. The Ed25519 signature (sender's own key, RFC 8032) covers
  *            "veil/v1/sig" | header | inner without sig | len16|conversationId | len16|senderId,
  *            so it binds the full context, not only the truncated tags.
  *            bit 1: an edit; `edit` names the message it replaces, sealed with the text.
+ *            bit 2: quotes; `quotes` names the messages the text quotes (lib/crypto/quotes.ts).
  *
  * The 16-byte random nonce is also the message id. XChaCha20 feeds the first 16 nonce bytes to
  * HChaCha20, so each message gets its own subkey; the last 8 bytes are fixed (docs/decisions/
@@ -25,6 +26,7 @@ import { hkdf } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes, equalBytes, utf8ToBytes } from '@noble/ciphers/utils.js';
+import { decodeQuotes, encodeQuotes, type QuoteRef } from './quotes';
 
 export const KIND_MESSAGE = 0x01;
 export const KEY_ID_LEN = 4;
@@ -91,6 +93,8 @@ export interface SealOptions {
   signingKey?: Uint8Array;
   /** Makes an edit: the new text of the message with this id, shown by the chat under this host id. */
   editOf?: EditOf;
+  /** The messages the text quotes, and where (lib/crypto/quotes.ts insertQuotes). */
+  quotes?: QuoteRef[];
 }
 
 /** What an edit replaces: the original's message id (its nonce) and the chat's id for it ('' if none). */
@@ -101,7 +105,8 @@ export interface EditOf {
 
 const FLAG_SIGNED = 0x01;
 const FLAG_EDIT = 0x02;
-const KNOWN_FLAGS = FLAG_SIGNED | FLAG_EDIT;
+const FLAG_QUOTES = 0x04;
+const KNOWN_FLAGS = FLAG_SIGNED | FLAG_EDIT | FLAG_QUOTES;
 const MAX_HOST_ID_BYTES = 255;
 
 function editField(edit: EditOf): Uint8Array {
@@ -132,13 +137,22 @@ export function sealMessage(key: DerivedKey, text: string, ctx: MessageContext, 
   header[0] = KIND_MESSAGE;
   header.set(key.id, 1);
   header.set(opts.nonce, 1 + KEY_ID_LEN);
-  // The edit field goes in front of the text: both are what the signature and the AEAD cover.
-  const body = opts.editOf ? concatBytes(editField(opts.editOf), utf8ToBytes(text)) : utf8ToBytes(text);
+  // Edit and quote fields go in front of the text: all are what the signature and the AEAD cover.
+  const quotes = opts.quotes?.length ? opts.quotes : undefined;
+  const body =
+    opts.editOf || quotes
+      ? concatBytes(
+          opts.editOf ? editField(opts.editOf) : new Uint8Array(0),
+          quotes ? encodeQuotes(quotes) : new Uint8Array(0),
+          utf8ToBytes(text),
+        )
+      : utf8ToBytes(text);
   let inner = new Uint8Array(INNER_FIXED + body.length);
   new DataView(inner.buffer).setUint32(0, Math.floor(opts.sentAt / 1000));
   inner.set(contextTag(key, 'c', ctx.conversationId), 4);
   inner.set(contextTag(key, 's', ctx.senderId), 4 + TAG_LEN);
-  inner[INNER_FIXED - 1] = (opts.signingKey ? FLAG_SIGNED : 0) | (opts.editOf ? FLAG_EDIT : 0);
+  inner[INNER_FIXED - 1] =
+    (opts.signingKey ? FLAG_SIGNED : 0) | (opts.editOf ? FLAG_EDIT : 0) | (quotes ? FLAG_QUOTES : 0);
   inner.set(body, INNER_FIXED);
   if (opts.signingKey) {
     const sig = ed25519.sign(signedBytes(header, inner, ctx), opts.signingKey);
@@ -174,6 +188,8 @@ export type OpenResult =
       signature?: { sig: Uint8Array; signed: Uint8Array };
       /** Present on edits: the message this text replaces (the receiver checks it is shown there). */
       editOf?: EditOf;
+      /** Present when the text quotes messages: the receiver checks them (lib/crypto/quotes.ts). */
+      quotes?: QuoteRef[];
     }
   | { status: 'tampered' }
   | { status: 'malformed'; reason: string };
@@ -197,6 +213,7 @@ export function openMessage(key: DerivedKey, frame: Uint8Array, ctx: MessageCont
   const bodyStart = isSigned ? INNER_FIXED + SIG_LEN : INNER_FIXED;
   let textStart = bodyStart;
   let editOf: EditOf | undefined;
+  let quotes: QuoteRef[] | undefined;
   let text: string;
   try {
     if (flags & FLAG_EDIT) {
@@ -208,6 +225,12 @@ export function openMessage(key: DerivedKey, frame: Uint8Array, ctx: MessageCont
         messageId: inner.slice(bodyStart, bodyStart + NONCE_LEN),
         hostId: utf8.decode(inner.subarray(bodyStart + NONCE_LEN + 1, textStart)),
       };
+    }
+    if (flags & FLAG_QUOTES) {
+      const q = decodeQuotes(inner, textStart);
+      if ('error' in q) return { status: 'malformed', reason: q.error };
+      quotes = q.refs;
+      textStart = q.end;
     }
     text = utf8.decode(inner.subarray(textStart));
   } catch {
@@ -233,6 +256,7 @@ export function openMessage(key: DerivedKey, frame: Uint8Array, ctx: MessageCont
         }
       : undefined,
     ...(editOf ? { editOf } : {}),
+    ...(quotes ? { quotes } : {}),
   };
 }
 

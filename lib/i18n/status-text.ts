@@ -38,6 +38,7 @@ export type MessageStatus =
   | 'malformed'
   | 'moved'
   | 'sender-mismatch'
+  | 'quote-mismatch'
   | 'replayed'
   | 'stale'
   | 'out-of-scope'
@@ -55,7 +56,26 @@ export interface StatusView {
 }
 
 export function viewOf(r: DecryptedItem, author: string, replayed: boolean): StatusView {
-  const view = messageView(r, author, replayed);
+  return quotedView(r, editedView(r, messageView(r, author, replayed)));
+}
+
+/** A message quoting others: a quote that does not match its original outweighs everything but a bad status. */
+function quotedView(r: DecryptedItem, view: StatusView): StatusView {
+  if (r.status !== 'decrypted' || !r.quote || view.tone === 'bad') return view;
+  if (r.quote === 'mismatch')
+    return {
+      status: 'quote-mismatch',
+      tone: 'bad',
+      label: t('statusQuoteMismatchLabel'),
+      detail: t('statusQuoteMismatchDetail'),
+    };
+  return {
+    ...view,
+    detail: view.detail + t(r.quote === 'verified' ? 'statusQuoteVerifiedNote' : 'statusQuoteUnseenNote'),
+  };
+}
+
+function editedView(r: DecryptedItem, view: StatusView): StatusView {
   if (r.status !== 'decrypted' || !r.editOf) return view;
   // An edit: authentic, but shown in place of another message than the one it names.
   if (r.graftedEdit && view.status !== 'sender-mismatch' && view.status !== 'moved')

@@ -100,6 +100,13 @@ export interface DecryptedItem {
   editOf?: EditTarget;
   /** An edit shown in the place of a message other than the one it names (the vendor moved it). */
   graftedEdit?: boolean;
+  /**
+   * The text quotes encrypted messages: `verified` when each quote matches the original this
+   * browser saw, `unseen` when an original is not known here, `mismatch` when a quote does not match.
+   */
+  quote?: 'verified' | 'unseen' | 'mismatch';
+  /** Between decryptFrame and judgeQuotes only (background): what the quotes name. */
+  quotedMessages?: { messageId: string; digest: string }[];
   /** Sealed long before (or after) it first appeared, in a conversation watched since then. */
   staleOnArrival?: boolean;
   /** Sender authenticity (Ed25519), when the frame is signed or the author normally signs. */

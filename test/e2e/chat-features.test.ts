@@ -9,7 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'puppeteer';
 import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
 import { launchUser, type User } from '../support/browser';
-import { makeKey } from '../support/keys';
+import { envelopeFor, makeKey } from '../support/keys';
+import { injectMessage } from '../support/chat';
+import { findEnvelopes } from '../../lib/crypto/codec';
+import { parseHeader } from '../../lib/crypto/envelope';
+import { quoteDigest } from '../../lib/crypto/quotes';
+import type { KeyRecord } from '../../lib/keys/model';
 import { leakedSubstrings } from '../support/leaks';
 import { shot } from '../support/screenshots';
 import { typeText } from '../support/typing';
@@ -151,6 +156,7 @@ const SECRETS = {
   other: 'Tamarind obelisk',
   preview: 'Halcyon dirigible',
   planted: 'I approve the wire transfer',
+  forged: 'Xylophone mandate',
 };
 const ENVELOPE = /^VEIL1[1-9A-HJ-NP-Za-km-z]+0$/;
 
@@ -182,7 +188,7 @@ const threadShown = (page: Page) =>
   );
 
 /** Edit (Enter and Save), thread reply, quote-reply and a grafted edit, between alice and bob. */
-async function editsThreadsQuotes(alice: ChatUser, bob: ChatUser): Promise<void> {
+async function editsThreadsQuotes(alice: ChatUser, bob: ChatUser, team: KeyRecord): Promise<void> {
   const [a, b] = await Promise.all([openVeil(alice, 'alice', 'bob'), openVeil(bob, 'bob', 'alice')]);
   const before = server.inspect().messages.length;
   await typeInto(a, '#compose', SECRETS.original);
@@ -244,7 +250,30 @@ async function editsThreadsQuotes(alice: ChatUser, bob: ChatUser): Promise<void>
   await typeInto(a, '#compose', SECRETS.quote);
   const quoted = await until('the quote-reply', lastStored, (m) => m.id !== reply.id && !m.thread);
   expect(quoted.text).toMatch(ENVELOPE);
-  await waitForMessage(b, (m) => m.text.includes(SECRETS.quote) && m.status === 'decrypted', 'bob reads the quote');
+  // The page quoted the envelope; bob reads the quoted words, checked against the message he saw.
+  const reads = await waitForMessage(b, (m) => m.id === quoted.id && m.status !== null, 'bob reads the quote');
+  expect(reads).toMatchObject({ status: 'decrypted', text: `> ${SECRETS.saved}\n\n${SECRETS.quote}` });
+  expect(reads.badgeDetail).toContain('The quote matches the original message.');
+
+  // A key holder quotes alice as saying what she did not: the quote names her message, the words differ.
+  const savedFrame = findEnvelopes(stored().text)[0] as { frame: Uint8Array };
+  const lie = `> ${SECRETS.planted}\n\n${SECRETS.forged}`;
+  const ref = {
+    messageId: (parseHeader(savedFrame.frame) as { nonce: Uint8Array }).nonce,
+    digest: quoteDigest(SECRETS.planted),
+    start: 2,
+    length: new TextEncoder().encode(SECRETS.planted).length,
+    prefix: '> ',
+  };
+  const ctx = { conversationId: 'dm-alice-bob', senderId: 'alice' };
+  await injectMessage(server, 'alice', 'bob', envelopeFor(team, lie, ctx, undefined, { quotes: [ref] }));
+  const forged = await waitForMessage(
+    b,
+    (m) => m.text.includes(SECRETS.forged) && m.status !== null,
+    'the forged quote',
+  );
+  expect(forged.status).toBe('quote-mismatch');
+  expect(forged.badge).toContain('Quote does not match the original');
 
   // The vendor moves the edit onto another message of alice's: flagged, its text not shown there.
   await typeInto(a, '#compose', SECRETS.other);
@@ -272,9 +301,10 @@ async function editsThreadsQuotes(alice: ChatUser, bob: ChatUser): Promise<void>
 describe('with Veil (Chromium, inline mode)', () => {
   let alice: ChatUser;
   let bob: ChatUser;
+  let team: KeyRecord;
   beforeAll(async () => {
     await fetch(`${server.url}/api/admin/reset`, { method: 'POST', body: '{}' });
-    const team = makeKey('Team', { site: 'fixture-chat', conversations: ['*'] });
+    team = makeKey('Team', { site: 'fixture-chat', conversations: ['*'] });
     const setup = { keys: [team], matches: `${server.url}/*` };
     [alice, bob] = await Promise.all([
       launchChatUser('chromium', 'alice', setup),
@@ -451,20 +481,21 @@ describe('with Veil (Chromium, inline mode)', () => {
     await Promise.all([a.close(), b.close()]);
   });
 
-  it('edits, thread replies and quotes reach the vendor as envelopes only', () => editsThreadsQuotes(alice, bob));
+  it('edits, thread replies and quotes reach the vendor as envelopes only', () => editsThreadsQuotes(alice, bob, team));
 });
 
 describe('with Veil (Firefox ESR, inline mode)', () => {
   let alice: ChatUser;
   let bob: ChatUser;
+  let team: KeyRecord;
   beforeAll(async () => {
     await fetch(`${server.url}/api/admin/reset`, { method: 'POST', body: '{}' });
-    const team = makeKey('Team', { site: 'fixture-chat', conversations: ['*'] });
+    team = makeKey('Team', { site: 'fixture-chat', conversations: ['*'] });
     [alice, bob] = await launchAliceAndBob('firefox', server.url, [team]);
   });
   afterAll(async () => {
     await Promise.all([alice?.close(), bob?.close()]);
   });
 
-  it('edits, thread replies and quotes reach the vendor as envelopes only', () => editsThreadsQuotes(alice, bob));
+  it('edits, thread replies and quotes reach the vendor as envelopes only', () => editsThreadsQuotes(alice, bob, team));
 });

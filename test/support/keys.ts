@@ -1,7 +1,13 @@
 /** Test keys are made at test time, never committed: a bundle as an admin would hand it out. */
 import { bytesToHex, hexToBytes, randomBytes } from '@noble/ciphers/utils.js';
 import { encodeEnvelopeText } from '../../lib/crypto/codec';
-import { type DerivedKey, deriveKey, type MessageContext, sealMessage } from '../../lib/crypto/envelope';
+import {
+  type DerivedKey,
+  deriveKey,
+  type MessageContext,
+  type SealOptions,
+  sealMessage,
+} from '../../lib/crypto/envelope';
 import { createBundle } from '../../lib/crypto/bundle';
 import type { KeyRecord, KeyScope } from '../../lib/keys/model';
 
@@ -30,10 +36,16 @@ const derivedKeys = new WeakMap<KeyRecord, DerivedKey>();
  * An envelope as anyone holding `key` can make it outside the browser: a colleague's message, an
  * insider's forgery, history seeded for a test. Same code path as the extension (lib/crypto).
  */
-export function envelopeFor(key: KeyRecord, text: string, ctx: MessageContext, signingKey?: Uint8Array): string {
+export function envelopeFor(
+  key: KeyRecord,
+  text: string,
+  ctx: MessageContext,
+  signingKey?: Uint8Array,
+  more: Pick<SealOptions, 'quotes' | 'editOf'> = {},
+): string {
   let derived = derivedKeys.get(key);
   if (!derived) derivedKeys.set(key, (derived = deriveKey({ id: hexToBytes(key.id), secret: key.secret })));
   return encodeEnvelopeText(
-    sealMessage(derived, text, ctx, { sentAt: Date.now(), nonce: randomBytes(16), signingKey }),
+    sealMessage(derived, text, ctx, { sentAt: Date.now(), nonce: randomBytes(16), signingKey, ...more }),
   );
 }

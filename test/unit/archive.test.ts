@@ -15,7 +15,8 @@ import { hexToBytes, randomBytes } from '@noble/ciphers/utils.js';
 import { createBundle, directoryEntryOf } from '../../lib/crypto/bundle';
 import { encodeEnvelopeText, findEnvelopes } from '../../lib/crypto/codec';
 import { toEnvelopeTexts } from '../../lib/crypto/chunks';
-import { deriveKey, sealMessage } from '../../lib/crypto/envelope';
+import { deriveKey, parseHeader, sealMessage } from '../../lib/crypto/envelope';
+import { insertQuotes, type QuoteRef, quoteDigest } from '../../lib/crypto/quotes';
 import type { KeyRecord, SigningIdentity } from '../../lib/keys/model';
 import { runAdmin } from '../../scripts/admin-cli';
 import { runArchive } from '../../scripts/archive-cli';
@@ -42,7 +43,7 @@ interface Case {
   conv: string;
   from: string;
   text: string;
-  expect: { status: string; plaintext?: string; signer?: string; parts?: number };
+  expect: { status: string; plaintext?: string; signer?: string; parts?: number; quote?: string };
 }
 
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
@@ -51,9 +52,16 @@ let keysFile: string;
 let policyFile: string;
 let cases: Case[];
 
-function seal(key: KeyRecord, text: string, conversationId: string, senderId: string, signingKey?: Uint8Array) {
+function seal(
+  key: KeyRecord,
+  text: string,
+  conversationId: string,
+  senderId: string,
+  signingKey?: Uint8Array,
+  quotes?: QuoteRef[],
+) {
   const d = deriveKey({ id: hexToBytes(key.id), secret: key.secret });
-  return sealMessage(d, text, { conversationId, senderId }, { sentAt: T0, nonce: randomBytes(16), signingKey });
+  return sealMessage(d, text, { conversationId, senderId }, { sentAt: T0, nonce: randomBytes(16), signingKey, quotes });
 }
 
 /** The story: one line per chat message as the vendor stores it (chunk parts are lines of their own). */
@@ -70,6 +78,13 @@ function story(): Case[] {
   const long = 'a long message that travels in parts. '.repeat(12);
   const chunks = toEnvelopeTexts(seal(team, long, gen, 'carol', ids.carol.secretKey), 200, randomBytes(4));
   const lost = toEnvelopeTexts(seal(team, 'x'.repeat(400), gen, 'bob'), 200, randomBytes(4));
+  // bob quotes alice's hello as it was; carol quotes it as saying something else.
+  const helloId = (parseHeader((findEnvelopes(signedHello)[0] as { frame: Uint8Array }).frame) as { nonce: Uint8Array })
+    .nonce;
+  const reply = insertQuotes('> {q}\n\nagreed', [
+    { start: 2, end: 5, messageId: helloId, plaintext: 'hello from alice' },
+  ]);
+  const lie = { ...reply.refs[0]!, digest: quoteDigest('hello from mallory'), length: 18 };
   return [
     {
       conv: gen,
@@ -103,6 +118,18 @@ function story(): Case[] {
       text,
       expect: i === 0 ? { status: 'verified', plaintext: long, signer: 'carol', parts: chunks.length } : { status: '' },
     })),
+    {
+      conv: gen,
+      from: 'bob',
+      text: encodeEnvelopeText(seal(team, reply.text, gen, 'bob', undefined, reply.refs)),
+      expect: { status: 'decrypted', plaintext: '> hello from alice\n\nagreed', quote: 'verified' },
+    },
+    {
+      conv: gen,
+      from: 'carol',
+      text: encodeEnvelopeText(seal(team, '> hello from mallory\n\nok', gen, 'carol', undefined, [lie])),
+      expect: { status: 'quote-mismatch', plaintext: '> hello from mallory\n\nok', quote: 'mismatch' },
+    },
     {
       conv: gen,
       from: 'dave',
@@ -260,6 +287,7 @@ describe('archive decrypt', () => {
         else expect(g.plaintext).toBeUndefined();
         expect(g.verifiedSigner).toBe(w.signer);
         if (w.parts) expect(g.parts).toHaveLength(w.parts);
+        expect(g.quote).toBe(w.quote);
         expect(g.label).toBeTruthy();
       });
       const tampered = got.find((g) => g.status === 'tampered')!;
@@ -267,7 +295,7 @@ describe('archive decrypt', () => {
       expect(got.find((g) => g.status === 'unknown-key')!.keyId).toBe(stranger.id);
       expect(got.find((g) => g.status === 'decrypted')!.keyStatus).toBe('retired');
       expect(got[0]!.time).toBe(new Date(T0).toISOString());
-      expect(r.out.join('\n')).toMatch(/14 message\(s\) in 2 conversation\(s\)/);
+      expect(r.out.join('\n')).toMatch(/16 message\(s\) in 2 conversation\(s\)/);
       expect(statSync(out).mode & 0o777).toBe(0o600);
     },
     KDF_TIMEOUT,
@@ -335,7 +363,7 @@ describe('archive decrypt', () => {
       const dry = join(dir, 'never-written.jsonl');
       r = await archive([...input, '--dry-run']);
       expect(r.code).toBe(1);
-      expect(r.out.join('\n')).toMatch(/dry run: 14 message\(s\)/);
+      expect(r.out.join('\n')).toMatch(/dry run: 16 message\(s\)/);
       expect(r.out.join('\n')).toMatch(/tampered\s+1/);
       expect(() => statSync(dry)).toThrow();
     },

@@ -124,6 +124,69 @@ describe('decrypt honours the key scope', () => {
   });
 });
 
+describe('quote-replies', () => {
+  const send = (keyring: InstanceType<typeof Keyring>, site: ProtectedSite, conversationId: string, text: string) =>
+    contentHandlers.encrypt(
+      { conversationId, senderId: 'bob', text, maxChars: 100_000, allowChunks: false },
+      { keyring, site },
+    );
+
+  it('a quoted envelope travels as its plaintext, sealed, and the receiver checks it against the original', async () => {
+    const { keyring } = await ring();
+    const key = await keyring.generate('k', { site: '*', conversations: ['*'] });
+    const original = await envelope(keyring, key.id, 'dm-a-b');
+    const sent = await send(keyring, fixture, 'dm-a-b', `> ${original}\n\nyes, today`);
+    if (!sent.ok) throw new Error(sent.error.message);
+    expect(sent.envelopes.join('')).not.toContain(original);
+    const both = await contentHandlers.decrypt(
+      {
+        conversationId: 'dm-a-b',
+        items: [
+          { id: 'reply', texts: sent.envelopes, author: 'bob' },
+          { id: 'original', texts: [original], author: 'alice' },
+        ],
+      },
+      { keyring, site: fixture },
+    );
+    expect(both.ok && both.items[0]).toMatchObject({
+      status: 'decrypted',
+      text: '> pay the invoice\n\nyes, today',
+      quote: 'verified',
+    });
+    expect(both.ok && both.items[0]).not.toHaveProperty('quotedMessages');
+  });
+
+  it("the page cannot launder another conversation's or an isolated chat's message into this one by quoting it", async () => {
+    const { keyring } = await ring();
+    const exec = await keyring.generate('exec', { site: 'fixture-chat', conversations: ['#exec'] });
+    await keyring.generate('random', { site: 'fixture-chat', conversations: ['#random'] });
+    const site = await keyring.generate('everywhere', { site: '*', conversations: ['dm-*'] });
+    const fromExec = await envelope(keyring, exec.id, '#exec');
+    const fromOtherDm = await envelope(keyring, site.id, 'dm-a-c');
+    for (const [conv, planted] of [
+      ['#random', fromExec],
+      ['dm-a-b', fromOtherDm],
+    ] as const) {
+      const sent = await send(keyring, fixture, conv, `> ${planted}\n\nok`);
+      if (!sent.ok) throw new Error(sent.error.message);
+      const shown = await decrypt(keyring, fixture, conv, sent.envelopes, { author: 'bob' });
+      // Left as the envelope it was: its words never get sealed under this conversation's key.
+      expect(shown.ok && shown.items[0]!.text).toBe(`> ${planted}\n\nok`);
+      expect(shown.ok && shown.items[0]!.quote).toBeUndefined();
+    }
+    // A key an isolated chat uses: the inline page's quote of it stays sealed too.
+    const shared = await keyring.generate('shared', { site: '*', conversations: ['#ops'] });
+    const isolatedOne = await envelope(keyring, shared.id, '#ops');
+    setPolicy([fixture, { ...lounge, mode: 'isolated' }]);
+    const sent = await send(keyring, fixture, '#ops', `> ${isolatedOne}`);
+    if (!sent.ok) throw new Error(sent.error.message);
+    expect(sent.envelopes).toHaveLength(1);
+    setPolicy([fixture, lounge]);
+    const shown = await decrypt(keyring, fixture, '#ops', sent.envelopes, { author: 'bob' });
+    expect(shown.ok && shown.items[0]!.text).toBe(`> ${isolatedOne}`);
+  });
+});
+
 describe('auto-lock', () => {
   it('decrypts and previews the page triggers do not restart the idle timer; user actions do', async () => {
     const { keyring, uses } = await ring();

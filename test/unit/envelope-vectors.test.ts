@@ -22,6 +22,15 @@ function editOf(v: (typeof vectors)[number]) {
   return e && { messageId: hexToBytes(e.messageId), hostId: e.hostId };
 }
 
+/** A vector's quote field, as sealMessage takes it. */
+function quotesOf(v: (typeof vectors)[number]) {
+  const q =
+    'quotes' in v
+      ? (v.quotes as { messageId: string; digest: string; start: number; length: number; prefix: string }[])
+      : undefined;
+  return q?.map((x) => ({ ...x, messageId: hexToBytes(x.messageId), digest: hexToBytes(x.digest) }));
+}
+
 describe('wire format v1 vectors (test/vectors/envelope-v1.json)', () => {
   it.each(vectors)('$name: seals to the recorded frame and envelope', (v) => {
     const key = deriveKey({ id: hexToBytes(v.keyId), secret: hexToBytes(v.secret) });
@@ -32,6 +41,7 @@ describe('wire format v1 vectors (test/vectors/envelope-v1.json)', () => {
       nonce: hexToBytes(v.nonce),
       signingKey,
       editOf: edit,
+      quotes: quotesOf(v),
     });
     expect(bytesToHex(frame)).toBe(v.frame);
     expect(encodeEnvelopeText(frame)).toBe(v.envelope);
@@ -49,6 +59,7 @@ describe('wire format v1 vectors (test/vectors/envelope-v1.json)', () => {
       senderMismatch: false,
     });
     expect(r.status === 'decrypted' ? r.editOf : 'not decrypted').toEqual(editOf(v));
+    expect(r.status === 'decrypted' ? r.quotes : 'not decrypted').toEqual(quotesOf(v));
   });
 
   it('an edit names the message it replaces inside the sealed part, under the signature', () => {

@@ -6,7 +6,10 @@ import { type KeyInfo, toInfo } from '../../keys/model';
 import { type ProtectedSite, sendsBlocked, UNMANAGED_DEFAULTS } from '../../policy/policy';
 import { t } from '../../i18n';
 import { LockedError } from '../keys/wrapping';
-import { decryptItem, judgeReplays } from '../decrypt';
+import { decryptFrame, type DecryptOptions, decryptItem, judgeReplays } from '../decrypt';
+import { judgeQuotes, quoteBook } from '../quote-book';
+import { findEnvelopes } from '../../crypto/codec';
+import { insertQuotes, MAX_QUOTES, type QuotedEnvelope } from '../../crypto/quotes';
 import { replayLog } from '../replay-log';
 import { indexDecrypted } from '../search/service';
 import { builtinAdapter } from '../../adapters/registry';
@@ -44,7 +47,7 @@ export const contentHandlers: Handlers<'site/status' | 'encrypt' | 'encrypt/prev
     // Isolated mode: the page's content script never handles plaintext; only a secure composer
     // frame may have text encrypted (lib/background/handlers/isolated.ts).
     if ((await modeFor(ctx.site)) === 'isolated') return fail('forbidden', ISOLATED_REFUSAL);
-    return encryptText(req, ctx);
+    return encryptText(req, ctx, { isolatedKey: await keysOfIsolatedChats() });
   },
 
   async 'encrypt/preview'(req, { keyring, site }) {
@@ -96,6 +99,7 @@ export const contentHandlers: Handlers<'site/status' | 'encrypt' | 'encrypt/prev
       pairs.push({ item, result });
     }
     await judgeReplays(replayLog, conversationId, pairs, stableHostIds(site)); // marks `items` in place
+    judgeQuotes(quoteBook, conversationId, items);
     indexDecrypted(site!.adapter, conversationId, frame?.tabUrl ?? frame?.url, pairs); // local search
     return { ok: true, items };
   },
@@ -127,6 +131,27 @@ function policyErrorText(): string {
   return t('errPolicyInvalid');
 }
 
+/**
+ * Envelopes in the text being sent that open here, in this conversation, as whole messages: what a
+ * quote-reply quotes. Others (unknown key, other conversation, chunks) stay as they are.
+ */
+async function quotedEnvelopes(
+  keyring: RequestContext['keyring'],
+  site: string,
+  conversationId: string,
+  text: string,
+  opts: DecryptOptions,
+): Promise<QuotedEnvelope[]> {
+  const out: QuotedEnvelope[] = [];
+  for (const found of findEnvelopes(text)) {
+    if (found.kind !== 'envelope' || out.length >= MAX_QUOTES) continue;
+    const r = await decryptFrame(keyring, conversationId, { id: 'quote', author: '' }, found.frame, site, opts);
+    if (r.status !== 'decrypted' || r.movedFromOtherConversation || !r.messageId) continue;
+    out.push({ start: found.start, end: found.end, messageId: hexToBytes(r.messageId), plaintext: r.text ?? '' });
+  }
+  return out;
+}
+
 /** The edit target as sealMessage takes it; null when the page sent something malformed. */
 function editTargetOf(v: unknown): EditOf | undefined | null {
   if (v === undefined) return undefined;
@@ -137,8 +162,15 @@ function editTargetOf(v: unknown): EditOf | undefined | null {
   return { messageId: hexToBytes(e.messageId), hostId: e.hostId };
 }
 
-/** Encrypts for a protected site; shared by the inline path above and isolated mode's secure composer. */
-export async function encryptText(req: Req<'encrypt'>, { keyring, site }: RequestContext): Promise<Res<'encrypt'>> {
+/**
+ * Encrypts for a protected site; shared by the inline path above and isolated mode's secure composer.
+ * `decryptOpts`: which keys may open a quoted envelope here (the inline path excludes isolated chats' keys).
+ */
+export async function encryptText(
+  req: Req<'encrypt'>,
+  { keyring, site }: RequestContext,
+  decryptOpts: DecryptOptions = {},
+): Promise<Res<'encrypt'>> {
   const conversationId = checkString(req.conversationId, 'conversationId', 512);
   const senderId = checkString(req.senderId, 'senderId', 256);
   if (typeof req.text !== 'string' || req.text.length > MAX_TEXT_CHARS) {
@@ -168,11 +200,15 @@ export async function encryptText(req: Req<'encrypt'>, { keyring, site }: Reques
   }
   const editOf = editTargetOf(req.editOf);
   if (editOf === null) return fail('bad-request', 'editOf must name a message id (32 hex digits) and a host id');
+  // A quote-reply holds the quoted message's envelope (the chat quotes what it has): it travels as
+  // its plaintext inside the new envelope, with a sealed reference the receiver checks.
+  const quoted = await quotedEnvelopes(keyring, site!.adapter, conversationId, req.text, decryptOpts);
+  const { text, refs } = quoted.length ? insertQuotes(req.text, quoted) : { text: req.text, refs: [] };
   const frame = sealMessage(
     key,
-    req.text,
+    text,
     { conversationId, senderId },
-    { sentAt: Date.now(), nonce: randomBytes(16), signingKey, editOf },
+    { sentAt: Date.now(), nonce: randomBytes(16), signingKey, editOf, quotes: refs },
   );
   try {
     const envelopes = toEnvelopeTexts(frame, Math.max(64, req.maxChars | 0), randomBytes(4), req.allowChunks);

@@ -19,6 +19,7 @@ import { checkIndicator } from '../../messaging/indicator';
 import { policyIsolates, siteKey } from '../../policy/site-mode';
 import { cleanTheme, SECURE_FRAME_PAGES, TOKEN_PATTERN } from '../../messaging/frame-types';
 import { decryptItem, judgeReplays } from '../decrypt';
+import { judgeQuotes, quoteBook } from '../quote-book';
 import { replayLog } from '../replay-log';
 import { indexDecrypted } from '../search/service';
 import { policy } from '../policy-source';
@@ -117,6 +118,7 @@ export const isolatedHandlers: Handlers<IsolatedMessages> = {
       const item = await decryptItem(ctx.keyring, r.conversationId, request, ctx.site!.adapter);
       // Across loads and tabs: the persistent log; within this tab: every host id (stable or not).
       await judgeReplays(replayLog, r.conversationId, [{ item: request, result: item }], stableHostIds(ctx.site));
+      judgeQuotes(quoteBook, r.conversationId, [item]);
       indexDecrypted(ctx.site!.adapter, r.conversationId, ctx.frame!.tabUrl, [{ item: request, result: item }]);
       const replayed =
         item.status === 'decrypted' &&
