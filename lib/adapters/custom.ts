@@ -72,6 +72,8 @@ export interface CustomAdapterSpec {
   authorTemplate?: string;
   /** Attribute on the message element holding the host's message id (optional). */
   messageIdAttribute?: string;
+  /** Attribute on a preview or its nearest ancestor holding its conversation's id (policy `previews: "decrypt"`). */
+  previewConversationAttribute?: string;
   /** How the id of the open conversation is read; must be equal for every member. */
   conversationId: ValueSource;
   /** How the signed-in user's id is read; must equal what other members see as the author. */
@@ -146,6 +148,12 @@ export const CUSTOM_ADAPTER_JSON_SCHEMA = {
     },
     authorTemplate: { type: 'string', description: 'Builds the author id from authorMatch groups ($1, $<name>).' },
     messageIdAttribute: { type: 'string', description: 'Attribute of the message element holding the message id.' },
+    previewConversationAttribute: {
+      type: 'string',
+      description:
+        "Attribute, on a preview or its nearest ancestor, holding the id of the preview's conversation (as `conversationId` " +
+        'reads it when that conversation is open); lets policy `previews: "decrypt"` show decrypted previews.',
+    },
     conversationId: valueSource('Where the open conversation id is read.'),
     currentUser: valueSource('Where the signed-in user id is read.'),
     composerStrategy: { type: 'string', enum: STRATEGIES },
@@ -214,7 +222,7 @@ export function validateCustomAdapterSpec(input: unknown): SpecCheck {
       errors.push('sendTrigger "click" needs selectors.sendButton');
     }
   }
-  for (const k of ['authorAttribute', 'messageIdAttribute'] as const) {
+  for (const k of ['authorAttribute', 'messageIdAttribute', 'previewConversationAttribute'] as const) {
     if (s[k] !== undefined && (typeof s[k] !== 'string' || !/^[A-Za-z_:][-A-Za-z0-9_:.]*$/.test(s[k] as string))) {
       errors.push(`${k} must be an attribute name`);
     }
@@ -409,6 +417,7 @@ export function adapterFromSpec(input: unknown): SiteAdapter {
     authorAttribute: spec.authorAttribute,
     normalizeAuthor: authorNormalizer(spec),
     messageIdAttribute: spec.messageIdAttribute,
+    previewConversationAttribute: spec.previewConversationAttribute,
     currentUser: reader(spec.currentUser),
     conversationId: reader(spec.conversationId),
     composerStrategy: spec.composerStrategy ?? 'auto',

@@ -26,6 +26,7 @@ export const fixtureChat: SiteAdapter = {
   },
   authorAttribute: 'data-from',
   messageIdAttribute: 'data-id',
+  previewConversationAttribute: 'data-conversation-id',
   messageIdsStable: true, // assigned by the server
   lazyMessageLayout: true, // a plain list the page scrolls to the bottom: nothing measures messages
   currentUser: (doc) => doc.querySelector('#me')?.textContent?.trim() || undefined,

@@ -71,6 +71,12 @@ export interface SiteAdapter {
   /** Attribute on the message element that holds the host's message id. */
   messageIdAttribute?: string;
   /**
+   * Attribute on a preview element (`selectors.previews`) or its nearest ancestor holding the id of
+   * the conversation the preview belongs to, as `conversationId` reads it there. Without it a
+   * preview always shows the label (a decrypt needs the conversation, for the key's scope).
+   */
+  previewConversationAttribute?: string;
+  /**
    * True when those ids are the server's and survive a reload, so Veil can recognise a message
    * re-delivered as a new one across reloads; per-session ids only tell messages apart in one load.
    */

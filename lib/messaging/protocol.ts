@@ -148,6 +148,8 @@ export interface SiteStatus {
   attachments?: 'encrypt' | 'block' | 'allow';
   /** Largest file Veil encrypts, in bytes. */
   maxAttachmentBytes?: number;
+  /** Previews outside the message list: `decrypt` only where policy says so and the chat is inline. */
+  previews?: 'label' | 'decrypt';
 }
 
 /** What Veil's popup shows about one tab. */
@@ -197,6 +199,15 @@ export interface ProtocolMap {
     caller: 'content';
     req: { conversationId: string; items: DecryptItem[] };
     res: Result<{ items: DecryptedItem[] }>;
+  };
+  /**
+   * Envelope texts shown in previews of a conversation (policy `previews: "decrypt"`, inline):
+   * each one's plaintext, or null where it does not open as a message of that conversation.
+   */
+  'decrypt/preview': {
+    caller: 'content';
+    req: { conversationId: string; texts: string[] };
+    res: Result<{ texts: (string | null)[] }>;
   };
   'keys/list': {
     caller: 'extension-page';
@@ -467,6 +478,7 @@ export const CALLERS: { [K in MessageType]: ProtocolMap[K]['caller'] } = {
   encrypt: 'content',
   'encrypt/preview': 'content',
   decrypt: 'content',
+  'decrypt/preview': 'content',
   'keys/list': 'extension-page',
   'keys/rotate': 'extension-page',
   'keys/create-identity': 'extension-page',

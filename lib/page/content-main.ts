@@ -85,8 +85,18 @@ export async function runContentScript(): Promise<void> {
     return;
   }
   const armed = adapter;
-  // Previews and the title show a label instead of envelopes, in either mode, from the start.
-  watchPreviews(document, armed);
+  // Previews and the title show a label instead of envelopes, in either mode, from the start (or,
+  // where policy says so in inline mode, the decrypted preview once the background answers).
+  watchPreviews(
+    document,
+    armed,
+    site.previews === 'decrypt' && site.mode !== 'isolated'
+      ? async (conversationId, texts) => {
+          const res = await request('decrypt/preview', { conversationId, texts });
+          return res.ok ? res.texts : [];
+        }
+      : undefined,
+  );
   if (site.mode === 'isolated') {
     // Isolated mode: typing and reading happen in Veil's own frames; this side only
     // ever handles envelopes. The chat's own composer is blocked from sending at once.

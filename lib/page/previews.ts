@@ -1,8 +1,10 @@
 /**
  * Where the page shows a message outside the message list: the conversation list's previews, a
  * thread's preview (the adapter's `selectors.previews`) and the page title. Veil puts a neutral
- * label ("🔒 Encrypted message") in place of every envelope there, so nobody reads "VEIL1…", and no
- * plaintext is put there either. Runs in a MutationObserver callback, so the envelope is replaced
+ * label ("🔒 Encrypted message") in place of every envelope there, so nobody reads "VEIL1…". With
+ * policy `previews: "decrypt"` (inline mode only) a preview whose conversation the adapter can tell
+ * (`previewConversationAttribute`) then shows the decrypted text, and so does the title when it
+ * repeats a preview's message. Runs in a MutationObserver callback, so the envelope is replaced
  * before the browser paints it. Desktop notifications are labelled in the page's own world
  * (lib/main-world/notification-labels.ts).
  */
@@ -10,41 +12,128 @@ import { closestAny, type SiteAdapter } from '../adapters/types';
 import { findEnvelopes } from '../crypto/codec';
 import { t } from '../i18n';
 
-/** `text` with each envelope (also a truncated or malformed one) replaced by `label`. */
-export function maskEnvelopes(text: string, label: string): string {
+/** Asks the background for the plaintext of envelope texts shown as previews of a conversation. */
+export type PreviewDecrypt = (conversationId: string, texts: string[]) => Promise<(string | null)[]>;
+
+/** Decrypted previews kept by envelope text: a conversation list's worth, many times over. */
+const MAX_KNOWN = 512;
+/** Envelope texts asked for at once. */
+const MAX_ASK = 64;
+
+/** `text` with each envelope (also a truncated or malformed one) replaced by its plaintext if known, else `label`. */
+export function maskEnvelopes(text: string, label: string, known?: Map<string, string>): string {
   const found = findEnvelopes(text);
   if (!found.length) return text;
   let out = '';
   let at = 0;
   for (const f of found) {
-    out += text.slice(at, f.start) + label;
+    out += text.slice(at, f.start) + (known?.get(text.slice(f.start, f.end)) ?? label);
     at = f.end;
   }
   return out + text.slice(at);
 }
 
-function maskTextNodes(root: Node, label: string): void {
-  const doc = root.ownerDocument ?? (root as Document);
-  const walker = doc.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-    const text = n as Text;
-    const masked = maskEnvelopes(text.data, label);
-    if (masked !== text.data) text.data = masked;
-  }
-}
-
 /** Keeps envelopes out of the adapter's preview places and the page title. */
-export function watchPreviews(doc: Document, adapter: SiteAdapter): MutationObserver {
+export function watchPreviews(doc: Document, adapter: SiteAdapter, decrypt?: PreviewDecrypt): MutationObserver {
   const label = t('previewEncryptedLabel');
   const places = adapter.selectors.previews ?? [];
+  const attr = decrypt ? adapter.previewConversationAttribute : undefined;
+  const known = new Map<string, string>();
+  // What Veil wrote into each text node and the title, and what the page had put there: when an
+  // answer arrives, only what still shows Veil's label is written again.
+  const written = new WeakMap<Text, { raw: string; shown: string }>();
+  const watched = new Set<WeakRef<Text>>();
+  let title = { raw: '', shown: '' };
+
   const maskTitle = () => {
-    const masked = maskEnvelopes(doc.title, label);
-    if (masked !== doc.title) doc.title = masked;
+    if (doc.title !== title.shown) title = { raw: doc.title, shown: doc.title };
+    const shown = maskEnvelopes(title.raw, label, known);
+    if (shown !== doc.title) doc.title = shown;
+    title.shown = doc.title;
+  };
+
+  const pending = new Map<string, Set<string>>();
+  let asking = false;
+  const ask = (conversationId: string, envelope: string) => {
+    let set = pending.get(conversationId);
+    if (!set) pending.set(conversationId, (set = new Set()));
+    if (set.size < MAX_ASK) set.add(envelope);
+    if (!asking) {
+      asking = true;
+      queueMicrotask(() => void flush());
+    }
+  };
+  const flush = async () => {
+    const batch = [...pending.entries()];
+    pending.clear();
+    asking = false;
+    for (const [conversationId, set] of batch) {
+      const texts = [...set];
+      const plain = await decrypt!(conversationId, texts).catch(() => []);
+      texts.forEach((env, i) => {
+        const p = plain[i];
+        if (typeof p !== 'string') return;
+        known.delete(env);
+        known.set(env, p);
+        for (const oldest of known.keys()) {
+          if (known.size <= MAX_KNOWN) break;
+          known.delete(oldest);
+        }
+      });
+    }
+    repaint();
+  };
+  const repaint = () => {
+    for (const ref of watched) {
+      const node = ref.deref();
+      const w = node && written.get(node);
+      if (!node || !w || !node.isConnected || node.data !== w.shown) {
+        watched.delete(ref);
+        continue;
+      }
+      const shown = maskEnvelopes(w.raw, label, known);
+      if (shown !== node.data) node.data = w.shown = shown;
+    }
+    maskTitle();
+  };
+
+  const maskTextNodes = (root: Node, conversationId: string | undefined) => {
+    const walker = doc.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const text = n as Text;
+      const found = findEnvelopes(text.data);
+      if (!found.length) continue;
+      const raw = text.data;
+      if (conversationId) {
+        for (const f of found) {
+          const env = raw.slice(f.start, f.end);
+          if (f.kind === 'envelope' && !known.has(env)) ask(conversationId, env);
+        }
+        if (watched.size > MAX_KNOWN) repaintPrune();
+        watched.add(new WeakRef(text));
+      }
+      const shown = maskEnvelopes(raw, label, known);
+      written.set(text, { raw, shown });
+      text.data = shown;
+    }
+  };
+  const repaintPrune = () => {
+    for (const ref of watched) if (!ref.deref()?.isConnected) watched.delete(ref);
+    // Still too many on the page: the oldest keep the label they show.
+    for (const ref of watched) {
+      if (watched.size <= MAX_KNOWN) break;
+      watched.delete(ref);
+    }
+  };
+  const conversationOf = (place: Element): string | undefined => {
+    if (!attr) return undefined;
+    const v = place.closest(`[${CSS.escape(attr)}]`)?.getAttribute(attr);
+    return v && v.length <= 512 ? v : undefined;
   };
   const maskUnder = (root: Element) => {
     const place = places.length ? closestAny(root, places) : null;
-    if (place) return maskTextNodes(place, label);
-    for (const sel of places) for (const el of root.querySelectorAll(sel)) maskTextNodes(el, label);
+    if (place) return maskTextNodes(place, conversationOf(place));
+    for (const sel of places) for (const el of root.querySelectorAll(sel)) maskTextNodes(el, conversationOf(el));
   };
   const observer = new MutationObserver((records) => {
     maskTitle();

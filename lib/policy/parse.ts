@@ -39,6 +39,7 @@ export interface ManagedPolicyJson {
   attachments?: 'encrypt' | 'block' | 'allow';
   maxAttachmentBytes?: number;
   localSearch?: boolean;
+  previews?: 'label' | 'decrypt';
   localSearchMaxMessages?: number;
   keyService?: Partial<KeyServiceConfig> & Pick<KeyServiceConfig, 'url' | 'issuer' | 'clientId'>;
 }
@@ -294,6 +295,7 @@ export function parseManagedPolicy(raw: unknown): ParsedPolicy {
       maxAttachmentBytes: p.maxAttachmentBytes ?? MANAGED_DEFAULTS.maxAttachmentBytes,
       localSearch: p.localSearch ?? MANAGED_DEFAULTS.localSearch,
       localSearchMaxMessages: p.localSearchMaxMessages ?? MANAGED_DEFAULTS.localSearchMaxMessages,
+      previews: p.previews ?? MANAGED_DEFAULTS.previews,
       policyKeyIds: keys.map((k) => k.id),
       ...(p.keyService ? { keyService: keyServiceConfig(p.keyService) } : {}),
       errors: [],

@@ -59,6 +59,8 @@ export interface Policy {
   localSearch?: boolean;
   /** The most messages the local search index holds. */
   localSearchMaxMessages?: number;
+  /** Previews outside the message list: a label (default) or, inline, the decrypted text. */
+  previews?: 'label' | 'decrypt';
   /** Ids of the keys this policy delivers (their secrets stay in the background). */
   policyKeyIds: string[];
   /** Set when keys come from Veil's key service after the user signs in. */
@@ -87,6 +89,7 @@ export const UNMANAGED_DEFAULTS = {
   maxAttachmentBytes: 256 * 1024 * 1024,
   localSearch: true,
   localSearchMaxMessages: 100_000,
+  previews: 'label',
 } as const;
 
 export type AttachmentPolicy = 'encrypt' | 'block' | 'allow';

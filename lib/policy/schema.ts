@@ -21,6 +21,7 @@ export const MANAGED_DEFAULTS = {
   maxAttachmentBytes: 256 * 1024 * 1024,
   localSearch: true,
   localSearchMaxMessages: 100_000,
+  previews: 'label',
 } as const;
 
 /** Defaults of `keyService`'s optional settings. */
@@ -242,6 +243,16 @@ export const POLICY_SCHEMA = {
       minimum: 100,
       maximum: 1000000,
       default: MANAGED_DEFAULTS.localSearchMaxMessages,
+    },
+    previews: {
+      type: 'string',
+      description:
+        'What Veil shows where the chat shows a message outside the message list (conversation list, page title, ' +
+        'notifications). `label`: "🔒 Encrypted message". `decrypt`: the decrypted text in the conversation list and ' +
+        'title of inline-mode chats whose adapter says which conversation a preview belongs to (the chat page can ' +
+        'read it there, as it reads the open conversation); notifications and isolated-mode chats always get the label.',
+      enum: ['label', 'decrypt'],
+      default: MANAGED_DEFAULTS.previews,
     },
     mode: {
       type: 'string',

@@ -3,7 +3,7 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"type":"object","title":"Veil enterprise policy","description":"Settings an enterprise gives Veil through browser policy (managed storage).","properties":{"protectedSites":{"type":"array","description":"The chats Veil protects. On these URLs every send is encrypted (or blocked), and messages are decrypted. When the policy is managed, only these sites are protected; the chats a user chose no longer apply.","items":{"type":"object","description":"One protected chat.","properties":{"adapter":{"type":"string","description":"A built-in adapter id (for example `fixture-chat`), or `custom` with a `custom` declaration."},"matches":{"type":"array","description":"URL match patterns of the chat, as in WebExtension manifests (`https://chat.example.com/*`).","items":{"type":"string"},"minItems":1},"custom":{"type":"object","description":"The chat's adapter, declared in full (only with `adapter: \"custom\"`; docs/adapters.md).","properties":{"name":{"type":"string","description":"Display name of the chat."},"selectors":{"type":"object","properties":{"composer":{"type":"array","description":"CSS selectors (alternatives) for the compose box.","items":{"type":"string"}},"sendButton":{"type":"array","description":"CSS selectors (alternatives) for the send button.","items":{"type":"string"}},"message":{"type":"array","description":"CSS selectors (alternatives) for one rendered message.","items":{"type":"string"}},"messageText":{"type":"array","description":"CSS selectors, inside a message, for its body text.","items":{"type":"string"}},"messageAuthor":{"type":"array","description":"CSS selectors, inside a message, for its author name.","items":{"type":"string"}},"previews":{"type":"array","description":"CSS selectors for message previews outside the list (conversation list).","items":{"type":"string"}}},"required":["composer","message","messageText"]},"authorAttribute":{"type":"string","description":"Attribute of the message element holding the author id."},"authorMatch":{"type":"string","description":"Regular expression picking the author id out of what the page shows."},"authorTemplate":{"type":"string","description":"Builds the author id from authorMatch groups ($1, $<name>)."},"messageIdAttribute":{"type":"string","description":"Attribute of the message element holding the message id."},"conversationId":{"type":"object","description":"Where the open conversation id is read.","properties":{"from":{"type":"string","enum":["url","attribute","text","constant"]},"selector":{"type":"string"},"attribute":{"type":"string"},"pattern":{"type":"string"},"value":{"type":"string"},"match":{"type":"string"},"template":{"type":"string"}},"required":["from"]},"currentUser":{"type":"object","description":"Where the signed-in user id is read.","properties":{"from":{"type":"string","enum":["url","attribute","text","constant"]},"selector":{"type":"string"},"attribute":{"type":"string"},"pattern":{"type":"string"},"value":{"type":"string"},"match":{"type":"string"},"template":{"type":"string"}},"required":["from"]},"composerStrategy":{"type":"string","enum":["auto","textarea","contenteditable","beforeinput","paste"]},"sendTrigger":{"type":"string","enum":["enter","click"]},"maxMessageChars":{"type":"integer","minimum":64,"maximum":1000000},"allowChunks":{"type":"boolean"},"extraComposers":{"type":"array","description":"Compose boxes besides the main one: the edit box of a sent message, a thread reply box.","items":{"type":"object","properties":{"kind":{"type":"string","enum":["edit","thread","other"]},"composer":{"type":"array","description":"CSS selectors (alternatives) for the box.","items":{"type":"string"}},"sendButton":{"type":"array","description":"CSS selectors for its send or save button (the nearest is used).","items":{"type":"string"}},"composerStrategy":{"type":"string","enum":["auto","textarea","contenteditable","beforeinput","paste"]},"sendTrigger":{"type":"string","enum":["enter","click"]}},"required":["kind","composer"]}}},"required":["name","selectors","conversationId","currentUser","maxMessageChars"]},"mode":{"type":"string","description":"`isolated` enforces isolated mode on this chat even when the policy-wide `mode` is `inline`; users cannot turn it off. `inline` (or unset) leaves it to the policy-wide `mode`: a site can only be made stricter here, never looser.","enum":["inline","isolated"]}},"required":["adapter","matches"],"additionalProperties":false}},"keys":{"type":"array","description":"Keys the enterprise hands to every user. They appear in the keyring as \"policy\" keys: users cannot change, delete or (unless `allowKeyExport`) export them. Generate them with `npm run admin -- keys generate`.","items":{"type":"object","description":"One key.","properties":{"id":{"type":"string","description":"Key id on the wire: 8 lowercase hex characters.","pattern":"^[0-9a-f]{8}$"},"secret":{"type":"string","description":"The 32-byte key, base64. Anyone who can read the policy can read this (docs/decisions/0004-policy-keys.md).","pattern":"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$","sensitiveValue":true},"label":{"type":"string","description":"Name shown to users, e.g. \"Sales team 2025\" (at most 200 characters).","pattern":"^[^\\n]{1,200}$"},"scope":{"type":"object","description":"Which conversations the key encrypts.","properties":{"site":{"type":"string","description":"An adapter id from `protectedSites`, or `*` for all of them.","pattern":"^\\S+$"},"conversations":{"type":"array","description":"Conversation ids or patterns (`*` matches any run of characters).","items":{"type":"string","pattern":"^.{1,511}$"},"minItems":1}},"required":["site","conversations"],"additionalProperties":false},"status":{"type":"string","description":"`active` encrypts and decrypts; `retired` only decrypts history; `revoked` decrypts with a warning.","enum":["active","retired","revoked"]},"createdAt":{"type":"number","description":"Creation time in milliseconds since 1970; among equally specific active keys the newest encrypts.","minimum":0}},"required":["id","secret","label","scope","status","createdAt"],"additionalProperties":false}},"keyService":{"type":"object","description":"Veil's key service: users sign in through the enterprise identity provider and receive only the keys of their groups, wrapped to their browser (docs/key-service.md). No secret in the policy; `keys` may be used next to it.","properties":{"url":{"type":"string","description":"Base URL of the key service, `https://` (plain `http://` only on 127.0.0.1 or localhost).","pattern":"^https?://[^\\s/?#]+(/[^\\s?#]*)?$"},"issuer":{"type":"string","description":"The identity provider's OpenID Connect issuer URL, exactly as in its ID tokens.","pattern":"^https?://[^\\s/?#]+(/[^\\s?#]*)?$"},"clientId":{"type":"string","description":"Veil's OpenID Connect client id at the identity provider (a public client: authorization code with PKCE, no secret).","pattern":"^\\S{1,200}$"},"groupsClaim":{"type":"string","description":"The ID token claim that lists the user's groups (default `groups`).","pattern":"^\\S{1,100}$","default":"groups"},"refreshMinutes":{"type":"number","description":"How often Veil fetches the user's keys again (joiners, movers and leavers take effect then; default 15).","minimum":1,"maximum":1440,"default":15},"offlineGraceHours":{"type":"number","description":"How long released keys stay usable while the key service cannot be reached; after that they are deleted and sends are blocked (default 24).","minimum":0,"maximum":720,"default":24},"kem":{"type":"string","description":"`x-wing` (default): keys are released under the post-quantum hybrid X-Wing (X25519 + ML-KEM-768); `x25519`: classical only.","enum":["x-wing","x25519"],"default":"x-wing"}},"required":["url","issuer","clientId"],"additionalProperties":false},"requireEncryption":{"type":"boolean","description":"Block every send on a protected site that Veil cannot encrypt (no key for the conversation, Veil not ready).","default":true},"flagUnencrypted":{"type":"boolean","description":"Mark incoming messages in protected chats that are not encrypted, so nobody mistakes them for protected ones.","default":true},"allowUserKeys":{"type":"boolean","description":"Let users generate and import their own keys next to the policy keys.","default":false},"allowKeyExport":{"type":"boolean","description":"Let users export policy keys into a passphrase bundle (for example to read an archive elsewhere).","default":false},"attachments":{"type":"string","description":"Files attached in a protected chat (picker, drag and drop, paste). `encrypt`: Veil encrypts each file before the chat can upload it. `block`: attaching is refused. `allow`: files go to the chat as they are (plaintext).","enum":["encrypt","block","allow"],"default":"encrypt"},"maxAttachmentBytes":{"type":"integer","description":"The largest file, in bytes, Veil encrypts; larger ones are refused.","minimum":0,"maximum":4294967295,"default":268435456},"localSearch":{"type":"boolean","description":"Let users search the messages they have read decrypted (Veil's popup). The index stays in the browser, encrypted under the device-bound key; `false` keeps nothing and erases an existing index.","default":true},"localSearchMaxMessages":{"type":"integer","description":"How many messages the local search index holds at most; the oldest are dropped first.","minimum":100,"maximum":1000000,"default":100000},"mode":{"type":"string","description":"`inline`: plaintext is typed and shown in the chat page. `isolated`: only in Veil's own frames (docs/isolated-mode.md).","enum":["inline","isolated"],"default":"inline"}},"required":["protectedSites"],"additionalProperties":false};
+const schema11 = {"type":"object","title":"Veil enterprise policy","description":"Settings an enterprise gives Veil through browser policy (managed storage).","properties":{"protectedSites":{"type":"array","description":"The chats Veil protects. On these URLs every send is encrypted (or blocked), and messages are decrypted. When the policy is managed, only these sites are protected; the chats a user chose no longer apply.","items":{"type":"object","description":"One protected chat.","properties":{"adapter":{"type":"string","description":"A built-in adapter id (for example `fixture-chat`), or `custom` with a `custom` declaration."},"matches":{"type":"array","description":"URL match patterns of the chat, as in WebExtension manifests (`https://chat.example.com/*`).","items":{"type":"string"},"minItems":1},"custom":{"type":"object","description":"The chat's adapter, declared in full (only with `adapter: \"custom\"`; docs/adapters.md).","properties":{"name":{"type":"string","description":"Display name of the chat."},"selectors":{"type":"object","properties":{"composer":{"type":"array","description":"CSS selectors (alternatives) for the compose box.","items":{"type":"string"}},"sendButton":{"type":"array","description":"CSS selectors (alternatives) for the send button.","items":{"type":"string"}},"message":{"type":"array","description":"CSS selectors (alternatives) for one rendered message.","items":{"type":"string"}},"messageText":{"type":"array","description":"CSS selectors, inside a message, for its body text.","items":{"type":"string"}},"messageAuthor":{"type":"array","description":"CSS selectors, inside a message, for its author name.","items":{"type":"string"}},"previews":{"type":"array","description":"CSS selectors for message previews outside the list (conversation list).","items":{"type":"string"}}},"required":["composer","message","messageText"]},"authorAttribute":{"type":"string","description":"Attribute of the message element holding the author id."},"authorMatch":{"type":"string","description":"Regular expression picking the author id out of what the page shows."},"authorTemplate":{"type":"string","description":"Builds the author id from authorMatch groups ($1, $<name>)."},"messageIdAttribute":{"type":"string","description":"Attribute of the message element holding the message id."},"previewConversationAttribute":{"type":"string","description":"Attribute, on a preview or its nearest ancestor, holding the id of the preview's conversation (as `conversationId` reads it when that conversation is open); lets policy `previews: \"decrypt\"` show decrypted previews."},"conversationId":{"type":"object","description":"Where the open conversation id is read.","properties":{"from":{"type":"string","enum":["url","attribute","text","constant"]},"selector":{"type":"string"},"attribute":{"type":"string"},"pattern":{"type":"string"},"value":{"type":"string"},"match":{"type":"string"},"template":{"type":"string"}},"required":["from"]},"currentUser":{"type":"object","description":"Where the signed-in user id is read.","properties":{"from":{"type":"string","enum":["url","attribute","text","constant"]},"selector":{"type":"string"},"attribute":{"type":"string"},"pattern":{"type":"string"},"value":{"type":"string"},"match":{"type":"string"},"template":{"type":"string"}},"required":["from"]},"composerStrategy":{"type":"string","enum":["auto","textarea","contenteditable","beforeinput","paste"]},"sendTrigger":{"type":"string","enum":["enter","click"]},"maxMessageChars":{"type":"integer","minimum":64,"maximum":1000000},"allowChunks":{"type":"boolean"},"extraComposers":{"type":"array","description":"Compose boxes besides the main one: the edit box of a sent message, a thread reply box.","items":{"type":"object","properties":{"kind":{"type":"string","enum":["edit","thread","other"]},"composer":{"type":"array","description":"CSS selectors (alternatives) for the box.","items":{"type":"string"}},"sendButton":{"type":"array","description":"CSS selectors for its send or save button (the nearest is used).","items":{"type":"string"}},"composerStrategy":{"type":"string","enum":["auto","textarea","contenteditable","beforeinput","paste"]},"sendTrigger":{"type":"string","enum":["enter","click"]}},"required":["kind","composer"]}}},"required":["name","selectors","conversationId","currentUser","maxMessageChars"]},"mode":{"type":"string","description":"`isolated` enforces isolated mode on this chat even when the policy-wide `mode` is `inline`; users cannot turn it off. `inline` (or unset) leaves it to the policy-wide `mode`: a site can only be made stricter here, never looser.","enum":["inline","isolated"]}},"required":["adapter","matches"],"additionalProperties":false}},"keys":{"type":"array","description":"Keys the enterprise hands to every user. They appear in the keyring as \"policy\" keys: users cannot change, delete or (unless `allowKeyExport`) export them. Generate them with `npm run admin -- keys generate`.","items":{"type":"object","description":"One key.","properties":{"id":{"type":"string","description":"Key id on the wire: 8 lowercase hex characters.","pattern":"^[0-9a-f]{8}$"},"secret":{"type":"string","description":"The 32-byte key, base64. Anyone who can read the policy can read this (docs/decisions/0004-policy-keys.md).","pattern":"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$","sensitiveValue":true},"label":{"type":"string","description":"Name shown to users, e.g. \"Sales team 2025\" (at most 200 characters).","pattern":"^[^\\n]{1,200}$"},"scope":{"type":"object","description":"Which conversations the key encrypts.","properties":{"site":{"type":"string","description":"An adapter id from `protectedSites`, or `*` for all of them.","pattern":"^\\S+$"},"conversations":{"type":"array","description":"Conversation ids or patterns (`*` matches any run of characters).","items":{"type":"string","pattern":"^.{1,511}$"},"minItems":1}},"required":["site","conversations"],"additionalProperties":false},"status":{"type":"string","description":"`active` encrypts and decrypts; `retired` only decrypts history; `revoked` decrypts with a warning.","enum":["active","retired","revoked"]},"createdAt":{"type":"number","description":"Creation time in milliseconds since 1970; among equally specific active keys the newest encrypts.","minimum":0}},"required":["id","secret","label","scope","status","createdAt"],"additionalProperties":false}},"keyService":{"type":"object","description":"Veil's key service: users sign in through the enterprise identity provider and receive only the keys of their groups, wrapped to their browser (docs/key-service.md). No secret in the policy; `keys` may be used next to it.","properties":{"url":{"type":"string","description":"Base URL of the key service, `https://` (plain `http://` only on 127.0.0.1 or localhost).","pattern":"^https?://[^\\s/?#]+(/[^\\s?#]*)?$"},"issuer":{"type":"string","description":"The identity provider's OpenID Connect issuer URL, exactly as in its ID tokens.","pattern":"^https?://[^\\s/?#]+(/[^\\s?#]*)?$"},"clientId":{"type":"string","description":"Veil's OpenID Connect client id at the identity provider (a public client: authorization code with PKCE, no secret).","pattern":"^\\S{1,200}$"},"groupsClaim":{"type":"string","description":"The ID token claim that lists the user's groups (default `groups`).","pattern":"^\\S{1,100}$","default":"groups"},"refreshMinutes":{"type":"number","description":"How often Veil fetches the user's keys again (joiners, movers and leavers take effect then; default 15).","minimum":1,"maximum":1440,"default":15},"offlineGraceHours":{"type":"number","description":"How long released keys stay usable while the key service cannot be reached; after that they are deleted and sends are blocked (default 24).","minimum":0,"maximum":720,"default":24},"kem":{"type":"string","description":"`x-wing` (default): keys are released under the post-quantum hybrid X-Wing (X25519 + ML-KEM-768); `x25519`: classical only.","enum":["x-wing","x25519"],"default":"x-wing"}},"required":["url","issuer","clientId"],"additionalProperties":false},"requireEncryption":{"type":"boolean","description":"Block every send on a protected site that Veil cannot encrypt (no key for the conversation, Veil not ready).","default":true},"flagUnencrypted":{"type":"boolean","description":"Mark incoming messages in protected chats that are not encrypted, so nobody mistakes them for protected ones.","default":true},"allowUserKeys":{"type":"boolean","description":"Let users generate and import their own keys next to the policy keys.","default":false},"allowKeyExport":{"type":"boolean","description":"Let users export policy keys into a passphrase bundle (for example to read an archive elsewhere).","default":false},"attachments":{"type":"string","description":"Files attached in a protected chat (picker, drag and drop, paste). `encrypt`: Veil encrypts each file before the chat can upload it. `block`: attaching is refused. `allow`: files go to the chat as they are (plaintext).","enum":["encrypt","block","allow"],"default":"encrypt"},"maxAttachmentBytes":{"type":"integer","description":"The largest file, in bytes, Veil encrypts; larger ones are refused.","minimum":0,"maximum":4294967295,"default":268435456},"localSearch":{"type":"boolean","description":"Let users search the messages they have read decrypted (Veil's popup). The index stays in the browser, encrypted under the device-bound key; `false` keeps nothing and erases an existing index.","default":true},"localSearchMaxMessages":{"type":"integer","description":"How many messages the local search index holds at most; the oldest are dropped first.","minimum":100,"maximum":1000000,"default":100000},"previews":{"type":"string","description":"What Veil shows where the chat shows a message outside the message list (conversation list, page title, notifications). `label`: \"🔒 Encrypted message\". `decrypt`: the decrypted text in the conversation list and title of inline-mode chats whose adapter says which conversation a preview belongs to (the chat page can read it there, as it reads the open conversation); notifications and isolated-mode chats always get the label.","enum":["label","decrypt"],"default":"label"},"mode":{"type":"string","description":"`inline`: plaintext is typed and shown in the chat page. `isolated`: only in Veil's own frames (docs/isolated-mode.md).","enum":["inline","isolated"],"default":"inline"}},"required":["protectedSites"],"additionalProperties":false};
 const func2 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^[0-9a-f]{8}$", "u");
 const pattern1 = new RegExp("^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$", "u");
@@ -455,11 +455,9 @@ vErrors.push(err34);
 errors++;
 }
 }
-if(data5.conversationId !== undefined){
-let data24 = data5.conversationId;
-if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
-if(data24.from === undefined){
-const err35 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'"};
+if(data5.previewConversationAttribute !== undefined){
+if(typeof data5.previewConversationAttribute !== "string"){
+const err35 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/previewConversationAttribute",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/previewConversationAttribute/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -468,10 +466,12 @@ vErrors.push(err35);
 }
 errors++;
 }
-if(data24.from !== undefined){
-let data25 = data24.from;
-if(typeof data25 !== "string"){
-const err36 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/from",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/from/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data5.conversationId !== undefined){
+let data25 = data5.conversationId;
+if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
+if(data25.from === undefined){
+const err36 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -480,8 +480,10 @@ vErrors.push(err36);
 }
 errors++;
 }
-if(!((((data25 === "url") || (data25 === "attribute")) || (data25 === "text")) || (data25 === "constant"))){
-const err37 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/from",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/from/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.conversationId.properties.from.enum},message:"must be equal to one of the allowed values"};
+if(data25.from !== undefined){
+let data26 = data25.from;
+if(typeof data26 !== "string"){
+const err37 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/from",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/from/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -490,10 +492,8 @@ vErrors.push(err37);
 }
 errors++;
 }
-}
-if(data24.selector !== undefined){
-if(typeof data24.selector !== "string"){
-const err38 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/selector",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/selector/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!((((data26 === "url") || (data26 === "attribute")) || (data26 === "text")) || (data26 === "constant"))){
+const err38 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/from",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/from/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.conversationId.properties.from.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -503,9 +503,9 @@ vErrors.push(err38);
 errors++;
 }
 }
-if(data24.attribute !== undefined){
-if(typeof data24.attribute !== "string"){
-const err39 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/attribute",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/attribute/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data25.selector !== undefined){
+if(typeof data25.selector !== "string"){
+const err39 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/selector",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/selector/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -515,9 +515,9 @@ vErrors.push(err39);
 errors++;
 }
 }
-if(data24.pattern !== undefined){
-if(typeof data24.pattern !== "string"){
-const err40 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/pattern",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/pattern/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data25.attribute !== undefined){
+if(typeof data25.attribute !== "string"){
+const err40 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/attribute",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/attribute/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -527,9 +527,9 @@ vErrors.push(err40);
 errors++;
 }
 }
-if(data24.value !== undefined){
-if(typeof data24.value !== "string"){
-const err41 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/value",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data25.pattern !== undefined){
+if(typeof data25.pattern !== "string"){
+const err41 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/pattern",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/pattern/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -539,9 +539,9 @@ vErrors.push(err41);
 errors++;
 }
 }
-if(data24.match !== undefined){
-if(typeof data24.match !== "string"){
-const err42 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/match",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/match/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data25.value !== undefined){
+if(typeof data25.value !== "string"){
+const err42 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/value",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -551,9 +551,9 @@ vErrors.push(err42);
 errors++;
 }
 }
-if(data24.template !== undefined){
-if(typeof data24.template !== "string"){
-const err43 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/template",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/template/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data25.match !== undefined){
+if(typeof data25.match !== "string"){
+const err43 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/match",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/match/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -563,9 +563,9 @@ vErrors.push(err43);
 errors++;
 }
 }
-}
-else {
-const err44 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data25.template !== undefined){
+if(typeof data25.template !== "string"){
+const err44 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/template",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/template/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -575,11 +575,9 @@ vErrors.push(err44);
 errors++;
 }
 }
-if(data5.currentUser !== undefined){
-let data32 = data5.currentUser;
-if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
-if(data32.from === undefined){
-const err45 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'"};
+}
+else {
+const err45 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -588,10 +586,12 @@ vErrors.push(err45);
 }
 errors++;
 }
-if(data32.from !== undefined){
-let data33 = data32.from;
-if(typeof data33 !== "string"){
-const err46 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/from",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/from/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data5.currentUser !== undefined){
+let data33 = data5.currentUser;
+if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
+if(data33.from === undefined){
+const err46 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'"};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -600,8 +600,10 @@ vErrors.push(err46);
 }
 errors++;
 }
-if(!((((data33 === "url") || (data33 === "attribute")) || (data33 === "text")) || (data33 === "constant"))){
-const err47 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/from",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/from/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.currentUser.properties.from.enum},message:"must be equal to one of the allowed values"};
+if(data33.from !== undefined){
+let data34 = data33.from;
+if(typeof data34 !== "string"){
+const err47 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/from",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/from/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -610,10 +612,8 @@ vErrors.push(err47);
 }
 errors++;
 }
-}
-if(data32.selector !== undefined){
-if(typeof data32.selector !== "string"){
-const err48 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/selector",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/selector/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!((((data34 === "url") || (data34 === "attribute")) || (data34 === "text")) || (data34 === "constant"))){
+const err48 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/from",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/from/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.currentUser.properties.from.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -623,9 +623,9 @@ vErrors.push(err48);
 errors++;
 }
 }
-if(data32.attribute !== undefined){
-if(typeof data32.attribute !== "string"){
-const err49 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/attribute",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/attribute/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data33.selector !== undefined){
+if(typeof data33.selector !== "string"){
+const err49 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/selector",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/selector/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -635,9 +635,9 @@ vErrors.push(err49);
 errors++;
 }
 }
-if(data32.pattern !== undefined){
-if(typeof data32.pattern !== "string"){
-const err50 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/pattern",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/pattern/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data33.attribute !== undefined){
+if(typeof data33.attribute !== "string"){
+const err50 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/attribute",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/attribute/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -647,9 +647,9 @@ vErrors.push(err50);
 errors++;
 }
 }
-if(data32.value !== undefined){
-if(typeof data32.value !== "string"){
-const err51 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/value",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data33.pattern !== undefined){
+if(typeof data33.pattern !== "string"){
+const err51 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/pattern",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/pattern/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -659,9 +659,9 @@ vErrors.push(err51);
 errors++;
 }
 }
-if(data32.match !== undefined){
-if(typeof data32.match !== "string"){
-const err52 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/match",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/match/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data33.value !== undefined){
+if(typeof data33.value !== "string"){
+const err52 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/value",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -671,9 +671,9 @@ vErrors.push(err52);
 errors++;
 }
 }
-if(data32.template !== undefined){
-if(typeof data32.template !== "string"){
-const err53 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/template",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/template/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data33.match !== undefined){
+if(typeof data33.match !== "string"){
+const err53 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/match",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/match/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -683,9 +683,9 @@ vErrors.push(err53);
 errors++;
 }
 }
-}
-else {
-const err54 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data33.template !== undefined){
+if(typeof data33.template !== "string"){
+const err54 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/template",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/template/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -695,10 +695,9 @@ vErrors.push(err54);
 errors++;
 }
 }
-if(data5.composerStrategy !== undefined){
-let data40 = data5.composerStrategy;
-if(typeof data40 !== "string"){
-const err55 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/composerStrategy",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/composerStrategy/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err55 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -707,8 +706,11 @@ vErrors.push(err55);
 }
 errors++;
 }
-if(!(((((data40 === "auto") || (data40 === "textarea")) || (data40 === "contenteditable")) || (data40 === "beforeinput")) || (data40 === "paste"))){
-const err56 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/composerStrategy",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/composerStrategy/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.composerStrategy.enum},message:"must be equal to one of the allowed values"};
+}
+if(data5.composerStrategy !== undefined){
+let data41 = data5.composerStrategy;
+if(typeof data41 !== "string"){
+const err56 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/composerStrategy",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/composerStrategy/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -717,11 +719,8 @@ vErrors.push(err56);
 }
 errors++;
 }
-}
-if(data5.sendTrigger !== undefined){
-let data41 = data5.sendTrigger;
-if(typeof data41 !== "string"){
-const err57 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/sendTrigger",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/sendTrigger/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!(((((data41 === "auto") || (data41 === "textarea")) || (data41 === "contenteditable")) || (data41 === "beforeinput")) || (data41 === "paste"))){
+const err57 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/composerStrategy",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/composerStrategy/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.composerStrategy.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -730,8 +729,11 @@ vErrors.push(err57);
 }
 errors++;
 }
-if(!((data41 === "enter") || (data41 === "click"))){
-const err58 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/sendTrigger",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/sendTrigger/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.sendTrigger.enum},message:"must be equal to one of the allowed values"};
+}
+if(data5.sendTrigger !== undefined){
+let data42 = data5.sendTrigger;
+if(typeof data42 !== "string"){
+const err58 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/sendTrigger",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/sendTrigger/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -740,11 +742,8 @@ vErrors.push(err58);
 }
 errors++;
 }
-}
-if(data5.maxMessageChars !== undefined){
-let data42 = data5.maxMessageChars;
-if(!(((typeof data42 == "number") && (!(data42 % 1) && !isNaN(data42))) && (isFinite(data42)))){
-const err59 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/maxMessageChars",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/maxMessageChars/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(!((data42 === "enter") || (data42 === "click"))){
+const err59 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/sendTrigger",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/sendTrigger/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.sendTrigger.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -753,9 +752,11 @@ vErrors.push(err59);
 }
 errors++;
 }
-if((typeof data42 == "number") && (isFinite(data42))){
-if(data42 > 1000000 || isNaN(data42)){
-const err60 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/maxMessageChars",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/maxMessageChars/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000"};
+}
+if(data5.maxMessageChars !== undefined){
+let data43 = data5.maxMessageChars;
+if(!(((typeof data43 == "number") && (!(data43 % 1) && !isNaN(data43))) && (isFinite(data43)))){
+const err60 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/maxMessageChars",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/maxMessageChars/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -764,8 +765,9 @@ vErrors.push(err60);
 }
 errors++;
 }
-if(data42 < 64 || isNaN(data42)){
-const err61 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/maxMessageChars",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/maxMessageChars/minimum",keyword:"minimum",params:{comparison: ">=", limit: 64},message:"must be >= 64"};
+if((typeof data43 == "number") && (isFinite(data43))){
+if(data43 > 1000000 || isNaN(data43)){
+const err61 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/maxMessageChars",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/maxMessageChars/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -774,11 +776,8 @@ vErrors.push(err61);
 }
 errors++;
 }
-}
-}
-if(data5.allowChunks !== undefined){
-if(typeof data5.allowChunks !== "boolean"){
-const err62 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/allowChunks",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/allowChunks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data43 < 64 || isNaN(data43)){
+const err62 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/maxMessageChars",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/maxMessageChars/minimum",keyword:"minimum",params:{comparison: ">=", limit: 64},message:"must be >= 64"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -788,15 +787,10 @@ vErrors.push(err62);
 errors++;
 }
 }
-if(data5.extraComposers !== undefined){
-let data44 = data5.extraComposers;
-if(Array.isArray(data44)){
-const len8 = data44.length;
-for(let i8=0; i8<len8; i8++){
-let data45 = data44[i8];
-if(data45 && typeof data45 == "object" && !Array.isArray(data45)){
-if(data45.kind === undefined){
-const err63 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8,schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+}
+if(data5.allowChunks !== undefined){
+if(typeof data5.allowChunks !== "boolean"){
+const err63 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/allowChunks",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/allowChunks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -805,8 +799,16 @@ vErrors.push(err63);
 }
 errors++;
 }
-if(data45.composer === undefined){
-const err64 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8,schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/required",keyword:"required",params:{missingProperty: "composer"},message:"must have required property '"+"composer"+"'"};
+}
+if(data5.extraComposers !== undefined){
+let data45 = data5.extraComposers;
+if(Array.isArray(data45)){
+const len8 = data45.length;
+for(let i8=0; i8<len8; i8++){
+let data46 = data45[i8];
+if(data46 && typeof data46 == "object" && !Array.isArray(data46)){
+if(data46.kind === undefined){
+const err64 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8,schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -815,10 +817,8 @@ vErrors.push(err64);
 }
 errors++;
 }
-if(data45.kind !== undefined){
-let data46 = data45.kind;
-if(typeof data46 !== "string"){
-const err65 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/kind",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data46.composer === undefined){
+const err65 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8,schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/required",keyword:"required",params:{missingProperty: "composer"},message:"must have required property '"+"composer"+"'"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -827,8 +827,10 @@ vErrors.push(err65);
 }
 errors++;
 }
-if(!(((data46 === "edit") || (data46 === "thread")) || (data46 === "other"))){
-const err66 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/kind",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/kind/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.extraComposers.items.properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(data46.kind !== undefined){
+let data47 = data46.kind;
+if(typeof data47 !== "string"){
+const err66 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/kind",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -837,14 +839,8 @@ vErrors.push(err66);
 }
 errors++;
 }
-}
-if(data45.composer !== undefined){
-let data47 = data45.composer;
-if(Array.isArray(data47)){
-const len9 = data47.length;
-for(let i9=0; i9<len9; i9++){
-if(typeof data47[i9] !== "string"){
-const err67 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/composer/" + i9,schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/composer/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!(((data47 === "edit") || (data47 === "thread")) || (data47 === "other"))){
+const err67 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/kind",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/kind/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.extraComposers.items.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -854,9 +850,13 @@ vErrors.push(err67);
 errors++;
 }
 }
-}
-else {
-const err68 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/composer",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/composer/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data46.composer !== undefined){
+let data48 = data46.composer;
+if(Array.isArray(data48)){
+const len9 = data48.length;
+for(let i9=0; i9<len9; i9++){
+if(typeof data48[i9] !== "string"){
+const err68 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/composer/" + i9,schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/composer/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -866,13 +866,9 @@ vErrors.push(err68);
 errors++;
 }
 }
-if(data45.sendButton !== undefined){
-let data49 = data45.sendButton;
-if(Array.isArray(data49)){
-const len10 = data49.length;
-for(let i10=0; i10<len10; i10++){
-if(typeof data49[i10] !== "string"){
-const err69 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/sendButton/" + i10,schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/sendButton/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err69 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/composer",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/composer/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -882,9 +878,13 @@ vErrors.push(err69);
 errors++;
 }
 }
-}
-else {
-const err70 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/sendButton",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/sendButton/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data46.sendButton !== undefined){
+let data50 = data46.sendButton;
+if(Array.isArray(data50)){
+const len10 = data50.length;
+for(let i10=0; i10<len10; i10++){
+if(typeof data50[i10] !== "string"){
+const err70 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/sendButton/" + i10,schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/sendButton/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -894,10 +894,9 @@ vErrors.push(err70);
 errors++;
 }
 }
-if(data45.composerStrategy !== undefined){
-let data51 = data45.composerStrategy;
-if(typeof data51 !== "string"){
-const err71 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/composerStrategy",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/composerStrategy/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err71 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/sendButton",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/sendButton/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -906,8 +905,11 @@ vErrors.push(err71);
 }
 errors++;
 }
-if(!(((((data51 === "auto") || (data51 === "textarea")) || (data51 === "contenteditable")) || (data51 === "beforeinput")) || (data51 === "paste"))){
-const err72 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/composerStrategy",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/composerStrategy/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.extraComposers.items.properties.composerStrategy.enum},message:"must be equal to one of the allowed values"};
+}
+if(data46.composerStrategy !== undefined){
+let data52 = data46.composerStrategy;
+if(typeof data52 !== "string"){
+const err72 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/composerStrategy",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/composerStrategy/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -916,11 +918,8 @@ vErrors.push(err72);
 }
 errors++;
 }
-}
-if(data45.sendTrigger !== undefined){
-let data52 = data45.sendTrigger;
-if(typeof data52 !== "string"){
-const err73 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/sendTrigger",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/sendTrigger/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!(((((data52 === "auto") || (data52 === "textarea")) || (data52 === "contenteditable")) || (data52 === "beforeinput")) || (data52 === "paste"))){
+const err73 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/composerStrategy",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/composerStrategy/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.extraComposers.items.properties.composerStrategy.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -929,8 +928,11 @@ vErrors.push(err73);
 }
 errors++;
 }
-if(!((data52 === "enter") || (data52 === "click"))){
-const err74 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/sendTrigger",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/sendTrigger/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.extraComposers.items.properties.sendTrigger.enum},message:"must be equal to one of the allowed values"};
+}
+if(data46.sendTrigger !== undefined){
+let data53 = data46.sendTrigger;
+if(typeof data53 !== "string"){
+const err74 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/sendTrigger",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/sendTrigger/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -939,10 +941,8 @@ vErrors.push(err74);
 }
 errors++;
 }
-}
-}
-else {
-const err75 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8,schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(!((data53 === "enter") || (data53 === "click"))){
+const err75 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/sendTrigger",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/sendTrigger/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.extraComposers.items.properties.sendTrigger.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -954,7 +954,7 @@ errors++;
 }
 }
 else {
-const err76 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err76 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8,schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -966,7 +966,7 @@ errors++;
 }
 }
 else {
-const err77 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom",schemaPath:"#/properties/protectedSites/items/properties/custom/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err77 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -976,10 +976,9 @@ vErrors.push(err77);
 errors++;
 }
 }
-if(data1.mode !== undefined){
-let data53 = data1.mode;
-if(typeof data53 !== "string"){
-const err78 = {instancePath:instancePath+"/protectedSites/" + i0+"/mode",schemaPath:"#/properties/protectedSites/items/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err78 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom",schemaPath:"#/properties/protectedSites/items/properties/custom/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -988,8 +987,11 @@ vErrors.push(err78);
 }
 errors++;
 }
-if(!((data53 === "inline") || (data53 === "isolated"))){
-const err79 = {instancePath:instancePath+"/protectedSites/" + i0+"/mode",schemaPath:"#/properties/protectedSites/items/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.mode.enum},message:"must be equal to one of the allowed values"};
+}
+if(data1.mode !== undefined){
+let data54 = data1.mode;
+if(typeof data54 !== "string"){
+const err79 = {instancePath:instancePath+"/protectedSites/" + i0+"/mode",schemaPath:"#/properties/protectedSites/items/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -998,10 +1000,8 @@ vErrors.push(err79);
 }
 errors++;
 }
-}
-}
-else {
-const err80 = {instancePath:instancePath+"/protectedSites/" + i0,schemaPath:"#/properties/protectedSites/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(!((data54 === "inline") || (data54 === "isolated"))){
+const err80 = {instancePath:instancePath+"/protectedSites/" + i0+"/mode",schemaPath:"#/properties/protectedSites/items/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1013,7 +1013,7 @@ errors++;
 }
 }
 else {
-const err81 = {instancePath:instancePath+"/protectedSites",schemaPath:"#/properties/protectedSites/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err81 = {instancePath:instancePath+"/protectedSites/" + i0,schemaPath:"#/properties/protectedSites/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1023,15 +1023,9 @@ vErrors.push(err81);
 errors++;
 }
 }
-if(data.keys !== undefined){
-let data54 = data.keys;
-if(Array.isArray(data54)){
-const len11 = data54.length;
-for(let i11=0; i11<len11; i11++){
-let data55 = data54[i11];
-if(data55 && typeof data55 == "object" && !Array.isArray(data55)){
-if(data55.id === undefined){
-const err82 = {instancePath:instancePath+"/keys/" + i11,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+}
+else {
+const err82 = {instancePath:instancePath+"/protectedSites",schemaPath:"#/properties/protectedSites/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1040,8 +1034,16 @@ vErrors.push(err82);
 }
 errors++;
 }
-if(data55.secret === undefined){
-const err83 = {instancePath:instancePath+"/keys/" + i11,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "secret"},message:"must have required property '"+"secret"+"'"};
+}
+if(data.keys !== undefined){
+let data55 = data.keys;
+if(Array.isArray(data55)){
+const len11 = data55.length;
+for(let i11=0; i11<len11; i11++){
+let data56 = data55[i11];
+if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
+if(data56.id === undefined){
+const err83 = {instancePath:instancePath+"/keys/" + i11,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1050,8 +1052,8 @@ vErrors.push(err83);
 }
 errors++;
 }
-if(data55.label === undefined){
-const err84 = {instancePath:instancePath+"/keys/" + i11,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "label"},message:"must have required property '"+"label"+"'"};
+if(data56.secret === undefined){
+const err84 = {instancePath:instancePath+"/keys/" + i11,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "secret"},message:"must have required property '"+"secret"+"'"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1060,8 +1062,8 @@ vErrors.push(err84);
 }
 errors++;
 }
-if(data55.scope === undefined){
-const err85 = {instancePath:instancePath+"/keys/" + i11,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "scope"},message:"must have required property '"+"scope"+"'"};
+if(data56.label === undefined){
+const err85 = {instancePath:instancePath+"/keys/" + i11,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "label"},message:"must have required property '"+"label"+"'"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1070,8 +1072,8 @@ vErrors.push(err85);
 }
 errors++;
 }
-if(data55.status === undefined){
-const err86 = {instancePath:instancePath+"/keys/" + i11,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+if(data56.scope === undefined){
+const err86 = {instancePath:instancePath+"/keys/" + i11,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "scope"},message:"must have required property '"+"scope"+"'"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1080,8 +1082,8 @@ vErrors.push(err86);
 }
 errors++;
 }
-if(data55.createdAt === undefined){
-const err87 = {instancePath:instancePath+"/keys/" + i11,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "createdAt"},message:"must have required property '"+"createdAt"+"'"};
+if(data56.status === undefined){
+const err87 = {instancePath:instancePath+"/keys/" + i11,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1090,9 +1092,8 @@ vErrors.push(err87);
 }
 errors++;
 }
-for(const key2 in data55){
-if(!((((((key2 === "id") || (key2 === "secret")) || (key2 === "label")) || (key2 === "scope")) || (key2 === "status")) || (key2 === "createdAt"))){
-const err88 = {instancePath:instancePath+"/keys/" + i11,schemaPath:"#/properties/keys/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+if(data56.createdAt === undefined){
+const err88 = {instancePath:instancePath+"/keys/" + i11,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "createdAt"},message:"must have required property '"+"createdAt"+"'"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1101,12 +1102,9 @@ vErrors.push(err88);
 }
 errors++;
 }
-}
-if(data55.id !== undefined){
-let data56 = data55.id;
-if(typeof data56 === "string"){
-if(!pattern0.test(data56)){
-const err89 = {instancePath:instancePath+"/keys/" + i11+"/id",schemaPath:"#/properties/keys/items/properties/id/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{8}$"},message:"must match pattern \""+"^[0-9a-f]{8}$"+"\""};
+for(const key2 in data56){
+if(!((((((key2 === "id") || (key2 === "secret")) || (key2 === "label")) || (key2 === "scope")) || (key2 === "status")) || (key2 === "createdAt"))){
+const err89 = {instancePath:instancePath+"/keys/" + i11,schemaPath:"#/properties/keys/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1116,8 +1114,11 @@ vErrors.push(err89);
 errors++;
 }
 }
-else {
-const err90 = {instancePath:instancePath+"/keys/" + i11+"/id",schemaPath:"#/properties/keys/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data56.id !== undefined){
+let data57 = data56.id;
+if(typeof data57 === "string"){
+if(!pattern0.test(data57)){
+const err90 = {instancePath:instancePath+"/keys/" + i11+"/id",schemaPath:"#/properties/keys/items/properties/id/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{8}$"},message:"must match pattern \""+"^[0-9a-f]{8}$"+"\""};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1127,11 +1128,8 @@ vErrors.push(err90);
 errors++;
 }
 }
-if(data55.secret !== undefined){
-let data57 = data55.secret;
-if(typeof data57 === "string"){
-if(!pattern1.test(data57)){
-const err91 = {instancePath:instancePath+"/keys/" + i11+"/secret",schemaPath:"#/properties/keys/items/properties/secret/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$"},message:"must match pattern \""+"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$"+"\""};
+else {
+const err91 = {instancePath:instancePath+"/keys/" + i11+"/id",schemaPath:"#/properties/keys/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1141,8 +1139,11 @@ vErrors.push(err91);
 errors++;
 }
 }
-else {
-const err92 = {instancePath:instancePath+"/keys/" + i11+"/secret",schemaPath:"#/properties/keys/items/properties/secret/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data56.secret !== undefined){
+let data58 = data56.secret;
+if(typeof data58 === "string"){
+if(!pattern1.test(data58)){
+const err92 = {instancePath:instancePath+"/keys/" + i11+"/secret",schemaPath:"#/properties/keys/items/properties/secret/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$"},message:"must match pattern \""+"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$"+"\""};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1152,11 +1153,8 @@ vErrors.push(err92);
 errors++;
 }
 }
-if(data55.label !== undefined){
-let data58 = data55.label;
-if(typeof data58 === "string"){
-if(!pattern2.test(data58)){
-const err93 = {instancePath:instancePath+"/keys/" + i11+"/label",schemaPath:"#/properties/keys/items/properties/label/pattern",keyword:"pattern",params:{pattern: "^[^\\n]{1,200}$"},message:"must match pattern \""+"^[^\\n]{1,200}$"+"\""};
+else {
+const err93 = {instancePath:instancePath+"/keys/" + i11+"/secret",schemaPath:"#/properties/keys/items/properties/secret/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1166,8 +1164,11 @@ vErrors.push(err93);
 errors++;
 }
 }
-else {
-const err94 = {instancePath:instancePath+"/keys/" + i11+"/label",schemaPath:"#/properties/keys/items/properties/label/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data56.label !== undefined){
+let data59 = data56.label;
+if(typeof data59 === "string"){
+if(!pattern2.test(data59)){
+const err94 = {instancePath:instancePath+"/keys/" + i11+"/label",schemaPath:"#/properties/keys/items/properties/label/pattern",keyword:"pattern",params:{pattern: "^[^\\n]{1,200}$"},message:"must match pattern \""+"^[^\\n]{1,200}$"+"\""};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1177,11 +1178,8 @@ vErrors.push(err94);
 errors++;
 }
 }
-if(data55.scope !== undefined){
-let data59 = data55.scope;
-if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
-if(data59.site === undefined){
-const err95 = {instancePath:instancePath+"/keys/" + i11+"/scope",schemaPath:"#/properties/keys/items/properties/scope/required",keyword:"required",params:{missingProperty: "site"},message:"must have required property '"+"site"+"'"};
+else {
+const err95 = {instancePath:instancePath+"/keys/" + i11+"/label",schemaPath:"#/properties/keys/items/properties/label/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1190,8 +1188,12 @@ vErrors.push(err95);
 }
 errors++;
 }
-if(data59.conversations === undefined){
-const err96 = {instancePath:instancePath+"/keys/" + i11+"/scope",schemaPath:"#/properties/keys/items/properties/scope/required",keyword:"required",params:{missingProperty: "conversations"},message:"must have required property '"+"conversations"+"'"};
+}
+if(data56.scope !== undefined){
+let data60 = data56.scope;
+if(data60 && typeof data60 == "object" && !Array.isArray(data60)){
+if(data60.site === undefined){
+const err96 = {instancePath:instancePath+"/keys/" + i11+"/scope",schemaPath:"#/properties/keys/items/properties/scope/required",keyword:"required",params:{missingProperty: "site"},message:"must have required property '"+"site"+"'"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1200,9 +1202,8 @@ vErrors.push(err96);
 }
 errors++;
 }
-for(const key3 in data59){
-if(!((key3 === "site") || (key3 === "conversations"))){
-const err97 = {instancePath:instancePath+"/keys/" + i11+"/scope",schemaPath:"#/properties/keys/items/properties/scope/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+if(data60.conversations === undefined){
+const err97 = {instancePath:instancePath+"/keys/" + i11+"/scope",schemaPath:"#/properties/keys/items/properties/scope/required",keyword:"required",params:{missingProperty: "conversations"},message:"must have required property '"+"conversations"+"'"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1211,12 +1212,9 @@ vErrors.push(err97);
 }
 errors++;
 }
-}
-if(data59.site !== undefined){
-let data60 = data59.site;
-if(typeof data60 === "string"){
-if(!pattern3.test(data60)){
-const err98 = {instancePath:instancePath+"/keys/" + i11+"/scope/site",schemaPath:"#/properties/keys/items/properties/scope/properties/site/pattern",keyword:"pattern",params:{pattern: "^\\S+$"},message:"must match pattern \""+"^\\S+$"+"\""};
+for(const key3 in data60){
+if(!((key3 === "site") || (key3 === "conversations"))){
+const err98 = {instancePath:instancePath+"/keys/" + i11+"/scope",schemaPath:"#/properties/keys/items/properties/scope/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1226,8 +1224,11 @@ vErrors.push(err98);
 errors++;
 }
 }
-else {
-const err99 = {instancePath:instancePath+"/keys/" + i11+"/scope/site",schemaPath:"#/properties/keys/items/properties/scope/properties/site/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data60.site !== undefined){
+let data61 = data60.site;
+if(typeof data61 === "string"){
+if(!pattern3.test(data61)){
+const err99 = {instancePath:instancePath+"/keys/" + i11+"/scope/site",schemaPath:"#/properties/keys/items/properties/scope/properties/site/pattern",keyword:"pattern",params:{pattern: "^\\S+$"},message:"must match pattern \""+"^\\S+$"+"\""};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1237,11 +1238,8 @@ vErrors.push(err99);
 errors++;
 }
 }
-if(data59.conversations !== undefined){
-let data61 = data59.conversations;
-if(Array.isArray(data61)){
-if(data61.length < 1){
-const err100 = {instancePath:instancePath+"/keys/" + i11+"/scope/conversations",schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+else {
+const err100 = {instancePath:instancePath+"/keys/" + i11+"/scope/site",schemaPath:"#/properties/keys/items/properties/scope/properties/site/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1250,12 +1248,12 @@ vErrors.push(err100);
 }
 errors++;
 }
-const len12 = data61.length;
-for(let i12=0; i12<len12; i12++){
-let data62 = data61[i12];
-if(typeof data62 === "string"){
-if(!pattern4.test(data62)){
-const err101 = {instancePath:instancePath+"/keys/" + i11+"/scope/conversations/" + i12,schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/items/pattern",keyword:"pattern",params:{pattern: "^.{1,511}$"},message:"must match pattern \""+"^.{1,511}$"+"\""};
+}
+if(data60.conversations !== undefined){
+let data62 = data60.conversations;
+if(Array.isArray(data62)){
+if(data62.length < 1){
+const err101 = {instancePath:instancePath+"/keys/" + i11+"/scope/conversations",schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1264,9 +1262,12 @@ vErrors.push(err101);
 }
 errors++;
 }
-}
-else {
-const err102 = {instancePath:instancePath+"/keys/" + i11+"/scope/conversations/" + i12,schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const len12 = data62.length;
+for(let i12=0; i12<len12; i12++){
+let data63 = data62[i12];
+if(typeof data63 === "string"){
+if(!pattern4.test(data63)){
+const err102 = {instancePath:instancePath+"/keys/" + i11+"/scope/conversations/" + i12,schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/items/pattern",keyword:"pattern",params:{pattern: "^.{1,511}$"},message:"must match pattern \""+"^.{1,511}$"+"\""};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1276,9 +1277,8 @@ vErrors.push(err102);
 errors++;
 }
 }
-}
 else {
-const err103 = {instancePath:instancePath+"/keys/" + i11+"/scope/conversations",schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err103 = {instancePath:instancePath+"/keys/" + i11+"/scope/conversations/" + i12,schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1290,7 +1290,7 @@ errors++;
 }
 }
 else {
-const err104 = {instancePath:instancePath+"/keys/" + i11+"/scope",schemaPath:"#/properties/keys/items/properties/scope/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err104 = {instancePath:instancePath+"/keys/" + i11+"/scope/conversations",schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1300,10 +1300,9 @@ vErrors.push(err104);
 errors++;
 }
 }
-if(data55.status !== undefined){
-let data63 = data55.status;
-if(typeof data63 !== "string"){
-const err105 = {instancePath:instancePath+"/keys/" + i11+"/status",schemaPath:"#/properties/keys/items/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err105 = {instancePath:instancePath+"/keys/" + i11+"/scope",schemaPath:"#/properties/keys/items/properties/scope/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1312,8 +1311,11 @@ vErrors.push(err105);
 }
 errors++;
 }
-if(!(((data63 === "active") || (data63 === "retired")) || (data63 === "revoked"))){
-const err106 = {instancePath:instancePath+"/keys/" + i11+"/status",schemaPath:"#/properties/keys/items/properties/status/enum",keyword:"enum",params:{allowedValues: schema11.properties.keys.items.properties.status.enum},message:"must be equal to one of the allowed values"};
+}
+if(data56.status !== undefined){
+let data64 = data56.status;
+if(typeof data64 !== "string"){
+const err106 = {instancePath:instancePath+"/keys/" + i11+"/status",schemaPath:"#/properties/keys/items/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1322,12 +1324,8 @@ vErrors.push(err106);
 }
 errors++;
 }
-}
-if(data55.createdAt !== undefined){
-let data64 = data55.createdAt;
-if((typeof data64 == "number") && (isFinite(data64))){
-if(data64 < 0 || isNaN(data64)){
-const err107 = {instancePath:instancePath+"/keys/" + i11+"/createdAt",schemaPath:"#/properties/keys/items/properties/createdAt/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(!(((data64 === "active") || (data64 === "retired")) || (data64 === "revoked"))){
+const err107 = {instancePath:instancePath+"/keys/" + i11+"/status",schemaPath:"#/properties/keys/items/properties/status/enum",keyword:"enum",params:{allowedValues: schema11.properties.keys.items.properties.status.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1337,8 +1335,11 @@ vErrors.push(err107);
 errors++;
 }
 }
-else {
-const err108 = {instancePath:instancePath+"/keys/" + i11+"/createdAt",schemaPath:"#/properties/keys/items/properties/createdAt/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data56.createdAt !== undefined){
+let data65 = data56.createdAt;
+if((typeof data65 == "number") && (isFinite(data65))){
+if(data65 < 0 || isNaN(data65)){
+const err108 = {instancePath:instancePath+"/keys/" + i11+"/createdAt",schemaPath:"#/properties/keys/items/properties/createdAt/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1348,9 +1349,8 @@ vErrors.push(err108);
 errors++;
 }
 }
-}
 else {
-const err109 = {instancePath:instancePath+"/keys/" + i11,schemaPath:"#/properties/keys/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err109 = {instancePath:instancePath+"/keys/" + i11+"/createdAt",schemaPath:"#/properties/keys/items/properties/createdAt/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1362,7 +1362,7 @@ errors++;
 }
 }
 else {
-const err110 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err110 = {instancePath:instancePath+"/keys/" + i11,schemaPath:"#/properties/keys/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1372,11 +1372,9 @@ vErrors.push(err110);
 errors++;
 }
 }
-if(data.keyService !== undefined){
-let data65 = data.keyService;
-if(data65 && typeof data65 == "object" && !Array.isArray(data65)){
-if(data65.url === undefined){
-const err111 = {instancePath:instancePath+"/keyService",schemaPath:"#/properties/keyService/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
+}
+else {
+const err111 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1385,8 +1383,12 @@ vErrors.push(err111);
 }
 errors++;
 }
-if(data65.issuer === undefined){
-const err112 = {instancePath:instancePath+"/keyService",schemaPath:"#/properties/keyService/required",keyword:"required",params:{missingProperty: "issuer"},message:"must have required property '"+"issuer"+"'"};
+}
+if(data.keyService !== undefined){
+let data66 = data.keyService;
+if(data66 && typeof data66 == "object" && !Array.isArray(data66)){
+if(data66.url === undefined){
+const err112 = {instancePath:instancePath+"/keyService",schemaPath:"#/properties/keyService/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1395,8 +1397,8 @@ vErrors.push(err112);
 }
 errors++;
 }
-if(data65.clientId === undefined){
-const err113 = {instancePath:instancePath+"/keyService",schemaPath:"#/properties/keyService/required",keyword:"required",params:{missingProperty: "clientId"},message:"must have required property '"+"clientId"+"'"};
+if(data66.issuer === undefined){
+const err113 = {instancePath:instancePath+"/keyService",schemaPath:"#/properties/keyService/required",keyword:"required",params:{missingProperty: "issuer"},message:"must have required property '"+"issuer"+"'"};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1405,9 +1407,8 @@ vErrors.push(err113);
 }
 errors++;
 }
-for(const key4 in data65){
-if(!(((((((key4 === "url") || (key4 === "issuer")) || (key4 === "clientId")) || (key4 === "groupsClaim")) || (key4 === "refreshMinutes")) || (key4 === "offlineGraceHours")) || (key4 === "kem"))){
-const err114 = {instancePath:instancePath+"/keyService",schemaPath:"#/properties/keyService/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+if(data66.clientId === undefined){
+const err114 = {instancePath:instancePath+"/keyService",schemaPath:"#/properties/keyService/required",keyword:"required",params:{missingProperty: "clientId"},message:"must have required property '"+"clientId"+"'"};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1416,12 +1417,9 @@ vErrors.push(err114);
 }
 errors++;
 }
-}
-if(data65.url !== undefined){
-let data66 = data65.url;
-if(typeof data66 === "string"){
-if(!pattern5.test(data66)){
-const err115 = {instancePath:instancePath+"/keyService/url",schemaPath:"#/properties/keyService/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s/?#]+(/[^\\s?#]*)?$"},message:"must match pattern \""+"^https?://[^\\s/?#]+(/[^\\s?#]*)?$"+"\""};
+for(const key4 in data66){
+if(!(((((((key4 === "url") || (key4 === "issuer")) || (key4 === "clientId")) || (key4 === "groupsClaim")) || (key4 === "refreshMinutes")) || (key4 === "offlineGraceHours")) || (key4 === "kem"))){
+const err115 = {instancePath:instancePath+"/keyService",schemaPath:"#/properties/keyService/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1431,8 +1429,11 @@ vErrors.push(err115);
 errors++;
 }
 }
-else {
-const err116 = {instancePath:instancePath+"/keyService/url",schemaPath:"#/properties/keyService/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data66.url !== undefined){
+let data67 = data66.url;
+if(typeof data67 === "string"){
+if(!pattern5.test(data67)){
+const err116 = {instancePath:instancePath+"/keyService/url",schemaPath:"#/properties/keyService/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s/?#]+(/[^\\s?#]*)?$"},message:"must match pattern \""+"^https?://[^\\s/?#]+(/[^\\s?#]*)?$"+"\""};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1442,11 +1443,8 @@ vErrors.push(err116);
 errors++;
 }
 }
-if(data65.issuer !== undefined){
-let data67 = data65.issuer;
-if(typeof data67 === "string"){
-if(!pattern5.test(data67)){
-const err117 = {instancePath:instancePath+"/keyService/issuer",schemaPath:"#/properties/keyService/properties/issuer/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s/?#]+(/[^\\s?#]*)?$"},message:"must match pattern \""+"^https?://[^\\s/?#]+(/[^\\s?#]*)?$"+"\""};
+else {
+const err117 = {instancePath:instancePath+"/keyService/url",schemaPath:"#/properties/keyService/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1456,8 +1454,11 @@ vErrors.push(err117);
 errors++;
 }
 }
-else {
-const err118 = {instancePath:instancePath+"/keyService/issuer",schemaPath:"#/properties/keyService/properties/issuer/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data66.issuer !== undefined){
+let data68 = data66.issuer;
+if(typeof data68 === "string"){
+if(!pattern5.test(data68)){
+const err118 = {instancePath:instancePath+"/keyService/issuer",schemaPath:"#/properties/keyService/properties/issuer/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s/?#]+(/[^\\s?#]*)?$"},message:"must match pattern \""+"^https?://[^\\s/?#]+(/[^\\s?#]*)?$"+"\""};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1467,11 +1468,8 @@ vErrors.push(err118);
 errors++;
 }
 }
-if(data65.clientId !== undefined){
-let data68 = data65.clientId;
-if(typeof data68 === "string"){
-if(!pattern7.test(data68)){
-const err119 = {instancePath:instancePath+"/keyService/clientId",schemaPath:"#/properties/keyService/properties/clientId/pattern",keyword:"pattern",params:{pattern: "^\\S{1,200}$"},message:"must match pattern \""+"^\\S{1,200}$"+"\""};
+else {
+const err119 = {instancePath:instancePath+"/keyService/issuer",schemaPath:"#/properties/keyService/properties/issuer/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1481,8 +1479,11 @@ vErrors.push(err119);
 errors++;
 }
 }
-else {
-const err120 = {instancePath:instancePath+"/keyService/clientId",schemaPath:"#/properties/keyService/properties/clientId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data66.clientId !== undefined){
+let data69 = data66.clientId;
+if(typeof data69 === "string"){
+if(!pattern7.test(data69)){
+const err120 = {instancePath:instancePath+"/keyService/clientId",schemaPath:"#/properties/keyService/properties/clientId/pattern",keyword:"pattern",params:{pattern: "^\\S{1,200}$"},message:"must match pattern \""+"^\\S{1,200}$"+"\""};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1492,11 +1493,8 @@ vErrors.push(err120);
 errors++;
 }
 }
-if(data65.groupsClaim !== undefined){
-let data69 = data65.groupsClaim;
-if(typeof data69 === "string"){
-if(!pattern8.test(data69)){
-const err121 = {instancePath:instancePath+"/keyService/groupsClaim",schemaPath:"#/properties/keyService/properties/groupsClaim/pattern",keyword:"pattern",params:{pattern: "^\\S{1,100}$"},message:"must match pattern \""+"^\\S{1,100}$"+"\""};
+else {
+const err121 = {instancePath:instancePath+"/keyService/clientId",schemaPath:"#/properties/keyService/properties/clientId/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1506,8 +1504,11 @@ vErrors.push(err121);
 errors++;
 }
 }
-else {
-const err122 = {instancePath:instancePath+"/keyService/groupsClaim",schemaPath:"#/properties/keyService/properties/groupsClaim/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data66.groupsClaim !== undefined){
+let data70 = data66.groupsClaim;
+if(typeof data70 === "string"){
+if(!pattern8.test(data70)){
+const err122 = {instancePath:instancePath+"/keyService/groupsClaim",schemaPath:"#/properties/keyService/properties/groupsClaim/pattern",keyword:"pattern",params:{pattern: "^\\S{1,100}$"},message:"must match pattern \""+"^\\S{1,100}$"+"\""};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1517,11 +1518,8 @@ vErrors.push(err122);
 errors++;
 }
 }
-if(data65.refreshMinutes !== undefined){
-let data70 = data65.refreshMinutes;
-if((typeof data70 == "number") && (isFinite(data70))){
-if(data70 > 1440 || isNaN(data70)){
-const err123 = {instancePath:instancePath+"/keyService/refreshMinutes",schemaPath:"#/properties/keyService/properties/refreshMinutes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1440},message:"must be <= 1440"};
+else {
+const err123 = {instancePath:instancePath+"/keyService/groupsClaim",schemaPath:"#/properties/keyService/properties/groupsClaim/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1530,8 +1528,12 @@ vErrors.push(err123);
 }
 errors++;
 }
-if(data70 < 1 || isNaN(data70)){
-const err124 = {instancePath:instancePath+"/keyService/refreshMinutes",schemaPath:"#/properties/keyService/properties/refreshMinutes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data66.refreshMinutes !== undefined){
+let data71 = data66.refreshMinutes;
+if((typeof data71 == "number") && (isFinite(data71))){
+if(data71 > 1440 || isNaN(data71)){
+const err124 = {instancePath:instancePath+"/keyService/refreshMinutes",schemaPath:"#/properties/keyService/properties/refreshMinutes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1440},message:"must be <= 1440"};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1540,9 +1542,8 @@ vErrors.push(err124);
 }
 errors++;
 }
-}
-else {
-const err125 = {instancePath:instancePath+"/keyService/refreshMinutes",schemaPath:"#/properties/keyService/properties/refreshMinutes/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data71 < 1 || isNaN(data71)){
+const err125 = {instancePath:instancePath+"/keyService/refreshMinutes",schemaPath:"#/properties/keyService/properties/refreshMinutes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1552,11 +1553,8 @@ vErrors.push(err125);
 errors++;
 }
 }
-if(data65.offlineGraceHours !== undefined){
-let data71 = data65.offlineGraceHours;
-if((typeof data71 == "number") && (isFinite(data71))){
-if(data71 > 720 || isNaN(data71)){
-const err126 = {instancePath:instancePath+"/keyService/offlineGraceHours",schemaPath:"#/properties/keyService/properties/offlineGraceHours/maximum",keyword:"maximum",params:{comparison: "<=", limit: 720},message:"must be <= 720"};
+else {
+const err126 = {instancePath:instancePath+"/keyService/refreshMinutes",schemaPath:"#/properties/keyService/properties/refreshMinutes/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1565,8 +1563,12 @@ vErrors.push(err126);
 }
 errors++;
 }
-if(data71 < 0 || isNaN(data71)){
-const err127 = {instancePath:instancePath+"/keyService/offlineGraceHours",schemaPath:"#/properties/keyService/properties/offlineGraceHours/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data66.offlineGraceHours !== undefined){
+let data72 = data66.offlineGraceHours;
+if((typeof data72 == "number") && (isFinite(data72))){
+if(data72 > 720 || isNaN(data72)){
+const err127 = {instancePath:instancePath+"/keyService/offlineGraceHours",schemaPath:"#/properties/keyService/properties/offlineGraceHours/maximum",keyword:"maximum",params:{comparison: "<=", limit: 720},message:"must be <= 720"};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1575,9 +1577,8 @@ vErrors.push(err127);
 }
 errors++;
 }
-}
-else {
-const err128 = {instancePath:instancePath+"/keyService/offlineGraceHours",schemaPath:"#/properties/keyService/properties/offlineGraceHours/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data72 < 0 || isNaN(data72)){
+const err128 = {instancePath:instancePath+"/keyService/offlineGraceHours",schemaPath:"#/properties/keyService/properties/offlineGraceHours/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1587,10 +1588,8 @@ vErrors.push(err128);
 errors++;
 }
 }
-if(data65.kem !== undefined){
-let data72 = data65.kem;
-if(typeof data72 !== "string"){
-const err129 = {instancePath:instancePath+"/keyService/kem",schemaPath:"#/properties/keyService/properties/kem/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+const err129 = {instancePath:instancePath+"/keyService/offlineGraceHours",schemaPath:"#/properties/keyService/properties/offlineGraceHours/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1599,8 +1598,11 @@ vErrors.push(err129);
 }
 errors++;
 }
-if(!((data72 === "x-wing") || (data72 === "x25519"))){
-const err130 = {instancePath:instancePath+"/keyService/kem",schemaPath:"#/properties/keyService/properties/kem/enum",keyword:"enum",params:{allowedValues: schema11.properties.keyService.properties.kem.enum},message:"must be equal to one of the allowed values"};
+}
+if(data66.kem !== undefined){
+let data73 = data66.kem;
+if(typeof data73 !== "string"){
+const err130 = {instancePath:instancePath+"/keyService/kem",schemaPath:"#/properties/keyService/properties/kem/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1609,10 +1611,8 @@ vErrors.push(err130);
 }
 errors++;
 }
-}
-}
-else {
-const err131 = {instancePath:instancePath+"/keyService",schemaPath:"#/properties/keyService/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(!((data73 === "x-wing") || (data73 === "x25519"))){
+const err131 = {instancePath:instancePath+"/keyService/kem",schemaPath:"#/properties/keyService/properties/kem/enum",keyword:"enum",params:{allowedValues: schema11.properties.keyService.properties.kem.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1622,9 +1622,9 @@ vErrors.push(err131);
 errors++;
 }
 }
-if(data.requireEncryption !== undefined){
-if(typeof data.requireEncryption !== "boolean"){
-const err132 = {instancePath:instancePath+"/requireEncryption",schemaPath:"#/properties/requireEncryption/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+}
+else {
+const err132 = {instancePath:instancePath+"/keyService",schemaPath:"#/properties/keyService/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1634,9 +1634,9 @@ vErrors.push(err132);
 errors++;
 }
 }
-if(data.flagUnencrypted !== undefined){
-if(typeof data.flagUnencrypted !== "boolean"){
-const err133 = {instancePath:instancePath+"/flagUnencrypted",schemaPath:"#/properties/flagUnencrypted/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data.requireEncryption !== undefined){
+if(typeof data.requireEncryption !== "boolean"){
+const err133 = {instancePath:instancePath+"/requireEncryption",schemaPath:"#/properties/requireEncryption/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1646,9 +1646,9 @@ vErrors.push(err133);
 errors++;
 }
 }
-if(data.allowUserKeys !== undefined){
-if(typeof data.allowUserKeys !== "boolean"){
-const err134 = {instancePath:instancePath+"/allowUserKeys",schemaPath:"#/properties/allowUserKeys/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data.flagUnencrypted !== undefined){
+if(typeof data.flagUnencrypted !== "boolean"){
+const err134 = {instancePath:instancePath+"/flagUnencrypted",schemaPath:"#/properties/flagUnencrypted/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1658,9 +1658,9 @@ vErrors.push(err134);
 errors++;
 }
 }
-if(data.allowKeyExport !== undefined){
-if(typeof data.allowKeyExport !== "boolean"){
-const err135 = {instancePath:instancePath+"/allowKeyExport",schemaPath:"#/properties/allowKeyExport/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data.allowUserKeys !== undefined){
+if(typeof data.allowUserKeys !== "boolean"){
+const err135 = {instancePath:instancePath+"/allowUserKeys",schemaPath:"#/properties/allowUserKeys/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1670,10 +1670,9 @@ vErrors.push(err135);
 errors++;
 }
 }
-if(data.attachments !== undefined){
-let data77 = data.attachments;
-if(typeof data77 !== "string"){
-const err136 = {instancePath:instancePath+"/attachments",schemaPath:"#/properties/attachments/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.allowKeyExport !== undefined){
+if(typeof data.allowKeyExport !== "boolean"){
+const err136 = {instancePath:instancePath+"/allowKeyExport",schemaPath:"#/properties/allowKeyExport/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1682,8 +1681,11 @@ vErrors.push(err136);
 }
 errors++;
 }
-if(!(((data77 === "encrypt") || (data77 === "block")) || (data77 === "allow"))){
-const err137 = {instancePath:instancePath+"/attachments",schemaPath:"#/properties/attachments/enum",keyword:"enum",params:{allowedValues: schema11.properties.attachments.enum},message:"must be equal to one of the allowed values"};
+}
+if(data.attachments !== undefined){
+let data78 = data.attachments;
+if(typeof data78 !== "string"){
+const err137 = {instancePath:instancePath+"/attachments",schemaPath:"#/properties/attachments/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1692,11 +1694,8 @@ vErrors.push(err137);
 }
 errors++;
 }
-}
-if(data.maxAttachmentBytes !== undefined){
-let data78 = data.maxAttachmentBytes;
-if(!(((typeof data78 == "number") && (!(data78 % 1) && !isNaN(data78))) && (isFinite(data78)))){
-const err138 = {instancePath:instancePath+"/maxAttachmentBytes",schemaPath:"#/properties/maxAttachmentBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(!(((data78 === "encrypt") || (data78 === "block")) || (data78 === "allow"))){
+const err138 = {instancePath:instancePath+"/attachments",schemaPath:"#/properties/attachments/enum",keyword:"enum",params:{allowedValues: schema11.properties.attachments.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1705,9 +1704,11 @@ vErrors.push(err138);
 }
 errors++;
 }
-if((typeof data78 == "number") && (isFinite(data78))){
-if(data78 > 4294967295 || isNaN(data78)){
-const err139 = {instancePath:instancePath+"/maxAttachmentBytes",schemaPath:"#/properties/maxAttachmentBytes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4294967295},message:"must be <= 4294967295"};
+}
+if(data.maxAttachmentBytes !== undefined){
+let data79 = data.maxAttachmentBytes;
+if(!(((typeof data79 == "number") && (!(data79 % 1) && !isNaN(data79))) && (isFinite(data79)))){
+const err139 = {instancePath:instancePath+"/maxAttachmentBytes",schemaPath:"#/properties/maxAttachmentBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1716,8 +1717,9 @@ vErrors.push(err139);
 }
 errors++;
 }
-if(data78 < 0 || isNaN(data78)){
-const err140 = {instancePath:instancePath+"/maxAttachmentBytes",schemaPath:"#/properties/maxAttachmentBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if((typeof data79 == "number") && (isFinite(data79))){
+if(data79 > 4294967295 || isNaN(data79)){
+const err140 = {instancePath:instancePath+"/maxAttachmentBytes",schemaPath:"#/properties/maxAttachmentBytes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4294967295},message:"must be <= 4294967295"};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1726,11 +1728,8 @@ vErrors.push(err140);
 }
 errors++;
 }
-}
-}
-if(data.localSearch !== undefined){
-if(typeof data.localSearch !== "boolean"){
-const err141 = {instancePath:instancePath+"/localSearch",schemaPath:"#/properties/localSearch/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data79 < 0 || isNaN(data79)){
+const err141 = {instancePath:instancePath+"/maxAttachmentBytes",schemaPath:"#/properties/maxAttachmentBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1740,10 +1739,10 @@ vErrors.push(err141);
 errors++;
 }
 }
-if(data.localSearchMaxMessages !== undefined){
-let data80 = data.localSearchMaxMessages;
-if(!(((typeof data80 == "number") && (!(data80 % 1) && !isNaN(data80))) && (isFinite(data80)))){
-const err142 = {instancePath:instancePath+"/localSearchMaxMessages",schemaPath:"#/properties/localSearchMaxMessages/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+}
+if(data.localSearch !== undefined){
+if(typeof data.localSearch !== "boolean"){
+const err142 = {instancePath:instancePath+"/localSearch",schemaPath:"#/properties/localSearch/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1752,9 +1751,11 @@ vErrors.push(err142);
 }
 errors++;
 }
-if((typeof data80 == "number") && (isFinite(data80))){
-if(data80 > 1000000 || isNaN(data80)){
-const err143 = {instancePath:instancePath+"/localSearchMaxMessages",schemaPath:"#/properties/localSearchMaxMessages/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000"};
+}
+if(data.localSearchMaxMessages !== undefined){
+let data81 = data.localSearchMaxMessages;
+if(!(((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81))) && (isFinite(data81)))){
+const err143 = {instancePath:instancePath+"/localSearchMaxMessages",schemaPath:"#/properties/localSearchMaxMessages/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1763,8 +1764,9 @@ vErrors.push(err143);
 }
 errors++;
 }
-if(data80 < 100 || isNaN(data80)){
-const err144 = {instancePath:instancePath+"/localSearchMaxMessages",schemaPath:"#/properties/localSearchMaxMessages/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
+if((typeof data81 == "number") && (isFinite(data81))){
+if(data81 > 1000000 || isNaN(data81)){
+const err144 = {instancePath:instancePath+"/localSearchMaxMessages",schemaPath:"#/properties/localSearchMaxMessages/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000"};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1773,12 +1775,8 @@ vErrors.push(err144);
 }
 errors++;
 }
-}
-}
-if(data.mode !== undefined){
-let data81 = data.mode;
-if(typeof data81 !== "string"){
-const err145 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data81 < 100 || isNaN(data81)){
+const err145 = {instancePath:instancePath+"/localSearchMaxMessages",schemaPath:"#/properties/localSearchMaxMessages/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1787,8 +1785,12 @@ vErrors.push(err145);
 }
 errors++;
 }
-if(!((data81 === "inline") || (data81 === "isolated"))){
-const err146 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.mode.enum},message:"must be equal to one of the allowed values"};
+}
+}
+if(data.previews !== undefined){
+let data82 = data.previews;
+if(typeof data82 !== "string"){
+const err146 = {instancePath:instancePath+"/previews",schemaPath:"#/properties/previews/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1797,15 +1799,48 @@ vErrors.push(err146);
 }
 errors++;
 }
-}
-}
-else {
-const err147 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(!((data82 === "label") || (data82 === "decrypt"))){
+const err147 = {instancePath:instancePath+"/previews",schemaPath:"#/properties/previews/enum",keyword:"enum",params:{allowedValues: schema11.properties.previews.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err147];
 }
 else {
 vErrors.push(err147);
+}
+errors++;
+}
+}
+if(data.mode !== undefined){
+let data83 = data.mode;
+if(typeof data83 !== "string"){
+const err148 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err148];
+}
+else {
+vErrors.push(err148);
+}
+errors++;
+}
+if(!((data83 === "inline") || (data83 === "isolated"))){
+const err149 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.mode.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err149];
+}
+else {
+vErrors.push(err149);
+}
+errors++;
+}
+}
+}
+else {
+const err150 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err150];
+}
+else {
+vErrors.push(err150);
 }
 errors++;
 }

@@ -484,6 +484,60 @@ describe('with Veil (Chromium, inline mode)', () => {
   it('edits, thread replies and quotes reach the vendor as envelopes only', () => editsThreadsQuotes(alice, bob, team));
 });
 
+describe('with Veil (Chromium, inline mode, policy previews: "decrypt")', () => {
+  let alice: ChatUser;
+  let bob: ChatUser;
+  let team: KeyRecord;
+  beforeAll(async () => {
+    await fetch(`${server.url}/api/admin/reset`, { method: 'POST', body: '{}' });
+    team = makeKey('Team', { site: 'fixture-chat', conversations: ['*'] });
+    [alice, bob] = await launchAliceAndBob('chromium', server.url, [team], { previews: 'decrypt' });
+  });
+  afterAll(async () => {
+    await Promise.all([alice?.close(), bob?.close()]);
+  });
+
+  it('the conversation list and the title show decrypted previews; a planted envelope and the notification stay labelled', async () => {
+    const b = await openVeil(bob, 'bob', 'general');
+    const a = await openVeil(alice, 'alice', 'bob');
+    await typeInto(a, '#compose', SECRETS.preview);
+    await until('the envelope stored', lastStored, (m) => !!m && ENVELOPE.test(m.text) && m.to === 'bob');
+    const entry = 'a.conv[data-conv="alice"]';
+    const preview = await until(
+      'the decrypted preview',
+      () => b.$eval(`${entry} .preview`, (el) => el.textContent ?? ''),
+      (p) => p === SECRETS.preview,
+    );
+    expect(preview).toBe(SECRETS.preview);
+    await until(
+      'the decrypted title',
+      () => b.title(),
+      (t) => t === `(1) alice: ${SECRETS.preview} — Fixture Chat`,
+    );
+    // A desktop notification's body is readable by the page's script and set synchronously: the label.
+    const notes = await until(
+      'the notification',
+      () => notificationsOf(b),
+      (n) => n.length > 0,
+    );
+    expect(notes).toEqual([{ title: 'alice', body: '🔒 Encrypted message' }]);
+    // The page plants a message of another conversation (same key) beside one of this conversation
+    // in the preview: the same answer opens the one and not the other.
+    const here = envelopeFor(team, 'Okapi lantern', { conversationId: 'dm-alice-bob', senderId: 'alice' });
+    const elsewhere = envelopeFor(team, SECRETS.other, { conversationId: 'dm-alice-carol', senderId: 'alice' });
+    await b.$eval(`${entry} .preview`, (el, text) => (el.textContent = text), `${here} ${elsewhere}`);
+    await until(
+      'the planted preview',
+      () => b.$eval(`${entry} .preview`, (el) => el.textContent ?? ''),
+      (p) => p === 'Okapi lantern 🔒 Encrypted message',
+    );
+    expect(leakedSubstrings(await b.$eval('#conversations', (el) => el.textContent ?? ''), SECRETS.other)).toEqual([]);
+    // The vendor saw envelopes only.
+    expect(leakedSubstrings(JSON.stringify(server.inspect()), SECRETS.preview)).toEqual([]);
+    await Promise.all([a.close(), b.close()]);
+  });
+});
+
 describe('with Veil (Firefox ESR, inline mode)', () => {
   let alice: ChatUser;
   let bob: ChatUser;

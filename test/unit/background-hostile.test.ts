@@ -187,6 +187,43 @@ describe('quote-replies', () => {
   });
 });
 
+describe('decrypted previews (policy previews: "decrypt")', () => {
+  const preview = (
+    keyring: InstanceType<typeof Keyring>,
+    site: ProtectedSite,
+    conversationId: string,
+    texts: string[],
+  ) => contentHandlers['decrypt/preview']({ conversationId, texts }, { keyring, site });
+
+  it('open only where policy asks, in inline mode, as messages of that very conversation', async () => {
+    const { keyring } = await ring();
+    const key = await keyring.generate('k', { site: '*', conversations: ['dm-*'] });
+    const exec = await keyring.generate('exec', { site: 'fixture-chat', conversations: ['#exec'] });
+    const here = await envelope(keyring, key.id, 'dm-a-b');
+    const moved = await envelope(keyring, key.id, 'dm-a-c');
+    const otherScope = await envelope(keyring, exec.id, '#exec');
+    // Default policy: labels only, the request is refused.
+    expect((await preview(keyring, fixture, 'dm-a-b', [here])).ok).toBe(false);
+    state.policy.previews = 'decrypt';
+    const r = await preview(keyring, fixture, 'dm-a-b', [here, moved, otherScope, 'VEIL1broken0', 42 as never]);
+    expect(r.ok && r.texts).toEqual(['pay the invoice', null, null, null, null]);
+    // Isolated mode never decrypts a preview, whatever the policy says.
+    state.userModes = { 'fixture-chat': 'isolated' };
+    expect((await preview(keyring, fixture, 'dm-a-b', [here])).ok).toBe(false);
+  });
+
+  it('a preview is not a showing: the message itself is not flagged as replayed afterwards', async () => {
+    const { keyring } = await ring();
+    const key = await keyring.generate('k', { site: '*', conversations: ['*'] });
+    const text = await envelope(keyring, key.id, 'dm-a-b');
+    state.policy.previews = 'decrypt';
+    await preview(keyring, fixture, 'dm-a-b', [text]);
+    const shown = await decrypt(keyring, fixture, 'dm-a-b', [text], { hostId: 'm1' });
+    expect(shown.ok && shown.items[0]).toMatchObject({ status: 'decrypted' });
+    expect(shown.ok && shown.items[0]!.replayed).toBeFalsy();
+  });
+});
+
 describe('auto-lock', () => {
   it('decrypts and previews the page triggers do not restart the idle timer; user actions do', async () => {
     const { keyring, uses } = await ring();

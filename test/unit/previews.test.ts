@@ -17,4 +17,12 @@ describe('maskEnvelopes', () => {
   it('leaves text without envelopes as it is', () => {
     expect(maskEnvelopes('VEIL is a word; lunch at noon?', LABEL)).toBe('VEIL is a word; lunch at noon?');
   });
+
+  it('shows a decrypted preview where one is known, the label elsewhere', () => {
+    const other = encodeEnvelopeText(new Uint8Array(60).fill(9));
+    const known = new Map([[envelope, 'lunch at noon <b>?</b>']]);
+    expect(maskEnvelopes(`(2) alice: ${envelope} · ${other}`, LABEL, known)).toBe(
+      `(2) alice: lunch at noon <b>?</b> · ${LABEL}`,
+    );
+  });
 });

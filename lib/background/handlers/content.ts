@@ -24,86 +24,119 @@ const MAX_BATCH = 2_000;
 /** Envelope text per decrypt request: a few maximal messages; the content script batches far less. */
 const MAX_BATCH_CHARS = 4 * MAX_READER_CHARS;
 
-export const contentHandlers: Handlers<'site/status' | 'encrypt' | 'encrypt/preview' | 'decrypt'> = {
-  async 'site/status'(_req, { site }) {
-    const p = policy();
-    return {
-      // The mode in force for this site: policy, or the user's stricter choice (isolated mode).
-      ok: true,
-      protected: !!site,
-      adapterId: site?.adapter,
-      requireEncryption: p.requireEncryption,
-      mode: await modeFor(site),
-      managed: p.managed,
-      flagUnencrypted: p.flagUnencrypted,
-      customAdapter: site?.custom,
-      attachments: p.attachments ?? UNMANAGED_DEFAULTS.attachments,
-      maxAttachmentBytes: p.maxAttachmentBytes ?? UNMANAGED_DEFAULTS.maxAttachmentBytes,
-      ...(site && sendsBlocked(p) ? { policyError: policyErrorText() } : {}),
-    };
-  },
+/** Preview texts per request: a conversation list's worth. */
+const MAX_PREVIEWS = 64;
+const MAX_PREVIEW_CHARS = 20_000;
 
-  async encrypt(req, ctx) {
-    // Isolated mode: the page's content script never handles plaintext; only a secure composer
-    // frame may have text encrypted (lib/background/handlers/isolated.ts).
-    if ((await modeFor(ctx.site)) === 'isolated') return fail('forbidden', ISOLATED_REFUSAL);
-    return encryptText(req, ctx, { isolatedKey: await keysOfIsolatedChats() });
-  },
+export const contentHandlers: Handlers<'site/status' | 'encrypt' | 'encrypt/preview' | 'decrypt' | 'decrypt/preview'> =
+  {
+    async 'site/status'(_req, { site }) {
+      const p = policy();
+      return {
+        // The mode in force for this site: policy, or the user's stricter choice (isolated mode).
+        ok: true,
+        protected: !!site,
+        adapterId: site?.adapter,
+        requireEncryption: p.requireEncryption,
+        mode: await modeFor(site),
+        managed: p.managed,
+        flagUnencrypted: p.flagUnencrypted,
+        customAdapter: site?.custom,
+        attachments: p.attachments ?? UNMANAGED_DEFAULTS.attachments,
+        maxAttachmentBytes: p.maxAttachmentBytes ?? UNMANAGED_DEFAULTS.maxAttachmentBytes,
+        previews: (await previewsFor(site)) ? 'decrypt' : 'label',
+        ...(site && sendsBlocked(p) ? { policyError: policyErrorText() } : {}),
+      };
+    },
 
-  async 'encrypt/preview'(req, { keyring, site }) {
-    const rec = await keyring.encryptionKey(site!.adapter, checkString(req.conversationId, 'conversationId', 512));
-    // Say "sign in" or "unreachable since…" before the user types, with the fix.
-    const block = await keyServiceBlock(rec);
-    if (block) return fail(block.code, block.message);
-    // Say "locked" before the user types, not only after a refused send.
-    const locked =
-      !!rec &&
-      (await keyring.derivedFor(rec.id).then(
-        () => false,
-        (e) => e instanceof LockedError,
-      ));
-    return { ok: true, key: rec && toInfo(rec), ...(locked ? { locked } : {}) };
-  },
+    async encrypt(req, ctx) {
+      // Isolated mode: the page's content script never handles plaintext; only a secure composer
+      // frame may have text encrypted (lib/background/handlers/isolated.ts).
+      if ((await modeFor(ctx.site)) === 'isolated') return fail('forbidden', ISOLATED_REFUSAL);
+      return encryptText(req, ctx, { isolatedKey: await keysOfIsolatedChats() });
+    },
 
-  async decrypt(req, { keyring, site, frame }) {
-    // Isolated mode: no plaintext for the page's side at all; reader frames decrypt one message each.
-    if ((await modeFor(site)) === 'isolated') return fail('forbidden', ISOLATED_REFUSAL);
-    const conversationId = checkString(req.conversationId, 'conversationId', 512);
-    if (!Array.isArray(req.items) || req.items.length > MAX_BATCH)
-      throw new RequestError(`items must be a list of at most ${MAX_BATCH}`);
-    const items: DecryptedItem[] = [];
-    const pairs: { item: DecryptItem; result: DecryptedItem }[] = [];
-    const isolatedKey = await keysOfIsolatedChats();
-    let budget = MAX_BATCH_CHARS; // one request cannot make the worker hold (and scan) without end
-    for (const item of req.items) {
-      const chars = Array.isArray(item?.texts)
-        ? item.texts.reduce((n: number, t: unknown) => n + (typeof t === 'string' ? t.length : 0), 0)
-        : 0;
-      budget -= chars;
-      if (
-        typeof item?.id !== 'string' ||
-        !Array.isArray(item.texts) ||
-        item.texts.length === 0 ||
-        item.texts.length > 255 ||
-        !item.texts.every((t) => typeof t === 'string') ||
-        chars > MAX_READER_CHARS ||
-        budget < 0 ||
-        typeof item.author !== 'string' ||
-        (item.hostId !== undefined && typeof item.hostId !== 'string')
-      ) {
-        items.push({ id: String(item?.id), status: 'malformed' as const, reason: 'bad request item' });
-        continue;
+    async 'encrypt/preview'(req, { keyring, site }) {
+      const rec = await keyring.encryptionKey(site!.adapter, checkString(req.conversationId, 'conversationId', 512));
+      // Say "sign in" or "unreachable since…" before the user types, with the fix.
+      const block = await keyServiceBlock(rec);
+      if (block) return fail(block.code, block.message);
+      // Say "locked" before the user types, not only after a refused send.
+      const locked =
+        !!rec &&
+        (await keyring.derivedFor(rec.id).then(
+          () => false,
+          (e) => e instanceof LockedError,
+        ));
+      return { ok: true, key: rec && toInfo(rec), ...(locked ? { locked } : {}) };
+    },
+
+    async decrypt(req, { keyring, site, frame }) {
+      // Isolated mode: no plaintext for the page's side at all; reader frames decrypt one message each.
+      if ((await modeFor(site)) === 'isolated') return fail('forbidden', ISOLATED_REFUSAL);
+      const conversationId = checkString(req.conversationId, 'conversationId', 512);
+      if (!Array.isArray(req.items) || req.items.length > MAX_BATCH)
+        throw new RequestError(`items must be a list of at most ${MAX_BATCH}`);
+      const items: DecryptedItem[] = [];
+      const pairs: { item: DecryptItem; result: DecryptedItem }[] = [];
+      const isolatedKey = await keysOfIsolatedChats();
+      let budget = MAX_BATCH_CHARS; // one request cannot make the worker hold (and scan) without end
+      for (const item of req.items) {
+        const chars = Array.isArray(item?.texts)
+          ? item.texts.reduce((n: number, t: unknown) => n + (typeof t === 'string' ? t.length : 0), 0)
+          : 0;
+        budget -= chars;
+        if (
+          typeof item?.id !== 'string' ||
+          !Array.isArray(item.texts) ||
+          item.texts.length === 0 ||
+          item.texts.length > 255 ||
+          !item.texts.every((t) => typeof t === 'string') ||
+          chars > MAX_READER_CHARS ||
+          budget < 0 ||
+          typeof item.author !== 'string' ||
+          (item.hostId !== undefined && typeof item.hostId !== 'string')
+        ) {
+          items.push({ id: String(item?.id), status: 'malformed' as const, reason: 'bad request item' });
+          continue;
+        }
+        const result = await decryptItem(keyring, conversationId, item, site!.adapter, { isolatedKey });
+        items.push(result);
+        pairs.push({ item, result });
       }
-      const result = await decryptItem(keyring, conversationId, item, site!.adapter, { isolatedKey });
-      items.push(result);
-      pairs.push({ item, result });
-    }
-    await judgeReplays(replayLog, conversationId, pairs, stableHostIds(site)); // marks `items` in place
-    judgeQuotes(quoteBook, conversationId, items);
-    indexDecrypted(site!.adapter, conversationId, frame?.tabUrl ?? frame?.url, pairs); // local search
-    return { ok: true, items };
-  },
-};
+      await judgeReplays(replayLog, conversationId, pairs, stableHostIds(site)); // marks `items` in place
+      judgeQuotes(quoteBook, conversationId, items);
+      indexDecrypted(site!.adapter, conversationId, frame?.tabUrl ?? frame?.url, pairs); // local search
+      return { ok: true, items };
+    },
+
+    async 'decrypt/preview'(req, { keyring, site }) {
+      if (!(await previewsFor(site))) return fail('forbidden', 'previews are labelled on this site (policy)');
+      const conversationId = checkString(req.conversationId, 'conversationId', 512);
+      if (!Array.isArray(req.texts) || req.texts.length > MAX_PREVIEWS)
+        throw new RequestError(`texts must be a list of at most ${MAX_PREVIEWS}`);
+      const isolatedKey = await keysOfIsolatedChats();
+      const texts: (string | null)[] = [];
+      for (const text of req.texts) {
+        if (typeof text !== 'string' || text.length > MAX_PREVIEW_CHARS) {
+          texts.push(null);
+          continue;
+        }
+        // Not witnessed by the replay log nor indexed: a preview is the same message shown again,
+        // under no author. Only a message of this very conversation opens.
+        const r = await decryptItem(keyring, conversationId, { id: 'p', texts: [text], author: '' }, site!.adapter, {
+          isolatedKey,
+        });
+        texts.push(r.status === 'decrypted' && !r.movedFromOtherConversation ? (r.text ?? '') : null);
+      }
+      return { ok: true, texts };
+    },
+  };
+
+/** Decrypted previews: where policy asks for them, on a protected site in inline mode only. */
+async function previewsFor(site: ProtectedSite | undefined): Promise<boolean> {
+  return !!site && policy().previews === 'decrypt' && (await modeFor(site)) !== 'isolated';
+}
 
 const ISOLATED_REFUSAL = t('errIsolatedOnly');
 
