@@ -155,7 +155,7 @@ interface PendingGroup {
 export class ArchiveJudge {
   private readonly replays: WindowReplayLog;
   private readonly groups = new Map<string, PendingGroup>();
-  /** The originals quotes are checked against: as many as the replay window keeps. */
+  /** The originals quotes are checked against: the last 20,000 authentic messages, as in a browser. */
   private readonly quotes: QuoteBook;
 
   constructor(
@@ -163,7 +163,7 @@ export class ArchiveJudge {
     private readonly opts: JudgeOptions,
   ) {
     this.replays = new WindowReplayLog(opts.replayWindow);
-    this.quotes = new QuoteBook(opts.replayWindow);
+    this.quotes = new QuoteBook();
   }
 
   async push(m: RawMessage): Promise<ArchiveRecord[]> {

@@ -1,7 +1,9 @@
 /**
- * What the quotes in new messages are checked against: a digest of each message text this browser
- * decrypted, by conversation and message id. In memory and bounded (the page decides how many
- * messages it shows); after a restart, quotes of messages not shown again since say "not checked".
+ * What the quotes in new messages are checked against: each message text this browser decrypted,
+ * by conversation and message id. In memory (the background's, which holds the keys) and bounded
+ * (the page decides how many messages it shows); after a restart, quotes of messages not shown
+ * again since say "not checked". Texts, not digests: a digest per message would cost every
+ * message a hash, while only the few that are quoted need one.
  */
 import { bytesToHex } from '@noble/ciphers/utils.js';
 import { quoteDigest } from '../crypto/quotes';
@@ -10,26 +12,27 @@ import type { DecryptedItem } from '../messaging/protocol';
 const MAX_ENTRIES = 20_000;
 
 export class QuoteBook {
-  private readonly digests = new Map<string, string>();
+  private readonly texts = new Map<string, string>();
 
   constructor(private readonly max = MAX_ENTRIES) {}
 
   note(conversationId: string, messageId: string, text: string): void {
     const key = `${conversationId}\n${messageId}`;
-    this.digests.delete(key); // re-inserted last: the most recently shown are kept
-    this.digests.set(key, bytesToHex(quoteDigest(text)));
-    for (const oldest of this.digests.keys()) {
-      if (this.digests.size <= this.max) break;
-      this.digests.delete(oldest);
+    this.texts.delete(key); // re-inserted last: the most recently shown are kept
+    this.texts.set(key, text);
+    for (const oldest of this.texts.keys()) {
+      if (this.texts.size <= this.max) break;
+      this.texts.delete(oldest);
     }
   }
 
   digestOf(conversationId: string, messageId: string): string | undefined {
-    return this.digests.get(`${conversationId}\n${messageId}`);
+    const text = this.texts.get(`${conversationId}\n${messageId}`);
+    return text === undefined ? undefined : bytesToHex(quoteDigest(text));
   }
 
   get size(): number {
-    return this.digests.size;
+    return this.texts.size;
   }
 }
 
