@@ -20,8 +20,12 @@ export class QuoteBook {
     const key = `${conversationId}\n${messageId}`;
     this.texts.delete(key); // re-inserted last: the most recently shown are kept
     this.texts.set(key, text);
+    // Trimmed an eighth at a time: deleting one entry per note leaves the map's front full of
+    // holes that every next trim would walk past again.
+    if (this.texts.size <= this.max) return;
+    let drop = this.texts.size - this.max + (this.max >> 3);
     for (const oldest of this.texts.keys()) {
-      if (this.texts.size <= this.max) break;
+      if (drop-- <= 0) break;
       this.texts.delete(oldest);
     }
   }
