@@ -461,6 +461,18 @@ export function isVeilNotice(m: unknown): m is VeilNotice {
   );
 }
 
+/** Background → the content script of one tab: bring the message the user opened from search into view. */
+export interface ShowMessageNotice {
+  veilShow: 1;
+  /** The Veil message id (hex). */
+  messageId: string;
+}
+
+export function isShowMessageNotice(m: unknown): m is ShowMessageNotice {
+  const n = m as ShowMessageNotice;
+  return !!n && n.veilShow === 1 && typeof n.messageId === 'string' && /^[0-9a-f]{32}$/.test(n.messageId);
+}
+
 /** The sections of the options page a protected page may open (ids of their headings' sections). */
 export const OPTIONS_SECTIONS = ['keys-section', 'lock', 'policy-section', 'import'] as const;
 export type OptionsSection = (typeof OPTIONS_SECTIONS)[number];

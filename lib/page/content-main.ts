@@ -18,7 +18,7 @@ import {
 } from './isolated/isolated-page';
 import { fixFor } from './composer-fix';
 import { type ComposerAction, ComposerStatus } from './composer-status';
-import { onVeilNotice, PageChanges } from './page-changes';
+import { onShowMessage, onVeilNotice, PageChanges } from './page-changes';
 import { MessageRenderer } from './renderer';
 import { editTargetOf, watchEditBoxes } from './edit-box';
 import { watchPreviews } from './previews';
@@ -137,6 +137,14 @@ export async function runContentScript(): Promise<void> {
     const shown = (message: Element) => renderer.shownMessage(message);
     guard.editTarget = (box) => editTargetOf(armed, shown, box);
     watchEditBoxes(document, armed, shown);
+    // A message the user opened from search: into view once it is decrypted on the page, or a
+    // line saying it is not loaded (older history the chat has not fetched).
+    onShowMessage((messageId) => {
+      void revealWhenShown(renderer, messageId).then((found) => {
+        if (!found) attachStatus(status, armed, 'ready', t('searchNotOnPage'));
+      });
+      return true;
+    });
     changes.hooks.keyringChanged = (n) => {
       // Locked, or a new policy (keys may be gone): everything is asked again, and plaintext whose
       // key is no longer usable leaves the screen. Otherwise only what could not be read, or whose key changed.
@@ -144,6 +152,15 @@ export async function runContentScript(): Promise<void> {
       describe();
     };
   });
+}
+
+/** Search opened this message: a page just loaded may still be decrypting it, so a few seconds' grace. */
+async function revealWhenShown(renderer: MessageRenderer, messageId: string): Promise<boolean> {
+  for (let waited = 0; waited <= 5_000; waited += 250) {
+    if (renderer.reveal(messageId)) return true;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return false;
 }
 
 /**

@@ -14,7 +14,7 @@
  *   with the new requireEncryption.
  */
 import browser from 'webextension-polyfill';
-import { isVeilNotice, type SiteStatus, type VeilNotice } from '../messaging/protocol';
+import { isShowMessageNotice, isVeilNotice, type SiteStatus, type VeilNotice } from '../messaging/protocol';
 import { request } from '../messaging/client';
 import { t } from '../i18n';
 import type { SiteAdapter } from '../adapters/types';
@@ -30,6 +30,17 @@ export function onVeilNotice(fn: (n: VeilNotice) => void): void {
     if (sender.id !== browser.runtime.id || sender.tab || !isVeilNotice(message)) return undefined;
     fn(message);
     return undefined;
+  });
+}
+
+/**
+ * The background asks this page to show a message the user opened from search; `fn` answers
+ * whether this page takes it (it then brings the message into view, or says it is not loaded).
+ */
+export function onShowMessage(fn: (messageId: string) => boolean): void {
+  browser.runtime.onMessage.addListener((message: unknown, sender: { id?: string; tab?: unknown }) => {
+    if (sender.id !== browser.runtime.id || sender.tab || !isShowMessageNotice(message)) return undefined;
+    return Promise.resolve({ taken: fn(message.messageId) });
   });
 }
 

@@ -202,6 +202,19 @@ export class MessageRenderer {
     return { messageId: r.messageId, text: r.text ?? '', envelopes: src.items[0]! };
   }
 
+  /**
+   * Brings the message with this Veil message id into view and marks it (a search result the user
+   * opened). Only a message shown as authentic counts; false when it is not on the page now.
+   */
+  reveal(messageId: string): boolean {
+    const el = allMessages(this.doc, this.adapter).find((m) => this.shownMessage(m)?.messageId === messageId);
+    if (!el) return false;
+    for (const old of this.doc.querySelectorAll('[data-veil-found]')) old.removeAttribute('data-veil-found');
+    el.setAttribute('data-veil-found', '');
+    el.scrollIntoView({ block: 'center' });
+    return true;
+  }
+
   private collect(target: Element, added?: NodeList): void {
     collectMessages(this.adapter, target, added, this.dirty);
   }

@@ -21,6 +21,8 @@ export const VEIL_CSS = `
 .veil-bad { background: #fde7e7; color: #8a1010; }
 .veil-muted { background: #eceff3; color: #3c4450; }
 .veil-continued { color: #5f6b7a; font-style: italic; }
+/* The message the user opened from Veil's search. */
+[data-veil-found] { outline: 2px solid #1a73e8; outline-offset: 2px; }
 .veil-composer-status { font: 12px/1.5 system-ui, sans-serif; margin: .25em 0; padding: .2em .5em; border-radius: .4em;
   color: #0d5b26; background: #e6f4ea; }
 .veil-composer-status[data-state="error"] { color: #8a1010; background: #fde7e7; font-weight: 600; }

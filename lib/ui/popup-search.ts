@@ -2,7 +2,7 @@
  * The popup's search box over the messages this browser has read decrypted (the background's
  * local index). Results name the conversation, the author and whether Veil verified them, when,
  * and a snippet whose matches are marked: every piece goes in with textContent, never as HTML,
- * since the text is what someone else wrote. A click brings the chat back to the front.
+ * since the text is what someone else wrote. A click brings the chat back to the front, the message in view.
  */
 import { t, uiLanguage } from '../i18n';
 import { request } from '../messaging/client';

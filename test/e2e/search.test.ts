@@ -159,7 +159,7 @@ describe('local search', () => {
     await popup.close();
   });
 
-  it('a click on a result brings its chat to the front', async () => {
+  it('a click on a result brings its chat to the front, with the message in view and marked', async () => {
     const elsewhere = await bob.newPage();
     await elsewhere.goto(`${server.url}/?user=bob&conv=general`);
     const popup = await openPopup(bob, elsewhere);
@@ -173,6 +173,9 @@ describe('local search', () => {
         ).includes('conv=alice'),
       'the DM tab in front',
     );
+    const found = await bobDm.waitForSelector('#messages li.message[data-veil-found]');
+    expect(await found!.$eval('.veil-plain', (el) => el.textContent)).toBe(DM_WORDS);
+    expect(await found!.isIntersectingViewport()).toBe(true);
     await elsewhere.close();
   });
 

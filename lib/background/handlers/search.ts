@@ -4,12 +4,22 @@
  */
 import browser from 'webextension-polyfill';
 import { t } from '../../i18n';
+import type { ShowMessageNotice } from '../../messaging/protocol';
 import { siteForUrl } from '../../policy/policy';
 import { policy } from '../policy-source';
 import { searchEnabled, searchIndex, wipeSearch } from '../search/service';
 import { checkString, fail, type Handlers, RequestError } from './common';
 
 const MAX_QUERY = 500;
+
+async function showInTab(tabId: number, messageId: string): Promise<void> {
+  const notice: ShowMessageNotice = { veilShow: 1, messageId };
+  for (let i = 0; i < 40; i++) {
+    const answer = await browser.tabs.sendMessage(tabId, notice, { frameId: 0 }).catch(() => undefined);
+    if ((answer as { taken?: boolean } | undefined)?.taken) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
 
 export const searchHandlers: Handlers<'search/query' | 'search/open' | 'search/clear'> = {
   async 'search/query'(req) {
@@ -30,13 +40,16 @@ export const searchHandlers: Handlers<'search/query' | 'search/open' | 'search/c
     // Only back to a chat Veil protects now: the index is no reason to open an address.
     if (!siteForUrl(policy(), m.url)) return fail('not-protected', t('searchNotProtected'));
     const tabs = await browser.tabs.query({});
-    const tab = tabs.find((x) => x.url === m.url);
+    let tab = tabs.find((x) => x.url === m.url);
     if (tab?.id !== undefined) {
       await browser.tabs.update(tab.id, { active: true });
       if (tab.windowId !== undefined) await browser.windows.update(tab.windowId, { focused: true });
     } else {
-      await browser.tabs.create({ url: m.url });
+      tab = await browser.tabs.create({ url: m.url });
     }
+    // The page brings the message into view (or says it is not loaded); a new tab's content script
+    // listens only once the page has loaded.
+    if (tab.id !== undefined) void showInTab(tab.id, m.messageId);
     return { ok: true };
   },
 
