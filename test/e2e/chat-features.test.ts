@@ -9,7 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'puppeteer';
 import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
 import { launchUser, type User } from '../support/browser';
-import { envelopeFor, makeKey } from '../support/keys';
+import { envelopeFor, makeKey, TEST_KDF } from '../support/keys';
+import { createBundle, directoryEntryOf } from '../../lib/crypto/bundle';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import type { SigningIdentity } from '../../lib/keys/model';
 import { injectMessage } from '../support/chat';
 import { findEnvelopes } from '../../lib/crypto/codec';
 import { parseHeader } from '../../lib/crypto/envelope';
@@ -19,9 +22,16 @@ import { leakedSubstrings } from '../support/leaks';
 import { shot } from '../support/screenshots';
 import { typeText } from '../support/typing';
 import { launchAliceAndBob, launchChatUser, type ChatUser } from '../support/users';
-import { composerStatus, waitForMessage } from '../support/veil-ui';
+import { composerStatus, importBundle, waitForMessage } from '../support/veil-ui';
 
 let server: ChatServer;
+const PASS = 'chat features bundle passphrase';
+const signingIdentity = (userId: string): SigningIdentity => ({
+  site: 'fixture-chat',
+  userId,
+  secretKey: ed25519.utils.randomSecretKey(),
+  createdAt: Date.now(),
+});
 
 /** Lets the page show desktop notifications (the browser's permission, as a user's click would grant). */
 async function allowNotifications(page: Page): Promise<void> {
@@ -188,7 +198,7 @@ const threadShown = (page: Page) =>
   );
 
 /** Edit (Enter and Save), thread reply, quote-reply and a grafted edit, between alice and bob. */
-async function editsThreadsQuotes(alice: ChatUser, bob: ChatUser, team: KeyRecord): Promise<void> {
+async function editsThreadsQuotes(alice: ChatUser, bob: ChatUser, team: KeyRecord, signed = false): Promise<void> {
   const [a, b] = await Promise.all([openVeil(alice, 'alice', 'bob'), openVeil(bob, 'bob', 'alice')]);
   const before = server.inspect().messages.length;
   await typeInto(a, '#compose', SECRETS.original);
@@ -217,6 +227,8 @@ async function editsThreadsQuotes(alice: ChatUser, bob: ChatUser, team: KeyRecor
   );
   expect(shown.id).toBe(first.id);
   expect(shown.badge).toContain('edited');
+  // Where alice signs (identities imported), the edit shows her as its verified sender.
+  if (signed) expect(shown.badge).toContain('✓ alice');
   await b.waitForSelector(`li.message[data-id="${first.id}"] .edited`);
 
   // Edit with the Save button.
@@ -302,14 +314,27 @@ describe('with Veil (Chromium, inline mode)', () => {
   let alice: ChatUser;
   let bob: ChatUser;
   let team: KeyRecord;
+  let signed = false;
   beforeAll(async () => {
     await fetch(`${server.url}/api/admin/reset`, { method: 'POST', body: '{}' });
     team = makeKey('Team', { site: 'fixture-chat', conversations: ['*'] });
-    const setup = { keys: [team], matches: `${server.url}/*` };
+    // Policy hands out the team key; each person imports their own signing identity and the
+    // directory, as the admin CLI's per-person bundles give them, so edits show the verified sender.
+    const setup = { keys: [team], matches: `${server.url}/*`, settings: { allowUserKeys: true } };
     [alice, bob] = await Promise.all([
       launchChatUser('chromium', 'alice', setup),
       launchChatUser('chromium', 'bob', setup),
     ]);
+    const ids = { alice: signingIdentity('alice'), bob: signingIdentity('bob') };
+    const directory = Object.values(ids).map(directoryEntryOf);
+    for (const [user, who] of [
+      [alice, ids.alice],
+      [bob, ids.bob],
+    ] as const) {
+      const file = JSON.stringify(await createBundle([], PASS, { kdf: TEST_KDF, identities: [who], directory }));
+      expect((await importBundle(user.chromium!, file, PASS)).tone).toBe('ok');
+    }
+    signed = true;
   });
   afterAll(async () => {
     await Promise.all([alice?.close(), bob?.close()]);
@@ -481,7 +506,8 @@ describe('with Veil (Chromium, inline mode)', () => {
     await Promise.all([a.close(), b.close()]);
   });
 
-  it('edits, thread replies and quotes reach the vendor as envelopes only', () => editsThreadsQuotes(alice, bob, team));
+  it('edits, thread replies and quotes reach the vendor as envelopes only', () =>
+    editsThreadsQuotes(alice, bob, team, signed));
 });
 
 describe('with Veil (Chromium, inline mode, policy previews: "decrypt")', () => {

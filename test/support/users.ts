@@ -7,7 +7,7 @@ import type { Browser, Page } from 'puppeteer';
 import type { KeyRecord } from '../../lib/keys/model';
 import { CHROME_EXTENSION_ID } from '../../lib/policy/ids';
 import type { ManagedPolicyJson } from '../../lib/policy/parse';
-import { launchUser, waitForPolicy } from './browser';
+import { launchUser, type User, waitForPolicy } from './browser';
 import { launchFirefoxUser, openProtected, veilPolicy } from './firefox';
 import { typeText } from './typing';
 
@@ -26,6 +26,8 @@ export interface ChatUser {
    */
   restartExtension(): Promise<void>;
   close(): Promise<void>;
+  /** Chromium: the browser under it, for Veil's own pages (options: importing a bundle). */
+  chromium?: User;
 }
 
 export interface ChatUserSetup {
@@ -64,6 +66,7 @@ export async function launchChatUser(browserName: BrowserName, name: string, set
     },
     newPage: () => user.newPage(),
     openProtected: (url) => openProtected(user, url),
+    chromium: user,
     async restartExtension() {
       const worker = await user.worker();
       await worker.evaluate(() => (globalThis as any).chrome.runtime.reload()).catch(() => undefined);
