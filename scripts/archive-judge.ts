@@ -256,7 +256,7 @@ export class ArchiveJudge {
         : what;
     this.replays.now = m.time ?? 0;
     await judgeReplays(this.replays as unknown as ReplayLog, m.conversation, [{ item, result }], true);
-    judgeQuotes(this.quotes, m.conversation, [result]);
+    judgeQuotes(this.quotes, `inline:${this.opts.site}`, m.conversation, [{ item, result }]);
     // The status and label do not depend on the send time; leaving it out skips formatting a date.
     const sentAt = result.sentAt;
     result.sentAt = undefined;

@@ -78,7 +78,13 @@ const vectors = cases.map((c, i) => {
   const at = c.text.indexOf('{quote}');
   const { text, refs: quotes } = c.quoting
     ? insertQuotes(c.text.replace('{quote}', ''), [
-        { start: at, end: at, messageId: hexToBytes(c.quoting.messageId), plaintext: c.quoting.plaintext },
+        {
+          start: at,
+          end: at,
+          messageId: hexToBytes(c.quoting.messageId),
+          plaintext: c.quoting.plaintext,
+          author: 'alice',
+        },
       ])
     : { text: c.text, refs: undefined };
   const frame = sealMessage(deriveKey({ id: keyId, secret }), text, c, { sentAt, nonce, signingKey, editOf, quotes });

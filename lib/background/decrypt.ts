@@ -107,6 +107,7 @@ export async function decryptFrame(
           quotedMessages: r.quotes.map((ref) => ({
             messageId: bytesToHex(ref.messageId),
             digest: bytesToHex(ref.digest),
+            author: ref.author,
           })),
         }
       : {}),

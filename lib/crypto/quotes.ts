@@ -27,7 +27,11 @@ export interface QuoteRef {
   start: number;
   length: number;
   prefix: string;
+  /** Who wrote the quoted message, as the sender's browser saw it ('' when it did not know). */
+  author: string;
 }
+
+const MAX_AUTHOR_BYTES = 255;
 
 /** What the receiver compares: a digest of the original message's whole text. */
 export function quoteDigest(text: string): Uint8Array {
@@ -42,11 +46,21 @@ export function encodeQuotes(refs: QuoteRef[]): Uint8Array {
     if (ref.digest.length !== DIGEST_LEN) throw new Error('quote digest must be 32 bytes');
     const prefix = utf8ToBytes(ref.prefix);
     if (prefix.length > MAX_PREFIX_BYTES) throw new Error(`quote prefix is longer than ${MAX_PREFIX_BYTES} bytes`);
+    const author = utf8ToBytes(ref.author);
+    if (author.length > MAX_AUTHOR_BYTES) throw new Error(`quote author is longer than ${MAX_AUTHOR_BYTES} bytes`);
     const offsets = new Uint8Array(8);
     const view = new DataView(offsets.buffer);
     view.setUint32(0, ref.start);
     view.setUint32(4, ref.length);
-    parts.push(ref.messageId, ref.digest, offsets, Uint8Array.of(prefix.length), prefix);
+    parts.push(
+      ref.messageId,
+      ref.digest,
+      offsets,
+      Uint8Array.of(prefix.length),
+      prefix,
+      Uint8Array.of(author.length),
+      author,
+    );
   }
   return concatBytes(...parts);
 }
@@ -62,12 +76,17 @@ export function decodeQuotes(bytes: Uint8Array, at: number): { refs: QuoteRef[];
     if (bytes.length < p + fixed) return { error: 'quote field cut short' };
     const view = new DataView(bytes.buffer, bytes.byteOffset + p + MESSAGE_ID_LEN + DIGEST_LEN, 8);
     const prefixLen = bytes[p + fixed - 1]!;
-    if (prefixLen > MAX_PREFIX_BYTES || bytes.length < p + fixed + prefixLen) return { error: 'quote field cut short' };
+    const authorAt = p + fixed + prefixLen;
+    const authorLen = bytes[authorAt];
+    if (prefixLen > MAX_PREFIX_BYTES || authorLen === undefined || bytes.length < authorAt + 1 + authorLen)
+      return { error: 'quote field cut short' };
     let prefix: string;
+    let author: string;
     try {
-      prefix = utf8.decode(bytes.subarray(p + fixed, p + fixed + prefixLen));
+      prefix = utf8.decode(bytes.subarray(p + fixed, authorAt));
+      author = utf8.decode(bytes.subarray(authorAt + 1, authorAt + 1 + authorLen));
     } catch {
-      return { error: 'invalid UTF-8 in quote prefix' };
+      return { error: 'invalid UTF-8 in quote field' };
     }
     refs.push({
       messageId: bytes.slice(p, p + MESSAGE_ID_LEN),
@@ -75,8 +94,9 @@ export function decodeQuotes(bytes: Uint8Array, at: number): { refs: QuoteRef[];
       start: view.getUint32(0),
       length: view.getUint32(4),
       prefix,
+      author,
     });
-    p += fixed + prefixLen;
+    p = authorAt + 1 + authorLen;
   }
   return { refs, end: p };
 }
@@ -114,13 +134,26 @@ export interface QuotedEnvelope {
   end: number;
   messageId: Uint8Array;
   plaintext: string;
+  /** Who wrote it, as this browser saw it ('' when not known). */
+  author: string;
+}
+
+/** Lone UTF-16 surrogates become U+FFFD (as UTF-8 encoding makes them anyway), index for index. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** `s` with lone surrogates as U+FFFD: what it reads as once encoded and decoded again. */
+export function wellFormed(s: string): string {
+  return s.replace(LONE_SURROGATE, '\uFFFD');
 }
 
 /**
  * The composer text with each quoted envelope replaced by its plaintext, the chat's marker in
  * front of that line repeated in front of each further line, and the refs that say so.
  */
-export function insertQuotes(text: string, quoted: QuotedEnvelope[]): { text: string; refs: QuoteRef[] } {
+export function insertQuotes(composed: string, quoted: QuotedEnvelope[]): { text: string; refs: QuoteRef[] } {
+  // Well-formed first: a lone surrogate on each side of an envelope would otherwise join into one
+  // character around the quote once it is encoded, and shift every offset after it.
+  const text = wellFormed(composed);
   const sorted = [...quoted].sort((a, b) => a.start - b.start).slice(0, MAX_QUOTES);
   const out: string[] = [];
   const refs: QuoteRef[] = [];
@@ -139,7 +172,14 @@ export function insertQuotes(text: string, quoted: QuotedEnvelope[]): { text: st
     const shown = q.plaintext.split('\n').join('\n' + prefix);
     const start = bytes;
     push(shown);
-    refs.push({ messageId: q.messageId, digest: quoteDigest(q.plaintext), start, length: bytes - start, prefix });
+    refs.push({
+      messageId: q.messageId,
+      digest: quoteDigest(q.plaintext),
+      start,
+      length: bytes - start,
+      prefix,
+      author: utf8ToBytes(wellFormed(q.author)).length <= MAX_AUTHOR_BYTES ? wellFormed(q.author) : '',
+    });
     from = q.end;
   }
   push(text.slice(from));

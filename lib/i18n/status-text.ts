@@ -69,10 +69,11 @@ function quotedView(r: DecryptedItem, view: StatusView): StatusView {
       label: t('statusQuoteMismatchLabel'),
       detail: t('statusQuoteMismatchDetail'),
     };
-  return {
-    ...view,
-    detail: view.detail + t(r.quote === 'verified' ? 'statusQuoteVerifiedNote' : 'statusQuoteUnseenNote'),
-  };
+  const note =
+    r.quote === 'verified'
+      ? t('statusQuoteVerifiedNote', (r.quotedAuthors ?? []).join(', ') || '?')
+      : t('statusQuoteUnseenNote');
+  return { ...view, detail: view.detail + note };
 }
 
 function editedView(r: DecryptedItem, view: StatusView): StatusView {

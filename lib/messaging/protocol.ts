@@ -105,8 +105,10 @@ export interface DecryptedItem {
    * browser saw, `unseen` when an original is not known here, `mismatch` when a quote does not match.
    */
   quote?: 'verified' | 'unseen' | 'mismatch';
+  /** Who wrote the quoted messages that matched (as this browser saw them). */
+  quotedAuthors?: string[];
   /** Between decryptFrame and judgeQuotes only (background): what the quotes name. */
-  quotedMessages?: { messageId: string; digest: string }[];
+  quotedMessages?: { messageId: string; digest: string; author: string }[];
   /** Sealed long before (or after) it first appeared, in a conversation watched since then. */
   staleOnArrival?: boolean;
   /** Sender authenticity (Ed25519), when the frame is signed or the author normally signs. */

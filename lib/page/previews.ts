@@ -3,9 +3,9 @@
  * thread's preview (the adapter's `selectors.previews`) and the page title. Veil puts a neutral
  * label ("🔒 Encrypted message") in place of every envelope there, so nobody reads "VEIL1…". With
  * policy `previews: "decrypt"` (inline mode only) a preview whose conversation the adapter can tell
- * (`previewConversationAttribute`) then shows the decrypted text, and so does the title when it
- * repeats a preview's message. Runs in a MutationObserver callback, so the envelope is replaced
- * before the browser paints it. Desktop notifications are labelled in the page's own world
+ * (`previewConversationAttribute`) then shows the decrypted text. The title never does: browsers
+ * keep titles in their history (synced, on disk) and show them in window lists. Runs in a
+ * MutationObserver callback, so the envelope is replaced before the browser paints it. Desktop notifications are labelled in the page's own world
  * (lib/main-world/notification-labels.ts).
  */
 import { closestAny, type SiteAdapter } from '../adapters/types';
@@ -17,11 +17,12 @@ export type PreviewDecrypt = (conversationId: string, texts: string[]) => Promis
 
 /** Decrypted previews kept by envelope text: a conversation list's worth, many times over. */
 const MAX_KNOWN = 512;
-/** Envelope texts asked for at once. */
+/** Envelope texts asked for at once, per conversation, and conversations asked about at once. */
 const MAX_ASK = 64;
+const MAX_CONVERSATIONS = 16;
 
 /** `text` with each envelope (also a truncated or malformed one) replaced by its plaintext if known, else `label`. */
-export function maskEnvelopes(text: string, label: string, known?: Map<string, string>): string {
+export function maskEnvelopes(text: string, label: string, known?: Map<string, string | null>): string {
   const found = findEnvelopes(text);
   if (!found.length) return text;
   let out = '';
@@ -38,25 +39,25 @@ export function watchPreviews(doc: Document, adapter: SiteAdapter, decrypt?: Pre
   const label = t('previewEncryptedLabel');
   const places = adapter.selectors.previews ?? [];
   const attr = decrypt ? adapter.previewConversationAttribute : undefined;
-  const known = new Map<string, string>();
-  // What Veil wrote into each text node and the title, and what the page had put there: when an
+  // Answers by envelope text: the plaintext, or null where it did not open (not asked again).
+  const known = new Map<string, string | null>();
+  // What Veil wrote into each preview text node, and what the page had put there: when an
   // answer arrives, only what still shows Veil's label is written again.
   const written = new WeakMap<Text, { raw: string; shown: string }>();
   const watched = new Set<WeakRef<Text>>();
-  let title = { raw: '', shown: '' };
-
   const maskTitle = () => {
-    if (doc.title !== title.shown) title = { raw: doc.title, shown: doc.title };
-    const shown = maskEnvelopes(title.raw, label, known);
-    if (shown !== doc.title) doc.title = shown;
-    title.shown = doc.title;
+    const masked = maskEnvelopes(doc.title, label);
+    if (masked !== doc.title) doc.title = masked;
   };
 
   const pending = new Map<string, Set<string>>();
   let asking = false;
   const ask = (conversationId: string, envelope: string) => {
     let set = pending.get(conversationId);
-    if (!set) pending.set(conversationId, (set = new Set()));
+    if (!set) {
+      if (pending.size >= MAX_CONVERSATIONS) return; // asked again when that preview changes
+      pending.set(conversationId, (set = new Set()));
+    }
     if (set.size < MAX_ASK) set.add(envelope);
     if (!asking) {
       asking = true;
@@ -72,9 +73,8 @@ export function watchPreviews(doc: Document, adapter: SiteAdapter, decrypt?: Pre
       const plain = await decrypt!(conversationId, texts).catch(() => []);
       texts.forEach((env, i) => {
         const p = plain[i];
-        if (typeof p !== 'string') return;
         known.delete(env);
-        known.set(env, p);
+        known.set(env, typeof p === 'string' ? p : null);
         for (const oldest of known.keys()) {
           if (known.size <= MAX_KNOWN) break;
           known.delete(oldest);
@@ -94,7 +94,6 @@ export function watchPreviews(doc: Document, adapter: SiteAdapter, decrypt?: Pre
       const shown = maskEnvelopes(w.raw, label, known);
       if (shown !== node.data) node.data = w.shown = shown;
     }
-    maskTitle();
   };
 
   const maskTextNodes = (root: Node, conversationId: string | undefined) => {

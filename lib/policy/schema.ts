@@ -248,9 +248,10 @@ export const POLICY_SCHEMA = {
       type: 'string',
       description:
         'What Veil shows where the chat shows a message outside the message list (conversation list, page title, ' +
-        'notifications). `label`: "🔒 Encrypted message". `decrypt`: the decrypted text in the conversation list and ' +
-        'title of inline-mode chats whose adapter says which conversation a preview belongs to (the chat page can ' +
-        'read it there, as it reads the open conversation); notifications and isolated-mode chats always get the label.',
+        'notifications). `label`: "🔒 Encrypted message". `decrypt`: the decrypted text in the conversation list of ' +
+        'inline-mode chats whose adapter says which conversation a preview belongs to (the chat page can read it ' +
+        'there, as it reads the open conversation); the page title (kept in browser history), notifications and ' +
+        'isolated-mode chats always get the label.',
       enum: ['label', 'decrypt'],
       default: MANAGED_DEFAULTS.previews,
     },

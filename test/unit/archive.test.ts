@@ -82,7 +82,7 @@ function story(): Case[] {
   const helloId = (parseHeader((findEnvelopes(signedHello)[0] as { frame: Uint8Array }).frame) as { nonce: Uint8Array })
     .nonce;
   const reply = insertQuotes('> {q}\n\nagreed', [
-    { start: 2, end: 5, messageId: helloId, plaintext: 'hello from alice' },
+    { start: 2, end: 5, messageId: helloId, plaintext: 'hello from alice', author: 'alice' },
   ]);
   const lie = { ...reply.refs[0]!, digest: quoteDigest('hello from mallory'), length: 18 };
   return [

@@ -174,6 +174,16 @@ describe('quote-replies', () => {
       expect(shown.ok && shown.items[0]!.text).toBe(`> ${planted}\n\nok`);
       expect(shown.ok && shown.items[0]!.quote).toBeUndefined();
     }
+    // A narrower key's message, once its key is retired and a wider key encrypts there: quoting it
+    // would hand its words to the wider key's readers. A revoked key's message is never quoted either.
+    const narrow = await keyring.generate('exec only', { site: 'fixture-chat', conversations: ['#board'] });
+    const fromBoard = await envelope(keyring, narrow.id, '#board');
+    await keyring.setStatus(narrow.id, 'retired');
+    await keyring.generate('wide', { site: 'fixture-chat', conversations: ['#*'] });
+    const laundered = await send(keyring, fixture, '#board', `> ${fromBoard}`);
+    if (!laundered.ok) throw new Error(laundered.error.message);
+    const seen = await decrypt(keyring, fixture, '#board', laundered.envelopes, { author: 'bob' });
+    expect(seen.ok && seen.items[0]!.text).toBe(`> ${fromBoard}`);
     // A key an isolated chat uses: the inline page's quote of it stays sealed too.
     const shared = await keyring.generate('shared', { site: '*', conversations: ['#ops'] });
     const isolatedOne = await envelope(keyring, shared.id, '#ops');

@@ -26,7 +26,14 @@ function editOf(v: (typeof vectors)[number]) {
 function quotesOf(v: (typeof vectors)[number]) {
   const q =
     'quotes' in v
-      ? (v.quotes as { messageId: string; digest: string; start: number; length: number; prefix: string }[])
+      ? (v.quotes as {
+          messageId: string;
+          digest: string;
+          start: number;
+          length: number;
+          prefix: string;
+          author: string;
+        }[])
       : undefined;
   return q?.map((x) => ({ ...x, messageId: hexToBytes(x.messageId), digest: hexToBytes(x.digest) }));
 }

@@ -2,12 +2,12 @@
 import { hexToBytes, randomBytes } from '@noble/ciphers/utils.js';
 import { MessageTooLongError, toEnvelopeTexts } from '../../crypto/chunks';
 import { type EditOf, sealMessage } from '../../crypto/envelope';
-import { type KeyInfo, toInfo } from '../../keys/model';
+import { type KeyInfo, type KeyScope, toInfo } from '../../keys/model';
 import { type ProtectedSite, sendsBlocked, UNMANAGED_DEFAULTS } from '../../policy/policy';
 import { t } from '../../i18n';
 import { LockedError } from '../keys/wrapping';
 import { decryptFrame, type DecryptOptions, decryptItem, judgeReplays } from '../decrypt';
-import { judgeQuotes, quoteBook } from '../quote-book';
+import { type BookPlace, judgeQuotes, quoteBook } from '../quote-book';
 import { findEnvelopes } from '../../crypto/codec';
 import { insertQuotes, MAX_QUOTES, type QuotedEnvelope } from '../../crypto/quotes';
 import { replayLog } from '../replay-log';
@@ -53,7 +53,7 @@ export const contentHandlers: Handlers<'site/status' | 'encrypt' | 'encrypt/prev
       // Isolated mode: the page's content script never handles plaintext; only a secure composer
       // frame may have text encrypted (lib/background/handlers/isolated.ts).
       if ((await modeFor(ctx.site)) === 'isolated') return fail('forbidden', ISOLATED_REFUSAL);
-      return encryptText(req, ctx, { isolatedKey: await keysOfIsolatedChats() });
+      return encryptText(req, ctx, { decrypt: { isolatedKey: await keysOfIsolatedChats() }, place: 'inline' });
     },
 
     async 'encrypt/preview'(req, { keyring, site }) {
@@ -105,7 +105,7 @@ export const contentHandlers: Handlers<'site/status' | 'encrypt' | 'encrypt/prev
         pairs.push({ item, result });
       }
       await judgeReplays(replayLog, conversationId, pairs, stableHostIds(site)); // marks `items` in place
-      judgeQuotes(quoteBook, conversationId, items);
+      judgeQuotes(quoteBook, `inline:${site!.adapter}`, conversationId, pairs);
       indexDecrypted(site!.adapter, conversationId, frame?.tabUrl ?? frame?.url, pairs); // local search
       return { ok: true, items };
     },
@@ -165,24 +165,43 @@ function policyErrorText(): string {
 }
 
 /**
- * Envelopes in the text being sent that open here, in this conversation, as whole messages: what a
- * quote-reply quotes. Others (unknown key, other conversation, chunks) stay as they are.
+ * Envelopes in the text being sent that open here, in this conversation, as whole messages under a
+ * key for the same audience as the one encrypting (the same scope: rotated keys included), not
+ * revoked: what a quote-reply quotes. Others (unknown or narrower key, other conversation, chunks)
+ * stay as they are, so quoting never carries words to readers they were not sealed for. The author
+ * is the one this browser saw the original from, if it did.
  */
 async function quotedEnvelopes(
   keyring: RequestContext['keyring'],
-  site: string,
+  encrypting: KeyInfo,
+  place: BookPlace,
   conversationId: string,
   text: string,
   opts: DecryptOptions,
 ): Promise<QuotedEnvelope[]> {
   const out: QuotedEnvelope[] = [];
+  const site = place.slice(place.indexOf(':') + 1);
   for (const found of findEnvelopes(text)) {
     if (found.kind !== 'envelope' || out.length >= MAX_QUOTES) continue;
     const r = await decryptFrame(keyring, conversationId, { id: 'quote', author: '' }, found.frame, site, opts);
-    if (r.status !== 'decrypted' || r.movedFromOtherConversation || !r.messageId) continue;
-    out.push({ start: found.start, end: found.end, messageId: hexToBytes(r.messageId), plaintext: r.text ?? '' });
+    if (r.status !== 'decrypted' || r.movedFromOtherConversation || !r.messageId || r.keyStatus === 'revoked') continue;
+    const quotedKey = r.keyId === encrypting.id ? encrypting : await keyring.get(r.keyId!);
+    if (!quotedKey || !sameScope(quotedKey.scope, encrypting.scope)) continue;
+    const author = quoteBook.original(place, conversationId, r.messageId)?.author ?? '';
+    out.push({
+      start: found.start,
+      end: found.end,
+      messageId: hexToBytes(r.messageId),
+      plaintext: r.text ?? '',
+      author,
+    });
   }
   return out;
+}
+
+function sameScope(a: KeyScope, b: KeyScope): boolean {
+  const norm = (s: KeyScope) => JSON.stringify([s.site, [...s.conversations].sort()]);
+  return norm(a) === norm(b);
 }
 
 /** The edit target as sealMessage takes it; null when the page sent something malformed. */
@@ -197,12 +216,13 @@ function editTargetOf(v: unknown): EditOf | undefined | null {
 
 /**
  * Encrypts for a protected site; shared by the inline path above and isolated mode's secure composer.
- * `decryptOpts`: which keys may open a quoted envelope here (the inline path excludes isolated chats' keys).
+ * `quoting`: which keys may open a quoted envelope here (the inline path excludes isolated chats'
+ * keys) and in which mode the quoted messages were shown.
  */
 export async function encryptText(
   req: Req<'encrypt'>,
   { keyring, site }: RequestContext,
-  decryptOpts: DecryptOptions = {},
+  quoting: { decrypt?: DecryptOptions; place: 'inline' | 'isolated' },
 ): Promise<Res<'encrypt'>> {
   const conversationId = checkString(req.conversationId, 'conversationId', 512);
   const senderId = checkString(req.senderId, 'senderId', 256);
@@ -235,7 +255,9 @@ export async function encryptText(
   if (editOf === null) return fail('bad-request', 'editOf must name a message id (32 hex digits) and a host id');
   // A quote-reply holds the quoted message's envelope (the chat quotes what it has): it travels as
   // its plaintext inside the new envelope, with a sealed reference the receiver checks.
-  const quoted = await quotedEnvelopes(keyring, site!.adapter, conversationId, req.text, decryptOpts);
+  const quoted = await quotedEnvelopes(keyring, rec, `${quoting.place}:${site!.adapter}`, conversationId, req.text, {
+    ...quoting.decrypt,
+  });
   const { text, refs } = quoted.length ? insertQuotes(req.text, quoted) : { text: req.text, refs: [] };
   const frame = sealMessage(
     key,

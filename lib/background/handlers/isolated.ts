@@ -118,7 +118,7 @@ export const isolatedHandlers: Handlers<IsolatedMessages> = {
       const item = await decryptItem(ctx.keyring, r.conversationId, request, ctx.site!.adapter);
       // Across loads and tabs: the persistent log; within this tab: every host id (stable or not).
       await judgeReplays(replayLog, r.conversationId, [{ item: request, result: item }], stableHostIds(ctx.site));
-      judgeQuotes(quoteBook, r.conversationId, [item]);
+      judgeQuotes(quoteBook, `isolated:${ctx.site!.adapter}`, r.conversationId, [{ item: request, result: item }]);
       indexDecrypted(ctx.site!.adapter, r.conversationId, ctx.frame!.tabUrl, [{ item: request, result: item }]);
       const replayed =
         item.status === 'decrypted' &&
@@ -145,7 +145,7 @@ export const isolatedHandlers: Handlers<IsolatedMessages> = {
     // Where to send is read from the page at send time; the page decides it in any mode (it routes).
     const context = await host(cap, 'host/compose-context', { handle: cap.handle });
     if (!context.ok) return context;
-    const enc = await encryptText({ ...context, text: req.text }, ctx);
+    const enc = await encryptText({ ...context, text: req.text }, ctx, { place: 'isolated' });
     if (!enc.ok) return enc;
     const put = await host(cap, 'host/put-envelopes', { handle: cap.handle, envelopes: enc.envelopes }, 60_000);
     if (!put.ok) return put;
