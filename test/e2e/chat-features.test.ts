@@ -265,7 +265,7 @@ async function editsThreadsQuotes(alice: ChatUser, bob: ChatUser, team: KeyRecor
   // The page quoted the envelope; bob reads the quoted words, checked against the message he saw.
   const reads = await waitForMessage(b, (m) => m.id === quoted.id && m.status !== null, 'bob reads the quote');
   expect(reads).toMatchObject({ status: 'decrypted', text: `> ${SECRETS.saved}\n\n${SECRETS.quote}` });
-  expect(reads.badgeDetail).toContain('The quote matches the original message.');
+  expect(reads.badgeDetail).toContain('The quote matches the message by alice that it names.');
 
   // A key holder quotes alice as saying what she did not: the quote names her message, the words differ.
   const savedFrame = findEnvelopes(stored().text)[0] as { frame: Uint8Array };
@@ -280,6 +280,7 @@ async function editsThreadsQuotes(alice: ChatUser, bob: ChatUser, team: KeyRecor
   };
   const ctx = { conversationId: 'dm-alice-bob', senderId: 'alice' };
   await injectMessage(server, 'alice', 'bob', envelopeFor(team, lie, ctx, undefined, { quotes: [ref] }));
+  const planted = lastStored();
   const forged = await waitForMessage(
     b,
     (m) => m.text.includes(SECRETS.forged) && m.status !== null,
@@ -290,7 +291,11 @@ async function editsThreadsQuotes(alice: ChatUser, bob: ChatUser, team: KeyRecor
 
   // The vendor moves the edit onto another message of alice's: flagged, its text not shown there.
   await typeInto(a, '#compose', SECRETS.other);
-  const target = await until('another message', lastStored, (m) => m.id !== quoted.id && !m.thread);
+  const target = await until(
+    'another message',
+    lastStored,
+    (m) => m.id !== quoted.id && m.id !== planted.id && !m.thread,
+  );
   await waitForMessage(b, (m) => m.id === target.id && m.status === 'decrypted', 'bob reads it');
   const editEnvelope = server.inspect().messages.find((m) => m.id === first.id)!.text;
   await fetch(`${server.url}/api/admin/tamper`, {
