@@ -75,6 +75,11 @@ export function oidcVerifier(opts: {
         throw new AuthError('an access token is not an ID token');
       if (payload.azp !== undefined && !opts.audience.includes(String(payload.azp)))
         throw new AuthError(`the token was issued to "${String(payload.azp)}", not to Veil`);
+      // Several audiences: the party the token was issued to must be named, and be Veil (OIDC Core 3.1.3.7).
+      if (Array.isArray(payload.aud) && payload.aud.length > 1 && payload.azp === undefined)
+        throw new AuthError('a token for several audiences must say which one it was issued to (azp)');
+      if (typeof payload.sub !== 'string' || !payload.sub || payload.sub.length > 255)
+        throw new AuthError('the token has no usable subject');
       const raw = payload[opts.groupsClaim];
       if (!Array.isArray(raw))
         throw new NoGroupsClaimError(`the ID token has no "${opts.groupsClaim}" claim (configure the IdP to send it)`);

@@ -261,6 +261,11 @@ describe.each(backends)('key service on $name', ({ name, instances }) => {
     expect((await release(at, x)).body.error).toBe('invalid_token');
     const other = await token('gina', ['sales'], { aud: [idp.clientId, 'other-app'], azp: 'other-app' });
     expect((await release(other, x)).body.error).toBe('invalid_token');
+    // Several audiences and no azp: which client it was issued to is unknown.
+    const shared = await token('gina', ['sales'], { aud: [idp.clientId, 'other-app'] });
+    expect((await release(shared, x)).body.error).toBe('invalid_token');
+    const mine = await token('gina', ['sales'], { aud: [idp.clientId, 'other-app'], azp: idp.clientId });
+    expect((await release(mine, x)).status).toBe(200);
     const noClaim = await idp.sign({ iss: idp.issuer, aud: idp.clientId, sub: 'gina' });
     const r = await release(noClaim, x);
     expect([r.status, r.body.error, r.body.keys]).toEqual([400, 'no_groups_claim', undefined]);
