@@ -68,6 +68,9 @@ export class Store {
       // The newest ID token (its iat) each user presented: an older one is refused from then on.
       await sql.run(`CREATE TABLE IF NOT EXISTS ks_token_order (
         subject TEXT PRIMARY KEY, newest_iat BIGINT NOT NULL)`);
+      // The iat of the token that last changed each user's groups: one change per second at most.
+      await sql.run(`CREATE TABLE IF NOT EXISTS ks_group_changes (
+        subject TEXT PRIMARY KEY, changed_iat BIGINT NOT NULL)`);
       // Which device each sign-in (auth_time or sid) was made for.
       await sql.run(`CREATE TABLE IF NOT EXISTS ks_devices (
         subject TEXT NOT NULL, sign_in TEXT NOT NULL, device TEXT NOT NULL, bound_at BIGINT NOT NULL,
@@ -148,9 +151,22 @@ export class Store {
       if (order && issuedAt < Number(order.newest_iat)) return 'stale';
       const [prev] = await sql.all<{ groups: string }>(`SELECT groups FROM ks_subjects WHERE subject = ?`, [subject]);
       const sorted = JSON.stringify([...groups].sort());
-      // Two tokens of one second that disagree on the groups: which is newer cannot be told, so
-      // neither changes anything (else each would count as a removal, and rotate, in turn).
-      if (order && issuedAt === Number(order.newest_iat) && prev && prev.groups !== sorted) return 'stale';
+      if (prev && prev.groups !== sorted) {
+        // Tokens of one second cannot be ordered: the first change of groups in a second counts
+        // (a removal and the refresh right after it), any further one in that second is refused,
+        // so two tokens presented in turn cannot count as removal after removal, and rotate each time.
+        const [changed] = await sql.all<{ changed_iat: number | string }>(
+          `SELECT changed_iat FROM ks_group_changes WHERE subject = ?`,
+          [subject],
+        );
+        if (order && issuedAt === Number(order.newest_iat) && changed && Number(changed.changed_iat) === issuedAt)
+          return 'stale';
+        await sql.run(
+          `INSERT INTO ks_group_changes (subject, changed_iat) VALUES (?, ?)
+           ON CONFLICT (subject) DO UPDATE SET changed_iat = excluded.changed_iat`,
+          [subject, issuedAt],
+        );
+      }
       await sql.run(
         `INSERT INTO ks_token_order (subject, newest_iat) VALUES (?, ?)
          ON CONFLICT (subject) DO UPDATE SET newest_iat = excluded.newest_iat`,
