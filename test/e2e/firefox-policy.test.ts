@@ -1,5 +1,5 @@
 /**
- * Issue #4 in Firefox ESR, delivered the way enterprises do: the admin CLI's
+ * Enterprise policy in Firefox ESR, delivered the way enterprises do: the admin CLI's
  * `firefox/policies.json` (ExtensionSettings force-installing the built, unsigned XPI, which ESR
  * accepts once policy turns `xpinstall.signatures.required` off, and `3rdparty.Extensions.<gecko
  * id>` for Veil's settings) seen at /etc/firefox/policies by carol's browser alone (a private mount

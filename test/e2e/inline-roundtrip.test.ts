@@ -1,5 +1,5 @@
 /**
- * Issue #2: the whole inline path in real Chromium, two browsers = two users, against the fixture
+ * The whole inline path in real Chromium, two browsers = two users, against the fixture
  * chat on 127.0.0.1, with keys provisioned through the options page from a passphrase bundle.
  * Bodies shared with firefox-roundtrip.test.ts live in test/support/roundtrip-cases.ts.
  */

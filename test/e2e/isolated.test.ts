@@ -1,5 +1,5 @@
 /**
- * Issue #6, isolated mode, in real Chromium with the built extension, against the hostile variant
+ * Isolated mode, in real Chromium with the built extension, against the hostile variant
  * of the fixture chat (fixtures/chat/public/hostile.js: records everything page script can reach
  * and ships it to the server). Two browsers = alice and bob.
  *

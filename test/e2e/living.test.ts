@@ -1,5 +1,5 @@
 /**
- * Issue #5, living pages: message nodes that the app re-renders (framework re-render resetting the
+ * Living pages: message nodes that the app re-renders (framework re-render resetting the
  * text, a virtual list dropping and rebuilding nodes) and conversation switches in a single-page
  * app are decrypted once and shown correctly: no new decrypt round trip for a message already
  * decrypted (the renderer shows "Decrypting…" exactly when it asks the background), and no frame

@@ -1,5 +1,5 @@
 /**
- * Issue #8, recovery without reloading, in real Chromium: the keyring locked mid-conversation
+ * Recovery without reloading, in real Chromium: the keyring locked mid-conversation
  * (by hand and by the auto-lock), a missing key imported, a key revoked. The open chat page follows
  * each change: locked messages decrypt after unlocking, unknown-key messages after importing the
  * key, a revoked key's messages get their badge; sending fails closed with the reason while locked

@@ -1,5 +1,5 @@
 /**
- * Issue #3, sender authenticity: per-user Ed25519 signing keys listed in the bundle's directory.
+ * Sender authenticity: per-user Ed25519 signing keys listed in the bundle's directory.
  * A group key cannot tell insiders apart; signatures can.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Issue #8 soak: randomized messages between alice, bob and carol (three browsers) in their DMs
+ * Soak: randomized messages between alice, bob and carol (three browsers) in their DMs
  * and #general, typed through the real UI (CDP insertText into the composer, Enter; the next
  * message as soon as Veil is done with the composer, not waiting for delivery).
  *

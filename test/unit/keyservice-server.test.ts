@@ -358,6 +358,33 @@ describe('rotation on removal (VEIL_KS_ROTATE_ON_REMOVAL=true)', () => {
     }
   });
 
+  it('a rotation that fails is audited for the admin and does not keep the other group from rotating', async () => {
+    const { stack, events, ask, activeOf } = await leaverStack();
+    try {
+      const t0 = Math.floor(Date.now() / 1000) - 60;
+      expect((await ask(['sales', 'board'], t0)).status).toBe(200);
+      const [sales, board] = [await activeOf('sales'), await activeOf('board')];
+      // The HSM refuses to wrap the first new key (board comes first): unreachable for a moment.
+      const hsm = stack.nodes[0]!.service.hsm;
+      const wrap = hsm.wrap.bind(hsm);
+      let failures = 1;
+      hsm.wrap = (secret, aad) => {
+        if (failures-- > 0) throw new Error('HSM unreachable');
+        return wrap(secret, aad);
+      };
+      const left = await ask([], t0 + 1);
+      expect(left.status).toBe(403); // no group left: nothing released
+      expect(await activeOf('board')).toBe(board);
+      expect(await activeOf('sales')).not.toBe(sales);
+      expect(events.find((e) => e.event === 'rotation-failed')).toMatchObject({
+        group: 'board',
+        reason: expect.stringContaining('HSM unreachable'),
+      });
+    } finally {
+      await stack.close();
+    }
+  });
+
   it('two tokens of one second that disagree on the groups: the first change counts, flipping back does not', async () => {
     const { stack, events, ask, activeOf } = await leaverStack();
     try {

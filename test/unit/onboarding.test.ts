@@ -1,5 +1,5 @@
 /**
- * Issue #9, first run: an unmanaged install opens the welcome page once; a managed install (whose
+ * First run: an unmanaged install opens the welcome page once; a managed install (whose
  * policy may arrive seconds after start-up) and updates open nothing.
  */
 import { beforeEach, describe, expect, it, vi } from 'vitest';
