@@ -165,7 +165,14 @@ export async function launchFirefoxUser(name: string, opts: FirefoxLaunchOptions
  */
 export async function openProtected(user: { newPage(): Promise<Page> }, url: string): Promise<Page> {
   const page = await user.newPage();
-  await page.goto(url);
+  // Over WebDriver BiDi, with several Firefox tabs loading at once, a navigation's load event has
+  // been seen never to arrive (30 s, then a timeout, with the page itself fine): wait for the
+  // document only, and load it once more if even that does not come.
+  await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 20_000 }).catch(async (e: Error) => {
+    if (e.name !== 'TimeoutError') throw e;
+    console.warn(`[test] navigation to ${url} timed out; loading it again`);
+    await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 20_000 });
+  });
   await waitFor(
     async () => {
       if (await page.$('.veil-composer-status')) return true;
