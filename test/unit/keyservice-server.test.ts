@@ -316,35 +316,47 @@ describe.each(backends)('key service on $name', ({ name, instances }) => {
 });
 
 describe('rotation on removal (VEIL_KS_ROTATE_ON_REMOVAL=true)', () => {
-  /** One stack, carol's device, and a release for `groups` with a token issued at `iat` (seconds). */
-  async function leaverStack() {
+  interface Leaver {
+    stack: Awaited<ReturnType<typeof startStack>>;
+    events: Record<string, unknown>[];
+    /** A release for `groups` with the leaver's token issued at `iat` (seconds). */
+    ask(groups: string[], iat: number): Promise<{ status: number; body: Release & { error?: string } }>;
+    activeOf(group: string): Promise<string>;
+    /** A minute before now: tokens issued from it on are still young. */
+    t0: number;
+  }
+
+  /** One stack with rotation on removal and the leaver's device, closed after `run`. */
+  async function withLeaver(run: (l: Leaver) => Promise<void>, sub = 'mallory'): Promise<void> {
     const events: Record<string, unknown>[] = [];
     const stack = await startStack({
       env: { VEIL_KS_ROTATE_ON_REMOVAL: 'true', VEIL_KS_DEVICE_BINDING: 'off' },
       sink: (l) => events.push(JSON.parse(l)),
     });
-    const dev = await device('x25519');
-    const ask = async (groups: string[], iat: number) => {
-      const t = await stack.idp.sign(
-        { iss: stack.idp.issuer, aud: stack.idp.clientId, sub: 'mallory', groups },
-        { issuedAt: iat },
-      );
-      const res = await fetch(`${stack.url}/v1/keys/release`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${t}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ device: { kem: dev.kem, publicKey: dev.publicKey }, known: [] }),
-      });
-      return { status: res.status, body: (await res.json()) as Release & { error?: string } };
-    };
-    const activeOf = async (group: string) =>
-      (await stack.nodes[0]!.service.store.keysOfGroups([group])).find((k) => k.status === 'active')!.id;
-    return { stack, events, ask, activeOf };
+    try {
+      const dev = await device('x25519');
+      const ask: Leaver['ask'] = async (groups, iat) => {
+        const t = await stack.idp.sign(
+          { iss: stack.idp.issuer, aud: stack.idp.clientId, sub, groups },
+          { issuedAt: iat },
+        );
+        const res = await fetch(`${stack.url}/v1/keys/release`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${t}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ device: { kem: dev.kem, publicKey: dev.publicKey }, known: [] }),
+        });
+        return { status: res.status, body: (await res.json()) as Release & { error?: string } };
+      };
+      const activeOf = async (group: string) =>
+        (await stack.nodes[0]!.service.store.keysOfGroups([group])).find((k) => k.status === 'active')!.id;
+      await run({ stack, events, ask, activeOf, t0: Math.floor(Date.now() / 1000) - 60 });
+    } finally {
+      await stack.close();
+    }
   }
 
-  it('a leaver who also left a group the service does not map still loses the mapped one', async () => {
-    const { stack, events, ask, activeOf } = await leaverStack();
-    try {
-      const t0 = Math.floor(Date.now() / 1000) - 60;
+  it('a leaver who also left a group the service does not map still loses the mapped one', () =>
+    withLeaver(async ({ events, ask, activeOf, t0 }) => {
       // IdPs send many groups the key service has no keys for ("all-staff").
       expect((await ask(['all-staff', 'sales', 'board'], t0)).status).toBe(200);
       const before = await activeOf('sales');
@@ -353,15 +365,10 @@ describe('rotation on removal (VEIL_KS_ROTATE_ON_REMOVAL=true)', () => {
       expect(left.body.keys.map((k) => k.group)).toEqual(['board']);
       expect(await activeOf('sales')).not.toBe(before);
       expect(events.filter((e) => e.event === 'rotation').map((e) => e.group)).toEqual(['sales']);
-    } finally {
-      await stack.close();
-    }
-  });
+    }));
 
-  it('a rotation that fails is audited for the admin and does not keep the other group from rotating', async () => {
-    const { stack, events, ask, activeOf } = await leaverStack();
-    try {
-      const t0 = Math.floor(Date.now() / 1000) - 60;
+  it('a rotation that fails is audited for the admin and does not keep the other group from rotating', () =>
+    withLeaver(async ({ stack, events, ask, activeOf, t0 }) => {
       expect((await ask(['sales', 'board'], t0)).status).toBe(200);
       const [sales, board] = [await activeOf('sales'), await activeOf('board')];
       // The HSM refuses to wrap the first new key (board comes first): unreachable for a moment.
@@ -380,15 +387,10 @@ describe('rotation on removal (VEIL_KS_ROTATE_ON_REMOVAL=true)', () => {
         group: 'board',
         reason: expect.stringContaining('HSM unreachable'),
       });
-    } finally {
-      await stack.close();
-    }
-  });
+    }));
 
-  it('two tokens of one second that disagree on the groups: the first change counts, flipping back does not', async () => {
-    const { stack, events, ask, activeOf } = await leaverStack();
-    try {
-      const t0 = Math.floor(Date.now() / 1000) - 60;
+  it('two tokens of one second that disagree on the groups: the first change counts, flipping back does not', () =>
+    withLeaver(async ({ events, ask, activeOf, t0 }) => {
       expect((await ask(['sales', 'board'], t0)).status).toBe(200);
       const before = await activeOf('sales');
       // A removal and the refresh right after it can share a second: that change counts, once.
@@ -402,35 +404,13 @@ describe('rotation on removal (VEIL_KS_ROTATE_ON_REMOVAL=true)', () => {
       }
       expect(await activeOf('sales')).toBe(rotated);
       expect(events.filter((e) => e.event === 'rotation')).toHaveLength(1);
-    } finally {
-      await stack.close();
-    }
-  });
+    }));
 
-  it('rotates the group the moment a release shows a member left it; the leaver never gets the new key', async () => {
-    const events: Record<string, unknown>[] = [];
-    const stack = await startStack({
-      env: { VEIL_KS_ROTATE_ON_REMOVAL: 'true', VEIL_KS_DEVICE_BINDING: 'off' },
-      sink: (l) => events.push(JSON.parse(l)),
-    });
-    try {
-      const dev = await device('x25519');
+  it('rotates the group the moment a release shows a member left it; the leaver never gets the new key', () =>
+    withLeaver(async ({ events, ask, activeOf, t0 }) => {
       // Each token a second later than the one before, as an IdP issues them.
-      let iat = Math.floor(Date.now() / 1000) - 60;
-      const ask = async (groups: string[]) => {
-        const t = await stack.idp.sign(
-          { iss: stack.idp.issuer, aud: stack.idp.clientId, sub: 'carol', groups },
-          { issuedAt: ++iat },
-        );
-        const res = await fetch(`${stack.url}/v1/keys/release`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${t}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ device: { kem: dev.kem, publicKey: dev.publicKey }, known: [] }),
-        });
-        return (await res.json()) as Release;
-      };
-      const [salesKey] = (await ask(['sales', 'board'])).keys.filter((k) => k.group === 'sales');
-      const after = await ask(['board']);
+      const [salesKey] = (await ask(['sales', 'board'], t0)).body.keys.filter((k) => k.group === 'sales');
+      const after = (await ask(['board'], t0 + 1)).body;
       expect(after.keys.map((k) => k.group)).toEqual(['board']);
       const rotation = events.find((e) => e.event === 'rotation')!;
       expect(rotation).toMatchObject({
@@ -438,12 +418,8 @@ describe('rotation on removal (VEIL_KS_ROTATE_ON_REMOVAL=true)', () => {
         retired: [salesKey!.id],
         reason: 'automatic: carol left sales',
       });
-      const sales = await stack.nodes[0]!.service.store.keysOfGroups(['sales']);
-      expect(sales.find((k) => k.status === 'active')!.id).toBe((rotation.keyIds as string[])[0]);
-    } finally {
-      await stack.close();
-    }
-  });
+      expect(await activeOf('sales')).toBe((rotation.keyIds as string[])[0]);
+    }, 'carol'));
 });
 
 describe.each(backends)(
