@@ -21,7 +21,13 @@ import type { KeyRecord } from '../../lib/keys/model';
 import { leakedSubstrings } from '../support/leaks';
 import { shot } from '../support/screenshots';
 import { typeText } from '../support/typing';
-import { launchAliceAndBob, launchChatUser, type ChatUser } from '../support/users';
+import {
+  type BrowserName,
+  type ChatUser,
+  type ChatUserSetup,
+  launchAliceAndBob,
+  launchChatUser,
+} from '../support/users';
 import { composerStatus, importBundle, waitForMessage } from '../support/veil-ui';
 
 let server: ChatServer;
@@ -516,20 +522,25 @@ describe('with Veil (Chromium, inline mode)', () => {
     editsThreadsQuotes(alice, bob, team, signed));
 });
 
-describe('with Veil (Chromium, inline mode, policy previews: "decrypt")', () => {
-  let alice: ChatUser;
-  let bob: ChatUser;
-  let team: KeyRecord;
+/** alice and bob under one team key from policy, launched for the enclosing describe and closed after it. */
+function teamOfTwo(browserName: BrowserName, settings?: ChatUserSetup['settings']) {
+  const users = {} as { alice: ChatUser; bob: ChatUser; team: KeyRecord };
   beforeAll(async () => {
     await fetch(`${server.url}/api/admin/reset`, { method: 'POST', body: '{}' });
-    team = makeKey('Team', { site: 'fixture-chat', conversations: ['*'] });
-    [alice, bob] = await launchAliceAndBob('chromium', server.url, [team], { previews: 'decrypt' });
+    users.team = makeKey('Team', { site: 'fixture-chat', conversations: ['*'] });
+    [users.alice, users.bob] = await launchAliceAndBob(browserName, server.url, [users.team], settings);
   });
   afterAll(async () => {
-    await Promise.all([alice?.close(), bob?.close()]);
+    await Promise.all([users.alice?.close(), users.bob?.close()]);
   });
+  return users;
+}
+
+describe('with Veil (Chromium, inline mode, policy previews: "decrypt")', () => {
+  const users = teamOfTwo('chromium', { previews: 'decrypt' });
 
   it('the conversation list shows decrypted previews; the title, a planted envelope and the notification stay labelled', async () => {
+    const { alice, bob, team } = users;
     const b = await openVeil(bob, 'bob', 'general');
     const a = await openVeil(alice, 'alice', 'bob');
     await typeInto(a, '#compose', SECRETS.preview);
@@ -568,17 +579,7 @@ describe('with Veil (Chromium, inline mode, policy previews: "decrypt")', () => 
 });
 
 describe('with Veil (Firefox ESR, inline mode)', () => {
-  let alice: ChatUser;
-  let bob: ChatUser;
-  let team: KeyRecord;
-  beforeAll(async () => {
-    await fetch(`${server.url}/api/admin/reset`, { method: 'POST', body: '{}' });
-    team = makeKey('Team', { site: 'fixture-chat', conversations: ['*'] });
-    [alice, bob] = await launchAliceAndBob('firefox', server.url, [team]);
-  });
-  afterAll(async () => {
-    await Promise.all([alice?.close(), bob?.close()]);
-  });
-
-  it('edits, thread replies and quotes reach the vendor as envelopes only', () => editsThreadsQuotes(alice, bob, team));
+  const users = teamOfTwo('firefox');
+  it('edits, thread replies and quotes reach the vendor as envelopes only', () =>
+    editsThreadsQuotes(users.alice, users.bob, users.team));
 });
