@@ -2,8 +2,7 @@
  * keys the enterprise controls. Real Chromium, built extension, keys made in the
  * options page and carried between profiles as passphrase bundles.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'puppeteer';
 import { bytesToHex } from '@noble/ciphers/utils.js';
@@ -15,6 +14,7 @@ import { CHROME_EXTENSION_ID } from '../../lib/policy/ids';
 import { launchUser, type User } from '../support/browser';
 import { injectMessage } from '../support/chat';
 import { bundleText, envelopeFor, makeKey } from '../support/keys';
+import { extensionIndexedDbFiles } from '../support/profile-files';
 import {
   composerStatus,
   exportKeys,
@@ -39,13 +39,6 @@ let firstBundle: string;
 const keyIdOf = (envelopeText: string) =>
   bytesToHex((findEnvelopes(envelopeText)[0] as { frame: Uint8Array }).frame.subarray(1, 5));
 const inject = (from: string, to: string, text: string) => injectMessage(server, from, to, text);
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((f) => {
-    const p = join(dir, f);
-    return statSync(p).isDirectory() ? filesUnder(p) : [p];
-  });
-}
 
 beforeAll(async () => {
   server = await startChatServer();
@@ -278,8 +271,7 @@ describe('keyring', () => {
     const fingerprints = (await keyTable(opts)).map((k) => k.fingerprint);
     await opts.close();
     await alice.browser.close(); // flush everything to disk
-    const idbDir = join(alice.profileDir, 'Default', 'IndexedDB');
-    const files = filesUnder(idbDir).filter((f) => f.includes(alice.extensionId));
+    const files = extensionIndexedDbFiles(alice.profileDir, alice.extensionId);
     expect(files.length).toBeGreaterThan(0);
     const blob = Buffer.concat(files.map((f) => readFileSync(f)));
     // Positive control: the scan sees stored metadata (fingerprints are stored in the clear).

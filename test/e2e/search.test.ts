@@ -4,8 +4,6 @@
  * has not decrypted, and the index files on disk hold none of the words. The vendor's page (even
  * driving Veil's content script) cannot query the index, and turning search off by policy erases it.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'puppeteer';
 import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
@@ -14,7 +12,8 @@ import { launchUser, waitFor, waitForPolicy, type User } from '../support/browse
 import { injectMessage } from '../support/chat';
 import { veilPolicy } from '../support/firefox';
 import { envelopeFor, makeKey } from '../support/keys';
-import { openChat, openPopup, typeAndSend, waitForMessage } from '../support/veil-ui';
+import { extensionIndexedDbText } from '../support/profile-files';
+import { openChat, openPopup, searchIn, typeAndSend, waitForMessage } from '../support/veil-ui';
 
 const key = makeKey('Search team key', { site: 'fixture-chat', conversations: ['*'] });
 const DM_WORDS = 'zebracornflake meeting at Café Müller';
@@ -30,52 +29,6 @@ let bob: User;
 const policyWith = (extra: object, status = key.status) => ({
   '3rdparty': { extensions: { [CHROME_EXTENSION_ID]: veilPolicy([{ ...key, status }], `${server.url}/*`, extra) } },
 });
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((f) => {
-    const p = join(dir, f);
-    return statSync(p).isDirectory() ? filesUnder(p) : [p];
-  });
-}
-
-/** Every file of Veil's IndexedDB in bob's profile, as raw bytes read as UTF-8 and UTF-16. */
-function veilIndexedDbBytes(user: User): { files: number; text: string } {
-  const root = join(user.profileDir, 'Default', 'IndexedDB');
-  const files = filesUnder(root).filter((f) => f.includes(`chrome-extension_${user.extensionId}`));
-  const text = files
-    .map((f) => {
-      const b = readFileSync(f);
-      return b.toString('utf8') + b.toString('utf16le') + b.toString('latin1');
-    })
-    .join('\n');
-  return { files: files.length, text };
-}
-
-async function search(popup: Page, query: string) {
-  await popup.$eval('#search-input', (el) => ((el as HTMLInputElement).value = ''));
-  await popup.type('#search-input', query);
-  await popup.click('#search-button');
-  await popup.waitForFunction(
-    (q) =>
-      (document.querySelector('#search-input') as HTMLInputElement).value === q &&
-      document.querySelector('#search-results')?.getAttribute('data-state') === 'done' &&
-      !!document.querySelector('#search-state')?.textContent,
-    {},
-    query,
-  );
-  await new Promise((r) => setTimeout(r, 300)); // a debounced query of the typing may land after
-  return popup.$$eval('#search-results .veil-search-hit', (els) =>
-    els.map((e) => ({
-      id: (e as HTMLElement).dataset.id!,
-      author: e.querySelector('.veil-search-author')?.textContent,
-      signature: (e.querySelector('.veil-search-signature') as HTMLElement).dataset.state,
-      conversation: e.querySelector('.veil-search-conversation')?.textContent,
-      marked: [...e.querySelectorAll('.veil-search-snippet mark')].map((m) => m.textContent),
-      snippet: e.querySelector('.veil-search-snippet')?.textContent,
-      html: e.querySelector('.veil-search-snippet')?.innerHTML,
-    })),
-  );
-}
 
 /** Record counts of the search database, read from one of Veil's own pages. */
 async function searchDbCounts(user: User): Promise<Record<string, number>> {
@@ -138,7 +91,7 @@ describe('local search', () => {
     await Promise.all([ag.close(), bg.close()]);
 
     const popup = await openPopup(bob, b);
-    const dm = await search(popup, 'ZEBRACORNFLAKE cafe');
+    const dm = await searchIn(popup, 'ZEBRACORNFLAKE cafe');
     expect(dm).toHaveLength(1);
     expect(dm[0]).toMatchObject({
       author: 'alice',
@@ -148,13 +101,13 @@ describe('local search', () => {
     expect(dm[0]!.snippet).toBe(DM_WORDS);
     expect(dm[0]!.html).not.toContain('<script');
 
-    const other = await search(popup, 'quokkasecret');
+    const other = await searchIn(popup, 'quokkasecret');
     expect(other).toHaveLength(1);
     expect(other[0]).toMatchObject({ author: 'alice', conversation: 'in ch-general', marked: ['quokkasecret'] });
 
-    expect((await search(popup, '项目明天'))[0]?.marked).toEqual(['项目明天']);
-    expect((await search(popup, 'مرحبا'))[0]?.marked).toEqual(['مرحبا']);
-    expect(await search(popup, 'wombatnever')).toEqual([]);
+    expect((await searchIn(popup, '项目明天'))[0]?.marked).toEqual(['项目明天']);
+    expect((await searchIn(popup, 'مرحبا'))[0]?.marked).toEqual(['مرحبا']);
+    expect(await searchIn(popup, 'wombatnever')).toEqual([]);
     expect(await popup.$eval('#search-state', (e) => e.textContent)).toContain('No message');
     await popup.close();
   });
@@ -163,7 +116,7 @@ describe('local search', () => {
     const elsewhere = await bob.newPage();
     await elsewhere.goto(`${server.url}/?user=bob&conv=general`);
     const popup = await openPopup(bob, elsewhere);
-    const hits = await search(popup, 'zebracornflake');
+    const hits = await searchIn(popup, 'zebracornflake');
     await popup.click(`.veil-search-hit[data-id="${hits[0]!.id}"]`);
     const w = await bob.worker();
     await waitFor(
@@ -196,11 +149,14 @@ describe('local search', () => {
         }),
     );
     await page.close();
-    await waitFor(() => veilIndexedDbBytes(bob).text.includes('plainprobeword'), 'the probe on disk');
+    await waitFor(
+      () => extensionIndexedDbText(bob.profileDir, bob.extensionId).text.includes('plainprobeword'),
+      'the probe on disk',
+    );
     const counts = await searchDbCounts(bob);
     expect(counts.docs).toBe(4);
     expect(counts.buckets).toBeGreaterThan(10);
-    const disk = veilIndexedDbBytes(bob);
+    const disk = extensionIndexedDbText(bob.profileDir, bob.extensionId);
     expect(disk.files).toBeGreaterThan(0);
     for (const word of [...SECRET_TERMS, 'Müller', 'dm-alice-bob']) expect(disk.text.includes(word), word).toBe(false);
   });

@@ -9,8 +9,9 @@
  * ./browser.ts): no other browser sees the file. The per-user managed-storage manifest
  * (`$HOME/.mozilla/managed-storage/<gecko id>.json`, no root needed) is the other route.
  *
- * Firefox refuses page.goto() to moz-extension:// pages: tests drive chat pages, and policy decides
- * which chats Veil protects (an unmanaged install protects nothing until the user adds a site).
+ * Firefox refuses WebDriver navigation to moz-extension:// pages unless the browser is started with
+ * system access for the remote agent (`extensionPages`, used by the search test); tests otherwise
+ * drive chat pages, and policy decides which chats Veil protects.
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,6 +34,9 @@ export interface FirefoxUser {
   browser: Browser;
   /** The moz-extension:// origin, fixed per user by pref so pages can be recognised. */
   extensionOrigin: string;
+  /** Veil's internal uuid in this profile (the host of `extensionOrigin`). */
+  extensionUuid: string;
+  profileDir: string;
   newPage(): Promise<Page>;
   /**
    * Installs the same build again over the running one, as an update does: the background page
@@ -56,6 +60,8 @@ export interface FirefoxLaunchOptions {
    */
   install?: 'temporary' | 'policy';
   prefs?: Record<string, unknown>;
+  /** The test opens Veil's own pages (popup, options) in tabs: see openExtensionPage. */
+  extensionPages?: boolean;
 }
 
 /** Veil's managed policy protecting `matches` (fixture chat) with `keys`, as the admin CLI writes it. */
@@ -122,6 +128,8 @@ export async function launchFirefoxUser(name: string, opts: FirefoxLaunchOptions
     browser: 'firefox',
     executablePath: policies === undefined ? FIREFOX : policyLauncher(root, policies),
     headless: true,
+    // Lets WebDriver BiDi open moz-extension:// pages (refused by default since Firefox 153).
+    args: opts.extensionPages ? ['--remote-allow-system-access'] : [],
     userDataDir: join(root, 'profile'),
     extraPrefsFirefox: {
       'extensions.webextensions.uuids': JSON.stringify({ [GECKO_ID]: uuid }),
@@ -150,6 +158,8 @@ export async function launchFirefoxUser(name: string, opts: FirefoxLaunchOptions
     name,
     browser,
     extensionOrigin,
+    extensionUuid: uuid,
+    profileDir: join(root, 'profile'),
     newPage: () => browser.newPage(),
     reinstall: install,
     async close() {
@@ -182,6 +192,26 @@ export async function openProtected(user: { newPage(): Promise<Page> }, url: str
       return false;
     },
     `Veil on ${url}`,
+    30_000,
+  );
+  return page;
+}
+
+/**
+ * Opens one of Veil's own pages (e.g. `popup.html`) in a tab, as a user can by typing its address
+ * (the user must be launched with `extensionPages`). Firefox loads a moz-extension:// page but never
+ * reports the navigation done over WebDriver BiDi (puppeteer#14314), so the navigation is not
+ * awaited: the page is waited for by what it shows.
+ */
+export async function openExtensionPage(user: FirefoxUser, file: string, ready: string): Promise<Page> {
+  const page = await user.newPage();
+  const url = `${user.extensionOrigin}/${file}`;
+  void page.goto(url, { timeout: 60_000 }).catch(() => undefined);
+  const shows = () => page.evaluate((sel) => location.href + (document.querySelector(sel) ? ' ready' : ''), ready);
+  const soon = () => new Promise<string>((r) => setTimeout(() => r(''), 2_000));
+  await waitFor(
+    async () => (await Promise.race([shows().catch(() => ''), soon()])) === `${url} ready`,
+    `${file} open in Firefox`,
     30_000,
   );
   return page;

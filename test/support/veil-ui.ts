@@ -223,3 +223,40 @@ export async function openPopup(user: User, front: Page): Promise<Page> {
   await popup.waitForFunction(() => document.querySelector('#site-state')?.getAttribute('data-state') !== 'loading');
   return popup;
 }
+
+export interface SearchHit {
+  id: string;
+  author?: string | null;
+  signature?: string;
+  conversation?: string | null;
+  marked: (string | null)[];
+  snippet?: string | null;
+  html?: string;
+}
+
+/** Runs `query` in the search box of Veil's popup (or the popup page in a tab) and lists the hits. */
+export async function searchIn(popup: Page, query: string): Promise<SearchHit[]> {
+  await popup.$eval('#search-input', (el) => ((el as HTMLInputElement).value = ''));
+  await popup.type('#search-input', query);
+  await popup.click('#search-button');
+  await popup.waitForFunction(
+    (q) =>
+      (document.querySelector('#search-input') as HTMLInputElement).value === q &&
+      document.querySelector('#search-results')?.getAttribute('data-state') === 'done' &&
+      !!document.querySelector('#search-state')?.textContent,
+    {},
+    query,
+  );
+  await new Promise((r) => setTimeout(r, 300)); // a debounced query of the typing may land after
+  return popup.$$eval('#search-results .veil-search-hit', (els) =>
+    els.map((e) => ({
+      id: (e as HTMLElement).dataset.id!,
+      author: e.querySelector('.veil-search-author')?.textContent,
+      signature: (e.querySelector('.veil-search-signature') as HTMLElement | null)?.dataset.state,
+      conversation: e.querySelector('.veil-search-conversation')?.textContent,
+      marked: [...e.querySelectorAll('.veil-search-snippet mark')].map((m) => m.textContent),
+      snippet: e.querySelector('.veil-search-snippet')?.textContent,
+      html: e.querySelector('.veil-search-snippet')?.innerHTML,
+    })),
+  );
+}
