@@ -3,7 +3,7 @@
  * and peak memory over synthetic exports of growing size. Each size is decrypted in a child process
  * of its own, so its peak RSS is its own; the export is generated beforehand (not timed).
  *
- *   vite-node bench/archive.ts -- --sizes 10000,100000        (standalone, for investigating)
+ *   vite-node bench/archive.ts -- --sizes 10000,100000 [--jobs 2]   (standalone, for investigating)
  *   vite-node bench/archive.ts -- --child EXPORT POLICY OUT   (one run; prints a JSON line)
  */
 import { spawnSync } from 'node:child_process';
@@ -18,6 +18,8 @@ import { runAdmin } from '../scripts/admin-cli';
 
 export interface ArchiveRun {
   n: number;
+  /** Worker threads opening envelopes (`--jobs`); 0: all on the main thread. */
+  jobs: number;
   exportMiB: number;
   seconds: number;
   perSecond: number;
@@ -116,7 +118,12 @@ async function child(exportFile: string, policyFile: string, out: string, extra:
   console.log(JSON.stringify({ seconds, cpuSeconds, peakRssKiB: process.resourceUsage().maxRSS }));
 }
 
-export async function benchArchive(sizes: number[], log: (...a: unknown[]) => void): Promise<ArchiveBench> {
+/** Each size on one thread, and also with `parallel.jobs` worker threads for `parallel.sizes`. */
+export async function benchArchive(
+  sizes: number[],
+  log: (...a: unknown[]) => void,
+  parallel: { jobs: number; sizes: number[] } = { jobs: 0, sizes: [] },
+): Promise<ArchiveBench> {
   const dir = mkdtempSync(join(tmpdir(), 'veil-bench-archive-'));
   const runs: ArchiveRun[] = [];
   try {
@@ -125,52 +132,77 @@ export async function benchArchive(sizes: number[], log: (...a: unknown[]) => vo
       const policyFile = join(dir, `policy-${n}.json`);
       log(`archive: generating ${n.toLocaleString('en')} messages`);
       writeExport(exportFile, policyFile, n);
-      const r = spawnSync(
-        'npx',
-        ['vite-node', 'bench/archive.ts', '--', '--child', exportFile, policyFile, join(dir, 'out.jsonl')],
-        {
-          encoding: 'utf8',
-          // A fixed heap for every size: an archive whose memory grew with its length would crash here.
-          env: {
-            ...process.env,
-            NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=${HEAP_CAP_MIB}`,
-          },
-          maxBuffer: 1 << 20,
-        },
-      );
-      const line = r.stdout.trim().split('\n').at(-1) ?? '';
-      if (r.status !== 0 || !line.startsWith('{'))
-        throw new Error(`archive run of ${n} failed:\n${r.stdout}\n${r.stderr}`);
-      const { seconds, cpuSeconds, peakRssKiB } = JSON.parse(line) as {
-        seconds: number;
-        cpuSeconds: number;
-        peakRssKiB: number;
-      };
-      const run = {
-        n,
-        exportMiB: statSync(exportFile).size / 2 ** 20,
-        seconds,
-        perSecond: n / seconds,
-        perCpuSecond: n / cpuSeconds,
-        peakRssMiB: peakRssKiB / 1024,
-      };
-      runs.push(run);
-      log(
-        `archive: ${n.toLocaleString('en')} messages in ${seconds.toFixed(1)} s = ` +
-          `${Math.round(run.perSecond).toLocaleString('en')}/s (${Math.round(run.perCpuSecond).toLocaleString('en')} per CPU-second), peak RSS ${run.peakRssMiB.toFixed(0)} MiB`,
-      );
+      const jobsToRun = parallel.jobs > 0 && parallel.sizes.includes(n) ? [0, parallel.jobs] : [0];
+      for (const jobs of jobsToRun) runs.push(decryptRun(dir, exportFile, policyFile, n, jobs, log));
       rmSync(exportFile, { force: true });
       rmSync(join(dir, 'out.jsonl'), { force: true });
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  const single = runs.filter((r) => r.jobs === 0);
   return {
     runs,
-    rssGrowth: runs.at(-1)!.peakRssMiB / runs[0]!.peakRssMiB,
+    rssGrowth: single.at(-1)!.peakRssMiB / single[0]!.peakRssMiB,
     heapCapMiB: HEAP_CAP_MIB,
     targetPerSecond: 50_000,
   };
+}
+
+/** Decrypts one export in a child process of its own (so its peak RSS is its own). */
+function decryptRun(
+  dir: string,
+  exportFile: string,
+  policyFile: string,
+  n: number,
+  jobs: number,
+  log: (...a: unknown[]) => void,
+): ArchiveRun {
+  rmSync(join(dir, 'out.jsonl'), { force: true }); // replacing a large earlier output would be timed too
+  const r = spawnSync(
+    'npx',
+    [
+      'vite-node',
+      'bench/archive.ts',
+      '--',
+      '--child',
+      exportFile,
+      policyFile,
+      join(dir, 'out.jsonl'),
+      '--jobs',
+      String(jobs),
+    ],
+    {
+      encoding: 'utf8',
+      // A fixed heap for every size: an archive whose memory grew with its length would crash here.
+      env: {
+        ...process.env,
+        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=${HEAP_CAP_MIB}`,
+      },
+      maxBuffer: 1 << 20,
+    },
+  );
+  const line = r.stdout.trim().split('\n').at(-1) ?? '';
+  if (r.status !== 0 || !line.startsWith('{')) throw new Error(`archive run of ${n} failed:\n${r.stdout}\n${r.stderr}`);
+  const { seconds, cpuSeconds, peakRssKiB } = JSON.parse(line) as {
+    seconds: number;
+    cpuSeconds: number;
+    peakRssKiB: number;
+  };
+  const run: ArchiveRun = {
+    n,
+    jobs,
+    exportMiB: statSync(exportFile).size / 2 ** 20,
+    seconds,
+    perSecond: n / seconds,
+    perCpuSecond: n / cpuSeconds,
+    peakRssMiB: peakRssKiB / 1024,
+  };
+  log(
+    `archive: ${n.toLocaleString('en')} messages${jobs ? ` (--jobs ${jobs})` : ''} in ${seconds.toFixed(1)} s = ` +
+      `${Math.round(run.perSecond).toLocaleString('en')}/s (${Math.round(run.perCpuSecond).toLocaleString('en')} per CPU-second), peak RSS ${run.peakRssMiB.toFixed(0)} MiB`,
+  );
+  return run;
 }
 
 /** The results.md section. */
@@ -178,21 +210,22 @@ export function archiveReport(a: ArchiveBench): string[] {
   const L = [
     '## Archive: `admin archive decrypt` in Node (short messages, JSON lines in and out)',
     '',
-    '| Messages | Export | Time | Messages/s | Messages per CPU-second | Peak RSS |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| Messages | Threads | Export | Time | Messages/s | Messages per CPU-second | Peak RSS |',
+    '| ---: | :--- | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const r of a.runs)
     L.push(
-      `| ${r.n.toLocaleString('en')} | ${r.exportMiB.toFixed(0)} MiB | ${r.seconds.toFixed(1)} s | ` +
+      `| ${r.n.toLocaleString('en')} | ${r.jobs ? `main + ${r.jobs} workers (\`--jobs ${r.jobs}\`)` : 'one'} | ${r.exportMiB.toFixed(0)} MiB | ${r.seconds.toFixed(1)} s | ` +
         `${Math.round(r.perSecond).toLocaleString('en')} | ${Math.round(r.perCpuSecond).toLocaleString('en')} | ` +
         `${r.peakRssMiB.toFixed(0)} MiB |`,
     );
   const best = Math.max(...a.runs.map((r) => r.perSecond));
+  const single = a.runs.filter((r) => r.jobs === 0);
   L.push(
     '',
     `Target ≥ ${a.targetPerSecond.toLocaleString('en')} messages/s: ${best >= a.targetPerSecond ? 'met' : 'missed'} ` +
       `(best ${Math.round(best).toLocaleString('en')}/s). Memory: peak RSS grows ×${a.rssGrowth.toFixed(2)} from ` +
-      `${a.runs[0]!.n.toLocaleString('en')} to ${a.runs.at(-1)!.n.toLocaleString('en')} messages ` +
+      `${single[0]!.n.toLocaleString('en')} to ${single.at(-1)!.n.toLocaleString('en')} messages (one thread) ` +
       `under a V8 old-space limit of ${a.heapCapMiB} MiB for every size (the replay window of 100,000 messages ` +
       'is most of it; one 64 KB block of the export in memory at a time).',
     '',
@@ -210,5 +243,6 @@ if (at >= 0) {
 } else if (argv.includes('--sizes')) {
   // Standalone, for investigating: vite-node bench/archive.ts -- --sizes 10000,100000
   const sizes = argv[argv.indexOf('--sizes') + 1]!.split(',').map(Number);
-  benchArchive(sizes, console.log).then((r) => console.log(archiveReport(r).join('\n')));
+  const jobs = argv.includes('--jobs') ? Number(argv[argv.indexOf('--jobs') + 1]) : 0;
+  benchArchive(sizes, console.log, { jobs, sizes }).then((r) => console.log(archiveReport(r).join('\n')));
 }

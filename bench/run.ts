@@ -14,7 +14,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startChatServer, type ChatServer, type SeedMessage } from '../fixtures/chat/server.mjs';
 import { CHROME_EXTENSION_DIR, launchUser, OUTPUT_DIR, type User } from '../test/support/browser';
@@ -38,6 +38,8 @@ const option = (name: string) => {
   return i >= 0 ? args[i + 1] : args.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
 };
 const QUICK = flag('--quick');
+/** Worker threads for the archive's parallel runs: one per core (the main thread keeps order and output). */
+const ARCHIVE_JOBS = availableParallelism();
 const ONLY = new Set((option('--only') ?? 'history,send,crypto,size,idle,archive,keyservice').split(','));
 // A smoke run must not replace the full run's results: it writes to a temp folder unless told.
 const OUT = option('--out') ?? (QUICK ? join(tmpdir(), 'veil-bench-quick') : 'bench');
@@ -102,7 +104,10 @@ async function main() {
   buildExtension();
   // Node only, before any browser starts: archive decryption (the million only in the full run).
   const archive = ONLY.has('archive')
-    ? await benchArchive(QUICK ? [2_000, 20_000] : [10_000, 100_000, 1_000_000], log)
+    ? await benchArchive(QUICK ? [2_000, 20_000] : [10_000, 100_000, 1_000_000], log, {
+        jobs: ARCHIVE_JOBS,
+        sizes: QUICK ? [20_000] : [100_000, 1_000_000],
+      })
     : undefined;
   const keyService = ONLY.has('keyservice') ? await benchKeyService(QUICK ? 1 : 3) : undefined;
   const key = benchKey();

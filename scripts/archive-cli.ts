@@ -25,7 +25,7 @@ export interface ArchiveIo {
 export const ARCHIVE_USAGE = `  npm run admin -- archive decrypt --input EXPORT (--keys FILE | --policy FILE)... --out FILE|- [options]
         EXPORT: JSON lines (the fixture chat's /api/export or any export, see --*-field), or a Slack-style
         export (a folder or .zip of <channel>/<date>.json); --input-format auto|jsonl|slack
-        --format jsonl|csv|html  --site ADAPTER  --dry-run (counts only, writes nothing)  --jobs N (worker threads, 0 for none)
+        --format jsonl|csv|html  --site ADAPTER  --dry-run (counts only, writes nothing)  --jobs N|auto (worker threads, 0 for none)
         --conversation P --author P (repeatable, * matches any run)  --since TIME --until TIME
         --text-field F --author-field F --conversation-field F --time-field F --id-field F
         (docs/archive.md)`;
@@ -100,6 +100,31 @@ function count(v: string | undefined, name: string, fallback: number): number {
   return n;
 }
 
+/** Below this size an export is done before worker threads would have started (bundling them included). */
+const PARALLEL_FROM_BYTES = 4 << 20;
+
+/**
+ * Worker threads opening envelopes besides this thread: `--jobs N`, 0 for none, or `auto` (the
+ * default): one per core for an export large enough to gain from them. This thread keeps the
+ * order-dependent judgement and the output, so it runs beside them.
+ */
+function workerThreads(v: string | undefined, input: string): number {
+  if (v === undefined || v === 'auto') {
+    let size = 0;
+    try {
+      size = lstatSync(input).isFile() ? lstatSync(input).size : 0;
+    } catch {
+      // unreadable: reported when it is opened
+    }
+    return size >= PARALLEL_FROM_BYTES && availableParallelism() > 1 ? Math.min(availableParallelism(), 8) : 0;
+  }
+  if (v === '0') return 0;
+  const jobs = count(v, 'jobs', 1);
+  if (jobs > availableParallelism() * 4)
+    throw new UsageError(`--jobs ${jobs}: this machine has ${availableParallelism()} cores`);
+  return jobs;
+}
+
 /** Which messages go into the output; every message is still judged (a replay's original may be outside). */
 function selector(values: ReturnType<typeof parse>['values']): (r: ArchiveRecord) => boolean {
   const convs = values.conversation;
@@ -169,10 +194,7 @@ export async function runArchive(argv: string[], ioIn: ArchiveIo): Promise<numbe
     const selected = selector(values);
     const replayWindow = count(values['replay-window'], 'replay-window', DEFAULT_REPLAY_WINDOW);
     const chunkWindow = count(values['chunk-window'], 'chunk-window', DEFAULT_CHUNK_WINDOW);
-    // Worker threads besides this one; none unless asked (on a busy machine they cost more than they give).
-    const jobs = values.jobs === undefined || values.jobs === '0' ? 0 : count(values.jobs, 'jobs', 1);
-    if (jobs > availableParallelism() * 4)
-      throw new UsageError(`--jobs ${jobs}: this machine has ${availableParallelism()} cores`);
+    const jobs = workerThreads(values.jobs, input);
 
     const ring = new ArchiveKeyring();
     const pass = values.keys?.length ? passphrase(values['passphrase-file'], io.env) : '';

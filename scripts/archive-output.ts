@@ -29,7 +29,24 @@ export interface ArchiveWriter {
   abort(): void;
 }
 
-const iso = (ms: number | undefined) => (ms === undefined || !Number.isFinite(ms) ? '' : new Date(ms).toISOString());
+/** The minute last formatted: messages come minutes apart, so its text is reused for most of them. */
+let minute = { start: NaN, prefix: '' };
+
+/** `new Date(ms).toISOString()`, formatting the date and time up to the minute once per minute. */
+export function isoTime(ms: number | undefined): string {
+  if (ms === undefined || !Number.isFinite(ms)) return '';
+  const into = ms - minute.start;
+  if (!(into >= 0 && into < 60_000) || !Number.isInteger(ms)) {
+    const full = new Date(ms).toISOString();
+    if (!Number.isInteger(ms)) return full;
+    const start = ms - (((ms % 60_000) + 60_000) % 60_000);
+    minute = { start, prefix: new Date(start).toISOString().slice(0, -7) }; // without "SS.mmmZ"
+    return full;
+  }
+  const sec = Math.floor(into / 1000);
+  const milli = into % 1000;
+  return `${minute.prefix}${sec < 10 ? '0' : ''}${sec}.${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
+}
 
 /** Buffered, synchronous appends to an owner-only file (one syscall per 256 KB, not per line). */
 class SecretFile {
@@ -93,8 +110,8 @@ function secretOutput(out: string): { file: SecretFile; finish(): void; abort():
 export function jsonLine(r: ArchiveRecord): string {
   return JSON.stringify({
     ...r,
-    time: r.time === undefined ? undefined : iso(r.time),
-    sentAt: r.sentAt === undefined ? undefined : iso(r.sentAt),
+    time: r.time === undefined ? undefined : isoTime(r.time),
+    sentAt: r.sentAt === undefined ? undefined : isoTime(r.sentAt),
   });
 }
 
@@ -132,7 +149,7 @@ export function csvRow(r: ArchiveRecord): string {
   return [
     r.conversation,
     r.author,
-    iso(r.time),
+    isoTime(r.time),
     r.id,
     r.parts?.join(' '),
     r.status,
@@ -141,7 +158,7 @@ export function csvRow(r: ArchiveRecord): string {
     r.keyId,
     r.fingerprint,
     r.keyStatus,
-    iso(r.sentAt),
+    isoTime(r.sentAt),
     r.verifiedSigner,
     r.signedBy,
     r.editOf,
@@ -171,7 +188,7 @@ function htmlRow(r: ArchiveRecord): string {
   const tone = TONE[r.status] ?? 'bad';
   const facts = [
     r.keyId && `key ${r.keyId}${r.fingerprint ? ` (${r.fingerprint})` : ''}${r.keyStatus ? `, ${r.keyStatus}` : ''}`,
-    r.sentAt !== undefined && `sealed ${iso(r.sentAt)}`,
+    r.sentAt !== undefined && `sealed ${isoTime(r.sentAt)}`,
     r.verifiedSigner && `signed by ${r.verifiedSigner}`,
     r.signedBy && `signature by ${r.signedBy}`,
     r.editOf && `edit of ${r.editOf}`,
@@ -181,7 +198,7 @@ function htmlRow(r: ArchiveRecord): string {
     r.reason,
   ].filter(Boolean) as string[];
   return (
-    `<li class="${tone}"><div class="meta"><time>${e(iso(r.time))}</time> <b>${e(r.author)}</b> ` +
+    `<li class="${tone}"><div class="meta"><time>${e(isoTime(r.time))}</time> <b>${e(r.author)}</b> ` +
     `<span class="status" data-status="${e(r.status)}">${e(r.label)}</span> <small>${e(r.id)}</small></div>` +
     `<div class="text">${r.plaintext === undefined ? '<i>(no text)</i>' : e(r.plaintext)}</div>` +
     (facts.length ? `<div class="facts">${e(facts.join(' · '))}</div>` : '') +
@@ -241,7 +258,7 @@ class HtmlWriter implements ArchiveWriter {
         `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">` +
         `<title>Veil archive: ${e(summary.input)}</title><style>${STYLE}</style></head><body>\n` +
         `<h1>Veil archive</h1>\n<p>${e(summary.input)}: ${summary.total} message(s) in ${summary.conversations} ` +
-        `conversation(s), ${e(iso(summary.first))} to ${e(iso(summary.last))}.</p>\n<h2>Summary</h2>\n<table id="summary">` +
+        `conversation(s), ${e(isoTime(summary.first))} to ${e(isoTime(summary.last))}.</p>\n<h2>Summary</h2>\n<table id="summary">` +
         `<tr><th>Status</th><th>Messages</th></tr>\n`,
     );
     for (const [status, n] of Object.entries(summary.byStatus))

@@ -1,7 +1,7 @@
 /**
  * JSON lines decrypted on several cores: worker threads parse lines and open envelopes (the
  * expensive, order-free part), the main thread takes their answers back in export order and does
- * the rest (replays, chunks, statuses, output) exactly as with one thread. At most two batches
+ * the rest (replays, chunks, statuses, output) exactly as with one thread. At most four batches
  * per worker are in flight, so memory stays bounded however large the export.
  *
  * The worker is TypeScript run by vite-node here; worker threads load plain JavaScript, so it is
@@ -74,7 +74,7 @@ export async function parallelJsonLines(
         inFlight.get(sent)!.catch(() => undefined);
         sent++;
         line += lines.length;
-        while (inFlight.size >= jobs * 2) {
+        while (inFlight.size >= jobs * 4) {
           yield await inFlight.get(next)!;
           inFlight.delete(next++);
         }

@@ -7,22 +7,37 @@ import type { DecryptedItem } from '../messaging/protocol';
 /**
  * Each status string is looked up once per language with markers in place of its values, then
  * filled in here: a history shows thousands of badges, and each browser lookup costs about as
- * much as painting the badge. Values are inserted in one pass over the template, so a value
- * (an author name from the page) is never itself scanned for markers.
+ * much as painting the badge. The template is cut at its markers once and values are joined in
+ * between, so a value (an author name from the page) is never itself scanned for markers.
  */
-const MARKS = /[\uE000-\uE008]/g;
-const templates = new Map<string, string>();
+const MARKS = /[\uE000-\uE008]/;
+/** A template cut at its markers: text, value index, text, value index, ..., text. */
+type Template = (string | number)[];
+const templates = new Map<string, Template>();
 let templateLang = '';
+
+function cut(template: string): Template {
+  const out: Template = [];
+  let rest = template;
+  for (let m = MARKS.exec(rest); m; m = MARKS.exec(rest)) {
+    out.push(rest.slice(0, m.index), m[0].charCodeAt(0) - 0xe000);
+    rest = rest.slice(m.index + 1);
+  }
+  out.push(rest);
+  return out;
+}
 
 function t(key: MessageKey, ...subs: (string | number)[]): string {
   if (!subs.length) return lookup(key);
   const cacheKey = `${templateLang}\n${key}\n${subs.length}`;
   let template = templates.get(cacheKey);
   if (template === undefined) {
-    template = lookup(key, ...subs.map((_, i) => String.fromCharCode(0xe000 + i)));
+    template = cut(lookup(key, ...subs.map((_, i) => String.fromCharCode(0xe000 + i))));
     templates.set(cacheKey, template);
   }
-  return template.replace(MARKS, (m) => String(subs[m.charCodeAt(0) - 0xe000] ?? ''));
+  let s = '';
+  for (const piece of template) s += typeof piece === 'string' ? piece : String(subs[piece] ?? '');
+  return s;
 }
 
 /** The language templates are cached for, read once per status (unit tests switch catalogs). */

@@ -20,7 +20,7 @@ import { insertQuotes, type QuoteRef, quoteDigest } from '../../lib/crypto/quote
 import type { KeyRecord, SigningIdentity } from '../../lib/keys/model';
 import { runAdmin } from '../../scripts/admin-cli';
 import { runArchive } from '../../scripts/archive-cli';
-import { csvCell } from '../../scripts/archive-output';
+import { csvCell, isoTime } from '../../scripts/archive-output';
 import { envelopeFor, makeKey, TEST_KDF } from '../support/keys';
 
 const PASS = 'archive passphrase for tests';
@@ -426,7 +426,14 @@ describe('archive decrypt', () => {
     'decrypts the same with worker threads (--jobs) as on one thread',
     async () => {
       const single = join(dir, 'single.jsonl');
-      await archive(['--input', join(dir, 'export.jsonl'), ...keys(), '--out', single]);
+      await archive(['--input', join(dir, 'export.jsonl'), ...keys(), '--out', single, '--jobs', '0']);
+      // A small export under the default (auto) stays on one thread; the result is the same either way.
+      const auto = join(dir, 'auto.jsonl');
+      await archive(['--input', join(dir, 'export.jsonl'), ...keys(), '--out', auto]);
+      expect(readFileSync(auto, 'utf8')).toBe(readFileSync(single, 'utf8'));
+      expect(
+        (await archive(['--input', join(dir, 'export.jsonl'), ...keys(), '--out', auto, '--jobs', 'many'])).code,
+      ).toBe(2);
       const threaded = join(dir, 'threaded.jsonl');
       const r = await archive(['--input', join(dir, 'export.jsonl'), ...keys(), '--out', threaded, '--jobs', '2']);
       expect(r.code, r.err).toBe(1);
@@ -486,4 +493,17 @@ describe('archive decrypt', () => {
     },
     KDF_TIMEOUT,
   );
+});
+
+describe('archive times', () => {
+  it('formats every time exactly as Date.toISOString, minute after minute and anywhere in its range', () => {
+    const times = [0, 1, -1, 59_999, 60_000, -60_000, -59_999, 1.5, 8.64e15, -8.64e15, 253402300800000];
+    const start = Date.UTC(2026, 0, 1, 23, 58, 30);
+    for (let i = 0; i < 5_000; i++) times.push(start + i * 997, start - i * 61_003);
+    // A fixed sequence of far-apart times (a multiplicative hash, no randomness in a unit test).
+    for (let i = 0; i < 5_000; i++) times.push(((i * 2_654_435_761) % 2 ** 32) * 1_999 - 3e12);
+    for (const ms of times) expect(isoTime(ms), String(ms)).toBe(new Date(ms).toISOString());
+    expect(isoTime(undefined)).toBe('');
+    expect(isoTime(Number.NaN)).toBe('');
+  });
 });
