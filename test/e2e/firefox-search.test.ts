@@ -17,7 +17,7 @@ import {
   waitFor,
 } from '../support/firefox';
 import { envelopeFor, makeKey } from '../support/keys';
-import { extensionIndexedDbText } from '../support/profile-files';
+import { extensionIndexedDbText, writeIndexedDbProbe } from '../support/profile-files';
 import { typeAndSendAny } from '../support/users';
 import { searchIn, waitForMessage } from '../support/veil-ui';
 
@@ -88,18 +88,7 @@ describe('local search in Firefox ESR', () => {
   it("leaves no plaintext in Firefox's IndexedDB files for Veil", async () => {
     // The scan itself finds a word that is there in the clear (written by one of Veil's pages).
     const page = await openExtensionPage(bob, 'popup.html', '#search-input');
-    await page.evaluate(
-      () =>
-        new Promise<void>((resolve) => {
-          const req = indexedDB.open('scan-probe', 1);
-          req.onupgradeneeded = () => req.result.createObjectStore('s');
-          req.onsuccess = () => {
-            const tx = req.result.transaction('s', 'readwrite');
-            tx.objectStore('s').put('plainprobeword', 1);
-            tx.oncomplete = () => resolve();
-          };
-        }),
-    );
+    await writeIndexedDbProbe(page, 'plainprobeword');
     // The index is there to be scanned: the two messages bob read.
     const docs = await page.evaluate(
       () =>

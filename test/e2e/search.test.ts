@@ -12,7 +12,7 @@ import { launchUser, waitFor, waitForPolicy, type User } from '../support/browse
 import { injectMessage } from '../support/chat';
 import { veilPolicy } from '../support/firefox';
 import { envelopeFor, makeKey } from '../support/keys';
-import { extensionIndexedDbText } from '../support/profile-files';
+import { extensionIndexedDbText, writeIndexedDbProbe } from '../support/profile-files';
 import { openChat, openPopup, searchIn, typeAndSend, waitForMessage } from '../support/veil-ui';
 
 const key = makeKey('Search team key', { site: 'fixture-chat', conversations: ['*'] });
@@ -136,18 +136,7 @@ describe('local search', () => {
     // The scan itself finds a word that is there in the clear (written by one of Veil's pages).
     const page = await bob.newPage();
     await page.goto(`chrome-extension://${bob.extensionId}/options.html`);
-    await page.evaluate(
-      () =>
-        new Promise<void>((resolve) => {
-          const req = indexedDB.open('scan-probe', 1);
-          req.onupgradeneeded = () => req.result.createObjectStore('s');
-          req.onsuccess = () => {
-            const tx = req.result.transaction('s', 'readwrite');
-            tx.objectStore('s').put('plainprobeword', 1);
-            tx.oncomplete = () => resolve();
-          };
-        }),
-    );
+    await writeIndexedDbProbe(page, 'plainprobeword');
     await page.close();
     await waitFor(
       () => extensionIndexedDbText(bob.profileDir, bob.extensionId).text.includes('plainprobeword'),

@@ -5,6 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Page } from 'puppeteer';
 
 export function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -35,4 +36,25 @@ export function extensionIndexedDbText(profileDir: string, extensionId: string):
     })
     .join('\n');
   return { files: files.length, text };
+}
+
+/**
+ * The scan's positive control: writes `word` in the clear into an IndexedDB database of the page's
+ * origin (one of Veil's own pages), so a scan that cannot see stored text fails instead of passing.
+ */
+export async function writeIndexedDbProbe(page: Page, word: string): Promise<void> {
+  await page.evaluate(
+    (w) =>
+      new Promise<void>((resolve, reject) => {
+        const req = indexedDB.open('scan-probe', 1);
+        req.onupgradeneeded = () => req.result.createObjectStore('s');
+        req.onerror = () => reject(req.error);
+        req.onsuccess = () => {
+          const tx = req.result.transaction('s', 'readwrite');
+          tx.objectStore('s').put(w, 1);
+          tx.oncomplete = () => resolve();
+        };
+      }),
+    word,
+  );
 }
