@@ -3,7 +3,7 @@
  * the decrypted archive out, each message with the status the browser would show (docs/archive.md).
  * Exit codes: 0 every selected message decrypted, 1 some did not (or a failure), 2 usage.
  */
-import { existsSync, lstatSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { globMatch } from '../lib/keys/model';
@@ -112,7 +112,8 @@ function workerThreads(v: string | undefined, input: string): number {
   if (v === undefined || v === 'auto') {
     let size = 0;
     try {
-      size = lstatSync(input).isFile() ? lstatSync(input).size : 0;
+      const st = statSync(input);
+      size = st.isFile() ? st.size : 0;
     } catch {
       // unreadable: reported when it is opened
     }

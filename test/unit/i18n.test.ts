@@ -97,6 +97,16 @@ describe('translations', () => {
     expect(viewOf(item, 'bob', false).detail).not.toMatch(/\$\d|undefined/);
   });
 
+  it("puts names from the page in as they are, even names holding the templates' own marker characters", () => {
+    setMessageLookup(catalogLookup(en));
+    // The page chooses author names; a name that looks like a template marker must not pull in another value.
+    const author = '\uE001mallory\uE000';
+    const item: DecryptedItem = { id: '1', status: 'decrypted', signature: { state: 'failed', signedBy: 'carol' } };
+    expect(viewOf(item, author, false).label).toBe(`⚠ Signed by carol, not ${author}`);
+    const byMarker: DecryptedItem = { ...item, signature: { state: 'failed', signedBy: '\uE001' } };
+    expect(viewOf(byMarker, 'bob', false).label).toBe('⚠ Signed by \uE001, not bob');
+  });
+
   it('replayed, not encrypted and decrypting read right in both languages', () => {
     const item: DecryptedItem = {
       id: '1',
