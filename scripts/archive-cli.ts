@@ -120,7 +120,9 @@ function workerThreads(v: string | undefined, input: string): number {
     return size >= PARALLEL_FROM_BYTES && availableParallelism() > 1 ? Math.min(availableParallelism(), 8) : 0;
   }
   if (v === '0') return 0;
-  const jobs = count(v, 'jobs', 1);
+  if (!/^[1-9]\d{0,3}$/.test(v))
+    throw new UsageError(`--jobs ${v}: give a number of worker threads, 0 for none, or auto`);
+  const jobs = Number(v);
   if (jobs > availableParallelism() * 4)
     throw new UsageError(`--jobs ${jobs}: this machine has ${availableParallelism()} cores`);
   return jobs;
