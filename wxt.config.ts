@@ -1,3 +1,4 @@
+import type { Plugin } from 'vite';
 import { defineConfig } from 'wxt';
 
 import { CHROME_PUBLIC_KEY, GECKO_ID } from './lib/policy/ids';
@@ -9,12 +10,31 @@ export { GECKO_ID };
 /** Chrome publishes managed storage only to an extension that declares its policy schema. */
 const MANAGED_SCHEMA_FILE = 'managed_schema.json';
 
+/**
+ * WXT adds a module script to every HTML page to start its runtime plugins; Veil uses none. The
+ * reader page is loaded a screenful at a time, so it keeps its single classic script only.
+ */
+function readerPageWithoutModules(): Plugin {
+  return {
+    name: 'veil:reader-page-without-modules',
+    enforce: 'post', // after WXT's own 'pre' hook has added the script
+    transformIndexHtml: {
+      order: 'pre',
+      handler: (html, ctx) =>
+        ctx.path.endsWith('/secure-reader.html')
+          ? html.replace(/<script[^>]*src="virtual:wxt-html-plugins"[^>]*><\/script>/, '')
+          : html,
+    },
+  };
+}
+
 export default defineConfig({
   srcDir: '.',
   entrypointsDir: 'entrypoints',
   // Parallel work trees (several builds at once) set VEIL_OUT_DIR; tests read the same variable.
   outDir: process.env.VEIL_OUT_DIR ?? '.output',
   modules: [],
+  vite: () => ({ plugins: [readerPageWithoutModules()] }),
   hooks: {
     // Generated from lib/policy/schema.ts so the schema Chrome enforces can never drift from Veil's.
     'build:publicAssets': (wxt, files) => {

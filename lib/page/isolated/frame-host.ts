@@ -81,18 +81,19 @@ export async function loadFrame(f: SecureFrame, theme: FrameTheme, reader?: Read
   const origin = new URL(browser.runtime.getURL('/')).origin;
   return new Promise((resolve) => {
     const onLoad = () => {
-      // A reader's iframe is attached just before its URL is set: the load of its initial blank
-      // document can come late, and a token posted then would be dropped (wrong origin).
+      // An attached iframe (the composer) loads a blank document first, and its load event can
+      // come late: a token posted then would be dropped (wrong origin).
       if (iframe.contentDocument?.URL === 'about:blank') return;
       iframe.removeEventListener('load', onLoad);
       iframe.contentWindow?.postMessage({ veilFrameToken: res.token }, origin);
       resolve(true);
     };
-    // Readers attach their iframe only now (unless it was unloaded meanwhile).
+    // Readers attach their iframe only now (unless it was unloaded meanwhile), with its URL
+    // already set: the browser then navigates it once, with no blank document committed first.
     if (!iframe.isConnected && iframe !== f.iframe) return resolve(false);
-    if (!iframe.isConnected) f.shadow.append(iframe);
     iframe.addEventListener('load', onLoad);
     iframe.src = src;
+    if (!iframe.isConnected) f.shadow.append(iframe);
   });
 }
 

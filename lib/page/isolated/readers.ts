@@ -33,6 +33,11 @@ const NEAR_MARGIN = '400px 0px';
 const FAR_MARGIN = '1000px 0px';
 /** Live reader frames at most, whatever the page does (tiny messages, a huge viewport). */
 export const MAX_LIVE_READERS = 48;
+/**
+ * Readers near the view but not in it wait until the ones in view have loaded (or this long):
+ * every frame's navigation queues in the browser process, so the messages the user sees go first.
+ */
+const NEAR_WAIT_MS = 1_500;
 
 /** Hidden host text and Veil's placeholders; prefixed so the chat's own styles are untouched. */
 export const READER_CSS = `
@@ -63,6 +68,8 @@ export class SecureReaders {
   /** Placeholders holding a live frame, oldest load first. */
   private live = new Set<SecureFrame>();
   private chunkGroups = new ChunkGroups();
+  /** In the view now: loaded at once. */
+  private view: IntersectionObserver;
   private near: IntersectionObserver;
   private far: IntersectionObserver;
 
@@ -71,13 +78,24 @@ export class SecureReaders {
     private readonly adapter: SiteAdapter,
     private readonly flagUnencrypted: boolean,
   ) {
+    // Created first, so its callback runs first when both see the same new placeholders.
+    this.view = new IntersectionObserver((entries) => {
+      for (const e of latest(entries)) {
+        const p = e.isIntersecting ? this.specs.get(e.target) : undefined;
+        if (p) {
+          this.waiting.delete(e.target);
+          if (!this.live.has(p.frame)) void this.open(p.frame, p.spec, p.textEl);
+        }
+      }
+    });
     // Frames are loaded just before a message scrolls into view, not for the whole history at once.
     this.near = new IntersectionObserver(
       (entries) => {
         for (const e of latest(entries)) {
           const p = e.isIntersecting ? this.specs.get(e.target) : undefined;
-          if (p && !this.live.has(p.frame)) void this.open(p.frame, p.spec, p.textEl);
+          if (p && !this.live.has(p.frame)) this.wait(e.target);
         }
+        this.drain();
       },
       // scrollMargin: the margin applies inside the chat's scrolling list too, not only the window.
       { rootMargin: NEAR_MARGIN, scrollMargin: NEAR_MARGIN } as IntersectionObserverInit,
@@ -86,11 +104,44 @@ export class SecureReaders {
       (entries) => {
         for (const e of latest(entries)) {
           const p = e.isIntersecting ? undefined : this.specs.get(e.target);
-          if (p) this.unload(p.frame);
+          if (p) {
+            this.waiting.delete(e.target);
+            this.unload(p.frame);
+          }
         }
       },
       { rootMargin: FAR_MARGIN, scrollMargin: FAR_MARGIN } as IntersectionObserverInit,
     );
+  }
+
+  /** Placeholders near the view, waiting for the readers in view to load first (oldest first). */
+  private waiting = new Set<Element>();
+  /** Reader frames asked for and not loaded yet. */
+  private loading = 0;
+  private nearTimer: ReturnType<typeof setTimeout> | undefined;
+
+  private wait(host: Element): void {
+    this.waiting.delete(host);
+    this.waiting.add(host);
+    // Bounded like the live frames: the oldest left out loads when it comes into view.
+    if (this.waiting.size > MAX_LIVE_READERS) this.waiting.delete(this.waiting.values().next().value!);
+  }
+
+  /** Loads the waiting readers once nothing in view is loading, or after NEAR_WAIT_MS at most. */
+  private drain(force = false): void {
+    if (this.waiting.size === 0) return;
+    if (this.loading > 0 && !force) {
+      this.nearTimer ??= setTimeout(() => this.drain(true), NEAR_WAIT_MS);
+      return;
+    }
+    clearTimeout(this.nearTimer);
+    this.nearTimer = undefined;
+    const hosts = [...this.waiting];
+    this.waiting.clear();
+    for (const host of hosts) {
+      const p = this.specs.get(host);
+      if (p && !this.live.has(p.frame)) void this.open(p.frame, p.spec, p.textEl);
+    }
   }
 
   frame(handle: string): SecureFrame | undefined {
@@ -202,6 +253,7 @@ export class SecureReaders {
 
   private later(frame: SecureFrame, spec: ReaderSpec, textEl: Element): void {
     this.specs.set(frame.host, { frame, spec, textEl });
+    this.view.observe(frame.host);
     this.near.observe(frame.host);
     this.far.observe(frame.host);
   }
@@ -222,10 +274,16 @@ export class SecureReaders {
     frame.iframe = freshIframe(this.doc, 'reader');
     this.live.add(frame);
     const iframe = frame.iframe;
-    const ok = await loadFrame(frame, themeOf(textEl, false), spec);
+    this.loading++;
+    const ok = await loadFrame(frame, themeOf(textEl, false), spec).finally(() => {
+      this.loading--;
+      this.drain();
+    });
     if (!ok && frame.iframe === iframe && this.live.has(frame)) {
       this.unload(frame);
-      this.near.unobserve(frame.host); // refused once: not asked again on every scroll past it
+      // Refused once: not asked again on every scroll past it.
+      this.view.unobserve(frame.host);
+      this.near.unobserve(frame.host);
       this.note(textEl, t('statusNotDecryptedLabel'), t('isoReaderOpenFailed'));
     }
   }
@@ -256,6 +314,8 @@ export class SecureReaders {
 
   private clear(p: Placed): void {
     for (const f of p.frames) {
+      this.waiting.delete(f.host);
+      this.view.unobserve(f.host);
       this.near.unobserve(f.host);
       this.far.unobserve(f.host);
       this.unload(f);

@@ -1,3 +1,0 @@
-import { startSecureReader } from '../../lib/frames/secure-reader';
-
-void startSecureReader(document);
