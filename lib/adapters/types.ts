@@ -137,6 +137,8 @@ export function queryFirst<T extends Element = HTMLElement>(root: ParentNode, se
   return null;
 }
 
+export const matchesAny = (el: Element, selectors: string[]): boolean => selectors.some((s) => el.matches(s));
+
 export function closestAny(el: Element, selectors: string[]): Element | null {
   for (const s of selectors) {
     const hit = el.closest(s);

@@ -24,6 +24,7 @@ export async function startSecureComposer(doc: Document): Promise<void> {
   // no key may be lost); nothing is sent without it. A frame the page made shows only the orphan note.
   // A key pressed while the frame document, not the box, has focus still types into the box.
   let granted = false;
+  let noticeTimer: ReturnType<typeof setTimeout> | undefined;
   // When and where each key typed here landed, so text the page's document got first (held by
   // Veil) goes before the keys typed here after it. Recorded from the start, before the grant.
   const typedHere = new TypingLog(win);
@@ -43,12 +44,27 @@ export async function startSecureComposer(doc: Document): Promise<void> {
   applyTheme(box, grant.theme, true);
   side.append(indicatorElement(doc, grant.indicator, true));
   const c = grant.composer;
-  input.placeholder = c?.keyLabel
-    ? t('isoComposerPlaceholderKey', c.keyLabel, c.fingerprint ?? '')
-    : t('isoComposerPlaceholder');
-  if (c?.error) say('error', c.error);
+  const placeholderKey =
+    c?.kind === 'edit'
+      ? 'isoComposerPlaceholderEdit'
+      : c?.kind === 'thread'
+        ? 'isoComposerPlaceholderThread'
+        : 'isoComposerPlaceholderKey';
+  input.placeholder = c?.keyLabel ? t(placeholderKey, c.keyLabel, c.fingerprint ?? '') : t('isoComposerPlaceholder');
+  box.dataset.kind = c?.kind ?? 'main';
+  // An edit starts from the message's text (decrypted for this frame only), ahead of anything typed already.
+  if (c?.text) {
+    input.value = input.value ? `${c.text}${input.value}` : c.text;
+    input.setSelectionRange(input.value.length, input.value.length);
+  }
+  if (c?.error) say('error', c.error, c.kind === 'edit' ? 60_000 : undefined);
 
-  let noticeTimer: ReturnType<typeof setTimeout> | undefined;
+  // A press anywhere in the composer (its indicator, the notice over the first line) means "type here".
+  box.addEventListener('mousedown', (e) => {
+    if (e.target === input) return;
+    e.preventDefault();
+    input.focus();
+  });
   function say(tone: 'ok' | 'error', text: string, ms = 8_000): void {
     notice.hidden = false;
     notice.dataset.tone = tone;
@@ -134,7 +150,9 @@ export async function startSecureComposer(doc: Document): Promise<void> {
     }
   };
 
-  input.addEventListener('keydown', (e) => {
+  // On the document, not the box: a key pressed while the frame's document has focus but the box
+  // does not (a press beside it) goes to the box, and an Enter then sends as it would from there.
+  doc.addEventListener('keydown', (e) => {
     if (e.key === 'Tab' && !e.altKey && !e.ctrlKey && !e.metaKey) {
       e.preventDefault();
       void report(e.shiftKey ? 'shift-tab' : 'tab', false);

@@ -53,6 +53,19 @@ export interface ReaderSpec {
   hostMessageId?: string;
 }
 
+/** Which of the chat's compose boxes a secure composer stands in for (lib/adapters/types.ts). */
+export type ComposerFrameKind = 'main' | 'edit' | 'thread' | 'other';
+export const COMPOSER_FRAME_KINDS: readonly ComposerFrameKind[] = ['main', 'edit', 'thread', 'other'];
+
+/**
+ * A secure composer's box. `edit`: the message its edit box opened on, as the page shows it (the
+ * background decrypts it into the frame only, and binds the edit to it).
+ */
+export interface ComposerFrameSpec {
+  kind: ComposerFrameKind;
+  edit?: ReaderSpec;
+}
+
 /** A capability token: 32 random bytes, base64url. */
 export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 

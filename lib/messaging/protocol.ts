@@ -10,7 +10,7 @@ import type { FileRef } from '../crypto/file-ref';
 import type { DirectoryEntry, KeyInfo, KeyScope, KeyStatus } from '../keys/model';
 import type { Policy, ProtectedSite } from '../policy/policy';
 import type { SecurityIndicator } from './indicator';
-import type { FrameTheme, ReaderSpec, SecureFrameKind } from './frame-types';
+import type { ComposerFrameKind, ComposerFrameSpec, FrameTheme, ReaderSpec, SecureFrameKind } from './frame-types';
 
 /**
  * Who may send a request: a content script in a protected tab, an extension page, or one of
@@ -332,7 +332,13 @@ export interface ProtocolMap {
   /** The content script asks for a capability for one frame it is about to place. */
   'isolated/open-frame': {
     caller: 'content';
-    req: { kind: SecureFrameKind; handle: string; theme: FrameTheme; reader?: ReaderSpec };
+    req: {
+      kind: SecureFrameKind;
+      handle: string;
+      theme: FrameTheme;
+      reader?: ReaderSpec;
+      composer?: ComposerFrameSpec;
+    };
     /**
      * `url`: where to load the frame. Chrome serves it from a per-session dynamic origin that only
      * the background's runtime.getURL knows (content scripts get the fixed one, which is refused).
@@ -407,8 +413,11 @@ export interface SecureFrameGrant {
   theme: FrameTheme;
   /** Reader frames: the decrypted message (its text only ever goes to this frame). */
   reader?: { item: DecryptedItem; author: string; replayed: boolean };
-  /** Composer frames: which key will encrypt, if any. */
-  composer?: { keyLabel?: string; fingerprint?: string; error?: string };
+  /**
+   * Composer frames: which key will encrypt, if any, and which of the chat's boxes it stands in
+   * for; an edit's composer gets the text of the message it edits (to this frame only).
+   */
+  composer?: { keyLabel?: string; fingerprint?: string; error?: string; kind?: ComposerFrameKind; text?: string };
 }
 
 /**

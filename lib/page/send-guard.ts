@@ -14,7 +14,7 @@
  * Listeners are registered on window in the capture phase at document_start, so they run before
  * any listener the page can register on its elements.
  */
-import { composersOf, queryFirst, type ComposerSpec, type SiteAdapter } from '../adapters/types';
+import { composersOf, matchesAny, queryFirst, type ComposerSpec, type SiteAdapter } from '../adapters/types';
 import { withFileRefs, type FileRef } from '../crypto/file-ref';
 import { request } from '../messaging/client';
 import type { EditTarget } from '../messaging/protocol';
@@ -50,8 +50,6 @@ function isMessageBox(el: Element): boolean {
 }
 
 const BUTTON_LIKE = 'button, input[type="submit"], input[type="button"], input[type="image"], [role="button"]';
-
-const matchesAny = (el: Element, selectors: string[]) => selectors.some((s) => el.matches(s));
 
 /** A compose box and how to use it. */
 interface Found {
@@ -161,14 +159,18 @@ export class SendGuard {
   }
 
   /**
-   * Isolated mode: puts each envelope into the chat's composer and triggers the chat's send.
-   * Returns why it failed, or undefined once every part was sent. On failure the compose box is
-   * emptied: it never held plaintext, so there is nothing to give back.
+   * Isolated mode: puts each envelope into the chat's box `box` (the main composer unless given)
+   * and triggers that box's send. Returns why it failed, or undefined once every part was sent.
+   * On failure the box is emptied: it never held plaintext, so there is nothing to give back.
    */
-  async sendEnvelopes(adapter: SiteAdapter, envelopes: string[]): Promise<string | undefined> {
+  async sendEnvelopes(
+    adapter: SiteAdapter,
+    envelopes: string[],
+    spec = composersOf(adapter)[0]!,
+    box?: HTMLElement,
+  ): Promise<string | undefined> {
     if (this.busy) return t('composerStillSending');
-    const spec = composersOf(adapter)[0]!;
-    const composer = queryFirst<HTMLElement>(document, spec.composer);
+    const composer = box?.isConnected ? box : queryFirst<HTMLElement>(document, spec.composer);
     if (!composer) return t('composerNoComposer');
     this.busy = true;
     try {
@@ -299,15 +301,14 @@ export class SendGuard {
 
   /**
    * The message box (not a single-line field) the event is in, when Veil cannot encrypt from it:
-   * no adapter declares it, or (isolated mode) it is not the main composer, which the typing
-   * shield guards.
+   * no adapter declares it. (In isolated mode a secure composer covers each declared box, and the
+   * typing shield guards them.)
    */
   private undeclaredBox(path: Element[]): HTMLElement | undefined {
     if (this.mode.kind !== 'armed' && this.mode.kind !== 'isolated') return undefined;
     const box = path.find(isEditable);
     if (!box || !isMessageBox(box)) return undefined;
-    const specs = composersOf(this.mode.adapter);
-    const declared = this.mode.kind === 'armed' ? specs : specs.slice(0, 1);
+    const declared = composersOf(this.mode.adapter);
     if (path.some((el) => declared.some((s) => matchesAny(el, s.composer)))) return undefined;
     return box;
   }

@@ -6,7 +6,7 @@
  * in Firefox ESR too.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'puppeteer';
+import type { Frame, Page } from 'puppeteer';
 import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
 import { launchUser, type User } from '../support/browser';
 import { envelopeFor, makeKey, TEST_KDF } from '../support/keys';
@@ -29,6 +29,14 @@ import {
   launchChatUser,
 } from '../support/users';
 import { composerStatus, importBundle, waitForMessage } from '../support/veil-ui';
+import {
+  composerOfKind,
+  composerState,
+  selectAllIn,
+  typeInIsolated,
+  veilFrames,
+  waitForReader,
+} from '../support/isolated-cases';
 
 let server: ChatServer;
 const PASS = 'chat features bundle passphrase';
@@ -576,6 +584,134 @@ describe('with Veil (Chromium, inline mode, policy previews: "decrypt")', () => 
     expect(leakedSubstrings(JSON.stringify(server.inspect()), SECRETS.preview)).toEqual([]);
     await Promise.all([a.close(), b.close()]);
   });
+});
+
+/** Words typed in isolated mode: none may ever be in the page or at the vendor. */
+const ISO = {
+  original: 'Oqelot zarsnip',
+  edited: 'Nyrwhal tinzel',
+  thread: 'Jyckdaw pergoxa',
+  bobs: 'Wulrus kardymom',
+  forged: 'Zanzibqr quorvm',
+};
+
+/**
+ * Types into the secure composer `f` once it has the keyboard: the chat focused the box it covers,
+ * or else the user clicks where the box is (on the composer over it).
+ */
+async function typeInComposer(page: Page, f: Frame, hostBox: string, text: string): Promise<void> {
+  await page.bringToFront();
+  await until('the secure composer to have the keyboard', async () => {
+    if ((await composerState(f)).focused) return true;
+    await page.click(hostBox);
+    if (!(await composerState(f)).focused) await f.focus('#input').catch(() => undefined);
+    return false;
+  });
+  await typeText(page, text);
+  await until(
+    'the text in the secure composer',
+    async () => (await composerState(f)).value,
+    (v) => v === text,
+  );
+  await page.keyboard.press('Enter');
+}
+
+/**
+ * Isolated mode: an edit box and a thread's reply box get secure composers of their own. The edit
+ * opens with the decrypted text in Veil's frame (the page's box keeps the envelope), is saved as an
+ * envelope bound to the message, and an edit box the page plants on someone else's message opens
+ * empty and sends nothing.
+ */
+async function isolatedEditsAndThreads(alice: ChatUser, bob: ChatUser): Promise<void> {
+  const [a, b] = await Promise.all([openVeil(alice, 'alice', 'bob'), openVeil(bob, 'bob', 'alice')]);
+  const before = server.inspect().messages.length;
+  await typeInIsolated(server, a, b, [ISO.original]);
+  const first = server
+    .inspect()
+    .messages.slice(before)
+    .find((m) => m.from === 'alice')!;
+  expect(first.text).toMatch(ENVELOPE);
+  const stored = () => server.inspect().messages.find((m) => m.id === first.id)!;
+
+  // Edit: Veil's composer covers the page's edit box, holding the text the page never had.
+  await click(a, `li.message[data-id="${first.id}"] button.edit`);
+  const edit = await composerOfKind(a, 'edit');
+  await until(
+    'the decrypted text in the secure edit box',
+    async () => (await composerState(edit)).value,
+    (v) => v === ISO.original,
+  );
+  expect(await a.$eval('.edit-input', (el) => (el as HTMLTextAreaElement).value)).toMatch(ENVELOPE);
+  await selectAllIn(edit);
+  await typeInComposer(a, edit, '.edit-input', ISO.edited);
+  const edited = await until('the edit stored', stored, (m) => !!m.edited);
+  expect(edited.text).toMatch(ENVELOPE);
+  expect(edited.text).not.toBe(first.text);
+  await waitForReader(b, server, ISO.edited);
+  await until(
+    'the edit box closed',
+    () => a.$('.edit-input'),
+    (box) => box === null,
+  );
+
+  // Thread reply: the panel's box gets its own secure composer when the chat opens and focuses it.
+  await click(a, `li.message[data-id="${first.id}"] button.reply-thread`);
+  const thread = await composerOfKind(a, 'thread');
+  await typeInComposer(a, thread, '#thread-compose', ISO.thread);
+  const reply = await until('the thread reply', lastStored, (m) => m.thread === first.id);
+  expect(reply.text).toMatch(ENVELOPE);
+  await click(b, `li.message[data-id="${first.id}"] button.replies`);
+  await waitForReader(b, server, ISO.thread);
+
+  // The page plants an edit box on bob's message: Veil's composer over it opens empty, says why, sends nothing.
+  const count = server.inspect().messages.length;
+  await typeInIsolated(server, b, a, [ISO.bobs]);
+  const bobs = server
+    .inspect()
+    .messages.slice(count)
+    .find((m) => m.from === 'bob')!;
+  await a.$eval(`li.message[data-id="${bobs.id}"] .text`, (text) => {
+    const box = document.createElement('textarea');
+    box.className = 'edit-input';
+    box.value = text.textContent ?? '';
+    text.after(box);
+    box.focus();
+  });
+  const planted = await until('the planted box covered', async () => {
+    for (const f of await veilFrames(a, 'secure-composer.html')) {
+      const st = await composerState(f);
+      if (st.notice.includes('cannot open this message for editing')) return { f, st };
+    }
+    return undefined;
+  });
+  expect(planted!.st.value).toBe('');
+  await typeInComposer(a, planted!.f, `li.message[data-id="${bobs.id}"] .edit-input`, ISO.forged);
+  await until(
+    'the refusal',
+    async () => (await composerState(planted!.f)).notice,
+    (n) => n.startsWith('Not sent: '),
+  );
+  expect((await composerState(planted!.f)).value).toBe(ISO.forged); // the user's text stays
+  expect(server.inspect().messages.find((m) => m.id === bobs.id)!.edited).toBeUndefined();
+
+  // Neither the page nor the vendor ever held one of these words.
+  const pageText = await a.evaluate(() => document.documentElement.outerHTML + document.title);
+  const vendor = JSON.stringify(server.inspect());
+  expect(Object.values(ISO).flatMap((w) => leakedSubstrings(pageText, w))).toEqual([]);
+  expect(Object.values(ISO).flatMap((w) => leakedSubstrings(vendor, w))).toEqual([]);
+  await Promise.all([a.close(), b.close()]);
+}
+
+describe('with Veil (Chromium, isolated mode)', () => {
+  const users = teamOfTwo('chromium', { mode: 'isolated' });
+  it('edits and thread replies go through secure composers of their own; a planted edit box sends nothing', () =>
+    isolatedEditsAndThreads(users.alice, users.bob));
+});
+
+describe('with Veil (Firefox ESR, isolated mode)', () => {
+  const users = teamOfTwo('firefox', { mode: 'isolated' });
+  it('edits and thread replies go through secure composers of their own; a planted edit box sends nothing', () =>
+    isolatedEditsAndThreads(users.alice, users.bob));
 });
 
 describe('with Veil (Firefox ESR, inline mode)', () => {

@@ -94,6 +94,43 @@ export async function composerReady(page: Page): Promise<Frame> {
   return found!;
 }
 
+/** Veil's secure composer of `kind` on `page` (main, edit or thread box), once it got its grant. */
+export async function composerOfKind(page: Page, kind: string): Promise<Frame> {
+  let found: Frame | undefined;
+  await waitFor(
+    async () => {
+      for (const f of await veilFrames(page, 'secure-composer.html')) {
+        const k = await inVeilFrame(f, 'secure-composer.html', () =>
+          document.getElementById('veil-indicator') ? document.getElementById('composer')?.dataset.kind : undefined,
+        );
+        if (k === kind) found = f;
+      }
+      return !!found;
+    },
+    `the secure ${kind} composer to be granted`,
+    25_000,
+  );
+  return found!;
+}
+
+/** A secure composer's text, and the notice under it (test-only access to the extension frame). */
+export async function composerState(f: Frame): Promise<{ value: string; notice: string; focused: boolean }> {
+  const v = await inVeilFrame(f, 'secure-composer.html', () => ({
+    value: (document.getElementById('input') as HTMLTextAreaElement).value,
+    notice: document.getElementById('notice')?.hidden ? '' : (document.getElementById('notice')?.textContent ?? ''),
+    // A key pressed while the frame's document has focus types into its box (secure-composer.ts).
+    focused: document.hasFocus(),
+  }));
+  return v ?? { value: '', notice: '', focused: false };
+}
+
+/** Selects all of a secure composer's text (as Ctrl+A would), so what is typed next replaces it. */
+export async function selectAllIn(f: Frame): Promise<void> {
+  await inVeilFrame(f, 'secure-composer.html', () =>
+    (document.getElementById('input') as HTMLTextAreaElement).select(),
+  );
+}
+
 /** What the reader frames show (test-only access to the extension frames). */
 export async function readerTexts(page: Page): Promise<{ text: string; status: string; indicator: string }[]> {
   const out = [];
@@ -147,7 +184,8 @@ export async function flushSpies(...pages: Page[]): Promise<void> {
  * shows exactly the text, and the chat's own box never held a character.
  */
 export async function typeInIsolated(server: ChatServer, a: Page, b: Page, lines: string[]): Promise<void> {
-  const composer = await composerReady(a);
+  // The main composer's: a thread panel left open has a secure composer of its own.
+  const composer = await composerOfKind(a, 'main');
   await a.bringToFront();
   await a.focus('#compose');
   await composer.waitForFunction(

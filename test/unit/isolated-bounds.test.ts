@@ -114,4 +114,38 @@ describe('secure frame bounds', () => {
     await again.mint(host(5), { kind: 'composer', handle: 'x', theme: {} });
     expect(again.size).toBe(302);
   });
+
+  it("an edit composer keeps what the edit is bound to across a worker restart, never the message's envelope", async () => {
+    const s = session();
+    const reg = new CapabilityRegistry(
+      () => s.area,
+      () => 1_000,
+    );
+    const text = envelopeOf('the message being edited');
+    const frame = { ...host(4), frameId: 3, documentId: 'f' };
+    const token = await reg.mint(host(4), {
+      kind: 'composer',
+      handle: 'c1',
+      theme: {},
+      composer: { kind: 'edit', edit: readerOf([text]) },
+    });
+    expect(reg.heldReaderChars).toBe(text.length); // counted against the same budget as readers
+    const cap = (await reg.redeem(token, frame))!;
+    cap.composer!.editOf = { messageId: 'ab'.repeat(16), hostId: 'm1' };
+    cap.composer!.author = 'a';
+    reg.changed(token);
+    await tick();
+    expect(JSON.stringify(s.data)).not.toContain(text.slice(0, 40));
+    const again = new CapabilityRegistry(
+      () => s.area,
+      () => 1_000,
+    );
+    const restored = (await again.forFrame(token, frame, 'composer'))!;
+    expect(restored.composer).toEqual({
+      kind: 'edit',
+      edit: { ...readerOf([]), hostMessageId: undefined },
+      editOf: { messageId: 'ab'.repeat(16), hostId: 'm1' },
+      author: 'a',
+    });
+  });
 });

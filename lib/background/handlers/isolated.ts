@@ -17,7 +17,14 @@ import { isolatedSettings } from '../isolated/settings';
 import { modeDecision, modeFor } from '../isolated/site-mode';
 import { checkIndicator } from '../../messaging/indicator';
 import { policyIsolates, siteKey } from '../../policy/site-mode';
-import { cleanTheme, SECURE_FRAME_PAGES, TOKEN_PATTERN } from '../../messaging/frame-types';
+import {
+  cleanTheme,
+  COMPOSER_FRAME_KINDS,
+  type ComposerFrameSpec,
+  type ReaderSpec,
+  SECURE_FRAME_PAGES,
+  TOKEN_PATTERN,
+} from '../../messaging/frame-types';
 import { decryptItem, judgeReplays } from '../decrypt';
 import { judgeQuotes, quoteBook } from '../quote-book';
 import { replayLog } from '../replay-log';
@@ -74,6 +81,57 @@ function token(req: { token?: unknown }): string {
   return req.token;
 }
 
+/** A message as the page shows it: only Veil envelopes, at most one maximal message's worth. */
+function readerSpec(r: ReaderSpec | undefined): ReaderSpec {
+  if (!r || !validReaderTexts(r.texts) || typeof r.author !== 'string') throw new RequestError('bad reader spec');
+  return {
+    conversationId: checkString(r.conversationId, 'conversationId', 512),
+    author: r.author.slice(0, 256),
+    texts: [...r.texts],
+    hostMessageId: typeof r.hostMessageId === 'string' ? r.hostMessageId.slice(0, 256) : undefined,
+  };
+}
+
+function composerSpec(c: ComposerFrameSpec | undefined): Capability['composer'] {
+  const kind = c?.kind ?? 'main';
+  if (!COMPOSER_FRAME_KINDS.includes(kind)) throw new RequestError('unknown composer kind');
+  // An edit box on a message that is not one Veil envelope: covered all the same, and refuses to send.
+  return kind === 'edit' && c?.edit ? { kind, edit: readerSpec(c.edit) } : { kind };
+}
+
+/**
+ * An edit's composer: the message it opened on, decrypted as written by the signed-in user (the
+ * page's claim, as for every send). Binds the edit to it; the text goes to the composer frame only.
+ */
+async function openEdit(
+  cap: Capability,
+  token: string,
+  ctx: RequestContext,
+  context: { conversationId: string; senderId: string },
+): Promise<{ text?: string; error?: string }> {
+  const c = cap.composer!;
+  const spec = c.edit;
+  if (!spec) return { error: t('isoEditNotYours') };
+  // Minted before a worker restart: its texts were not kept (capabilities.ts).
+  if (!spec.texts.length) return { error: t('isoEditReopen') };
+  const mine = spec.author === context.senderId && spec.conversationId === context.conversationId;
+  const request = { id: '0', texts: spec.texts, author: context.senderId, hostId: spec.hostMessageId };
+  const item = mine ? await decryptItem(ctx.keyring, spec.conversationId, request, ctx.site!.adapter) : undefined;
+  if (
+    !item ||
+    item.status !== 'decrypted' ||
+    !item.messageId ||
+    item.senderMismatch ||
+    item.movedFromOtherConversation ||
+    item.signature?.state === 'failed'
+  )
+    return { error: t('isoEditNotYours') };
+  c.editOf = { messageId: item.messageId, hostId: spec.hostMessageId ?? '' };
+  c.author = context.senderId;
+  capabilities.changed(token);
+  return { text: item.text ?? '' };
+}
+
 async function isolatedHere(ctx: RequestContext): Promise<boolean> {
   return !!ctx.site && (await modeFor(ctx.site)) === 'isolated';
 }
@@ -83,23 +141,13 @@ export const isolatedHandlers: Handlers<IsolatedMessages> = {
     if (!ctx.frame || !(await isolatedHere(ctx))) return fail('forbidden', NOT_ISOLATED);
     if (!(req.kind in SECURE_FRAME_PAGES)) throw new RequestError('unknown frame kind');
     const handle = checkString(req.handle, 'handle', 64);
-    let reader;
-    if (req.kind === 'reader') {
-      const r = req.reader;
-      // Only Veil envelopes, at most one maximal message's worth: a page cannot park data here.
-      if (!r || !validReaderTexts(r.texts) || typeof r.author !== 'string') {
-        throw new RequestError('bad reader spec');
-      }
-      reader = {
-        conversationId: checkString(r.conversationId, 'conversationId', 512),
-        author: r.author.slice(0, 256),
-        texts: [...r.texts],
-        hostMessageId: typeof r.hostMessageId === 'string' ? r.hostMessageId.slice(0, 256) : undefined,
-      };
-    }
+    // Only Veil envelopes, at most one maximal message's worth: a page cannot park data here.
+    const reader = req.kind === 'reader' ? readerSpec(req.reader) : undefined;
+    const composer = req.kind === 'composer' ? composerSpec(req.composer) : undefined;
+    const theme = cleanTheme(req.theme);
     return {
       ok: true,
-      token: await capabilities.mint(ctx.frame, { kind: req.kind, handle, theme: cleanTheme(req.theme), reader }),
+      token: await capabilities.mint(ctx.frame, { kind: req.kind, handle, theme, reader, composer }),
       url: browser.runtime.getURL(SECURE_FRAME_PAGES[req.kind]),
     };
   },
@@ -130,10 +178,13 @@ export const isolatedHandlers: Handlers<IsolatedMessages> = {
     if (!context.ok) return { ok: true, ...grant, composer: { error: context.error.message } };
     const key = await ctx.keyring.encryptionKey(ctx.site!.adapter, context.conversationId);
     const info = key && toInfo(key);
+    const kind = cap.composer?.kind ?? 'main';
+    const edit = kind === 'edit' ? await openEdit(cap, token(req), ctx, context) : {};
+    const error = info ? edit.error : t('errNoKeyIsolated');
     return {
       ok: true,
       ...grant,
-      composer: info ? { keyLabel: info.label, fingerprint: info.fingerprint } : { error: t('errNoKeyIsolated') },
+      composer: { kind, ...(info ? { keyLabel: info.label, fingerprint: info.fingerprint } : {}), ...edit, error },
     };
   },
 
@@ -145,7 +196,17 @@ export const isolatedHandlers: Handlers<IsolatedMessages> = {
     // Where to send is read from the page at send time; the page decides it in any mode (it routes).
     const context = await host(cap, 'host/compose-context', { handle: cap.handle });
     if (!context.ok) return context;
-    const enc = await encryptText({ ...context, text: req.text }, ctx, { place: 'isolated' });
+    // An edit goes out bound to the message its box opened on, by its author only, in one piece.
+    const c = cap.composer;
+    let edit = {};
+    if (c?.kind === 'edit') {
+      if (!c.editOf)
+        return fail('forbidden', c.edit && !c.edit.texts.length ? t('isoEditReopen') : t('isoEditNotYours'));
+      if (c.author !== context.senderId || c.edit?.conversationId !== context.conversationId)
+        return fail('forbidden', t('isoEditNotYours'));
+      edit = { editOf: c.editOf, allowChunks: false };
+    }
+    const enc = await encryptText({ ...context, text: req.text, ...edit }, ctx, { place: 'isolated' });
     if (!enc.ok) return enc;
     const put = await host(cap, 'host/put-envelopes', { handle: cap.handle, envelopes: enc.envelopes }, 60_000);
     if (!put.ok) return put;

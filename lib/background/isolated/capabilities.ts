@@ -25,10 +25,12 @@ import { base64urlnopad } from '@scure/base';
 import { findEnvelopes } from '../../crypto/codec';
 import {
   SECURE_FRAME_PAGES,
+  type ComposerFrameKind,
   type FrameTheme,
   type ReaderSpec,
   type SecureFrameKind,
 } from '../../messaging/frame-types';
+import type { EditTarget } from '../../messaging/protocol';
 
 /** The tab and frame a request came from (from the browser's MessageSender, not from the request). */
 export interface FrameRef {
@@ -48,6 +50,12 @@ export interface Capability {
   hostDocumentId?: string;
   theme: FrameTheme;
   reader?: ReaderSpec;
+  /**
+   * Composers: the chat's box this one stands in for. An edit's: the message as the page showed it
+   * (texts not persisted, like a reader's), then, once decrypted as the user's own, what the edit
+   * is bound to and who wrote it.
+   */
+  composer?: { kind: ComposerFrameKind; edit?: ReaderSpec; editOf?: EditTarget; author?: string };
   createdAt: number;
   bound?: { frameId: number; documentId?: string };
 }
@@ -84,7 +92,8 @@ export function validReaderTexts(texts: unknown): texts is string[] {
   });
 }
 
-const readerChars = (c: Capability) => c.reader?.texts.reduce((n, t) => n + t.length, 0) ?? 0;
+const readerChars = (c: Capability) =>
+  [c.reader, c.composer?.edit].reduce((n, spec) => n + (spec?.texts.reduce((m, t) => m + t.length, 0) ?? 0), 0);
 
 export function originOf(url: string): string {
   try {
@@ -267,7 +276,10 @@ export class CapabilityRegistry {
     }
   }
 
-  async mint(host: FrameRef, spec: Pick<Capability, 'kind' | 'handle' | 'theme' | 'reader'>): Promise<string> {
+  async mint(
+    host: FrameRef,
+    spec: Pick<Capability, 'kind' | 'handle' | 'theme' | 'reader' | 'composer'>,
+  ): Promise<string> {
     await this.ready();
     const now = this.now();
     const tab = this.tab(host.tabId);
@@ -308,6 +320,11 @@ export class CapabilityRegistry {
     this.touch(token, c);
     this.markDirty(TOKEN_PREFIX + token);
     return c;
+  }
+
+  /** A bound token's capability changed (an edit's target found): kept for a restarted worker too. */
+  changed(token: string): void {
+    if (this.caps.has(token)) this.markDirty(TOKEN_PREFIX + token);
   }
 
   /** The capability of a bound token, only for the frame it is bound to. */
@@ -359,5 +376,7 @@ export class CapabilityRegistry {
 /** What survives a worker restart: everything but a reader's envelope texts. */
 function persistable(c: Capability | undefined): Capability | undefined {
   if (!c) return undefined;
-  return c.reader ? { ...c, reader: { ...c.reader, texts: [] } } : c;
+  if (c.reader) return { ...c, reader: { ...c.reader, texts: [] } };
+  if (c.composer?.edit) return { ...c, composer: { ...c.composer, edit: { ...c.composer.edit, texts: [] } } };
+  return c;
 }

@@ -12,6 +12,7 @@ import { request } from '../../messaging/client';
 import {
   SECURE_FRAME_PAGES,
   type FrameTheme,
+  type ComposerFrameSpec,
   type ReaderSpec,
   type SecureFrameKind,
 } from '../../messaging/frame-types';
@@ -70,9 +71,14 @@ export function freshIframe(doc: Document, kind: SecureFrameKind): HTMLIFrameEle
  * loaded. Resolves false when the background refused (not isolated, not protected) or the frame
  * did not load.
  */
-export async function loadFrame(f: SecureFrame, theme: FrameTheme, reader?: ReaderSpec): Promise<boolean> {
+export async function loadFrame(
+  f: SecureFrame,
+  theme: FrameTheme,
+  reader?: ReaderSpec,
+  composer?: ComposerFrameSpec,
+): Promise<boolean> {
   const iframe = f.iframe; // a reader may swap in a new iframe meanwhile: this token is for this one
-  const res = await request('isolated/open-frame', { kind: f.kind, handle: f.handle, theme, reader });
+  const res = await request('isolated/open-frame', { kind: f.kind, handle: f.handle, theme, reader, composer });
   if (!res.ok) return false;
   const src = frameUrl(res.url, f.kind);
   if (!src) return false;

@@ -28,11 +28,19 @@ function inside(r: DOMRect, x: number, y: number): boolean {
 }
 
 export interface GuardHooks {
+  /** The secure composer the keyboard goes to (of several: the one the user or chat last used). */
   composer(): SecureFrame | undefined;
   /** The secure composer redeemed its token and can take the keyboard. */
   composerReady(): boolean;
   /** The chat's own compose box, which the composer frame covers. */
   hostComposer(): HTMLElement | undefined;
+  /** Every secure composer on the page, with the chat's box it covers (main, thread reply, edit). */
+  composers(): { frame: SecureFrame; box: HTMLElement }[];
+  /**
+   * Focus went to `target`: when it is one of Veil's composer frames, or a chat box one covers,
+   * that composer becomes the one the keyboard goes to (true); otherwise false.
+   */
+  follow(target: EventTarget | null): boolean;
   /** Veil itself moves focus to the chat's composer while sending: not theft. */
   veilBusy(): boolean;
   warn(text: string): void;
@@ -43,6 +51,8 @@ const INERT: GuardHooks = {
   composer: () => undefined,
   composerReady: () => false,
   hostComposer: () => undefined,
+  composers: () => [],
+  follow: () => false,
   veilBusy: () => false,
   warn: () => undefined,
 };
@@ -51,8 +61,9 @@ export class FrameGuards {
   private lastGesture = -Infinity;
   /** After a theft, key events in the page are swallowed until the user acts in the page. */
   private shielding = false;
-  private covered = false;
-  private visibility?: IntersectionObserver;
+  /** Composer frames IntersectionObserver v2 last reported as covered. */
+  private covered = new WeakSet<Element>();
+  private visibility?: IntersectionObserver | null;
   private pendingWarning?: string;
 
   private hooks: GuardHooks = INERT;
@@ -61,7 +72,7 @@ export class FrameGuards {
 
   constructor(private readonly win: Window) {
     this.typing = new TypingShield(win, {
-      isHostComposer: (el) => !!this.hooks.hostComposer()?.contains(el),
+      isHostComposer: (el) => this.hooks.composers().some((c) => c.box.contains(el)),
       veilBusy: () => this.hooks.veilBusy(),
       shielding: () => this.shielding,
       redirect: () => this.redirect(),
@@ -108,8 +119,10 @@ export class FrameGuards {
     w.addEventListener(
       'focusin',
       (e) => {
+        if (this.hooks.veilBusy() || !(e.target instanceof Node) || !this.isHostBox(e.target)) return;
+        this.hooks.follow(e.target); // the box the chat focused: its secure composer takes the keys
         const host = this.hooks.hostComposer();
-        if (this.hooks.veilBusy() || !host || !(e.target instanceof Node) || !host.contains(e.target)) return;
+        if (!host) return;
         // After this focus change completes: a focus() nested in focusin can be dropped. Keys typed
         // meanwhile land on the chat's box, where the typing shield holds them for the frame.
         setTimeout(() => {
@@ -127,32 +140,45 @@ export class FrameGuards {
     w.addEventListener('focusout', this.onFocusOut, true);
   }
 
-  /** Watches the composer frame with IntersectionObserver v2 where the browser has it (Chromium). */
+  private isHostBox(node: Node): boolean {
+    return this.hooks.composers().some((c) => c.box.contains(node));
+  }
+
+  /** Watches a composer frame with IntersectionObserver v2 where the browser has it (Chromium). */
   watchComposer(f: SecureFrame): void {
-    this.visibility?.disconnect();
-    try {
-      this.visibility = new IntersectionObserver(
-        (entries) => {
-          for (const e of entries) {
-            const v = (e as IntersectionObserverEntry & { isVisible?: boolean }).isVisible;
-            if (v === undefined || !e.isIntersecting) continue;
-            this.covered = !v;
-            if (!v) this.raise(WARN_COVERED());
-          }
-        },
-        { trackVisibility: true, delay: 200 } as IntersectionObserverInit,
-      );
-      this.visibility.observe(f.iframe);
-    } catch {
-      this.visibility = undefined; // no v2 here: the press and focus checks still run
+    if (this.visibility === undefined) {
+      try {
+        this.visibility = new IntersectionObserver(
+          (entries) => {
+            for (const e of entries) {
+              const v = (e as IntersectionObserverEntry & { isVisible?: boolean }).isVisible;
+              if (v === undefined || !e.isIntersecting) continue;
+              if (v) this.covered.delete(e.target);
+              else {
+                this.covered.add(e.target);
+                this.raise(WARN_COVERED());
+              }
+            }
+          },
+          { trackVisibility: true, delay: 200 } as IntersectionObserverInit,
+        );
+      } catch {
+        this.visibility = null; // no v2 here: the press and focus checks still run
+      }
     }
+    this.visibility?.observe(f.iframe);
+  }
+
+  /** A composer frame is gone (its chat box closed). */
+  unwatchComposer(f: SecureFrame): void {
+    this.visibility?.unobserve(f.iframe);
   }
 
   /** Called when a frame reports focus or a press inside it: any warning it should show. */
   check(handle: string): string | undefined {
     const f = this.hooks.composer();
     if (f?.handle === handle && this.occludedAt(f)) this.raise(WARN_OVERLAY());
-    if (f?.handle === handle && this.covered) this.raise(WARN_COVERED());
+    if (f?.handle === handle && this.covered.has(f.iframe)) this.raise(WARN_COVERED());
     const w = this.pendingWarning;
     this.pendingWarning = undefined;
     return w;
@@ -219,17 +245,13 @@ export class FrameGuards {
     const x = p.clientX ?? p.touches?.[0]?.clientX;
     const y = p.clientY ?? p.touches?.[0]?.clientY;
     if (x !== undefined && y !== undefined) {
-      // Only the composer: a reader may lie partly under the chat's sticky header, which is fine.
-      const f = this.hooks.composer();
-      const hostBox = this.hooks.hostComposer();
-      // A press on the chat's own box itself is only the frame lagging behind a layout change.
-      if (f && !path.includes(f.host) && !(hostBox && path.includes(hostBox))) {
-        // The press reached the page although it fell where the secure composer is (or is about
+      // Only composers: a reader may lie partly under the chat's sticky header, which is fine.
+      for (const { frame: f, box: hostBox } of this.hooks.composers()) {
+        // A press on the chat's own box itself is only the frame lagging behind a layout change.
+        if (path.includes(f.host) || path.includes(hostBox)) continue;
+        // The press reached the page although it fell where a secure composer is (or is about
         // to be, after a layout change): something of the page's covers it.
-        if (
-          inside(f.iframe.getBoundingClientRect(), x, y) ||
-          (hostBox && inside(hostBox.getBoundingClientRect(), x, y))
-        ) {
+        if (inside(f.iframe.getBoundingClientRect(), x, y) || inside(hostBox.getBoundingClientRect(), x, y)) {
           e.preventDefault();
           e.stopImmediatePropagation();
           this.raise(WARN_OVERLAY());
@@ -270,8 +292,8 @@ export class FrameGuards {
   private lastFocused: EventTarget | null = null;
 
   private onFocusOut = (e: FocusEvent): void => {
-    const c = this.hooks.composer();
-    if (!c || e.target !== c.host || e.relatedTarget || this.hooks.veilBusy()) return;
+    const mine = this.hooks.composers().some((c) => c.frame.host === e.target);
+    if (!mine || e.relatedTarget || this.hooks.veilBusy()) return;
     // Focus to nowhere (the page called blur()): key events would then reach the page's document.
     setTimeout(() => {
       const doc = this.win.document;
@@ -284,12 +306,12 @@ export class FrameGuards {
     const c = this.hooks.composer();
     const prev = this.lastFocused;
     this.lastFocused = e.target;
-    if (!c || e.target === c.host || this.hooks.veilBusy()) return;
-    // The chat focusing its own compose box is routine; Veil sends that focus on (no warning).
-    const host = this.hooks.hostComposer();
-    if (host && e.target instanceof Node && host.contains(e.target)) return;
+    if (!c || this.hooks.veilBusy()) return;
+    // Into one of Veil's composers (from another, say): that one takes the keyboard from now on.
+    // The chat focusing one of its own compose boxes is routine; Veil sends that focus on (no warning).
+    if (this.hooks.follow(e.target)) return;
     if (isEditable(e.target) && !this.userFocused(e.target)) return this.theft();
-    if (prev === c.host && !this.userMoved()) this.theft();
+    if (this.hooks.composers().some((m) => m.frame.host === prev) && !this.userMoved()) this.theft();
   };
 
   private userMoved(): boolean {

@@ -5,10 +5,20 @@
  * frames. Handles envelopes, sizes and warnings only: no plaintext ever reaches this file.
  */
 import browser from 'webextension-polyfill';
-import { closestAny, queryFirst, type SiteAdapter } from '../../adapters/types';
+import {
+  closestAny,
+  composersOf,
+  type ComposerSpec,
+  matchesAny,
+  queryFirst,
+  type SiteAdapter,
+} from '../../adapters/types';
 import { t } from '../../i18n';
 import type { HostCommand, HostCommandMap, HostEnvelope } from '../../messaging/protocol';
+import type { ComposerFrameSpec } from '../../messaging/frame-types';
 import type { ComposerStatus } from '../composer-status';
+import { readComposer } from '../composer';
+import { hostIdOf, messageAuthor, messageTextOf, scanText } from '../message-scan';
 import type { SendGuard } from '../send-guard';
 import { injectStyles } from '../styles';
 import { createFrameElement, loadFrame, themeOf, type SecureFrame } from './frame-host';
@@ -16,6 +26,19 @@ import { FrameGuards } from './guards';
 import { READER_CSS, SecureReaders } from './readers';
 
 const READY_TIMEOUT_MS = 10_000;
+/** Extra boxes (edit, thread reply) of one kind covered at once: a page cannot make Veil place frames without end. */
+const MAX_EXTRA_BOXES = 4;
+
+/** A secure composer over one of the chat's compose boxes. */
+interface Mounted {
+  spec: ComposerSpec;
+  /** The chat's box it covers (and whose send it triggers). */
+  box: HTMLElement;
+  frame: SecureFrame;
+  ready: boolean;
+  /** An edit box: the message it opened on (an edit is never saved into another). */
+  message?: Element;
+}
 
 /**
  * Frame guards are installed at document_start on every protected page (content-main.ts), before
@@ -48,9 +71,10 @@ type Answer<K extends HostCommand> = HostCommandMap[K]['res'];
 const refuse = (message: string) => ({ ok: false as const, error: { code: 'bad-request' as const, message } });
 
 export class IsolatedPage {
-  private composer?: SecureFrame;
-  private hostComposer?: HTMLElement;
-  private composerReady = false;
+  /** The main composer's first, then the extra boxes' in the order they appeared. */
+  private mounted: Mounted[] = [];
+  /** The one the keyboard goes to: the one last focused (or the newest box the chat opened). */
+  private active?: Mounted;
   private busy = false;
   private readers: SecureReaders;
   private guards: FrameGuards;
@@ -69,9 +93,11 @@ export class IsolatedPage {
     this.readers = new SecureReaders(doc, adapter, opts.flagUnencrypted);
     this.guards = opts.guards;
     this.guards.attach({
-      composer: () => this.composer,
-      composerReady: () => this.composerReady,
-      hostComposer: () => this.hostComposer,
+      composer: () => this.active?.frame,
+      composerReady: () => !!this.active?.ready,
+      hostComposer: () => this.active?.box,
+      composers: () => this.mounted,
+      follow: (target) => this.follow(target),
       veilBusy: () => this.busy,
       warn: (text) => this.showStatus('error', text),
     });
@@ -96,48 +122,130 @@ export class IsolatedPage {
           this.readers.collect(node, r.type === 'childList' ? r.addedNodes : undefined, dirty);
       }
       for (const el of dirty) if (el.isConnected) this.readers.process(el);
-      this.mountComposer();
+      this.mountComposers();
       this.schedulePlace();
     });
     observer.observe(this.doc, { childList: true, subtree: true, characterData: true });
     const all = new Set<Element>();
     this.readers.collect(this.doc.documentElement, undefined, all);
     for (const el of all) this.readers.process(el);
-    this.mountComposer();
+    this.mountComposers();
   }
 
   private showStatus(state: 'ready' | 'busy' | 'error', text: string): void {
-    if (this.hostComposer) this.status.attach(this.hostComposer);
+    const box = this.active?.box ?? this.mounted[0]?.box;
+    if (box) this.status.attach(box);
     this.status.show(state, text);
   }
 
-  /** Puts the secure composer over the chat's compose box (again, if the chat re-rendered it). */
-  private mountComposer(): void {
-    const el = queryFirst<HTMLElement>(this.doc, this.adapter.selectors.composer);
-    if (!el || (el === this.hostComposer && this.composer?.host.isConnected)) return;
-    if (this.hostComposer) this.resizeObserver.unobserve(this.hostComposer);
-    this.composer?.host.remove();
-    this.hostComposer = el;
-    this.composerReady = false;
+  private byHandle(handle: string): Mounted | undefined {
+    return this.mounted.find((m) => m.frame.handle === handle);
+  }
+
+  /** Focus went to `target`: one of Veil's composers, or a chat box one covers, takes the keyboard. */
+  private follow(target: EventTarget | null): boolean {
+    if (!(target instanceof Node)) return false;
+    const find = () => this.mounted.find((m) => m.frame.host === target || m.box.contains(target));
+    let m = find();
+    // A box the chat opened and focused in one go (an edit box): covered now, not after the fact.
+    if (!m && target instanceof HTMLElement && composersOf(this.adapter).some((c) => matchesAny(target, c.composer))) {
+      this.mountComposers();
+      m = find();
+      const spec = composersOf(this.adapter).find((c) => c.kind !== 'main' && matchesAny(target, c.composer));
+      // Shown and focused in one go, in a panel still marked hidden (bounded like the rest).
+      if (!m && spec && this.mounted.filter((x) => x.spec === spec).length < MAX_EXTRA_BOXES)
+        m = this.mount(spec, target);
+    }
+    if (!m) return false;
+    this.active = m;
+    return true;
+  }
+
+  /**
+   * Puts a secure composer over each compose box the adapter declares that the page shows now (the
+   * main one, a thread's reply box, an edit box), again if the chat re-rendered one, and takes it
+   * away when its box is gone. A box the chat opens becomes the one the keyboard goes to.
+   */
+  private mountComposers(): void {
+    for (const m of [...this.mounted]) if (!m.box.isConnected) this.unmount(m);
+    for (const spec of composersOf(this.adapter)) {
+      const boxes =
+        spec.kind === 'main'
+          ? [queryFirst<HTMLElement>(this.doc, spec.composer)]
+          : spec.composer.flatMap((sel) => [...this.doc.querySelectorAll<HTMLElement>(sel)]);
+      let extra = this.mounted.filter((m) => m.spec === spec).length;
+      for (const box of boxes) {
+        // A box the page keeps hidden (a closed thread panel) gets its composer once it is shown
+        // or focused: no frame for a panel the user may never open.
+        if (!box || this.mounted.some((m) => m.box === box) || (spec.kind !== 'main' && box.closest('[hidden]')))
+          continue;
+        if (spec.kind !== 'main' && ++extra > MAX_EXTRA_BOXES) break;
+        // The main box replaced by a re-render: the new one takes the old one's place.
+        if (spec.kind === 'main') for (const m of this.mounted.filter((x) => x.spec.kind === 'main')) this.unmount(m);
+        const m = this.mount(spec, box);
+        // An edit box opens on the user's Edit: typing goes there. Other boxes take it when focused.
+        if (spec.kind === 'edit' || !this.active) this.active = m;
+      }
+    }
+  }
+
+  private mount(spec: ComposerSpec, box: HTMLElement): Mounted {
+    let composer: ComposerFrameSpec = { kind: spec.kind };
+    let message: Element | undefined;
+    if (spec.kind === 'edit') {
+      // An edit box on anything but one encrypted message still gets covered (no key may reach
+      // the page), by a composer that says it cannot edit that and sends nothing.
+      message = closestAny(box, this.adapter.selectors.message) ?? undefined;
+      const edit = message && this.editedMessage(message, box);
+      composer = edit ? { kind: 'edit', edit } : { kind: 'edit' };
+    }
     const f = createFrameElement(this.doc, 'composer');
     this.doc.documentElement.append(f.host);
-    this.composer = f;
-    this.resizeObserver.observe(el);
+    const m: Mounted = { spec, box, frame: f, ready: false, message };
+    this.mounted.push(m);
+    this.resizeObserver.observe(box);
     if (this.doc.body) this.resizeObserver.observe(this.doc.body);
-    this.styleObserver.disconnect();
-    for (const n of [f.host, this.doc.documentElement, this.doc.body])
+    this.styleObserver.observe(f.host, { attributes: true, attributeFilter: ['style', 'class', 'hidden'] });
+    for (const n of [this.doc.documentElement, this.doc.body])
       if (n) this.styleObserver.observe(n, { attributes: true, attributeFilter: ['style', 'class', 'hidden'] });
     this.place();
     this.guards.watchComposer(f);
-    this.showStatus('busy', t('isoComposerOpening'));
-    void loadFrame(f, themeOf(el, true)).then((ok) => {
-      if (!ok) this.showStatus('error', t('isoComposerOpenFailed'));
+    if (spec.kind === 'main') this.showStatus('busy', t('isoComposerOpening'));
+    void loadFrame(f, themeOf(box, true), undefined, composer).then((ok) => {
+      if (!ok && this.mounted.includes(m)) this.showStatus('error', t('isoComposerOpenFailed'));
     });
     setTimeout(() => {
-      if (this.composer === f && !this.composerReady) {
-        this.showStatus('error', t('isoComposerNoStart'));
-      }
+      if (this.mounted.includes(m) && !m.ready) this.showStatus('error', t('isoComposerNoStart'));
     }, READY_TIMEOUT_MS);
+    return m;
+  }
+
+  /** The message an edit box opened on, as the page shows it: its envelopes, author and ids. */
+  private editedMessage(message: Element, box: HTMLElement): ComposerFrameSpec['edit'] {
+    const conversationId = this.adapter.conversationId(this.doc);
+    // The box holds what the page knows of the message (its envelopes); else the message's own text.
+    const fromBox = scanText(readComposer(box)).envelopes;
+    const texts = fromBox.length
+      ? fromBox
+      : scanText(messageTextOf(this.adapter, message)?.textContent ?? '').envelopes;
+    if (!conversationId || texts.length !== 1) return undefined;
+    return {
+      conversationId,
+      author: messageAuthor(this.adapter, message),
+      texts,
+      hostMessageId: hostIdOf(this.adapter, message),
+    };
+  }
+
+  private unmount(m: Mounted): void {
+    this.mounted = this.mounted.filter((x) => x !== m);
+    m.frame.host.remove();
+    this.resizeObserver.unobserve(m.box);
+    this.guards.unwatchComposer(m.frame);
+    if (this.active !== m) return;
+    // Back to the box the user worked in before (the main one, once an edit or thread closes).
+    this.active = this.mounted.at(-1);
+    if (this.active?.ready && this.doc.hasFocus() && this.doc.activeElement === m.frame.host) this.guards.refocus();
   }
 
   /**
@@ -155,7 +263,7 @@ export class IsolatedPage {
         e.getClientRects().length > 0 &&
         !closestAny(e, this.adapter.selectors.composer),
     );
-    const anchor = this.hostComposer;
+    const anchor = this.active?.box;
     if (!anchor) return;
     const after = all.filter((e) => anchor.compareDocumentPosition(e) & Node.DOCUMENT_POSITION_FOLLOWING);
     const before = all.filter((e) => anchor.compareDocumentPosition(e) & Node.DOCUMENT_POSITION_PRECEDING);
@@ -178,9 +286,13 @@ export class IsolatedPage {
   }
 
   private place(): void {
-    const f = this.composer;
-    const el = this.hostComposer;
-    if (!f || !el) return;
+    this.styleObserver.takeRecords();
+    for (const m of this.mounted) this.placeOne(m);
+    this.styleObserver.takeRecords(); // Veil's own writes are not the page's
+    if (this.active?.ready && this.active.frame.host.style.display === 'block') this.guards.checkVisible();
+  }
+
+  private placeOne({ frame: f, box: el }: Mounted): void {
     const r = el.getBoundingClientRect();
     // Fixed over the compose box, above everything the page draws. Inline !important: no style
     // sheet of the page can move, shrink or hide the frame itself (ancestors are checked instead).
@@ -200,11 +312,8 @@ export class IsolatedPage {
       filter: 'none',
     };
     const s = f.host.style;
-    this.styleObserver.takeRecords();
     for (const [k, v] of Object.entries(box))
       if (s.getPropertyValue(k) !== v || s.getPropertyPriority(k) !== 'important') s.setProperty(k, v, 'important');
-    this.styleObserver.takeRecords(); // Veil's own writes are not the page's
-    if (this.composerReady && box.display === 'block') this.guards.checkVisible();
   }
 
   private onHostCommand = (
@@ -220,7 +329,7 @@ export class IsolatedPage {
     switch (m.type) {
       case 'host/compose-context': {
         const req = m.req as HostCommandMap['host/compose-context']['req'];
-        if (req.handle !== this.composer?.handle) return refuse("not this page's composer");
+        if (!this.byHandle(req.handle)) return refuse("not this page's composer");
         const conversationId = this.adapter.conversationId(this.doc);
         const senderId = this.adapter.currentUser(this.doc);
         if (!conversationId || !senderId) return refuse(t('composerNoContext'));
@@ -234,14 +343,21 @@ export class IsolatedPage {
       }
       case 'host/put-envelopes': {
         const req = m.req as HostCommandMap['host/put-envelopes']['req'];
-        if (req.handle !== this.composer?.handle) return refuse("not this page's composer");
+        const target = this.byHandle(req.handle);
+        if (!target) return refuse("not this page's composer");
         if (!Array.isArray(req.envelopes) || !req.envelopes.every((e) => typeof e === 'string'))
           return refuse('bad envelopes');
+        // An edit box the page moved onto another message: the edit is not saved there.
+        if (target.message && closestAny(target.box, this.adapter.selectors.message) !== target.message) {
+          this.showStatus('error', t('composerEditMoved'));
+          return refuse(t('composerEditMoved'));
+        }
+        this.active = target;
         this.busy = true;
         this.showStatus('busy', t('isoSendingEncrypted'));
         let error: string | undefined;
         try {
-          error = await this.guard.sendEnvelopes(this.adapter, req.envelopes);
+          error = await this.guard.sendEnvelopes(this.adapter, req.envelopes, target.spec, target.box);
         } finally {
           this.busy = false;
           this.guards.refocus();
@@ -259,15 +375,18 @@ export class IsolatedPage {
       }
       case 'host/frame-event': {
         const req = m.req as HostCommandMap['host/frame-event']['req'];
-        if (req.handle !== this.composer?.handle) return { ok: true };
+        const target = this.byHandle(req.handle);
+        if (!target) return { ok: true };
         if (req.event === 'ready') {
-          this.composerReady = true;
-          this.showStatus('ready', t('isoReady'));
+          target.ready = true;
+          if (target === this.active) this.showStatus('ready', t('isoReady'));
           // The user was already typing into the chat's box (focused at load): carry on in Veil's.
           const active = this.doc.activeElement;
-          if (this.guards.typing.holding() || (active && this.hostComposer?.contains(active))) this.guards.redirect();
+          if (target === this.active && (this.guards.typing.holding() || (active && target.box.contains(active))))
+            this.guards.redirect();
           return { ok: true };
         }
+        if (req.event === 'focus' || req.event === 'pointerdown') this.active = target;
         if (req.event === 'tab' || req.event === 'shift-tab') {
           this.tabOut(req.event === 'shift-tab');
           return { ok: true };
