@@ -34,7 +34,20 @@ async function senderCheck(
   return { state: 'failed' };
 }
 
+function ownCheck(
+  signature: { sig: Uint8Array; signed: Uint8Array } | undefined,
+  publicKey: Uint8Array,
+): DecryptedItem['signature'] {
+  if (!signature) return { state: 'missing' };
+  return { state: verifySignature(signature, publicKey) ? 'verified' : 'failed' };
+}
+
 export interface DecryptOptions {
+  /**
+   * Judge the signature against this public key only (the user's own identity: is this message
+   * one the user signed?), not against the directory's key for the claimed author.
+   */
+  signerKey?: Uint8Array;
   /**
    * True for a key whose messages must not be decrypted here although its scope fits: the inline
    * path refuses keys that any isolated chat uses, so envelopes copied out of an isolated chat
@@ -97,7 +110,9 @@ export async function decryptFrame(
     messageId: bytesToHex(r.messageId),
     movedFromOtherConversation: r.movedFromOtherConversation,
     senderMismatch: r.senderMismatch,
-    signature: await senderCheck(keyring, site, item.author, r.signature),
+    signature: opts.signerKey
+      ? ownCheck(r.signature, opts.signerKey)
+      : await senderCheck(keyring, site, item.author, r.signature),
     ...keyFacts,
     // Quotes are judged against the originals by judgeQuotes; a quote whose span in the text is not
     // what its digest covers is the sender's own inconsistency, a mismatch wherever it is shown.

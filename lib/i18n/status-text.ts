@@ -97,7 +97,9 @@ function editedView(r: DecryptedItem, view: StatusView): StatusView {
   if (r.graftedEdit && view.status !== 'sender-mismatch' && view.status !== 'moved')
     return { status: 'moved', tone: 'bad', label: t('statusGraftedEditLabel'), detail: t('statusGraftedEditDetail') };
   if (view.status !== 'decrypted') return view;
-  return { ...view, label: view.label + t('statusEditedNote'), detail: view.detail + t('statusEditedDetail') };
+  // The sender's chat named no message: nothing ties the edit to a place, so the user is told.
+  const detail = r.editOf.hostId ? t('statusEditedDetail') : t('statusEditedUncheckedDetail');
+  return { ...view, label: view.label + t('statusEditedNote'), detail: view.detail + detail };
 }
 
 function messageView(r: DecryptedItem, author: string, replayed: boolean): StatusView {

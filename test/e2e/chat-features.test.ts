@@ -593,6 +593,8 @@ const ISO = {
   thread: 'Jyckdaw pergoxa',
   bobs: 'Wulrus kardymom',
   forged: 'Zanzibqr quorvm',
+  steered: 'Qorvath lumbrix',
+  fifth: 'Vexmoor quabbet',
 };
 
 /**
@@ -693,6 +695,71 @@ async function isolatedEditsAndThreads(alice: ChatUser, bob: ChatUser): Promise<
   );
   expect((await composerState(planted!.f)).value).toBe(ISO.forged); // the user's text stays
   expect(server.inspect().messages.find((m) => m.id === bobs.id)!.edited).toBeUndefined();
+
+  // The page plants an edit box on alice's own message, off screen, re-renders its compose box, and
+  // focuses the planted box while she types: her keys stay with the main composer (the page
+  // cannot pick the composer that gets them), and her old message is not rewritten.
+  await a.$$eval('.edit-input', (boxes) => boxes.forEach((x) => x.remove()));
+  await click(a, '#thread-close');
+  const editedAt = stored().edited;
+  await a.$eval(`li.message[data-id="${first.id}"] .text`, (text) => {
+    const box = document.createElement('textarea');
+    box.className = 'edit-input';
+    box.value = text.textContent ?? '';
+    box.style.cssText = 'position:fixed;left:-3000px;top:0';
+    text.after(box);
+  });
+  await until('the off-screen box covered', async () => (await veilFrames(a, 'secure-composer.html')).length >= 3);
+  await a.evaluate(async () => {
+    const box = document.getElementById('compose')!;
+    const [parent, next] = [box.parentElement!, box.nextSibling];
+    box.remove();
+    await new Promise((r) => setTimeout(r, 300));
+    parent.insertBefore(box, next);
+  });
+  const main = await composerOfKind(a, 'main');
+  const [head, tail] = [ISO.steered.slice(0, 6), ISO.steered.slice(6)];
+  await a.bringToFront();
+  await until('the main composer to have the keyboard', async () => {
+    if ((await composerState(main)).focused) return true;
+    await a.focus('#compose'); // the page focusing its box: Veil sends the keys on to the main composer
+    return false;
+  });
+  await typeText(a, head);
+  await a.$eval(`li.message[data-id="${first.id}"] .edit-input`, (x) => (x as HTMLElement).focus());
+  await new Promise((r) => setTimeout(r, 300));
+  await typeText(a, tail);
+  await until(
+    'the whole text in the main composer',
+    async () => (await composerState(main)).value,
+    (v) => v === ISO.steered,
+  );
+  await a.keyboard.press('Enter');
+  await waitForReader(b, server, ISO.steered);
+  expect(stored().edited).toBe(editedAt);
+
+  // More boxes than Veil covers (the page plants five): typing in the uncovered one never reaches
+  // the page; it is held for the secure composer.
+  await a.$$eval('.edit-input', (boxes) => boxes.forEach((x) => x.remove()));
+  await a.evaluate(() => {
+    const w = window as unknown as { keysSeen: string[] };
+    w.keysSeen = [];
+    document.addEventListener('keydown', (e) => w.keysSeen.push(e.key), true);
+    const li = document.querySelector('li.message')!;
+    for (let i = 0; i < 5; i++) {
+      const box = document.createElement('textarea');
+      box.className = 'edit-input';
+      box.id = `planted-${i}`;
+      li.append(box);
+    }
+  });
+  await new Promise((r) => setTimeout(r, 500));
+  await a.click('#planted-4');
+  await typeText(a, ISO.fifth);
+  await new Promise((r) => setTimeout(r, 500));
+  expect(await a.evaluate(() => (window as unknown as { keysSeen: string[] }).keysSeen)).toEqual([]);
+  expect(await a.$eval('#planted-4', (x) => (x as HTMLTextAreaElement).value)).toBe('');
+  await a.$$eval('.edit-input', (boxes) => boxes.forEach((x) => x.remove()));
 
   // Neither the page nor the vendor ever held one of these words.
   const pageText = await a.evaluate(() => document.documentElement.outerHTML + document.title);

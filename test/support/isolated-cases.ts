@@ -48,16 +48,34 @@ async function inVeilFrame<T>(f: Frame, file: string, fn: () => T): Promise<T | 
   if (v !== undefined) return v;
   const client = (f as unknown as { client?: CDPSession }).client;
   if (!client) return undefined; // Firefox (WebDriver BiDi): nothing to fall back to
-  const res = await within(
-    client.send('Runtime.evaluate', {
-      expression: `(() => ({ path: location.pathname, value: (${fn.toString()})() }))()`,
-      returnByValue: true,
-    }),
-  );
-  const got = res?.result.value as { path: string; value: T } | undefined;
+  const res = await within(client.send('Runtime.evaluate', { expression: expressionOf(fn), returnByValue: true }));
+  const got = (res?.result.value ?? (await viaTarget(f, expressionOf(fn)))) as { path: string; value: T } | undefined;
   if (!got?.path.endsWith(`/${file}`)) return undefined;
   console.warn(`[test] ${file}: puppeteer's evaluate hung; read through the frame's CDP session`);
   return got.value;
+}
+
+const expressionOf = (fn: () => unknown) => `(() => ({ path: location.pathname, value: (${fn.toString()})() }))()`;
+
+/**
+ * Evaluates in an out-of-process frame through a session of its own target, when the one
+ * puppeteer keeps for the frame still answers for the parent (the frame was swapped meanwhile).
+ */
+async function viaTarget(f: Frame, expression: string): Promise<unknown> {
+  const id = (f as unknown as { _id?: string })._id;
+  const target = f
+    .page()
+    .browser()
+    .targets()
+    .find((t) => (t as unknown as { _targetId?: string })._targetId === id);
+  const session = target && (await within(target.createCDPSession()));
+  if (!session) return undefined;
+  try {
+    const res = await within(session.send('Runtime.evaluate', { expression, returnByValue: true }));
+    return res?.result.value;
+  } finally {
+    await session.detach().catch(() => undefined);
+  }
 }
 
 /**

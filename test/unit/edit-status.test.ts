@@ -26,6 +26,14 @@ describe('edits in the status badge', () => {
     expect(viewOf({ ...edit, graftedEdit: true }, 'alice', true).status).toBe('moved');
   });
 
+  it('an edit from a chat that shows no message ids says Veil cannot check where it belongs', () => {
+    const view = viewOf({ ...edit, editOf: { messageId: '22'.repeat(16), hostId: '' } }, 'alice', false);
+    expect(view).toMatchObject({ status: 'decrypted', tone: 'ok' });
+    expect(view.label).toContain('edited');
+    expect(view.detail).toContain('cannot check that the edit belongs to this message');
+    expect(viewOf({ ...edit, graftedEdit: false }, 'alice', false).detail).not.toContain('cannot check');
+  });
+
   it('a message that is not an edit is not marked', () => {
     const { editOf: _e, ...plain } = edit;
     expect(viewOf(plain, 'alice', false).label).not.toContain('edited');

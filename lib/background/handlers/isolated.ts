@@ -8,6 +8,7 @@
  * token. The content script (and so the page) gets envelopes, sizes and warnings, nothing else.
  */
 import browser from 'webextension-polyfill';
+import { hexToBytes } from '@noble/ciphers/utils.js';
 import { BUILTIN_ADAPTERS } from '../../adapters/registry';
 import { t } from '../../i18n';
 import { toInfo } from '../../keys/model';
@@ -114,16 +115,26 @@ async function openEdit(
   if (!spec) return { error: t('isoEditNotYours') };
   // Minted before a worker restart: its texts were not kept (capabilities.ts).
   if (!spec.texts.length) return { error: t('isoEditReopen') };
-  const mine = spec.author === context.senderId && spec.conversationId === context.conversationId;
+  // Where the user signs on this site, only a message signed by the user's own identity is theirs
+  // to edit: the page's claim of who is signed in then counts for nothing here.
+  const own = (await ctx.keyring.identities()).filter((i) => i.site === ctx.site!.adapter);
+  const identity = own.find((i) => i.userId === context.senderId);
+  const mine =
+    spec.author === context.senderId &&
+    spec.conversationId === context.conversationId &&
+    (own.length === 0 || !!identity);
   const request = { id: '0', texts: spec.texts, author: context.senderId, hostId: spec.hostMessageId };
-  const item = mine ? await decryptItem(ctx.keyring, spec.conversationId, request, ctx.site!.adapter) : undefined;
+  const signerKey = identity && hexToBytes(identity.publicKey);
+  const item = mine
+    ? await decryptItem(ctx.keyring, spec.conversationId, request, ctx.site!.adapter, { signerKey })
+    : undefined;
   if (
     !item ||
     item.status !== 'decrypted' ||
     !item.messageId ||
     item.senderMismatch ||
     item.movedFromOtherConversation ||
-    item.signature?.state === 'failed'
+    (signerKey ? item.signature?.state !== 'verified' : item.signature?.state === 'failed')
   )
     return { error: t('isoEditNotYours') };
   c.editOf = { messageId: item.messageId, hostId: spec.hostMessageId ?? '' };

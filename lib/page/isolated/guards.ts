@@ -37,10 +37,12 @@ export interface GuardHooks {
   /** Every secure composer on the page, with the chat's box it covers (main, thread reply, edit). */
   composers(): { frame: SecureFrame; box: HTMLElement }[];
   /**
-   * Focus went to `target`: when it is one of Veil's composer frames, or a chat box one covers,
-   * that composer becomes the one the keyboard goes to (true); otherwise false.
+   * In (or is) a compose box the adapter declares, covered by a secure composer or not (one the
+   * page planted beyond the few Veil covers, say): typing there is held for the secure composer.
    */
-  follow(target: EventTarget | null): boolean;
+  declaredBox(el: Element): boolean;
+  /** Puts the composer frames over their boxes now (a focus can scroll a box into view first). */
+  placeFrames(): void;
   /** Veil itself moves focus to the chat's composer while sending: not theft. */
   veilBusy(): boolean;
   warn(text: string): void;
@@ -52,7 +54,8 @@ const INERT: GuardHooks = {
   composerReady: () => false,
   hostComposer: () => undefined,
   composers: () => [],
-  follow: () => false,
+  declaredBox: () => false,
+  placeFrames: () => undefined,
   veilBusy: () => false,
   warn: () => undefined,
 };
@@ -72,7 +75,7 @@ export class FrameGuards {
 
   constructor(private readonly win: Window) {
     this.typing = new TypingShield(win, {
-      isHostComposer: (el) => this.hooks.composers().some((c) => c.box.contains(el)),
+      isHostComposer: (el) => this.isHostBox(el) || this.hooks.declaredBox(el),
       veilBusy: () => this.hooks.veilBusy(),
       shielding: () => this.shielding,
       redirect: () => this.redirect(),
@@ -100,6 +103,7 @@ export class FrameGuards {
 
   /** Typing was held: give the keyboard back to the secure composer if it can take it. */
   redirect(): void {
+    this.hooks.placeFrames();
     const f = this.hooks.composer();
     if (!f || !this.hooks.composerReady()) return; // held until the frame is ready (it asks then)
     // A hidden frame cannot take focus: the keys then stay held (never in the page), with a warning.
@@ -119,15 +123,15 @@ export class FrameGuards {
     w.addEventListener(
       'focusin',
       (e) => {
-        if (this.hooks.veilBusy() || !(e.target instanceof Node) || !this.isHostBox(e.target)) return;
-        this.hooks.follow(e.target); // the box the chat focused: its secure composer takes the keys
-        const host = this.hooks.hostComposer();
-        if (!host) return;
+        // The chat focusing a compose box (its own, after a send; a reply box it opened): the keys go
+        // on to the secure composer the user last typed in, never to one the page picked.
+        if (this.hooks.veilBusy() || !(e.target instanceof Element) || !this.isComposeBox(e.target)) return;
+        const target = e.target;
         // After this focus change completes: a focus() nested in focusin can be dropped. Keys typed
         // meanwhile land on the chat's box, where the typing shield holds them for the frame.
         setTimeout(() => {
           const now = this.win.document.activeElement;
-          if (this.hooks.composerReady() && !this.hooks.veilBusy() && now && host.contains(now)) this.redirect();
+          if (this.hooks.composerReady() && !this.hooks.veilBusy() && now && target.contains(now)) this.redirect();
         }, 0);
       },
       true,
@@ -142,6 +146,10 @@ export class FrameGuards {
 
   private isHostBox(node: Node): boolean {
     return this.hooks.composers().some((c) => c.box.contains(node));
+  }
+
+  private isComposeBox(el: Element): boolean {
+    return this.isHostBox(el) || this.hooks.declaredBox(el);
   }
 
   /** Watches a composer frame with IntersectionObserver v2 where the browser has it (Chromium). */
@@ -307,9 +315,10 @@ export class FrameGuards {
     const prev = this.lastFocused;
     this.lastFocused = e.target;
     if (!c || this.hooks.veilBusy()) return;
-    // Into one of Veil's composers (from another, say): that one takes the keyboard from now on.
-    // The chat focusing one of its own compose boxes is routine; Veil sends that focus on (no warning).
-    if (this.hooks.follow(e.target)) return;
+    // Into one of Veil's composers (from another, say: only the user's press or Veil moves focus
+    // into a frame). The chat focusing one of its compose boxes is routine; Veil sends it on.
+    if (this.hooks.composers().some((m) => m.frame.host === e.target)) return;
+    if (e.target instanceof Element && this.isComposeBox(e.target)) return;
     if (isEditable(e.target) && !this.userFocused(e.target)) return this.theft();
     if (this.hooks.composers().some((m) => m.frame.host === prev) && !this.userMoved()) this.theft();
   };

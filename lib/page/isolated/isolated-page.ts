@@ -5,14 +5,7 @@
  * frames. Handles envelopes, sizes and warnings only: no plaintext ever reaches this file.
  */
 import browser from 'webextension-polyfill';
-import {
-  closestAny,
-  composersOf,
-  type ComposerSpec,
-  matchesAny,
-  queryFirst,
-  type SiteAdapter,
-} from '../../adapters/types';
+import { closestAny, composersOf, type ComposerSpec, queryFirst, type SiteAdapter } from '../../adapters/types';
 import { t } from '../../i18n';
 import type { HostCommand, HostCommandMap, HostEnvelope } from '../../messaging/protocol';
 import type { ComposerFrameSpec } from '../../messaging/frame-types';
@@ -28,6 +21,11 @@ import { READER_CSS, SecureReaders } from './readers';
 const READY_TIMEOUT_MS = 10_000;
 /** Extra boxes (edit, thread reply) of one kind covered at once: a page cannot make Veil place frames without end. */
 const MAX_EXTRA_BOXES = 4;
+/**
+ * Extra composers placed per minute: each costs a capability and, for an edit, a decrypt. Beyond it
+ * a box gets none for now (its typing is still held for the secure composer, never the page's).
+ */
+const MAX_EXTRA_MOUNTS_PER_MINUTE = 30;
 
 /** A secure composer over one of the chat's compose boxes. */
 interface Mounted {
@@ -62,6 +60,12 @@ export function standDownEarlyGuards(): void {
 /** Evaluated once when the content script loads (i18n is synchronous there). */
 export const HOST_COMPOSER_BLOCKED = t('isoHostComposerBlocked');
 
+/** Whether a box is at least partly inside the window. */
+function inView(r: DOMRect, doc: Document): boolean {
+  const win = doc.defaultView!;
+  return r.bottom > 0 && r.right > 0 && r.top < win.innerHeight && r.left < win.innerWidth;
+}
+
 function isHostEnvelope(m: unknown): m is HostEnvelope {
   const e = m as HostEnvelope;
   return !!e && e.veilHost === 1 && typeof e.type === 'string' && !!e.req && typeof e.req === 'object';
@@ -73,9 +77,11 @@ const refuse = (message: string) => ({ ok: false as const, error: { code: 'bad-r
 export class IsolatedPage {
   /** The main composer's first, then the extra boxes' in the order they appeared. */
   private mounted: Mounted[] = [];
-  /** The one the keyboard goes to: the one last focused (or the newest box the chat opened). */
-  private active?: Mounted;
+  /** The composer the user last pressed into (its frame reported the press); the page cannot set it. */
+  private chosen?: Mounted;
   private busy = false;
+  /** When extra composers were placed lately (a rate limit: each costs a capability and a decrypt). */
+  private extraMountTimes: number[] = [];
   private readers: SecureReaders;
   private guards: FrameGuards;
   private placeScheduled = false;
@@ -97,7 +103,8 @@ export class IsolatedPage {
       composerReady: () => !!this.active?.ready,
       hostComposer: () => this.active?.box,
       composers: () => this.mounted,
-      follow: (target) => this.follow(target),
+      declaredBox: (el) => composersOf(this.adapter).some((c) => !!closestAny(el, c.composer)),
+      placeFrames: () => this.place(),
       veilBusy: () => this.busy,
       warn: (text) => this.showStatus('error', text),
     });
@@ -138,33 +145,25 @@ export class IsolatedPage {
     this.status.show(state, text);
   }
 
-  private byHandle(handle: string): Mounted | undefined {
-    return this.mounted.find((m) => m.frame.handle === handle);
+  /**
+   * The composer the keyboard goes to: the one the user pressed into while it is on the page and
+   * in view, else the main one. Never one the page chose by opening, focusing or moving a box.
+   */
+  private get active(): Mounted | undefined {
+    const c = this.chosen;
+    if (c && this.mounted.includes(c) && c.frame.host.style.display === 'block') return c;
+    return this.mounted.find((m) => m.spec.kind === 'main');
   }
 
-  /** Focus went to `target`: one of Veil's composers, or a chat box one covers, takes the keyboard. */
-  private follow(target: EventTarget | null): boolean {
-    if (!(target instanceof Node)) return false;
-    const find = () => this.mounted.find((m) => m.frame.host === target || m.box.contains(target));
-    let m = find();
-    // A box the chat opened and focused in one go (an edit box): covered now, not after the fact.
-    if (!m && target instanceof HTMLElement && composersOf(this.adapter).some((c) => matchesAny(target, c.composer))) {
-      this.mountComposers();
-      m = find();
-      const spec = composersOf(this.adapter).find((c) => c.kind !== 'main' && matchesAny(target, c.composer));
-      // Shown and focused in one go, in a panel still marked hidden (bounded like the rest).
-      if (!m && spec && this.mounted.filter((x) => x.spec === spec).length < MAX_EXTRA_BOXES)
-        m = this.mount(spec, target);
-    }
-    if (!m) return false;
-    this.active = m;
-    return true;
+  private byHandle(handle: string): Mounted | undefined {
+    return this.mounted.find((m) => m.frame.handle === handle);
   }
 
   /**
    * Puts a secure composer over each compose box the adapter declares that the page shows now (the
    * main one, a thread's reply box, an edit box), again if the chat re-rendered one, and takes it
-   * away when its box is gone. A box the chat opens becomes the one the keyboard goes to.
+   * away when its box is gone. The keyboard goes to the main one until the user presses into
+   * another (its frame says so): never to one the page picked by opening or focusing a box.
    */
   private mountComposers(): void {
     for (const m of [...this.mounted]) if (!m.box.isConnected) this.unmount(m);
@@ -179,14 +178,21 @@ export class IsolatedPage {
         // or focused: no frame for a panel the user may never open.
         if (!box || this.mounted.some((m) => m.box === box) || (spec.kind !== 'main' && box.closest('[hidden]')))
           continue;
-        if (spec.kind !== 'main' && ++extra > MAX_EXTRA_BOXES) break;
+        if (spec.kind !== 'main' && (++extra > MAX_EXTRA_BOXES || !this.mayMountExtra())) break;
         // The main box replaced by a re-render: the new one takes the old one's place.
-        if (spec.kind === 'main') for (const m of this.mounted.filter((x) => x.spec.kind === 'main')) this.unmount(m);
-        const m = this.mount(spec, box);
-        // An edit box opens on the user's Edit: typing goes there. Other boxes take it when focused.
-        if (spec.kind === 'edit' || !this.active) this.active = m;
+        const was = this.mounted.filter((x) => x.spec.kind === 'main');
+        this.mount(spec, box);
+        for (const old of was) this.unmount(old);
       }
     }
+  }
+
+  private mayMountExtra(): boolean {
+    const now = performance.now();
+    this.extraMountTimes = this.extraMountTimes.filter((t) => now - t < 60_000);
+    if (this.extraMountTimes.length >= MAX_EXTRA_MOUNTS_PER_MINUTE) return false;
+    this.extraMountTimes.push(now);
+    return true;
   }
 
   private mount(spec: ComposerSpec, box: HTMLElement): Mounted {
@@ -238,14 +244,14 @@ export class IsolatedPage {
   }
 
   private unmount(m: Mounted): void {
+    const hadFocus = this.doc.hasFocus() && this.doc.activeElement === m.frame.host;
     this.mounted = this.mounted.filter((x) => x !== m);
     m.frame.host.remove();
     this.resizeObserver.unobserve(m.box);
     this.guards.unwatchComposer(m.frame);
-    if (this.active !== m) return;
-    // Back to the box the user worked in before (the main one, once an edit or thread closes).
-    this.active = this.mounted.at(-1);
-    if (this.active?.ready && this.doc.hasFocus() && this.doc.activeElement === m.frame.host) this.guards.refocus();
+    if (this.chosen === m) this.chosen = undefined;
+    // Back to the main composer (once an edit or thread box closes, or the main box re-rendered).
+    if (hadFocus && this.active?.ready) this.guards.refocus();
   }
 
   /**
@@ -299,7 +305,9 @@ export class IsolatedPage {
     const box: Record<string, string> = {
       position: 'fixed',
       'z-index': '2147483647',
-      display: r.width > 0 && r.height > 0 && el.isConnected ? 'block' : 'none',
+      // Out of view, a composer is hidden (focus then leaves it): nobody types blind into a box the
+      // page moved away after the user's press.
+      display: r.width > 0 && r.height > 0 && el.isConnected && inView(r, this.doc) ? 'block' : 'none',
       left: `${r.left}px`,
       top: `${r.top}px`,
       width: `${r.width}px`,
@@ -352,7 +360,6 @@ export class IsolatedPage {
           this.showStatus('error', t('composerEditMoved'));
           return refuse(t('composerEditMoved'));
         }
-        this.active = target;
         this.busy = true;
         this.showStatus('busy', t('isoSendingEncrypted'));
         let error: string | undefined;
@@ -386,14 +393,18 @@ export class IsolatedPage {
             this.guards.redirect();
           return { ok: true };
         }
-        if (req.event === 'focus' || req.event === 'pointerdown') this.active = target;
+        // The user pressed into this composer (only the frame can report that): the keyboard goes
+        // there from now on. A "focus" report is not enough: a frame also sends one when it starts.
+        if (req.event === 'pointerdown') this.chosen = target;
         if (req.event === 'tab' || req.event === 'shift-tab') {
           this.tabOut(req.event === 'shift-tab');
           return { ok: true };
         }
         const warning = this.guards.check(req.handle);
-        // What the user typed where the page could have got it, for the secure composer only.
-        const typed = req.event === 'focus' ? this.guards.takeTyped() : [];
+        // What the user typed where the page could have got it: for the composer the keys go to, and
+        // only while focus really is inside it (not a planted one starting up, not its bare host).
+        const focused = target.frame.shadow.activeElement === target.frame.iframe;
+        const typed = req.event === 'focus' && target === this.active && focused ? this.guards.takeTyped() : [];
         return typed.length ? { ok: true, warning, typed } : { ok: true, warning };
       }
       default:

@@ -116,8 +116,8 @@ export class SecureReaders {
 
   /** Placeholders near the view, waiting for the readers in view to load first (oldest first). */
   private waiting = new Set<Element>();
-  /** Reader frames asked for and not loaded yet. */
-  private loading = 0;
+  /** Reader frames asked for and not loaded yet (one unloaded meanwhile never reports: dropped then). */
+  private loading = new Set<SecureFrame>();
   private nearTimer: ReturnType<typeof setTimeout> | undefined;
 
   private wait(host: Element): void {
@@ -130,7 +130,7 @@ export class SecureReaders {
   /** Loads the waiting readers once nothing in view is loading, or after NEAR_WAIT_MS at most. */
   private drain(force = false): void {
     if (this.waiting.size === 0) return;
-    if (this.loading > 0 && !force) {
+    if (this.loading.size > 0 && !force) {
       this.nearTimer ??= setTimeout(() => this.drain(true), NEAR_WAIT_MS);
       return;
     }
@@ -274,11 +274,8 @@ export class SecureReaders {
     frame.iframe = freshIframe(this.doc, 'reader');
     this.live.add(frame);
     const iframe = frame.iframe;
-    this.loading++;
-    const ok = await loadFrame(frame, themeOf(textEl, false), spec).finally(() => {
-      this.loading--;
-      this.drain();
-    });
+    this.loading.add(frame);
+    const ok = await loadFrame(frame, themeOf(textEl, false), spec).finally(() => this.loaded(frame));
     if (!ok && frame.iframe === iframe && this.live.has(frame)) {
       this.unload(frame);
       // Refused once: not asked again on every scroll past it.
@@ -288,8 +285,13 @@ export class SecureReaders {
     }
   }
 
+  private loaded(frame: SecureFrame): void {
+    if (this.loading.delete(frame)) this.drain();
+  }
+
   /** Back to a placeholder of the same height: the frame and its document are gone. */
   private unload(frame: SecureFrame): void {
+    this.loaded(frame);
     if (!this.live.delete(frame)) return;
     frame.iframe.remove();
     frame.iframe = freshIframe(this.doc, 'reader'); // a load still on its way then finds it replaced
