@@ -549,6 +549,19 @@ const ANALYSIS = [
     'reader frame (at most 48; unloaded when far from the view), so the cost is a screenful of frames whatever N is. What ' +
     'remains per frame is one extension document and its grant (the background decrypts and checks replay per reader).',
   '',
+  '**Isolated mode, what is left (2026-12-01).** A Chromium trace of one N = 200 load (bench readers, 17 frames) shows where ' +
+    "a reader frame's time goes: its navigation, not its script. Each out-of-process extension frame costs about 45 ms on the " +
+    "browser process's main thread (navigation throttles, frame-host selection, commit), 15–20 ms on the extension renderer " +
+    "(commit, parse) and about 10 ms on the page (child frame creation, swap to a remote frame), and every frame's requests " +
+    'queue behind the others on the busy browser thread (a reader page used to need four files; the slowest took 300–600 ms ' +
+    'to arrive). Three changes cut the wait: the frames in view load first and at once (one layout read when they are placed, ' +
+    'not at the next rendering update, which the loading page held back by 100 ms or more), the ones near the view wait until ' +
+    'those have loaded, and a reader page is one classic script with its styles, navigated once (URL set before it is ' +
+    'attached). The in-view readers at N = 200 (about 10) are still final only 750–900 ms after navigation, against about ' +
+    '200 ms for the whole inline page: about 70 ms of browser-wide CPU per frame on two cores. The option left is fewer ' +
+    'frames: one reader per visible range (one frame laid over the list, clipped to the message places and kept in step ' +
+    'with layout), at the price of messages read out of their place in the page for screen readers.',
+  '',
 ];
 
 function afterFigure(r: BenchResults, metric: string): string {
@@ -571,6 +584,13 @@ function afterFigure(r: BenchResults, metric: string): string {
       return h(10000)
         ? `CPU ratio ${f(h(10000)!.cpuRatio.median, 2)}, wall ratio ${f(h(10000)!.ratio.median, 2)}`
         : '–';
+    case 'isolated200':
+    case 'isolated2000': {
+      const row = r.isolated?.rows?.find((x) => x.n === (metric === 'isolated200' ? 200 : 2000));
+      return row
+        ? `${f(row.ratio.median, 2)}× (${f(row.isolatedMs.median, 0)} ms vs ${f(row.inline.median, 0)} ms)`
+        : '–';
+    }
     case 'plain2000':
       return h(2000) ? `${f(h(2000)!.plain.median, 0)} ms` : '–';
     case 'plain10000':
