@@ -58,6 +58,27 @@ export async function startSecureComposer(doc: Document): Promise<void> {
     input.setSelectionRange(input.value.length, input.value.length);
   }
   if (c?.error) say('error', c.error, c.kind === 'edit' ? 60_000 : undefined);
+  // What the user typed into the composer this one replaces (the page re-rendered or removed its
+  // box): back in front of anything typed here already, and said so.
+  if (c?.draft && !c.error) {
+    input.value = input.value ? `${c.draft}\n${input.value}` : c.draft;
+    input.setSelectionRange(input.value.length, input.value.length);
+    say('ok', t('isoComposerDraftRestored'), 4_000);
+  }
+
+  // The unsent text is kept in the background as the user types, so no box the page replaces
+  // takes it along (lib/background/isolated/drafts.ts). Edits keep none (they belong to one message).
+  let draftTimer: ReturnType<typeof setTimeout> | undefined;
+  const keepDraft = () => {
+    clearTimeout(draftTimer);
+    draftTimer = undefined;
+    if (c?.kind !== 'edit') void request('secure/draft', { token, text: input.value }).catch(() => undefined);
+  };
+  input.addEventListener('input', () => {
+    clearTimeout(draftTimer);
+    draftTimer = setTimeout(keepDraft, 300);
+  });
+  if (c?.draft) keepDraft();
 
   // A press anywhere in the composer (its indicator, the notice over the first line) means "type here".
   box.addEventListener('mousedown', (e) => {
@@ -114,7 +135,10 @@ export async function startSecureComposer(doc: Document): Promise<void> {
     // One at a time: each answer's text is placed against the box as the previous one left it.
     const run = inFlight.then(async () => {
       const res = await request('secure/event', { token, event });
-      if (res.ok && res.typed) insertTyped(res.typed);
+      if (res.ok && res.typed) {
+        insertTyped(res.typed);
+        keepDraft();
+      }
       if (res.ok && res.warning) say('error', res.warning, 15_000);
     });
     inFlight = run.catch(() => undefined);
@@ -146,6 +170,7 @@ export async function startSecureComposer(doc: Document): Promise<void> {
         const later = input.value;
         input.value = later ? `${text}\n${later}` : text;
       }
+      keepDraft();
       input.focus();
     }
   };

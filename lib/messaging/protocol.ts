@@ -353,6 +353,11 @@ export interface ProtocolMap {
     req: { token: string; text: string };
     res: Result<{ fingerprint: string; parts: number }>;
   };
+  /**
+   * The secure composer's unsent text (empty: none), kept in the background's memory so a composer
+   * the page replaces (its box re-rendered or removed) does not take the user's words with it.
+   */
+  'secure/draft': { caller: 'secure-frame'; req: { token: string; text: string }; res: Result<Record<never, never>> };
   /** A frame's content height changed (readers are sized to their content). */
   'secure/size': { caller: 'secure-frame'; req: { token: string; height: number }; res: Result<Record<never, never>> };
   /** The user focused, left or pointed into a frame: the host side checks for overlays and focus theft. */
@@ -417,7 +422,15 @@ export interface SecureFrameGrant {
    * Composer frames: which key will encrypt, if any, and which of the chat's boxes it stands in
    * for; an edit's composer gets the text of the message it edits (to this frame only).
    */
-  composer?: { keyLabel?: string; fingerprint?: string; error?: string; kind?: ComposerFrameKind; text?: string };
+  composer?: {
+    keyLabel?: string;
+    fingerprint?: string;
+    error?: string;
+    kind?: ComposerFrameKind;
+    text?: string;
+    /** Text the user typed into an earlier composer of this box that was not sent (see secure/draft). */
+    draft?: string;
+  };
 }
 
 /**
@@ -531,6 +544,7 @@ export const CALLERS: { [K in MessageType]: ProtocolMap[K]['caller'] } = {
   'isolated/open-frame': 'content',
   'secure/redeem': 'secure-frame',
   'secure/send': 'secure-frame',
+  'secure/draft': 'secure-frame',
   'secure/size': 'secure-frame',
   'secure/event': 'secure-frame',
   'isolated/settings': 'extension-page',

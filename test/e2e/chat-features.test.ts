@@ -595,6 +595,7 @@ const ISO = {
   forged: 'Zanzibqr quorvm',
   steered: 'Qorvath lumbrix',
   fifth: 'Vexmoor quabbet',
+  draft: 'Gryphqz vamzrisk',
 };
 
 /**
@@ -737,6 +738,37 @@ async function isolatedEditsAndThreads(alice: ChatUser, bob: ChatUser): Promise<
   await a.keyboard.press('Enter');
   await waitForReader(b, server, ISO.steered);
   expect(stored().edited).toBe(editedAt);
+
+  // The page re-renders its compose box while alice is mid-sentence: the new composer over it
+  // starts with what she had typed (kept in the background, never in the page), and sends it.
+  await typeText(a, ISO.draft);
+  await until(
+    'the text in the main composer',
+    async () => (await composerState(main)).value,
+    (v) => v === ISO.draft,
+  );
+  await new Promise((r) => setTimeout(r, 800)); // the composer keeps its unsent text 300 ms after the last key
+  await a.evaluate(async () => {
+    const box = document.getElementById('compose')!;
+    const [parent, next] = [box.parentElement!, box.nextSibling];
+    box.remove();
+    await new Promise((r) => setTimeout(r, 300));
+    parent.insertBefore(box, next);
+  });
+  const again = await composerOfKind(a, 'main');
+  expect(again).not.toBe(main);
+  await until(
+    'the unsent text back',
+    async () => (await composerState(again)).value,
+    (v) => v === ISO.draft,
+  );
+  await until('the new composer to have the keyboard', async () => {
+    if ((await composerState(again)).focused) return true;
+    await a.click('#compose');
+    return false;
+  });
+  await a.keyboard.press('Enter');
+  await waitForReader(b, server, ISO.draft);
 
   // More boxes than Veil covers (the page plants five): typing in the uncovered one never reaches
   // the page; it is held for the secure composer.

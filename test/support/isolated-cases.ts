@@ -164,10 +164,39 @@ export async function readerTexts(page: Page): Promise<{ text: string; status: s
   return out;
 }
 
+/**
+ * What every reader frame of `page`'s browser shows, read through each frame target's own CDP
+ * session (Chromium): puppeteer's frame list can miss a reader that loaded while the page was busy
+ * (seen under load: the frame was there and decrypted, but not among page.frames()). For waits
+ * only: it also sees the readers of the browser's other tabs.
+ */
+async function readerTextsOfBrowser(page: Page): Promise<{ text: string; status: string }[]> {
+  if ((page.browser() as unknown as { protocol: string }).protocol !== 'cdp') return [];
+  const out: { text: string; status: string }[] = [];
+  for (const t of page.browser().targets()) {
+    if (!t.url().endsWith('/secure-reader.html')) continue;
+    const session = await within(t.createCDPSession());
+    if (!session) continue;
+    try {
+      const expression =
+        'JSON.stringify({ text: document.getElementById("text")?.textContent ?? "", status: document.getElementById("reader")?.dataset.status ?? "" })';
+      const res = await within(session.send('Runtime.evaluate', { expression, returnByValue: true }));
+      if (typeof res?.result.value === 'string')
+        out.push(JSON.parse(res.result.value) as { text: string; status: string });
+    } finally {
+      await session.detach().catch(() => undefined);
+    }
+  }
+  return out;
+}
+
 export async function waitForReader(page: Page, server: ChatServer, text: string, status = 'decrypted'): Promise<void> {
+  const shows = (r: { text: string; status: string }) => r.text === text && r.status === status;
+  let polls = 0;
   try {
     await waitFor(
-      async () => (await readerTexts(page)).some((r) => r.text === text && r.status === status),
+      async () =>
+        (await readerTexts(page)).some(shows) || (++polls % 4 === 0 && (await readerTextsOfBrowser(page)).some(shows)),
       `a reader showing ${JSON.stringify(text)} (${status})`,
       20_000,
     );

@@ -14,6 +14,7 @@ import { t } from '../../i18n';
 import { toInfo } from '../../keys/model';
 import type { HostCommand, HostCommandMap, HostEnvelope } from '../../messaging/protocol';
 import { CapabilityRegistry, isFramePageOf, type Capability, validReaderTexts } from '../isolated/capabilities';
+import { Drafts } from '../isolated/drafts';
 import { isolatedSettings } from '../isolated/settings';
 import { modeDecision, modeFor } from '../isolated/site-mode';
 import { checkIndicator } from '../../messaging/indicator';
@@ -35,11 +36,18 @@ import { checkString, fail, type Handlers, type RequestContext, RequestError } f
 import { encryptText, stableHostIds } from './content';
 
 export const capabilities = new CapabilityRegistry();
+const drafts = new Drafts();
+try {
+  browser.tabs?.onRemoved.addListener((tabId) => drafts.dropTab(tabId));
+} catch {
+  // no tabs API here (tests): drafts then go by count and age only
+}
 
 type IsolatedMessages =
   | 'isolated/open-frame'
   | 'secure/redeem'
   | 'secure/send'
+  | 'secure/draft'
   | 'secure/size'
   | 'secure/event'
   | 'isolated/settings'
@@ -190,12 +198,24 @@ export const isolatedHandlers: Handlers<IsolatedMessages> = {
     const key = await ctx.keyring.encryptionKey(ctx.site!.adapter, context.conversationId);
     const info = key && toInfo(key);
     const kind = cap.composer?.kind ?? 'main';
+    if (cap.composer) {
+      cap.composer.conversationId = context.conversationId;
+      capabilities.changed(token(req));
+    }
     const edit = kind === 'edit' ? await openEdit(cap, token(req), ctx, context) : {};
     const error = info ? edit.error : t('errNoKeyIsolated');
+    // What the user typed into the composer this one replaces (the page re-rendered or removed its box).
+    const draft = drafts.take({ tabId: cap.tabId, kind, conversationId: context.conversationId });
     return {
       ok: true,
       ...grant,
-      composer: { kind, ...(info ? { keyLabel: info.label, fingerprint: info.fingerprint } : {}), ...edit, error },
+      composer: {
+        kind,
+        ...(info ? { keyLabel: info.label, fingerprint: info.fingerprint } : {}),
+        ...edit,
+        ...(draft ? { draft } : {}),
+        error,
+      },
     };
   },
 
@@ -222,6 +242,15 @@ export const isolatedHandlers: Handlers<IsolatedMessages> = {
     const put = await host(cap, 'host/put-envelopes', { handle: cap.handle, envelopes: enc.envelopes }, 60_000);
     if (!put.ok) return put;
     return { ok: true, fingerprint: enc.fingerprint, parts: enc.envelopes.length };
+  },
+
+  async 'secure/draft'(req, ctx) {
+    const cap = await capabilities.forFrame(token(req), ctx.frame!, 'composer');
+    if (!cap) return fail('forbidden', BAD_TOKEN);
+    if (typeof req.text !== 'string') throw new RequestError('text is missing');
+    const conversationId = cap.composer?.conversationId;
+    if (conversationId) drafts.keep({ tabId: cap.tabId, kind: cap.composer!.kind, conversationId }, req.text);
+    return { ok: true };
   },
 
   async 'secure/size'(req, ctx) {

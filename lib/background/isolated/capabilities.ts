@@ -55,7 +55,14 @@ export interface Capability {
    * (texts not persisted, like a reader's), then, once decrypted as the user's own, what the edit
    * is bound to and who wrote it.
    */
-  composer?: { kind: ComposerFrameKind; edit?: ReaderSpec; editOf?: EditTarget; author?: string };
+  composer?: {
+    kind: ComposerFrameKind;
+    edit?: ReaderSpec;
+    editOf?: EditTarget;
+    author?: string;
+    /** The conversation the page named when the frame started (where its unsent text is kept). */
+    conversationId?: string;
+  };
   createdAt: number;
   bound?: { frameId: number; documentId?: string };
 }
