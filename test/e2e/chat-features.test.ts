@@ -619,6 +619,33 @@ async function typeInComposer(page: Page, f: Frame, hostBox: string, text: strin
   await page.keyboard.press('Enter');
 }
 
+/** The page puts an edit box of its own on a message, holding what the message shows (its envelope). */
+async function plantEditBox(page: Page, messageId: string, opts: { focus?: boolean; style?: string } = {}) {
+  await page.$eval(
+    `li.message[data-id="${messageId}"] .text`,
+    (text, o) => {
+      const box = document.createElement('textarea');
+      box.className = 'edit-input';
+      box.value = text.textContent ?? '';
+      if (o.style) box.style.cssText = o.style;
+      text.after(box);
+      if (o.focus) box.focus();
+    },
+    opts,
+  );
+}
+
+/** The page takes its compose box out and puts it back a moment later, as a framework re-render does. */
+async function rerenderCompose(page: Page): Promise<void> {
+  await page.evaluate(async () => {
+    const box = document.getElementById('compose')!;
+    const [parent, next] = [box.parentElement!, box.nextSibling];
+    box.remove();
+    await new Promise((r) => setTimeout(r, 300));
+    parent.insertBefore(box, next);
+  });
+}
+
 /**
  * Isolated mode: an edit box and a thread's reply box get secure composers of their own. The edit
  * opens with the decrypted text in Veil's frame (the page's box keeps the envelope), is saved as an
@@ -673,13 +700,7 @@ async function isolatedEditsAndThreads(alice: ChatUser, bob: ChatUser): Promise<
     .inspect()
     .messages.slice(count)
     .find((m) => m.from === 'bob')!;
-  await a.$eval(`li.message[data-id="${bobs.id}"] .text`, (text) => {
-    const box = document.createElement('textarea');
-    box.className = 'edit-input';
-    box.value = text.textContent ?? '';
-    text.after(box);
-    box.focus();
-  });
+  await plantEditBox(a, bobs.id, { focus: true });
   const planted = await until('the planted box covered', async () => {
     for (const f of await veilFrames(a, 'secure-composer.html')) {
       const st = await composerState(f);
@@ -703,21 +724,9 @@ async function isolatedEditsAndThreads(alice: ChatUser, bob: ChatUser): Promise<
   await a.$$eval('.edit-input', (boxes) => boxes.forEach((x) => x.remove()));
   await click(a, '#thread-close');
   const editedAt = stored().edited;
-  await a.$eval(`li.message[data-id="${first.id}"] .text`, (text) => {
-    const box = document.createElement('textarea');
-    box.className = 'edit-input';
-    box.value = text.textContent ?? '';
-    box.style.cssText = 'position:fixed;left:-3000px;top:0';
-    text.after(box);
-  });
+  await plantEditBox(a, first.id, { style: 'position:fixed;left:-3000px;top:0' });
   await until('the off-screen box covered', async () => (await veilFrames(a, 'secure-composer.html')).length >= 3);
-  await a.evaluate(async () => {
-    const box = document.getElementById('compose')!;
-    const [parent, next] = [box.parentElement!, box.nextSibling];
-    box.remove();
-    await new Promise((r) => setTimeout(r, 300));
-    parent.insertBefore(box, next);
-  });
+  await rerenderCompose(a);
   const main = await composerOfKind(a, 'main');
   const [head, tail] = [ISO.steered.slice(0, 6), ISO.steered.slice(6)];
   await a.bringToFront();
@@ -748,13 +757,7 @@ async function isolatedEditsAndThreads(alice: ChatUser, bob: ChatUser): Promise<
     (v) => v === ISO.draft,
   );
   await new Promise((r) => setTimeout(r, 800)); // the composer keeps its unsent text 300 ms after the last key
-  await a.evaluate(async () => {
-    const box = document.getElementById('compose')!;
-    const [parent, next] = [box.parentElement!, box.nextSibling];
-    box.remove();
-    await new Promise((r) => setTimeout(r, 300));
-    parent.insertBefore(box, next);
-  });
+  await rerenderCompose(a);
   const again = await composerOfKind(a, 'main');
   expect(again).not.toBe(main);
   await until(
