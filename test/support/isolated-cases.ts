@@ -4,7 +4,7 @@
  * and Firefox files. Tests look inside Veil's frames through the automation protocol (test-only).
  */
 import { expect } from 'vitest';
-import type { CDPSession, Frame, Page } from 'puppeteer';
+import type { CDPSession, Frame, Page, Target } from 'puppeteer';
 import type { ChatServer, InspectRecord } from '../../fixtures/chat/server.mjs';
 import { waitFor } from './browser';
 import { leakedSubstrings } from './leaks';
@@ -68,7 +68,12 @@ async function viaTarget(f: Frame, expression: string): Promise<unknown> {
     .browser()
     .targets()
     .find((t) => (t as unknown as { _targetId?: string })._targetId === id);
-  const session = target && (await within(target.createCDPSession()));
+  return target && evaluateInTarget(target, expression);
+}
+
+/** Evaluates `expression` in a target through a CDP session of its own, bounded, and lets the session go. */
+async function evaluateInTarget(target: Target, expression: string): Promise<unknown> {
+  const session = await within(target.createCDPSession());
   if (!session) return undefined;
   try {
     const res = await within(session.send('Runtime.evaluate', { expression, returnByValue: true }));
@@ -175,17 +180,10 @@ async function readerTextsOfBrowser(page: Page): Promise<{ text: string; status:
   const out: { text: string; status: string }[] = [];
   for (const t of page.browser().targets()) {
     if (!t.url().endsWith('/secure-reader.html')) continue;
-    const session = await within(t.createCDPSession());
-    if (!session) continue;
-    try {
-      const expression =
-        'JSON.stringify({ text: document.getElementById("text")?.textContent ?? "", status: document.getElementById("reader")?.dataset.status ?? "" })';
-      const res = await within(session.send('Runtime.evaluate', { expression, returnByValue: true }));
-      if (typeof res?.result.value === 'string')
-        out.push(JSON.parse(res.result.value) as { text: string; status: string });
-    } finally {
-      await session.detach().catch(() => undefined);
-    }
+    const expression =
+      'JSON.stringify({ text: document.getElementById("text")?.textContent ?? "", status: document.getElementById("reader")?.dataset.status ?? "" })';
+    const value = await evaluateInTarget(t, expression);
+    if (typeof value === 'string') out.push(JSON.parse(value) as { text: string; status: string });
   }
   return out;
 }
