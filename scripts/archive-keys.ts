@@ -11,6 +11,7 @@ import { type DirectoryEntry, type KeyInfo, type KeyRecord, type KeyStatus, toIn
 import { CHROME_EXTENSION_ID, GECKO_ID } from '../lib/policy/ids';
 import { parseManagedPolicy } from '../lib/policy/parse';
 import { policiesInFile, ReadError } from './admin-read';
+import { nativeXChaChaOpener } from './archive-aead';
 
 export class KeyLoadError extends Error {}
 
@@ -68,6 +69,8 @@ export class ArchiveKeyring {
     const rec = this.records.get(id);
     if (!rec) return undefined;
     d = deriveKey({ id: hexToBytes(id), secret: rec.secret });
+    const open = nativeXChaChaOpener(d.enc);
+    if (open) d.open = open;
     this.derived.set(id, d);
     return d;
   }

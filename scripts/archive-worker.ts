@@ -12,7 +12,8 @@ import { ArchiveKeyring } from './archive-keys';
 
 export interface WorkerJob {
   seq: number;
-  lines: string[];
+  /** Whole lines of the export, UTF-8 (the main thread hands the bytes over, it never decodes them). */
+  bytes: Uint8Array;
   /** Line number of the first line (from 1). */
   first: number;
 }
@@ -21,15 +22,23 @@ const data = workerData as { keys: KeyRecord[]; directory: DirectoryEntry[]; fie
 const ring = new ArchiveKeyring();
 ring.add(data.keys, data.directory, 'archive');
 
-parentPort!.on('message', async ({ seq, lines, first }: WorkerJob) => {
+// As the one-thread reader: a byte-order mark stays in its line (and makes it unreadable JSON there too).
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
+
+parentPort!.on('message', async ({ seq, bytes, first }: WorkerJob) => {
   try {
+    const lines = utf8.decode(bytes).split('\n');
+    if (lines.at(-1) === '') lines.pop();
     const items: InputItem[] = [];
     for (let i = 0; i < lines.length; i++) {
       const item = parseExportLine(lines[i]!, data.fields, first + i);
       if (!item) continue;
       if (!('bad' in item)) {
         const frame = singleFrame(item.text);
-        if (frame) item.opened = await openFrame(ring as unknown as Keyring, item, frame, data.site);
+        if (frame) {
+          item.opened = await openFrame(ring as unknown as Keyring, item, frame, data.site);
+          item.text = ''; // judged from `opened` alone: the envelope need not be copied back
+        }
       }
       items.push(item);
     }

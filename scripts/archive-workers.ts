@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { build } from 'esbuild';
-import { type ArchiveInput, type FieldNames, type InputItem, lineBatches } from './archive-input';
+import type { ArchiveInput, FieldNames, InputItem } from './archive-input';
 import type { ArchiveKeyring } from './archive-keys';
 import type { WorkerJob } from './archive-worker';
 
@@ -56,10 +56,10 @@ export async function parallelJsonLines(
     });
   }
   const stream = createReadStream(file, { highWaterMark: 1 << 18 });
-  const request = (job: WorkerJob) =>
+  const request = (job: WorkerJob, bytes: Uint8Array) =>
     new Promise<InputItem[]>((resolve, reject) => {
       waiting.set(job.seq, { resolve, reject });
-      workers[job.seq % jobs]!.postMessage(job);
+      workers[job.seq % jobs]!.postMessage(job, [bytes.buffer as ArrayBuffer]);
     });
 
   async function* batches(): AsyncIterable<InputItem[]> {
@@ -68,12 +68,12 @@ export async function parallelJsonLines(
     let next = 0;
     let line = 1;
     try {
-      for await (const lines of lineBatches(stream)) {
-        inFlight.set(sent, request({ seq: sent, lines, first: line }));
+      for await (const { bytes, lines } of lineBlocks(stream)) {
+        inFlight.set(sent, request({ seq: sent, bytes, first: line }, bytes));
         // A rejected answer is awaited (and thrown) in order below; never an unhandled rejection.
         inFlight.get(sent)!.catch(() => undefined);
         sent++;
-        line += lines.length;
+        line += lines;
         while (inFlight.size >= jobs * 4) {
           yield await inFlight.get(next)!;
           inFlight.delete(next++);
@@ -89,4 +89,33 @@ export async function parallelJsonLines(
     }
   }
   return { batches: batches(), progress: () => ({ done: stream.bytesRead, total }) };
+}
+
+/**
+ * The export in blocks of whole lines, as bytes of their own (handed to a worker, not copied):
+ * a block ends after its last newline, and what follows starts the next. A newline byte is never
+ * inside a UTF-8 character, so no character is cut.
+ */
+async function* lineBlocks(stream: AsyncIterable<Buffer>): AsyncIterable<{ bytes: Uint8Array; lines: number }> {
+  let rest: Buffer = Buffer.alloc(0);
+  for await (const chunk of stream) {
+    const data = rest.length ? Buffer.concat([rest, chunk]) : chunk;
+    const end = data.lastIndexOf(10) + 1;
+    rest = Buffer.from(data.subarray(end));
+    if (end > 0) yield { bytes: ownBytes(data, end), lines: countLines(data, end) };
+  }
+  if (rest.length) yield { bytes: ownBytes(rest, rest.length), lines: 1 };
+}
+
+/** The first `end` bytes in an ArrayBuffer of their own (a stream's Buffer may share its pool). */
+function ownBytes(data: Buffer, end: number): Uint8Array {
+  const out = new Uint8Array(end);
+  out.set(data.subarray(0, end));
+  return out;
+}
+
+function countLines(data: Buffer, end: number): number {
+  let n = 0;
+  for (let i = data.indexOf(10); i !== -1 && i < end; i = data.indexOf(10, i + 1)) n++;
+  return n;
 }

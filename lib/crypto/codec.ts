@@ -21,6 +21,8 @@ const GAP = `[${IGNORABLE}]*`;
 /** An envelope candidate: marker (possibly split by ignorables), version digit, body, terminator. */
 const ENVELOPE_RE = new RegExp(`V${GAP}E${GAP}I${GAP}L${GAP}(\\d)((?:${GAP}[${B58}])+)(${GAP}${TERMINATOR})?`, 'g');
 const STRIP_RE = new RegExp(`[${IGNORABLE}]`, 'g');
+/** A text that is one envelope and nothing else, unbroken: what ENVELOPE_RE would find, found faster. */
+const WHOLE_RE = new RegExp(`^${MARKER}(\\d)([${B58}]+)${TERMINATOR}$`);
 
 export function encodeEnvelopeText(frame: Uint8Array): string {
   return `${MARKER}${CURRENT_VERSION}${base58xmr.encode(frame)}${TERMINATOR}`;
@@ -36,6 +38,15 @@ export type FoundEnvelope =
  */
 export function findEnvelopes(text: string): FoundEnvelope[] {
   if (!text.includes('V')) return []; // fast path for ordinary messages
+  const whole = WHOLE_RE.exec(text);
+  if (whole && Number(whole[1]) === CURRENT_VERSION) {
+    const end = text.length;
+    try {
+      return [{ kind: 'envelope', start: 0, end, version: CURRENT_VERSION, frame: base58xmr.decode(whole[2]!) }];
+    } catch {
+      return [{ kind: 'malformed', start: 0, end, version: CURRENT_VERSION, reason: 'invalid encoding' }];
+    }
+  }
   const found: FoundEnvelope[] = [];
   for (const m of text.matchAll(ENVELOPE_RE)) {
     const start = m.index ?? 0;

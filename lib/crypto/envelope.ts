@@ -55,6 +55,11 @@ export interface DerivedKey {
   enc: Uint8Array;
   bind: Uint8Array;
   tags: Map<string, Uint8Array>;
+  /**
+   * Opens with `enc` instead of @noble/ciphers' xchacha20poly1305, exactly as it would: a platform
+   * AEAD for bulk decryption outside the browser (scripts/archive-aead.ts). Throws when not authentic.
+   */
+  open?: (nonce24: Uint8Array, aad: Uint8Array, sealed: Uint8Array) => Uint8Array;
 }
 
 export function deriveKey(key: SecretKey): DerivedKey {
@@ -202,7 +207,9 @@ export function openMessage(key: DerivedKey, frame: Uint8Array, ctx: MessageCont
   let inner: Uint8Array;
   try {
     const aad = concatBytes(AAD_PREFIX, frame.subarray(0, HEADER_LEN));
-    inner = xchacha20poly1305(key.enc, fullNonce(header.nonce), aad).decrypt(frame.subarray(HEADER_LEN));
+    const nonce = fullNonce(header.nonce);
+    const sealed = frame.subarray(HEADER_LEN);
+    inner = key.open ? key.open(nonce, aad, sealed) : xchacha20poly1305(key.enc, nonce, aad).decrypt(sealed);
   } catch {
     return { status: 'tampered' };
   }

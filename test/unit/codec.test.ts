@@ -48,6 +48,16 @@ describe('envelope text codec', () => {
     expect(only('VEIL1zzzzzzzzzzzzzzzz0')).toMatchObject({ kind: 'malformed' });
   });
 
+  it('reads a text that is one bare envelope as it reads the same envelope inside other text', () => {
+    // A bare envelope takes a shorter path; a leading space sends the same text the general way.
+    const texts = [env, 'VEIL2' + env.slice(5), 'VEIL1zzzzzzzzzzzzzzzz0', 'VEIL1z0', 'VEIL10', 'VEIL1'];
+    for (let i = 0; i < 100; i++) texts.push(encodeEnvelopeText(randomBytes(i)));
+    for (const t of texts) {
+      const shifted = findEnvelopes(` ${t}`).map((f) => ({ ...f, start: f.start - 1, end: f.end - 1 }));
+      expect(findEnvelopes(t)).toEqual(shifted);
+    }
+  });
+
   it('leaves ordinary text alone', () => {
     for (const t of [
       '',
