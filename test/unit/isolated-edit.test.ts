@@ -155,4 +155,15 @@ describe('an edit composer in isolated mode', () => {
     const { composer } = await openEdit([message('signed words', 'alice', seed)], 'alice');
     expect(composer).toMatchObject({ kind: 'edit', text: 'signed words' });
   });
+
+  it('a frame kind that is an Object property name, not a frame page, is refused', async () => {
+    const { keyring } = await setUp();
+    for (const kind of ['constructor', 'toString', '__proto__'])
+      await expect(
+        isolatedHandlers['isolated/open-frame'](
+          { kind: kind as 'reader', handle: 'x', theme: {} },
+          { keyring, site, frame: host },
+        ),
+      ).rejects.toThrow(/unknown frame kind/);
+  });
 });

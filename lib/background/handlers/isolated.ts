@@ -158,7 +158,7 @@ async function isolatedHere(ctx: RequestContext): Promise<boolean> {
 export const isolatedHandlers: Handlers<IsolatedMessages> = {
   async 'isolated/open-frame'(req, ctx) {
     if (!ctx.frame || !(await isolatedHere(ctx))) return fail('forbidden', NOT_ISOLATED);
-    if (!(req.kind in SECURE_FRAME_PAGES)) throw new RequestError('unknown frame kind');
+    if (!Object.hasOwn(SECURE_FRAME_PAGES, req.kind)) throw new RequestError('unknown frame kind');
     const handle = checkString(req.handle, 'handle', 64);
     // Only Veil envelopes, at most one maximal message's worth: a page cannot park data here.
     const reader = req.kind === 'reader' ? readerSpec(req.reader) : undefined;
