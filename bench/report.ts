@@ -8,6 +8,7 @@ import type { machineInfo, Stat } from './common';
 import type { SizeRow } from './size';
 import { type ArchiveBench, archiveReport } from './archive';
 import { type KeyServiceBench, keyServiceReport } from './keyservice';
+import { type AttachmentBench, attachmentsReport } from './attachments';
 
 export interface HistoryResult {
   n: number;
@@ -60,6 +61,8 @@ export interface BenchResults {
   archive?: ArchiveBench;
   /** Veil's key service in Node (bench/keyservice.ts). */
   keyService?: KeyServiceBench;
+  /** One large file, plain vs sealed, in Chromium (bench/attachments.ts). */
+  attachments?: AttachmentBench;
   durationS?: number;
   /** history loads that timed out and were run again */
   retries?: string[];
@@ -481,6 +484,7 @@ function markdown(r: BenchResults, outDir: string): string {
 
   if (r.archive) L.push(...archiveReport(r.archive));
   if (r.keyService) L.push(...keyServiceReport(r.keyService));
+  if (r.attachments) L.push(...attachmentsReport(r.attachments));
 
   L.push('## How to read and rerun');
   L.push('');

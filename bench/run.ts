@@ -7,7 +7,7 @@
  * median over runs, runs alternate between the configurations, and targets are judged on ratios.
  *
  * Flags: --quick (N = 200, one run, short windows; results go to $TMPDIR/veil-bench-quick unless
- * --out says otherwise), --only history,send,crypto,size,idle,archive,keyservice, --no-build (reuse the last build),
+ * --out says otherwise), --only history,send,crypto,size,idle,archive,keyservice,attachments, --no-build (reuse the last build),
  * --out DIR (where results go; default bench/), --ns 2000,10000
  * and --runs K (history sizes and runs, for investigating), --report (only rewrite results.md and
  * chart.svg from results.json).
@@ -28,6 +28,7 @@ import { openIsolatedHistory, setIsolatedMode, type IsolatedRun } from './isolat
 import { writeReport, type BenchResults } from './report';
 import { benchArchive } from './archive';
 import { benchKeyService } from './keyservice';
+import { benchAttachments } from './attachments';
 import { openSendPage, sendLatencies } from './send';
 import { measureSizes } from './size';
 
@@ -40,7 +41,7 @@ const option = (name: string) => {
 const QUICK = flag('--quick');
 /** Worker threads for the archive's parallel runs: one per core (the main thread keeps order and output). */
 const ARCHIVE_JOBS = availableParallelism();
-const ONLY = new Set((option('--only') ?? 'history,send,crypto,size,idle,archive,keyservice').split(','));
+const ONLY = new Set((option('--only') ?? 'history,send,crypto,size,idle,archive,keyservice,attachments').split(','));
 // A smoke run must not replace the full run's results: it writes to a temp folder unless told.
 const OUT = option('--out') ?? (QUICK ? join(tmpdir(), 'veil-bench-quick') : 'bench');
 
@@ -110,6 +111,8 @@ async function main() {
       })
     : undefined;
   const keyService = ONLY.has('keyservice') ? await benchKeyService(QUICK ? 1 : 3) : undefined;
+  // Browsers of its own, closed before the others start: one large file, plain and sealed.
+  const attachments = ONLY.has('attachments') ? await benchAttachments(QUICK ? 10 : 200, log) : undefined;
   const key = benchKey();
   const dk = derived(key);
   // Two vendors: the same conversation, once as Veil envelopes, once in plaintext.
@@ -138,6 +141,7 @@ async function main() {
       isolated: { available: false, note: isolatedModeStatus() },
       archive,
       keyService,
+      attachments,
     };
 
     if (ONLY.has('size')) {

@@ -109,14 +109,16 @@ export function sharesA16ByteWindow(stored: Uint8Array, plain: Uint8Array): bool
 }
 
 /** Lets the browser save downloads into a fresh dir; `take(name)` waits for a finished file there. */
-export async function allowDownloads(user: User): Promise<{ dir: string; take(name: string): Promise<Buffer> }> {
+export async function allowDownloads(
+  user: User,
+): Promise<{ dir: string; take(name: string, timeoutMs?: number): Promise<Buffer> }> {
   const dir = mkdtempSync(join(tmpdir(), 'veil-downloads-'));
   const cdp = await user.browser.target().createCDPSession();
   await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: dir, eventsEnabled: true });
   return {
     dir,
-    async take(name) {
-      await waitFor(() => readdirSync(dir).includes(name), `download of ${name}`, 30_000);
+    async take(name, timeoutMs = 30_000) {
+      await waitFor(() => readdirSync(dir).includes(name), `download of ${name}`, timeoutMs);
       return readFileSync(join(dir, name));
     },
   };
