@@ -209,7 +209,9 @@ export function openMessage(key: DerivedKey, frame: Uint8Array, ctx: MessageCont
     const aad = concatBytes(AAD_PREFIX, frame.subarray(0, HEADER_LEN));
     const nonce = fullNonce(header.nonce);
     const sealed = frame.subarray(HEADER_LEN);
-    inner = key.open ? key.open(nonce, aad, sealed) : xchacha20poly1305(key.enc, nonce, aad).decrypt(sealed);
+    // Own property only: nothing inherited (a polluted prototype) may stand in for the AEAD.
+    const open = Object.hasOwn(key, 'open') ? key.open : undefined;
+    inner = open ? open(nonce, aad, sealed) : xchacha20poly1305(key.enc, nonce, aad).decrypt(sealed);
   } catch {
     return { status: 'tampered' };
   }

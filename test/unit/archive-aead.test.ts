@@ -66,6 +66,21 @@ describe('platform XChaCha20-Poly1305 opener', () => {
     expect(() => o(nonce.subarray(0, 12), aad, sealed)).toThrow();
   });
 
+  it('one opener opens message after message, each under its own nonce, and refuses a changed subkey nonce byte', () => {
+    const key = randomBytes(32);
+    const o = open(key);
+    for (let i = 0; i < 50; i++) {
+      const nonce = randomBytes(24);
+      const aad = randomBytes(5);
+      const plain = randomBytes(i * 7);
+      const sealed = xchacha20poly1305(key, nonce, aad).encrypt(plain);
+      expect(o(nonce, aad, sealed)).toEqual(plain);
+      const other = nonce.slice();
+      other[i % 16]! ^= 1 << (i % 8); // a byte that goes into HChaCha20's subkey
+      expect(() => o(other, aad, sealed)).toThrow();
+    }
+  });
+
   it('is what openMessage uses when a key carries it, with the same verdicts', () => {
     const key = deriveKey({ id: randomBytes(4), secret: randomBytes(32) });
     const ctx = { conversationId: 'ch-x', senderId: 'alice' };
@@ -75,5 +90,19 @@ describe('platform XChaCha20-Poly1305 opener', () => {
     const bad = frame.slice();
     bad[frame.length - 1]! ^= 1;
     expect(openMessage(withNative, bad, ctx)).toEqual({ status: 'tampered' });
+  });
+
+  it('an opener inherited from a polluted Object.prototype is never used', () => {
+    const key = deriveKey({ id: randomBytes(4), secret: randomBytes(32) });
+    const ctx = { conversationId: 'ch-x', senderId: 'alice' };
+    const bad = sealMessage(key, 'hello', ctx, { sentAt: 1_700_000_000_000, nonce: randomBytes(16) });
+    bad[bad.length - 1]! ^= 1;
+    const proto = Object.prototype as { open?: unknown };
+    proto.open = () => new Uint8Array(40); // "authentic", whatever it is given
+    try {
+      expect(openMessage(key, bad, ctx)).toEqual({ status: 'tampered' });
+    } finally {
+      delete proto.open;
+    }
   });
 });

@@ -443,6 +443,36 @@ describe('archive decrypt', () => {
   );
 
   it(
+    'reads an export of many blocks the same with worker threads: lines across block ends, BOM, CRLF, junk, no last newline',
+    async () => {
+      const lines = readFileSync(join(dir, 'export.jsonl'), 'utf8').split('\n').filter(Boolean);
+      const parts: string[] = ['\uFEFF' + lines[0]!];
+      // Past the workers' 256 KB blocks several times; odd lines end in CRLF, junk now and then.
+      for (let i = 0; parts.join('\n').length < 700_000; i++) {
+        const l = lines[i % lines.length]!;
+        parts.push(i % 2 ? `${l}\r` : l);
+        if (i % 97 === 0) parts.push('not json at all \u00e9\u4e2d', '');
+      }
+      parts.push(JSON.stringify({ id: 'long', from: 'x', conv: 'y', text: 'z'.repeat(300_000) })); // spans a block end
+      const big = join(dir, 'big.jsonl');
+      writeFileSync(big, parts.join('\n')); // no newline after the last line
+      const single = join(dir, 'big-single.jsonl');
+      const threaded = join(dir, 'big-threaded.jsonl');
+      const one = await archive(['--input', big, ...keys(), '--out', single, '--jobs', '0']);
+      const two = await archive(['--input', big, ...keys(), '--out', threaded, '--jobs', '2']);
+      expect(two.code).toBe(one.code);
+      const out = readFileSync(single, 'utf8');
+      expect(readFileSync(threaded, 'utf8')).toBe(out);
+      // The BOM stays in its line (as on one thread), and each junk line carries its own number.
+      expect(out).toContain('"reason":"line 1 is not JSON"');
+      expect(out).toContain('"reason":"line 3 is not JSON"');
+      expect(out).toMatch(/"reason":"line \d{4,} is not JSON"/);
+      expect(out).toContain('"id":"long"');
+    },
+    KDF_TIMEOUT,
+  );
+
+  it(
     'shows a progress line with rate and ETA only where there is a terminal to show it on',
     async () => {
       const progress: string[] = [];

@@ -51,6 +51,8 @@ describe('envelope text codec', () => {
   it('reads a text that is one bare envelope as it reads the same envelope inside other text', () => {
     // A bare envelope takes a shorter path; a leading space sends the same text the general way.
     const texts = [env, 'VEIL2' + env.slice(5), 'VEIL1zzzzzzzzzzzzzzzz0', 'VEIL1z0', 'VEIL10', 'VEIL1'];
+    // Not bare: more after it, two in a row, split by a line break or a zero-width character.
+    texts.push(`${env}${env}`, `${env} x`, `${env}\n`, `${env}\n${env}`, `V\u200B${env.slice(1)}`, `${env}0`);
     for (let i = 0; i < 100; i++) texts.push(encodeEnvelopeText(randomBytes(i)));
     for (const t of texts) {
       const shifted = findEnvelopes(` ${t}`).map((f) => ({ ...f, start: f.start - 1, end: f.end - 1 }));
