@@ -35,6 +35,8 @@ export interface ArchiveBench {
   /** Every run had this V8 old-space limit (and would have crashed had memory grown with the archive). */
   heapCapMiB: number;
   targetPerSecond: number;
+  /** Where these figures came from, when not from the run the rest of results.md is from. */
+  note?: string;
 }
 
 const CONVERSATIONS = 40;
@@ -230,6 +232,7 @@ export function archiveReport(a: ArchiveBench): string[] {
       'is most of it; one 64 KB block of the export in memory at a time).',
     '',
   );
+  if (a.note) L.push(a.note, '');
   return L;
 }
 
