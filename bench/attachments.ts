@@ -14,6 +14,7 @@ import type { Page } from 'puppeteer';
 import { startChatServer, type ChatServer } from '../fixtures/chat/server.mjs';
 import { launchUser, waitFor, type User } from '../test/support/browser';
 import { allowDownloads, pickFiles, sha256hex, tempFile } from '../test/support/files';
+import { sampleHeapPeaks } from '../test/support/heap';
 import { bundleText, makeKey } from '../test/support/keys';
 import { composerStatus, importBundle, openChat } from '../test/support/veil-ui';
 
@@ -29,34 +30,6 @@ export interface AttachmentBench {
 const PASS = 'bench attachments passphrase, not a secret';
 const TARGET_PEAK_MIB = 64;
 const MiB = 1024 * 1024;
-
-/** Samples the page's and the extension worker's JS heap until the returned function is called. */
-async function heapPeaks(user: User, page: Page): Promise<() => Promise<{ page: number; worker: number }>> {
-  const cdp = await page.createCDPSession();
-  const worker = await user.worker();
-  const session = (worker as unknown as { client: { send(m: string): Promise<{ usedSize: number }> } }).client;
-  const read = async () => ({
-    page: (await cdp.send('Runtime.getHeapUsage')).usedSize,
-    worker: (await session.send('Runtime.getHeapUsage')).usedSize,
-  });
-  const base = await read();
-  const peak = { ...base };
-  let on = true;
-  const loop = (async () => {
-    while (on) {
-      const now = await read().catch(() => base);
-      peak.page = Math.max(peak.page, now.page);
-      peak.worker = Math.max(peak.worker, now.worker);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  })();
-  return async () => {
-    on = false;
-    await loop;
-    await cdp.detach().catch(() => undefined);
-    return { page: (peak.page - base.page) / MiB, worker: (peak.worker - base.worker) / MiB };
-  };
-}
 
 const pending = (page: Page) => page.$$eval('#pending-files li', (els) => els.length);
 
@@ -125,7 +98,7 @@ export async function benchAttachments(mib: number, log: (...a: unknown[]) => vo
     log(`attachments: ${mib} MiB, Veil seal + upload and download + open`);
     const [a, b] = await Promise.all([openChat(alice, server.url, 'bob'), openChat(bob, server.url, 'alice')]);
     await Promise.all([composerStatus(a), composerStatus(b)]);
-    const stopA = await heapPeaks(alice, a);
+    const stopA = await sampleHeapPeaks(alice, a);
     t = Date.now();
     await pickFiles(a, '#file-input', [path]);
     await waitFor(async () => (await pending(a)) === 1, 'sealed upload', 10 * 60_000);
@@ -137,7 +110,7 @@ export async function benchAttachments(mib: number, log: (...a: unknown[]) => vo
     const row = `li[data-id="${id}"]`;
     await b.waitForSelector(`${row} .veil-file-download`, { timeout: 60_000 });
     const downloads = await allowDownloads(bob);
-    const stopB = await heapPeaks(bob, b);
+    const stopB = await sampleHeapPeaks(bob, b);
     t = Date.now();
     await b.bringToFront();
     await b.click(`${row} .veil-file-download`);

@@ -26,6 +26,7 @@ import {
   sharesA16ByteWindow,
   tempFile,
 } from '../support/files';
+import { sampleHeapPeaks } from '../support/heap';
 
 const PASS = 'attachments passphrase';
 const VEIL_NAME = /^[0-9a-f]{32}\.veil$/;
@@ -393,31 +394,12 @@ describe.runIf(process.env.VEIL_ATTACHMENT_MB)('memory with a large attachment',
       const path = tempFile('large.bin', big);
       const [a, b] = await Promise.all([openChat(alice, server.url, 'bob'), openChat(bob, server.url, 'alice')]);
       await composerStatus(a);
+      const round = (n: number) => Math.round(n * 10) / 10;
       const sample = async (user: User, page: Page) => {
-        const cdp = await page.createCDPSession();
-        const worker = await user.worker();
-        const read = async () => {
-          const p = (await cdp.send('Runtime.getHeapUsage')).usedSize;
-          const session = (worker as unknown as { client: { send(m: string): Promise<{ usedSize: number }> } }).client;
-          const w = (await session.send('Runtime.getHeapUsage')).usedSize;
-          return { p, w };
-        };
-        const base = await read();
-        const peak = { ...base };
-        let on = true;
-        const loop = (async () => {
-          while (on) {
-            const now = await read().catch(() => base);
-            peak.p = Math.max(peak.p, now.p);
-            peak.w = Math.max(peak.w, now.w);
-            await new Promise((r) => setTimeout(r, 100));
-          }
-        })();
+        const stop = await sampleHeapPeaks(user, page);
         return async () => {
-          on = false;
-          await loop;
-          const MiB = (n: number) => Math.round((n / 1024 / 1024) * 10) / 10;
-          return { pageAbove: MiB(peak.p - base.p), workerAbove: MiB(peak.w - base.w), pageBase: MiB(base.p) };
+          const p = await stop();
+          return { pageAbove: round(p.page), workerAbove: round(p.worker), pageBase: round(p.pageBase) };
         };
       };
       const before = lastSeq();
