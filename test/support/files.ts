@@ -108,17 +108,30 @@ export function sharesA16ByteWindow(stored: Uint8Array, plain: Uint8Array): bool
   return false;
 }
 
-/** Lets the browser save downloads into a fresh dir; `take(name)` waits for a finished file there. */
+/**
+ * Lets the browser save downloads into a fresh dir; `take(name)` waits until the browser says that
+ * download is complete, then reads it (a file can be in the folder under its name before all of
+ * its bytes are: reading it then gave an empty file under load).
+ */
 export async function allowDownloads(
   user: User,
 ): Promise<{ dir: string; take(name: string, timeoutMs?: number): Promise<Buffer> }> {
   const dir = mkdtempSync(join(tmpdir(), 'veil-downloads-'));
   const cdp = await user.browser.target().createCDPSession();
+  const names = new Map<string, string>();
+  const completed = new Set<string>();
+  cdp.on('Browser.downloadWillBegin', (e: { guid: string; suggestedFilename: string }) =>
+    names.set(e.guid, e.suggestedFilename),
+  );
+  cdp.on('Browser.downloadProgress', (e: { guid: string; state: string }) => {
+    const name = names.get(e.guid);
+    if (e.state === 'completed' && name !== undefined) completed.add(name);
+  });
   await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: dir, eventsEnabled: true });
   return {
     dir,
     async take(name, timeoutMs = 30_000) {
-      await waitFor(() => readdirSync(dir).includes(name), `download of ${name}`, timeoutMs);
+      await waitFor(() => completed.has(name) && readdirSync(dir).includes(name), `download of ${name}`, timeoutMs);
       return readFileSync(join(dir, name));
     },
   };
