@@ -84,6 +84,12 @@ async function click(page: Page, selector: string): Promise<void> {
   await page.$eval(selector, (el) => (el as HTMLElement).click());
 }
 const lastStored = () => server.inspect().messages.at(-1)!;
+/** The first message `from` sent among those stored after the first `count`. */
+const storedSince = (count: number, from: string) =>
+  server
+    .inspect()
+    .messages.slice(count)
+    .find((m) => m.from === from)!;
 
 async function until<T>(what: string, probe: () => Promise<T> | T, ok: (v: T) => boolean = Boolean): Promise<T> {
   const end = Date.now() + 15_000;
@@ -656,10 +662,7 @@ async function isolatedEditsAndThreads(alice: ChatUser, bob: ChatUser): Promise<
   const [a, b] = await Promise.all([openVeil(alice, 'alice', 'bob'), openVeil(bob, 'bob', 'alice')]);
   const before = server.inspect().messages.length;
   await typeInIsolated(server, a, b, [ISO.original]);
-  const first = server
-    .inspect()
-    .messages.slice(before)
-    .find((m) => m.from === 'alice')!;
+  const first = storedSince(before, 'alice');
   expect(first.text).toMatch(ENVELOPE);
   const stored = () => server.inspect().messages.find((m) => m.id === first.id)!;
 
@@ -696,10 +699,7 @@ async function isolatedEditsAndThreads(alice: ChatUser, bob: ChatUser): Promise<
   // The page plants an edit box on bob's message: Veil's composer over it opens empty, says why, sends nothing.
   const count = server.inspect().messages.length;
   await typeInIsolated(server, b, a, [ISO.bobs]);
-  const bobs = server
-    .inspect()
-    .messages.slice(count)
-    .find((m) => m.from === 'bob')!;
+  const bobs = storedSince(count, 'bob');
   await plantEditBox(a, bobs.id, { focus: true });
   const planted = await until('the planted box covered', async () => {
     for (const f of await veilFrames(a, 'secure-composer.html')) {

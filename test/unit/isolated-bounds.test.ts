@@ -46,6 +46,12 @@ function session() {
   };
 }
 const tick = () => new Promise((r) => setTimeout(r, 0));
+/** A registry whose clock stands still, over `area` (none: memory only, as without storage.session). */
+const registry = (area?: ReturnType<typeof session>['area']) =>
+  new CapabilityRegistry(
+    () => area,
+    () => 1_000,
+  );
 
 describe('secure frame bounds', () => {
   it('a reader is only made for Veil envelopes, at most one maximal message', () => {
@@ -58,10 +64,7 @@ describe('secure frame bounds', () => {
   });
 
   it("a tab spraying readers evicts its own oldest tokens, never another tab's", async () => {
-    const reg = new CapabilityRegistry(
-      () => undefined,
-      () => 1_000,
-    );
+    const reg = registry();
     const victim = await reg.mint(host(1), { kind: 'composer', handle: 'c', theme: {} });
     const big = envelopeOf('y'.repeat(500_000));
     const tokens: string[] = [];
@@ -78,10 +81,7 @@ describe('secure frame bounds', () => {
   });
 
   it('all tabs together stay within the total, the greediest tab giving up first', async () => {
-    const reg = new CapabilityRegistry(
-      () => undefined,
-      () => 1_000,
-    );
+    const reg = registry();
     const big = envelopeOf('z'.repeat(600_000));
     for (let tab = 10; tab < 20; tab++)
       for (let i = 0; i < 12; i++)
@@ -91,10 +91,7 @@ describe('secure frame bounds', () => {
 
   it('persists each token on its own, without reader texts, in one write per task', async () => {
     const s = session();
-    const reg = new CapabilityRegistry(
-      () => s.area,
-      () => 1_000,
-    );
+    const reg = registry(s.area);
     const text = envelopeOf('secret-ish');
     for (let i = 0; i < 300; i++)
       await reg.mint(host(4), { kind: 'reader', handle: `r${i}`, theme: {}, reader: readerOf([text]) });
@@ -107,20 +104,14 @@ describe('secure frame bounds', () => {
     expect(s.writes.at(-1)!).toBeLessThan(1_000);
     expect(JSON.stringify(s.data)).not.toContain(text.slice(0, 40));
     // A new worker restores the tokens (bound ones keep working).
-    const again = new CapabilityRegistry(
-      () => s.area,
-      () => 1_000,
-    );
+    const again = registry(s.area);
     await again.mint(host(5), { kind: 'composer', handle: 'x', theme: {} });
     expect(again.size).toBe(302);
   });
 
   it("an edit composer keeps what the edit is bound to across a worker restart, never the message's envelope", async () => {
     const s = session();
-    const reg = new CapabilityRegistry(
-      () => s.area,
-      () => 1_000,
-    );
+    const reg = registry(s.area);
     const text = envelopeOf('the message being edited');
     const frame = { ...host(4), frameId: 3, documentId: 'f' };
     const token = await reg.mint(host(4), {
@@ -136,10 +127,7 @@ describe('secure frame bounds', () => {
     reg.changed(token);
     await tick();
     expect(JSON.stringify(s.data)).not.toContain(text.slice(0, 40));
-    const again = new CapabilityRegistry(
-      () => s.area,
-      () => 1_000,
-    );
+    const again = registry(s.area);
     const restored = (await again.forFrame(token, frame, 'composer'))!;
     expect(restored.composer).toEqual({
       kind: 'edit',
