@@ -1,6 +1,6 @@
 /**
  * The archive's verdict on each message: the same code the browser runs (lib/background/decrypt.ts
- * decryptItem and judgeReplays, lib/i18n/status-text.ts viewOf), fed from an export instead of a
+ * decryptItem and judgeReplays, lib/i18n/status-text.ts briefViewOf), fed from an export instead of a
  * page. What the page keeps per load and the background keeps in IndexedDB (chunk groups, the
  * replay log) is kept here in bounded memory, so a million-message archive runs in constant space.
  */
@@ -18,7 +18,7 @@ import {
   type MessageStatus,
   mixedAuthorsView,
   notEncryptedView,
-  viewOf,
+  briefViewOf,
 } from '../lib/i18n/status-text';
 
 /** One message as the vendor exported it. */
@@ -260,7 +260,7 @@ export class ArchiveJudge {
     // The status and label do not depend on the send time; leaving it out skips formatting a date.
     const sentAt = result.sentAt;
     result.sentAt = undefined;
-    const view = viewOf(result, m.author, false);
+    const view = briefViewOf(result, m.author, false); // the archive writes the label, never the tooltip
     const verified = view.status === 'decrypted' && result.signature?.state === 'verified';
     return {
       conversation: m.conversation,

@@ -28,7 +28,6 @@ function cut(template: string): Template {
 }
 
 function t(key: MessageKey, ...subs: (string | number)[]): string {
-  if (!subs.length) return lookup(key);
   const cacheKey = `${templateLang}\n${key}\n${subs.length}`;
   let template = templates.get(cacheKey);
   if (template === undefined) {
@@ -39,6 +38,10 @@ function t(key: MessageKey, ...subs: (string | number)[]): string {
   for (const piece of template) s += typeof piece === 'string' ? piece : String(subs[piece] ?? '');
   return s;
 }
+
+/** A detail text, or none: `t`, or `silent` where only status, tone and label are wanted. */
+type Say = typeof t;
+const silent: Say = () => '';
 
 /** The language templates are cached for, read once per status (unit tests switch catalogs). */
 function useLanguage(): void {
@@ -71,67 +74,75 @@ export interface StatusView {
 }
 
 export function viewOf(r: DecryptedItem, author: string, replayed: boolean): StatusView {
-  return quotedView(r, editedView(r, messageView(r, author, replayed)));
+  return quotedView(r, editedView(r, messageView(r, author, replayed, t), t), t);
+}
+
+/**
+ * viewOf without the detail text (it is ''): for callers that never show a tooltip and judge many
+ * messages (the archive writes tens of thousands a second; the detail was most of that cost).
+ */
+export function briefViewOf(r: DecryptedItem, author: string, replayed: boolean): StatusView {
+  return quotedView(r, editedView(r, messageView(r, author, replayed, silent), silent), silent);
 }
 
 /** A message quoting others: a quote that does not match its original outweighs everything but a bad status. */
-function quotedView(r: DecryptedItem, view: StatusView): StatusView {
+function quotedView(r: DecryptedItem, view: StatusView, d: Say): StatusView {
   if (r.status !== 'decrypted' || !r.quote || view.tone === 'bad') return view;
   if (r.quote === 'mismatch')
     return {
       status: 'quote-mismatch',
       tone: 'bad',
       label: t('statusQuoteMismatchLabel'),
-      detail: t('statusQuoteMismatchDetail'),
+      detail: d('statusQuoteMismatchDetail'),
     };
   const note =
     r.quote === 'verified'
-      ? t('statusQuoteVerifiedNote', (r.quotedAuthors ?? []).join(', ') || '?')
-      : t('statusQuoteUnseenNote');
+      ? d('statusQuoteVerifiedNote', (r.quotedAuthors ?? []).join(', ') || '?')
+      : d('statusQuoteUnseenNote');
   return { ...view, detail: view.detail + note };
 }
 
-function editedView(r: DecryptedItem, view: StatusView): StatusView {
+function editedView(r: DecryptedItem, view: StatusView, d: Say): StatusView {
   if (r.status !== 'decrypted' || !r.editOf) return view;
   // An edit: authentic, but shown in place of another message than the one it names.
   if (r.graftedEdit && view.status !== 'sender-mismatch' && view.status !== 'moved')
-    return { status: 'moved', tone: 'bad', label: t('statusGraftedEditLabel'), detail: t('statusGraftedEditDetail') };
+    return { status: 'moved', tone: 'bad', label: t('statusGraftedEditLabel'), detail: d('statusGraftedEditDetail') };
   if (view.status !== 'decrypted') return view;
   // The sender's chat named no message: nothing ties the edit to a place, so the user is told.
-  const detail = r.editOf.hostId ? t('statusEditedDetail') : t('statusEditedUncheckedDetail');
+  const detail = r.editOf.hostId ? d('statusEditedDetail') : d('statusEditedUncheckedDetail');
   return { ...view, label: view.label + t('statusEditedNote'), detail: view.detail + detail };
 }
 
-function messageView(r: DecryptedItem, author: string, replayed: boolean): StatusView {
+function messageView(r: DecryptedItem, author: string, replayed: boolean, d: Say): StatusView {
   useLanguage();
   const key = !r.keyId
     ? ''
     : r.fingerprint
-      ? t('statusKeyWithFingerprint', r.keyId, r.fingerprint)
-      : t('statusKey', r.keyId);
+      ? d('statusKeyWithFingerprint', r.keyId, r.fingerprint)
+      : d('statusKey', r.keyId);
   switch (r.status) {
     case 'unknown-key':
       return {
         status: 'unknown-key',
         tone: 'warn',
         label: t('statusUnknownKeyLabel', r.keyId ?? '?'),
-        detail: t('statusUnknownKeyDetail', r.keyId ?? '?'),
+        detail: d('statusUnknownKeyDetail', r.keyId ?? '?'),
       };
     case 'locked':
-      return { status: 'locked', tone: 'warn', label: t('statusLockedLabel'), detail: t('statusLockedDetail', key) };
+      return { status: 'locked', tone: 'warn', label: t('statusLockedLabel'), detail: d('statusLockedDetail', key) };
     case 'tampered':
       return {
         status: 'tampered',
         tone: 'bad',
         label: t('statusTamperedLabel'),
-        detail: t('statusTamperedDetail', key),
+        detail: d('statusTamperedDetail', key),
       };
     case 'malformed':
       return {
         status: 'malformed',
         tone: 'bad',
         label: t('statusMalformedLabel'),
-        detail: t('statusMalformedDetail', r.reason ?? 'invalid'),
+        detail: d('statusMalformedDetail', r.reason ?? 'invalid'),
       };
     case 'out-of-scope':
       return r.isolatedKey
@@ -139,29 +150,29 @@ function messageView(r: DecryptedItem, author: string, replayed: boolean): Statu
             status: 'out-of-scope',
             tone: 'bad',
             label: t('statusIsolatedKeyLabel'),
-            detail: t('statusIsolatedKeyDetail', key),
+            detail: d('statusIsolatedKeyDetail', key),
           }
         : {
             status: 'out-of-scope',
             tone: 'bad',
             label: t('statusOutOfScopeLabel'),
-            detail: t('statusOutOfScopeDetail', key),
+            detail: d('statusOutOfScopeDetail', key),
           };
     case 'decrypted':
       break;
   }
-  const sent = r.sentAt ? t('statusSentAt', formatTime(r.sentAt)) : '';
+  const sent = r.sentAt && d !== silent ? t('statusSentAt', formatTime(r.sentAt)) : '';
   // Chrome reads "$1$2" as a named placeholder, so key and time travel as one substitution.
   const facts = key + sent;
   if (r.movedFromOtherConversation) {
-    return { status: 'moved', tone: 'bad', label: t('statusMovedLabel'), detail: t('statusMovedDetail', facts) };
+    return { status: 'moved', tone: 'bad', label: t('statusMovedLabel'), detail: d('statusMovedDetail', facts) };
   }
   if (r.senderMismatch) {
     return {
       status: 'sender-mismatch',
       tone: 'bad',
       label: t('statusSenderMismatchLabel', author),
-      detail: t('statusSenderMismatchDetail', author, facts),
+      detail: d('statusSenderMismatchDetail', author, facts),
     };
   }
   const sig = r.signature;
@@ -171,13 +182,13 @@ function messageView(r: DecryptedItem, author: string, replayed: boolean): Statu
           status: 'sender-mismatch',
           tone: 'bad',
           label: t('statusSignedByOtherLabel', sig.signedBy, author),
-          detail: t('statusSignatureByOtherDetail', author, sig.signedBy, facts),
+          detail: d('statusSignatureByOtherDetail', author, sig.signedBy, facts),
         }
       : {
           status: 'sender-mismatch',
           tone: 'bad',
           label: t('statusNotSignedByLabel', author),
-          detail: t('statusSignatureFailedDetail', author, facts),
+          detail: d('statusSignatureFailedDetail', author, facts),
         };
   }
   if (replayed || r.replayed)
@@ -185,23 +196,23 @@ function messageView(r: DecryptedItem, author: string, replayed: boolean): Statu
       status: 'replayed',
       tone: 'bad',
       label: t('statusReplayedLabel'),
-      detail: t('statusReplayedDetail', facts),
+      detail: d('statusReplayedDetail', facts),
     };
   if (r.staleOnArrival)
-    return { status: 'stale', tone: 'bad', label: t('statusStaleLabel'), detail: t('statusStaleDetail', facts) };
+    return { status: 'stale', tone: 'bad', label: t('statusStaleLabel'), detail: d('statusStaleDetail', facts) };
   if (r.keyStatus === 'revoked')
     return {
       status: 'revoked-key',
       tone: 'warn',
       label: t('statusRevokedLabel'),
-      detail: t('statusRevokedDetail', facts),
+      detail: d('statusRevokedDetail', facts),
     };
   if (sig?.state === 'missing') {
     return {
       status: 'unverified',
       tone: 'warn',
       label: t('statusUnsignedLabel'),
-      detail: t('statusUnsignedDetail', author, facts),
+      detail: d('statusUnsignedDetail', author, facts),
     };
   }
   if (sig?.state === 'verified') {
@@ -209,15 +220,15 @@ function messageView(r: DecryptedItem, author: string, replayed: boolean): Statu
       status: 'decrypted',
       tone: 'ok',
       label: t('statusVerifiedLabel', author),
-      detail: t('statusVerifiedDetail', key, author, sent),
+      detail: d('statusVerifiedDetail', key, author, sent),
     };
   }
-  const unknownSigner = sig?.state === 'unknown-signer' ? t('statusUnknownSignerNote', author) : '';
+  const unknownSigner = sig?.state === 'unknown-signer' ? d('statusUnknownSignerNote', author) : '';
   return {
     status: 'decrypted',
     tone: 'ok',
     label: t('statusDecryptedLabel'),
-    detail: t('statusDecryptedDetail', facts) + unknownSigner,
+    detail: d('statusDecryptedDetail', facts) + unknownSigner,
   };
 }
 

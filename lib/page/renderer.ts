@@ -35,6 +35,7 @@ import {
   ariaLabelOf,
   CONTINUED_TEXT,
   decryptingView,
+  briefViewOf,
   incompleteView,
   mixedAuthorsView,
   NOT_ENCRYPTED_VIEW,
@@ -198,7 +199,7 @@ export class MessageRenderer {
     if (!painted || !src || painted.items.length !== 1 || src.items.length !== 1) return undefined;
     const r = painted.items[0]!;
     if (r.status !== 'decrypted' || !r.messageId) return undefined;
-    if (viewOf(r, painted.author, painted.replayed[0]!).tone === 'bad') return undefined;
+    if (briefViewOf(r, painted.author, painted.replayed[0]!).tone === 'bad') return undefined;
     return { messageId: r.messageId, text: r.text ?? '', envelopes: src.items[0]! };
   }
 
@@ -556,7 +557,7 @@ export class MessageRenderer {
   /** The status a message shows: its first segment that is not plainly decrypted. */
   private worst(p: Painted): string {
     for (let i = 0; i < p.items.length; i++) {
-      const status = viewOf(p.items[i]!, p.author, p.replayed[i]!).status;
+      const status = briefViewOf(p.items[i]!, p.author, p.replayed[i]!).status;
       if (status !== 'decrypted') return status;
     }
     return 'decrypted';

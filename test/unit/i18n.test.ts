@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import en from '../../public/_locales/en/messages.json';
 import zh from '../../public/_locales/zh_CN/messages.json';
 import { catalogLookup, setMessageLookup } from '../../lib/i18n';
-import { decryptingView, notEncryptedView, viewOf } from '../../lib/i18n/status-text';
+import { briefViewOf, decryptingView, notEncryptedView, viewOf } from '../../lib/i18n/status-text';
 import type { DecryptedItem } from '../../lib/messaging/protocol';
 
 const catalogs: Record<string, Record<string, { message: string }>> = { en, zh_CN: zh };
@@ -95,6 +95,9 @@ describe('translations', () => {
     setMessageLookup(catalogLookup(zh));
     expect(viewOf(item, 'bob', false).label).toBe(zhLabel);
     expect(viewOf(item, 'bob', false).detail).not.toMatch(/\$\d|undefined/);
+    // The archive's view: the same verdict and label, only without the tooltip's text.
+    for (const replayed of [false, true])
+      expect(briefViewOf(item, 'bob', replayed)).toEqual({ ...viewOf(item, 'bob', replayed), detail: '' });
   });
 
   it("puts names from the page in as they are, even names holding the templates' own marker characters", () => {
