@@ -17,6 +17,8 @@ const DEBIAN = [
   // The key service's HSM (SoftHSM2 behind PKCS#11) and its several-instance database.
   'softhsm2',
   'postgresql',
+  // A virtual X display: Firefox pastes images only with a real window system (attachment tests).
+  'xvfb',
 ];
 
 /** @param {string} pkg */

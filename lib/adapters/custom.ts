@@ -60,6 +60,8 @@ export interface CustomAdapterSpec {
     messageAuthor?: string[];
     /** Where the page shows message text outside the list (conversation list, thread previews). */
     previews?: string[];
+    /** The chat's own file input, where isolated mode hands an encrypted file. */
+    fileInput?: string[];
   };
   /** Attribute on the message element holding the author's id (preferred over `messageAuthor`). */
   authorAttribute?: string;
@@ -138,6 +140,11 @@ export const CUSTOM_ADAPTER_JSON_SCHEMA = {
         messageText: selectorList('CSS selectors, inside a message, for its body text.'),
         messageAuthor: selectorList('CSS selectors, inside a message, for its author name.'),
         previews: selectorList('CSS selectors for message previews outside the list (conversation list).'),
+        fileInput: selectorList(
+          "CSS selectors for the chat's own file input (<input type=file>): isolated mode gives it the encrypted " +
+            'file the user attached in the secure composer. Without it, the first file input on the page; a chat ' +
+            'with none gets the file as a paste into its compose box.',
+        ),
       },
       required: ['composer', 'message', 'messageText'],
     },
@@ -214,6 +221,7 @@ export function validateCustomAdapterSpec(input: unknown): SpecCheck {
     checkSelectors('selectors.messageText', sel.messageText, true);
     checkSelectors('selectors.messageAuthor', sel.messageAuthor, false);
     checkSelectors('selectors.previews', sel.previews, false);
+    checkSelectors('selectors.fileInput', sel.fileInput, false);
     const hasAuthorSel = Array.isArray(sel.messageAuthor) && sel.messageAuthor.length > 0;
     if (!hasAuthorSel && typeof s.authorAttribute !== 'string') {
       errors.push('say how the author is read: authorAttribute or selectors.messageAuthor');
@@ -413,6 +421,7 @@ export function adapterFromSpec(input: unknown): SiteAdapter {
       messageText: [...spec.selectors.messageText],
       messageAuthor: [...(spec.selectors.messageAuthor ?? [])],
       previews: [...(spec.selectors.previews ?? [])],
+      fileInput: [...(spec.selectors.fileInput ?? [])],
     },
     authorAttribute: spec.authorAttribute,
     normalizeAuthor: authorNormalizer(spec),

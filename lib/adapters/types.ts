@@ -60,6 +60,11 @@ export interface SiteAdapter {
     messageAuthor: string[];
     /** Where the page shows a message's text outside the list (conversation list, thread previews). */
     previews?: string[];
+    /**
+     * The chat's own file input: isolated mode hands it the encrypted file the user attached in the
+     * secure composer. Absent or empty: the page's first file input; a page with none gets a paste.
+     */
+    fileInput?: string[];
   };
   /** Attribute on the message element that holds the author's user id (preferred over text). */
   authorAttribute?: string;

@@ -6,10 +6,20 @@
  *
  * Keys: Enter sends; Shift+Enter is a new line; Enter while an IME composes (Chinese, Japanese…)
  * confirms the composition as usual; Tab leaves the composer (the content script moves focus).
+ * Files (main composer): the 📎 picker here, a drop on this frame or a paste into it. Each is
+ * streamed to the background, which seals it and has the chat upload only the sealed file; it then
+ * goes with the next message sent from here.
  */
+import { base64 } from '@scure/base';
 import { localizePage, t } from '../i18n';
 import { request } from '../messaging/client';
-import type { HeldTyping, SecureFrameEvent } from '../messaging/protocol';
+import {
+  type AttachedFile,
+  FILE_PIECE_BYTES,
+  type HeldTyping,
+  MAX_FILES_PER_MESSAGE,
+  type SecureFrameEvent,
+} from '../messaging/protocol';
 import { TypingLog } from './typing-log';
 import { applyTheme, indicatorElement, waitForGrant } from './secure-frame';
 
@@ -66,19 +76,24 @@ export async function startSecureComposer(doc: Document): Promise<void> {
     say('ok', t('isoComposerDraftRestored'), 4_000);
   }
 
+  // Files attached here and not sent yet (their references; the chat already holds the sealed
+  // uploads). Kept with the draft, so a composer the page replaces keeps them.
+  let attached: AttachedFile[] = c?.draftFiles ?? [];
+
   // The unsent text is kept in the background as the user types, so no box the page replaces
   // takes it along (lib/background/isolated/drafts.ts). Edits keep none (they belong to one message).
   let draftTimer: ReturnType<typeof setTimeout> | undefined;
   const keepDraft = () => {
     clearTimeout(draftTimer);
     draftTimer = undefined;
-    if (c?.kind !== 'edit') void request('secure/draft', { token, text: input.value }).catch(() => undefined);
+    if (c?.kind !== 'edit')
+      void request('secure/draft', { token, text: input.value, files: attached }).catch(() => undefined);
   };
   input.addEventListener('input', () => {
     clearTimeout(draftTimer);
     draftTimer = setTimeout(keepDraft, 300);
   });
-  if (c?.draft) keepDraft();
+  if (c?.draft || c?.draftFiles) keepDraft();
 
   // A press anywhere in the composer (its indicator, the notice over the first line) means "type here".
   box.addEventListener('mousedown', (e) => {
@@ -145,10 +160,96 @@ export async function startSecureComposer(doc: Document): Promise<void> {
     await run;
   };
 
+  let sealing = 0;
+  const attachButton = doc.getElementById('attach') as HTMLButtonElement;
+  const picker = doc.getElementById('files') as HTMLInputElement;
+  const showAttached = () => {
+    attachButton.textContent = attached.length ? `📎${attached.length}` : '📎';
+    attachButton.title = [t('isoAttachLabel'), ...attached.map((f) => f.ref.name)].join('\n');
+  };
+  const sealOne = async (file: File): Promise<string | undefined> => {
+    const name = file.name || 'pasted';
+    const start = await request('secure/file-seal-start', { token, name, type: file.type, size: file.size });
+    if (!start.ok) return start.error.message;
+    try {
+      for (let at = 0; at < file.size; at += FILE_PIECE_BYTES) {
+        const bytes = new Uint8Array(await file.slice(at, at + FILE_PIECE_BYTES).arrayBuffer());
+        const r = await request('secure/file-seal-push', { token, sid: start.sid, data: base64.encode(bytes) });
+        if (!r.ok) return r.error.message;
+      }
+      const end = await request('secure/file-seal-finish', { token, sid: start.sid }, 120_000);
+      if (!end.ok) return end.error.message;
+      attached = [...attached, { ref: end.ref, conversationId: end.conversationId }];
+      showAttached();
+      keepDraft();
+      return undefined;
+    } catch (e) {
+      void request('secure/file-abort', { token, sid: start.sid }).catch(() => undefined);
+      return String((e as Error)?.message ?? e);
+    }
+  };
+  let queue: Promise<void> = Promise.resolve();
+  /** Files the user attached here (picker, drop, paste): only while this composer is in plain view. */
+  const attach = async (files: File[]) => {
+    if (!files.length) return;
+    const seen = await request('secure/event', { token, event: 'attach' });
+    if (!seen.ok || seen.warning) return say('error', seen.ok ? seen.warning! : seen.error.message, 15_000);
+    if (attached.length + files.length > MAX_FILES_PER_MESSAGE)
+      return say('error', t('isoFileTooMany', MAX_FILES_PER_MESSAGE), 15_000);
+    sealing++;
+    queue = queue
+      .then(async () => {
+        for (const file of files) {
+          say('ok', t('isoFileEncrypting', file.name || 'pasted'), 120_000);
+          const error = await sealOne(file);
+          // One failed: the rest of this pick waits for the user (who attaches again), as in inline mode.
+          if (error) return say('error', t('isoFileNotAttached', file.name || 'pasted', error), 20_000);
+        }
+        say('ok', t('isoFileAttached', attached.length), 8_000);
+      })
+      .finally(() => {
+        sealing--;
+        input.focus();
+      });
+  };
+  if ((c?.kind ?? 'main') === 'main' && !c?.error) {
+    attachButton.hidden = false;
+    showAttached();
+    attachButton.addEventListener('click', (e) => {
+      if (!e.isTrusted) return;
+      // The picker opens within the click's activation, once the host side saw the composer in view.
+      void request('secure/event', { token, event: 'attach' }).then((seen) => {
+        if (seen.ok && !seen.warning) picker.click();
+        else say('error', seen.ok ? seen.warning! : seen.error.message, 15_000);
+      });
+    });
+    picker.addEventListener('change', () => {
+      const files = [...(picker.files ?? [])];
+      picker.value = '';
+      void attach(files);
+    });
+    doc.addEventListener('dragover', (e) => {
+      if (e.dataTransfer?.types.includes('Files')) e.preventDefault();
+    });
+    doc.addEventListener('drop', (e) => {
+      const files = [...(e.dataTransfer?.files ?? [])];
+      if (!files.length) return;
+      e.preventDefault();
+      if (e.isTrusted) void attach(files);
+    });
+    input.addEventListener('paste', (e) => {
+      const files = [...(e.clipboardData?.files ?? [])];
+      if (!files.length) return; // text pastes as usual
+      e.preventDefault();
+      if (e.isTrusted) void attach(files);
+    });
+  }
+
   let sending = false;
   const send = async () => {
     const text = input.value;
-    if (sending || !text.trim()) return;
+    if (sealing > 0) return say('error', t('fileStillEncrypting'), 6_000);
+    if (sending || (!text.trim() && !attached.length)) return;
     sending = true;
     // The box empties at once, so the next message can be typed while this one goes out (a chat
     // refocusing its own box after a send hands those keys back here); on failure the text
@@ -157,12 +258,15 @@ export async function startSecureComposer(doc: Document): Promise<void> {
     let sent = false;
     say('ok', t('isoComposerSending'), 30_000);
     try {
-      const res = await request('secure/send', { token, text }, 60_000);
+      const files = attached;
+      const res = await request('secure/send', { token, text, files }, 60_000);
       if (!res.ok) {
         say('error', t('composerNotSent', res.error.message), 15_000);
         return;
       }
       sent = true;
+      attached = attached.filter((f) => !files.includes(f));
+      showAttached();
       say('ok', res.parts > 1 ? t('isoComposerSentParts', res.parts) : t('isoComposerSent'), 2_500);
     } finally {
       sending = false;

@@ -10,9 +10,11 @@
  * only on the message's length (which the envelope shows anyway) and the width step: a message
  * longer than its box scrolls inside the frame.
  */
+import { splitFileRefs } from '../crypto/file-ref';
 import { localizePage } from '../i18n';
 import { request } from '../messaging/client';
 import { viewOf } from '../i18n/status-text';
+import { fileBox, READER_FILE_PX } from './reader-files';
 import { applyTheme, indicatorElement, waitForGrant } from './secure-frame';
 
 /** Text lines and the status line are this tall (secure-frame.css fixes font and line height). */
@@ -56,7 +58,10 @@ export async function startSecureReader(doc: Document): Promise<void> {
     r.item.status === 'decrypted' && view.status !== 'moved' && view.status !== 'sender-mismatch'
       ? (r.item.text ?? '')
       : '';
-  text.textContent = shown;
+  // A message naming files: its own text, then a box per file (of one fixed height each).
+  const { refs, text: caption } = splitFileRefs(shown);
+  text.textContent = caption;
+  text.after(...refs.map((ref, i) => fileBox(doc, ref, i, token)));
   const meta = doc.getElementById('meta')!;
   const badge = doc.createElement('span');
   badge.className = `veil-status veil-${view.tone}`;
@@ -67,13 +72,16 @@ export async function startSecureReader(doc: Document): Promise<void> {
   meta.append(indicatorElement(doc, grant.indicator, true), badge);
   root.dataset.status = view.status;
 
+  // The whole text's length (which the envelope shows anyway), not the caption's: the page must
+  // not learn how long the file names are by subtracting one from the other.
   const bytes = new TextEncoder().encode(shown).length;
   let last = '';
   const layout = () => {
     const width = readerWidth(win.innerWidth);
-    const height = readerHeight(bytes, width);
+    const textHeight = readerHeight(bytes, width) - CHROME_PX;
+    const height = readerHeight(bytes, width) + refs.length * READER_FILE_PX;
     root.style.width = `${width}px`;
-    text.style.height = `${height - CHROME_PX}px`;
+    text.style.height = `${textHeight}px`;
     if (`${width}/${height}` === last) return;
     last = `${width}/${height}`;
     void request('secure/size', { token, height });

@@ -350,14 +350,19 @@ export interface ProtocolMap {
   /** The secure composer sends what the user typed: encrypted here, only the envelope reaches the page. */
   'secure/send': {
     caller: 'secure-frame';
-    req: { token: string; text: string };
+    /** `files`: the files attached in this composer since its last send, each with the conversation it was sealed for. */
+    req: { token: string; text: string; files?: AttachedFile[] };
     res: Result<{ fingerprint: string; parts: number }>;
   };
   /**
    * The secure composer's unsent text (empty: none), kept in the background's memory so a composer
    * the page replaces (its box re-rendered or removed) does not take the user's words with it.
    */
-  'secure/draft': { caller: 'secure-frame'; req: { token: string; text: string }; res: Result<Record<never, never>> };
+  'secure/draft': {
+    caller: 'secure-frame';
+    req: { token: string; text: string; files?: AttachedFile[] };
+    res: Result<Record<never, never>>;
+  };
   /** A frame's content height changed (readers are sized to their content). */
   'secure/size': { caller: 'secure-frame'; req: { token: string; height: number }; res: Result<Record<never, never>> };
   /** The user focused, left or pointed into a frame: the host side checks for overlays and focus theft. */
@@ -366,6 +371,44 @@ export interface ProtocolMap {
     req: { token: string; event: SecureFrameEvent };
     /** `typed`: what the user typed into the page meanwhile (chat's box, before the frame was ready). */
     res: Result<{ warning?: string; typed?: HeldTyping[] }>;
+  };
+  // ---- isolated mode's files (lib/background/handlers/isolated-files.ts): pieces as for file/* ----
+  /** The secure composer starts sealing a file the user attached in it (picker, drop or paste there). */
+  'secure/file-seal-start': {
+    caller: 'secure-frame';
+    req: { token: string; name: string; type: string; size: number };
+    res: Result<{ sid: string }>;
+  };
+  /** Plaintext piece in; its sealed bytes go to the content script, never back to the frame. */
+  'secure/file-seal-push': {
+    caller: 'secure-frame';
+    req: { token: string; sid: string; data: string };
+    res: Result<Record<never, never>>;
+  };
+  /**
+   * Seals the rest and has the chat upload the `.veil` file. The frame keeps the reference and sends
+   * it with its next message (`secure/send` `files`), which must go to `conversationId`.
+   */
+  'secure/file-seal-finish': {
+    caller: 'secure-frame';
+    req: { token: string; sid: string };
+    res: Result<{ ref: FileRef; conversationId: string }>;
+  };
+  /** A reader opens the `index`-th file its message names; the sealed bytes come from the chat's link. */
+  'secure/file-open': { caller: 'secure-frame'; req: { token: string; index: number }; res: Result<{ sid: string }> };
+  /** The next plaintext piece (to be discarded unless `done` comes): `done` once all of it proved authentic. */
+  'secure/file-pull': {
+    caller: 'secure-frame';
+    req: { token: string; sid: string };
+    res: Result<
+      | { done: false; data: string }
+      | { done: true; data: string; name: string; type: string; size: number; moved: boolean }
+    >;
+  };
+  'secure/file-abort': {
+    caller: 'secure-frame';
+    req: { token: string; sid: string };
+    res: Result<Record<never, never>>;
   };
   'isolated/settings': {
     caller: 'extension-page';
@@ -408,8 +451,11 @@ export interface HeldTyping {
   at: number;
 }
 
-/** `tab`/`shift-tab`: the user tabs out of the composer; the content script moves focus for it (so it is not theft). */
-export type SecureFrameEvent = 'focus' | 'blur' | 'pointerdown' | 'tab' | 'shift-tab';
+/**
+ * `tab`/`shift-tab`: the user tabs out of the composer; the content script moves focus for it (so it is not theft).
+ * `attach`: the user is attaching files (📎 or a drop): the composer must be in plain view first.
+ */
+export type SecureFrameEvent = 'focus' | 'blur' | 'pointerdown' | 'tab' | 'shift-tab' | 'attach';
 
 /** What a secure frame gets for a valid token: never more than the one message or composer it was made for. */
 export interface SecureFrameGrant {
@@ -430,7 +476,15 @@ export interface SecureFrameGrant {
     text?: string;
     /** Text the user typed into an earlier composer of this box that was not sent (see secure/draft). */
     draft?: string;
+    /** Files attached in an earlier composer of this box and not sent. */
+    draftFiles?: AttachedFile[];
   };
+}
+
+/** A file attached in a secure composer, not sent yet: its reference and the conversation it was sealed for. */
+export interface AttachedFile {
+  ref: FileRef;
+  conversationId: string;
 }
 
 /**
@@ -447,6 +501,26 @@ export interface HostCommandMap {
   /** Put these envelopes into the chat's composer and send them, one by one. */
   'host/put-envelopes': { req: { handle: string; envelopes: string[] }; res: Result<Record<never, never>> };
   'host/frame-size': { req: { handle: string; height: number }; res: Result<Record<never, never>> };
+  /** Sealed bytes of a file the secure composer is attaching, kept (as a Blob) until `host/file-hand`. */
+  'host/file-piece': { req: { handle: string; sid: string; data: string }; res: Result<Record<never, never>> };
+  /** The last sealed bytes: give the chat the whole `.veil` file now, the way its adapter uploads. */
+  'host/file-hand': {
+    /** `pieces`: how many `host/file-piece` came before (a file missing one is not handed over). */
+    req: { handle: string; sid: string; data: string; fileName: string; pieces: number };
+    res: Result<Record<never, never>>;
+  };
+  /** A sealed file that will not be finished: its bytes go. */
+  'host/file-drop': { req: { handle: string; sid: string }; res: Result<Record<never, never>> };
+  /**
+   * Sealed bytes (up to FILE_PIECE_BYTES from `at`) of the file a reader's message links, as they
+   * download from the chat; `end`: the download ended with them. `sealedSize`: what the message
+   * says the file holds (the download stops one byte past it).
+   */
+  'host/file-read': {
+    req: { handle: string; fileId: string; at: number; sealedSize: number };
+    res: Result<{ data: string; end: boolean }>;
+  };
+
   'host/frame-event': {
     req: { handle: string; event: SecureFrameEvent | 'ready' };
     res: Result<{ warning?: string; typed?: HeldTyping[] }>;
@@ -501,6 +575,9 @@ export function isShowMessageNotice(m: unknown): m is ShowMessageNotice {
 export const OPTIONS_SECTIONS = ['keys-section', 'lock', 'policy-section', 'import'] as const;
 export type OptionsSection = (typeof OPTIONS_SECTIONS)[number];
 
+/** Files one message carries at most (isolated mode's composer; the background refuses more). */
+export const MAX_FILES_PER_MESSAGE = 16;
+
 /** Largest piece of a file in one request (bytes before base64): a few of the format's 64 KiB chunks. */
 export const FILE_PIECE_BYTES = 256 * 1024;
 
@@ -547,6 +624,12 @@ export const CALLERS: { [K in MessageType]: ProtocolMap[K]['caller'] } = {
   'secure/draft': 'secure-frame',
   'secure/size': 'secure-frame',
   'secure/event': 'secure-frame',
+  'secure/file-seal-start': 'secure-frame',
+  'secure/file-seal-push': 'secure-frame',
+  'secure/file-seal-finish': 'secure-frame',
+  'secure/file-open': 'secure-frame',
+  'secure/file-pull': 'secure-frame',
+  'secure/file-abort': 'secure-frame',
   'isolated/settings': 'extension-page',
   'isolated/set-site-mode': 'extension-page',
   'isolated/set-indicator': 'extension-page',

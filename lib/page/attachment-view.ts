@@ -24,9 +24,9 @@ export function formatSize(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MB`;
 }
 
-/** The sealed file's link in the chat's message element. */
-function linkFor(message: Element, ref: FileRef): HTMLAnchorElement | undefined {
-  const name = `${ref.id}.veil`;
+/** The link to sealed file `fileId` (hex) in the chat's message element. */
+export function linkFor(message: Element, fileId: string): HTMLAnchorElement | undefined {
+  const name = `${fileId}.veil`;
   for (const a of message.querySelectorAll<HTMLAnchorElement>('a[href]')) {
     if (a.getAttribute('download') === name || a.textContent?.trim() === name) return a;
   }
@@ -150,7 +150,7 @@ async function openAttached(
   ref: FileRef,
   ctx: FileContext,
 ): Promise<{ blob: Blob; moved: boolean } | { error: string }> {
-  const link = linkFor(ctx.message, ref);
+  const link = linkFor(ctx.message, ref.id);
   if (!link) return { error: t('fileNotInMessage') };
   const { request } = ctx;
   const start = await request('file/open-start', {

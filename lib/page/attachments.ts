@@ -157,7 +157,7 @@ export class AttachmentGuard {
       );
     const target = input ?? (e.composedPath()[0] as EventTarget | undefined) ?? this.win.document;
     const at = e instanceof MouseEvent ? { clientX: e.clientX, clientY: e.clientY } : {};
-    void this.encryptAll(mode.adapter, files, (sealed) => this.hand(e.type, target, sealed, at));
+    void this.encryptAll(mode.adapter, files, (sealed) => giveToChat(e.type, target, sealed, at));
   };
 
   private async encryptAll(adapter: SiteAdapter, files: File[], hand: (sealed: File[]) => void): Promise<void> {
@@ -219,26 +219,45 @@ export class AttachmentGuard {
     }
   }
 
-  /** Gives the page the sealed files the way the user gave Veil the plaintext ones. */
-  private hand(type: string, target: EventTarget, files: File[], at: { clientX?: number; clientY?: number }): void {
-    const dt = new DataTransfer();
-    for (const f of files) dt.items.add(f);
-    const init = { bubbles: true, cancelable: true, composed: true };
-    if (target instanceof HTMLInputElement) {
-      target.files = dt.files;
-      target.dispatchEvent(new Event('input', init));
-      target.dispatchEvent(new Event('change', init));
-    } else if (type === 'drop') {
-      target.dispatchEvent(new DragEvent('drop', { ...init, ...at, dataTransfer: dt }));
-    } else {
-      target.dispatchEvent(new ClipboardEvent('paste', { ...init, clipboardData: dt }));
-    }
-  }
-
   private tell(state: 'busy' | 'ready' | 'error', text: string, adapter?: SiteAdapter): void {
     const a = adapter ?? (this.mode.kind === 'armed' ? this.mode.adapter : undefined);
     const anchor = a && queryFirst<HTMLElement>(document, a.selectors.composer);
     if (anchor) this.status.attach(anchor);
     this.status.show(state, text);
+  }
+}
+
+/**
+ * Gives the page sealed files as if the user had attached them that way: a file input gets them in
+ * its FileList (with the input and change events a page waits for), else a drop or paste event
+ * carrying them. Veil's own listeners ignore these events (not trusted).
+ */
+export function giveToChat(
+  type: string,
+  target: EventTarget,
+  files: File[],
+  at: { clientX?: number; clientY?: number } = {},
+): void {
+  const dt = new DataTransfer();
+  // Firefox shows a page only the data items its own principal added: from a content script they
+  // are added through the page's view of the object (its realm then adds them).
+  const items = ((dt as DataTransfer & { wrappedJSObject?: DataTransfer }).wrappedJSObject ?? dt).items;
+  for (const f of files) items.add(f);
+  const init = { bubbles: true, cancelable: true, composed: true };
+  if (target instanceof HTMLInputElement) {
+    target.files = dt.files;
+    target.dispatchEvent(new Event('input', init));
+    target.dispatchEvent(new Event('change', init));
+  } else if (type === 'drop') {
+    target.dispatchEvent(new DragEvent('drop', { ...init, ...at, dataTransfer: dt }));
+  } else {
+    const paste = new ClipboardEvent('paste', { ...init, clipboardData: dt });
+    // Firefox's ClipboardEvent takes no `clipboardData` in its init (its init has dataType and data
+    // only): there the page reads the files from the event's own property instead.
+    if (!paste.clipboardData?.files.length) {
+      const forPage = (paste as ClipboardEvent & { wrappedJSObject?: object }).wrappedJSObject ?? paste;
+      Object.defineProperty(forPage, 'clipboardData', { value: dt, configurable: true });
+    }
+    target.dispatchEvent(paste);
   }
 }

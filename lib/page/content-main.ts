@@ -101,7 +101,7 @@ export async function runContentScript(): Promise<void> {
     // Isolated mode: typing and reading happen in Veil's own frames; this side only
     // ever handles envelopes. The chat's own composer is blocked from sending at once.
     guard.isolate(adapter, HOST_COMPOSER_BLOCKED);
-    files.block(t('errIsolatedOnly')); // isolated mode has no secure way to attach files yet
+    files.block(t('isoFileUseComposer')); // the page's own picker would hand it the plaintext file
     whenReady(() =>
       new IsolatedPage(document, armed, guard, status, {
         flagUnencrypted: site.flagUnencrypted ?? true,

@@ -3,7 +3,7 @@
 "use strict";
 export const validate = validate10;
 export default validate10;
-const schema11 = {"type":"object","title":"Veil enterprise policy","description":"Settings an enterprise gives Veil through browser policy (managed storage).","properties":{"protectedSites":{"type":"array","description":"The chats Veil protects. On these URLs every send is encrypted (or blocked), and messages are decrypted. When the policy is managed, only these sites are protected; the chats a user chose no longer apply.","items":{"type":"object","description":"One protected chat.","properties":{"adapter":{"type":"string","description":"A built-in adapter id (for example `fixture-chat`), or `custom` with a `custom` declaration."},"matches":{"type":"array","description":"URL match patterns of the chat, as in WebExtension manifests (`https://chat.example.com/*`).","items":{"type":"string"},"minItems":1},"custom":{"type":"object","description":"The chat's adapter, declared in full (only with `adapter: \"custom\"`; docs/adapters.md).","properties":{"name":{"type":"string","description":"Display name of the chat."},"selectors":{"type":"object","properties":{"composer":{"type":"array","description":"CSS selectors (alternatives) for the compose box.","items":{"type":"string"}},"sendButton":{"type":"array","description":"CSS selectors (alternatives) for the send button.","items":{"type":"string"}},"message":{"type":"array","description":"CSS selectors (alternatives) for one rendered message.","items":{"type":"string"}},"messageText":{"type":"array","description":"CSS selectors, inside a message, for its body text.","items":{"type":"string"}},"messageAuthor":{"type":"array","description":"CSS selectors, inside a message, for its author name.","items":{"type":"string"}},"previews":{"type":"array","description":"CSS selectors for message previews outside the list (conversation list).","items":{"type":"string"}}},"required":["composer","message","messageText"]},"authorAttribute":{"type":"string","description":"Attribute of the message element holding the author id."},"authorMatch":{"type":"string","description":"Regular expression picking the author id out of what the page shows."},"authorTemplate":{"type":"string","description":"Builds the author id from authorMatch groups ($1, $<name>)."},"messageIdAttribute":{"type":"string","description":"Attribute of the message element holding the message id."},"previewConversationAttribute":{"type":"string","description":"Attribute, on a preview or its nearest ancestor, holding the id of the preview's conversation (as `conversationId` reads it when that conversation is open); lets policy `previews: \"decrypt\"` show decrypted previews."},"conversationId":{"type":"object","description":"Where the open conversation id is read.","properties":{"from":{"type":"string","enum":["url","attribute","text","constant"]},"selector":{"type":"string"},"attribute":{"type":"string"},"pattern":{"type":"string"},"value":{"type":"string"},"match":{"type":"string"},"template":{"type":"string"}},"required":["from"]},"currentUser":{"type":"object","description":"Where the signed-in user id is read.","properties":{"from":{"type":"string","enum":["url","attribute","text","constant"]},"selector":{"type":"string"},"attribute":{"type":"string"},"pattern":{"type":"string"},"value":{"type":"string"},"match":{"type":"string"},"template":{"type":"string"}},"required":["from"]},"composerStrategy":{"type":"string","enum":["auto","textarea","contenteditable","beforeinput","paste"]},"sendTrigger":{"type":"string","enum":["enter","click"]},"maxMessageChars":{"type":"integer","minimum":64,"maximum":1000000},"allowChunks":{"type":"boolean"},"extraComposers":{"type":"array","description":"Compose boxes besides the main one: the edit box of a sent message, a thread reply box.","items":{"type":"object","properties":{"kind":{"type":"string","enum":["edit","thread","other"]},"composer":{"type":"array","description":"CSS selectors (alternatives) for the box.","items":{"type":"string"}},"sendButton":{"type":"array","description":"CSS selectors for its send or save button (the nearest is used).","items":{"type":"string"}},"composerStrategy":{"type":"string","enum":["auto","textarea","contenteditable","beforeinput","paste"]},"sendTrigger":{"type":"string","enum":["enter","click"]}},"required":["kind","composer"]}}},"required":["name","selectors","conversationId","currentUser","maxMessageChars"]},"mode":{"type":"string","description":"`isolated` enforces isolated mode on this chat even when the policy-wide `mode` is `inline`; users cannot turn it off. `inline` (or unset) leaves it to the policy-wide `mode`: a site can only be made stricter here, never looser.","enum":["inline","isolated"]}},"required":["adapter","matches"],"additionalProperties":false}},"keys":{"type":"array","description":"Keys the enterprise hands to every user. They appear in the keyring as \"policy\" keys: users cannot change, delete or (unless `allowKeyExport`) export them. Generate them with `npm run admin -- keys generate`.","items":{"type":"object","description":"One key.","properties":{"id":{"type":"string","description":"Key id on the wire: 8 lowercase hex characters.","pattern":"^[0-9a-f]{8}$"},"secret":{"type":"string","description":"The 32-byte key, base64. Anyone who can read the policy can read this (docs/decisions/0004-policy-keys.md).","pattern":"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$","sensitiveValue":true},"label":{"type":"string","description":"Name shown to users, e.g. \"Sales team 2025\" (at most 200 characters).","pattern":"^[^\\n]{1,200}$"},"scope":{"type":"object","description":"Which conversations the key encrypts.","properties":{"site":{"type":"string","description":"An adapter id from `protectedSites`, or `*` for all of them.","pattern":"^\\S+$"},"conversations":{"type":"array","description":"Conversation ids or patterns (`*` matches any run of characters).","items":{"type":"string","pattern":"^.{1,511}$"},"minItems":1}},"required":["site","conversations"],"additionalProperties":false},"status":{"type":"string","description":"`active` encrypts and decrypts; `retired` only decrypts history; `revoked` decrypts with a warning.","enum":["active","retired","revoked"]},"createdAt":{"type":"number","description":"Creation time in milliseconds since 1970; among equally specific active keys the newest encrypts.","minimum":0}},"required":["id","secret","label","scope","status","createdAt"],"additionalProperties":false}},"keyService":{"type":"object","description":"Veil's key service: users sign in through the enterprise identity provider and receive only the keys of their groups, wrapped to their browser (docs/key-service.md). No secret in the policy; `keys` may be used next to it.","properties":{"url":{"type":"string","description":"Base URL of the key service, `https://` (plain `http://` only on 127.0.0.1 or localhost).","pattern":"^https?://[^\\s/?#]+(/[^\\s?#]*)?$"},"issuer":{"type":"string","description":"The identity provider's OpenID Connect issuer URL, exactly as in its ID tokens.","pattern":"^https?://[^\\s/?#]+(/[^\\s?#]*)?$"},"clientId":{"type":"string","description":"Veil's OpenID Connect client id at the identity provider (a public client: authorization code with PKCE, no secret).","pattern":"^\\S{1,200}$"},"groupsClaim":{"type":"string","description":"The ID token claim that lists the user's groups (default `groups`).","pattern":"^\\S{1,100}$","default":"groups"},"refreshMinutes":{"type":"number","description":"How often Veil fetches the user's keys again (joiners, movers and leavers take effect then; default 15).","minimum":1,"maximum":1440,"default":15},"offlineGraceHours":{"type":"number","description":"How long released keys stay usable while the key service cannot be reached; after that they are deleted and sends are blocked (default 24).","minimum":0,"maximum":720,"default":24},"kem":{"type":"string","description":"`x-wing` (default): keys are released under the post-quantum hybrid X-Wing (X25519 + ML-KEM-768); `x25519`: classical only.","enum":["x-wing","x25519"],"default":"x-wing"}},"required":["url","issuer","clientId"],"additionalProperties":false},"requireEncryption":{"type":"boolean","description":"Block every send on a protected site that Veil cannot encrypt (no key for the conversation, Veil not ready).","default":true},"flagUnencrypted":{"type":"boolean","description":"Mark incoming messages in protected chats that are not encrypted, so nobody mistakes them for protected ones.","default":true},"allowUserKeys":{"type":"boolean","description":"Let users generate and import their own keys next to the policy keys.","default":false},"allowKeyExport":{"type":"boolean","description":"Let users export policy keys into a passphrase bundle (for example to read an archive elsewhere).","default":false},"attachments":{"type":"string","description":"Files attached in a protected chat (picker, drag and drop, paste). `encrypt`: Veil encrypts each file before the chat can upload it. `block`: attaching is refused. `allow`: files go to the chat as they are (plaintext).","enum":["encrypt","block","allow"],"default":"encrypt"},"maxAttachmentBytes":{"type":"integer","description":"The largest file, in bytes, Veil encrypts; larger ones are refused.","minimum":0,"maximum":4294967295,"default":268435456},"localSearch":{"type":"boolean","description":"Let users search the messages they have read decrypted (Veil's popup). The index stays in the browser, encrypted under the device-bound key; `false` keeps nothing and erases an existing index.","default":true},"localSearchMaxMessages":{"type":"integer","description":"How many messages the local search index holds at most; the oldest are dropped first.","minimum":100,"maximum":1000000,"default":100000},"previews":{"type":"string","description":"What Veil shows where the chat shows a message outside the message list (conversation list, page title, notifications). `label`: \"🔒 Encrypted message\". `decrypt`: the decrypted text in the conversation list of inline-mode chats whose adapter says which conversation a preview belongs to (the chat page can read it there, as it reads the open conversation); the page title (kept in browser history), notifications and isolated-mode chats always get the label.","enum":["label","decrypt"],"default":"label"},"mode":{"type":"string","description":"`inline`: plaintext is typed and shown in the chat page. `isolated`: only in Veil's own frames (docs/isolated-mode.md).","enum":["inline","isolated"],"default":"inline"}},"required":["protectedSites"],"additionalProperties":false};
+const schema11 = {"type":"object","title":"Veil enterprise policy","description":"Settings an enterprise gives Veil through browser policy (managed storage).","properties":{"protectedSites":{"type":"array","description":"The chats Veil protects. On these URLs every send is encrypted (or blocked), and messages are decrypted. When the policy is managed, only these sites are protected; the chats a user chose no longer apply.","items":{"type":"object","description":"One protected chat.","properties":{"adapter":{"type":"string","description":"A built-in adapter id (for example `fixture-chat`), or `custom` with a `custom` declaration."},"matches":{"type":"array","description":"URL match patterns of the chat, as in WebExtension manifests (`https://chat.example.com/*`).","items":{"type":"string"},"minItems":1},"custom":{"type":"object","description":"The chat's adapter, declared in full (only with `adapter: \"custom\"`; docs/adapters.md).","properties":{"name":{"type":"string","description":"Display name of the chat."},"selectors":{"type":"object","properties":{"composer":{"type":"array","description":"CSS selectors (alternatives) for the compose box.","items":{"type":"string"}},"sendButton":{"type":"array","description":"CSS selectors (alternatives) for the send button.","items":{"type":"string"}},"message":{"type":"array","description":"CSS selectors (alternatives) for one rendered message.","items":{"type":"string"}},"messageText":{"type":"array","description":"CSS selectors, inside a message, for its body text.","items":{"type":"string"}},"messageAuthor":{"type":"array","description":"CSS selectors, inside a message, for its author name.","items":{"type":"string"}},"previews":{"type":"array","description":"CSS selectors for message previews outside the list (conversation list).","items":{"type":"string"}},"fileInput":{"type":"array","description":"CSS selectors for the chat's own file input (<input type=file>): isolated mode gives it the encrypted file the user attached in the secure composer. Without it, the first file input on the page; a chat with none gets the file as a paste into its compose box.","items":{"type":"string"}}},"required":["composer","message","messageText"]},"authorAttribute":{"type":"string","description":"Attribute of the message element holding the author id."},"authorMatch":{"type":"string","description":"Regular expression picking the author id out of what the page shows."},"authorTemplate":{"type":"string","description":"Builds the author id from authorMatch groups ($1, $<name>)."},"messageIdAttribute":{"type":"string","description":"Attribute of the message element holding the message id."},"previewConversationAttribute":{"type":"string","description":"Attribute, on a preview or its nearest ancestor, holding the id of the preview's conversation (as `conversationId` reads it when that conversation is open); lets policy `previews: \"decrypt\"` show decrypted previews."},"conversationId":{"type":"object","description":"Where the open conversation id is read.","properties":{"from":{"type":"string","enum":["url","attribute","text","constant"]},"selector":{"type":"string"},"attribute":{"type":"string"},"pattern":{"type":"string"},"value":{"type":"string"},"match":{"type":"string"},"template":{"type":"string"}},"required":["from"]},"currentUser":{"type":"object","description":"Where the signed-in user id is read.","properties":{"from":{"type":"string","enum":["url","attribute","text","constant"]},"selector":{"type":"string"},"attribute":{"type":"string"},"pattern":{"type":"string"},"value":{"type":"string"},"match":{"type":"string"},"template":{"type":"string"}},"required":["from"]},"composerStrategy":{"type":"string","enum":["auto","textarea","contenteditable","beforeinput","paste"]},"sendTrigger":{"type":"string","enum":["enter","click"]},"maxMessageChars":{"type":"integer","minimum":64,"maximum":1000000},"allowChunks":{"type":"boolean"},"extraComposers":{"type":"array","description":"Compose boxes besides the main one: the edit box of a sent message, a thread reply box.","items":{"type":"object","properties":{"kind":{"type":"string","enum":["edit","thread","other"]},"composer":{"type":"array","description":"CSS selectors (alternatives) for the box.","items":{"type":"string"}},"sendButton":{"type":"array","description":"CSS selectors for its send or save button (the nearest is used).","items":{"type":"string"}},"composerStrategy":{"type":"string","enum":["auto","textarea","contenteditable","beforeinput","paste"]},"sendTrigger":{"type":"string","enum":["enter","click"]}},"required":["kind","composer"]}}},"required":["name","selectors","conversationId","currentUser","maxMessageChars"]},"mode":{"type":"string","description":"`isolated` enforces isolated mode on this chat even when the policy-wide `mode` is `inline`; users cannot turn it off. `inline` (or unset) leaves it to the policy-wide `mode`: a site can only be made stricter here, never looser.","enum":["inline","isolated"]}},"required":["adapter","matches"],"additionalProperties":false}},"keys":{"type":"array","description":"Keys the enterprise hands to every user. They appear in the keyring as \"policy\" keys: users cannot change, delete or (unless `allowKeyExport`) export them. Generate them with `npm run admin -- keys generate`.","items":{"type":"object","description":"One key.","properties":{"id":{"type":"string","description":"Key id on the wire: 8 lowercase hex characters.","pattern":"^[0-9a-f]{8}$"},"secret":{"type":"string","description":"The 32-byte key, base64. Anyone who can read the policy can read this (docs/decisions/0004-policy-keys.md).","pattern":"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$","sensitiveValue":true},"label":{"type":"string","description":"Name shown to users, e.g. \"Sales team 2025\" (at most 200 characters).","pattern":"^[^\\n]{1,200}$"},"scope":{"type":"object","description":"Which conversations the key encrypts.","properties":{"site":{"type":"string","description":"An adapter id from `protectedSites`, or `*` for all of them.","pattern":"^\\S+$"},"conversations":{"type":"array","description":"Conversation ids or patterns (`*` matches any run of characters).","items":{"type":"string","pattern":"^.{1,511}$"},"minItems":1}},"required":["site","conversations"],"additionalProperties":false},"status":{"type":"string","description":"`active` encrypts and decrypts; `retired` only decrypts history; `revoked` decrypts with a warning.","enum":["active","retired","revoked"]},"createdAt":{"type":"number","description":"Creation time in milliseconds since 1970; among equally specific active keys the newest encrypts.","minimum":0}},"required":["id","secret","label","scope","status","createdAt"],"additionalProperties":false}},"keyService":{"type":"object","description":"Veil's key service: users sign in through the enterprise identity provider and receive only the keys of their groups, wrapped to their browser (docs/key-service.md). No secret in the policy; `keys` may be used next to it.","properties":{"url":{"type":"string","description":"Base URL of the key service, `https://` (plain `http://` only on 127.0.0.1 or localhost).","pattern":"^https?://[^\\s/?#]+(/[^\\s?#]*)?$"},"issuer":{"type":"string","description":"The identity provider's OpenID Connect issuer URL, exactly as in its ID tokens.","pattern":"^https?://[^\\s/?#]+(/[^\\s?#]*)?$"},"clientId":{"type":"string","description":"Veil's OpenID Connect client id at the identity provider (a public client: authorization code with PKCE, no secret).","pattern":"^\\S{1,200}$"},"groupsClaim":{"type":"string","description":"The ID token claim that lists the user's groups (default `groups`).","pattern":"^\\S{1,100}$","default":"groups"},"refreshMinutes":{"type":"number","description":"How often Veil fetches the user's keys again (joiners, movers and leavers take effect then; default 15).","minimum":1,"maximum":1440,"default":15},"offlineGraceHours":{"type":"number","description":"How long released keys stay usable while the key service cannot be reached; after that they are deleted and sends are blocked (default 24).","minimum":0,"maximum":720,"default":24},"kem":{"type":"string","description":"`x-wing` (default): keys are released under the post-quantum hybrid X-Wing (X25519 + ML-KEM-768); `x25519`: classical only.","enum":["x-wing","x25519"],"default":"x-wing"}},"required":["url","issuer","clientId"],"additionalProperties":false},"requireEncryption":{"type":"boolean","description":"Block every send on a protected site that Veil cannot encrypt (no key for the conversation, Veil not ready).","default":true},"flagUnencrypted":{"type":"boolean","description":"Mark incoming messages in protected chats that are not encrypted, so nobody mistakes them for protected ones.","default":true},"allowUserKeys":{"type":"boolean","description":"Let users generate and import their own keys next to the policy keys.","default":false},"allowKeyExport":{"type":"boolean","description":"Let users export policy keys into a passphrase bundle (for example to read an archive elsewhere).","default":false},"attachments":{"type":"string","description":"Files attached in a protected chat (picker, drag and drop, paste). `encrypt`: Veil encrypts each file before the chat can upload it. `block`: attaching is refused. `allow`: files go to the chat as they are (plaintext).","enum":["encrypt","block","allow"],"default":"encrypt"},"maxAttachmentBytes":{"type":"integer","description":"The largest file, in bytes, Veil encrypts; larger ones are refused.","minimum":0,"maximum":4294967295,"default":268435456},"localSearch":{"type":"boolean","description":"Let users search the messages they have read decrypted (Veil's popup). The index stays in the browser, encrypted under the device-bound key; `false` keeps nothing and erases an existing index.","default":true},"localSearchMaxMessages":{"type":"integer","description":"How many messages the local search index holds at most; the oldest are dropped first.","minimum":100,"maximum":1000000,"default":100000},"previews":{"type":"string","description":"What Veil shows where the chat shows a message outside the message list (conversation list, page title, notifications). `label`: \"🔒 Encrypted message\". `decrypt`: the decrypted text in the conversation list of inline-mode chats whose adapter says which conversation a preview belongs to (the chat page can read it there, as it reads the open conversation); the page title (kept in browser history), notifications and isolated-mode chats always get the label.","enum":["label","decrypt"],"default":"label"},"mode":{"type":"string","description":"`inline`: plaintext is typed and shown in the chat page. `isolated`: only in Veil's own frames (docs/isolated-mode.md).","enum":["inline","isolated"],"default":"inline"}},"required":["protectedSites"],"additionalProperties":false};
 const func2 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^[0-9a-f]{8}$", "u");
 const pattern1 = new RegExp("^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$", "u");
@@ -395,9 +395,13 @@ vErrors.push(err29);
 errors++;
 }
 }
-}
-else {
-const err30 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/selectors",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/selectors/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data7.fileInput !== undefined){
+let data20 = data7.fileInput;
+if(Array.isArray(data20)){
+const len8 = data20.length;
+for(let i8=0; i8<len8; i8++){
+if(typeof data20[i8] !== "string"){
+const err30 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/selectors/fileInput/" + i8,schemaPath:"#/properties/protectedSites/items/properties/custom/properties/selectors/properties/fileInput/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -407,9 +411,9 @@ vErrors.push(err30);
 errors++;
 }
 }
-if(data5.authorAttribute !== undefined){
-if(typeof data5.authorAttribute !== "string"){
-const err31 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/authorAttribute",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/authorAttribute/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err31 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/selectors/fileInput",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/selectors/properties/fileInput/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -419,9 +423,9 @@ vErrors.push(err31);
 errors++;
 }
 }
-if(data5.authorMatch !== undefined){
-if(typeof data5.authorMatch !== "string"){
-const err32 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/authorMatch",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/authorMatch/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err32 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/selectors",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/selectors/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -431,9 +435,9 @@ vErrors.push(err32);
 errors++;
 }
 }
-if(data5.authorTemplate !== undefined){
-if(typeof data5.authorTemplate !== "string"){
-const err33 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/authorTemplate",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/authorTemplate/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data5.authorAttribute !== undefined){
+if(typeof data5.authorAttribute !== "string"){
+const err33 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/authorAttribute",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/authorAttribute/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -443,9 +447,9 @@ vErrors.push(err33);
 errors++;
 }
 }
-if(data5.messageIdAttribute !== undefined){
-if(typeof data5.messageIdAttribute !== "string"){
-const err34 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/messageIdAttribute",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/messageIdAttribute/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data5.authorMatch !== undefined){
+if(typeof data5.authorMatch !== "string"){
+const err34 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/authorMatch",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/authorMatch/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -455,9 +459,9 @@ vErrors.push(err34);
 errors++;
 }
 }
-if(data5.previewConversationAttribute !== undefined){
-if(typeof data5.previewConversationAttribute !== "string"){
-const err35 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/previewConversationAttribute",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/previewConversationAttribute/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data5.authorTemplate !== undefined){
+if(typeof data5.authorTemplate !== "string"){
+const err35 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/authorTemplate",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/authorTemplate/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -467,11 +471,9 @@ vErrors.push(err35);
 errors++;
 }
 }
-if(data5.conversationId !== undefined){
-let data25 = data5.conversationId;
-if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
-if(data25.from === undefined){
-const err36 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'"};
+if(data5.messageIdAttribute !== undefined){
+if(typeof data5.messageIdAttribute !== "string"){
+const err36 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/messageIdAttribute",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/messageIdAttribute/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -480,10 +482,10 @@ vErrors.push(err36);
 }
 errors++;
 }
-if(data25.from !== undefined){
-let data26 = data25.from;
-if(typeof data26 !== "string"){
-const err37 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/from",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/from/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data5.previewConversationAttribute !== undefined){
+if(typeof data5.previewConversationAttribute !== "string"){
+const err37 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/previewConversationAttribute",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/previewConversationAttribute/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -492,8 +494,12 @@ vErrors.push(err37);
 }
 errors++;
 }
-if(!((((data26 === "url") || (data26 === "attribute")) || (data26 === "text")) || (data26 === "constant"))){
-const err38 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/from",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/from/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.conversationId.properties.from.enum},message:"must be equal to one of the allowed values"};
+}
+if(data5.conversationId !== undefined){
+let data27 = data5.conversationId;
+if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
+if(data27.from === undefined){
+const err38 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -502,10 +508,10 @@ vErrors.push(err38);
 }
 errors++;
 }
-}
-if(data25.selector !== undefined){
-if(typeof data25.selector !== "string"){
-const err39 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/selector",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/selector/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data27.from !== undefined){
+let data28 = data27.from;
+if(typeof data28 !== "string"){
+const err39 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/from",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/from/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -514,10 +520,8 @@ vErrors.push(err39);
 }
 errors++;
 }
-}
-if(data25.attribute !== undefined){
-if(typeof data25.attribute !== "string"){
-const err40 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/attribute",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/attribute/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!((((data28 === "url") || (data28 === "attribute")) || (data28 === "text")) || (data28 === "constant"))){
+const err40 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/from",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/from/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.conversationId.properties.from.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -527,9 +531,9 @@ vErrors.push(err40);
 errors++;
 }
 }
-if(data25.pattern !== undefined){
-if(typeof data25.pattern !== "string"){
-const err41 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/pattern",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/pattern/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data27.selector !== undefined){
+if(typeof data27.selector !== "string"){
+const err41 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/selector",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/selector/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -539,9 +543,9 @@ vErrors.push(err41);
 errors++;
 }
 }
-if(data25.value !== undefined){
-if(typeof data25.value !== "string"){
-const err42 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/value",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data27.attribute !== undefined){
+if(typeof data27.attribute !== "string"){
+const err42 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/attribute",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/attribute/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -551,9 +555,9 @@ vErrors.push(err42);
 errors++;
 }
 }
-if(data25.match !== undefined){
-if(typeof data25.match !== "string"){
-const err43 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/match",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/match/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data27.pattern !== undefined){
+if(typeof data27.pattern !== "string"){
+const err43 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/pattern",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/pattern/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -563,9 +567,9 @@ vErrors.push(err43);
 errors++;
 }
 }
-if(data25.template !== undefined){
-if(typeof data25.template !== "string"){
-const err44 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/template",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/template/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data27.value !== undefined){
+if(typeof data27.value !== "string"){
+const err44 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/value",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -575,9 +579,9 @@ vErrors.push(err44);
 errors++;
 }
 }
-}
-else {
-const err45 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data27.match !== undefined){
+if(typeof data27.match !== "string"){
+const err45 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/match",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/match/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -587,11 +591,9 @@ vErrors.push(err45);
 errors++;
 }
 }
-if(data5.currentUser !== undefined){
-let data33 = data5.currentUser;
-if(data33 && typeof data33 == "object" && !Array.isArray(data33)){
-if(data33.from === undefined){
-const err46 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'"};
+if(data27.template !== undefined){
+if(typeof data27.template !== "string"){
+const err46 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId/template",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/properties/template/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -600,10 +602,10 @@ vErrors.push(err46);
 }
 errors++;
 }
-if(data33.from !== undefined){
-let data34 = data33.from;
-if(typeof data34 !== "string"){
-const err47 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/from",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/from/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+else {
+const err47 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/conversationId",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/conversationId/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -612,8 +614,12 @@ vErrors.push(err47);
 }
 errors++;
 }
-if(!((((data34 === "url") || (data34 === "attribute")) || (data34 === "text")) || (data34 === "constant"))){
-const err48 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/from",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/from/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.currentUser.properties.from.enum},message:"must be equal to one of the allowed values"};
+}
+if(data5.currentUser !== undefined){
+let data35 = data5.currentUser;
+if(data35 && typeof data35 == "object" && !Array.isArray(data35)){
+if(data35.from === undefined){
+const err48 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -622,10 +628,10 @@ vErrors.push(err48);
 }
 errors++;
 }
-}
-if(data33.selector !== undefined){
-if(typeof data33.selector !== "string"){
-const err49 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/selector",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/selector/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data35.from !== undefined){
+let data36 = data35.from;
+if(typeof data36 !== "string"){
+const err49 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/from",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/from/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -634,10 +640,8 @@ vErrors.push(err49);
 }
 errors++;
 }
-}
-if(data33.attribute !== undefined){
-if(typeof data33.attribute !== "string"){
-const err50 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/attribute",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/attribute/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!((((data36 === "url") || (data36 === "attribute")) || (data36 === "text")) || (data36 === "constant"))){
+const err50 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/from",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/from/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.currentUser.properties.from.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -647,9 +651,9 @@ vErrors.push(err50);
 errors++;
 }
 }
-if(data33.pattern !== undefined){
-if(typeof data33.pattern !== "string"){
-const err51 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/pattern",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/pattern/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data35.selector !== undefined){
+if(typeof data35.selector !== "string"){
+const err51 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/selector",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/selector/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -659,9 +663,9 @@ vErrors.push(err51);
 errors++;
 }
 }
-if(data33.value !== undefined){
-if(typeof data33.value !== "string"){
-const err52 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/value",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data35.attribute !== undefined){
+if(typeof data35.attribute !== "string"){
+const err52 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/attribute",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/attribute/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -671,9 +675,9 @@ vErrors.push(err52);
 errors++;
 }
 }
-if(data33.match !== undefined){
-if(typeof data33.match !== "string"){
-const err53 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/match",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/match/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data35.pattern !== undefined){
+if(typeof data35.pattern !== "string"){
+const err53 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/pattern",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/pattern/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -683,9 +687,9 @@ vErrors.push(err53);
 errors++;
 }
 }
-if(data33.template !== undefined){
-if(typeof data33.template !== "string"){
-const err54 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/template",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/template/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data35.value !== undefined){
+if(typeof data35.value !== "string"){
+const err54 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/value",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -695,9 +699,9 @@ vErrors.push(err54);
 errors++;
 }
 }
-}
-else {
-const err55 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data35.match !== undefined){
+if(typeof data35.match !== "string"){
+const err55 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/match",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/match/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -707,10 +711,9 @@ vErrors.push(err55);
 errors++;
 }
 }
-if(data5.composerStrategy !== undefined){
-let data41 = data5.composerStrategy;
-if(typeof data41 !== "string"){
-const err56 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/composerStrategy",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/composerStrategy/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data35.template !== undefined){
+if(typeof data35.template !== "string"){
+const err56 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser/template",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/properties/template/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -719,8 +722,10 @@ vErrors.push(err56);
 }
 errors++;
 }
-if(!(((((data41 === "auto") || (data41 === "textarea")) || (data41 === "contenteditable")) || (data41 === "beforeinput")) || (data41 === "paste"))){
-const err57 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/composerStrategy",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/composerStrategy/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.composerStrategy.enum},message:"must be equal to one of the allowed values"};
+}
+}
+else {
+const err57 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/currentUser",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/currentUser/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -730,10 +735,10 @@ vErrors.push(err57);
 errors++;
 }
 }
-if(data5.sendTrigger !== undefined){
-let data42 = data5.sendTrigger;
-if(typeof data42 !== "string"){
-const err58 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/sendTrigger",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/sendTrigger/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data5.composerStrategy !== undefined){
+let data43 = data5.composerStrategy;
+if(typeof data43 !== "string"){
+const err58 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/composerStrategy",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/composerStrategy/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -742,8 +747,8 @@ vErrors.push(err58);
 }
 errors++;
 }
-if(!((data42 === "enter") || (data42 === "click"))){
-const err59 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/sendTrigger",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/sendTrigger/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.sendTrigger.enum},message:"must be equal to one of the allowed values"};
+if(!(((((data43 === "auto") || (data43 === "textarea")) || (data43 === "contenteditable")) || (data43 === "beforeinput")) || (data43 === "paste"))){
+const err59 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/composerStrategy",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/composerStrategy/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.composerStrategy.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -753,10 +758,10 @@ vErrors.push(err59);
 errors++;
 }
 }
-if(data5.maxMessageChars !== undefined){
-let data43 = data5.maxMessageChars;
-if(!(((typeof data43 == "number") && (!(data43 % 1) && !isNaN(data43))) && (isFinite(data43)))){
-const err60 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/maxMessageChars",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/maxMessageChars/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data5.sendTrigger !== undefined){
+let data44 = data5.sendTrigger;
+if(typeof data44 !== "string"){
+const err60 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/sendTrigger",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/sendTrigger/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -765,9 +770,8 @@ vErrors.push(err60);
 }
 errors++;
 }
-if((typeof data43 == "number") && (isFinite(data43))){
-if(data43 > 1000000 || isNaN(data43)){
-const err61 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/maxMessageChars",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/maxMessageChars/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000"};
+if(!((data44 === "enter") || (data44 === "click"))){
+const err61 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/sendTrigger",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/sendTrigger/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.sendTrigger.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -776,8 +780,11 @@ vErrors.push(err61);
 }
 errors++;
 }
-if(data43 < 64 || isNaN(data43)){
-const err62 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/maxMessageChars",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/maxMessageChars/minimum",keyword:"minimum",params:{comparison: ">=", limit: 64},message:"must be >= 64"};
+}
+if(data5.maxMessageChars !== undefined){
+let data45 = data5.maxMessageChars;
+if(!(((typeof data45 == "number") && (!(data45 % 1) && !isNaN(data45))) && (isFinite(data45)))){
+const err62 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/maxMessageChars",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/maxMessageChars/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -786,11 +793,9 @@ vErrors.push(err62);
 }
 errors++;
 }
-}
-}
-if(data5.allowChunks !== undefined){
-if(typeof data5.allowChunks !== "boolean"){
-const err63 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/allowChunks",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/allowChunks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if((typeof data45 == "number") && (isFinite(data45))){
+if(data45 > 1000000 || isNaN(data45)){
+const err63 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/maxMessageChars",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/maxMessageChars/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -799,16 +804,8 @@ vErrors.push(err63);
 }
 errors++;
 }
-}
-if(data5.extraComposers !== undefined){
-let data45 = data5.extraComposers;
-if(Array.isArray(data45)){
-const len8 = data45.length;
-for(let i8=0; i8<len8; i8++){
-let data46 = data45[i8];
-if(data46 && typeof data46 == "object" && !Array.isArray(data46)){
-if(data46.kind === undefined){
-const err64 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8,schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
+if(data45 < 64 || isNaN(data45)){
+const err64 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/maxMessageChars",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/maxMessageChars/minimum",keyword:"minimum",params:{comparison: ">=", limit: 64},message:"must be >= 64"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -817,8 +814,11 @@ vErrors.push(err64);
 }
 errors++;
 }
-if(data46.composer === undefined){
-const err65 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8,schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/required",keyword:"required",params:{missingProperty: "composer"},message:"must have required property '"+"composer"+"'"};
+}
+}
+if(data5.allowChunks !== undefined){
+if(typeof data5.allowChunks !== "boolean"){
+const err65 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/allowChunks",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/allowChunks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -827,10 +827,16 @@ vErrors.push(err65);
 }
 errors++;
 }
-if(data46.kind !== undefined){
-let data47 = data46.kind;
-if(typeof data47 !== "string"){
-const err66 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/kind",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data5.extraComposers !== undefined){
+let data47 = data5.extraComposers;
+if(Array.isArray(data47)){
+const len9 = data47.length;
+for(let i9=0; i9<len9; i9++){
+let data48 = data47[i9];
+if(data48 && typeof data48 == "object" && !Array.isArray(data48)){
+if(data48.kind === undefined){
+const err66 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i9,schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -839,8 +845,8 @@ vErrors.push(err66);
 }
 errors++;
 }
-if(!(((data47 === "edit") || (data47 === "thread")) || (data47 === "other"))){
-const err67 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/kind",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/kind/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.extraComposers.items.properties.kind.enum},message:"must be equal to one of the allowed values"};
+if(data48.composer === undefined){
+const err67 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i9,schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/required",keyword:"required",params:{missingProperty: "composer"},message:"must have required property '"+"composer"+"'"};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -849,14 +855,10 @@ vErrors.push(err67);
 }
 errors++;
 }
-}
-if(data46.composer !== undefined){
-let data48 = data46.composer;
-if(Array.isArray(data48)){
-const len9 = data48.length;
-for(let i9=0; i9<len9; i9++){
-if(typeof data48[i9] !== "string"){
-const err68 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/composer/" + i9,schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/composer/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data48.kind !== undefined){
+let data49 = data48.kind;
+if(typeof data49 !== "string"){
+const err68 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i9+"/kind",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -865,10 +867,8 @@ vErrors.push(err68);
 }
 errors++;
 }
-}
-}
-else {
-const err69 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/composer",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/composer/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(!(((data49 === "edit") || (data49 === "thread")) || (data49 === "other"))){
+const err69 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i9+"/kind",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/kind/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.extraComposers.items.properties.kind.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -878,13 +878,13 @@ vErrors.push(err69);
 errors++;
 }
 }
-if(data46.sendButton !== undefined){
-let data50 = data46.sendButton;
+if(data48.composer !== undefined){
+let data50 = data48.composer;
 if(Array.isArray(data50)){
 const len10 = data50.length;
 for(let i10=0; i10<len10; i10++){
 if(typeof data50[i10] !== "string"){
-const err70 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/sendButton/" + i10,schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/sendButton/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err70 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i9+"/composer/" + i10,schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/composer/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -896,7 +896,7 @@ errors++;
 }
 }
 else {
-const err71 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/sendButton",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/sendButton/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err71 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i9+"/composer",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/composer/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -906,10 +906,13 @@ vErrors.push(err71);
 errors++;
 }
 }
-if(data46.composerStrategy !== undefined){
-let data52 = data46.composerStrategy;
-if(typeof data52 !== "string"){
-const err72 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/composerStrategy",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/composerStrategy/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data48.sendButton !== undefined){
+let data52 = data48.sendButton;
+if(Array.isArray(data52)){
+const len11 = data52.length;
+for(let i11=0; i11<len11; i11++){
+if(typeof data52[i11] !== "string"){
+const err72 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i9+"/sendButton/" + i11,schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/sendButton/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -918,8 +921,10 @@ vErrors.push(err72);
 }
 errors++;
 }
-if(!(((((data52 === "auto") || (data52 === "textarea")) || (data52 === "contenteditable")) || (data52 === "beforeinput")) || (data52 === "paste"))){
-const err73 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/composerStrategy",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/composerStrategy/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.extraComposers.items.properties.composerStrategy.enum},message:"must be equal to one of the allowed values"};
+}
+}
+else {
+const err73 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i9+"/sendButton",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/sendButton/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -929,10 +934,10 @@ vErrors.push(err73);
 errors++;
 }
 }
-if(data46.sendTrigger !== undefined){
-let data53 = data46.sendTrigger;
-if(typeof data53 !== "string"){
-const err74 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/sendTrigger",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/sendTrigger/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data48.composerStrategy !== undefined){
+let data54 = data48.composerStrategy;
+if(typeof data54 !== "string"){
+const err74 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i9+"/composerStrategy",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/composerStrategy/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -941,8 +946,8 @@ vErrors.push(err74);
 }
 errors++;
 }
-if(!((data53 === "enter") || (data53 === "click"))){
-const err75 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8+"/sendTrigger",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/sendTrigger/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.extraComposers.items.properties.sendTrigger.enum},message:"must be equal to one of the allowed values"};
+if(!(((((data54 === "auto") || (data54 === "textarea")) || (data54 === "contenteditable")) || (data54 === "beforeinput")) || (data54 === "paste"))){
+const err75 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i9+"/composerStrategy",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/composerStrategy/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.extraComposers.items.properties.composerStrategy.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -952,9 +957,10 @@ vErrors.push(err75);
 errors++;
 }
 }
-}
-else {
-const err76 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i8,schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data48.sendTrigger !== undefined){
+let data55 = data48.sendTrigger;
+if(typeof data55 !== "string"){
+const err76 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i9+"/sendTrigger",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/sendTrigger/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -963,10 +969,8 @@ vErrors.push(err76);
 }
 errors++;
 }
-}
-}
-else {
-const err77 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(!((data55 === "enter") || (data55 === "click"))){
+const err77 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i9+"/sendTrigger",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/properties/sendTrigger/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.custom.properties.extraComposers.items.properties.sendTrigger.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -978,7 +982,7 @@ errors++;
 }
 }
 else {
-const err78 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom",schemaPath:"#/properties/protectedSites/items/properties/custom/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err78 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers/" + i9,schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -988,10 +992,9 @@ vErrors.push(err78);
 errors++;
 }
 }
-if(data1.mode !== undefined){
-let data54 = data1.mode;
-if(typeof data54 !== "string"){
-const err79 = {instancePath:instancePath+"/protectedSites/" + i0+"/mode",schemaPath:"#/properties/protectedSites/items/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err79 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom/extraComposers",schemaPath:"#/properties/protectedSites/items/properties/custom/properties/extraComposers/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1000,8 +1003,10 @@ vErrors.push(err79);
 }
 errors++;
 }
-if(!((data54 === "inline") || (data54 === "isolated"))){
-const err80 = {instancePath:instancePath+"/protectedSites/" + i0+"/mode",schemaPath:"#/properties/protectedSites/items/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.mode.enum},message:"must be equal to one of the allowed values"};
+}
+}
+else {
+const err80 = {instancePath:instancePath+"/protectedSites/" + i0+"/custom",schemaPath:"#/properties/protectedSites/items/properties/custom/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1011,9 +1016,10 @@ vErrors.push(err80);
 errors++;
 }
 }
-}
-else {
-const err81 = {instancePath:instancePath+"/protectedSites/" + i0,schemaPath:"#/properties/protectedSites/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data1.mode !== undefined){
+let data56 = data1.mode;
+if(typeof data56 !== "string"){
+const err81 = {instancePath:instancePath+"/protectedSites/" + i0+"/mode",schemaPath:"#/properties/protectedSites/items/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1022,10 +1028,8 @@ vErrors.push(err81);
 }
 errors++;
 }
-}
-}
-else {
-const err82 = {instancePath:instancePath+"/protectedSites",schemaPath:"#/properties/protectedSites/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(!((data56 === "inline") || (data56 === "isolated"))){
+const err82 = {instancePath:instancePath+"/protectedSites/" + i0+"/mode",schemaPath:"#/properties/protectedSites/items/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.protectedSites.items.properties.mode.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1035,15 +1039,9 @@ vErrors.push(err82);
 errors++;
 }
 }
-if(data.keys !== undefined){
-let data55 = data.keys;
-if(Array.isArray(data55)){
-const len11 = data55.length;
-for(let i11=0; i11<len11; i11++){
-let data56 = data55[i11];
-if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
-if(data56.id === undefined){
-const err83 = {instancePath:instancePath+"/keys/" + i11,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+}
+else {
+const err83 = {instancePath:instancePath+"/protectedSites/" + i0,schemaPath:"#/properties/protectedSites/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1052,8 +1050,10 @@ vErrors.push(err83);
 }
 errors++;
 }
-if(data56.secret === undefined){
-const err84 = {instancePath:instancePath+"/keys/" + i11,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "secret"},message:"must have required property '"+"secret"+"'"};
+}
+}
+else {
+const err84 = {instancePath:instancePath+"/protectedSites",schemaPath:"#/properties/protectedSites/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1062,8 +1062,16 @@ vErrors.push(err84);
 }
 errors++;
 }
-if(data56.label === undefined){
-const err85 = {instancePath:instancePath+"/keys/" + i11,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "label"},message:"must have required property '"+"label"+"'"};
+}
+if(data.keys !== undefined){
+let data57 = data.keys;
+if(Array.isArray(data57)){
+const len12 = data57.length;
+for(let i12=0; i12<len12; i12++){
+let data58 = data57[i12];
+if(data58 && typeof data58 == "object" && !Array.isArray(data58)){
+if(data58.id === undefined){
+const err85 = {instancePath:instancePath+"/keys/" + i12,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1072,8 +1080,8 @@ vErrors.push(err85);
 }
 errors++;
 }
-if(data56.scope === undefined){
-const err86 = {instancePath:instancePath+"/keys/" + i11,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "scope"},message:"must have required property '"+"scope"+"'"};
+if(data58.secret === undefined){
+const err86 = {instancePath:instancePath+"/keys/" + i12,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "secret"},message:"must have required property '"+"secret"+"'"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1082,8 +1090,8 @@ vErrors.push(err86);
 }
 errors++;
 }
-if(data56.status === undefined){
-const err87 = {instancePath:instancePath+"/keys/" + i11,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
+if(data58.label === undefined){
+const err87 = {instancePath:instancePath+"/keys/" + i12,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "label"},message:"must have required property '"+"label"+"'"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1092,8 +1100,8 @@ vErrors.push(err87);
 }
 errors++;
 }
-if(data56.createdAt === undefined){
-const err88 = {instancePath:instancePath+"/keys/" + i11,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "createdAt"},message:"must have required property '"+"createdAt"+"'"};
+if(data58.scope === undefined){
+const err88 = {instancePath:instancePath+"/keys/" + i12,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "scope"},message:"must have required property '"+"scope"+"'"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1102,9 +1110,8 @@ vErrors.push(err88);
 }
 errors++;
 }
-for(const key2 in data56){
-if(!((((((key2 === "id") || (key2 === "secret")) || (key2 === "label")) || (key2 === "scope")) || (key2 === "status")) || (key2 === "createdAt"))){
-const err89 = {instancePath:instancePath+"/keys/" + i11,schemaPath:"#/properties/keys/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
+if(data58.status === undefined){
+const err89 = {instancePath:instancePath+"/keys/" + i12,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "status"},message:"must have required property '"+"status"+"'"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1113,12 +1120,8 @@ vErrors.push(err89);
 }
 errors++;
 }
-}
-if(data56.id !== undefined){
-let data57 = data56.id;
-if(typeof data57 === "string"){
-if(!pattern0.test(data57)){
-const err90 = {instancePath:instancePath+"/keys/" + i11+"/id",schemaPath:"#/properties/keys/items/properties/id/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{8}$"},message:"must match pattern \""+"^[0-9a-f]{8}$"+"\""};
+if(data58.createdAt === undefined){
+const err90 = {instancePath:instancePath+"/keys/" + i12,schemaPath:"#/properties/keys/items/required",keyword:"required",params:{missingProperty: "createdAt"},message:"must have required property '"+"createdAt"+"'"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1127,9 +1130,9 @@ vErrors.push(err90);
 }
 errors++;
 }
-}
-else {
-const err91 = {instancePath:instancePath+"/keys/" + i11+"/id",schemaPath:"#/properties/keys/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key2 in data58){
+if(!((((((key2 === "id") || (key2 === "secret")) || (key2 === "label")) || (key2 === "scope")) || (key2 === "status")) || (key2 === "createdAt"))){
+const err91 = {instancePath:instancePath+"/keys/" + i12,schemaPath:"#/properties/keys/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1139,11 +1142,11 @@ vErrors.push(err91);
 errors++;
 }
 }
-if(data56.secret !== undefined){
-let data58 = data56.secret;
-if(typeof data58 === "string"){
-if(!pattern1.test(data58)){
-const err92 = {instancePath:instancePath+"/keys/" + i11+"/secret",schemaPath:"#/properties/keys/items/properties/secret/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$"},message:"must match pattern \""+"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$"+"\""};
+if(data58.id !== undefined){
+let data59 = data58.id;
+if(typeof data59 === "string"){
+if(!pattern0.test(data59)){
+const err92 = {instancePath:instancePath+"/keys/" + i12+"/id",schemaPath:"#/properties/keys/items/properties/id/pattern",keyword:"pattern",params:{pattern: "^[0-9a-f]{8}$"},message:"must match pattern \""+"^[0-9a-f]{8}$"+"\""};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1154,7 +1157,7 @@ errors++;
 }
 }
 else {
-const err93 = {instancePath:instancePath+"/keys/" + i11+"/secret",schemaPath:"#/properties/keys/items/properties/secret/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err93 = {instancePath:instancePath+"/keys/" + i12+"/id",schemaPath:"#/properties/keys/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1164,11 +1167,11 @@ vErrors.push(err93);
 errors++;
 }
 }
-if(data56.label !== undefined){
-let data59 = data56.label;
-if(typeof data59 === "string"){
-if(!pattern2.test(data59)){
-const err94 = {instancePath:instancePath+"/keys/" + i11+"/label",schemaPath:"#/properties/keys/items/properties/label/pattern",keyword:"pattern",params:{pattern: "^[^\\n]{1,200}$"},message:"must match pattern \""+"^[^\\n]{1,200}$"+"\""};
+if(data58.secret !== undefined){
+let data60 = data58.secret;
+if(typeof data60 === "string"){
+if(!pattern1.test(data60)){
+const err94 = {instancePath:instancePath+"/keys/" + i12+"/secret",schemaPath:"#/properties/keys/items/properties/secret/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$"},message:"must match pattern \""+"^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$"+"\""};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1179,7 +1182,7 @@ errors++;
 }
 }
 else {
-const err95 = {instancePath:instancePath+"/keys/" + i11+"/label",schemaPath:"#/properties/keys/items/properties/label/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err95 = {instancePath:instancePath+"/keys/" + i12+"/secret",schemaPath:"#/properties/keys/items/properties/secret/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1189,11 +1192,11 @@ vErrors.push(err95);
 errors++;
 }
 }
-if(data56.scope !== undefined){
-let data60 = data56.scope;
-if(data60 && typeof data60 == "object" && !Array.isArray(data60)){
-if(data60.site === undefined){
-const err96 = {instancePath:instancePath+"/keys/" + i11+"/scope",schemaPath:"#/properties/keys/items/properties/scope/required",keyword:"required",params:{missingProperty: "site"},message:"must have required property '"+"site"+"'"};
+if(data58.label !== undefined){
+let data61 = data58.label;
+if(typeof data61 === "string"){
+if(!pattern2.test(data61)){
+const err96 = {instancePath:instancePath+"/keys/" + i12+"/label",schemaPath:"#/properties/keys/items/properties/label/pattern",keyword:"pattern",params:{pattern: "^[^\\n]{1,200}$"},message:"must match pattern \""+"^[^\\n]{1,200}$"+"\""};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1202,8 +1205,9 @@ vErrors.push(err96);
 }
 errors++;
 }
-if(data60.conversations === undefined){
-const err97 = {instancePath:instancePath+"/keys/" + i11+"/scope",schemaPath:"#/properties/keys/items/properties/scope/required",keyword:"required",params:{missingProperty: "conversations"},message:"must have required property '"+"conversations"+"'"};
+}
+else {
+const err97 = {instancePath:instancePath+"/keys/" + i12+"/label",schemaPath:"#/properties/keys/items/properties/label/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1212,9 +1216,12 @@ vErrors.push(err97);
 }
 errors++;
 }
-for(const key3 in data60){
-if(!((key3 === "site") || (key3 === "conversations"))){
-const err98 = {instancePath:instancePath+"/keys/" + i11+"/scope",schemaPath:"#/properties/keys/items/properties/scope/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+}
+if(data58.scope !== undefined){
+let data62 = data58.scope;
+if(data62 && typeof data62 == "object" && !Array.isArray(data62)){
+if(data62.site === undefined){
+const err98 = {instancePath:instancePath+"/keys/" + i12+"/scope",schemaPath:"#/properties/keys/items/properties/scope/required",keyword:"required",params:{missingProperty: "site"},message:"must have required property '"+"site"+"'"};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1223,12 +1230,8 @@ vErrors.push(err98);
 }
 errors++;
 }
-}
-if(data60.site !== undefined){
-let data61 = data60.site;
-if(typeof data61 === "string"){
-if(!pattern3.test(data61)){
-const err99 = {instancePath:instancePath+"/keys/" + i11+"/scope/site",schemaPath:"#/properties/keys/items/properties/scope/properties/site/pattern",keyword:"pattern",params:{pattern: "^\\S+$"},message:"must match pattern \""+"^\\S+$"+"\""};
+if(data62.conversations === undefined){
+const err99 = {instancePath:instancePath+"/keys/" + i12+"/scope",schemaPath:"#/properties/keys/items/properties/scope/required",keyword:"required",params:{missingProperty: "conversations"},message:"must have required property '"+"conversations"+"'"};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1237,9 +1240,9 @@ vErrors.push(err99);
 }
 errors++;
 }
-}
-else {
-const err100 = {instancePath:instancePath+"/keys/" + i11+"/scope/site",schemaPath:"#/properties/keys/items/properties/scope/properties/site/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key3 in data62){
+if(!((key3 === "site") || (key3 === "conversations"))){
+const err100 = {instancePath:instancePath+"/keys/" + i12+"/scope",schemaPath:"#/properties/keys/items/properties/scope/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1249,11 +1252,11 @@ vErrors.push(err100);
 errors++;
 }
 }
-if(data60.conversations !== undefined){
-let data62 = data60.conversations;
-if(Array.isArray(data62)){
-if(data62.length < 1){
-const err101 = {instancePath:instancePath+"/keys/" + i11+"/scope/conversations",schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(data62.site !== undefined){
+let data63 = data62.site;
+if(typeof data63 === "string"){
+if(!pattern3.test(data63)){
+const err101 = {instancePath:instancePath+"/keys/" + i12+"/scope/site",schemaPath:"#/properties/keys/items/properties/scope/properties/site/pattern",keyword:"pattern",params:{pattern: "^\\S+$"},message:"must match pattern \""+"^\\S+$"+"\""};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1262,12 +1265,9 @@ vErrors.push(err101);
 }
 errors++;
 }
-const len12 = data62.length;
-for(let i12=0; i12<len12; i12++){
-let data63 = data62[i12];
-if(typeof data63 === "string"){
-if(!pattern4.test(data63)){
-const err102 = {instancePath:instancePath+"/keys/" + i11+"/scope/conversations/" + i12,schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/items/pattern",keyword:"pattern",params:{pattern: "^.{1,511}$"},message:"must match pattern \""+"^.{1,511}$"+"\""};
+}
+else {
+const err102 = {instancePath:instancePath+"/keys/" + i12+"/scope/site",schemaPath:"#/properties/keys/items/properties/scope/properties/site/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1277,8 +1277,11 @@ vErrors.push(err102);
 errors++;
 }
 }
-else {
-const err103 = {instancePath:instancePath+"/keys/" + i11+"/scope/conversations/" + i12,schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data62.conversations !== undefined){
+let data64 = data62.conversations;
+if(Array.isArray(data64)){
+if(data64.length < 1){
+const err103 = {instancePath:instancePath+"/keys/" + i12+"/scope/conversations",schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1287,10 +1290,12 @@ vErrors.push(err103);
 }
 errors++;
 }
-}
-}
-else {
-const err104 = {instancePath:instancePath+"/keys/" + i11+"/scope/conversations",schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const len13 = data64.length;
+for(let i13=0; i13<len13; i13++){
+let data65 = data64[i13];
+if(typeof data65 === "string"){
+if(!pattern4.test(data65)){
+const err104 = {instancePath:instancePath+"/keys/" + i12+"/scope/conversations/" + i13,schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/items/pattern",keyword:"pattern",params:{pattern: "^.{1,511}$"},message:"must match pattern \""+"^.{1,511}$"+"\""};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1300,9 +1305,8 @@ vErrors.push(err104);
 errors++;
 }
 }
-}
 else {
-const err105 = {instancePath:instancePath+"/keys/" + i11+"/scope",schemaPath:"#/properties/keys/items/properties/scope/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err105 = {instancePath:instancePath+"/keys/" + i12+"/scope/conversations/" + i13,schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1312,10 +1316,9 @@ vErrors.push(err105);
 errors++;
 }
 }
-if(data56.status !== undefined){
-let data64 = data56.status;
-if(typeof data64 !== "string"){
-const err106 = {instancePath:instancePath+"/keys/" + i11+"/status",schemaPath:"#/properties/keys/items/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err106 = {instancePath:instancePath+"/keys/" + i12+"/scope/conversations",schemaPath:"#/properties/keys/items/properties/scope/properties/conversations/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1324,8 +1327,10 @@ vErrors.push(err106);
 }
 errors++;
 }
-if(!(((data64 === "active") || (data64 === "retired")) || (data64 === "revoked"))){
-const err107 = {instancePath:instancePath+"/keys/" + i11+"/status",schemaPath:"#/properties/keys/items/properties/status/enum",keyword:"enum",params:{allowedValues: schema11.properties.keys.items.properties.status.enum},message:"must be equal to one of the allowed values"};
+}
+}
+else {
+const err107 = {instancePath:instancePath+"/keys/" + i12+"/scope",schemaPath:"#/properties/keys/items/properties/scope/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1335,11 +1340,10 @@ vErrors.push(err107);
 errors++;
 }
 }
-if(data56.createdAt !== undefined){
-let data65 = data56.createdAt;
-if((typeof data65 == "number") && (isFinite(data65))){
-if(data65 < 0 || isNaN(data65)){
-const err108 = {instancePath:instancePath+"/keys/" + i11+"/createdAt",schemaPath:"#/properties/keys/items/properties/createdAt/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(data58.status !== undefined){
+let data66 = data58.status;
+if(typeof data66 !== "string"){
+const err108 = {instancePath:instancePath+"/keys/" + i12+"/status",schemaPath:"#/properties/keys/items/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1348,9 +1352,8 @@ vErrors.push(err108);
 }
 errors++;
 }
-}
-else {
-const err109 = {instancePath:instancePath+"/keys/" + i11+"/createdAt",schemaPath:"#/properties/keys/items/properties/createdAt/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(!(((data66 === "active") || (data66 === "retired")) || (data66 === "revoked"))){
+const err109 = {instancePath:instancePath+"/keys/" + i12+"/status",schemaPath:"#/properties/keys/items/properties/status/enum",keyword:"enum",params:{allowedValues: schema11.properties.keys.items.properties.status.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1360,9 +1363,11 @@ vErrors.push(err109);
 errors++;
 }
 }
-}
-else {
-const err110 = {instancePath:instancePath+"/keys/" + i11,schemaPath:"#/properties/keys/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data58.createdAt !== undefined){
+let data67 = data58.createdAt;
+if((typeof data67 == "number") && (isFinite(data67))){
+if(data67 < 0 || isNaN(data67)){
+const err110 = {instancePath:instancePath+"/keys/" + i12+"/createdAt",schemaPath:"#/properties/keys/items/properties/createdAt/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1372,9 +1377,8 @@ vErrors.push(err110);
 errors++;
 }
 }
-}
 else {
-const err111 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err111 = {instancePath:instancePath+"/keys/" + i12+"/createdAt",schemaPath:"#/properties/keys/items/properties/createdAt/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1384,11 +1388,9 @@ vErrors.push(err111);
 errors++;
 }
 }
-if(data.keyService !== undefined){
-let data66 = data.keyService;
-if(data66 && typeof data66 == "object" && !Array.isArray(data66)){
-if(data66.url === undefined){
-const err112 = {instancePath:instancePath+"/keyService",schemaPath:"#/properties/keyService/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
+}
+else {
+const err112 = {instancePath:instancePath+"/keys/" + i12,schemaPath:"#/properties/keys/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1397,8 +1399,10 @@ vErrors.push(err112);
 }
 errors++;
 }
-if(data66.issuer === undefined){
-const err113 = {instancePath:instancePath+"/keyService",schemaPath:"#/properties/keyService/required",keyword:"required",params:{missingProperty: "issuer"},message:"must have required property '"+"issuer"+"'"};
+}
+}
+else {
+const err113 = {instancePath:instancePath+"/keys",schemaPath:"#/properties/keys/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1407,8 +1411,12 @@ vErrors.push(err113);
 }
 errors++;
 }
-if(data66.clientId === undefined){
-const err114 = {instancePath:instancePath+"/keyService",schemaPath:"#/properties/keyService/required",keyword:"required",params:{missingProperty: "clientId"},message:"must have required property '"+"clientId"+"'"};
+}
+if(data.keyService !== undefined){
+let data68 = data.keyService;
+if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
+if(data68.url === undefined){
+const err114 = {instancePath:instancePath+"/keyService",schemaPath:"#/properties/keyService/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'"};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1417,9 +1425,8 @@ vErrors.push(err114);
 }
 errors++;
 }
-for(const key4 in data66){
-if(!(((((((key4 === "url") || (key4 === "issuer")) || (key4 === "clientId")) || (key4 === "groupsClaim")) || (key4 === "refreshMinutes")) || (key4 === "offlineGraceHours")) || (key4 === "kem"))){
-const err115 = {instancePath:instancePath+"/keyService",schemaPath:"#/properties/keyService/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+if(data68.issuer === undefined){
+const err115 = {instancePath:instancePath+"/keyService",schemaPath:"#/properties/keyService/required",keyword:"required",params:{missingProperty: "issuer"},message:"must have required property '"+"issuer"+"'"};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1428,12 +1435,8 @@ vErrors.push(err115);
 }
 errors++;
 }
-}
-if(data66.url !== undefined){
-let data67 = data66.url;
-if(typeof data67 === "string"){
-if(!pattern5.test(data67)){
-const err116 = {instancePath:instancePath+"/keyService/url",schemaPath:"#/properties/keyService/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s/?#]+(/[^\\s?#]*)?$"},message:"must match pattern \""+"^https?://[^\\s/?#]+(/[^\\s?#]*)?$"+"\""};
+if(data68.clientId === undefined){
+const err116 = {instancePath:instancePath+"/keyService",schemaPath:"#/properties/keyService/required",keyword:"required",params:{missingProperty: "clientId"},message:"must have required property '"+"clientId"+"'"};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1442,9 +1445,9 @@ vErrors.push(err116);
 }
 errors++;
 }
-}
-else {
-const err117 = {instancePath:instancePath+"/keyService/url",schemaPath:"#/properties/keyService/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+for(const key4 in data68){
+if(!(((((((key4 === "url") || (key4 === "issuer")) || (key4 === "clientId")) || (key4 === "groupsClaim")) || (key4 === "refreshMinutes")) || (key4 === "offlineGraceHours")) || (key4 === "kem"))){
+const err117 = {instancePath:instancePath+"/keyService",schemaPath:"#/properties/keyService/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1454,11 +1457,11 @@ vErrors.push(err117);
 errors++;
 }
 }
-if(data66.issuer !== undefined){
-let data68 = data66.issuer;
-if(typeof data68 === "string"){
-if(!pattern5.test(data68)){
-const err118 = {instancePath:instancePath+"/keyService/issuer",schemaPath:"#/properties/keyService/properties/issuer/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s/?#]+(/[^\\s?#]*)?$"},message:"must match pattern \""+"^https?://[^\\s/?#]+(/[^\\s?#]*)?$"+"\""};
+if(data68.url !== undefined){
+let data69 = data68.url;
+if(typeof data69 === "string"){
+if(!pattern5.test(data69)){
+const err118 = {instancePath:instancePath+"/keyService/url",schemaPath:"#/properties/keyService/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s/?#]+(/[^\\s?#]*)?$"},message:"must match pattern \""+"^https?://[^\\s/?#]+(/[^\\s?#]*)?$"+"\""};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1469,7 +1472,7 @@ errors++;
 }
 }
 else {
-const err119 = {instancePath:instancePath+"/keyService/issuer",schemaPath:"#/properties/keyService/properties/issuer/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err119 = {instancePath:instancePath+"/keyService/url",schemaPath:"#/properties/keyService/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1479,11 +1482,11 @@ vErrors.push(err119);
 errors++;
 }
 }
-if(data66.clientId !== undefined){
-let data69 = data66.clientId;
-if(typeof data69 === "string"){
-if(!pattern7.test(data69)){
-const err120 = {instancePath:instancePath+"/keyService/clientId",schemaPath:"#/properties/keyService/properties/clientId/pattern",keyword:"pattern",params:{pattern: "^\\S{1,200}$"},message:"must match pattern \""+"^\\S{1,200}$"+"\""};
+if(data68.issuer !== undefined){
+let data70 = data68.issuer;
+if(typeof data70 === "string"){
+if(!pattern5.test(data70)){
+const err120 = {instancePath:instancePath+"/keyService/issuer",schemaPath:"#/properties/keyService/properties/issuer/pattern",keyword:"pattern",params:{pattern: "^https?://[^\\s/?#]+(/[^\\s?#]*)?$"},message:"must match pattern \""+"^https?://[^\\s/?#]+(/[^\\s?#]*)?$"+"\""};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1494,7 +1497,7 @@ errors++;
 }
 }
 else {
-const err121 = {instancePath:instancePath+"/keyService/clientId",schemaPath:"#/properties/keyService/properties/clientId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err121 = {instancePath:instancePath+"/keyService/issuer",schemaPath:"#/properties/keyService/properties/issuer/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1504,11 +1507,11 @@ vErrors.push(err121);
 errors++;
 }
 }
-if(data66.groupsClaim !== undefined){
-let data70 = data66.groupsClaim;
-if(typeof data70 === "string"){
-if(!pattern8.test(data70)){
-const err122 = {instancePath:instancePath+"/keyService/groupsClaim",schemaPath:"#/properties/keyService/properties/groupsClaim/pattern",keyword:"pattern",params:{pattern: "^\\S{1,100}$"},message:"must match pattern \""+"^\\S{1,100}$"+"\""};
+if(data68.clientId !== undefined){
+let data71 = data68.clientId;
+if(typeof data71 === "string"){
+if(!pattern7.test(data71)){
+const err122 = {instancePath:instancePath+"/keyService/clientId",schemaPath:"#/properties/keyService/properties/clientId/pattern",keyword:"pattern",params:{pattern: "^\\S{1,200}$"},message:"must match pattern \""+"^\\S{1,200}$"+"\""};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1519,7 +1522,7 @@ errors++;
 }
 }
 else {
-const err123 = {instancePath:instancePath+"/keyService/groupsClaim",schemaPath:"#/properties/keyService/properties/groupsClaim/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err123 = {instancePath:instancePath+"/keyService/clientId",schemaPath:"#/properties/keyService/properties/clientId/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1529,11 +1532,11 @@ vErrors.push(err123);
 errors++;
 }
 }
-if(data66.refreshMinutes !== undefined){
-let data71 = data66.refreshMinutes;
-if((typeof data71 == "number") && (isFinite(data71))){
-if(data71 > 1440 || isNaN(data71)){
-const err124 = {instancePath:instancePath+"/keyService/refreshMinutes",schemaPath:"#/properties/keyService/properties/refreshMinutes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1440},message:"must be <= 1440"};
+if(data68.groupsClaim !== undefined){
+let data72 = data68.groupsClaim;
+if(typeof data72 === "string"){
+if(!pattern8.test(data72)){
+const err124 = {instancePath:instancePath+"/keyService/groupsClaim",schemaPath:"#/properties/keyService/properties/groupsClaim/pattern",keyword:"pattern",params:{pattern: "^\\S{1,100}$"},message:"must match pattern \""+"^\\S{1,100}$"+"\""};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1542,8 +1545,9 @@ vErrors.push(err124);
 }
 errors++;
 }
-if(data71 < 1 || isNaN(data71)){
-const err125 = {instancePath:instancePath+"/keyService/refreshMinutes",schemaPath:"#/properties/keyService/properties/refreshMinutes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+else {
+const err125 = {instancePath:instancePath+"/keyService/groupsClaim",schemaPath:"#/properties/keyService/properties/groupsClaim/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1553,8 +1557,11 @@ vErrors.push(err125);
 errors++;
 }
 }
-else {
-const err126 = {instancePath:instancePath+"/keyService/refreshMinutes",schemaPath:"#/properties/keyService/properties/refreshMinutes/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data68.refreshMinutes !== undefined){
+let data73 = data68.refreshMinutes;
+if((typeof data73 == "number") && (isFinite(data73))){
+if(data73 > 1440 || isNaN(data73)){
+const err126 = {instancePath:instancePath+"/keyService/refreshMinutes",schemaPath:"#/properties/keyService/properties/refreshMinutes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1440},message:"must be <= 1440"};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1563,12 +1570,8 @@ vErrors.push(err126);
 }
 errors++;
 }
-}
-if(data66.offlineGraceHours !== undefined){
-let data72 = data66.offlineGraceHours;
-if((typeof data72 == "number") && (isFinite(data72))){
-if(data72 > 720 || isNaN(data72)){
-const err127 = {instancePath:instancePath+"/keyService/offlineGraceHours",schemaPath:"#/properties/keyService/properties/offlineGraceHours/maximum",keyword:"maximum",params:{comparison: "<=", limit: 720},message:"must be <= 720"};
+if(data73 < 1 || isNaN(data73)){
+const err127 = {instancePath:instancePath+"/keyService/refreshMinutes",schemaPath:"#/properties/keyService/properties/refreshMinutes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1577,8 +1580,9 @@ vErrors.push(err127);
 }
 errors++;
 }
-if(data72 < 0 || isNaN(data72)){
-const err128 = {instancePath:instancePath+"/keyService/offlineGraceHours",schemaPath:"#/properties/keyService/properties/offlineGraceHours/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+else {
+const err128 = {instancePath:instancePath+"/keyService/refreshMinutes",schemaPath:"#/properties/keyService/properties/refreshMinutes/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1588,8 +1592,11 @@ vErrors.push(err128);
 errors++;
 }
 }
-else {
-const err129 = {instancePath:instancePath+"/keyService/offlineGraceHours",schemaPath:"#/properties/keyService/properties/offlineGraceHours/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data68.offlineGraceHours !== undefined){
+let data74 = data68.offlineGraceHours;
+if((typeof data74 == "number") && (isFinite(data74))){
+if(data74 > 720 || isNaN(data74)){
+const err129 = {instancePath:instancePath+"/keyService/offlineGraceHours",schemaPath:"#/properties/keyService/properties/offlineGraceHours/maximum",keyword:"maximum",params:{comparison: "<=", limit: 720},message:"must be <= 720"};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1598,11 +1605,8 @@ vErrors.push(err129);
 }
 errors++;
 }
-}
-if(data66.kem !== undefined){
-let data73 = data66.kem;
-if(typeof data73 !== "string"){
-const err130 = {instancePath:instancePath+"/keyService/kem",schemaPath:"#/properties/keyService/properties/kem/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data74 < 0 || isNaN(data74)){
+const err130 = {instancePath:instancePath+"/keyService/offlineGraceHours",schemaPath:"#/properties/keyService/properties/offlineGraceHours/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1611,8 +1615,9 @@ vErrors.push(err130);
 }
 errors++;
 }
-if(!((data73 === "x-wing") || (data73 === "x25519"))){
-const err131 = {instancePath:instancePath+"/keyService/kem",schemaPath:"#/properties/keyService/properties/kem/enum",keyword:"enum",params:{allowedValues: schema11.properties.keyService.properties.kem.enum},message:"must be equal to one of the allowed values"};
+}
+else {
+const err131 = {instancePath:instancePath+"/keyService/offlineGraceHours",schemaPath:"#/properties/keyService/properties/offlineGraceHours/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1622,9 +1627,10 @@ vErrors.push(err131);
 errors++;
 }
 }
-}
-else {
-const err132 = {instancePath:instancePath+"/keyService",schemaPath:"#/properties/keyService/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data68.kem !== undefined){
+let data75 = data68.kem;
+if(typeof data75 !== "string"){
+const err132 = {instancePath:instancePath+"/keyService/kem",schemaPath:"#/properties/keyService/properties/kem/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1633,10 +1639,8 @@ vErrors.push(err132);
 }
 errors++;
 }
-}
-if(data.requireEncryption !== undefined){
-if(typeof data.requireEncryption !== "boolean"){
-const err133 = {instancePath:instancePath+"/requireEncryption",schemaPath:"#/properties/requireEncryption/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(!((data75 === "x-wing") || (data75 === "x25519"))){
+const err133 = {instancePath:instancePath+"/keyService/kem",schemaPath:"#/properties/keyService/properties/kem/enum",keyword:"enum",params:{allowedValues: schema11.properties.keyService.properties.kem.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1646,9 +1650,9 @@ vErrors.push(err133);
 errors++;
 }
 }
-if(data.flagUnencrypted !== undefined){
-if(typeof data.flagUnencrypted !== "boolean"){
-const err134 = {instancePath:instancePath+"/flagUnencrypted",schemaPath:"#/properties/flagUnencrypted/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+}
+else {
+const err134 = {instancePath:instancePath+"/keyService",schemaPath:"#/properties/keyService/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1658,9 +1662,9 @@ vErrors.push(err134);
 errors++;
 }
 }
-if(data.allowUserKeys !== undefined){
-if(typeof data.allowUserKeys !== "boolean"){
-const err135 = {instancePath:instancePath+"/allowUserKeys",schemaPath:"#/properties/allowUserKeys/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data.requireEncryption !== undefined){
+if(typeof data.requireEncryption !== "boolean"){
+const err135 = {instancePath:instancePath+"/requireEncryption",schemaPath:"#/properties/requireEncryption/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1670,9 +1674,9 @@ vErrors.push(err135);
 errors++;
 }
 }
-if(data.allowKeyExport !== undefined){
-if(typeof data.allowKeyExport !== "boolean"){
-const err136 = {instancePath:instancePath+"/allowKeyExport",schemaPath:"#/properties/allowKeyExport/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data.flagUnencrypted !== undefined){
+if(typeof data.flagUnencrypted !== "boolean"){
+const err136 = {instancePath:instancePath+"/flagUnencrypted",schemaPath:"#/properties/flagUnencrypted/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1682,10 +1686,9 @@ vErrors.push(err136);
 errors++;
 }
 }
-if(data.attachments !== undefined){
-let data78 = data.attachments;
-if(typeof data78 !== "string"){
-const err137 = {instancePath:instancePath+"/attachments",schemaPath:"#/properties/attachments/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.allowUserKeys !== undefined){
+if(typeof data.allowUserKeys !== "boolean"){
+const err137 = {instancePath:instancePath+"/allowUserKeys",schemaPath:"#/properties/allowUserKeys/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1694,8 +1697,10 @@ vErrors.push(err137);
 }
 errors++;
 }
-if(!(((data78 === "encrypt") || (data78 === "block")) || (data78 === "allow"))){
-const err138 = {instancePath:instancePath+"/attachments",schemaPath:"#/properties/attachments/enum",keyword:"enum",params:{allowedValues: schema11.properties.attachments.enum},message:"must be equal to one of the allowed values"};
+}
+if(data.allowKeyExport !== undefined){
+if(typeof data.allowKeyExport !== "boolean"){
+const err138 = {instancePath:instancePath+"/allowKeyExport",schemaPath:"#/properties/allowKeyExport/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1705,10 +1710,10 @@ vErrors.push(err138);
 errors++;
 }
 }
-if(data.maxAttachmentBytes !== undefined){
-let data79 = data.maxAttachmentBytes;
-if(!(((typeof data79 == "number") && (!(data79 % 1) && !isNaN(data79))) && (isFinite(data79)))){
-const err139 = {instancePath:instancePath+"/maxAttachmentBytes",schemaPath:"#/properties/maxAttachmentBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.attachments !== undefined){
+let data80 = data.attachments;
+if(typeof data80 !== "string"){
+const err139 = {instancePath:instancePath+"/attachments",schemaPath:"#/properties/attachments/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1717,9 +1722,8 @@ vErrors.push(err139);
 }
 errors++;
 }
-if((typeof data79 == "number") && (isFinite(data79))){
-if(data79 > 4294967295 || isNaN(data79)){
-const err140 = {instancePath:instancePath+"/maxAttachmentBytes",schemaPath:"#/properties/maxAttachmentBytes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4294967295},message:"must be <= 4294967295"};
+if(!(((data80 === "encrypt") || (data80 === "block")) || (data80 === "allow"))){
+const err140 = {instancePath:instancePath+"/attachments",schemaPath:"#/properties/attachments/enum",keyword:"enum",params:{allowedValues: schema11.properties.attachments.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1728,8 +1732,11 @@ vErrors.push(err140);
 }
 errors++;
 }
-if(data79 < 0 || isNaN(data79)){
-const err141 = {instancePath:instancePath+"/maxAttachmentBytes",schemaPath:"#/properties/maxAttachmentBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data.maxAttachmentBytes !== undefined){
+let data81 = data.maxAttachmentBytes;
+if(!(((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81))) && (isFinite(data81)))){
+const err141 = {instancePath:instancePath+"/maxAttachmentBytes",schemaPath:"#/properties/maxAttachmentBytes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1738,11 +1745,9 @@ vErrors.push(err141);
 }
 errors++;
 }
-}
-}
-if(data.localSearch !== undefined){
-if(typeof data.localSearch !== "boolean"){
-const err142 = {instancePath:instancePath+"/localSearch",schemaPath:"#/properties/localSearch/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if((typeof data81 == "number") && (isFinite(data81))){
+if(data81 > 4294967295 || isNaN(data81)){
+const err142 = {instancePath:instancePath+"/maxAttachmentBytes",schemaPath:"#/properties/maxAttachmentBytes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4294967295},message:"must be <= 4294967295"};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1751,11 +1756,8 @@ vErrors.push(err142);
 }
 errors++;
 }
-}
-if(data.localSearchMaxMessages !== undefined){
-let data81 = data.localSearchMaxMessages;
-if(!(((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81))) && (isFinite(data81)))){
-const err143 = {instancePath:instancePath+"/localSearchMaxMessages",schemaPath:"#/properties/localSearchMaxMessages/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data81 < 0 || isNaN(data81)){
+const err143 = {instancePath:instancePath+"/maxAttachmentBytes",schemaPath:"#/properties/maxAttachmentBytes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1764,9 +1766,11 @@ vErrors.push(err143);
 }
 errors++;
 }
-if((typeof data81 == "number") && (isFinite(data81))){
-if(data81 > 1000000 || isNaN(data81)){
-const err144 = {instancePath:instancePath+"/localSearchMaxMessages",schemaPath:"#/properties/localSearchMaxMessages/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000"};
+}
+}
+if(data.localSearch !== undefined){
+if(typeof data.localSearch !== "boolean"){
+const err144 = {instancePath:instancePath+"/localSearch",schemaPath:"#/properties/localSearch/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1775,8 +1779,11 @@ vErrors.push(err144);
 }
 errors++;
 }
-if(data81 < 100 || isNaN(data81)){
-const err145 = {instancePath:instancePath+"/localSearchMaxMessages",schemaPath:"#/properties/localSearchMaxMessages/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
+}
+if(data.localSearchMaxMessages !== undefined){
+let data83 = data.localSearchMaxMessages;
+if(!(((typeof data83 == "number") && (!(data83 % 1) && !isNaN(data83))) && (isFinite(data83)))){
+const err145 = {instancePath:instancePath+"/localSearchMaxMessages",schemaPath:"#/properties/localSearchMaxMessages/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1785,12 +1792,9 @@ vErrors.push(err145);
 }
 errors++;
 }
-}
-}
-if(data.previews !== undefined){
-let data82 = data.previews;
-if(typeof data82 !== "string"){
-const err146 = {instancePath:instancePath+"/previews",schemaPath:"#/properties/previews/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((typeof data83 == "number") && (isFinite(data83))){
+if(data83 > 1000000 || isNaN(data83)){
+const err146 = {instancePath:instancePath+"/localSearchMaxMessages",schemaPath:"#/properties/localSearchMaxMessages/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000"};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1799,8 +1803,8 @@ vErrors.push(err146);
 }
 errors++;
 }
-if(!((data82 === "label") || (data82 === "decrypt"))){
-const err147 = {instancePath:instancePath+"/previews",schemaPath:"#/properties/previews/enum",keyword:"enum",params:{allowedValues: schema11.properties.previews.enum},message:"must be equal to one of the allowed values"};
+if(data83 < 100 || isNaN(data83)){
+const err147 = {instancePath:instancePath+"/localSearchMaxMessages",schemaPath:"#/properties/localSearchMaxMessages/minimum",keyword:"minimum",params:{comparison: ">=", limit: 100},message:"must be >= 100"};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1810,10 +1814,11 @@ vErrors.push(err147);
 errors++;
 }
 }
-if(data.mode !== undefined){
-let data83 = data.mode;
-if(typeof data83 !== "string"){
-const err148 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data.previews !== undefined){
+let data84 = data.previews;
+if(typeof data84 !== "string"){
+const err148 = {instancePath:instancePath+"/previews",schemaPath:"#/properties/previews/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1822,8 +1827,8 @@ vErrors.push(err148);
 }
 errors++;
 }
-if(!((data83 === "inline") || (data83 === "isolated"))){
-const err149 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.mode.enum},message:"must be equal to one of the allowed values"};
+if(!((data84 === "label") || (data84 === "decrypt"))){
+const err149 = {instancePath:instancePath+"/previews",schemaPath:"#/properties/previews/enum",keyword:"enum",params:{allowedValues: schema11.properties.previews.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1833,14 +1838,37 @@ vErrors.push(err149);
 errors++;
 }
 }
-}
-else {
-const err150 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.mode !== undefined){
+let data85 = data.mode;
+if(typeof data85 !== "string"){
+const err150 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err150];
 }
 else {
 vErrors.push(err150);
+}
+errors++;
+}
+if(!((data85 === "inline") || (data85 === "isolated"))){
+const err151 = {instancePath:instancePath+"/mode",schemaPath:"#/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.mode.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err151];
+}
+else {
+vErrors.push(err151);
+}
+errors++;
+}
+}
+}
+else {
+const err152 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err152];
+}
+else {
+vErrors.push(err152);
 }
 errors++;
 }

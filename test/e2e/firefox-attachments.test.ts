@@ -1,20 +1,23 @@
 /**
- * Encrypted attachments in Firefox ESR (the file picker; drag and drop and paste need CDP input,
- * which Firefox's WebDriver BiDi does not offer: test/e2e/attachments.test.ts covers them in
- * Chromium). The page and the vendor get only sealed `.veil` files; the receiver sees the real
- * name and the decrypted image.
+ * Encrypted attachments in Firefox ESR: the file picker, and an image pasted from the clipboard
+ * (alice's Firefox runs on a virtual X display: headless Firefox's clipboard carries text only).
+ * A drag of files from outside the browser has no WebDriver BiDi command, so drop is covered in
+ * Chromium only (test/e2e/attachments.test.ts). The page and the vendor get only sealed `.veil`
+ * files; the receiver sees the real name and the decrypted image.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
 import { waitFor } from '../support/browser';
-import { pickFiles, randomPng, sharesA16ByteWindow, tempFile } from '../support/files';
+import { pasteImageFirefox, pickFiles, randomPng, sharesA16ByteWindow, tempFile } from '../support/files';
 import { makeKey } from '../support/keys';
-import { launchAliceAndBob, openConversation, type ChatUser } from '../support/users';
+import { launchChatUser, openConversation, type ChatUser } from '../support/users';
+import { startXvfb } from '../support/xvfb';
 import { composerStatus } from '../support/veil-ui';
 
 let server: ChatServer;
+let xvfb: Awaited<ReturnType<typeof startXvfb>>;
 let alice: ChatUser;
 let bob: ChatUser;
 const key = makeKey('Team files', { site: 'fixture-chat', conversations: ['dm-alice-bob'] });
@@ -22,11 +25,17 @@ const chat = (user: ChatUser, conv: string) => openConversation(user, server.url
 
 beforeAll(async () => {
   server = await startChatServer();
-  [alice, bob] = await launchAliceAndBob('firefox', server.url, [key]);
+  xvfb = await startXvfb();
+  const setup = { keys: [key], matches: `${server.url}/*` };
+  [alice, bob] = await Promise.all([
+    launchChatUser('firefox', 'alice', { ...setup, display: xvfb.display }),
+    launchChatUser('firefox', 'bob', setup),
+  ]);
 });
 
 afterAll(async () => {
   await Promise.all([alice?.close(), bob?.close()]);
+  await xvfb?.stop();
   await server?.close();
 });
 
@@ -60,5 +69,46 @@ describe('encrypted attachments in Firefox ESR', () => {
       return (img as HTMLImageElement).naturalWidth;
     });
     expect(width).toBe(24);
+  });
+
+  it('paste: an image pasted into the compose box reaches the page only sealed; bob sees it decrypted', async () => {
+    const [a, b] = await Promise.all([chat(alice, 'bob'), chat(bob, 'alice')]);
+    await Promise.all([composerStatus(a), composerStatus(b)]);
+    const png = randomPng(28, 28);
+    await a.evaluate(() => {
+      const w = window as unknown as { seenFiles: string[] };
+      w.seenFiles = [];
+      document.addEventListener(
+        'paste',
+        (e) => w.seenFiles.push(...[...(e.clipboardData?.files ?? [])].map((f) => f.name)),
+        true,
+      );
+    });
+    const before = server.inspect().messages.length;
+    await pasteImageFirefox(a, '#compose', png);
+    await waitFor(async () => (await a.$$('#pending-files li')).length === 1, 'the sealed image attached', 30_000);
+    const seen = await a.evaluate(() => (window as unknown as { seenFiles: string[] }).seenFiles);
+    expect(seen).toEqual([expect.stringMatching(/^[0-9a-f]{32}\.veil$/)]);
+    await a.focus('#compose');
+    await a.keyboard.press('Enter');
+    let m: ReturnType<ChatServer['inspect']>['messages'][number] | undefined;
+    await waitFor(
+      () =>
+        !!(m = server
+          .inspect()
+          .messages.slice(before)
+          .find((x) => x.files?.length === 1)),
+      'the message with the pasted image',
+    );
+    const stored = server.inspect().files!.find((s) => s.id === m!.files![0]!.id)!;
+    expect(stored.name).toMatch(/^[0-9a-f]{32}\.veil$/);
+    expect(readFileSync(stored.path).subarray(0, 8).equals(png.subarray(0, 8))).toBe(false);
+    const row = `li[data-id="${m!.id}"]`;
+    await b.waitForSelector(`${row} img.veil-file-preview`, { timeout: 30_000 });
+    const width = await b.$eval(`${row} img.veil-file-preview`, async (img) => {
+      await (img as HTMLImageElement).decode();
+      return (img as HTMLImageElement).naturalWidth;
+    });
+    expect(width).toBe(28);
   });
 });

@@ -2,12 +2,14 @@
  * Isolated mode in Firefox ESR against the hostile fixture chat (bodies shared with
  * isolated.test.ts): policy sets isolated mode; typing with Shift+Enter lines reaches bob's reader
  * frames exactly; keys typed at once after load, with the chat's box focused, are neither lost nor
- * seen by the page; the page learns no plaintext substring.
+ * seen by the page; the page learns no plaintext substring; files attached in Veil's composer reach
+ * the vendor sealed and bob's reader opens them.
  */
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { Page } from 'puppeteer';
 import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
 import { firstKeystrokesAfterLoad, openHostile, pageLearnedNothing, typeInIsolated } from '../support/isolated-cases';
+import { filesInIsolated } from '../support/isolated-files-cases';
 import { makeKey } from '../support/keys';
 import { launchAliceAndBob, type ChatUser } from '../support/users';
 
@@ -48,6 +50,10 @@ describe('isolated mode in Firefox ESR against a hostile chat page', () => {
 
   it('the hostile page learned no plaintext substring of them', async () => {
     await pageLearnedNothing(server, since, [TYPED, ...LINES], [a, b], 3);
+  });
+
+  it('files: attached in the secure composer and sealed before the page gets them; bob reads names and image', async () => {
+    await filesInIsolated(server, a, b);
   });
 
   it("typing at once after load, into the chat's box focused at load, reaches bob exactly; the page gets no key", async () => {

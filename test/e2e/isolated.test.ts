@@ -10,6 +10,7 @@
  *    re-inserted and re-routed envelopes show only in Veil's frames; Veil's pages framed by the
  *    page itself, and postMessage probes, get nothing.
  * 4. Focus theft and a clickjacking overlay are caught.
+ * 5. Files attached in the secure composer reach the vendor sealed; bob's reader opens them.
  * Helpers and the bodies shared with firefox-isolated.test.ts: test/support/isolated-cases.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +30,8 @@ import {
   vendorView,
   waitForReader as waitForReaderIn,
 } from '../support/isolated-cases';
+import { allowDownloads } from '../support/files';
+import { filesInIsolated } from '../support/isolated-files-cases';
 import { leakedSubstrings } from '../support/leaks';
 import { importBundle, openOptions, waitForMessage } from '../support/veil-ui';
 
@@ -299,6 +302,10 @@ describe('isolated mode against a hostile chat page', () => {
 
   it("typing at once after load, into the chat's box focused at load, reaches bob exactly; the page gets no key", async () => {
     await firstKeystrokesAfterLoad(server, alice, b);
+  });
+
+  it('files: attached in the secure composer and sealed before the page gets them; bob reads names, image and exact bytes', async () => {
+    await filesInIsolated(server, a, b, await allowDownloads(bob));
   });
 
   it('readers give the page the same geometry for two different messages of equal length, at every width', async () => {

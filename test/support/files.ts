@@ -97,6 +97,24 @@ export async function pasteImage(user: User, page: Page, selector: string, png: 
   await page.keyboard.up('Control');
 }
 
+/**
+ * Firefox (on an X display: headless Firefox's clipboard carries text only): a click in `selector`
+ * (the user activation the clipboard asks for), a PNG on the clipboard, then Ctrl+V there.
+ */
+export async function pasteImageFirefox(page: Page, selector: string, png: Uint8Array): Promise<void> {
+  await page.bringToFront();
+  await page.click(selector);
+  const wrote = await page.evaluate(async (b64) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    await navigator.clipboard.write([new ClipboardItem({ 'image/png': new Blob([bytes], { type: 'image/png' }) })]);
+    return true;
+  }, Buffer.from(png).toString('base64'));
+  if (!wrote) throw new Error('clipboard write refused');
+  await page.keyboard.down('Control');
+  await page.keyboard.press('KeyV');
+  await page.keyboard.up('Control');
+}
+
 /** True when `stored` contains any 16-byte run of `plain` (via its 8-byte windows at every 8th offset). */
 export function sharesA16ByteWindow(stored: Uint8Array, plain: Uint8Array): boolean {
   const p = Buffer.from(plain);

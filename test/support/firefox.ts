@@ -62,6 +62,11 @@ export interface FirefoxLaunchOptions {
   prefs?: Record<string, unknown>;
   /** The test opens Veil's own pages (popup, options) in tabs: see openExtensionPage. */
   extensionPages?: boolean;
+  /**
+   * An X display (test/support/xvfb.ts) to run on, not headless: headless Firefox's clipboard
+   * carries text only, so pasting an image needs a real one.
+   */
+  display?: string;
 }
 
 /** Veil's managed policy protecting `matches` (fixture chat) with `keys`, as the admin CLI writes it. */
@@ -127,7 +132,7 @@ export async function launchFirefoxUser(name: string, opts: FirefoxLaunchOptions
   const browser = await puppeteer.launch({
     browser: 'firefox',
     executablePath: policies === undefined ? FIREFOX : policyLauncher(root, policies),
-    headless: true,
+    headless: !opts.display,
     // Lets WebDriver BiDi open moz-extension:// pages (refused by default since Firefox 153).
     args: opts.extensionPages ? ['--remote-allow-system-access'] : [],
     userDataDir: join(root, 'profile'),
@@ -140,7 +145,7 @@ export async function launchFirefoxUser(name: string, opts: FirefoxLaunchOptions
         : {}),
     },
     defaultViewport: { width: 1100, height: 800 },
-    env: { ...process.env, HOME: root },
+    env: { ...process.env, HOME: root, ...(opts.display ? { DISPLAY: opts.display } : {}) },
     dumpio: !!process.env.VEIL_FF_DEBUG, // VEIL_FF_DEBUG=1: browser and extension console on stdout
   });
   const extensionOrigin = `moz-extension://${uuid}`;

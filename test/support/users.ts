@@ -37,13 +37,15 @@ export interface ChatUserSetup {
   matches: string;
   /** Other policy settings, e.g. `{ mode: 'isolated' }`. */
   settings?: Partial<Omit<ManagedPolicyJson, 'keys'>>;
+  /** Firefox only: run on this X display (test/support/xvfb.ts), not headless. */
+  display?: string;
 }
 
 /** Launches `name` in `browserName` under a policy of its own that protects the fixture chat. */
 export async function launchChatUser(browserName: BrowserName, name: string, setup: ChatUserSetup): Promise<ChatUser> {
   const policy = veilPolicy(setup.keys, setup.matches, setup.settings);
   if (browserName === 'firefox') {
-    const user = await launchFirefoxUser(name, { policy });
+    const user = await launchFirefoxUser(name, { policy, ...(setup.display ? { display: setup.display } : {}) });
     return {
       name,
       browserName,

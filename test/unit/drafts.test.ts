@@ -1,6 +1,6 @@
 /** Unsent text of secure composers (lib/background/isolated/drafts.ts): kept per box, bounded, handed over once. */
 import { describe, expect, it } from 'vitest';
-import { Drafts, MAX_DRAFT_CHARS, MAX_DRAFTS } from '../../lib/background/isolated/drafts';
+import { Drafts, MAX_DRAFT_CHARS, MAX_DRAFT_FILES, MAX_DRAFTS } from '../../lib/background/isolated/drafts';
 
 const main = { tabId: 1, kind: 'main' as const, conversationId: 'dm-a-b' };
 
@@ -11,7 +11,7 @@ describe('secure composer drafts', () => {
     expect(d.take({ ...main, conversationId: 'dm-a-c' })).toBeUndefined(); // another conversation
     expect(d.take({ ...main, tabId: 2 })).toBeUndefined(); // another tab
     expect(d.take({ ...main, kind: 'thread' })).toBeUndefined(); // another box
-    expect(d.take(main)).toBe('half a sentence');
+    expect(d.take(main)).toEqual({ text: 'half a sentence', files: [] });
     expect(d.take(main)).toBeUndefined();
   });
 
@@ -34,9 +34,29 @@ describe('secure composer drafts', () => {
     expect(d.size).toBe(MAX_DRAFTS);
     expect(d.take({ ...main, tabId: 0 })).toBeUndefined(); // the oldest went first
     d.keep(main, 'x'.repeat(MAX_DRAFT_CHARS + 5));
-    expect(d.take(main)!.length).toBe(MAX_DRAFT_CHARS);
+    expect(d.take(main)!.text.length).toBe(MAX_DRAFT_CHARS);
     d.keep(main, 'stale');
     now.t += 2 * 60 * 60_000;
     expect(d.take(main)).toBeUndefined();
+  });
+
+  it('keep files attached and not sent, with or without text, bounded in number', () => {
+    const d = new Drafts();
+    const ref = {
+      id: 'a'.repeat(32),
+      sha256: 'b'.repeat(64),
+      sealedSize: 90,
+      name: 'a.pdf',
+      type: 'application/pdf',
+      size: 50,
+    };
+    d.keep(main, '', [ref]);
+    expect(d.take(main)).toEqual({ text: '', files: [ref] });
+    d.keep(
+      main,
+      'x',
+      Array.from({ length: MAX_DRAFT_FILES + 3 }, () => ref),
+    );
+    expect(d.take(main)!.files).toHaveLength(MAX_DRAFT_FILES);
   });
 });

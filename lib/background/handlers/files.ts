@@ -25,7 +25,7 @@ const MAX_SESSIONS = 16;
 /** Per tab: a page that re-renders or drips downloads can only crowd out its own sessions. */
 const MAX_SESSIONS_PER_TAB = 4;
 const IDLE_MS = 60_000;
-const HEADER_PEEK = 29;
+export const HEADER_PEEK = 29;
 
 type Session =
   | { kind: 'seal'; owner: string; sealer: FileSealer; meta: Omit<FileRef, 'id' | 'sha256' | 'sealedSize'>; at: number }
@@ -72,7 +72,7 @@ function newSession(s: Session): string {
   return sid;
 }
 
-function piece(data: unknown): Uint8Array {
+export function piece(data: unknown): Uint8Array {
   if (typeof data !== 'string' || data.length > Math.ceil(FILE_PIECE_BYTES / 3) * 4)
     throw new RequestError('bad file piece');
   try {
@@ -82,10 +82,10 @@ function piece(data: unknown): Uint8Array {
   }
 }
 
-const out = (pieces: Uint8Array[]) => base64.encode(pieces.length === 1 ? pieces[0]! : concatBytes(...pieces));
+export const out = (pieces: Uint8Array[]) => base64.encode(pieces.length === 1 ? pieces[0]! : concatBytes(...pieces));
 
 /** What the user reads when a received file cannot be opened. */
-function fileErrorText(e: FileStreamError | 'swapped'): string {
+export function fileErrorText(e: FileStreamError | 'swapped'): string {
   if (e === 'swapped') return t('fileSwapped');
   switch (e.code) {
     case 'truncated':
@@ -120,38 +120,16 @@ export const fileHandlers: Handlers<
     if (refused) return refused;
     const conversationId = checkString(req.conversationId, 'conversationId', 512);
     const senderId = checkString(req.senderId, 'senderId', 256);
-    const name = typeof req.name === 'string' ? req.name.slice(0, 512) : '';
-    const type = typeof req.type === 'string' ? req.type.slice(0, 255) : '';
-    const p = policy();
-    if ((p.attachments ?? UNMANAGED_DEFAULTS.attachments) !== 'encrypt') return fail('policy', t('fileBlockedPolicy'));
-    const max = p.maxAttachmentBytes ?? UNMANAGED_DEFAULTS.maxAttachmentBytes;
-    if (!Number.isSafeInteger(req.size) || req.size < 0) throw new RequestError('bad file size');
-    if (req.size > max) return fail('file', t('fileTooLarge', t('fileLabel', 1, 1), Math.floor(max / 1024 / 1024)));
-    ctx.keyring.noteUserAction(); // attaching is the user's doing (trusted input only, in the page)
-    const rec = await ctx.keyring.encryptionKey(ctx.site!.adapter, conversationId);
-    if (!rec) return fail('no-key', t(p.managed ? 'errNoKeyManaged' : 'errNoKey', conversationId));
-    let key: DerivedKey;
-    try {
-      key = (await ctx.keyring.derivedFor(rec.id))!;
-    } catch (e) {
-      if (e instanceof LockedError) return fail('locked', t('errLocked'));
-      throw e;
-    }
-    const fileId = randomBytes(16);
-    const sealer = new FileSealer(
-      key,
-      { name, type, size: req.size },
-      { conversationId, senderId },
-      { sentAt: Date.now(), fileId, fileKey: randomBytes(32) },
-    );
-    const sid = newSession({
-      kind: 'seal',
-      owner: ownerOf(ctx.frame),
-      sealer,
-      meta: { name, type, size: req.size },
-      at: Date.now(),
+    const started = await startSealer(ctx, {
+      conversationId,
+      senderId,
+      name: req.name,
+      type: req.type,
+      size: req.size,
     });
-    return { ok: true, sid, fileName: `${bytesToHex(fileId)}.veil` };
+    if (!('sealer' in started)) return started;
+    const sid = newSession({ kind: 'seal', owner: ownerOf(ctx.frame), ...started, at: Date.now() });
+    return { ok: true, sid, fileName: started.fileName };
   },
 
   async 'file/seal-push'(req, ctx) {
@@ -175,13 +153,7 @@ export const fileHandlers: Handlers<
       if (e instanceof FileStreamError) return fail('file', t('fileChanged'));
       throw e;
     }
-    const ref: FileRef = {
-      id: bytesToHex(s.sealer.fileId),
-      sha256: bytesToHex(s.sealer.digest()),
-      sealedSize: s.sealer.sealedSize,
-      ...s.meta,
-    };
-    return { ok: true, data, ref };
+    return { ok: true, data, ref: refOf(s.sealer, s.meta) };
   },
 
   async 'file/open-start'(req, ctx) {
@@ -273,15 +245,79 @@ export const fileHandlers: Handlers<
   },
 };
 
+/**
+ * A sealer for one file the user attached, under the conversation's key, if policy lets files be
+ * encrypted here and the file is within the size limit; else the reason.
+ */
+export async function startSealer(
+  ctx: RequestContext,
+  file: { conversationId: string; senderId: string; name: unknown; type: unknown; size: unknown },
+): Promise<
+  | { sealer: FileSealer; meta: Omit<FileRef, 'id' | 'sha256' | 'sealedSize'>; fileName: string }
+  | ReturnType<typeof fail>
+> {
+  const { conversationId, senderId } = file;
+  const name = typeof file.name === 'string' ? file.name.slice(0, 512) : '';
+  const type = typeof file.type === 'string' ? file.type.slice(0, 255) : '';
+  const p = policy();
+  if ((p.attachments ?? UNMANAGED_DEFAULTS.attachments) !== 'encrypt') return fail('policy', t('fileBlockedPolicy'));
+  const max = p.maxAttachmentBytes ?? UNMANAGED_DEFAULTS.maxAttachmentBytes;
+  const size = file.size;
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw new RequestError('bad file size');
+  if (size > max) return fail('file', t('fileTooLarge', t('fileLabel', 1, 1), Math.floor(max / 1024 / 1024)));
+  ctx.keyring.noteUserAction(); // attaching is the user's doing (trusted input only)
+  const rec = await ctx.keyring.encryptionKey(ctx.site!.adapter, conversationId);
+  if (!rec) return fail('no-key', t(p.managed ? 'errNoKeyManaged' : 'errNoKey', conversationId));
+  let key: DerivedKey;
+  try {
+    key = (await ctx.keyring.derivedFor(rec.id))!;
+  } catch (e) {
+    if (e instanceof LockedError) return fail('locked', t('errLocked'));
+    throw e;
+  }
+  const fileId = randomBytes(16);
+  const meta = { name, type, size };
+  const sealer = new FileSealer(
+    key,
+    meta,
+    { conversationId, senderId },
+    { sentAt: Date.now(), fileId, fileKey: randomBytes(32) },
+  );
+  return { sealer, meta, fileName: `${bytesToHex(fileId)}.veil` };
+}
+
+/** The reference a finished sealer's message carries. */
+export function refOf(sealer: FileSealer, meta: Omit<FileRef, 'id' | 'sha256' | 'sealedSize'>): FileRef {
+  return { id: bytesToHex(sealer.fileId), sha256: bytesToHex(sealer.digest()), sealedSize: sealer.sealedSize, ...meta };
+}
+
 /** Finds the header's key (scope-checked like a message's) and starts the opener, or says why not. */
 async function prepareOpener(s: Extract<Session, { kind: 'open' }>, ctx: RequestContext) {
-  const peek = peekFileHeader(s.head);
+  const r = await openerFor(s.head, ctx, { site: s.site, ...s.ctx, inline: true });
+  if ('ok' in r) return r;
+  s.opener = r.opener;
+  return undefined;
+}
+
+/**
+ * The opener for a sealed file whose first bytes are `head`: its key named in the header, in scope
+ * for this site and conversation like a message's. `inline`: nor a key any isolated chat uses (its
+ * files are not opened into an inline page).
+ */
+export async function openerFor(
+  head: Uint8Array,
+  ctx: RequestContext,
+  where: { site: string; conversationId: string; senderId: string; inline: boolean },
+): Promise<{ opener: FileOpener } | ReturnType<typeof fail>> {
+  const peek = peekFileHeader(head);
   if (!peek) return fail('file', fileErrorText(new FileStreamError('malformed')));
   const keyId = bytesToHex(peek.keyId);
   const rec = await ctx.keyring.get(keyId);
-  // A key decrypts only where its scope would let it encrypt, as for messages.
-  // Nor a key any isolated chat uses: its files are not opened into an inline page.
-  if (!rec || scopeSpecificity(rec.scope, s.site, s.ctx.conversationId) < 0 || (await keysOfIsolatedChats())(rec))
+  if (
+    !rec ||
+    scopeSpecificity(rec.scope, where.site, where.conversationId) < 0 ||
+    (where.inline && (await keysOfIsolatedChats())(rec))
+  )
     return fail('file', fileErrorText(new FileStreamError('unknown-key')));
   let key: DerivedKey | undefined;
   try {
@@ -292,6 +328,9 @@ async function prepareOpener(s: Extract<Session, { kind: 'open' }>, ctx: Request
   }
   if (!key) return fail('file', fileErrorText(new FileStreamError('unknown-key')));
   const k = key;
-  s.opener = new FileOpener((id) => (bytesToHex(id) === keyId ? k : undefined), s.ctx);
-  return undefined;
+  const opener = new FileOpener((id) => (bytesToHex(id) === keyId ? k : undefined), {
+    conversationId: where.conversationId,
+    senderId: where.senderId,
+  });
+  return { opener };
 }

@@ -4,6 +4,7 @@ import type { Handlers } from './common';
 import { contentHandlers } from './content';
 import { fileHandlers } from './files';
 import { isolatedHandlers } from './isolated';
+import { isolatedFileHandlers } from './isolated-files';
 import { keyHandlers } from './keys';
 import { keyServiceHandlers } from './keyservice';
 import { policyHandlers } from './policy';
@@ -18,6 +19,7 @@ export const handlers: Handlers<MessageType> = {
   ...keyHandlers,
   ...policyHandlers,
   ...isolatedHandlers,
+  ...isolatedFileHandlers,
   ...uiHandlers,
   ...keyServiceHandlers,
   ...searchHandlers,

@@ -12,9 +12,11 @@ import { hexToBytes } from '@noble/ciphers/utils.js';
 import { BUILTIN_ADAPTERS } from '../../adapters/registry';
 import { t } from '../../i18n';
 import { toInfo } from '../../keys/model';
-import type { HostCommand, HostCommandMap, HostEnvelope } from '../../messaging/protocol';
+import type { AttachedFile, HostCommand, HostCommandMap, HostEnvelope } from '../../messaging/protocol';
 import { CapabilityRegistry, isFramePageOf, type Capability, validReaderTexts } from '../isolated/capabilities';
-import { Drafts } from '../isolated/drafts';
+import { Drafts, MAX_DRAFT_FILES } from '../isolated/drafts';
+import { readerFiles } from '../isolated/reader-files';
+import { encodeFileRef, parseFileRef, splitFileRefs, withFileRefs, type FileRef } from '../../crypto/file-ref';
 import { isolatedSettings } from '../isolated/settings';
 import { modeDecision, modeFor } from '../isolated/site-mode';
 import { checkIndicator } from '../../messaging/indicator';
@@ -28,6 +30,7 @@ import {
   TOKEN_PATTERN,
 } from '../../messaging/frame-types';
 import { decryptItem, judgeReplays } from '../decrypt';
+import { briefViewOf } from '../../i18n/status-text';
 import { judgeQuotes, quoteBook } from '../quote-book';
 import { replayLog } from '../replay-log';
 import { indexDecrypted } from '../search/service';
@@ -54,11 +57,11 @@ type IsolatedMessages =
   | 'isolated/set-site-mode'
   | 'isolated/set-indicator';
 
-const NOT_ISOLATED = t('errIsolatedFramesOnly');
-const BAD_TOKEN = t('errBadFrameToken');
+export const NOT_ISOLATED = t('errIsolatedFramesOnly');
+export const BAD_TOKEN = t('errBadFrameToken');
 
 /** Sends a command to the content script that minted `cap`; any failure becomes an error result. */
-async function host<K extends HostCommand>(
+export async function host<K extends HostCommand>(
   cap: Capability,
   type: K,
   req: HostCommandMap[K]['req'],
@@ -85,7 +88,7 @@ async function host<K extends HostCommand>(
   }
 }
 
-function token(req: { token?: unknown }): string {
+export function token(req: { token?: unknown }): string {
   if (typeof req.token !== 'string' || !TOKEN_PATTERN.test(req.token)) throw new RequestError('bad token');
   return req.token;
 }
@@ -151,7 +154,19 @@ async function openEdit(
   return { text: item.text ?? '' };
 }
 
-async function isolatedHere(ctx: RequestContext): Promise<boolean> {
+/** File references a secure composer sends with its message, each well-formed (at most one message's worth). */
+function attachedRefs(files: AttachedFile[] | undefined): FileRef[] {
+  if (files === undefined) return [];
+  if (!Array.isArray(files) || files.length > MAX_DRAFT_FILES) throw new RequestError('bad files');
+  return files.map((f) => {
+    const ref =
+      f && typeof f === 'object' && f.ref && typeof f.ref === 'object' ? parseFileRef(encodeFileRef(f.ref)) : undefined;
+    if (!ref || typeof f.conversationId !== 'string') throw new RequestError('bad files');
+    return ref;
+  });
+}
+
+export async function isolatedHere(ctx: RequestContext): Promise<boolean> {
   return !!ctx.site && (await modeFor(ctx.site)) === 'isolated';
 }
 
@@ -190,6 +205,13 @@ export const isolatedHandlers: Handlers<IsolatedMessages> = {
       const replayed =
         item.status === 'decrypted' &&
         (!!item.replayed || capabilities.replayed(cap.tabId, item.messageId, r.hostMessageId));
+      // The files this message names: this reader may open them (and only them), from the chat's
+      // links; none when the reader shows no text (a moved message, another sender's).
+      const shown =
+        item.status === 'decrypted' &&
+        !['moved', 'sender-mismatch'].includes(briefViewOf(item, r.author, replayed).status);
+      const refs = shown ? splitFileRefs(item.text ?? '').refs : [];
+      if (refs.length) readerFiles.note(token(req), { conversationId: r.conversationId, author: r.author, refs });
       return { ok: true, ...grant, reader: { item, author: r.author, replayed } };
     }
     void host(cap, 'host/frame-event', { handle: cap.handle, event: 'ready' });
@@ -204,8 +226,9 @@ export const isolatedHandlers: Handlers<IsolatedMessages> = {
     }
     const edit = kind === 'edit' ? await openEdit(cap, token(req), ctx, context) : {};
     const error = info ? edit.error : t('errNoKeyIsolated');
-    // What the user typed into the composer this one replaces (the page re-rendered or removed its box).
+    // What the user typed and attached in the composer this one replaces (the page re-rendered or removed its box).
     const draft = drafts.take({ tabId: cap.tabId, kind, conversationId: context.conversationId });
+    const draftFiles = draft?.files.map((ref) => ({ ref, conversationId: context.conversationId }));
     return {
       ok: true,
       ...grant,
@@ -213,7 +236,8 @@ export const isolatedHandlers: Handlers<IsolatedMessages> = {
         kind,
         ...(info ? { keyLabel: info.label, fingerprint: info.fingerprint } : {}),
         ...edit,
-        ...(draft ? { draft } : {}),
+        ...(draft?.text ? { draft: draft.text } : {}),
+        ...(draftFiles?.length ? { draftFiles } : {}),
         error,
       },
     };
@@ -223,10 +247,17 @@ export const isolatedHandlers: Handlers<IsolatedMessages> = {
     if (!(await isolatedHere(ctx))) return fail('forbidden', NOT_ISOLATED);
     const cap = await capabilities.forFrame(token(req), ctx.frame!, 'composer');
     if (!cap) return fail('forbidden', BAD_TOKEN);
-    if (typeof req.text !== 'string' || !req.text.trim()) throw new RequestError('text is missing');
+    if (typeof req.text !== 'string') throw new RequestError('text is missing');
     // Where to send is read from the page at send time; the page decides it in any mode (it routes).
     const context = await host(cap, 'host/compose-context', { handle: cap.handle });
     if (!context.ok) return context;
+    // Files attached in this composer go with this message (the chat links its uploads to it), and
+    // only to the conversation they were sealed for.
+    const files = attachedRefs(req.files);
+    if (files.length && (cap.composer?.kind ?? 'main') !== 'main') throw new RequestError('files from a reply box');
+    if (req.files?.some((f) => f.conversationId !== context.conversationId))
+      return fail('file', t('isoFileConversationChanged'));
+    if (!req.text.trim() && !files.length) throw new RequestError('text is missing');
     // An edit goes out bound to the message its box opened on, by its author only, in one piece.
     const c = cap.composer;
     let edit = {};
@@ -237,7 +268,8 @@ export const isolatedHandlers: Handlers<IsolatedMessages> = {
         return fail('forbidden', t('isoEditNotYours'));
       edit = { editOf: c.editOf, allowChunks: false };
     }
-    const enc = await encryptText({ ...context, text: req.text, ...edit }, ctx, { place: 'isolated' });
+    const text = withFileRefs(req.text, files);
+    const enc = await encryptText({ ...context, text, ...edit }, ctx, { place: 'isolated' });
     if (!enc.ok) return enc;
     const put = await host(cap, 'host/put-envelopes', { handle: cap.handle, envelopes: enc.envelopes }, 60_000);
     if (!put.ok) return put;
@@ -249,7 +281,8 @@ export const isolatedHandlers: Handlers<IsolatedMessages> = {
     if (!cap) return fail('forbidden', BAD_TOKEN);
     if (typeof req.text !== 'string') throw new RequestError('text is missing');
     const conversationId = cap.composer?.conversationId;
-    if (conversationId) drafts.keep({ tabId: cap.tabId, kind: cap.composer!.kind, conversationId }, req.text);
+    const files = attachedRefs(req.files?.filter((f) => f.conversationId === conversationId));
+    if (conversationId) drafts.keep({ tabId: cap.tabId, kind: cap.composer!.kind, conversationId }, req.text, files);
     return { ok: true };
   },
 
@@ -263,7 +296,7 @@ export const isolatedHandlers: Handlers<IsolatedMessages> = {
   async 'secure/event'(req, ctx) {
     const cap = await capabilities.forFrame(token(req), ctx.frame!);
     if (!cap) return fail('forbidden', BAD_TOKEN);
-    if (!['focus', 'blur', 'pointerdown', 'tab', 'shift-tab'].includes(req.event))
+    if (!['focus', 'blur', 'pointerdown', 'tab', 'shift-tab', 'attach'].includes(req.event))
       throw new RequestError('unknown event');
     return host(cap, 'host/frame-event', { handle: cap.handle, event: req.event });
   },

@@ -16,6 +16,7 @@ import type { SendGuard } from '../send-guard';
 import { injectStyles } from '../styles';
 import { createFrameElement, loadFrame, themeOf, type SecureFrame } from './frame-host';
 import { FrameGuards } from './guards';
+import { IsolatedFiles } from './files';
 import { READER_CSS, SecureReaders } from './readers';
 
 const READY_TIMEOUT_MS = 10_000;
@@ -83,6 +84,7 @@ export class IsolatedPage {
   /** When extra composers were placed lately (a rate limit: each costs a capability and a decrypt). */
   private extraMountTimes: number[] = [];
   private readers: SecureReaders;
+  private files: IsolatedFiles;
   private guards: FrameGuards;
   private placeScheduled = false;
   private resizeObserver = new ResizeObserver(() => this.schedulePlace());
@@ -97,6 +99,7 @@ export class IsolatedPage {
     opts: { flagUnencrypted: boolean; guards: FrameGuards },
   ) {
     this.readers = new SecureReaders(doc, adapter, opts.flagUnencrypted);
+    this.files = new IsolatedFiles(doc, adapter, (handle) => this.readers.frame(handle));
     this.guards = opts.guards;
     this.guards.attach({
       composer: () => this.active?.frame,
@@ -379,6 +382,38 @@ export class IsolatedPage {
       case 'host/frame-size': {
         const req = m.req as HostCommandMap['host/frame-size']['req'];
         return this.readers.resize(req.handle, req.height) ? { ok: true } : refuse('unknown frame');
+      }
+      case 'host/file-piece': {
+        const req = m.req as HostCommandMap['host/file-piece']['req'];
+        if (!this.byHandle(req.handle) || typeof req.sid !== 'string' || typeof req.data !== 'string')
+          return refuse("not this page's composer");
+        this.files.piece(req.sid, req.data);
+        return { ok: true };
+      }
+      case 'host/file-hand': {
+        const req = m.req as HostCommandMap['host/file-hand']['req'];
+        const target = this.byHandle(req.handle);
+        if (!target || typeof req.sid !== 'string' || typeof req.data !== 'string' || typeof req.fileName !== 'string')
+          return refuse("not this page's composer");
+        this.busy = true;
+        let error: string | undefined;
+        try {
+          error = this.files.hand(req.sid, req.data, req.fileName, req.pieces, target.box);
+        } finally {
+          this.busy = false;
+          this.guards.refocus();
+        }
+        return error ? refuse(t('isoFileNoUpload')) : { ok: true };
+      }
+      case 'host/file-drop': {
+        const req = m.req as HostCommandMap['host/file-drop']['req'];
+        if (typeof req.sid === 'string') this.files.drop(req.sid);
+        return { ok: true };
+      }
+      case 'host/file-read': {
+        const req = m.req as HostCommandMap['host/file-read']['req'];
+        const r = await this.files.read(req.handle, req.fileId, req.at, req.sealedSize);
+        return 'error' in r ? refuse(t('fileNotInMessage')) : { ok: true, ...r };
       }
       case 'host/frame-event': {
         const req = m.req as HostCommandMap['host/frame-event']['req'];
