@@ -7,10 +7,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'puppeteer';
 import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
 import { waitFor } from '../support/browser';
-import { pasteImageFirefox, pickFiles, randomPng, sharesA16ByteWindow, tempFile } from '../support/files';
+import { pasteImageFirefox, pickFiles, randomPng, sha256hex, sharesA16ByteWindow, tempFile } from '../support/files';
+import { firefoxDownload } from '../support/firefox';
 import { makeKey } from '../support/keys';
 import { launchChatUser, openConversation, type ChatUser } from '../support/users';
 import { startXvfb } from '../support/xvfb';
@@ -18,6 +22,7 @@ import { composerStatus } from '../support/veil-ui';
 
 let server: ChatServer;
 let xvfb: Awaited<ReturnType<typeof startXvfb>>;
+let downloads: string;
 let alice: ChatUser;
 let bob: ChatUser;
 const key = makeKey('Team files', { site: 'fixture-chat', conversations: ['dm-alice-bob'] });
@@ -27,9 +32,10 @@ beforeAll(async () => {
   server = await startChatServer();
   xvfb = await startXvfb();
   const setup = { keys: [key], matches: `${server.url}/*` };
+  downloads = mkdtempSync(join(tmpdir(), 'veil-ff-downloads-'));
   [alice, bob] = await Promise.all([
     launchChatUser('firefox', 'alice', { ...setup, display: xvfb.display }),
-    launchChatUser('firefox', 'bob', setup),
+    launchChatUser('firefox', 'bob', { ...setup, downloadDir: downloads }),
   ]);
 });
 
@@ -37,13 +43,19 @@ afterAll(async () => {
   await Promise.all([alice?.close(), bob?.close()]);
   await xvfb?.stop();
   await server?.close();
+  if (downloads) rmSync(downloads, { recursive: true, force: true });
 });
 
 describe('encrypted attachments in Firefox ESR', () => {
-  it('picker: sealed before the page sees them; bob sees the real name and the decrypted image', async () => {
-    const [a, b] = await Promise.all([chat(alice, 'bob'), chat(bob, 'alice')]);
+  let a: Page;
+  let b: Page;
+  /** The stored files of the two messages alice sends: the picked ones, then the pasted image. */
+  const sent: { bin?: StoredFile; png?: StoredFile; pasted?: StoredFile } = {};
+
+  it('picker: sealed before the page sees them; bob sees the real name and the image, and downloads the exact bytes', async () => {
+    [a, b] = await Promise.all([chat(alice, 'bob'), chat(bob, 'alice')]);
     await Promise.all([composerStatus(a), composerStatus(b)]);
-    const bin = randomBytes(1024 * 1024 + 7);
+    const bin = randomBytes(10 * 1024 * 1024 + 123);
     const png = randomPng(24, 24);
     await pickFiles(a, '#file-input', [tempFile('contract.bin', bin), tempFile('photo.png', png)]);
     await waitFor(async () => (await a.$$('#pending-files li')).length === 2, 'two sealed files attached', 60_000);
@@ -69,11 +81,16 @@ describe('encrypted attachments in Firefox ESR', () => {
       return (img as HTMLImageElement).naturalWidth;
     });
     expect(width).toBe(24);
+    // The chat lists uploads as they finish: the smaller one is the image.
+    [sent.png, sent.bin] = m!
+      .files!.map((f) => server.inspect().files!.find((s) => s.id === f.id)!)
+      .sort((x, y) => x.size - y.size);
+    await b.bringToFront();
+    await b.click(`[data-veil-file="${sent.bin!.name.replace('.veil', '')}"] .veil-file-download`);
+    expect(sha256hex(await firefoxDownload(downloads, 'contract.bin'))).toBe(sha256hex(bin));
   });
 
   it('paste: an image pasted into the compose box reaches the page only sealed; bob sees it decrypted', async () => {
-    const [a, b] = await Promise.all([chat(alice, 'bob'), chat(bob, 'alice')]);
-    await Promise.all([composerStatus(a), composerStatus(b)]);
     const png = randomPng(28, 28);
     await a.evaluate(() => {
       const w = window as unknown as { seenFiles: string[] };
@@ -110,5 +127,31 @@ describe('encrypted attachments in Firefox ESR', () => {
       return (img as HTMLImageElement).naturalWidth;
     });
     expect(width).toBe(28);
+    sent.pasted = stored;
+  });
+
+  it('tampered, truncated and swapped files are refused with the reason, and yield no preview', async () => {
+    const { bin, png, pasted } = sent as Required<typeof sent>;
+    const original = readFileSync(png.path);
+    const flipped = Buffer.from(original);
+    flipped[flipped.length - 100]! ^= 1;
+    writeFileSync(png.path, flipped);
+    truncateSync(pasted.path, pasted.size - 1000);
+    writeFileSync(bin.path, original);
+    await b.reload();
+    const note = async (f: StoredFile) => {
+      const sel = `[data-veil-file="${f.name.replace('.veil', '')}"] .veil-file-note`;
+      await b.waitForFunction((x) => /⚠/.test(document.querySelector(x)?.textContent ?? ''), {}, sel);
+      return b.$eval(sel, (e) => e.textContent ?? '');
+    };
+    expect(await note(png)).toMatch(/altered/);
+    expect(await note(pasted)).toMatch(/cut short|altered/);
+    await b.bringToFront();
+    await b.click(`[data-veil-file="${bin.name.replace('.veil', '')}"] .veil-file-download`);
+    expect(await note(bin)).toMatch(/not the file the message names/);
+    for (const f of [png, pasted])
+      expect(await b.$$(`[data-veil-file="${f.name.replace('.veil', '')}"] img`)).toHaveLength(0);
   });
 });
+
+type StoredFile = NonNullable<ReturnType<ChatServer['inspect']>['files']>[number];

@@ -249,64 +249,71 @@ const statusText = (page: Page) => page.$eval('.veil-composer-status', (el) => e
  * Alice (on a conversation with a key, or `noKeyConv` for 'no-key') sends and the send fails at
  * `stage`: nothing reaches the vendor, and the composer ends holding exactly her text; where the
  * editor refuses it back, Veil offers it and her "Put it back" click restores it.
+ * Starts the send and returns the check: several editors' tabs can be started one after the other
+ * and then checked, so a stage the chat refuses waits out Veil's send confirmation (5 s) in every
+ * tab at once. Resolves to whether Veil kept the text (the editor refused it back).
  */
-export async function failAndKeep(
+export async function startFailure(
   { editor, server, a }: Omit<EditorPair, 'b'>,
   stage: FailureStage,
   conv: { withKey: string; noKey: string },
-): Promise<boolean> {
+): Promise<() => Promise<boolean>> {
   const text = `${editor} ${stage}: line one 秘密计划`;
   await a.bringToFront();
   await a.evaluate(() => (window as any).fixtureChat.fault('none'));
   await emptyComposer(a);
   await switchConversation(a, stage === 'no-key' ? conv.noKey : conv.withKey);
   if (stage !== 'no-key') await a.evaluate((f) => (window as any).fixtureChat.fault(f), stage);
+  // Every send started alongside this one fails too: the vendor's count stays where it was.
   const before = server.inspect().messages.length;
   await a.focus('#compose');
   await insertText(a, text);
   // The previous case's "Not sent" must not count as this one's.
   await a.$eval('.veil-composer-status', (el) => (el.textContent = 'before this send'));
   await a.keyboard.press('Enter');
-  await a.waitForFunction(
-    () => {
-      const s = document.querySelector<HTMLElement>('.veil-composer-status');
-      return s?.dataset.state === 'error' && /Not sent/.test(s.textContent ?? '');
-    },
-    { timeout: 15_000, polling: 20 },
-  );
-  expect(server.inspect().messages.length).toBe(before);
-  expect(leakedSubstrings(vendorRecords(server), text, LEAK_MIN)).toEqual([]);
-  let kept = false;
-  // The fixture's refusal cannot stop every editor's own insertion path (execCommand edits are not
-  // cancelable in some editors): where the box did take the text back, that is nothing lost too.
-  if (stage === 'chat-refuses-then-editor-refuses' && !/Veil is keeping it/.test(await statusText(a))) {
-    expect(await statusText(a)).toMatch(/Your text is (back )?in the box/);
-  } else if (stage === 'chat-refuses-then-editor-refuses') {
-    kept = true;
-    // The box would not take the text back: Veil keeps it and offers it under the composer.
-    expect(await statusText(a)).toContain('Veil is keeping it');
-    const buttons = await a.$$eval('.veil-composer-action', (els) => els.map((e) => e.textContent));
-    expect(buttons).toEqual(['Copy text', 'Put it back']);
-    // A click the page scripts does nothing; the user's own click does.
-    await a.evaluate(() => (document.querySelectorAll('.veil-composer-action')[1] as HTMLElement).click());
-    await new Promise((r) => setTimeout(r, 100));
-    expect(await modelText(a)).not.toBe(text);
-    await a.evaluate(() => (window as any).fixtureChat.fault('none'));
-    const [, putBack] = await a.$$('.veil-composer-action');
-    await putBack!.click();
-    await a.waitForFunction(() =>
-      /back in the compose box/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''),
+  return async () => {
+    await a.bringToFront();
+    await a.waitForFunction(
+      () => {
+        const s = document.querySelector<HTMLElement>('.veil-composer-status');
+        return s?.dataset.state === 'error' && /Not sent/.test(s.textContent ?? '');
+      },
+      { timeout: 15_000, polling: 20 },
     );
-  } else if (stage !== 'no-key') {
-    expect(await statusText(a)).toMatch(/Your text is (back )?in the box/);
-  }
-  expect(await modelText(a)).toBe(text);
-  expect((await composerLeftovers(a)).dom.replace(/\s+/g, ' ').trim()).toBe(text);
-  await a.evaluate(() => {
-    (window as any).fixtureChat.fault('none');
-    (window as any).fixtureChat.clearComposer();
-  });
-  return kept;
+    expect(server.inspect().messages.length).toBe(before);
+    expect(leakedSubstrings(vendorRecords(server), text, LEAK_MIN)).toEqual([]);
+    let kept = false;
+    // The fixture's refusal cannot stop every editor's own insertion path (execCommand edits are not
+    // cancelable in some editors): where the box did take the text back, that is nothing lost too.
+    if (stage === 'chat-refuses-then-editor-refuses' && !/Veil is keeping it/.test(await statusText(a))) {
+      expect(await statusText(a)).toMatch(/Your text is (back )?in the box/);
+    } else if (stage === 'chat-refuses-then-editor-refuses') {
+      kept = true;
+      // The box would not take the text back: Veil keeps it and offers it under the composer.
+      expect(await statusText(a)).toContain('Veil is keeping it');
+      const buttons = await a.$$eval('.veil-composer-action', (els) => els.map((e) => e.textContent));
+      expect(buttons).toEqual(['Copy text', 'Put it back']);
+      // A click the page scripts does nothing; the user's own click does.
+      await a.evaluate(() => (document.querySelectorAll('.veil-composer-action')[1] as HTMLElement).click());
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await modelText(a)).not.toBe(text);
+      await a.evaluate(() => (window as any).fixtureChat.fault('none'));
+      const [, putBack] = await a.$$('.veil-composer-action');
+      await putBack!.click();
+      await a.waitForFunction(() =>
+        /back in the compose box/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''),
+      );
+    } else if (stage !== 'no-key') {
+      expect(await statusText(a)).toMatch(/Your text is (back )?in the box/);
+    }
+    expect(await modelText(a)).toBe(text);
+    expect((await composerLeftovers(a)).dom.replace(/\s+/g, ' ').trim()).toBe(text);
+    await a.evaluate(() => {
+      (window as any).fixtureChat.fault('none');
+      (window as any).fixtureChat.clearComposer();
+    });
+    return kept;
+  };
 }
 
 /** Opens another conversation the way the chat's own nav does it (no page load). */

@@ -9,7 +9,7 @@ import type { ChatServer } from '../../fixtures/chat/server.mjs';
 import {
   EDITORS,
   FAILURE_STAGES,
-  failAndKeep,
+  startFailure,
   pasted,
   sendAndCheck,
   typedLines,
@@ -88,23 +88,33 @@ export function describeEditors(env: () => EditorEnv, { noIme }: { noIme?: strin
   });
 
   describe('nothing lost: a send failing at any stage leaves the user their text', () => {
-    // One tab per editor, opened in parallel (the chat-refuses stages each wait out Veil's 5 s send
-    // confirmation, editor after editor).
+    // One tab per editor, opened in parallel: the chat-refuses stages each wait out Veil's 5 s send
+    // confirmation, in every tab at once.
     let pages: Page[] = [];
     beforeAll(async () => {
       const { open } = env();
       pages = await Promise.all(EDITORS.map((e) => open('alice', e, 'bob')));
       for (const p of pages) await composerStatus(p);
+      // Each tab behaves as the focused one (as for a user who stays on it): the tabs' sends run
+      // side by side, and an editor takes text back only while its page has focus.
+      if ((pages[0]!.browser() as unknown as { protocol: string }).protocol === 'cdp')
+        await Promise.all(pages.map((p) => p.emulateFocusedPage(true)));
     });
     afterAll(async () => Promise.all(pages.map((p) => p.close())));
 
     it.each(FAILURE_STAGES)('%s, on every editor', async (stage) => {
       const kept: string[] = [];
+      // Every tab's send started first, then each checked: the waits for the chat overlap.
+      const checks: [string, () => Promise<boolean>][] = [];
       for (const [i, editor] of EDITORS.entries()) {
-        const veilKept = await failAndKeep({ editor, server: env().server, a: pages[i]! }, stage, {
-          withKey: 'bob',
-          noKey: 'carol',
-        }).catch((e) => {
+        const conv = { withKey: 'bob', noKey: 'carol' };
+        const check = await startFailure({ editor, server: env().server, a: pages[i]! }, stage, conv).catch((e) => {
+          throw new Error(`${editor}: ${(e as Error).message}`);
+        });
+        checks.push([editor, check]);
+      }
+      for (const [editor, check] of checks) {
+        const veilKept = await check().catch((e) => {
           throw new Error(`${editor}: ${(e as Error).message}`);
         });
         if (veilKept) kept.push(editor);

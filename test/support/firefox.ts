@@ -14,7 +14,16 @@
  * drive chat pages, and policy decides which chats Veil protects.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { base64 } from '@scure/base';
@@ -67,6 +76,29 @@ export interface FirefoxLaunchOptions {
    * carries text only, so pasting an image needs a real one.
    */
   display?: string;
+}
+
+/** Preferences that make Firefox save every download into `dir` at once, without a dialog. */
+export function firefoxDownloadPrefs(dir: string): Record<string, unknown> {
+  return {
+    'browser.download.folderList': 2,
+    'browser.download.dir': dir,
+    'browser.download.useDownloadDir': true,
+    'browser.download.always_ask_before_handling_new_types': false,
+    'browser.download.alwaysOpenPanel': false,
+    'browser.download.start_downloads_in_tmp_dir': false,
+  };
+}
+
+/** A file Firefox saved into `dir`, once complete (it writes `<name>.part` until then). */
+export async function firefoxDownload(dir: string, name: string, timeoutMs = 30_000): Promise<Buffer> {
+  const path = join(dir, name);
+  await waitFor(
+    () => existsSync(path) && !existsSync(`${path}.part`) && readdirSync(dir).every((f) => !f.endsWith('.part')),
+    `download of ${name}`,
+    timeoutMs,
+  );
+  return readFileSync(path);
 }
 
 /** Veil's managed policy protecting `matches` (fixture chat) with `keys`, as the admin CLI writes it. */

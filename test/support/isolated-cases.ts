@@ -42,10 +42,13 @@ const within = <T>(p: Promise<T>, ms = 3_000): Promise<T | undefined> =>
  * read in the same browser. Then the frame's own CDP session is asked directly, and the answer is
  * taken only if it came from Veil's page (a session not yet swapped would answer for the parent).
  */
-async function inVeilFrame<T>(f: Frame, file: string, fn: () => T): Promise<T | undefined> {
+export async function inVeilFrame<T>(f: Frame, file: string, fn: () => T): Promise<T | undefined> {
   if (f.detached) return undefined;
-  const v = await within(f.evaluate(fn));
+  // A frame whose evaluate hung once hangs again: asked through its session at once from then on
+  // (each hang costs the bound, and a wait polling a few such frames crawled).
+  const v = hung.has(f) ? undefined : await within(f.evaluate(fn));
   if (v !== undefined) return v;
+  hung.add(f);
   const client = (f as unknown as { client?: CDPSession }).client;
   if (!client) return undefined; // Firefox (WebDriver BiDi): nothing to fall back to
   const res = await within(client.send('Runtime.evaluate', { expression: expressionOf(fn), returnByValue: true }));
@@ -54,6 +57,8 @@ async function inVeilFrame<T>(f: Frame, file: string, fn: () => T): Promise<T | 
   console.warn(`[test] ${file}: puppeteer's evaluate hung; read through the frame's CDP session`);
   return got.value;
 }
+
+const hung = new WeakSet<Frame>();
 
 const expressionOf = (fn: () => unknown) => `(() => ({ path: location.pathname, value: (${fn.toString()})() }))()`;
 
@@ -89,9 +94,16 @@ async function evaluateInTarget(target: Target, expression: string): Promise<unk
  */
 export async function veilFrames(page: Page, file: string): Promise<Frame[]> {
   const out: Frame[] = [];
+  // Chromium reports the frames' real URLs; an about:blank frame there is one not loaded yet (or a
+  // stale one whose evaluate would hang), so only Firefox's are asked.
+  const askBlank = (page.browser() as unknown as { protocol: string }).protocol !== 'cdp';
   for (const f of page.frames()) {
     if (f.url().endsWith(`/${file}`)) out.push(f);
-    else if (f.url() === 'about:blank' && (await within(f.evaluate(() => location.pathname)))?.endsWith(`/${file}`))
+    else if (
+      askBlank &&
+      f.url() === 'about:blank' &&
+      (await within(f.evaluate(() => location.pathname)))?.endsWith(`/${file}`)
+    )
       out.push(f);
   }
   return out;

@@ -13,7 +13,7 @@ import type { Frame, Page } from 'puppeteer';
 import type { ChatServer } from '../../fixtures/chat/server.mjs';
 import { waitFor } from './browser';
 import { pickFiles, randomPng, sha256hex, sharesA16ByteWindow, tempFile } from './files';
-import { composerOfKind, composerState, veilFrames, waitForReader } from './isolated-cases';
+import { composerOfKind, composerState, inVeilFrame, veilFrames, waitForReader } from './isolated-cases';
 
 const VEIL_NAME = /^[0-9a-f]{32}\.veil$/;
 
@@ -37,7 +37,9 @@ async function readerWith(page: Page, caption: string): Promise<Frame> {
   await waitFor(
     async () => {
       for (const f of await veilFrames(page, 'secure-reader.html'))
-        if ((await f.evaluate(() => document.getElementById('text')?.textContent).catch(() => '')) === caption)
+        if (
+          (await inVeilFrame(f, 'secure-reader.html', () => document.getElementById('text')?.textContent)) === caption
+        )
           found = f;
       return !!found;
     },

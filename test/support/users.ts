@@ -8,7 +8,7 @@ import type { KeyRecord } from '../../lib/keys/model';
 import { CHROME_EXTENSION_ID } from '../../lib/policy/ids';
 import type { ManagedPolicyJson } from '../../lib/policy/parse';
 import { launchUser, type User, waitForPolicy } from './browser';
-import { launchFirefoxUser, openProtected, veilPolicy } from './firefox';
+import { firefoxDownloadPrefs, launchFirefoxUser, openProtected, veilPolicy } from './firefox';
 import { typeText } from './typing';
 
 export type BrowserName = 'chromium' | 'firefox';
@@ -39,13 +39,19 @@ export interface ChatUserSetup {
   settings?: Partial<Omit<ManagedPolicyJson, 'keys'>>;
   /** Firefox only: run on this X display (test/support/xvfb.ts), not headless. */
   display?: string;
+  /** Firefox only: downloads are saved into this folder without asking. */
+  downloadDir?: string;
 }
 
 /** Launches `name` in `browserName` under a policy of its own that protects the fixture chat. */
 export async function launchChatUser(browserName: BrowserName, name: string, setup: ChatUserSetup): Promise<ChatUser> {
   const policy = veilPolicy(setup.keys, setup.matches, setup.settings);
   if (browserName === 'firefox') {
-    const user = await launchFirefoxUser(name, { policy, ...(setup.display ? { display: setup.display } : {}) });
+    const user = await launchFirefoxUser(name, {
+      policy,
+      ...(setup.display ? { display: setup.display } : {}),
+      ...(setup.downloadDir ? { prefs: firefoxDownloadPrefs(setup.downloadDir) } : {}),
+    });
     return {
       name,
       browserName,
