@@ -44,12 +44,21 @@ const within = <T>(p: Promise<T>, ms = 3_000): Promise<T | undefined> =>
  */
 export async function inVeilFrame<T>(f: Frame, file: string, fn: () => T): Promise<T | undefined> {
   if (f.detached) return undefined;
-  // A frame whose evaluate hung once hangs again: asked through its session at once from then on
-  // (each hang costs the bound, and a wait polling a few such frames crawled).
-  const v = hung.has(f) ? undefined : await within(f.evaluate(fn));
-  if (v !== undefined) return v;
-  hung.add(f);
   const client = (f as unknown as { client?: CDPSession }).client;
+  // A frame whose evaluate hung once (Chromium) hangs again: asked through its session at once from
+  // then on (each hang costs the bound, and a wait polling a few such frames crawled). An evaluate
+  // that failed (a frame still loading) is not a hang.
+  if (!hung.has(f)) {
+    const r = await Promise.race([
+      f.evaluate(fn).then(
+        (value) => ({ value }),
+        () => ({ value: undefined }),
+      ),
+      new Promise<'hung'>((res) => setTimeout(() => res('hung'), 3_000)),
+    ]);
+    if (r !== 'hung' && r.value !== undefined) return r.value;
+    if (r === 'hung' && client) hung.add(f);
+  }
   if (!client) return undefined; // Firefox (WebDriver BiDi): nothing to fall back to
   const res = await within(client.send('Runtime.evaluate', { expression: expressionOf(fn), returnByValue: true }));
   const got = (res?.result.value ?? (await viaTarget(f, expressionOf(fn)))) as { path: string; value: T } | undefined;

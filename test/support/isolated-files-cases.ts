@@ -75,6 +75,8 @@ export async function filesInIsolated(
     tempFile('photo.png', png),
   );
   await waitFor(async () => /\(2\b/.test((await composerState(composer)).notice), 'both files attached', 30_000);
+  // The chat lists an upload once its request is done: a moment after Veil handed it the file.
+  await waitFor(async () => (await a.$$('#pending-files li')).length === 2, 'the chat to list both uploads');
   expect(await a.$$eval('#pending-files li', (els) => els.map((e) => e.textContent?.split(' ')[0]))).toEqual([
     expect.stringMatching(VEIL_NAME),
     expect.stringMatching(VEIL_NAME),
