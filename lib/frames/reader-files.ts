@@ -11,6 +11,7 @@
 import { base64 } from '@scure/base';
 import type { FileRef } from '../crypto/file-ref';
 import { t } from '../i18n';
+import { fileLabel, PREVIEW_TYPES, saveBlob } from '../i18n/files';
 import { request } from '../messaging/client';
 
 /** Height of one file's box (name and button line, preview area, note line); secure-frame.css matches it. */
@@ -21,13 +22,6 @@ export const READER_FILE_PX = 168;
  * click to tell). A larger file is opened by its Download button.
  */
 const OPEN_AT_ONCE_BYTES = 20 * 1024 * 1024;
-const PREVIEW_TYPES = /^image\/(png|jpeg|gif|webp)$/;
-
-function formatSize(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MB`;
-}
 
 type Opened = { blob: Blob; moved: boolean; name: string; type: string } | { error: string };
 
@@ -51,15 +45,6 @@ async function openFile(token: string, index: number): Promise<Opened> {
   }
 }
 
-function save(doc: Document, blob: Blob, name: string): void {
-  const url = URL.createObjectURL(blob);
-  const a = doc.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
-}
-
 export function fileBox(doc: Document, ref: FileRef, index: number, token: string): HTMLElement {
   const box = doc.createElement('div');
   box.className = 'veil-file';
@@ -68,7 +53,7 @@ export function fileBox(doc: Document, ref: FileRef, index: number, token: strin
   line.className = 'veil-file-line';
   const label = doc.createElement('span');
   label.className = 'veil-file-name';
-  label.textContent = t('fileSummary', ref.name, [formatSize(ref.size), ref.type].filter(Boolean).join(', '));
+  label.textContent = fileLabel(ref);
   label.title = label.textContent;
   const download = doc.createElement('button');
   download.type = 'button';
@@ -106,11 +91,11 @@ export function fileBox(doc: Document, ref: FileRef, index: number, token: strin
   let ready: Blob | undefined;
   download.addEventListener('click', (e) => {
     if (!e.isTrusted) return;
-    if (ready) return save(doc, ready, name);
+    if (ready) return saveBlob(doc, ready, name);
     void open().then((r) => {
       if ('error' in r) return;
       // A download from a frame needs the user's click to be recent: a long decrypt asks for one more.
-      if (navigator.userActivation?.isActive ?? true) save(doc, r.blob, name);
+      if (navigator.userActivation?.isActive ?? true) saveBlob(doc, r.blob, name);
       else {
         ready = r.blob;
         download.textContent = t('isoFileSave');

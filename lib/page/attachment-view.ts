@@ -9,6 +9,7 @@
 import { base64 } from '@scure/base';
 import { splitFileRefs, type FileRef } from '../crypto/file-ref';
 import { t } from '../i18n';
+import { fileLabel, PREVIEW_TYPES, saveBlob } from '../i18n/files';
 import { FILE_PIECE_BYTES, type MessageType, type Req, type Res } from '../messaging/protocol';
 
 /** lib/messaging/client.ts's `request`, handed in (the renderer is tested without a browser). */
@@ -16,13 +17,6 @@ export type Requester = <K extends MessageType>(type: K, req: Req<K>) => Promise
 
 /** Previews are decrypted without a click only up to this size. */
 const PREVIEW_MAX_BYTES = 20 * 1024 * 1024;
-const PREVIEW_TYPES = /^image\/(png|jpeg|gif|webp)$/;
-
-export function formatSize(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MB`;
-}
 
 /** The link to sealed file `fileId` (hex) in the chat's message element. */
 export function linkFor(message: Element, fileId: string): HTMLAnchorElement | undefined {
@@ -60,7 +54,7 @@ function fileBox(doc: Document, ref: FileRef, ctx: FileContext): HTMLElement {
   box.dataset.veilFile = ref.id;
   const label = doc.createElement('span');
   label.className = 'veil-file-name';
-  label.textContent = t('fileSummary', ref.name, [formatSize(ref.size), ref.type].filter(Boolean).join(', '));
+  label.textContent = fileLabel(ref);
   const note = doc.createElement('span');
   note.className = 'veil-file-note';
   note.setAttribute('role', 'status');
@@ -89,7 +83,7 @@ function fileBox(doc: Document, ref: FileRef, ctx: FileContext): HTMLElement {
     e.preventDefault();
     e.stopPropagation();
     if (!e.isTrusted) return; // the page cannot make Veil fetch, decrypt and save a file
-    void run((blob) => saveAs(doc, blob, ref.name));
+    void run((blob) => saveBlob(doc, blob, ref.name));
   });
   if (PREVIEW_TYPES.test(ref.type) && ref.size <= PREVIEW_MAX_BYTES) {
     const img = doc.createElement('img');
@@ -133,16 +127,6 @@ function rememberPreview(key: string, shown: { url: string; moved: boolean }): s
     URL.revokeObjectURL(url);
   }
   return shown.url;
-}
-
-function saveAs(doc: Document, blob: Blob, name: string): void {
-  const url = URL.createObjectURL(blob);
-  // Never in the document: a page listener could otherwise swap its href or name before the save.
-  const a = doc.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
 /** Fetches the sealed file from the chat and has the background open it; plaintext only if all of it is good. */

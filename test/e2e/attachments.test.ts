@@ -23,8 +23,10 @@ import {
   pickFiles,
   randomPng,
   sha256hex,
+  seenFiles,
   sharesA16ByteWindow,
   tempFile,
+  watchPageFiles,
 } from '../support/files';
 import { sampleHeapPeaks } from '../support/heap';
 
@@ -52,21 +54,6 @@ afterAll(async () => {
   await Promise.all([alice?.close(), bob?.close(), plain?.close()]);
   await server?.close();
 });
-
-/** Names of the files the page's own handlers were given (listeners the page adds after load). */
-async function watchPageFiles(page: Page): Promise<void> {
-  await page.evaluate(() => {
-    const w = window as unknown as { seenFiles: string[] };
-    w.seenFiles = [];
-    const note = (list: FileList | null | undefined) => {
-      for (const f of list ?? []) w.seenFiles.push(f.name);
-    };
-    document.addEventListener('change', (e) => note((e.target as HTMLInputElement).files), true);
-    document.addEventListener('drop', (e) => note(e.dataTransfer?.files), true);
-    document.addEventListener('paste', (e) => note(e.clipboardData?.files), true);
-  });
-}
-const seenFiles = (page: Page) => page.evaluate(() => (window as unknown as { seenFiles: string[] }).seenFiles);
 
 async function pendingCount(page: Page): Promise<number> {
   return page.$$eval('#pending-files li', (els) => els.length);

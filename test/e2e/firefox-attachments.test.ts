@@ -13,7 +13,16 @@ import { join } from 'node:path';
 import type { Page } from 'puppeteer';
 import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
 import { waitFor } from '../support/browser';
-import { pasteImageFirefox, pickFiles, randomPng, sha256hex, sharesA16ByteWindow, tempFile } from '../support/files';
+import {
+  pasteImageFirefox,
+  pickFiles,
+  randomPng,
+  seenFiles,
+  sha256hex,
+  sharesA16ByteWindow,
+  tempFile,
+  watchPageFiles,
+} from '../support/files';
 import { firefoxDownload } from '../support/firefox';
 import { makeKey } from '../support/keys';
 import { launchChatUser, openConversation, type ChatUser } from '../support/users';
@@ -92,20 +101,11 @@ describe('encrypted attachments in Firefox ESR', () => {
 
   it('paste: an image pasted into the compose box reaches the page only sealed; bob sees it decrypted', async () => {
     const png = randomPng(28, 28);
-    await a.evaluate(() => {
-      const w = window as unknown as { seenFiles: string[] };
-      w.seenFiles = [];
-      document.addEventListener(
-        'paste',
-        (e) => w.seenFiles.push(...[...(e.clipboardData?.files ?? [])].map((f) => f.name)),
-        true,
-      );
-    });
+    await watchPageFiles(a);
     const before = server.inspect().messages.length;
     await pasteImageFirefox(a, '#compose', png);
     await waitFor(async () => (await a.$$('#pending-files li')).length === 1, 'the sealed image attached', 30_000);
-    const seen = await a.evaluate(() => (window as unknown as { seenFiles: string[] }).seenFiles);
-    expect(seen).toEqual([expect.stringMatching(/^[0-9a-f]{32}\.veil$/)]);
+    expect(await seenFiles(a)).toEqual([expect.stringMatching(/^[0-9a-f]{32}\.veil$/)]);
     await a.focus('#compose');
     await a.keyboard.press('Enter');
     let m: ReturnType<ChatServer['inspect']>['messages'][number] | undefined;

@@ -154,3 +154,20 @@ export async function allowDownloads(
     },
   };
 }
+
+/** Records the names of the files the page's own listeners are given from now on (`seenFiles`). */
+export async function watchPageFiles(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as unknown as { seenFiles: string[] };
+    w.seenFiles = [];
+    const note = (list: FileList | null | undefined) => {
+      for (const f of list ?? []) w.seenFiles.push(f.name);
+    };
+    document.addEventListener('change', (e) => note((e.target as HTMLInputElement).files), true);
+    document.addEventListener('drop', (e) => note(e.dataTransfer?.files), true);
+    document.addEventListener('paste', (e) => note(e.clipboardData?.files), true);
+  });
+}
+
+export const seenFiles = (page: Page): Promise<string[]> =>
+  page.evaluate(() => (window as unknown as { seenFiles: string[] }).seenFiles);

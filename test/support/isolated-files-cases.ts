@@ -12,24 +12,10 @@ import { readFileSync } from 'node:fs';
 import type { Frame, Page } from 'puppeteer';
 import type { ChatServer } from '../../fixtures/chat/server.mjs';
 import { waitFor } from './browser';
-import { pickFiles, randomPng, sha256hex, sharesA16ByteWindow, tempFile } from './files';
+import { pickFiles, randomPng, seenFiles, sha256hex, sharesA16ByteWindow, tempFile, watchPageFiles } from './files';
 import { composerOfKind, composerState, inVeilFrame, veilFrames, waitForReader } from './isolated-cases';
 
 const VEIL_NAME = /^[0-9a-f]{32}\.veil$/;
-
-/** Names of the files the page's own listeners were given from now on. */
-async function watchPageFiles(page: Page): Promise<void> {
-  await page.evaluate(() => {
-    const w = window as unknown as { seenFiles: string[] };
-    w.seenFiles = [];
-    const note = (list: FileList | null | undefined) => {
-      for (const f of list ?? []) w.seenFiles.push(f.name);
-    };
-    document.addEventListener('change', (e) => note((e.target as HTMLInputElement).files), true);
-    document.addEventListener('drop', (e) => note(e.dataTransfer?.files), true);
-    document.addEventListener('paste', (e) => note(e.clipboardData?.files), true);
-  });
-}
 
 /** The reader frame on `page` whose message text is `caption`. */
 async function readerWith(page: Page, caption: string): Promise<Frame> {
@@ -95,7 +81,7 @@ export async function filesInIsolated(
     const bytes = readFileSync(stored.path);
     expect(sharesA16ByteWindow(bytes, bin) || sharesA16ByteWindow(bytes, png)).toBe(false);
   }
-  const seen = await a.evaluate(() => (window as unknown as { seenFiles: string[] }).seenFiles);
+  const seen = await seenFiles(a);
   expect(seen.length).toBeGreaterThan(0);
   for (const name of seen) expect(name).toMatch(VEIL_NAME);
 
