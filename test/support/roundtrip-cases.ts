@@ -77,10 +77,35 @@ export async function sendAcrossVeilRestart(
   const before = server.inspect().messages.length;
   const text = 'sent while Veil was away';
   await typeAndSendAny(page, text);
-  await page.waitForFunction(
-    () => /Not sent|Sent encrypted/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''),
-    { timeout: 20_000 },
-  );
+  const status = () => page.$eval('.veil-composer-status', (el) => el.textContent ?? '');
+  const said = (re: RegExp) =>
+    page
+      .waitForFunction(
+        (src) => new RegExp(src).test(document.querySelector('.veil-composer-status')?.textContent ?? ''),
+        { timeout: 20_000 },
+        re.source,
+      )
+      .catch(async (e: Error) => {
+        const box = await page.$eval('#compose', (el) => (el as HTMLTextAreaElement).value).catch(() => '?');
+        const seen = {
+          status: await status().catch(() => '?'),
+          box,
+          stored: server.inspect().messages.length - before,
+        };
+        throw new Error(`${e.message}; ${JSON.stringify(seen)}`, { cause: e });
+      });
+  await said(/Not sent|Sent encrypted|Veil is starting/);
+  // Enter while the updated Veil was still starting in the page: nothing sent, the text kept, the
+  // user told to try again. The user does, a moment later, until Veil takes it.
+  for (let i = 0; i < 10 && /Veil is starting/.test(await status()); i++) {
+    expect(server.inspect().messages.length).toBe(before);
+    expect(await page.$eval('#compose', (el) => (el as HTMLTextAreaElement).value)).toBe(text);
+    await page.$eval('.veil-composer-status', (el) => (el.textContent = 'retrying'));
+    await new Promise((r) => setTimeout(r, 1_000));
+    await page.focus('#compose');
+    await page.keyboard.press('Enter');
+    await said(/Not sent|Sent encrypted|Veil is starting/);
+  }
   await new Promise((r) => setTimeout(r, 300));
   const sent = server.inspect().messages.slice(before);
   expect(leakedSubstrings(vendorMessageRecords(server), text)).toEqual([]);
