@@ -114,16 +114,11 @@ export async function startSecureComposer(doc: Document): Promise<void> {
 
   /**
    * Text the user typed into the page before this frame could take it (the chat's box focused at
-   * load, the chat refocusing its box): each run goes where the box's caret was when the first
-   * key typed here after it was pressed, so the whole reads in the order it was typed.
+   * load, the chat refocusing its box): each key goes where the box's caret was when the first key
+   * typed here after it was pressed, so the whole reads in the order it was typed.
    */
   const insertTyped = (typed: HeldTyping[]) => {
-    for (const run of [...typed].sort((a, b) => a.at - b.at)) {
-      const v = input.value;
-      const at = Math.min(typedHere.positionAt(run.at) ?? v.length, v.length);
-      input.value = v.slice(0, at) + run.text + v.slice(at);
-      typedHere.shift(at, run.text.length);
-    }
+    input.value = typedHere.place(input.value, typed);
     input.setSelectionRange(input.value.length, input.value.length);
   };
 

@@ -1,9 +1,12 @@
 /**
  * Where in the secure composer each recent key landed, and when. Text the user typed while the
- * page's document had the keyboard (held by Veil, never given to the page) arrives a moment later
- * with the time of its first key; placing it by time rather than at the end keeps a fast typist's
- * words in order when focus moves into the frame mid-word. Bounded: only the latest keys count.
+ * page's document had the keyboard (held by Veil, never given to the page) arrives a moment later,
+ * key by key with each key's time; placing it by time rather than at the end keeps a fast
+ * typist's words in order when focus moves between the page and the frame mid-word, even back
+ * and forth. Bounded: only the latest keys count.
  */
+import type { HeldTyping } from '../messaging/protocol';
+
 const MAX_ENTRIES = 256;
 
 interface Landed {
@@ -21,13 +24,25 @@ export class TypingLog {
     if (this.entries.length > MAX_ENTRIES) this.entries.splice(0, this.entries.length - MAX_ENTRIES);
   }
 
-  /** The caret before the first key typed here after `at`; undefined when none was (then: the end). */
-  positionAt(at: number): number | undefined {
-    return this.entries.find((l) => l.at > at)?.position;
+  /**
+   * `box` with the held keys put in: each where the caret was when the first key typed here after
+   * it was pressed (at the end when none was). Held keys with no key typed here between them go
+   * in together, in the order they were pressed.
+   */
+  place(box: string, held: HeldTyping[]): string {
+    const sorted = [...held].sort((a, b) => a.at - b.at);
+    for (let i = 0; i < sorted.length;) {
+      const next = this.keyAfter(sorted[i]!.at);
+      let text = '';
+      for (; i < sorted.length && this.keyAfter(sorted[i]!.at) === next; i++) text += sorted[i]!.text;
+      const at = Math.min(next?.position ?? box.length, box.length);
+      box = box.slice(0, at) + text + box.slice(at);
+      for (const l of this.entries) if (l.position >= at) l.position += text.length;
+    }
+    return box;
   }
 
-  /** `length` characters were inserted at `position`: later positions move with them. */
-  shift(position: number, length: number): void {
-    for (const l of this.entries) if (l.position >= position) l.position += length;
+  private keyAfter(at: number): Landed | undefined {
+    return this.entries.find((l) => l.at > at);
   }
 }

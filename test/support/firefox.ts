@@ -220,12 +220,16 @@ export async function openProtected(user: { newPage(): Promise<Page> }, url: str
     console.warn(`[test] navigation to ${url} timed out; loading it again`);
     await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 20_000 });
   });
+  // Each reload waits longer before the next: on a busy machine (several tabs loading a large
+  // editor at once) a fixed short wait reloaded every page before Veil could show, again and again.
+  let patience = 500;
   await waitFor(
     async () => {
       if (await page.$('.veil-composer-status')) return true;
-      await new Promise((r) => setTimeout(r, 500));
+      await new Promise((r) => setTimeout(r, patience));
       if (await page.$('.veil-composer-status')) return true;
-      await page.reload();
+      patience = Math.min(patience * 2, 8_000);
+      await page.reload({ waitUntil: 'domcontentloaded', timeout: 20_000 }).catch(() => undefined);
       return false;
     },
     `Veil on ${url}`,

@@ -6,14 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { TypingLog } from '../../lib/frames/typing-log';
 
-/** The secure composer's insertion, as lib/frames/secure-composer.ts does it, on a plain string. */
+/** The secure composer's insertion on a plain string. */
 function place(box: string, log: TypingLog, runs: { text: string; at: number }[]): string {
-  for (const run of [...runs].sort((a, b) => a.at - b.at)) {
-    const at = Math.min(log.positionAt(run.at) ?? box.length, box.length);
-    box = box.slice(0, at) + run.text + box.slice(at);
-    log.shift(at, run.text.length);
-  }
-  return box;
+  return log.place(box, runs);
 }
 
 /** Types `keys` into a box at times `start`, `start + 1`, …; returns the box. */
@@ -50,6 +45,14 @@ describe('typing held from the page goes where it was typed', () => {
     const box = typeInto(log, '', 'Roger', 10);
     expect(place(box, log, [{ text: ' that', at: 1_000_050 }])).toBe('Roger that');
     expect(place('', new TypingLog(win), [{ text: 'Roger', at: 1 }])).toBe('Roger');
+  });
+
+  it('puts held keys on both sides of a key typed here around it', () => {
+    const log = new TypingLog(win);
+    let box = typeInto(log, '', 'e', 6); // "Huckl" at 1-5 held, "e" at 6 here, "b" at 7 held again
+    box = typeInto(log, box, 'erry', 10);
+    const held = [...'Huckl'].map((k, i) => ({ text: k, at: 1_000_001 + i }));
+    expect(place(box, log, [...held, { text: 'b', at: 1_000_007 }])).toBe('Huckleberry');
   });
 
   it('keeps only the latest keys', () => {

@@ -34,11 +34,13 @@ const MAX_HELD_CHARS = 20_000;
 
 interface Held {
   target: Element | null;
-  text: string;
+  /**
+   * Each key (or paste, drop, IME commit) with its own time: focus can go to the secure composer
+   * and back between two keys, and the composer puts each where it was typed (see HeldTyping).
+   */
+  keys: HeldTyping[];
   /** False for IME text the browser already committed into the field itself. */
   replay: boolean;
-  /** When its first character was typed (see HeldTyping). */
-  at: number;
 }
 
 const TEXT_INPUT_TYPES = new Set(['insertText', 'insertReplacementText', 'insertFromDrop', 'insertFromPaste']);
@@ -86,7 +88,7 @@ export class TypingShield {
 
   /** Isolated mode: everything held, in order and with its time, for the secure composer; the shield forgets it. */
   take(): HeldTyping[] {
-    const typed = this.held.filter((h) => h.text).map(({ text, at }) => ({ text, at }));
+    const typed = this.held.flatMap((h) => h.keys);
     this.held = [];
     this.heldChars = 0;
     return typed;
@@ -100,10 +102,11 @@ export class TypingShield {
     this.held = [];
     this.heldChars = 0;
     for (const h of held) {
-      if (!h.replay || !h.text || !isEditable(h.target) || !h.target.isConnected) continue;
+      const text = h.keys.map((k) => k.text).join('');
+      if (!h.replay || !text || !isEditable(h.target) || !h.target.isConnected) continue;
       h.target.focus();
       // execCommand keeps the page's editor state and undo stack in step, as the user's typing would.
-      if (!h.target.ownerDocument.execCommand('insertText', false, h.text)) console.warn('Veil: could not retype');
+      if (!h.target.ownerDocument.execCommand('insertText', false, text)) console.warn('Veil: could not retype');
     }
   }
 
@@ -127,18 +130,21 @@ export class TypingShield {
 
   private hold(e: Event, text: string, replay = true): void {
     const el = e.target instanceof Element ? e.target : null;
+    const last = this.held.at(-1);
     if (text === '\b') {
-      const last = this.held.at(-1);
-      if (last?.replay && last.text) {
-        last.text = [...last.text].slice(0, -1).join('');
+      const key = last?.replay ? last.keys.at(-1) : undefined;
+      if (key) {
+        key.text = [...key.text].slice(0, -1).join('');
+        if (!key.text) last!.keys.pop();
+        if (!last!.keys.length) this.held.pop();
         this.heldChars--;
       }
       return;
     }
     if (!text || this.heldChars + text.length > MAX_HELD_CHARS) return;
-    const last = this.held.at(-1);
-    if (last && last.target === el && last.replay === replay) last.text += text;
-    else this.held.push({ target: el, text, replay, at: this.win.performance.timeOrigin + e.timeStamp });
+    const key = { text, at: this.win.performance.timeOrigin + e.timeStamp };
+    if (last && last.target === el && last.replay === replay) last.keys.push(key);
+    else this.held.push({ target: el, keys: [key], replay });
     this.heldChars += text.length;
   }
 
