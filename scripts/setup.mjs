@@ -17,8 +17,12 @@ const DEBIAN = [
   // The key service's HSM (SoftHSM2 behind PKCS#11) and its several-instance database.
   'softhsm2',
   'postgresql',
-  // A virtual X display: Firefox pastes images only with a real window system (attachment tests).
+  // A virtual X display: Firefox pastes images only with a real window system (attachment tests),
+  // and a drag of files onto it comes from another window (a GTK drag source) moved by xdotool.
   'xvfb',
+  'xdotool',
+  'python3-gi',
+  'gir1.2-gtk-3.0',
 ];
 
 /** @param {string} pkg */

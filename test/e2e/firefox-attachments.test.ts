@@ -1,9 +1,10 @@
 /**
- * Encrypted attachments in Firefox ESR: the file picker, and an image pasted from the clipboard
- * (alice's Firefox runs on a virtual X display: headless Firefox's clipboard carries text only).
- * A drag of files from outside the browser has no WebDriver BiDi command, so drop is covered in
- * Chromium only (test/e2e/attachments.test.ts). The page and the vendor get only sealed `.veil`
- * files; the receiver sees the real name and the decrypted image.
+ * Encrypted attachments in Firefox ESR: the file picker, an image pasted from the clipboard, and
+ * files dragged from another window. Alice's Firefox runs on a virtual X display: headless
+ * Firefox's clipboard carries text only, and WebDriver BiDi has no command for a drag of files
+ * from outside the page, so the drag is a real one between two windows (test/support/files.ts
+ * dropFilesFirefox). The page and the vendor get only sealed `.veil` files; the receiver sees the
+ * real name and the decrypted image, and downloads the exact bytes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
@@ -12,8 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'puppeteer';
 import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
-import { waitFor } from '../support/browser';
+import { clickWhereItRests, waitFor } from '../support/browser';
 import {
+  dropFilesFirefox,
   pasteImageFirefox,
   pickFiles,
   randomPng,
@@ -128,6 +130,50 @@ describe('encrypted attachments in Firefox ESR', () => {
     });
     expect(width).toBe(28);
     sent.pasted = stored;
+  });
+
+  it('drop: files dragged from another window onto the chat are sealed before the page sees them; bob gets the exact bytes', async () => {
+    // A zip, not a PDF: Firefox shows a PDF in its own viewer rather than saving it.
+    const doc = randomBytes(300_000);
+    const png = randomPng(16, 30);
+    await watchPageFiles(a);
+    const before = server.inspect().messages.length;
+    await dropFilesFirefox(a, xvfb.display, '#messages', [tempFile('dropped.zip', doc), tempFile('dropped.png', png)]);
+    await waitFor(
+      async () => (await a.$$('#pending-files li')).length === 2,
+      'the dropped files sealed and attached',
+      30_000,
+    );
+    const seen = await seenFiles(a);
+    expect(seen).toHaveLength(2);
+    for (const n of seen) expect(n).toMatch(/^[0-9a-f]{32}\.veil$/);
+    await a.focus('#compose');
+    await a.keyboard.press('Enter');
+    let m: ReturnType<ChatServer['inspect']>['messages'][number] | undefined;
+    await waitFor(
+      () =>
+        !!(m = server
+          .inspect()
+          .messages.slice(before)
+          .find((x) => x.files?.length === 2)),
+      'the message with the dropped files',
+    );
+    const stored = m!.files!.map((f) => server.inspect().files!.find((x) => x.id === f.id)!);
+    for (const f of stored) {
+      const bytes = readFileSync(f.path);
+      expect(sharesA16ByteWindow(bytes, doc) || sharesA16ByteWindow(bytes, png)).toBe(false);
+    }
+    const row = `li[data-id="${m!.id}"]`;
+    await b.waitForSelector(`${row} img.veil-file-preview`, { timeout: 30_000 });
+    // The preview decoded, the row has its final height: the chat's scroll stays put for the click.
+    await b.$eval(`${row} img.veil-file-preview`, (img) => (img as HTMLImageElement).decode());
+    expect((await b.$$eval(`${row} .veil-file-name`, (els) => els.map((e) => e.textContent ?? ''))).join(' ')).toMatch(
+      /dropped\.zip.*dropped\.png|dropped\.png.*dropped\.zip/,
+    );
+    const big = stored.sort((x, y) => y.size - x.size)[0]!;
+    await b.bringToFront();
+    await clickWhereItRests(b, `[data-veil-file="${big.name.replace('.veil', '')}"] .veil-file-download`);
+    expect(sha256hex(await firefoxDownload(downloads, 'dropped.zip'))).toBe(sha256hex(doc));
   });
 
   it('tampered, truncated and swapped files are refused with the reason, and yield no preview', async () => {

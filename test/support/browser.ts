@@ -207,6 +207,33 @@ export async function waitFor(
  * closes it: tests that open the real popup do this first, since a tab opening later would take
  * focus and close the popup. Use with `keepWelcome: true`.
  */
+/**
+ * A click that lands where the element rests. Chats show a message's actions on hover and while
+ * focus is inside it: the press moves focus out of the row clicked before, whose actions fold, and
+ * the rows below move up between press and release, so the click lands beside its target (a
+ * person's second click then does it). Focus leaves first, and the press comes once the element
+ * rests under the pointer.
+ */
+export async function clickWhereItRests(page: Page, selector: string): Promise<void> {
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  const centre = () =>
+    page.$eval(selector, (el) => {
+      el.scrollIntoView({ block: 'nearest' });
+      const r = el.getBoundingClientRect();
+      return { x: Math.round(r.x + r.width / 2), y: Math.round(r.y + r.height / 2) };
+    });
+  let at = await centre();
+  for (let i = 0; i < 5; i++) {
+    await page.mouse.move(at.x, at.y);
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    const now = await centre();
+    if (now.x === at.x && now.y === at.y) break;
+    at = now;
+  }
+  await page.mouse.down();
+  await page.mouse.up();
+}
+
 export async function dismissWelcome(user: User): Promise<void> {
   const target = await user.browser.waitForTarget((t) => t.url().endsWith('/welcome.html'), { timeout: 20_000 });
   await (await target.asPage())?.close();

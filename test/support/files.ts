@@ -1,13 +1,16 @@
 /**
- * Attaching files the way a person does, in real Chromium: the file picker, a drag and drop from
- * the desktop (CDP Input.dispatchDragEvent: trusted events carrying real files), and a paste of
- * an image (the system clipboard, then Ctrl+V). And what tests check about stored bytes.
+ * Attaching files the way a person does: the file picker, a drag and drop from the desktop
+ * (Chromium: CDP Input.dispatchDragEvent, trusted events carrying real files; Firefox on a virtual
+ * display: a real drag from another window, see dropFilesFirefox), and a paste of an image (the
+ * system clipboard, then Ctrl+V). And what tests check about stored bytes.
  */
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Page } from 'puppeteer';
 import { waitFor, type User } from './browser';
 
@@ -78,6 +81,70 @@ export async function dropFiles(page: Page, selector: string, paths: string[]): 
     await cdp.send('Input.dispatchDragEvent', { type, x, y, data });
   }
   await cdp.detach();
+}
+
+/**
+ * Firefox on the X display `display` (test/support/xvfb.ts): files dragged from another window
+ * onto the element `selector`, with the mouse, as a user drags them from a file manager. The window
+ * system delivers the drop (XDND), so Firefox fires trusted drag events carrying real files.
+ */
+export async function dropFilesFirefox(page: Page, display: string, selector: string, paths: string[]): Promise<void> {
+  await page.bringToFront();
+  // Screen coordinates of the target's centre: the content area's place on screen plus the box.
+  const to = await page.$eval(selector, (el) => {
+    const r = el.getBoundingClientRect();
+    const w = window as unknown as { mozInnerScreenX: number; mozInnerScreenY: number };
+    return {
+      x: Math.round(w.mozInnerScreenX + r.x + r.width / 2),
+      y: Math.round(w.mozInnerScreenY + r.y + r.height / 2),
+    };
+  });
+  const env = { ...process.env, DISPLAY: display };
+  // The source window sits in the screen's corner, clear of the browser's 1,100 px wide viewport.
+  const from = { x: 1160, y: 930 };
+  const source = spawn(
+    '/usr/bin/python3',
+    [fileURLToPath(new URL('./drag-source.py', import.meta.url)), `${from.x - 40}`, `${from.y - 30}`, ...paths],
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const ended = new Promise<number | null>((r) => source.on('exit', r));
+  try {
+    await new Promise<void>((ready, fail) => {
+      source.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && ready());
+      source.on('exit', (code) =>
+        fail(new Error(`the drag source window exited (${code}); Debian python3-gi and gir1.2-gtk-3.0 missing?`)),
+      );
+    });
+    // Press, move past the drag threshold, travel to the target, wiggle so it sees a position, release.
+    const steps = [
+      ['mousemove', `${from.x}`, `${from.y}`],
+      ['mousedown', '1'],
+      ['mousemove', `${from.x - 20}`, `${from.y - 20}`],
+      ['mousemove', `${Math.round((from.x + to.x) / 2)}`, `${Math.round((from.y + to.y) / 2)}`],
+      ['mousemove', `${to.x}`, `${to.y}`],
+      ['mousemove', `${to.x + 3}`, `${to.y + 3}`],
+      ['mouseup', '1'],
+    ];
+    for (const step of steps) {
+      await run('xdotool', step, env);
+      await new Promise((r) => setTimeout(r, 150)); // the two programs exchange XDND messages meanwhile
+    }
+    const code = await Promise.race([ended, new Promise((r) => setTimeout(() => r('running'), 10_000))]);
+    if (code !== 0) throw new Error(`the drag did not end (drag source: ${code})`);
+  } finally {
+    source.kill();
+  }
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((done, fail) => {
+    const p = spawn(cmd, args, { env, stdio: 'ignore' });
+    p.on('error', fail);
+    p.on('exit', (code) => (code === 0 ? done() : fail(new Error(`${cmd} ${args.join(' ')} exited ${code}`))));
+  });
 }
 
 /** Puts a PNG on the system clipboard and presses Ctrl+V in `selector`. */
@@ -158,10 +225,12 @@ export async function allowDownloads(
 /** Records the names of the files the page's own listeners are given from now on (`seenFiles`). */
 export async function watchPageFiles(page: Page): Promise<void> {
   await page.evaluate(() => {
-    const w = window as unknown as { seenFiles: string[] };
+    const w = window as unknown as { seenFiles?: string[] };
+    const watching = !!w.seenFiles;
     w.seenFiles = [];
+    if (watching) return; // listeners are in place already: a second set would count each file twice
     const note = (list: FileList | null | undefined) => {
-      for (const f of list ?? []) w.seenFiles.push(f.name);
+      for (const f of list ?? []) w.seenFiles!.push(f.name);
     };
     document.addEventListener('change', (e) => note((e.target as HTMLInputElement).files), true);
     document.addEventListener('drop', (e) => note(e.dataTransfer?.files), true);
