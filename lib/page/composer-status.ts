@@ -16,6 +16,11 @@ export class ComposerStatus {
 
   constructor(private readonly doc: Document) {}
 
+  /** The line was shown and the page removed it with its box (an edit box closing after its save). */
+  orphaned(): boolean {
+    return !!this.el && !this.el.isConnected;
+  }
+
   /** Places the status line right after the composer's form (or the composer itself). */
   attach(composer: HTMLElement): void {
     const anchor = composer.closest('form') ?? composer;

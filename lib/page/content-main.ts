@@ -20,7 +20,7 @@ import { fixFor } from './composer-fix';
 import { type ComposerAction, ComposerStatus } from './composer-status';
 import { onShowMessage, onVeilNotice, PageChanges } from './page-changes';
 import { MessageRenderer } from './renderer';
-import { editTargetOf, watchEditBoxes } from './edit-box';
+import { editFilesOf, editTargetOf, watchEditBoxes } from './edit-box';
 import { watchPreviews } from './previews';
 import { SendGuard } from './send-guard';
 import { AttachmentGuard } from './attachments';
@@ -129,13 +129,19 @@ export async function runContentScript(): Promise<void> {
       {
         flagUnencrypted: site.flagUnencrypted ?? true,
         fileRequest: request,
-        // Say which key protects the conversation whenever it (or the composer) appears or changes.
-        onContext: describe,
+        // Say which key protects the conversation whenever it (or the composer) appears or changes,
+        // and again under the main composer when the line left with an edit box the chat closed.
+        onContext: (_conversation, composer) => {
+          if (composer && status.orphaned()) status.attach(composer);
+          describe();
+        },
+        contextLost: () => status.orphaned(),
       },
     );
     renderer.start();
     const shown = (message: Element) => renderer.shownMessage(message);
     guard.editTarget = (box) => editTargetOf(armed, shown, box);
+    guard.editFiles = editFilesOf;
     watchEditBoxes(document, armed, shown);
     // A message the user opened from search: into view once it is decrypted on the page, or a
     // line saying it is not loaded (older history the chat has not fetched).

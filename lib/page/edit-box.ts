@@ -5,6 +5,7 @@
  * vendor cannot show the edit in place of another message. Only boxes an adapter declares as `edit`.
  */
 import { closestAny, composersOf, type ComposerSpec, type SiteAdapter } from '../adapters/types';
+import { splitFileRefs, type FileRef } from '../crypto/file-ref';
 import type { EditTarget } from '../messaging/protocol';
 import { composerHolds, readComposer, replaceComposerText } from './composer';
 import { hostIdOf } from './message-scan';
@@ -20,8 +21,11 @@ type Shown = (messageEl: Element) => ShownMessage | undefined;
 
 const editSpecs = (adapter: SiteAdapter): ComposerSpec[] => composersOf(adapter).filter((c) => c.kind === 'edit');
 
-/** Edit boxes Veil filled with a message's decrypted text, and the message they opened on. */
-const opened = new WeakMap<HTMLElement, { message: Element; target: EditTarget }>();
+/**
+ * Edit boxes Veil filled with a message's decrypted text, the message they opened on, and the
+ * message's attached files: the box shows the user's words only, and a save keeps the files.
+ */
+const opened = new WeakMap<HTMLElement, { message: Element; target: EditTarget; files: FileRef[] }>();
 
 const targetOf = (adapter: SiteAdapter, message: Element, facts: ShownMessage): EditTarget => ({
   messageId: facts.messageId,
@@ -44,6 +48,11 @@ export function editTargetOf(adapter: SiteAdapter, shown: Shown, box: HTMLElemen
   return message && facts ? targetOf(adapter, message, facts) : undefined;
 }
 
+/** The files of the message an edit box opened on, which its save keeps (none for other boxes). */
+export function editFilesOf(box: HTMLElement): FileRef[] {
+  return opened.get(box)?.files ?? [];
+}
+
 /**
  * Watches for edit boxes that open holding a message's envelope and puts its decrypted text there
  * instead, through the box's own input path (the editor's model takes it, as for a send).
@@ -61,10 +70,11 @@ export function watchEditBoxes(doc: Document, adapter: SiteAdapter, shown: Shown
           const message = closestAny(box, adapter.selectors.message);
           const facts = message && shown(message);
           const held = readComposer(box).trim();
+          const { refs: files, text } = facts ? splitFileRefs(facts.text) : { refs: [], text: '' };
           // Only the untouched envelope is swapped: anything else is the user's or the page's own text.
-          if (facts && held && held === facts.envelopes.join('\n').trim() && !composerHolds(box, facts.text)) {
-            opened.set(box, { message: message!, target: targetOf(adapter, message!, facts) });
-            void replaceComposerText(box, facts.text, spec.composerStrategy);
+          if (facts && held && held === facts.envelopes.join('\n').trim() && !composerHolds(box, text)) {
+            opened.set(box, { message: message!, target: targetOf(adapter, message!, facts), files });
+            void replaceComposerText(box, text, spec.composerStrategy);
           }
         }
       }

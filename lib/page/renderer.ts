@@ -61,6 +61,8 @@ export interface RendererOptions {
    * single-page apps mount the composer late and switch conversations without a page load.
    */
   onContext?(conversationId: string | undefined, composer: HTMLElement | null): void;
+  /** True when the line under the composer went with a box the page removed: onContext runs again. */
+  contextLost?(): boolean;
 }
 
 /** A message's envelopes waiting for a decrypt request. */
@@ -225,7 +227,8 @@ export class MessageRenderer {
   private checkContext(conversationId: string | undefined): void {
     if (!this.options.onContext) return;
     const composer = queryFirst<HTMLElement>(this.doc, this.adapter.selectors.composer);
-    if (this.context && this.context.conversationId === conversationId && this.context.composer === composer) return;
+    const same = this.context?.conversationId === conversationId && this.context?.composer === composer;
+    if (this.context && same && !(composer && this.options.contextLost?.())) return;
     this.context = { conversationId, composer };
     this.options.onContext(conversationId, composer);
   }

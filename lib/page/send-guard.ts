@@ -124,6 +124,8 @@ export class SendGuard {
   private busy = false;
   /** The message an edit box edits, when Veil showed it decrypted (lib/page/edit-box.ts). */
   editTarget?: (box: HTMLElement) => EditTarget | 'moved' | undefined;
+  /** The files of the message an edit box edits: its save keeps them (lib/page/edit-box.ts). */
+  editFiles?: (box: HTMLElement) => FileRef[];
   /** Files Veil encrypted for the next message (lib/page/attachments.ts): their references go with it. */
   attachments?: { readonly busy: boolean; pendingRefs(): FileRef[]; sent(refs: FileRef[]): void };
 
@@ -443,10 +445,12 @@ export class SendGuard {
       this.status.show('error', t('composerEditMoved'));
       return;
     }
+    // An edit changes the words; the message's files stay with it (the box never showed them).
+    const kept = editOf ? (this.editFiles?.(composer) ?? []) : [];
     const res = await request('encrypt', {
       conversationId,
       senderId,
-      text: withFileRefs(plaintext, refs),
+      text: withFileRefs(plaintext, [...refs, ...kept]),
       maxChars: adapter.pageMaxMessageChars?.(document) ?? adapter.maxMessageChars,
       allowChunks: adapter.allowChunks && spec.kind !== 'edit',
       ...(editOf ? { editOf } : {}),
@@ -456,6 +460,7 @@ export class SendGuard {
       res.error.code === 'no-key' &&
       this.allowPlaintext &&
       !refs.length &&
+      !kept.length &&
       readComposer(composer) === plaintext
     ) {
       this.triggerSend(spec, composer);

@@ -206,6 +206,38 @@ describe('encrypted attachments (inline mode, Chromium)', () => {
     expect(sharesA16ByteWindow(readFileSync(storedFile(m.files![0]!.id).path), decrypted)).toBe(false);
   });
 
+  it('edit: a message with a file opens for editing with its words only; the edit keeps the file', async () => {
+    const before = lastSeq();
+    await pickFiles(alicePage, '#file-input', [tempFile('agenda.bin', randomBytes(2000))]);
+    await waitFor(async () => (await pendingCount(alicePage)) === 1, 'the file sealed and attached');
+    await sendNow(alicePage, 'see the agenda');
+    const m = await storedWithFiles('alice', 1, before);
+    const row = `li.message[data-id="${m.id}"]`;
+    await alicePage.waitForSelector(`${row} .veil-file`);
+    await alicePage.$eval(`${row} button.edit`, (el) => (el as HTMLElement).click()); // the chat's own button
+    const box = () => alicePage.$eval('.edit-input', (el) => (el as HTMLTextAreaElement).value);
+    await waitFor(async () => (await box()) !== '' && !/^VEIL/.test(await box()), 'the edit box filled by Veil');
+    expect(await box()).toBe('see the agenda'); // not the file's reference line
+    await alicePage.$eval('.edit-input', (el) => (el as HTMLTextAreaElement).select());
+    await alicePage.focus('.edit-input');
+    await alicePage.keyboard.sendCharacter('see the new agenda');
+    await alicePage.keyboard.press('Enter');
+    await waitFor(() => !!server.inspect().messages.find((x) => x.id === m.id)?.edited, 'the edit stored');
+    await bobPage.waitForFunction(
+      (sel) => /see the new agenda/.test(document.querySelector(`${sel} .veil-plain`)?.textContent ?? ''),
+      {},
+      row,
+    );
+    expect(await bobPage.$eval(`${row} .veil-file-name`, (e) => e.textContent)).toContain('agenda.bin');
+    expect(await bobPage.$eval(`${row} .veil-plain`, (e) => e.textContent)).not.toContain('veil-file/1');
+    // The line Veil showed under the edit box went with it: it is back under the main composer.
+    await alicePage.waitForFunction(() => {
+      const compose = document.querySelector('#compose')!;
+      const line = (compose.closest('form') ?? compose).nextElementSibling;
+      return line?.classList.contains('veil-composer-status') && /Encrypt|encrypt/.test(line.textContent ?? '');
+    });
+  });
+
   it('tampered, truncated and swapped files are refused with the reason, and yield no preview', async () => {
     const sent = server.inspect().messages.filter((m) => m.from === 'alice' && m.files?.length);
     const sealedOf = (m: (typeof sent)[number], which: 'smallest' | 'only') => {

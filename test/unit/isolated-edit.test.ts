@@ -123,6 +123,25 @@ describe('an edit composer in isolated mode', () => {
     expect(editOf?.hostId).toBe('m1');
   });
 
+  it("shows an attached file's message as its words only, and the edit keeps the files", async () => {
+    const { withFileRefs } = await import('../../lib/crypto/file-ref');
+    const { derived, message, openEdit } = await setUp();
+    const ref = {
+      id: 'cd'.repeat(16),
+      sha256: 'ab'.repeat(32),
+      sealedSize: 1200,
+      name: 'plan.pdf',
+      type: 'application/pdf',
+      size: 1000,
+    };
+    const { composer, send } = await openEdit([message(withFileRefs('the plan', [ref]), 'alice')], 'alice');
+    expect(composer.text).toBe('the plan');
+    expect((await send('the final plan')).ok).toBe(true);
+    const frame = (findEnvelopes(page.put[0]![0]!)[0] as { frame: Uint8Array }).frame;
+    const edit = openMessage(derived, frame, { conversationId: page.conversationId, senderId: 'alice' });
+    expect(edit).toMatchObject({ status: 'decrypted', text: withFileRefs('the final plan', [ref]) });
+  });
+
   it("refuses someone else's message, shows it to no one, and sends nothing", async () => {
     const { message, openEdit } = await setUp();
     const { composer, send } = await openEdit([message("bob's words", 'bob')], 'bob');

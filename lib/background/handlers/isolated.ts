@@ -150,8 +150,11 @@ async function openEdit(
     return { error: t('isoEditNotYours') };
   c.editOf = { messageId: item.messageId, hostId: spec.hostMessageId ?? '' };
   c.author = context.senderId;
+  // The frame shows the words to edit; the message's files stay with the edit without being shown as text.
+  const { refs, text } = splitFileRefs(item.text ?? '');
+  c.editFiles = refs;
   capabilities.changed(token);
-  return { text: item.text ?? '' };
+  return { text };
 }
 
 /** File references a secure composer sends with its message, each well-formed (at most one message's worth). */
@@ -268,7 +271,7 @@ export const isolatedHandlers: Handlers<IsolatedMessages> = {
         return fail('forbidden', t('isoEditNotYours'));
       edit = { editOf: c.editOf, allowChunks: false };
     }
-    const text = withFileRefs(req.text, files);
+    const text = withFileRefs(req.text, [...files, ...(c?.kind === 'edit' ? (c.editFiles ?? []) : [])]);
     const enc = await encryptText({ ...context, text, ...edit }, ctx, { place: 'isolated' });
     if (!enc.ok) return enc;
     const put = await host(cap, 'host/put-envelopes', { handle: cap.handle, envelopes: enc.envelopes }, 60_000);

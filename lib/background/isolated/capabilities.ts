@@ -30,6 +30,7 @@ import {
   type ReaderSpec,
   type SecureFrameKind,
 } from '../../messaging/frame-types';
+import type { FileRef } from '../../crypto/file-ref';
 import type { EditTarget } from '../../messaging/protocol';
 
 /** The tab and frame a request came from (from the browser's MessageSender, not from the request). */
@@ -60,6 +61,8 @@ export interface Capability {
     edit?: ReaderSpec;
     editOf?: EditTarget;
     author?: string;
+    /** The edited message's attached files: the frame shows its words only, and the edit keeps them. */
+    editFiles?: FileRef[];
     /** The conversation the page named when the frame started (where its unsent text is kept). */
     conversationId?: string;
   };
