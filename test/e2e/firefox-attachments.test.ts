@@ -200,4 +200,57 @@ describe('encrypted attachments in Firefox ESR', () => {
   });
 });
 
+describe('the attachment policy in Firefox ESR', () => {
+  const team = makeKey('Policy team key', { site: 'fixture-chat', conversations: ['*'] });
+  const managed = (name: string, attachments: 'block' | 'allow', display?: string) =>
+    launchChatUser('firefox', name, {
+      keys: [team],
+      matches: `${server.url}/*`,
+      settings: { attachments },
+      ...(display ? { display } : {}),
+    });
+
+  it('"block": a picked, dropped or pasted file is refused with a line under the composer; nothing is uploaded', async () => {
+    // A display of its own: the drag and the image paste need a window system, and alice's window
+    // must not lie over this one.
+    const screen = await startXvfb();
+    const erin = await managed('erin', 'block', screen.display);
+    try {
+      const page = await chat(erin, 'bob');
+      expect((await composerStatus(page)).text).toContain('Policy team key');
+      await watchPageFiles(page);
+      const files = server.inspect().files!.length;
+      await pickFiles(page, '#file-input', [tempFile('secret.bin', randomBytes(1000))]);
+      await page.waitForFunction(() =>
+        /policy blocks them/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''),
+      );
+      await dropFilesFirefox(page, screen.display, '#messages', [tempFile('secret2.bin', randomBytes(1000))]);
+      await pasteImageFirefox(page, '#compose', randomPng(4, 4));
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await seenFiles(page)).toEqual([]);
+      expect(server.inspect().files!.length).toBe(files);
+      expect(await page.$$('#pending-files li')).toHaveLength(0);
+    } finally {
+      await erin.close();
+      await screen.stop();
+    }
+  });
+
+  it('"allow": files go to the chat as they are', async () => {
+    const frank = await managed('frank', 'allow');
+    try {
+      const page = await chat(frank, 'bob');
+      await composerStatus(page);
+      const bytes = randomBytes(5000);
+      await pickFiles(page, '#file-input', [tempFile('plain.bin', bytes)]);
+      await waitFor(async () => (await page.$$('#pending-files li')).length === 1, 'the plain file attached');
+      const stored = server.inspect().files!.at(-1)!;
+      expect(stored.name).toBe('plain.bin');
+      expect(stored.sha256).toBe(sha256hex(bytes));
+    } finally {
+      await frank.close();
+    }
+  });
+});
+
 type StoredFile = NonNullable<ReturnType<ChatServer['inspect']>['files']>[number];
