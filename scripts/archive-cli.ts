@@ -251,7 +251,8 @@ export async function runArchive(argv: string[], ioIn: ArchiveIo): Promise<numbe
             reason: item.bad,
           });
         } else {
-          for (const r of await judge.push(item)) take(r);
+          const records = judge.push(item);
+          for (const r of Array.isArray(records) ? records : await records) take(r);
         }
       }
       seen += batch.length;

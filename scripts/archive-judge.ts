@@ -1,18 +1,18 @@
 /**
  * The archive's verdict on each message: the same code the browser runs (lib/background/decrypt.ts
- * decryptItem and judgeReplays, lib/i18n/status-text.ts briefViewOf), fed from an export instead of a
+ * decryptItem and the replay rules of judgeReplays, lib/i18n/status-text.ts briefViewOf), fed from an export instead of a
  * page. What the page keeps per load and the background keeps in IndexedDB (chunk groups, the
  * replay log) is kept here in bounded memory, so a million-message archive runs in constant space.
  */
 import { findEnvelopes } from '../lib/crypto/codec';
 import { KIND_CHUNK, parseChunk } from '../lib/crypto/chunks';
 import { KIND_MESSAGE } from '../lib/crypto/envelope';
-import { decryptFrame, decryptItem, judgeReplays } from '../lib/background/decrypt';
+import { applyReplayVerdicts, decryptFrame, decryptItem, replaySightings } from '../lib/background/decrypt';
 import { judgeQuotes, QuoteBook } from '../lib/background/quote-book';
 import type { Keyring } from '../lib/background/keyring';
-import type { ReplayLog, Sighting, Verdict } from '../lib/background/replay-log';
+import type { Sighting, Verdict } from '../lib/background/replay-log';
 import { STALE_AFTER_MS } from '../lib/background/replay-log';
-import type { DecryptedItem } from '../lib/messaging/protocol';
+import type { DecryptedItem, DecryptItem } from '../lib/messaging/protocol';
 import {
   incompleteView,
   type MessageStatus,
@@ -117,7 +117,7 @@ class WindowReplayLog {
     this.conversations = new BoundedMap(cap);
   }
 
-  async witness(sightings: Sighting[]): Promise<Verdict[]> {
+  witness(sightings: Sighting[]): Verdict[] {
     return sightings.map((s) => this.one(s));
   }
 
@@ -166,8 +166,13 @@ export class ArchiveJudge {
     this.quotes = new QuoteBook();
   }
 
-  async push(m: RawMessage): Promise<ArchiveRecord[]> {
-    if (m.opened) return [await this.judge(m, m.opened)];
+  /** Synchronous for a message a worker thread opened already (the common case: no await per message). */
+  push(m: RawMessage): ArchiveRecord[] | Promise<ArchiveRecord[]> {
+    if (m.opened) return [this.settle(m, this.itemOf(m, []), m.opened)];
+    return this.pushRaw(m);
+  }
+
+  private async pushRaw(m: RawMessage): Promise<ArchiveRecord[]> {
     const found = findEnvelopes(m.text);
     if (found.length === 0) return [base(m, 'not-encrypted', NOT_ENCRYPTED_LABEL, m.text)];
     const f = found[0]!;
@@ -247,15 +252,24 @@ export class ArchiveJudge {
    * `what`: the envelope texts (decoded and reassembled as the background does), the frame itself,
    * or decryptFrame's answer for it.
    */
-  private async judge(m: RawMessage, what: string[] | Uint8Array | DecryptedItem): Promise<ArchiveRecord> {
-    const item = { id: m.id, texts: Array.isArray(what) ? what : [], author: m.author, hostId: m.id };
+  private async judge(m: RawMessage, what: string[] | Uint8Array): Promise<ArchiveRecord> {
+    const item = this.itemOf(m, Array.isArray(what) ? what : []);
     const result: DecryptedItem = Array.isArray(what)
       ? await decryptItem(this.keyring, m.conversation, item, this.opts.site)
-      : what instanceof Uint8Array
-        ? await openFrame(this.keyring, m, what, this.opts.site)
-        : what;
+      : await openFrame(this.keyring, m, what, this.opts.site);
+    return this.settle(m, item, result);
+  }
+
+  private itemOf(m: RawMessage, texts: string[]): DecryptItem {
+    return { id: m.id, texts, author: m.author, hostId: m.id };
+  }
+
+  /** The order-bound part of the judgement (replays, quotes) and the record, as the browser judges. */
+  private settle(m: RawMessage, item: DecryptItem, result: DecryptedItem): ArchiveRecord {
     this.replays.now = m.time ?? 0;
-    await judgeReplays(this.replays as unknown as ReplayLog, m.conversation, [{ item, result }], true);
+    // The background's judgeReplays, with this in-memory log answering at once.
+    const { decrypted, sightings } = replaySightings(m.conversation, [{ item, result }], true);
+    applyReplayVerdicts(decrypted, this.replays.witness(sightings));
     judgeQuotes(this.quotes, `inline:${this.opts.site}`, m.conversation, [{ item, result }]);
     // The status and label do not depend on the send time; leaving it out skips formatting a date.
     const sentAt = result.sentAt;

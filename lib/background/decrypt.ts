@@ -10,7 +10,7 @@ import type { DecryptedItem, DecryptItem } from '../messaging/protocol';
 import { type KeyInfo, scopeSpecificity } from '../keys/model';
 import { LockedError } from './keys/wrapping';
 import type { Keyring } from './keyring';
-import type { ReplayLog } from './replay-log';
+import type { ReplayLog, Sighting, Verdict } from './replay-log';
 
 /** Where it always was, for its callers: now shared with the admin's archive tool. */
 export { assembleFrame };
@@ -147,25 +147,38 @@ export async function judgeReplays(
   pairs: { item: DecryptItem; result: DecryptedItem }[],
   stableHostIds: boolean,
 ): Promise<void> {
-  const decrypted = pairs.filter((p) => p.result.status === 'decrypted' && p.result.messageId && p.result.keyId);
+  const { decrypted, sightings } = replaySightings(conversationId, pairs, stableHostIds);
   try {
-    const verdicts = await log.witness(
-      decrypted.map(({ item, result }) => ({
-        keyId: result.keyId!,
-        messageId: result.messageId!,
-        conversationId,
-        author: item.author,
-        hostId: stableHostIds && typeof item.hostId === 'string' ? item.hostId.slice(0, 256) : undefined,
-        sentAt: result.sentAt ?? 0,
-      })),
-    );
-    decrypted.forEach(({ result }, i) => {
-      if (verdicts[i]!.replayed) result.replayed = true;
-      if (verdicts[i]!.stale) result.staleOnArrival = true;
-    });
+    applyReplayVerdicts(decrypted, await log.witness(sightings));
   } catch (e) {
     // The log is a second line (the page's own check per load still runs); a broken database must
     // not hide every message.
     console.warn('Veil: replay log unavailable', e);
   }
+}
+
+/** What the replay log is asked about a batch: its decrypted messages, one sighting each. */
+export function replaySightings(
+  conversationId: string,
+  pairs: { item: DecryptItem; result: DecryptedItem }[],
+  stableHostIds: boolean,
+): { decrypted: { result: DecryptedItem }[]; sightings: Sighting[] } {
+  const decrypted = pairs.filter((p) => p.result.status === 'decrypted' && p.result.messageId && p.result.keyId);
+  const sightings = decrypted.map(({ item, result }) => ({
+    keyId: result.keyId!,
+    messageId: result.messageId!,
+    conversationId,
+    author: item.author,
+    hostId: stableHostIds && typeof item.hostId === 'string' ? item.hostId.slice(0, 256) : undefined,
+    sentAt: result.sentAt ?? 0,
+  }));
+  return { decrypted, sightings };
+}
+
+/** The log's verdicts, in the order of replaySightings, marked on the answers. */
+export function applyReplayVerdicts(decrypted: { result: DecryptedItem }[], verdicts: Verdict[]): void {
+  decrypted.forEach(({ result }, i) => {
+    if (verdicts[i]!.replayed) result.replayed = true;
+    if (verdicts[i]!.stale) result.staleOnArrival = true;
+  });
 }
