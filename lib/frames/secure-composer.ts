@@ -118,8 +118,9 @@ export async function startSecureComposer(doc: Document): Promise<void> {
    * typed here after it was pressed, so the whole reads in the order it was typed.
    */
   const insertTyped = (typed: HeldTyping[]) => {
-    input.value = typedHere.place(input.value, typed);
-    input.setSelectionRange(input.value.length, input.value.length);
+    const { box, caret } = typedHere.place(input.value, typed, input.selectionStart ?? input.value.length);
+    input.value = box;
+    input.setSelectionRange(caret, caret);
   };
 
   // Throttled per kind: a page that keeps stealing focus must not mute the press checks. A focus

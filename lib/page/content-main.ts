@@ -117,6 +117,7 @@ export async function runContentScript(): Promise<void> {
   injectLayoutHints(document, adapter);
   // While a policy change blocks sending, the line under the composer keeps saying why.
   const describe = () => void (changes.blocked ? undefined : describeKey(armed, status, site.managed));
+  let lineBack = 0;
   whenReady(() => {
     injectStyles(document);
     const renderer = new MessageRenderer(
@@ -129,13 +130,16 @@ export async function runContentScript(): Promise<void> {
       {
         flagUnencrypted: site.flagUnencrypted ?? true,
         fileRequest: request,
-        // Say which key protects the conversation whenever it (or the composer) appears or changes,
-        // and again under the main composer when the line left with an edit box the chat closed.
-        onContext: (_conversation, composer) => {
-          if (composer && status.orphaned()) status.attach(composer);
-          describe();
+        // Say which key protects the conversation whenever it (or the composer) appears or changes.
+        onContext: describe,
+        // The line followed an edit box the chat closed (or the page removed it): back under the main
+        // composer as it was, its words and offers (text Veil kept) unchanged. At most once a second:
+        // a page that keeps removing it gets no loop.
+        keepComposerLine: (composer) => {
+          if (!composer || !status.orphaned() || Date.now() - lineBack < 1_000) return;
+          lineBack = Date.now();
+          status.attach(composer);
         },
-        contextLost: () => status.orphaned(),
       },
     );
     renderer.start();

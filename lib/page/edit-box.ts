@@ -15,6 +15,8 @@ export interface ShownMessage {
   messageId: string;
   text: string;
   envelopes: string[];
+  /** Who the page says wrote it; the envelope is bound to that author (else it would not show decrypted). */
+  author: string;
 }
 
 type Shown = (messageEl: Element) => ShownMessage | undefined;
@@ -25,7 +27,10 @@ const editSpecs = (adapter: SiteAdapter): ComposerSpec[] => composersOf(adapter)
  * Edit boxes Veil filled with a message's decrypted text, the message they opened on, and the
  * message's attached files: the box shows the user's words only, and a save keeps the files.
  */
-const opened = new WeakMap<HTMLElement, { message: Element; target: EditTarget; files: FileRef[] }>();
+const opened = new WeakMap<
+  HTMLElement,
+  { message: Element; target: EditTarget; files: FileRef[]; conversationId: string | undefined }
+>();
 
 const targetOf = (adapter: SiteAdapter, message: Element, facts: ShownMessage): EditTarget => ({
   messageId: facts.messageId,
@@ -41,7 +46,10 @@ export function editTargetOf(adapter: SiteAdapter, shown: Shown, box: HTMLElemen
   const message = closestAny(box, adapter.selectors.message);
   const was = opened.get(box);
   if (was) {
-    const same = message === was.message && (hostIdOf(adapter, message) ?? '') === was.target.hostId;
+    const same =
+      message === was.message &&
+      (hostIdOf(adapter, message) ?? '') === was.target.hostId &&
+      adapter.conversationId(box.ownerDocument) === was.conversationId;
     return same ? was.target : 'moved';
   }
   const facts = message ? shown(message) : undefined;
@@ -70,10 +78,14 @@ export function watchEditBoxes(doc: Document, adapter: SiteAdapter, shown: Shown
           const message = closestAny(box, adapter.selectors.message);
           const facts = message && shown(message);
           const held = readComposer(box).trim();
-          const { refs: files, text } = facts ? splitFileRefs(facts.text) : { refs: [], text: '' };
+          const { refs, text } = facts ? splitFileRefs(facts.text) : { refs: [], text: '' };
+          // Files are kept only on the user's own message: a box the page opens on someone else's
+          // must not carry their files, unseen, into what the user saves.
+          const files = facts?.author === adapter.currentUser(doc) ? refs : [];
           // Only the untouched envelope is swapped: anything else is the user's or the page's own text.
           if (facts && held && held === facts.envelopes.join('\n').trim() && !composerHolds(box, text)) {
-            opened.set(box, { message: message!, target: targetOf(adapter, message!, facts), files });
+            const conversationId = adapter.conversationId(doc);
+            opened.set(box, { message: message!, target: targetOf(adapter, message!, facts), files, conversationId });
             void replaceComposerText(box, text, spec.composerStrategy);
           }
         }

@@ -61,8 +61,8 @@ export interface RendererOptions {
    * single-page apps mount the composer late and switch conversations without a page load.
    */
   onContext?(conversationId: string | undefined, composer: HTMLElement | null): void;
-  /** True when the line under the composer went with a box the page removed: onContext runs again. */
-  contextLost?(): boolean;
+  /** After each batch of page changes, with the chat's composer: puts back the line under it if the page removed it. */
+  keepComposerLine?(composer: HTMLElement | null): void;
 }
 
 /** A message's envelopes waiting for a decrypt request. */
@@ -194,7 +194,7 @@ export class MessageRenderer {
    * text, message id and envelope texts (for the chat's edit box: its text, and the id an edit is
    * bound to). Undefined for anything flagged, not decrypted or not yet answered.
    */
-  shownMessage(el: Element): { messageId: string; text: string; envelopes: string[] } | undefined {
+  shownMessage(el: Element): { messageId: string; text: string; envelopes: string[]; author: string } | undefined {
     const textEl = messageTextOf(this.adapter, el);
     const painted = textEl && this.painted.get(textEl);
     const src = textEl && this.sources.get(textEl);
@@ -202,7 +202,7 @@ export class MessageRenderer {
     const r = painted.items[0]!;
     if (r.status !== 'decrypted' || !r.messageId) return undefined;
     if (briefViewOf(r, painted.author, painted.replayed[0]!).tone === 'bad') return undefined;
-    return { messageId: r.messageId, text: r.text ?? '', envelopes: src.items[0]! };
+    return { messageId: r.messageId, text: r.text ?? '', envelopes: src.items[0]!, author: painted.author };
   }
 
   /**
@@ -227,8 +227,8 @@ export class MessageRenderer {
   private checkContext(conversationId: string | undefined): void {
     if (!this.options.onContext) return;
     const composer = queryFirst<HTMLElement>(this.doc, this.adapter.selectors.composer);
-    const same = this.context?.conversationId === conversationId && this.context?.composer === composer;
-    if (this.context && same && !(composer && this.options.contextLost?.())) return;
+    this.options.keepComposerLine?.(composer);
+    if (this.context && this.context.conversationId === conversationId && this.context.composer === composer) return;
     this.context = { conversationId, composer };
     this.options.onContext(conversationId, composer);
   }

@@ -8,7 +8,7 @@ import { TypingLog } from '../../lib/frames/typing-log';
 
 /** The secure composer's insertion on a plain string. */
 function place(box: string, log: TypingLog, runs: { text: string; at: number }[]): string {
-  return log.place(box, runs);
+  return log.place(box, runs).box;
 }
 
 /** Types `keys` into a box at times `start`, `start + 1`, …; returns the box. */
@@ -53,6 +53,21 @@ describe('typing held from the page goes where it was typed', () => {
     box = typeInto(log, box, 'erry', 10);
     const held = [...'Huckl'].map((k, i) => ({ text: k, at: 1_000_001 + i }));
     expect(place(box, log, [...held, { text: 'b', at: 1_000_007 }])).toBe('Huckleberry');
+  });
+
+  it("keeps the user's caret where they were typing, and puts later held keys there", () => {
+    const log = new TypingLog(win);
+    const box = typeInto(log, '', 'I will pay', 10);
+    // The caret after "will" (6); "not " was typed into the page after every key here.
+    expect(log.place(box, [{ text: ' not', at: 1_000_050 }], 6)).toEqual({ box: 'I will not pay', caret: 10 });
+  });
+
+  it('never puts held text between the two halves of an emoji', () => {
+    const log = new TypingLog(win);
+    log.record({ timeStamp: 10 }, 2); // a stale place: inside "😀" (two UTF-16 units)
+    const { box } = log.place('a😀', [{ text: 'X', at: 1_000_005 }]);
+    expect(box).toBe('a😀X');
+    expect(box.isWellFormed()).toBe(true);
   });
 
   it('keeps only the latest keys', () => {

@@ -73,7 +73,7 @@ describe('the typing shield', () => {
       frame.record({ timeStamp: 10 + i }, typed.length);
       typed += k;
     });
-    expect(frame.place(typed, shield.take())).toBe('Huckleberry');
+    expect(frame.place(typed, shield.take()).box).toBe('Huckleberry');
     expect(shield.holding()).toBe(false);
   });
 

@@ -134,10 +134,11 @@ export class TypingShield {
     if (text === '\b') {
       const key = last?.replay ? last.keys.at(-1) : undefined;
       if (key) {
-        key.text = [...key.text].slice(0, -1).join('');
+        const before = key.text.length;
+        key.text = [...key.text].slice(0, -1).join(''); // one character, even one of two UTF-16 units
+        this.heldChars -= before - key.text.length;
         if (!key.text) last!.keys.pop();
         if (!last!.keys.length) this.held.pop();
-        this.heldChars--;
       }
       return;
     }
