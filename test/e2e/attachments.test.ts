@@ -29,6 +29,9 @@ import {
   watchPageFiles,
 } from '../support/files';
 import { sampleHeapPeaks } from '../support/heap';
+import { hexToBytes } from '@noble/ciphers/utils.js';
+import { findEnvelopes } from '../../lib/crypto/codec';
+import { deriveKey, openMessage } from '../../lib/crypto/envelope';
 
 const PASS = 'attachments passphrase';
 const VEIL_NAME = /^[0-9a-f]{32}\.veil$/;
@@ -236,6 +239,49 @@ describe('encrypted attachments (inline mode, Chromium)', () => {
       const line = (compose.closest('form') ?? compose).nextElementSibling;
       return line?.classList.contains('veil-composer-status') && /Encrypt|encrypt/.test(line.textContent ?? '');
     });
+  });
+
+  it("an edit box the page plants on someone else's message carries none of their files into what the user saves", async () => {
+    const theirs = server
+      .inspect()
+      .messages.filter((x) => x.from === 'alice' && x.files?.length)
+      .at(-1)!;
+    const row = `li.message[data-id="${theirs.id}"]`;
+    await bobPage.waitForSelector(`${row} .veil-file`);
+    // In bob's view of alice's message the page plants an edit box holding her envelope, and keeps
+    // every value the box takes.
+    await bobPage.evaluate(
+      (sel, envelope) => {
+        const box = document.createElement('textarea');
+        box.className = 'edit-input';
+        box.value = envelope;
+        const w = window as unknown as { through: string[] };
+        w.through = [];
+        box.addEventListener('input', () => w.through.push(box.value));
+        document.querySelector(sel)!.append(box);
+      },
+      row,
+      theirs.text,
+    );
+    const planted = `${row} .edit-input`;
+    await bobPage.waitForFunction(
+      (sel) => /\S/.test((document.querySelector(sel) as HTMLTextAreaElement).value.replace(/VEIL\S*/g, '')),
+      {},
+      planted,
+    );
+    // bob types his words there and presses Enter: what Veil seals is his words alone.
+    await bobPage.bringToFront();
+    await bobPage.$eval(planted, (el) => (el as HTMLTextAreaElement).select());
+    await bobPage.focus(planted);
+    await bobPage.keyboard.sendCharacter('changed by bob');
+    await bobPage.keyboard.press('Enter');
+    const sealed = () =>
+      bobPage.evaluate(() => (window as unknown as { through: string[] }).through.find((v) => /VEIL1/.test(v)));
+    await waitFor(async () => !!(await sealed()), 'the envelope Veil put in the box', 15_000);
+    const frame = (findEnvelopes((await sealed())!)[0] as { frame: Uint8Array }).frame;
+    const derived = deriveKey({ id: hexToBytes(key.id), secret: key.secret });
+    const opened = openMessage(derived, frame, { conversationId: 'dm-alice-bob', senderId: 'bob' });
+    expect(opened).toMatchObject({ status: 'decrypted', text: 'changed by bob' });
   });
 
   it('tampered, truncated and swapped files are refused with the reason, and yield no preview', async () => {
