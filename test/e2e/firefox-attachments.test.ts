@@ -63,6 +63,22 @@ describe('encrypted attachments in Firefox ESR', () => {
   /** The stored files of the two messages alice sends: the picked ones, then the pasted image. */
   const sent: { bin?: StoredFile; png?: StoredFile; pasted?: StoredFile } = {};
 
+  /** Alice sends what she attached (Enter); the message the chat stored after `before` with `n` files. */
+  async function sendAttached(before: number, n: number, what: string): Promise<StoredMessage> {
+    await a.focus('#compose');
+    await a.keyboard.press('Enter');
+    let m: StoredMessage | undefined;
+    await waitFor(
+      () =>
+        !!(m = server
+          .inspect()
+          .messages.slice(before)
+          .find((x) => x.files?.length === n)),
+      what,
+    );
+    return m!;
+  }
+
   it('picker: sealed before the page sees them; bob sees the real name and the image, and downloads the exact bytes', async () => {
     [a, b] = await Promise.all([chat(alice, 'bob'), chat(bob, 'alice')]);
     await Promise.all([composerStatus(a), composerStatus(b)]);
@@ -72,17 +88,14 @@ describe('encrypted attachments in Firefox ESR', () => {
     await waitFor(async () => (await a.$$('#pending-files li')).length === 2, 'two sealed files attached', 60_000);
     const pending = await a.$$eval('#pending-files li', (els) => els.map((e) => e.textContent ?? ''));
     for (const p of pending) expect(p).toMatch(/^[0-9a-f]{32}\.veil /);
-    await a.focus('#compose');
-    await a.keyboard.press('Enter');
-    let m: ReturnType<ChatServer['inspect']>['messages'][number] | undefined;
-    await waitFor(() => !!(m = server.inspect().messages.find((x) => x.files?.length === 2)), 'the message');
-    for (const f of m!.files!) {
+    const m = await sendAttached(0, 2, 'the message');
+    for (const f of m.files!) {
       const stored = server.inspect().files!.find((s) => s.id === f.id)!;
       expect(stored.name).toMatch(/^[0-9a-f]{32}\.veil$/);
       const bytes = readFileSync(stored.path);
       expect(sharesA16ByteWindow(bytes, bin) || sharesA16ByteWindow(bytes, png)).toBe(false);
     }
-    const row = `li[data-id="${m!.id}"]`;
+    const row = `li[data-id="${m.id}"]`;
     await b.waitForSelector(`${row} img.veil-file-preview`, { timeout: 30_000 });
     const labels = await b.$$eval(`${row} .veil-file-name`, (els) => els.map((e) => e.textContent ?? ''));
     expect(labels.join(' ')).toContain('contract.bin');
@@ -93,7 +106,7 @@ describe('encrypted attachments in Firefox ESR', () => {
     });
     expect(width).toBe(24);
     // The chat lists uploads as they finish: the smaller one is the image.
-    [sent.png, sent.bin] = m!
+    [sent.png, sent.bin] = m
       .files!.map((f) => server.inspect().files!.find((s) => s.id === f.id)!)
       .sort((x, y) => x.size - y.size);
     await b.bringToFront();
@@ -108,21 +121,11 @@ describe('encrypted attachments in Firefox ESR', () => {
     await pasteImageFirefox(a, '#compose', png);
     await waitFor(async () => (await a.$$('#pending-files li')).length === 1, 'the sealed image attached', 30_000);
     expect(await seenFiles(a)).toEqual([expect.stringMatching(/^[0-9a-f]{32}\.veil$/)]);
-    await a.focus('#compose');
-    await a.keyboard.press('Enter');
-    let m: ReturnType<ChatServer['inspect']>['messages'][number] | undefined;
-    await waitFor(
-      () =>
-        !!(m = server
-          .inspect()
-          .messages.slice(before)
-          .find((x) => x.files?.length === 1)),
-      'the message with the pasted image',
-    );
-    const stored = server.inspect().files!.find((s) => s.id === m!.files![0]!.id)!;
+    const m = await sendAttached(before, 1, 'the message with the pasted image');
+    const stored = server.inspect().files!.find((s) => s.id === m.files![0]!.id)!;
     expect(stored.name).toMatch(/^[0-9a-f]{32}\.veil$/);
     expect(readFileSync(stored.path).subarray(0, 8).equals(png.subarray(0, 8))).toBe(false);
-    const row = `li[data-id="${m!.id}"]`;
+    const row = `li[data-id="${m.id}"]`;
     await b.waitForSelector(`${row} img.veil-file-preview`, { timeout: 30_000 });
     const width = await b.$eval(`${row} img.veil-file-preview`, async (img) => {
       await (img as HTMLImageElement).decode();
@@ -147,23 +150,13 @@ describe('encrypted attachments in Firefox ESR', () => {
     const seen = await seenFiles(a);
     expect(seen).toHaveLength(2);
     for (const n of seen) expect(n).toMatch(/^[0-9a-f]{32}\.veil$/);
-    await a.focus('#compose');
-    await a.keyboard.press('Enter');
-    let m: ReturnType<ChatServer['inspect']>['messages'][number] | undefined;
-    await waitFor(
-      () =>
-        !!(m = server
-          .inspect()
-          .messages.slice(before)
-          .find((x) => x.files?.length === 2)),
-      'the message with the dropped files',
-    );
-    const stored = m!.files!.map((f) => server.inspect().files!.find((x) => x.id === f.id)!);
+    const m = await sendAttached(before, 2, 'the message with the dropped files');
+    const stored = m.files!.map((f) => server.inspect().files!.find((x) => x.id === f.id)!);
     for (const f of stored) {
       const bytes = readFileSync(f.path);
       expect(sharesA16ByteWindow(bytes, doc) || sharesA16ByteWindow(bytes, png)).toBe(false);
     }
-    const row = `li[data-id="${m!.id}"]`;
+    const row = `li[data-id="${m.id}"]`;
     await b.waitForSelector(`${row} img.veil-file-preview`, { timeout: 30_000 });
     // The preview decoded, the row has its final height: the chat's scroll stays put for the click.
     await b.$eval(`${row} img.veil-file-preview`, (img) => (img as HTMLImageElement).decode());
@@ -254,3 +247,4 @@ describe('the attachment policy in Firefox ESR', () => {
 });
 
 type StoredFile = NonNullable<ReturnType<ChatServer['inspect']>['files']>[number];
+type StoredMessage = ReturnType<ChatServer['inspect']>['messages'][number];
