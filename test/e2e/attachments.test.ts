@@ -19,7 +19,6 @@ import { composerStatus, importBundle, openChat } from '../support/veil-ui';
 import {
   allowDownloads,
   dropFiles,
-  expectFilesBlocked,
   pasteImage,
   pickFiles,
   randomPng,
@@ -29,6 +28,7 @@ import {
   tempFile,
   watchPageFiles,
 } from '../support/files';
+import { expectFilesBlocked } from '../support/files-cases';
 import { sampleHeapPeaks } from '../support/heap';
 import { hexToBytes } from '@noble/ciphers/utils.js';
 import { findEnvelopes } from '../../lib/crypto/codec';

@@ -16,7 +16,6 @@ import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs
 import { clickWhereItRests, waitFor } from '../support/browser';
 import {
   dropFilesFirefox,
-  expectFilesBlocked,
   pasteImageFirefox,
   pickFiles,
   randomPng,
@@ -26,6 +25,7 @@ import {
   tempFile,
   watchPageFiles,
 } from '../support/files';
+import { expectFilesBlocked } from '../support/files-cases';
 import { firefoxDownload } from '../support/firefox';
 import { makeKey } from '../support/keys';
 import { launchChatUser, openConversation, type ChatUser } from '../support/users';

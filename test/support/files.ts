@@ -5,14 +5,13 @@
  * system clipboard, then Ctrl+V). And what tests check about stored bytes.
  */
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'puppeteer';
-import { expect } from 'vitest';
 import { waitFor, type User } from './browser';
 
 export const sha256hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -241,26 +240,3 @@ export async function watchPageFiles(page: Page): Promise<void> {
 
 export const seenFiles = (page: Page): Promise<string[]> =>
   page.evaluate(() => (window as unknown as { seenFiles: string[] }).seenFiles);
-
-/**
- * Under policy `attachments: "block"`, in the fixture chat open in `page`: a picked file is refused
- * with the line under the composer, then `others` tries the browser's other ways in (drop, paste).
- * None reaches the page's listeners, the chat stores none, and none waits to be sent.
- */
-export async function expectFilesBlocked(
-  page: Page,
-  storedFiles: () => number,
-  others: () => Promise<void>,
-): Promise<void> {
-  await watchPageFiles(page);
-  const before = storedFiles();
-  await pickFiles(page, '#file-input', [tempFile('secret.bin', randomBytes(1000))]);
-  await page.waitForFunction(() =>
-    /policy blocks them/.test(document.querySelector('.veil-composer-status')?.textContent ?? ''),
-  );
-  await others();
-  await new Promise((r) => setTimeout(r, 500));
-  expect(await seenFiles(page)).toEqual([]);
-  expect(storedFiles()).toBe(before);
-  expect(await page.$$('#pending-files li')).toHaveLength(0);
-}

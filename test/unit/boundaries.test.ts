@@ -109,3 +109,39 @@ describe('trust-zone boundaries', () => {
     expect(violations(planted)).toHaveLength(planted.length);
   });
 });
+
+/** Files reached from `entries` through relative imports, with the bare packages each imports. */
+function reach(entries: string[], read = (f: string) => readFileSync(f, 'utf8')): Map<string, string[]> {
+  const seen = new Map<string, string[]>();
+  const todo = [...entries];
+  while (todo.length) {
+    const file = todo.pop()!;
+    if (seen.has(file) || !file.endsWith('.ts')) continue;
+    const code = read(file);
+    seen.set(
+      file,
+      [...code.matchAll(/(?:from\s+|import\s+)['"]([^.'"][^'"]*)['"]/g)].map((m) => m[1]!),
+    );
+    for (const target of importsOf(file, code)) if (!target.endsWith('(unresolved)')) todo.push(target);
+  }
+  return seen;
+}
+
+// `npm run bench` runs under vite-node, where vitest's `expect` throws on import.
+describe('the benchmark runs outside the test runner', () => {
+  const usesVitest = (m: Map<string, string[]>) => [...m].filter(([, pkgs]) => pkgs.includes('vitest')).map(([f]) => f);
+
+  it('no file the benchmark reaches imports vitest', () => {
+    const reached = reach(sources('bench'));
+    expect(reached.has('test/support/browser.ts')).toBe(true);
+    expect(usesVitest(reached)).toEqual([]);
+  });
+
+  it('catches a support file the benchmark reaches that imports vitest', () => {
+    const planted = (f: string) =>
+      f === 'test/support/heap.ts'
+        ? "import { expect } from 'vitest';\n" + readFileSync(f, 'utf8')
+        : readFileSync(f, 'utf8');
+    expect(usesVitest(reach(sources('bench'), planted))).toEqual(['test/support/heap.ts']);
+  });
+});
