@@ -23,7 +23,15 @@ let override: ((key: string, subs: string[]) => string) | undefined;
 /** Unit tests (no browser) install a lookup over a catalog file. */
 export function setMessageLookup(fn: ((key: string, subs: string[]) => string) | undefined): void {
   override = fn;
+  memo.clear();
 }
+
+/**
+ * Answers already given: the browser's catalog does not change while a page lives, and a history
+ * asks for the same few labels thousands of times (each a call into the browser). Bounded.
+ */
+const memo = new Map<string, string>();
+const MEMO_MAX = 1_024;
 
 /**
  * English from the bundled catalog when the browser cannot answer: Node (unit tests, the admin CLI),
@@ -33,13 +41,19 @@ const fallback = catalogLookup(english);
 
 export function t(key: MessageKey, ...subs: (string | number)[]): string {
   const args = subs.map(String);
+  const id = args.length ? `${key}\u0000${args.join('\u0000')}` : key;
+  const known = memo.get(id);
+  if (known !== undefined) return known;
   let text: string | undefined;
   try {
     text = override ? override(key, args) : api()?.getMessage(key, args);
   } catch {
     text = undefined;
   }
-  return text || fallback(key, args) || key; // a missing string shows its key, never an empty badge
+  if (!text) return fallback(key, args) || key; // a missing string shows its key, never an empty badge
+  if (memo.size >= MEMO_MAX) memo.clear();
+  memo.set(id, text);
+  return text;
 }
 
 /**

@@ -8,7 +8,7 @@
  * MutationObserver callback, so the envelope is replaced before the browser paints it. Desktop notifications are labelled in the page's own world
  * (lib/main-world/notification-labels.ts).
  */
-import { closestAny, type SiteAdapter } from '../adapters/types';
+import type { SiteAdapter } from '../adapters/types';
 import { findEnvelopes } from '../crypto/codec';
 import { t } from '../i18n';
 
@@ -20,6 +20,8 @@ const MAX_KNOWN = 512;
 /** Envelope texts asked for at once, per conversation, and conversations asked about at once. */
 const MAX_ASK = 64;
 const MAX_CONVERSATIONS = 16;
+/** Changes in one callback above which the whole page is searched once instead of around each. */
+const MANY_RECORDS = 64;
 
 /** `text` with each envelope (also a truncated or malformed one) replaced by its plaintext if known, else `label`. */
 export function maskEnvelopes(text: string, label: string, known?: Map<string, string | null>): string {
@@ -129,21 +131,37 @@ export function watchPreviews(doc: Document, adapter: SiteAdapter, decrypt?: Pre
     const v = place.closest(`[${CSS.escape(attr)}]`)?.getAttribute(attr);
     return v && v.length <= 512 ? v : undefined;
   };
+  // One selector list: each change costs one `closest` and one query, whatever the number of places.
+  const placesSelector = places.join(', ');
   const maskUnder = (root: Element) => {
-    const place = places.length ? closestAny(root, places) : null;
+    if (!places.length) return; // '' is no selector: an adapter without preview places has nothing here
+    const place = root.closest(placesSelector);
     if (place) return maskTextNodes(place, conversationOf(place));
-    for (const sel of places) for (const el of root.querySelectorAll(sel)) maskTextNodes(el, conversationOf(el));
+    for (const el of root.querySelectorAll(placesSelector)) maskTextNodes(el, conversationOf(el));
   };
   const observer = new MutationObserver((records) => {
     maskTitle();
     if (!places.length) return;
+    // A history load (and Veil's own painting of it) is thousands of records: then one query of
+    // the whole page costs less than looking around each change.
+    if (records.length > MANY_RECORDS) {
+      for (const el of doc.querySelectorAll(placesSelector)) maskTextNodes(el, conversationOf(el));
+      return;
+    }
+    // Each element is looked at once, and a node still under the record's target is covered by it.
+    const seen = new Set<Element>();
+    const visit = (el: Element) => {
+      if (seen.has(el)) return;
+      seen.add(el);
+      maskUnder(el);
+    };
     for (const r of records) {
       const target = r.target instanceof Element ? r.target : r.target.parentElement;
       if (!target) continue;
       if (r.type === 'childList') {
-        for (const n of r.addedNodes) if (n instanceof Element) maskUnder(n);
+        for (const n of r.addedNodes) if (n instanceof Element && n.parentNode !== r.target) visit(n);
       }
-      maskUnder(target);
+      visit(target);
     }
   });
   observer.observe(doc, { childList: true, subtree: true, characterData: true });

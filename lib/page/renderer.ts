@@ -486,10 +486,7 @@ export class MessageRenderer {
     this.failed = [];
     for (const b of this.doc.querySelectorAll<HTMLElement>('.veil-badge[data-veil-status="pending"]')) {
       const view = notDecryptedView(why);
-      b.className = 'veil-badge veil-warn';
-      b.textContent = view.label;
-      b.title = view.detail;
-      b.setAttribute('aria-label', ariaLabelOf(view));
+      labelBadge(b, view);
       this.unhide(b);
     }
   }
@@ -503,7 +500,7 @@ export class MessageRenderer {
     const before = { nodes: [...textEl.childNodes], rendered: this.rendered.get(textEl) };
     this.painted.delete(textEl);
     // Every pending badge is the same: cloned from one made once (a history shows thousands).
-    this.pendingTemplate ??= this.wrapped(this.badge(decryptingView()));
+    this.pendingTemplate ??= this.badge(decryptingView());
     this.setRendered(textEl, this.pendingTemplate.cloneNode(true));
     this.hidden.set(textEl, before);
     textEl.closest('[data-veil-status]')?.removeAttribute('data-veil-status');
@@ -511,13 +508,13 @@ export class MessageRenderer {
 
   /** No answer (background unreachable): the envelope comes back with the reason beside it. */
   private unhide(badge: Element): void {
-    const wrap = badge.parentElement;
-    const textEl = wrap?.parentElement;
+    const textEl = badge.parentElement;
     const before = textEl && this.hidden.get(textEl);
-    if (!before || textEl.firstChild !== wrap || this.rendered.get(textEl) !== wrap) return;
+    if (!before || textEl.firstChild !== badge || this.rendered.get(textEl) !== badge) return;
     this.hidden.delete(textEl);
     if (before.rendered) this.rendered.set(textEl, before.rendered);
     else this.rendered.delete(textEl);
+    textEl.removeAttribute('data-veil-shown');
     textEl.replaceChildren(...before.nodes, badge);
     const msg = messageOf(this.adapter, textEl);
     if (msg) this.dirty.add(msg); // asked again (once: the reason beside the envelope stays until an answer)
@@ -531,22 +528,34 @@ export class MessageRenderer {
     }
     this.painted.set(textEl, shows);
     const views = shows.items.map((r, i) => viewOf(r, shows.author, shows.replayed[i]!));
-    const wrap = this.doc.createElement('span');
-    wrap.className = 'veil-rendered';
-    views.forEach((view, i) => {
-      const r = shows.items[i]!;
-      // One message, one segment: its parts go straight into the wrapper (fewer nodes per message).
-      const seg = views.length === 1 ? wrap : wrap.appendChild(this.doc.createElement('span'));
-      if (seg !== wrap) seg.className = 'veil-segment';
-      if (r.status === 'decrypted' && view.status !== 'moved' && view.status !== 'sender-mismatch') {
-        const plain = seg.appendChild(this.doc.createElement('span'));
-        plain.className = 'veil-plain';
-        // A message naming encrypted attachments shows them as files; any other, as text only (never HTML).
-        if (!this.paintFiles(plain, r.text ?? '', el, shows.author)) plain.textContent = r.text ?? '';
-      }
-      seg.append(this.badge(view));
-    });
-    this.setRendered(textEl, wrap);
+    const shown = (i: number) =>
+      shows.items[i]!.status === 'decrypted' && views[i]!.status !== 'moved' && views[i]!.status !== 'sender-mismatch';
+    const only = views.length === 1 ? shows.items[0]! : undefined;
+    if (only && !(shown(0) && (only.text ?? '').startsWith(FILE_REF_PREFIX))) {
+      // The common case, one message of text: its words as one text node in the chat's own
+      // element and the badge after it, one node more than the envelope had (a history shows
+      // thousands). Text only, never HTML.
+      const text = shown(0) ? (only.text ?? '') : '';
+      const badge = this.badge(views[0]!);
+      if (text) this.setRendered(textEl, this.doc.createTextNode(text), badge);
+      else this.setRendered(textEl, badge);
+    } else {
+      const wrap = this.doc.createElement('span');
+      wrap.className = 'veil-rendered';
+      views.forEach((view, i) => {
+        const r = shows.items[i]!;
+        const seg = views.length === 1 ? wrap : wrap.appendChild(this.doc.createElement('span'));
+        if (seg !== wrap) seg.className = 'veil-segment';
+        if (shown(i)) {
+          const plain = seg.appendChild(this.doc.createElement('span'));
+          plain.className = 'veil-plain';
+          // A message naming encrypted attachments shows them as files; any other, as text only.
+          if (!this.paintFiles(plain, r.text ?? '', el, shows.author)) plain.textContent = r.text ?? '';
+        }
+        seg.append(this.badge(view));
+      });
+      this.setRendered(textEl, wrap);
+    }
     el.setAttribute('data-veil-status', views.map((v) => v.status).find((s) => s !== 'decrypted') ?? 'decrypted');
   }
 
@@ -568,44 +577,49 @@ export class MessageRenderer {
 
   private paint(textEl: Element, view: StatusView, text: string): void {
     this.painted.delete(textEl);
-    const wrap = this.doc.createElement('span');
-    wrap.className = 'veil-rendered';
+    const badge = this.badge(view);
     if (text) {
       const t = this.doc.createElement('span');
       t.className = 'veil-continued';
       t.textContent = text;
-      wrap.append(t);
-    }
-    wrap.append(this.badge(view));
-    this.setRendered(textEl, wrap);
+      this.setRendered(textEl, t, badge);
+    } else this.setRendered(textEl, badge);
     messageOf(this.adapter, textEl)?.setAttribute('data-veil-status', view.status);
   }
 
-  private setRendered(textEl: Element, content: Node): void {
+  /**
+   * What Veil shows in the chat's text element; the first node is how Veil knows its rendering is
+   * still there. The element keeps white space as typed (the stylesheet, by this attribute).
+   */
+  private setRendered(textEl: Element, ...content: Node[]): void {
     this.hidden.delete(textEl);
-    this.rendered.set(textEl, content);
-    textEl.replaceChildren(content);
+    this.rendered.set(textEl, content[0]!);
+    textEl.setAttribute('data-veil-shown', '');
+    textEl.replaceChildren(...content);
   }
 
   private pendingTemplate?: Node;
 
-  private wrapped(badge: Element): HTMLElement {
-    const wrap = this.doc.createElement('span');
-    wrap.className = 'veil-rendered';
-    wrap.append(badge);
-    return wrap;
-  }
-
   private badge(view: StatusView): HTMLElement {
     const b = this.doc.createElement('span');
-    b.className = `veil-badge veil-${view.tone}`;
-    b.dataset.veilStatus = view.status;
     b.tabIndex = 0;
-    b.title = view.detail;
-    b.setAttribute('aria-label', ariaLabelOf(view));
-    b.textContent = view.label;
+    b.setAttribute('role', 'img'); // a labelled symbol: screen readers read its aria-label
+    labelBadge(b, view);
     return b;
   }
+}
+
+/**
+ * A status badge is one empty element: its words are drawn by the stylesheet from
+ * `data-veil-label` (no text node), the detail is its title (shown on keyboard focus too), and
+ * screen readers get both from its aria-label.
+ */
+function labelBadge(b: HTMLElement, view: StatusView): void {
+  b.className = `veil-badge veil-${view.tone}`;
+  b.dataset.veilStatus = view.status;
+  b.dataset.veilLabel = view.label;
+  b.title = view.detail;
+  b.setAttribute('aria-label', ariaLabelOf(view));
 }
 
 /**

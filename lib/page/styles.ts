@@ -2,24 +2,29 @@ import type { SiteAdapter } from '../adapters/types';
 
 /** Veil's page styles: prefixed classes only, so the host chat's layout is left alone. */
 export const VEIL_CSS = `
-.veil-plain { white-space: pre-wrap; overflow-wrap: anywhere; }
+.veil-plain, [data-veil-shown] { white-space: pre-wrap !important; overflow-wrap: anywhere; }
 .veil-file { display: block; margin-top: .25em; white-space: normal; }
 .veil-file-preview { display: block; max-width: 240px; max-height: 180px; margin-bottom: .2em; }
 .veil-file-note { font-size: .9em; }
 .veil-segment + .veil-segment { display: block; margin-top: .25em; }
-/* inline-block, not a flex box: a history lays out thousands of badges, and their only child is text. */
-.veil-badge { position: relative; display: inline-block; margin-inline-start: .5em; padding: 0 .4em;
-  border-radius: .6em; font: 600 11px/1.6 system-ui, "Noto Sans", "Noto Sans CJK SC", sans-serif; vertical-align: baseline; white-space: nowrap;
-  cursor: default; letter-spacing: normal; text-transform: none; }
-.veil-badge:focus-visible { outline: 2px solid currentColor; outline-offset: 1px; }
+/*
+ * A badge is one empty element; its words come from data-veil-label (a history shows thousands, and
+ * a text node each would be thousands more nodes to lay out). inline-block, not a flex box.
+ */
+.veil-badge { position: relative; cursor: default; white-space: nowrap; }
+.veil-badge::after { content: attr(data-veil-label); display: inline-block; margin-inline-start: .5em; padding: 0 .4em;
+  border-radius: .6em; font: 600 11px/1.6 system-ui, "Noto Sans", "Noto Sans CJK SC", sans-serif; vertical-align: baseline;
+  letter-spacing: normal; text-transform: none; font-style: normal; }
+.veil-badge:focus-visible { outline: none; }
+.veil-badge:focus-visible::after { outline: 2px solid currentColor; outline-offset: 1px; }
 /* Keyboard users get the detail (key fingerprint, verified sender, time) that mouse users get on hover. */
-.veil-badge:focus-visible::after { content: attr(title); position: absolute; z-index: 2147483000; inset-block-start: calc(100% + 4px);
-  inset-inline-start: 0; width: max-content; max-width: min(28em, 80vw); white-space: normal; padding: .35em .6em; border-radius: .4em;
+.veil-badge:focus-visible::before { content: attr(title); position: absolute; z-index: 2147483000; inset-block-start: calc(100% + 4px);
+  inset-inline-start: .5em; width: max-content; max-width: min(28em, 80vw); white-space: normal; padding: .35em .6em; border-radius: .4em;
   font: 400 12px/1.4 system-ui, "Noto Sans", "Noto Sans CJK SC", sans-serif; background: #1d232b; color: #fff; box-shadow: 0 2px 8px rgb(0 0 0 / .25); }
-.veil-ok { background: #e6f4ea; color: #0d5b26; }
-.veil-warn { background: #fff4d6; color: #6b4800; }
-.veil-bad { background: #fde7e7; color: #8a1010; }
-.veil-muted { background: #eceff3; color: #3c4450; }
+.veil-ok::after { background: #e6f4ea; color: #0d5b26; }
+.veil-warn::after { background: #fff4d6; color: #6b4800; }
+.veil-bad::after { background: #fde7e7; color: #8a1010; }
+.veil-muted::after { background: #eceff3; color: #3c4450; }
 .veil-continued { color: #5f6b7a; font-style: italic; }
 /* The message the user opened from Veil's search. */
 [data-veil-found] { outline: 2px solid #1a73e8; outline-offset: 2px; }
@@ -31,15 +36,15 @@ export const VEIL_CSS = `
   border: 1px solid currentColor; background: transparent; color: inherit; cursor: pointer; }
 .veil-composer-action:focus-visible { outline: 2px solid currentColor; outline-offset: 1px; }
 @media (prefers-color-scheme: dark) {
-  .veil-ok { background: #0f3d21; color: #b8f0c8; }
-  .veil-warn { background: #4a3a00; color: #ffe49a; }
-  .veil-bad { background: #5a1414; color: #ffd0d0; }
-  .veil-muted { background: #2d333b; color: #cdd5df; }
+  .veil-ok::after { background: #0f3d21; color: #b8f0c8; }
+  .veil-warn::after { background: #4a3a00; color: #ffe49a; }
+  .veil-bad::after { background: #5a1414; color: #ffd0d0; }
+  .veil-muted::after { background: #2d333b; color: #cdd5df; }
   .veil-composer-status { background: #0f3d21; color: #b8f0c8; }
   .veil-composer-status[data-state="error"] { background: #5a1414; color: #ffd0d0; }
   .veil-composer-status[data-state="busy"], .veil-composer-status[data-state="starting"] { background: #2d333b; color: #cdd5df; }
   .veil-continued { color: #a9b3c0; }
-  .veil-badge:focus-visible::after { background: #e8ecf1; color: #1d232b; }
+  .veil-badge:focus-visible::before { background: #e8ecf1; color: #1d232b; }
 }
 `;
 

@@ -212,7 +212,7 @@ const threadShown = (page: Page) =>
   page.$$eval('#thread-messages > li.message', (els) =>
     els.map((el) => [
       el.getAttribute('data-id'),
-      el.querySelector('.veil-plain')?.textContent ?? el.querySelector('.text')?.textContent ?? '',
+      el.querySelector('[data-veil-shown]')?.textContent ?? el.querySelector('.text')?.textContent ?? '',
       el.getAttribute('data-veil-status'),
     ]),
   );
@@ -469,7 +469,7 @@ describe('with Veil (Chromium, inline mode)', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(server.inspect().messages.length).toBe(before + 1);
     expect(await a.$eval('.veil-composer-status', (el) => el.textContent)).toContain('cannot tell which');
-    const shown = await a.$$eval('#messages .veil-plain', (els) => els.map((el) => el.textContent));
+    const shown = await a.$$eval('#messages [data-veil-shown]', (els) => els.map((el) => el.textContent));
     expect(shown).not.toContain(SECRETS.planted);
     await a.close();
   });

@@ -99,7 +99,7 @@ describe('custom adapter from policy JSON only', () => {
     await a.keyboard.press('Enter');
     await b.waitForFunction(
       (t) =>
-        [...document.querySelectorAll('article.post[data-veil-status="decrypted"] .veil-plain')].some(
+        [...document.querySelectorAll('article.post[data-veil-status="decrypted"] [data-veil-shown]')].some(
           (e) => e.textContent === t,
         ),
       { timeout: 20_000 },

@@ -81,7 +81,7 @@ describe('local search in Firefox ESR', () => {
     expect(await searchIn(popup, 'zebracornflake')).toHaveLength(1);
     await popup.click(`.veil-search-hit[data-id="${hits[0]!.id}"]`);
     const found = await bobDm.waitForSelector('#messages li.message[data-veil-found]');
-    expect(await found!.$eval('.veil-plain', (el) => el.textContent)).toBe(DM_WORDS);
+    expect(await found!.$eval('[data-veil-shown]', (el) => el.textContent)).toBe(DM_WORDS);
     await popup.close().catch(() => undefined); // the popup page closes itself after a click
   });
 

@@ -107,7 +107,7 @@ async function recordBadges(page: Page): Promise<void> {
         for (const n of r.addedNodes) {
           if (!(n instanceof Element)) continue;
           for (const b of [n, ...n.querySelectorAll('.veil-badge')])
-            if (b.matches('.veil-badge')) seen.push(b.textContent ?? '');
+            if (b.matches('.veil-badge')) seen.push(b.getAttribute('data-veil-label') ?? '');
         }
       }
     }).observe(document, { childList: true, subtree: true });
@@ -136,7 +136,7 @@ describe.each(['en', 'zh'] as const)('Veil in %s', (lang) => {
       b.focus();
       return {
         active: document.activeElement === b,
-        tip: getComputedStyle(b, '::after').content,
+        tip: getComputedStyle(b, '::before').content,
         aria: b.getAttribute('aria-label'),
       };
     });

@@ -62,7 +62,7 @@ const shown = (p: Page) =>
   p.$$eval('#messages > li.message', (els) =>
     els.map((e) => ({
       status: e.getAttribute('data-veil-status'),
-      text: e.querySelector('.veil-plain')?.textContent ?? '',
+      text: e.querySelector('[data-veil-shown]')?.textContent ?? '',
     })),
   );
 const allDecrypted = async (p: Page, n: number) => {

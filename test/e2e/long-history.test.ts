@@ -30,7 +30,7 @@ const inView = (p: Page, index: number) =>
     return {
       visible: r.bottom > box.top && r.top < box.bottom,
       status: msg.getAttribute('data-veil-status'),
-      text: msg.querySelector('.veil-plain')?.textContent ?? '',
+      text: msg.querySelector('[data-veil-shown]')?.textContent ?? '',
       lazy: getComputedStyle(msg).contentVisibility,
     };
   }, index);

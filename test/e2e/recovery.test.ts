@@ -58,7 +58,8 @@ async function watchFlicker(page: Page): Promise<void> {
         for (const n of r.addedNodes) {
           if (!(n instanceof Element)) continue;
           for (const badge of [n, ...n.querySelectorAll('.veil-badge')]) {
-            if (badge.classList.contains('veil-badge')) w.veilFlicker.badges.push(badge.textContent ?? '');
+            if (badge.classList.contains('veil-badge'))
+              w.veilFlicker.badges.push(badge.getAttribute('data-veil-label') ?? '');
           }
           if (
             n.closest('.text') &&
@@ -75,14 +76,14 @@ async function watchFlicker(page: Page): Promise<void> {
 const flicker = (page: Page) =>
   page.evaluate(() => (window as unknown as { veilFlicker: { badges: string[]; envelopes: number } }).veilFlicker);
 
-/** Marks the rendered nodes of the messages shown decrypted now; returns how many were marked. */
+/** Marks the badges of the messages shown decrypted now (a repaint makes new ones); returns how many. */
 const markDecrypted = (page: Page) =>
-  page.$$eval('#messages li[data-veil-status="decrypted"] .veil-rendered', (els) => {
+  page.$$eval('#messages li[data-veil-status="decrypted"] .veil-badge', (els) => {
     els.forEach((el) => el.setAttribute('data-test-mark', 'kept'));
     return els.length;
   });
 const stillMarked = (page: Page) =>
-  page.$$eval('#messages li[data-veil-status="decrypted"] .veil-rendered[data-test-mark="kept"]', (els) => els.length);
+  page.$$eval('#messages li[data-veil-status="decrypted"] .veil-badge[data-test-mark="kept"]', (els) => els.length);
 
 beforeAll(async () => {
   server = await startChatServer();

@@ -64,7 +64,7 @@ const badgeLook = (page: Page, status: string) =>
   page.evaluate(
     (s) => ({
       dark: matchMedia('(prefers-color-scheme: dark)').matches,
-      background: getComputedStyle(document.querySelector(`#messages .veil-badge[data-veil-status="${s}"]`)!)
+      background: getComputedStyle(document.querySelector(`#messages .veil-badge[data-veil-status="${s}"]`)!, '::after')
         .backgroundColor,
     }),
     status,
@@ -139,7 +139,7 @@ describe('README screenshots', () => {
     // The detail a mouse user gets on hover, shown for keyboard focus too: key, and verified sender.
     await b.focus('#messages .veil-badge[data-veil-status="decrypted"]');
     const focused = await b.evaluate(() => [
-      document.activeElement?.textContent,
+      document.activeElement?.getAttribute('data-veil-label'),
       document.activeElement?.getAttribute('title'),
     ]);
     expect(focused[0]).toContain('✓ alice'); // signed, and the signature verified

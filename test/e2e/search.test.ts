@@ -127,7 +127,7 @@ describe('local search', () => {
       'the DM tab in front',
     );
     const found = await bobDm.waitForSelector('#messages li.message[data-veil-found]');
-    expect(await found!.$eval('.veil-plain', (el) => el.textContent)).toBe(DM_WORDS);
+    expect(await found!.$eval('[data-veil-shown]', (el) => el.textContent)).toBe(DM_WORDS);
     expect(await found!.isIntersectingViewport()).toBe(true);
     await elsewhere.close();
   });

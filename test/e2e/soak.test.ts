@@ -388,8 +388,8 @@ describe(`soak: ${COUNT} randomized messages, three users, DMs and #general`, ()
         const shown = await v.page.$$eval('#messages > li.message', (els) =>
           els.map((el) => ({
             status: el.getAttribute('data-veil-status'),
-            badge: el.querySelector('.veil-badge')?.textContent ?? '',
-            text: el.querySelector('.veil-plain')?.textContent ?? null,
+            badge: el.querySelector('.veil-badge')?.getAttribute('data-veil-label') ?? '',
+            text: el.querySelector('[data-veil-shown]')?.textContent ?? null,
           })),
         );
         const decrypted = shown.filter((s) => s.status === 'decrypted').map((s) => s.text ?? '');

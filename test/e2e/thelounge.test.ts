@@ -93,7 +93,7 @@ function shown(page: Page, nick: string): Promise<{ status: string | null; text:
   return page.$$eval(`.msg[data-type="message"][data-from="${nick}"]`, (els) =>
     els.map((el) => ({
       status: el.getAttribute('data-veil-status'),
-      text: el.querySelector('.veil-plain')?.textContent ?? el.querySelector('.content')?.textContent ?? '',
+      text: el.querySelector('[data-veil-shown]')?.textContent ?? el.querySelector('.content')?.textContent ?? '',
     })),
   );
 }
@@ -216,7 +216,9 @@ describe('The Lounge (real IRC web client) with ngircd', () => {
     });
     const msg = '.msg[data-type="message"][data-from="mallory"]';
     await bobPage.waitForSelector(`${msg}[data-veil-unencrypted="true"] .veil-badge`);
-    expect(await bobPage.$eval(`${msg} .veil-badge`, (el) => el.textContent)).toContain('Not encrypted');
+    expect(await bobPage.$eval(`${msg} .veil-badge`, (el) => el.getAttribute('data-veil-label'))).toContain(
+      'Not encrypted',
+    );
     expect(await bobPage.$eval(`${msg} .content`, (el) => el.textContent)).toBe('plain words here');
     sock.destroy();
   });

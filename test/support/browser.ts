@@ -67,6 +67,11 @@ export interface LaunchOptions {
    * http://127.0.0.1/*, or nothing when launched with a `policy` (the policy decides). `false`: none.
    */
   protect?: string | false;
+  /**
+   * Which targets Puppeteer attaches to (default: all). A benchmark leaves out the pages it never
+   * drives: Puppeteer holds every target it attaches to until it has enabled its domains there.
+   */
+  targetFilter?: (target: Target) => boolean;
 }
 
 /** Where /etc/chromium/policies lives: the mount point a per-browser policy is bound onto. */
@@ -124,6 +129,7 @@ export async function launchUser(name: string, opts: LaunchOptions = {}): Promis
         ...startUrls,
       ],
       defaultViewport: { width: 1100, height: 800 },
+      targetFilter: opts.targetFilter,
       // Chromium on Linux also takes its UI language from LANGUAGE.
       env: { ...process.env, HOME: root, LANGUAGE: (opts.lang ?? 'en-US').replace('-', '_') },
     });

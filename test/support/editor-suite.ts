@@ -84,7 +84,7 @@ export function describeEditors(env: () => EditorEnv, { noIme }: { noIme?: strin
       expect(sent.length).toBeGreaterThan(1);
       for (const t of sent) expect(t.length).toBeLessThanOrEqual(600);
       // The receiver shows the text once, in the first part; the others say they continue it.
-      const parts = (await pair.b.$$eval('#messages .veil-plain', (els) => els.map((e) => e.textContent))).filter(
+      const parts = (await pair.b.$$eval('#messages [data-veil-shown]', (els) => els.map((e) => e.textContent))).filter(
         (t) => (firefox && editor === 'lexical' ? t?.replace(/\n+$/, '') : t) === long,
       );
       expect(parts).toHaveLength(1);

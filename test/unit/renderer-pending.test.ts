@@ -5,6 +5,7 @@
  * answer comes, the envelope is put back with the reason beside it, and is asked again.
  */
 import { describe, expect, it } from 'vitest';
+import { shownText } from '../support/shown-text';
 import { parseHTML } from 'linkedom';
 import { randomBytes } from '@noble/ciphers/utils.js';
 import { encodeEnvelopeText } from '../../lib/crypto/codec';
@@ -34,7 +35,7 @@ function chat() {
     li.innerHTML = `<span class="author">alice</span><div class="text">${envelope}</div>`;
     doc.getElementById('messages')!.append(li);
   };
-  return { doc, deliver, text: () => doc.querySelector('#messages .text')!.textContent ?? '' };
+  return { doc, deliver, text: () => shownText(doc.querySelector('#messages .text')!) };
 }
 
 const microtasks = () => new Promise((r) => queueMicrotask(() => r(undefined)));
@@ -58,7 +59,7 @@ describe('renderer: a message being decrypted', () => {
     answer();
     await tick();
     expect(doc.querySelector('li')!.getAttribute('data-veil-status')).toBe('decrypted');
-    expect(doc.querySelector('.veil-plain')!.textContent).toBe('hi');
+    expect(doc.querySelector('[data-veil-shown]')!.textContent).toBe('hi');
     r.stop();
   });
 
@@ -80,7 +81,7 @@ describe('renderer: a message being decrypted', () => {
     expect(shownAfterFailure).toContain(envelope);
     expect(shownAfterFailure).toContain('Not decrypted');
     expect(calls).toBe(2);
-    expect(doc.querySelector('.veil-plain')?.textContent).toBe('hi');
+    expect(doc.querySelector('[data-veil-shown]')?.textContent).toBe('hi');
     r.stop();
   });
 });

@@ -6,6 +6,7 @@
  * request ping-pong).
  */
 import { describe, expect, it } from 'vitest';
+import { shownText } from '../support/shown-text';
 import { parseHTML } from 'linkedom';
 import { randomBytes } from '@noble/ciphers/utils.js';
 import { encodeEnvelopeText } from '../../lib/crypto/codec';
@@ -67,7 +68,7 @@ function background(answers: Map<string, Partial<DecryptedItem>>) {
 const shown = (doc: Document) =>
   [...doc.querySelectorAll('li.message')].map((li) => [
     li.getAttribute('data-veil-status'),
-    li.querySelector('.veil-plain')?.textContent ?? null,
+    li.querySelector('[data-veil-shown]')?.textContent || null,
   ]);
 
 describe('renderer refresh after a keyring change', () => {
@@ -88,13 +89,13 @@ describe('renderer refresh after a keyring change', () => {
       ['locked', null],
       ['unknown-key', null],
     ]);
-    const firstNode = doc.querySelector('li[data-id="m1"] .veil-rendered');
+    const firstNode = doc.querySelector('li[data-id="m1"] .veil-badge');
 
     answers.set(e2, { status: 'decrypted', text: 'two', keyId: 'aaaa0002', keyStatus: 'active' });
     answers.set(e3, { status: 'decrypted', text: 'three', keyId: 'aaaa0003', keyStatus: 'active' });
     bg.asked.length = 0;
     r.refresh();
-    expect(doc.body.textContent).not.toContain('Decrypting'); // quiet: no pending badge in between
+    expect(shownText(doc.body)).not.toContain('Decrypting'); // quiet: no pending badge in between
     await tick();
     expect(shown(doc)).toEqual([
       ['decrypted', 'one'],
@@ -102,13 +103,13 @@ describe('renderer refresh after a keyring change', () => {
       ['decrypted', 'three'],
     ]);
     expect(bg.asked.sort()).toEqual([e2, e3].sort()); // only what could change was asked again
-    expect(doc.querySelector('li[data-id="m1"] .veil-rendered')).toBe(firstNode);
+    expect(doc.querySelector('li[data-id="m1"] .veil-badge')).toBe(firstNode);
 
     // Everything asked again (lock, policy): unchanged results repaint nothing.
-    const nodes = [...doc.querySelectorAll('.veil-rendered')];
+    const nodes = [...doc.querySelectorAll('.veil-badge')];
     r.refresh({ all: true });
     await tick();
-    expect([...doc.querySelectorAll('.veil-rendered')]).toEqual(nodes);
+    expect([...doc.querySelectorAll('.veil-badge')]).toEqual(nodes);
     r.stop();
   });
 
@@ -123,7 +124,7 @@ describe('renderer refresh after a keyring change', () => {
     const r = new MessageRenderer(doc, fixtureChat, bg.decrypt);
     r.start();
     await tick();
-    const kept = doc.querySelector('li[data-id="m1"] .veil-rendered');
+    const kept = doc.querySelector('li[data-id="m1"] .veil-badge');
     answers.set(e2, { ...answers.get(e2), keyStatus: 'revoked' });
     r.refresh({ keyIds: ['bbbb0002'] });
     await tick();
@@ -131,7 +132,7 @@ describe('renderer refresh after a keyring change', () => {
       ['decrypted', 'kept'],
       ['revoked-key', 'revoked later'],
     ]);
-    expect(doc.querySelector('li[data-id="m1"] .veil-rendered')).toBe(kept);
+    expect(doc.querySelector('li[data-id="m1"] .veil-badge')).toBe(kept);
     r.stop();
   });
 

@@ -96,7 +96,7 @@ describe('renderer: a long history', () => {
     expect(requests).toEqual([50]);
     const lis = [...doc.querySelectorAll('li.message')];
     expect(lis.every((li) => li.getAttribute('data-veil-status') === 'decrypted')).toBe(true);
-    expect(lis.map((li) => li.querySelector('.veil-plain')?.textContent)).toEqual(
+    expect(lis.map((li) => li.querySelector('[data-veil-shown]')?.textContent)).toEqual(
       Array.from({ length: 50 }, (_, i) => `plain ${i}`),
     );
     // Asked when the history arrived and once after the answers; Veil's own "Decrypting…" and
