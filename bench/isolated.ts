@@ -3,12 +3,13 @@
  * message is read in its own extension-origin reader frame, made lazily when the message comes
  * near the viewport. So "shown" here means: every message was processed (its envelope hidden),
  * and at least as many reader frames have a final status as there are messages in view.
- * Each reader frame reports when its status is final with a postMessage to the page (a bench-only
- * script installed over CDP; it carries no text), so the time is in the page's clock like inline.
+ * A reader frame counts as final once Veil has sized its placeholder (see detector), so the time
+ * is in the page's clock like inline.
  */
 import { openOptions } from '../test/support/veil-ui';
+import type { Target } from 'puppeteer';
 import type { User } from '../test/support/browser';
-import { PEER, processTreeRssBytes, VIEWER } from './common';
+import { PEER, processTreeCpuSeconds, processTreeRssBytes, sleep, VIEWER } from './common';
 import { measureMemory, type HistoryRun } from './history';
 
 export interface IsolatedRun extends HistoryRun {
@@ -41,29 +42,21 @@ export async function setIsolatedMode(user: User): Promise<boolean> {
   }
 }
 
-/** Runs in every frame: the page counts; reader frames report their final status. */
+/**
+ * Runs in the chat page. A reader frame asks Veil for its size once its text and status are shown,
+ * and Veil then sets its placeholder's height in pixels: a change the page sees. So the page counts
+ * readers sized in pixels, without anything installed in the frames (see `withoutFrames`).
+ */
 function detector(n: number): void {
   const w = window as unknown as { __bench?: unknown; __benchWait?: (v: unknown) => void };
-  if (location.protocol === 'chrome-extension:') {
-    if (!location.pathname.endsWith('/secure-reader.html')) return;
-    const report = () => {
-      const status = document.getElementById('reader')?.dataset.status;
-      if (!status) return false;
-      parent.postMessage({ veilBenchReader: 1 }, '*');
-      return true;
-    };
-    const start = () => {
-      if (report()) return;
-      const mo = new MutationObserver(() => report() && mo.disconnect());
-      mo.observe(document, { attributes: true, subtree: true, attributeFilter: ['data-status'] });
-    };
-    if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start, { once: true });
-    else start();
-    return;
-  }
   if (window !== window.top) return;
-  let finals = 0;
   let done = false;
+  const sized = () => {
+    let count = 0;
+    for (const h of document.querySelectorAll<HTMLElement>('veil-secure-frame[data-kind="reader"]'))
+      if (h.style.height.endsWith('px')) count++;
+    return count;
+  };
   const visible = () => {
     const list = document.getElementById('messages');
     if (!list) return Infinity;
@@ -78,6 +71,7 @@ function detector(n: number): void {
   const check = () => {
     if (done || document.querySelectorAll('#messages > li.message .text[data-veil-isolated="hidden"]').length < n)
       return;
+    const finals = sized();
     if (finals < visible()) return;
     done = true;
     const domMs = performance.now();
@@ -88,17 +82,43 @@ function detector(n: number): void {
       }, 0),
     );
   };
-  addEventListener('message', (e) => {
-    if ((e.data as { veilBenchReader?: number })?.veilBenchReader !== 1) return;
-    finals++;
-    check();
-  });
   new MutationObserver(check).observe(document, {
     childList: true,
     subtree: true,
     attributes: true,
-    attributeFilter: ['data-veil-isolated'],
+    attributeFilter: ['data-veil-isolated', 'style'],
   });
+}
+
+/**
+ * Puppeteer attaches to every frame of another process and holds it until it has set up its own
+ * domains and scripts there: tens of milliseconds per reader frame that no employee's browser
+ * pays. The isolated browser is launched with this filter, and the readers' statuses are read
+ * afterwards over a plain CDP session (readerStatuses).
+ */
+export const withoutFrames = (t: Target): boolean => t.type() !== 'other';
+
+/** Final statuses of the reader frames now loaded, read by attaching to each after the timing. */
+async function readerStatuses(user: User): Promise<string[]> {
+  const cdp = await user.browser.target().createCDPSession();
+  try {
+    const { targetInfos } = await cdp.send('Target.getTargets');
+    const readers = targetInfos.filter((t) => t.type === 'iframe' && t.url.endsWith('/secure-reader.html'));
+    return await Promise.all(
+      readers.map(async (t) => {
+        const { sessionId } = await cdp.send('Target.attachToTarget', { targetId: t.targetId, flatten: true });
+        const s = cdp.connection()!.session(sessionId)!;
+        const { result } = await s.send('Runtime.evaluate', {
+          expression: "document.getElementById('reader')?.dataset.status ?? ''",
+          returnByValue: true,
+        });
+        await cdp.send('Target.detachFromTarget', { sessionId }).catch(() => undefined);
+        return String(result.value);
+      }),
+    );
+  } finally {
+    await cdp.detach().catch(() => undefined);
+  }
 }
 
 export async function openIsolatedHistory(
@@ -112,6 +132,9 @@ export async function openIsolatedHistory(
   try {
     await page.bringToFront(); // a background tab gets no animation frames: the detector waits for one
     await page.evaluateOnNewDocument(detector, n);
+    await sleep(100); // let the previous page's teardown finish before the CPU clock starts
+    const pid = user.browser.process()!.pid!;
+    const cpu0 = processTreeCpuSeconds(pid);
     await page.goto(`${baseUrl}/?user=${VIEWER}&conv=${PEER}`, { waitUntil: 'domcontentloaded' });
     const t = await page.evaluate(
       (ms) =>
@@ -135,10 +158,16 @@ export async function openIsolatedHistory(
         }),
       timeoutMs,
     );
-    const run: IsolatedRun = { domMs: t.domMs, paintMs: t.paintMs, decrypted: t.frames, frames: t.frames, cpuMs: NaN };
+    const cpuMs = (processTreeCpuSeconds(pid) - cpu0) * 1000;
+    const run: IsolatedRun = { domMs: t.domMs, paintMs: t.paintMs, decrypted: t.frames, frames: t.frames, cpuMs };
     if (opts.memory) {
       run.memory = await measureMemory(page);
-      run.liveFrames = page.frames().filter((f) => f.url().endsWith('/secure-reader.html')).length;
+      const statuses = await readerStatuses(user);
+      // Readers near the view may still be loading (no status yet); every one shown must be decrypted.
+      const shown = statuses.filter(Boolean);
+      if (shown.length < t.frames || shown.some((x) => x !== 'decrypted'))
+        throw new Error(`${t.frames} readers counted as shown, statuses: ${statuses.join(', ')}`);
+      run.liveFrames = statuses.length;
       run.browserRssBytes = processTreeRssBytes(user.browser.process()!.pid!);
     }
     return run;

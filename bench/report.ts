@@ -40,6 +40,9 @@ export interface BenchResults {
       inline: Stat;
       isolatedMs: Stat;
       ratio: Stat;
+      /** Browser CPU (all processes) until shown, isolated and inline; absent in older results. */
+      cpuMs?: Stat;
+      inlineCpuMs?: Stat;
       frames: Stat;
       liveFrames: Stat;
       heapMiB: Stat;
@@ -440,18 +443,21 @@ function markdown(r: BenchResults, outDir: string): string {
         'policy needs machine-wide Chromium policy, which this shared machine must not get), in a third browser with the same key. ' +
         'The page never holds plaintext: every envelope gets a fixed-height placeholder, and only placeholders near the view hold ' +
         'a reader frame (lib/page/isolated/readers.ts). *Shown* = every envelope processed (hidden) and at least as many reader ' +
-        'frames with a final status as messages in view (each frame reports that by postMessage to a bench-only listener); ' +
-        'inline = the Veil figure of the same run. Memory once shown: reader frames in the page, the page JS heap (as in the ' +
+        'frames final as messages in view. A reader asks Veil for its size once its text and status are shown, and Veil then sets ' +
+        "its placeholder's height in pixels, which the page sees: that is the signal, so nothing is installed in the frames, and " +
+        'Puppeteer does not attach to them (it would hold each new frame until it had set itself up there, a cost no employee ' +
+        "pays); after the timing the readers' statuses are read over CDP and must all be `decrypted`. Inline = the Veil figure " +
+        'of the same run; *browser CPU* as in the history table. Memory once shown: reader frames in the page, the page JS heap (as in the ' +
         'memory table), and the resident memory of all browser processes (page, extension frames, worker, GPU; /proc RSS, shared pages counted per process).',
     );
     L.push('');
     L.push(
-      '| N | inline, ms | isolated, ms | **ratio isolated / inline** | reader frames final when shown | reader frames in the page | page JS heap, MiB | DOM nodes | browser RSS, MiB |',
+      '| N | inline, ms | isolated, ms | **ratio isolated / inline** | browser CPU, inline / isolated, ms | reader frames final when shown | reader frames in the page | page JS heap, MiB | DOM nodes | browser RSS, MiB |',
     );
-    L.push('|---|---|---|---|---|---|---|---|---|');
+    L.push('|---|---|---|---|---|---|---|---|---|---|');
     for (const row of iso.rows) {
       L.push(
-        `| ${row.n.toLocaleString('en-US')} | ${ms(row.inline)} | ${ms(row.isolatedMs)} | **${f(row.ratio.median, 2)}** (${f(row.ratio.min, 2)}–${f(row.ratio.max, 2)}) | ${f(row.frames.median, 0)} | ${f(row.liveFrames.median, 0)} | ${f(row.heapMiB.median, 2)} | ${f(row.domNodes.median, 0)} | ${f(row.browserRssMiB.median, 0)} |`,
+        `| ${row.n.toLocaleString('en-US')} | ${ms(row.inline)} | ${ms(row.isolatedMs)} | **${f(row.ratio.median, 2)}** (${f(row.ratio.min, 2)}–${f(row.ratio.max, 2)}) | ${row.cpuMs && row.inlineCpuMs ? `${f(row.inlineCpuMs.median, 0)} / ${f(row.cpuMs.median, 0)}` : '–'} | ${f(row.frames.median, 0)} | ${f(row.liveFrames.median, 0)} | ${f(row.heapMiB.median, 2)} | ${f(row.domNodes.median, 0)} | ${f(row.browserRssMiB.median, 0)} |`,
       );
     }
   } else {
@@ -526,10 +532,14 @@ const ANALYSIS = [
     'and 90 µs of layout per message above the envelope page. JS heap: answers are cached by the envelope string the page already ' +
     'holds, not a new key string per message, and repeated fields share one string (bench/heap.ts: strings 661 → 369 B per ' +
     'message); what remains per message is the answer itself (plaintext, message id, signature facts), the envelope kept for ' +
-    're-decrypting after a keyring change, and the element wrappers. DOM nodes: a decrypted message shows `.veil-rendered` > ' +
-    "(`.veil-plain` > text, `.veil-badge` > text) in place of the envelope's text node, +3 to +4 nodes; one node per message " +
-    'would need the badge as an attribute drawn by CSS, and the e2e suites (living, recovery, i18n, a11y, screenshots) read ' +
-    "the badge's and the plaintext's elements and texts.",
+    're-decrypting after a keyring change, and the element wrappers. DOM nodes (met since 2026-12-01): a decrypted ' +
+    "message used to show `.veil-rendered` > (`.veil-plain` > text, `.veil-badge` > text) in place of the envelope's text " +
+    "node, +3 to +4 nodes; it now shows its words as one text node in the chat's own element and an empty badge after it, " +
+    'whose words the stylesheet draws from `data-veil-label` (`::after`), with its detail in `title` and `aria-label` (role ' +
+    '`img`): +1. The same round took two per-change costs off the page (bench/profile.ts, N = 2,000, A/B in the table ' +
+    "below): the watch on the chat's preview places looked around every DOM change, Veil's own paints included (it now " +
+    'searches the page once when a callback carries more than 64 changes), and every badge asked the browser for the same ' +
+    'strings again (answers are now kept, bounded).',
   '',
   '**Send (≤ 5 ms added: missed).** Requests from the content script now travel over one long-lived port to the background ' +
     '(lib/messaging/client.ts; the background routes them through the same router and caller checks), instead of a new ' +

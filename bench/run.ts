@@ -24,7 +24,7 @@ import { benchKey, corpus, derived, history, machineInfo, sleep, stat, type Stat
 import { bundleForWorker, CRYPTO_OPS, CRYPTO_SIZES, loadIntoWorker, measureOp } from './crypto';
 import { openHistory, type HistoryRun, type Until } from './history';
 import { idleWindow, type IdleSample } from './idle';
-import { openIsolatedHistory, setIsolatedMode, type IsolatedRun } from './isolated';
+import { openIsolatedHistory, setIsolatedMode, withoutFrames, type IsolatedRun } from './isolated';
 import { writeReport, type BenchResults } from './report';
 import { benchArchive } from './archive';
 import { benchKeyService } from './keyservice';
@@ -129,7 +129,7 @@ async function main() {
     // Isolated mode in its own browser, switched on in the options page as a user would.
     let isolated: User | undefined;
     if (ONLY.has('history') && PLAN.history.some((h) => ISOLATED_NS.includes(h.n))) {
-      const u = await launchUser('bench-isolated');
+      const u = await launchUser('bench-isolated', { targetFilter: withoutFrames });
       users.push(u);
       if ((await importBundle(u, bundle, PASS)).tone === 'ok' && (await setIsolatedMode(u))) isolated = u;
       else log('isolated mode: no switch in this build; reported as pending');
@@ -172,7 +172,13 @@ async function main() {
           warmed = true;
         }
         const samples: Record<string, HistoryRun[]> = { veil: [], plain: [], veilOnPlain: [] };
-        const isolatedRuns: { isolated: number; inline: number; frames: number; run: IsolatedRun }[] = [];
+        const isolatedRuns: {
+          isolated: number;
+          inline: number;
+          inlineCpu: number;
+          frames: number;
+          run: IsolatedRun;
+        }[] = [];
         const isoHere = isolated && ISOLATED_NS.includes(n) ? isolated : undefined;
         if (isoHere) await openIsolatedHistory(isoHere, encServer.url, n); // warm
         for (let r = 0; r < runs; r++) {
@@ -203,6 +209,7 @@ async function main() {
             isolatedRuns.push({
               isolated: run.paintMs,
               inline: samples.veil!.at(-1)!.paintMs,
+              inlineCpu: samples.veil!.at(-1)!.cpuMs,
               frames: run.frames,
               run,
             });
@@ -240,6 +247,8 @@ async function main() {
             inline: stat(isolatedRuns.map((x) => x.inline)),
             isolatedMs: stat(isolatedRuns.map((x) => x.isolated)),
             ratio: stat(isolatedRuns.map((x) => x.isolated / x.inline)),
+            cpuMs: stat(isolatedRuns.map((x) => x.run.cpuMs)),
+            inlineCpuMs: stat(isolatedRuns.map((x) => x.inlineCpu)),
             frames: stat(isolatedRuns.map((x) => x.frames)),
             liveFrames: stat(isolatedRuns.map((x) => x.run.liveFrames ?? NaN)),
             heapMiB: stat(isolatedRuns.map((x) => (x.run.memory?.jsHeapUsedBytes ?? NaN) / 2 ** 20)),
@@ -247,7 +256,10 @@ async function main() {
             browserRssMiB: stat(isolatedRuns.map((x) => (x.run.browserRssBytes ?? NaN) / 2 ** 20)),
           };
           (results.isolated.rows ??= []).push(row);
-          log(`isolated N=${n}: ${row.isolatedMs.median.toFixed(0)} ms vs inline ${row.inline.median.toFixed(0)} ms`);
+          log(
+            `isolated N=${n}: ${row.isolatedMs.median.toFixed(0)} ms vs inline ${row.inline.median.toFixed(0)} ms; ` +
+              `browser CPU ${row.cpuMs.median.toFixed(0)} ms vs ${row.inlineCpuMs.median.toFixed(0)} ms`,
+          );
         }
         if (n === PLAN.memoryN) {
           const heap = (name: string) => stat(samples[name]!.map((s) => s.memory!.jsHeapUsedBytes / 2 ** 20));
