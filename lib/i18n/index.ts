@@ -28,10 +28,11 @@ export function setMessageLookup(fn: ((key: string, subs: string[]) => string) |
 
 /**
  * Answers already given: the browser's catalog does not change while a page lives, and a history
- * asks for the same few labels thousands of times (each a call into the browser). Bounded.
+ * asks for the same few labels thousands of times (each a call into the browser). Small: answers
+ * naming a time are new every message, and this must not keep a history's worth of them.
  */
 const memo = new Map<string, string>();
-const MEMO_MAX = 1_024;
+const MEMO_MAX = 256;
 
 /**
  * English from the bundled catalog when the browser cannot answer: Node (unit tests, the admin CLI),
