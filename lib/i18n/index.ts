@@ -42,12 +42,14 @@ const fallback = catalogLookup(english);
 
 export function t(key: MessageKey, ...subs: (string | number)[]): string {
   const args = subs.map(String);
+  const browserApi = override ? undefined : api();
+  if (!override && !browserApi) return fallback(key, args) || key; // Node: the bundled catalog, nothing to keep
   const id = args.length ? `${key}\u0000${args.join('\u0000')}` : key;
   const known = memo.get(id);
   if (known !== undefined) return known;
   let text: string | undefined;
   try {
-    text = override ? override(key, args) : api()?.getMessage(key, args);
+    text = override ? override(key, args) : browserApi!.getMessage(key, args);
   } catch {
     text = undefined;
   }
