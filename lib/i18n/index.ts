@@ -44,7 +44,7 @@ export function t(key: MessageKey, ...subs: (string | number)[]): string {
   const args = subs.map(String);
   const browserApi = override ? undefined : api();
   if (!override && !browserApi) return fallback(key, args) || key; // Node: the bundled catalog, nothing to keep
-  const id = args.length ? `${key}\u0000${args.join('\u0000')}` : key;
+  const id = args.length ? `${key}${JSON.stringify(args)}` : key; // unambiguous, whatever the arguments hold
   const known = memo.get(id);
   if (known !== undefined) return known;
   let text: string | undefined;

@@ -134,8 +134,9 @@ export async function runContentScript(): Promise<void> {
         onContext: describe,
         // The line followed an edit box the chat closed (or the page removed it): back under the main
         // composer as it was, its words and offers (text Veil kept) unchanged. At most once a second:
-        // a page that keeps removing it gets no loop.
-        keepComposerLine: (composer) => {
+        // a page that keeps removing it gets no loop. Veil's stylesheet, if the page removed it.
+        keepVeilUi: (composer) => {
+          injectStyles(document);
           if (!composer || !status.orphaned() || Date.now() - lineBack < 1_000) return;
           lineBack = Date.now();
           status.attach(composer);

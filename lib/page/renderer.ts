@@ -61,8 +61,11 @@ export interface RendererOptions {
    * single-page apps mount the composer late and switch conversations without a page load.
    */
   onContext?(conversationId: string | undefined, composer: HTMLElement | null): void;
-  /** After each batch of page changes, with the chat's composer: puts back the line under it if the page removed it. */
-  keepComposerLine?(composer: HTMLElement | null): void;
+  /**
+   * After each batch of page changes, with the chat's composer: puts back what of Veil's the page
+   * removed (the line under the composer, Veil's stylesheet).
+   */
+  keepVeilUi?(composer: HTMLElement | null): void;
 }
 
 /** A message's envelopes waiting for a decrypt request. */
@@ -120,6 +123,15 @@ class ResultCache {
 /** A message's envelope texts as one key (the text itself for the usual single envelope). */
 const envelopeKey = (texts: string[]): string => (texts.length === 1 ? texts[0]! : texts.join('\n'));
 
+/** Node.TEXT_NODE, without the page's `Node` (a page can replace globals of its own world only, but tests have none). */
+const TEXT_NODE = 3;
+
+/** What Veil put in a text element, and the words of its first node when that is text. */
+interface Rendering {
+  nodes: Node[];
+  text?: string;
+}
+
 /** What a painted text element was made from: the same inputs give the same view, so no repaint. */
 interface Painted {
   author: string;
@@ -129,7 +141,10 @@ interface Painted {
 
 export class MessageRenderer {
   private observer?: MutationObserver;
-  private rendered = new WeakMap<Element, Node>();
+  /** What Veil put in each text element: its nodes, and the words of a text node among them. */
+  private rendered = new WeakMap<Element, Rendering>();
+  /** The reason badge beside an envelope put back after no answer came: it stays until one does. */
+  private failedBadge = new WeakMap<Element, Element>();
   private results = new ResultCache();
   private inFlight = new Map<string, (() => void)[]>();
   /** By conversation: an SPA can switch conversations while a batch is still queued. */
@@ -144,7 +159,7 @@ export class MessageRenderer {
   /** What each painted text element shows, so a refresh that changes nothing repaints nothing. */
   private painted = new WeakMap<Element, Painted>();
   /** What a message showing "Decrypting…" showed before: put back beside the reason if no answer comes. */
-  private hidden = new WeakMap<Element, { nodes: Node[]; rendered?: Node }>();
+  private hidden = new WeakMap<Element, { nodes: Node[] }>();
   /** Bumped by refresh(): an answer to a request sent before it may predate the change. */
   private generation = 0;
   private lastRefresh: RefreshScope = {};
@@ -227,7 +242,7 @@ export class MessageRenderer {
   private checkContext(conversationId: string | undefined): void {
     if (!this.options.onContext) return;
     const composer = queryFirst<HTMLElement>(this.doc, this.adapter.selectors.composer);
-    this.options.keepComposerLine?.(composer);
+    this.options.keepVeilUi?.(composer);
     if (this.context && this.context.conversationId === conversationId && this.context.composer === composer) return;
     this.context = { conversationId, composer };
     this.options.onContext(conversationId, composer);
@@ -248,8 +263,8 @@ export class MessageRenderer {
   private process(el: Element, conversationId: string): void {
     const textEl = messageTextOf(this.adapter, el);
     if (!textEl) return;
-    const ours = this.rendered.get(textEl);
-    if (ours && textEl.firstChild === ours) return; // still showing our rendering
+    if (this.intact(textEl)) return; // still showing exactly our rendering
+    this.forget(textEl);
     const raw = textEl.textContent ?? '';
     const { envelopes, chunk } = scanText(raw);
     if (envelopes.length === 0) return this.flagUnencrypted(el, textEl, raw);
@@ -323,8 +338,7 @@ export class MessageRenderer {
         const textEl = messageTextOf(this.adapter, el);
         if (!textEl) continue;
         const src = this.sources.get(textEl);
-        const ours = this.rendered.get(textEl);
-        if (src && ours && textEl.firstChild === ours) {
+        if (src && this.intact(textEl)) {
           const affected = src.items.some((texts) =>
             stale.has(`${src.conversationId}\n${src.author}\n${texts.join('\n')}`),
           );
@@ -496,8 +510,8 @@ export class MessageRenderer {
    * the browser paints, so no frame shows the envelope even when the answer takes several frames.
    */
   private paintPending(textEl: Element): void {
-    if (textEl.querySelector(':scope > .veil-badge')) return; // a failure beside the envelope stays until an answer
-    const before = { nodes: [...textEl.childNodes], rendered: this.rendered.get(textEl) };
+    if (this.failedBadge.get(textEl)?.parentNode === textEl) return; // a failure beside the envelope stays until an answer
+    const before = { nodes: [...textEl.childNodes] };
     this.painted.delete(textEl);
     // Every pending badge is the same: cloned from one made once (a history shows thousands).
     this.pendingTemplate ??= this.badge(decryptingView());
@@ -510,10 +524,10 @@ export class MessageRenderer {
   private unhide(badge: Element): void {
     const textEl = badge.parentElement;
     const before = textEl && this.hidden.get(textEl);
-    if (!before || textEl.firstChild !== badge || this.rendered.get(textEl) !== badge) return;
+    if (!before || this.rendered.get(textEl)?.nodes[0] !== badge || !this.intact(textEl)) return;
     this.hidden.delete(textEl);
-    if (before.rendered) this.rendered.set(textEl, before.rendered);
-    else this.rendered.delete(textEl);
+    this.failedBadge.set(textEl, badge);
+    this.rendered.delete(textEl);
     textEl.removeAttribute('data-veil-shown');
     textEl.replaceChildren(...before.nodes, badge);
     const msg = messageOf(this.adapter, textEl);
@@ -522,7 +536,7 @@ export class MessageRenderer {
 
   private paintSegments(el: Element, textEl: Element, shows: Painted): void {
     const before = this.painted.get(textEl);
-    if (before && textEl.firstChild === this.rendered.get(textEl) && samePainted(before, shows)) {
+    if (before && this.intact(textEl) && samePainted(before, shows)) {
       el.setAttribute('data-veil-status', this.worst(before));
       return; // already showing exactly this: no repaint
     }
@@ -593,9 +607,39 @@ export class MessageRenderer {
    */
   private setRendered(textEl: Element, ...content: Node[]): void {
     this.hidden.delete(textEl);
-    this.rendered.set(textEl, content[0]!);
+    const text = content[0]?.nodeType === TEXT_NODE ? (content[0] as Text).data : undefined;
+    this.rendered.set(textEl, { nodes: content, text });
     textEl.setAttribute('data-veil-shown', '');
     textEl.replaceChildren(...content);
+  }
+
+  /**
+   * Whether the element still shows exactly what Veil put there: the same nodes, and the words it
+   * wrote. The page replacing or editing any part of it (its own re-render, or an attack) makes
+   * Veil read the element again.
+   */
+  private intact(textEl: Element): boolean {
+    const r = this.rendered.get(textEl);
+    if (!r) return false;
+    const kids = textEl.childNodes;
+    if (kids.length !== r.nodes.length) return false;
+    for (let i = 0; i < kids.length; i++) if (kids[i] !== r.nodes[i]) return false;
+    return r.text === undefined || (r.nodes[0] as Text).data === r.text;
+  }
+
+  /**
+   * The page changed what Veil showed: Veil's own elements left in it go (a badge must not vouch
+   * for words the page put there), and nothing is shown as this message's until it is read again.
+   * Text nodes stay: whatever words are in them now are the page's.
+   */
+  private forget(textEl: Element): void {
+    const r = this.rendered.get(textEl);
+    if (!r) return;
+    this.rendered.delete(textEl);
+    this.painted.delete(textEl);
+    textEl.removeAttribute('data-veil-shown');
+    messageOf(this.adapter, textEl)?.removeAttribute('data-veil-status');
+    for (const n of r.nodes) if (n.nodeType !== TEXT_NODE && n.parentNode === textEl) textEl.removeChild(n);
   }
 
   private pendingTemplate?: Node;

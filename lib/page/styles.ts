@@ -68,10 +68,18 @@ export function injectLayoutHints(doc: Document, adapter: SiteAdapter): void {
   (doc.head ?? doc.documentElement).append(style);
 }
 
+/** Veil's own style element per document (found by reference: a page can plant one with its id). */
+const ownStyles = new WeakMap<Document, HTMLStyleElement>();
+
+/**
+ * Adds Veil's stylesheet, or puts it back if the page removed it: a badge's words are drawn by it,
+ * so without it the badges would be blank. Called again after every batch of page changes.
+ */
 export function injectStyles(doc: Document): void {
-  if (doc.getElementById('veil-styles')) return;
+  if (ownStyles.get(doc)?.isConnected) return;
   const style = doc.createElement('style');
   style.id = 'veil-styles';
   style.textContent = VEIL_CSS;
   (doc.head ?? doc.documentElement).append(style);
+  ownStyles.set(doc, style);
 }
