@@ -5,7 +5,6 @@
  * reason and retry apply to whatever the element holds now.
  */
 import { describe, expect, it } from 'vitest';
-import { parseHTML } from 'linkedom';
 import { randomBytes } from '@noble/ciphers/utils.js';
 import { encodeEnvelopeText } from '../../lib/crypto/codec';
 import { toEnvelopeTexts } from '../../lib/crypto/chunks';
@@ -13,6 +12,7 @@ import { deriveKey, sealMessage } from '../../lib/crypto/envelope';
 import { fixtureChat } from '../../lib/adapters/fixture-chat';
 import type { DecryptedItem } from '../../lib/messaging/protocol';
 import { MessageRenderer, type DecryptFn } from '../../lib/page/renderer';
+import { fixtureChatDom } from '../support/fixture-dom';
 import { shownText } from '../support/shown-text';
 
 const key = deriveKey({ id: randomBytes(4), secret: randomBytes(32) });
@@ -21,24 +21,7 @@ const seal = (text: string) =>
 const first = encodeEnvelopeText(seal('hi'));
 const second = encodeEnvelopeText(seal('second'));
 
-function chat() {
-  const win = parseHTML(
-    '<html><body><main id="chat" data-conversation-id="dm-alice-bob"><ol id="messages"></ol></main></body></html>',
-  );
-  for (const name of ['MutationObserver', 'Element', 'Node', 'HTMLElement'])
-    (globalThis as Record<string, unknown>)[name] = (win as unknown as Record<string, unknown>)[name];
-  const doc = win.document as unknown as Document;
-  const deliver = (text: string, id: string) => {
-    const li = doc.createElement('li');
-    li.className = 'message';
-    li.dataset.id = id;
-    li.dataset.from = 'alice';
-    li.innerHTML = `<span class="author">alice</span><div class="text">${text}</div>`;
-    doc.getElementById('messages')!.append(li);
-    return li;
-  };
-  return { doc, deliver };
-}
+const chat = fixtureChatDom;
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
 const microtasks = () => new Promise((r) => queueMicrotask(() => r(undefined)));

@@ -5,8 +5,8 @@
  * answer comes, the envelope is put back with the reason beside it, and is asked again.
  */
 import { describe, expect, it } from 'vitest';
+import { fixtureChatDom } from '../support/fixture-dom';
 import { shownText } from '../support/shown-text';
-import { parseHTML } from 'linkedom';
 import { randomBytes } from '@noble/ciphers/utils.js';
 import { encodeEnvelopeText } from '../../lib/crypto/codec';
 import { deriveKey, sealMessage } from '../../lib/crypto/envelope';
@@ -20,22 +20,13 @@ const envelope = encodeEnvelopeText(
 );
 
 function chat() {
-  const win = parseHTML(
-    '<html><body><main id="chat" data-conversation-id="dm-alice-bob"><ol id="messages"></ol></main></body></html>',
-  );
-  for (const name of ['MutationObserver', 'Element', 'Node', 'HTMLElement'])
-    (globalThis as Record<string, unknown>)[name] = (win as unknown as Record<string, unknown>)[name];
-  const doc = win.document as unknown as Document;
-  /** The host appends a message, as a live delivery does. */
-  const deliver = () => {
-    const li = doc.createElement('li');
-    li.className = 'message';
-    li.dataset.id = 'm1';
-    li.dataset.from = 'alice';
-    li.innerHTML = `<span class="author">alice</span><div class="text">${envelope}</div>`;
-    doc.getElementById('messages')!.append(li);
+  const { doc, deliver } = fixtureChatDom();
+  return {
+    doc,
+    /** The host appends a message, as a live delivery does. */
+    deliver: () => void deliver(envelope, 'm1'),
+    text: () => shownText(doc.querySelector('#messages .text')!),
   };
-  return { doc, deliver, text: () => shownText(doc.querySelector('#messages .text')!) };
 }
 
 const microtasks = () => new Promise((r) => queueMicrotask(() => r(undefined)));

@@ -5,7 +5,7 @@
  * A host change that lands while Veil paints is still seen.
  */
 import { describe, expect, it } from 'vitest';
-import { parseHTML } from 'linkedom';
+import { fixtureChatDom } from '../support/fixture-dom';
 import { randomBytes } from '@noble/ciphers/utils.js';
 import { toEnvelopeTexts } from '../../lib/crypto/chunks';
 import { encodeEnvelopeText } from '../../lib/crypto/codec';
@@ -22,26 +22,10 @@ const frame = (text: string) =>
 const envelope = (text: string) => encodeEnvelopeText(frame(text));
 
 function chat() {
-  const win = parseHTML(
-    '<html><body><main id="chat" data-conversation-id="dm-alice-bob"><ol id="messages"></ol></main></body></html>',
-  );
-  for (const name of ['MutationObserver', 'Element', 'Node', 'HTMLElement'])
-    (globalThis as Record<string, unknown>)[name] = (win as unknown as Record<string, unknown>)[name];
-  const doc = win.document as unknown as Document;
+  const { doc, deliver } = fixtureChatDom();
   let id = 0;
   /** The host appends messages in one go, as a history load does. */
-  const deliver = (...texts: string[]) => {
-    for (const text of texts) {
-      const li = doc.createElement('li');
-      li.className = 'message';
-      li.dataset.id = `m${++id}`;
-      li.dataset.from = 'alice';
-      li.innerHTML = `<span class="author">alice</span><div class="text"></div>`;
-      li.querySelector('.text')!.textContent = text;
-      doc.getElementById('messages')!.append(li);
-    }
-  };
-  return { doc, deliver };
+  return { doc, deliver: (...texts: string[]) => texts.forEach((text) => deliver(text, `m${++id}`)) };
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
