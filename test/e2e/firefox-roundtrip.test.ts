@@ -7,7 +7,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
 import { makeKey } from '../support/keys';
-import { failsClosedWithoutKey, MIXED, sendAcrossVeilRestart, sendsAndReads } from '../support/roundtrip-cases';
+import {
+  failsClosedWithoutKey,
+  MIXED,
+  sendAcrossVeilRestart,
+  sendsAndReads,
+  styledUnderStrictCsp,
+} from '../support/roundtrip-cases';
 import { launchAliceAndBob, openConversation, type ChatUser } from '../support/users';
 import { composerStatus, waitForMessage } from '../support/veil-ui';
 
@@ -32,6 +38,15 @@ describe('inline mode in Firefox ESR', () => {
     const [a, b] = await Promise.all([chat(alice, 'bob'), chat(bob, 'alice')]);
     await Promise.all([composerStatus(a), composerStatus(b)]);
     await sendsAndReads(server, a, b, MIXED);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it("a vendor page whose CSP allows no inline style still shows Veil's badges and status line", async () => {
+    const open = (u: ChatUser, peer: string) =>
+      u.openProtected(`${server.url}/strict.html?user=${u.name}&conv=${peer}`);
+    const [a, b] = await Promise.all([open(alice, 'bob'), open(bob, 'alice')]);
+    await Promise.all([composerStatus(a), composerStatus(b)]);
+    await styledUnderStrictCsp(server, a, b, 'styled under a strict policy');
     await Promise.all([a.close(), b.close()]);
   });
 

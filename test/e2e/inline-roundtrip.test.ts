@@ -15,6 +15,7 @@ import {
   MIXED,
   sendAcrossVeilRestart,
   sendsAndReads,
+  styledUnderStrictCsp,
   vendorMessageRecords as vendorRecords,
 } from '../support/roundtrip-cases';
 import { composerStatus, importBundle, openChat, shownMessages, typeAndSend, waitForMessage } from '../support/veil-ui';
@@ -164,6 +165,18 @@ describe('inline mode, fixture chat', () => {
     ).toHaveLength(0);
     expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
     await page.close();
+  });
+
+  it("a vendor page whose CSP allows no inline style still shows Veil's badges and status line", async () => {
+    const open = async (u: User, peer: string) => {
+      const page = await u.newPage();
+      await page.goto(`${server.url}/strict.html?user=${u.name}&conv=${peer}`);
+      return page;
+    };
+    const [a, b] = await Promise.all([open(alice, 'bob'), open(bob, 'alice')]);
+    await Promise.all([composerStatus(a), composerStatus(b)]);
+    await styledUnderStrictCsp(server, a, b, 'styled under a strict policy');
+    await Promise.all([a.close(), b.close()]);
   });
 
   it('fails closed when the background cannot be reached (extension reloaded under the page)', async () => {

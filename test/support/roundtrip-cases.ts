@@ -120,3 +120,30 @@ export async function sendAcrossVeilRestart(
   expect(await page.$eval('.veil-composer-status', (el) => el.textContent)).toMatch(/Not sent.*unreachable/);
   return 'kept';
 }
+
+/**
+ * On a vendor page whose Content-Security-Policy allows no inline style (the fixture's strict.html),
+ * `a` sends `text` and `b` reads it, and Veil's own styles still apply: a badge's words are drawn by
+ * Veil's stylesheet (an empty badge would be zero wide), and the line under the composer is coloured.
+ */
+export async function styledUnderStrictCsp(server: ChatServer, a: Page, b: Page, text: string): Promise<void> {
+  await sendsAndReads(server, a, b, text);
+  for (const page of [a, b]) {
+    const look = await page.evaluate(() => ({
+      badgeWidth: document.querySelector('.veil-badge')!.getBoundingClientRect().width,
+      statusBackground: getComputedStyle(document.querySelector('.veil-composer-status')!).backgroundColor,
+      // The policy is in force: an inline style the page's own script adds does not apply.
+      pageInlineStyleApplied: (() => {
+        const style = document.createElement('style');
+        style.textContent = 'html { --veil-csp-probe: 1; }';
+        document.head.append(style);
+        const applied = getComputedStyle(document.documentElement).getPropertyValue('--veil-csp-probe') !== '';
+        style.remove();
+        return applied;
+      })(),
+    }));
+    expect(look.pageInlineStyleApplied).toBe(false);
+    expect(look.badgeWidth).toBeGreaterThan(20);
+    expect(look.statusBackground).not.toBe('rgba(0, 0, 0, 0)');
+  }
+}
