@@ -3,7 +3,8 @@
  * messages (default 2,000) is shown. Takes a heap snapshot of the page (main world and the content
  * script's world share the isolate) and prints the largest groups of objects by type and name, so a
  * change to the renderer's caches can be aimed at what actually costs memory.
- * Uses the existing build in VEIL_OUT_DIR (build first).
+ * Uses the existing build in VEIL_OUT_DIR (build first). `--without-veil`: the same page with no
+ * extension, to subtract what the vendor's page keeps of its envelopes.
  */
 import { startChatServer } from '../fixtures/chat/server.mjs';
 import { launchUser } from '../test/support/browser';
@@ -24,17 +25,22 @@ async function main() {
   const key = benchKey();
   const server = await startChatServer();
   server.seed(history(n, derived(key)).encrypted);
-  const veil = await launchUser('heap-veil');
+  // --without-veil: the same envelopes on the page with no extension (what the vendor's page keeps).
+  const withVeil = !process.argv.includes('--without-veil');
+  const veil = await launchUser('heap-veil', { extension: withVeil });
   try {
-    const imported = await importBundle(veil, await bundleText([key], PASS), PASS);
-    if (imported.tone !== 'ok') throw new Error(imported.text);
+    if (withVeil) {
+      const imported = await importBundle(veil, await bundleText([key], PASS), PASS);
+      if (imported.tone !== 'ok') throw new Error(imported.text);
+    }
     const page = await veil.newPage();
     await page.bringToFront();
     await page.goto(`${server.url}/?user=${VIEWER}&conv=${PEER}`);
     await page.waitForFunction(
-      (k) => document.querySelectorAll('#messages > li.message[data-veil-status]').length >= k,
+      (k, sel) => document.querySelectorAll(sel).length >= k,
       { timeout: 120_000 },
       n,
+      withVeil ? '#messages > li.message[data-veil-status]' : '#messages > li.message',
     );
     const cdp = await page.createCDPSession();
     await cdp.send('HeapProfiler.enable');
@@ -50,6 +56,8 @@ async function main() {
     let total = 0;
     for (let i = 0; i < snap.nodes.length; i += width) {
       const type = types[snap.nodes[i + iType]!]!;
+      // The target is the JS heap: Blink's native objects (DOM, layout) are counted elsewhere.
+      if (type === 'native' || type === 'hidden' || type === 'synthetic') continue;
       const rawName = snap.strings[snap.nodes[i + iName]!]!;
       const name =
         type === 'string' || type === 'concatenated string' || type === 'sliced string' ? '' : rawName.slice(0, 60);
@@ -60,8 +68,8 @@ async function main() {
       total += snap.nodes[i + iSize]!;
       groups.set(k, g);
     }
-    console.log(`heap snapshot: ${(total / 1024).toFixed(0)} KiB in all, N = ${n}`);
-    for (const [k, g] of [...groups.entries()].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, 30)) {
+    console.log(`heap snapshot, JS objects: ${(total / 1024).toFixed(0)} KiB in all, N = ${n}`);
+    for (const [k, g] of [...groups.entries()].sort((a, b) => b[1].bytes - a[1].bytes).slice(0, 40)) {
       console.log(
         `${(g.bytes / 1024).toFixed(0).padStart(7)} KiB ${String(g.count).padStart(8)}  ${k}  (${(g.bytes / n).toFixed(0)} B/message)`,
       );

@@ -76,14 +76,22 @@ interface Queued {
   item: DecryptItem;
 }
 
+/** Answers kept for messages the page shows again (a re-render, a virtual list scrolling back). */
+export const MAX_CACHED_ANSWERS = 4_000;
+
 /**
  * Answers by conversation and author, then by envelope text: the envelope string kept as key is
  * the one the page's text already holds, not a new string per message (a long history keeps
- * thousands). Repeated answer fields (key id, fingerprint, statuses) share one string each.
+ * thousands). Repeated answer fields (key id, fingerprint, statuses) and authors share one string
+ * each. Bounded, oldest first: the page makes up as many envelopes as it likes, and a message
+ * whose answer left is simply asked for again.
  */
 class ResultCache {
   private byWho = new Map<string, Map<string, DecryptedItem>>();
   private pool = new Map<string, string>();
+  private size = 0;
+
+  constructor(private readonly max = MAX_CACHED_ANSWERS) {}
 
   get(who: string, envelope: string): DecryptedItem | undefined {
     return this.byWho.get(who)?.get(envelope);
@@ -96,12 +104,15 @@ class ResultCache {
       const v = r[k];
       if (typeof v === 'string') (r as unknown as Record<string, string>)[k] = this.intern(v);
     }
+    r.id = ''; // the request's id: matched already, and one string fewer per message kept
+    if (!m.has(envelope)) this.size++;
     m.set(envelope, r);
+    while (this.size > this.max) this.evictOldest();
   }
 
   delete(who: string, envelope: string): void {
     const m = this.byWho.get(who);
-    m?.delete(envelope);
+    if (m?.delete(envelope)) this.size--;
     if (m && !m.size) this.byWho.delete(who);
   }
 
@@ -112,11 +123,17 @@ class ResultCache {
     return out;
   }
 
-  private intern(v: string): string {
+  /** One string for every equal value (authors, statuses, key ids), bounded: a page can make them up. */
+  intern(v: string): string {
     const had = this.pool.get(v);
     if (had !== undefined) return had;
-    if (this.pool.size < 1_000) this.pool.set(v, v); // bounded: a page can make up key ids
+    if (this.pool.size < 1_000) this.pool.set(v, v);
     return v;
+  }
+
+  private evictOldest(): void {
+    const [who, m] = this.byWho.entries().next().value!;
+    this.delete(who, m.keys().next().value!);
   }
 }
 
@@ -126,23 +143,87 @@ const envelopeKey = (texts: string[]): string => (texts.length === 1 ? texts[0]!
 /** Node.TEXT_NODE, without the page's `Node` (a page can replace globals of its own world only, but tests have none). */
 const TEXT_NODE = 3;
 
-/** What Veil put in a text element, and the words of its first node when that is text. */
-interface Rendering {
-  nodes: Node[];
-  text?: string;
-}
-
 /** What a painted text element was made from: the same inputs give the same view, so no repaint. */
 interface Painted {
   author: string;
   items: DecryptedItem[];
-  replayed: boolean[];
+  replayed: readonly boolean[];
+}
+
+/** The usual message's replay flags (one segment, not replayed): one array for all of them. */
+const NOT_REPLAYED: readonly boolean[] = Object.freeze([false]);
+
+/**
+ * What Veil knows of one chat text element, in one record (a history keeps thousands, so not one
+ * map and one object per fact, and the usual one-envelope message keeps no arrays). Every field
+ * is set in the constructor: one object shape for all.
+ */
+class ElementView {
+  /** Where its envelopes came from (show()), so refresh() can decrypt them again. */
+  el: Element | undefined = undefined;
+  conversationId = '';
+  author = '';
+  /** Envelope texts per segment (the usual single envelope as its text); undefined until show(). */
+  private source: string | string[][] | undefined = undefined;
+  /** The answers it shows (the usual single one as itself), so an unchanged refresh repaints nothing. */
+  private answer: DecryptedItem | DecryptedItem[] | undefined = undefined;
+  replayed: readonly boolean[] = NOT_REPLAYED;
+  /** Veil's nodes in the element (one or two; none when Veil shows nothing there), and the first's words when text. */
+  first: Node | undefined = undefined;
+  second: Node | undefined = undefined;
+  text: string | undefined = undefined;
+  /** What the element showed before "Decrypting…" took its place. */
+  hidden: Node[] | undefined = undefined;
+
+  get envelopes(): string[][] | undefined {
+    const s = this.source;
+    return typeof s === 'string' ? [[s]] : s;
+  }
+
+  set envelopes(items: string[][]) {
+    this.source = items.length === 1 && items[0]!.length === 1 ? items[0]![0]! : items;
+  }
+
+  get shows(): DecryptedItem[] | undefined {
+    const a = this.answer;
+    return a === undefined || Array.isArray(a) ? a : [a];
+  }
+
+  painted(): Painted | undefined {
+    const items = this.shows;
+    return items && { author: this.author, items, replayed: this.replayed };
+  }
+
+  paint(p: Painted): void {
+    this.answer = p.items.length === 1 ? p.items[0] : p.items;
+    this.replayed = p.replayed;
+  }
+
+  unpaint(): void {
+    this.answer = undefined;
+    this.replayed = NOT_REPLAYED;
+  }
+
+  /**
+   * What Veil now shows in the element (one node, or the text and its badge). The words are the
+   * string Veil wrote, not read back from the node: reading would make a second copy per message.
+   */
+  showNodes(first: Node, second: Node | undefined, text: string | undefined): void {
+    this.first = first;
+    this.second = second;
+    this.text = text;
+    this.hidden = undefined;
+  }
+
+  dropNodes(): void {
+    this.first = this.second = this.text = undefined;
+  }
 }
 
 export class MessageRenderer {
   private observer?: MutationObserver;
-  /** What Veil put in each text element: its nodes, and the words of a text node among them. */
-  private rendered = new WeakMap<Element, Rendering>();
+  /** What Veil knows of each chat text element it read. */
+  private views = new WeakMap<Element, ElementView>();
   /** The reason badge beside an envelope put back after no answer came: it stays until one does. */
   private failedBadge = new WeakMap<Element, Element>();
   private results = new ResultCache();
@@ -154,12 +235,6 @@ export class MessageRenderer {
   private chunkGroups = new ChunkGroups();
   private seenMessageIds = new Map<string, string>();
   private nextId = 0;
-  /** What each painted text element was made from, so refresh() can decrypt it again. */
-  private sources = new WeakMap<Element, { el: Element; conversationId: string; author: string; items: string[][] }>();
-  /** What each painted text element shows, so a refresh that changes nothing repaints nothing. */
-  private painted = new WeakMap<Element, Painted>();
-  /** What a message showing "Decrypting…" showed before: put back beside the reason if no answer comes. */
-  private hidden = new WeakMap<Element, { nodes: Node[] }>();
   /** Bumped by refresh(): an answer to a request sent before it may predate the change. */
   private generation = 0;
   private lastRefresh: RefreshScope = {};
@@ -211,13 +286,13 @@ export class MessageRenderer {
    */
   shownMessage(el: Element): { messageId: string; text: string; envelopes: string[]; author: string } | undefined {
     const textEl = messageTextOf(this.adapter, el);
-    const painted = textEl && this.painted.get(textEl);
-    const src = textEl && this.sources.get(textEl);
-    if (!painted || !src || painted.items.length !== 1 || src.items.length !== 1) return undefined;
-    const r = painted.items[0]!;
+    const v = textEl && this.views.get(textEl);
+    const [shows, envelopes] = [v?.shows, v?.envelopes];
+    if (!v || !shows || !envelopes || shows.length !== 1 || envelopes.length !== 1) return undefined;
+    const r = shows[0]!;
     if (r.status !== 'decrypted' || !r.messageId) return undefined;
-    if (briefViewOf(r, painted.author, painted.replayed[0]!).tone === 'bad') return undefined;
-    return { messageId: r.messageId, text: r.text ?? '', envelopes: src.items[0]!, author: painted.author };
+    if (briefViewOf(r, v.author, v.replayed[0]!).tone === 'bad') return undefined;
+    return { messageId: r.messageId, text: r.text ?? '', envelopes: envelopes[0]!, author: v.author };
   }
 
   /**
@@ -269,7 +344,7 @@ export class MessageRenderer {
     const { envelopes, chunk } = scanText(raw);
     if (envelopes.length === 0) return this.flagUnencrypted(el, textEl, raw);
     this.unflag(el);
-    const author = messageAuthor(this.adapter, el);
+    const author = this.results.intern(messageAuthor(this.adapter, el));
     if (chunk) return this.processChunk(el, textEl, conversationId, author, chunk, envelopes[0]!);
     this.show(
       el,
@@ -337,12 +412,14 @@ export class MessageRenderer {
       for (const el of allMessages(this.doc, this.adapter)) {
         const textEl = messageTextOf(this.adapter, el);
         if (!textEl) continue;
-        const src = this.sources.get(textEl);
-        if (src && this.intact(textEl)) {
-          const affected = src.items.some((texts) =>
-            stale.has(`${src.conversationId}\n${src.author}\n${texts.join('\n')}`),
-          );
-          if (affected) this.show(src.el, textEl, src.conversationId, src.author, src.items, true);
+        const v = this.views.get(textEl);
+        const envelopes = v?.envelopes;
+        if (v?.el && envelopes && this.intact(textEl)) {
+          // Judged by what the element shows too: its answer may have left the bounded cache.
+          const affected =
+            !!v.shows?.some((r) => scope.all || this.isRefreshable(r)) ||
+            envelopes.some((texts) => stale.has(`${v.conversationId}\n${v.author}\n${texts.join('\n')}`));
+          if (affected) this.show(v.el, textEl, v.conversationId, v.author, envelopes, true);
         } else {
           this.dirty.add(el); // not painted yet, or its last attempt failed: try again
         }
@@ -368,7 +445,7 @@ export class MessageRenderer {
     items: string[][],
     quiet = false,
   ): void {
-    this.sources.set(textEl, { el, conversationId, author, items });
+    Object.assign(this.view(textEl), { el, conversationId, author, envelopes: items });
     const pending: string[] = [];
     for (const texts of items) {
       const who = `${conversationId}\n${author}`;
@@ -402,7 +479,8 @@ export class MessageRenderer {
     const rs = items.map((texts) =>
       placedEdit(this.results.get(`${conversationId}\n${author}`, envelopeKey(texts))!, hostId),
     );
-    const replayed = rs.map((r) => this.isReplay(r, hostId));
+    const flags = rs.map((r) => this.isReplay(r, hostId));
+    const replayed = flags.length === 1 && !flags[0] ? NOT_REPLAYED : flags;
     this.paintSegments(el, textEl, { author, items: rs, replayed });
   }
 
@@ -511,36 +589,39 @@ export class MessageRenderer {
    */
   private paintPending(textEl: Element): void {
     if (this.failedBadge.get(textEl)?.parentNode === textEl) return; // a failure beside the envelope stays until an answer
-    const before = { nodes: [...textEl.childNodes] };
-    this.painted.delete(textEl);
+    const before = [...textEl.childNodes];
+    const v = this.view(textEl);
+    v.unpaint();
     // Every pending badge is the same: cloned from one made once (a history shows thousands).
     this.pendingTemplate ??= this.badge(decryptingView());
     this.setRendered(textEl, this.pendingTemplate.cloneNode(true));
-    this.hidden.set(textEl, before);
+    v.hidden = before;
     textEl.closest('[data-veil-status]')?.removeAttribute('data-veil-status');
   }
 
   /** No answer (background unreachable): the envelope comes back with the reason beside it. */
   private unhide(badge: Element): void {
     const textEl = badge.parentElement;
-    const before = textEl && this.hidden.get(textEl);
-    if (!before || this.rendered.get(textEl)?.nodes[0] !== badge || !this.intact(textEl)) return;
-    this.hidden.delete(textEl);
+    const v = textEl && this.views.get(textEl);
+    const before = v?.hidden;
+    if (!v || !before || v.first !== badge || !this.intact(textEl)) return;
+    v.dropNodes();
+    v.hidden = undefined;
     this.failedBadge.set(textEl, badge);
-    this.rendered.delete(textEl);
     textEl.removeAttribute('data-veil-shown');
-    textEl.replaceChildren(...before.nodes, badge);
+    textEl.replaceChildren(...before, badge);
     const msg = messageOf(this.adapter, textEl);
     if (msg) this.dirty.add(msg); // asked again (once: the reason beside the envelope stays until an answer)
   }
 
   private paintSegments(el: Element, textEl: Element, shows: Painted): void {
-    const before = this.painted.get(textEl);
+    const v = this.view(textEl);
+    const before = v.painted();
     if (before && this.intact(textEl) && samePainted(before, shows)) {
       el.setAttribute('data-veil-status', this.worst(before));
       return; // already showing exactly this: no repaint
     }
-    this.painted.set(textEl, shows);
+    v.paint(shows);
     const views = shows.items.map((r, i) => viewOf(r, shows.author, shows.replayed[i]!));
     const shown = (i: number) =>
       shows.items[i]!.status === 'decrypted' && views[i]!.status !== 'moved' && views[i]!.status !== 'sender-mismatch';
@@ -551,7 +632,7 @@ export class MessageRenderer {
       // thousands). Text only, never HTML.
       const text = shown(0) ? (only.text ?? '') : '';
       const badge = this.badge(views[0]!);
-      if (text) this.setRendered(textEl, this.doc.createTextNode(text), badge);
+      if (text) this.setRendered(textEl, this.doc.createTextNode(text), badge, text);
       else this.setRendered(textEl, badge);
     } else {
       const wrap = this.doc.createElement('span');
@@ -590,7 +671,7 @@ export class MessageRenderer {
   }
 
   private paint(textEl: Element, view: StatusView, text: string): void {
-    this.painted.delete(textEl);
+    this.views.get(textEl)?.unpaint();
     const badge = this.badge(view);
     if (text) {
       const t = this.doc.createElement('span');
@@ -605,12 +686,11 @@ export class MessageRenderer {
    * What Veil shows in the chat's text element; the first node is how Veil knows its rendering is
    * still there. The element keeps white space as typed (the stylesheet, by this attribute).
    */
-  private setRendered(textEl: Element, ...content: Node[]): void {
-    this.hidden.delete(textEl);
-    const text = content[0]?.nodeType === TEXT_NODE ? (content[0] as Text).data : undefined;
-    this.rendered.set(textEl, { nodes: content, text });
+  private setRendered(textEl: Element, first: Node, second?: Node, text?: string): void {
+    this.view(textEl).showNodes(first, second, text);
     textEl.setAttribute('data-veil-shown', '');
-    textEl.replaceChildren(...content);
+    if (second) textEl.replaceChildren(first, second);
+    else textEl.replaceChildren(first);
   }
 
   /**
@@ -619,12 +699,11 @@ export class MessageRenderer {
    * Veil read the element again.
    */
   private intact(textEl: Element): boolean {
-    const r = this.rendered.get(textEl);
-    if (!r) return false;
+    const v = this.views.get(textEl);
+    if (!v?.first) return false;
     const kids = textEl.childNodes;
-    if (kids.length !== r.nodes.length) return false;
-    for (let i = 0; i < kids.length; i++) if (kids[i] !== r.nodes[i]) return false;
-    return r.text === undefined || (r.nodes[0] as Text).data === r.text;
+    if (kids.length !== (v.second ? 2 : 1) || kids[0] !== v.first || (v.second && kids[1] !== v.second)) return false;
+    return v.text === undefined || (v.first as Text).data === v.text;
   }
 
   /**
@@ -633,16 +712,23 @@ export class MessageRenderer {
    * Text nodes stay: whatever words are in them now are the page's.
    */
   private forget(textEl: Element): void {
-    const r = this.rendered.get(textEl);
-    if (!r) return;
-    this.rendered.delete(textEl);
-    this.painted.delete(textEl);
+    const v = this.views.get(textEl);
+    if (!v?.first) return;
+    const nodes = [v.first, v.second];
+    v.dropNodes();
+    v.unpaint();
     textEl.removeAttribute('data-veil-shown');
     messageOf(this.adapter, textEl)?.removeAttribute('data-veil-status');
-    for (const n of r.nodes) if (n.nodeType !== TEXT_NODE && n.parentNode === textEl) textEl.removeChild(n);
+    for (const n of nodes) if (n && n.nodeType !== TEXT_NODE && n.parentNode === textEl) textEl.removeChild(n);
   }
 
   private pendingTemplate?: Node;
+
+  private view(textEl: Element): ElementView {
+    let v = this.views.get(textEl);
+    if (!v) this.views.set(textEl, (v = new ElementView()));
+    return v;
+  }
 
   private badge(view: StatusView): HTMLElement {
     const b = this.doc.createElement('span');
