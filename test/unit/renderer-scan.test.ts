@@ -2,7 +2,8 @@
  * One way to read the message list for both modes (lib/page/message-scan.ts), and what the inline
  * renderer does with a long history: one request for the batch, one paint pass, and its own paint
  * does not wake it again (a history of thousands must not be rescanned after it is painted).
- * A host change that lands while Veil paints is still seen.
+ * A host change that lands while Veil paints is still seen, and a history listed at once is found
+ * with one search of the page.
  */
 import { describe, expect, it } from 'vitest';
 import { fixtureChatDom } from '../support/fixture-dom';
@@ -86,6 +87,32 @@ describe('renderer: a long history', () => {
     // Asked when the history arrived and once after the answers; Veil's own "Decrypting…" and
     // plaintext writes are not taken for the host's changes (no further pass over 50 messages).
     expect(asks).toBeLessThanOrEqual(3);
+    r.stop();
+  });
+
+  it('a history listed at once is found with one search of the page, not one search per message', async () => {
+    const { doc, deliver } = chat();
+    const r = new MessageRenderer(doc, fixtureChat, async (_c, items) => answer(items));
+    r.start();
+    // Searches under a message element: in Chromium each can walk the whole list (an id-anchored
+    // selector such as `#thread-messages > li.message`), so one per message is quadratic.
+    const proto = (globalThis as unknown as { Element: typeof Element }).Element.prototype;
+    const original = proto.querySelectorAll;
+    let underMessages = 0;
+    proto.querySelectorAll = function (this: Element, sel: string) {
+      if (this.matches('li.message')) underMessages++;
+      return original.call(this, sel);
+    } as typeof original;
+    try {
+      deliver(...Array.from({ length: 200 }, (_, i) => envelope(`m${i}`)));
+      await tick();
+      await tick();
+    } finally {
+      proto.querySelectorAll = original;
+    }
+    expect(underMessages).toBe(0);
+    const lis = [...doc.querySelectorAll('li.message')];
+    expect(lis.filter((li) => li.getAttribute('data-veil-status') === 'decrypted')).toHaveLength(200);
     r.stop();
   });
 
