@@ -62,23 +62,41 @@ function detector(selector: string, n: number): void {
   });
 }
 
-export async function openHistory(
+export function openHistory(
   user: User,
   baseUrl: string,
   n: number,
   until: Until,
   opts: { memory?: boolean; timeoutMs?: number } = {},
 ): Promise<HistoryRun> {
+  return timeShown(user, `${baseUrl}/?user=${VIEWER}&conv=${PEER}`, SELECTORS[until], n, {
+    ...opts,
+    decryptedSelector: until === 'decrypted' ? '#messages > li.message[data-veil-status="decrypted"]' : undefined,
+  });
+}
+
+/**
+ * Opens `url` in a new tab of `user` and times, in the page's clock from navigation start, until
+ * `selector` matches `n` elements and the next frame is painted (any chat: the selector says what
+ * "shown" is there). `decryptedSelector` counts the messages Veil decrypted once shown.
+ */
+export async function timeShown(
+  user: User,
+  url: string,
+  selector: string,
+  n: number,
+  opts: { memory?: boolean; timeoutMs?: number; decryptedSelector?: string } = {},
+): Promise<HistoryRun> {
   const page = await user.newPage();
   try {
     await page.bringToFront(); // a background tab gets no animation frames: the detector waits for one
-    await page.evaluateOnNewDocument(detector, SELECTORS[until], n);
+    await page.evaluateOnNewDocument(detector, selector, n);
     await sleep(100); // let the previous page's teardown finish before the CPU clock starts
     const pid = user.browser.process()!.pid!;
     const cpu0 = processTreeCpuSeconds(pid);
-    await page.goto(`${baseUrl}/?user=${VIEWER}&conv=${PEER}`, { waitUntil: 'domcontentloaded' });
+    await page.goto(url, { waitUntil: 'domcontentloaded' });
     const t = await page.evaluate(
-      (timeoutMs) =>
+      (timeoutMs, selector) =>
         new Promise<{ domMs: number; paintMs: number }>((resolve, reject) => {
           const w = window as unknown as {
             __bench?: { domMs: number; paintMs: number };
@@ -91,20 +109,18 @@ export async function openHistory(
               reject(
                 new Error(
                   `history not shown within ${timeoutMs} ms: ` +
-                    `${document.querySelectorAll('#messages > li.message').length} messages, ` +
-                    `${document.querySelectorAll('#messages > li.message[data-veil-status]').length} with a Veil status`,
+                    `${document.querySelectorAll(selector).length} elements match ${selector}, ` +
+                    `${document.querySelectorAll('[data-veil-status]').length} with a Veil status`,
                 ),
               ),
             timeoutMs,
           );
         }),
       opts.timeoutMs ?? 120_000,
+      selector,
     );
     const cpuMs = (processTreeCpuSeconds(pid) - cpu0) * 1000;
-    const decrypted =
-      until === 'decrypted'
-        ? await page.$$eval('#messages > li.message[data-veil-status="decrypted"]', (els) => els.length)
-        : 0;
+    const decrypted = opts.decryptedSelector ? await page.$$eval(opts.decryptedSelector, (els) => els.length) : 0;
     const run: HistoryRun = { domMs: t.domMs, paintMs: t.paintMs, decrypted, cpuMs };
     if (opts.memory) run.memory = await measureMemory(page);
     return run;

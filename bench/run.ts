@@ -7,7 +7,7 @@
  * median over runs, runs alternate between the configurations, and targets are judged on ratios.
  *
  * Flags: --quick (N = 200, one run, short windows; results go to $TMPDIR/veil-bench-quick unless
- * --out says otherwise), --only history,send,crypto,size,idle,archive,keyservice,attachments, --no-build (reuse the last build),
+ * --out says otherwise), --only history,lounge,send,crypto,size,idle,archive,keyservice,attachments, --no-build (reuse the last build),
  * --out DIR (where results go; default bench/), --ns 2000,10000
  * and --runs K (history sizes and runs, for investigating), --report (only rewrite results.md and
  * chart.svg from results.json).
@@ -29,6 +29,7 @@ import { writeReport, type BenchResults } from './report';
 import { benchArchive } from './archive';
 import { benchKeyService } from './keyservice';
 import { benchAttachments } from './attachments';
+import { benchLounge } from './thelounge';
 import { openSendPage, sendLatencies } from './send';
 import { measureSizes } from './size';
 
@@ -41,7 +42,9 @@ const option = (name: string) => {
 const QUICK = flag('--quick');
 /** Worker threads for the archive's parallel runs: one per core (the main thread keeps order and output). */
 const ARCHIVE_JOBS = availableParallelism();
-const ONLY = new Set((option('--only') ?? 'history,send,crypto,size,idle,archive,keyservice,attachments').split(','));
+const ONLY = new Set(
+  (option('--only') ?? 'history,lounge,send,crypto,size,idle,archive,keyservice,attachments').split(','),
+);
 // A smoke run must not replace the full run's results: it writes to a temp folder unless told.
 const OUT = option('--out') ?? (QUICK ? join(tmpdir(), 'veil-bench-quick') : 'bench');
 
@@ -113,6 +116,8 @@ async function main() {
   const keyService = ONLY.has('keyservice') ? await benchKeyService(QUICK ? 1 : 3) : undefined;
   // Browsers of its own, closed before the others start: one large file, plain and sealed.
   const attachments = ONLY.has('attachments') ? await benchAttachments(QUICK ? 10 : 200, log) : undefined;
+  // A real chat: The Lounge on ngircd, in browsers of its own (Veil under policy, as admins deploy it).
+  const lounge = ONLY.has('lounge') ? await benchLounge(QUICK ? 1 : 9, log) : undefined;
   const key = benchKey();
   const dk = derived(key);
   // Two vendors: the same conversation, once as Veil envelopes, once in plaintext.
@@ -142,6 +147,7 @@ async function main() {
       archive,
       keyService,
       attachments,
+      lounge,
     };
 
     if (ONLY.has('size')) {

@@ -17,4 +17,11 @@ export interface LoungeStack {
   logs: { irc: string; lounge: string };
   stop(): Promise<void>;
 }
-export declare function startLoungeStack(opts?: { channel?: string }): Promise<LoungeStack>;
+export interface LoungeStackOptions {
+  channel?: string;
+  /** Accounts (The Lounge's private mode): name -> password and the channels its network joins. */
+  users?: Record<string, { password: string; channels: string[] }>;
+  /** An IRC operator account (this name and password) that may lift ngircd's flood limit (+F). */
+  operator?: string;
+}
+export declare function startLoungeStack(opts?: LoungeStackOptions): Promise<LoungeStack>;

@@ -18,6 +18,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -97,8 +98,16 @@ async function listening(port, what, timeoutMs = 20_000) {
 /**
  * Starts ngircd (Debian's /usr/sbin/ngircd) and The Lounge on 127.0.0.1, each on a free port, in a
  * temporary folder; `stop()` ends both and removes the folder.
+ *
+ * By default The Lounge runs in public mode (each browser connects on its own, nothing kept). With
+ * `users` it runs with accounts (The Lounge's private mode): each user's networks stay connected
+ * while no browser is open, and The Lounge keeps their channels' messages, as a team's install
+ * does; `users` maps a name to its password and channels. `operator` adds an IRC operator account
+ * (name and password) whose clients may lift ngircd's flood limit for themselves (user mode +F),
+ * for a bench that needs a backlog quickly.
+ * @param {{ channel?: string, users?: Record<string, { password: string, channels: string[] }>, operator?: string }} [opts]
  */
-export async function startLoungeStack({ channel = '#veil' } = {}) {
+export async function startLoungeStack({ channel = '#veil', users, operator } = {}) {
   const { spawn } = await import('node:child_process');
   const p = setupTheLounge();
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'veil-lounge-'));
@@ -122,6 +131,7 @@ export async function startLoungeStack({ channel = '#veil' } = {}) {
       'PAM = no',
       'Ident = no',
       'DNS = no',
+      ...(operator ? ['[Operator]', `Name = ${operator}`, `Password = ${operator}`] : []),
       '[Channel]',
       `Name = ${channel}`,
       'Modes = +n',
@@ -131,6 +141,7 @@ export async function startLoungeStack({ channel = '#veil' } = {}) {
   const home = path.join(work, 'lounge');
   fs.mkdirSync(home);
   fs.copyFileSync(path.join(ROOT, 'fixtures', 'thelounge', 'config.js'), path.join(home, 'config.js'));
+  if (users) writeLoungeUsers(home, users, ircPort, p.dir);
   const logs = { irc: '', lounge: '' };
   /** @type {import('node:child_process').ChildProcess[]} */
   const procs = [];
@@ -175,6 +186,7 @@ export async function startLoungeStack({ channel = '#veil' } = {}) {
         THELOUNGE_HOME: home,
         VEIL_LOUNGE_PORT: String(webPort),
         VEIL_IRC_PORT: String(ircPort),
+        VEIL_LOUNGE_PUBLIC: users ? '0' : '1',
       },
     });
     procs.push(lounge);
@@ -188,4 +200,37 @@ export async function startLoungeStack({ channel = '#veil' } = {}) {
     });
   }
   return { url: `http://127.0.0.1:${webPort}`, ircPort, webPort, channel, logs, stop };
+}
+
+/**
+ * The Lounge's account files (users/<name>.json): the password as The Lounge hashes it (its own
+ * bcryptjs) and one network, the locked test IRC server, joining `channels` as <name>.
+ * @param {string} home @param {Record<string, { password: string, channels: string[] }>} users
+ * @param {number} ircPort @param {string} loungeDir
+ */
+function writeLoungeUsers(home, users, ircPort, loungeDir) {
+  const require = createRequire(path.join(loungeDir, 'node_modules', 'thelounge', 'index.js'));
+  const hasher = 'bcryptjs'; // The Lounge's own dependency, resolved from its install
+  /** @type {{ hashSync(pw: string, salt: string): string, genSaltSync(rounds: number): string }} */
+  const bcrypt = require(hasher);
+  fs.mkdirSync(path.join(home, 'users'), { recursive: true });
+  for (const [name, u] of Object.entries(users)) {
+    const account = {
+      password: bcrypt.hashSync(u.password, bcrypt.genSaltSync(11)),
+      log: false,
+      networks: [
+        {
+          name: 'Veil test IRC',
+          host: '127.0.0.1',
+          port: ircPort,
+          tls: false,
+          nick: name,
+          username: name,
+          realname: name,
+          channels: u.channels.map((c) => ({ name: c })),
+        },
+      ],
+    };
+    fs.writeFileSync(path.join(home, 'users', `${name}.json`), JSON.stringify(account, null, 2), { mode: 0o600 });
+  }
 }
