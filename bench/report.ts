@@ -556,6 +556,35 @@ const ANALYSIS = [
     'searches the page once when a callback carries more than 64 changes), and every badge asked the browser for the same ' +
     'strings again (answers are now kept, bounded).',
   '',
+  '**History and memory, second round (2026-12-02).** Two findings from profiles at N = 10,000 and a heap snapshot at ' +
+    "N = 2,000. (1) Veil's own search for new messages was quadratic: it looked for messages under each added element, and " +
+    'Chromium answers an id-anchored selector such as `#thread-messages > li.message` under a message by walking the whole ' +
+    "list (a micro-benchmark: 10 ms for 2,000 elements, 360 ms for 10,000). At N = 10,000 it was 1.1 s of the page's main " +
+    "thread; a callback of more than 64 changes is now one search of the page, and Veil's page script fell from 1,816 to " +
+    "1,003 ms. What still grows faster than N there is the fixture's own work: it looks each new message up with a query over " +
+    "the whole list (showReplyCount: 3.2 s of the plain page's 4.3 s at N = 10,000), and in the page with Veil the same " +
+    "function took 5.1–5.4 s in three profiles, with or without Veil's layout hints; why the same page work is slower there " +
+    'is not explained yet. Style recalculation is the other part: 1.2–1.4 s with Veil against 0.2 s at N = 10,000. (2) The ' +
+    'page heap: Veil kept four maps and an object or two per fact for every text element, arrays for the usual single ' +
+    'envelope, and a second copy of each plaintext (read back from the text node it had just written). It now keeps one ' +
+    'record per element, no arrays for one envelope, the words it wrote, and at most 4,000 answers for re-renders (a page ' +
+    'could make up envelopes without end; a message still shown is judged by its own answer when a key changes): 1.02 → 0.80 ' +
+    'KiB per message side by side. What remains per message (bench/heap.ts): the answer (an object of about 60 B, the ' +
+    'message id, 44 B, and the plaintext), the element record (52 B), the in-page replay check (the message id mapped to ' +
+    "the chat's id for the message, about 60 B), map entries, the JS wrappers of the four elements Veil touches (64 B) and " +
+    "the envelope text (an external string, 14 B); Veil's compiled code adds a fixed ~190 KiB (0.1 KiB per message at " +
+    'N = 2,000). The option left for 0.5 KiB is to keep answers only for messages near the view and ask the background ' +
+    'again when one scrolls back (a round trip on scroll-back instead of memory).',
+  '',
+  '**Opening a real chat (The Lounge, ≤ 1.25×).** The Lounge shows 99 messages when it opens, so its ratio is about ' +
+    "Veil's fixed cost on a page, not a cost per message. Timed inside the page (three openings): The Lounge lists the " +
+    "messages 40–60 ms later with Veil (the content script runs before the page's own scripts and blocks its parsing while " +
+    'it starts), "Decrypting…" replaces them 55–65 ms after they are listed, and the plaintext follows 50–80 ms later. A CPU ' +
+    "profile of one opening puts Veil's own script at about 95 ms: 15–25 ms evaluating the content script, 16–20 ms making " +
+    "the time formatter for the badges' detail (the browser loads its locale data; making it ahead, in idle time, did not " +
+    'move the ratio in four side-by-side runs, so it was not kept) and about 10 ms of string lookups. Options left: a ' +
+    'smaller content script at document_start (the send guards) with the rest started once the site is known.',
+  '',
   '**Send (≤ 5 ms added: missed).** Requests from the content script now travel over one long-lived port to the background ' +
     '(lib/messaging/client.ts; the background routes them through the same router and caller checks), instead of a new ' +
     'message channel per request; in a back-to-back A/B run the added latency went from 10.2 to 9.9 ms, within the noise of this machine, so the channel set-up was not where the time goes. The rest is on the composer side (putting the ' +

@@ -85,8 +85,9 @@ export const MAX_CACHED_ANSWERS = 4_000;
  * Answers by conversation and author, then by envelope text: the envelope string kept as key is
  * the one the page's text already holds, not a new string per message (a long history keeps
  * thousands). Repeated answer fields (key id, fingerprint, statuses) and authors share one string
- * each. Bounded, oldest first: the page makes up as many envelopes as it likes, and a message
- * whose answer left is simply asked for again.
+ * each. Bounded (trim(), after each batch of answers is painted: a message of several envelopes
+ * needs all of its answers at once): the page makes up as many envelopes as it likes, and a
+ * message whose answer left is simply asked for again.
  */
 class ResultCache {
   private byWho = new Map<string, Map<string, DecryptedItem>>();
@@ -109,7 +110,14 @@ class ResultCache {
     r.id = ''; // the request's id: matched already, and one string fewer per message kept
     if (!m.has(envelope)) this.size++;
     m.set(envelope, r);
-    while (this.size > this.max) this.evictOldest();
+  }
+
+  /** Down to the bound, the earliest answers of the earliest-seen senders first. */
+  trim(): void {
+    while (this.size > this.max) {
+      const [who, m] = this.byWho.entries().next().value!;
+      this.delete(who, m.keys().next().value!);
+    }
   }
 
   delete(who: string, envelope: string): void {
@@ -131,11 +139,6 @@ class ResultCache {
     if (had !== undefined) return had;
     if (this.pool.size < 1_000) this.pool.set(v, v);
     return v;
-  }
-
-  private evictOldest(): void {
-    const [who, m] = this.byWho.entries().next().value!;
-    this.delete(who, m.keys().next().value!);
   }
 }
 
@@ -170,7 +173,7 @@ class ElementView {
   /** The answers it shows (the usual single one as itself), so an unchanged refresh repaints nothing. */
   private answer: DecryptedItem | DecryptedItem[] | undefined = undefined;
   replayed: readonly boolean[] = NOT_REPLAYED;
-  /** Veil's nodes in the element (one or two; none when Veil shows nothing there), and the first's words when text. */
+  /** Veil's nodes in the element (one or two; none when Veil shows nothing there), and the first's words (undefined: not checked). */
   first: Node | undefined = undefined;
   second: Node | undefined = undefined;
   text: string | undefined = undefined;
@@ -265,7 +268,11 @@ export class MessageRenderer {
     // anchored on an id outside the searched element (`#thread-messages > li.message` under a
     // message) by walking that element's parent, the whole list, every time (measured: 360 ms for
     // 10,000 messages, quadratic).
-    if (records.length > MANY_RECORDS) return this.collect(this.doc.documentElement);
+    if (records.length > MANY_RECORDS) {
+      const root = this.doc.documentElement; // none while the page has taken it out
+      if (root) this.collect(root);
+      return;
+    }
     for (const r of records) {
       const node = r.type === 'characterData' ? r.target.parentElement : r.target;
       if (node instanceof Element) this.collect(node, r.type === 'childList' ? r.addedNodes : undefined);
@@ -405,8 +412,12 @@ export class MessageRenderer {
    */
   refresh(scope: RefreshScope = {}): void {
     this.generation++;
+    if (scope.all) this.lockedOrPolicyAt = this.generation;
     this.redo(scope);
   }
+
+  /** The generation of the last refresh of every result (the keyring locked, the policy changed). */
+  private lockedOrPolicyAt = 0;
 
   private redo(scope: RefreshScope): void {
     this.lastRefresh = scope;
@@ -533,11 +544,29 @@ export class MessageRenderer {
         ),
       ),
     );
+    if (this.lockedOrPolicyAt > generation) {
+      // The keyring was locked or the policy changed while this batch was out: its answers may
+      // show what is no longer allowed. Nothing of it is shown or kept; it is asked again.
+      this.writing(() => this.askAgain(requests));
+      this.processDirty();
+      return;
+    }
     this.writing(() => this.settle(requests, answers));
     this.processDirty(); // host changes taken during the pass, and envelopes put back after a failure
     // A refresh() while this batch was out: its locked/unknown answers may predate the change.
-    if (generation !== this.generation && anyRefreshable(requests, this.results, (r) => this.isRefreshable(r))) {
+    if (generation !== this.generation && anyRefreshable(answers, (r) => this.isRefreshable(r))) {
       this.redo({ keyIds: this.lastRefresh.keyIds }); // once: redo() does not bump the generation, so no ping-pong
+    }
+  }
+
+  /** The messages of these requests ask the background again (their answers are dropped). */
+  private askAgain(requests: { part: Queued[] }[]): void {
+    for (const { part } of requests) {
+      for (const { cacheKey } of part) {
+        const waiting = this.inFlight.get(cacheKey) ?? [];
+        this.inFlight.delete(cacheKey);
+        for (const again of waiting) again();
+      }
     }
   }
 
@@ -559,6 +588,7 @@ export class MessageRenderer {
         for (const again of waiting) again();
       }
     });
+    this.results.trim();
     this.showFailures();
   }
 
@@ -597,8 +627,11 @@ export class MessageRenderer {
    */
   private paintPending(textEl: Element): void {
     if (this.failedBadge.get(textEl)?.parentNode === textEl) return; // a failure beside the envelope stays until an answer
-    const before = [...textEl.childNodes];
     const v = this.view(textEl);
+    // Already "Decrypting…" (a message of several envelopes, answered one by one): what it showed
+    // before stays the envelope, to put back if no answer comes.
+    if (v.hidden && this.intact(textEl)) return;
+    const before = [...textEl.childNodes];
     v.unpaint();
     // Every pending badge is the same: cloned from one made once (a history shows thousands).
     this.pendingTemplate ??= this.badge(decryptingView());
@@ -645,6 +678,7 @@ export class MessageRenderer {
     } else {
       const wrap = this.doc.createElement('span');
       wrap.className = 'veil-rendered';
+      let files = false;
       views.forEach((view, i) => {
         const r = shows.items[i]!;
         const seg = views.length === 1 ? wrap : wrap.appendChild(this.doc.createElement('span'));
@@ -653,11 +687,13 @@ export class MessageRenderer {
           const plain = seg.appendChild(this.doc.createElement('span'));
           plain.className = 'veil-plain';
           // A message naming encrypted attachments shows them as files; any other, as text only.
-          if (!this.paintFiles(plain, r.text ?? '', el, shows.author)) plain.textContent = r.text ?? '';
+          if (this.paintFiles(plain, r.text ?? '', el, shows.author)) files = true;
+          else plain.textContent = r.text ?? '';
         }
         seg.append(this.badge(view));
       });
-      this.setRendered(textEl, wrap);
+      // Its words are checked like a single message's; file previews fill in later, so not theirs.
+      this.setRendered(textEl, wrap, undefined, files ? null : undefined);
     }
     el.setAttribute('data-veil-status', views.map((v) => v.status).find((s) => s !== 'decrypted') ?? 'decrypted');
   }
@@ -692,10 +728,11 @@ export class MessageRenderer {
 
   /**
    * What Veil shows in the chat's text element; the first node is how Veil knows its rendering is
-   * still there. The element keeps white space as typed (the stylesheet, by this attribute).
+   * still there, and its words (`text`, else read once here; null: not checked) how Veil knows the
+   * page did not write into it. The element keeps white space as typed (the stylesheet, by this attribute).
    */
-  private setRendered(textEl: Element, first: Node, second?: Node, text?: string): void {
-    this.view(textEl).showNodes(first, second, text);
+  private setRendered(textEl: Element, first: Node, second?: Node, text?: string | null): void {
+    this.view(textEl).showNodes(first, second, text === null ? undefined : (text ?? first.textContent ?? ''));
     textEl.setAttribute('data-veil-shown', '');
     if (second) textEl.replaceChildren(first, second);
     else textEl.replaceChildren(first);
@@ -711,7 +748,7 @@ export class MessageRenderer {
     if (!v?.first) return false;
     const kids = textEl.childNodes;
     if (kids.length !== (v.second ? 2 : 1) || kids[0] !== v.first || (v.second && kids[1] !== v.second)) return false;
-    return v.text === undefined || (v.first as Text).data === v.text;
+    return v.text === undefined || v.first.textContent === v.text;
   }
 
   /**
@@ -791,16 +828,10 @@ export interface RefreshScope {
   all?: boolean;
 }
 
-/** Whether any answer of a batch is of a kind a keyring change could alter. */
+/** Whether any answer of a batch is of a kind a keyring change could alter (the answers themselves: the cache is bounded). */
 function anyRefreshable(
-  requests: { part: Queued[] }[],
-  results: ResultCache,
+  answers: (DecryptedItem[] | { error: string })[],
   refreshable: (r: DecryptedItem) => boolean,
 ): boolean {
-  return requests.some(({ part }) =>
-    part.some(({ who, envelope }) => {
-      const r = results.get(who, envelope);
-      return !!r && refreshable(r);
-    }),
-  );
+  return answers.some((res) => Array.isArray(res) && res.some(refreshable));
 }
