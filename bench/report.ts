@@ -561,7 +561,9 @@ const ANALYSIS = [
     'Chromium answers an id-anchored selector such as `#thread-messages > li.message` under a message by walking the whole ' +
     "list (a micro-benchmark: 10 ms for 2,000 elements, 360 ms for 10,000). At N = 10,000 it was 1.1 s of the page's main " +
     "thread; a callback of more than 64 changes is now one search of the page, and Veil's page script fell from 1,816 to " +
-    "1,003 ms. What still grows faster than N there is the fixture's own work: it looks each new message up with a query over " +
+    '1,003 ms. The N = 10,000 ratio went from 2.00× (full run before) to 1.49× and 1.55× in the two full runs after it (CPU ' +
+    'ratio 2.09 → 1.60 and 1.81). At N = 2,000 this round measured 1.44, 1.79 and 1.41× against 1.60, 1.72 and 1.59× for ' +
+    "the code before it, side by side (table below); the full run drew a loaded moment. What still grows faster than N there is the fixture's own work: it looks each new message up with a query over " +
     "the whole list (showReplyCount: 3.2 s of the plain page's 4.3 s at N = 10,000), and in the page with Veil the same " +
     "function took 5.1–5.4 s in three profiles, with or without Veil's layout hints; why the same page work is slower there " +
     'is not explained yet. Style recalculation is the other part: 1.2–1.4 s with Veil against 0.2 s at N = 10,000. (2) The ' +
@@ -576,8 +578,9 @@ const ANALYSIS = [
     'N = 2,000). The option left for 0.5 KiB is to keep answers only for messages near the view and ask the background ' +
     'again when one scrolls back (a round trip on scroll-back instead of memory).',
   '',
-  '**Opening a real chat (The Lounge, ≤ 1.25×).** The Lounge shows 99 messages when it opens, so its ratio is about ' +
-    "Veil's fixed cost on a page, not a cost per message. Timed inside the page (three openings): The Lounge lists the " +
+  '**Opening a real chat (The Lounge, ≤ 1.25×: missed).** The Lounge shows 99 messages when it opens, so its ratio is ' +
+    "about Veil's fixed cost on a page, not a cost per message: about 100–150 ms. Four history-only runs of 9 pairs on a " +
+    'quiet machine gave 1.24–1.26×, the full runs 1.38× (this machine was busier then). Timed inside the page (three openings): The Lounge lists the ' +
     "messages 40–60 ms later with Veil (the content script runs before the page's own scripts and blocks its parsing while " +
     'it starts), "Decrypting…" replaces them 55–65 ms after they are listed, and the plaintext follows 50–80 ms later. A CPU ' +
     "profile of one opening puts Veil's own script at about 95 ms: 15–25 ms evaluating the content script, 16–20 ms making " +
