@@ -8,15 +8,14 @@
  * carol, who opens it in Chromium without Veil. Each run opens The Lounge in a new tab and times
  * until every message is shown (Veil: every message has a final status, all checked `decrypted`).
  */
-import net from 'node:net';
 import { randomBytes } from '@noble/ciphers/utils.js';
-import { base64 } from '@scure/base';
 import { encodeEnvelopeText } from '../lib/crypto/codec';
 import { deriveKey, sealMessage } from '../lib/crypto/envelope';
-import { CHROME_EXTENSION_ID } from '../lib/policy/ids';
 import { startLoungeStack, type LoungeStack } from '../scripts/setup-thelounge.mjs';
 import { launchUser, waitForPolicy, type User } from '../test/support/browser';
 import { makeKey } from '../test/support/keys';
+import { ircConnect } from '../test/support/irc';
+import { loungePolicy } from '../test/support/lounge';
 import { corpus, sleep, stat, type Stat } from './common';
 import { timeShown, type HistoryRun } from './history';
 
@@ -52,16 +51,7 @@ export async function startLoungeBench(): Promise<LoungeBench> {
   try {
     await postBacklog(stack, key);
     const pattern = `${stack.url}/*`;
-    const policy = JSON.stringify({
-      '3rdparty': {
-        extensions: {
-          [CHROME_EXTENSION_ID]: {
-            protectedSites: [{ adapter: 'thelounge', matches: [pattern] }],
-            keys: [{ ...key, secret: base64.encode(key.secret) }],
-          },
-        },
-      },
-    });
+    const policy = loungePolicy(pattern, key);
     const veil = await launchUser('lounge-veil', { policy });
     started.push(veil);
     const plain = await launchUser('lounge-plain', { extension: false });
@@ -106,20 +96,8 @@ export async function startLoungeBench(): Promise<LoungeBench> {
 async function postBacklog(stack: LoungeStack, key: ReturnType<typeof makeKey>): Promise<void> {
   const derived = deriveKey({ id: Buffer.from(key.id, 'hex'), secret: key.secret });
   const texts = corpus(BACKLOG).map((t) => t.slice(0, MAX_TEXT));
-  const sock = net.connect(stack.ircPort, '127.0.0.1');
   const lines: string[] = [];
-  let buf = '';
-  sock.setEncoding('utf8');
-  sock.on('data', (d: string) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\r\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 2);
-      if (line.startsWith('PING')) sock.write(`PONG${line.slice(4)}\r\n`);
-      lines.push(line);
-    }
-  });
+  const sock = ircConnect(stack.ircPort, (line) => lines.push(line));
   const waitLine = async (re: RegExp, what: string) => {
     for (let t = 0; t < 300; t++) {
       if (lines.some((l) => re.test(l))) return;

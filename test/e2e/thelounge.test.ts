@@ -20,6 +20,8 @@ import { startLoungeStack } from '../../scripts/setup-thelounge.mjs';
 import { launchUser, waitFor, type User, waitForPolicy } from '../support/browser';
 import { makeKey } from '../support/keys';
 import { leakedSubstrings } from '../support/leaks';
+import { ircConnect } from '../support/irc';
+import { loungePolicy } from '../support/lounge';
 
 const ENVELOPE = /^VEIL1[1-9A-HJ-NP-Za-km-z]+0$/;
 
@@ -40,26 +42,16 @@ interface IrcObserver {
 
 function observe(port: number, channel: string): Promise<IrcObserver> {
   return new Promise((resolve, reject) => {
-    const sock = net.connect(port, '127.0.0.1');
     const obs: IrcObserver = { said: [], raw: [], close: () => sock.destroy() };
-    let buf = '';
-    sock.setEncoding('utf8');
+    const sock = ircConnect(port, (line) => {
+      obs.raw.push(line);
+      if (/^:\S+ 001 /.test(line)) sock.write(`JOIN ${channel}\r\n`);
+      if (new RegExp(`^:\\S+ JOIN :?${channel}`, 'i').test(line)) resolve(obs);
+      const m = /^:([^!]+)!\S+ PRIVMSG \S+ :(.*)$/.exec(line);
+      if (m) obs.said.push({ from: m[1]!, text: m[2]! });
+    });
     sock.once('error', reject);
     sock.on('connect', () => sock.write('NICK eve\r\nUSER eve 0 * :observer without Veil\r\n'));
-    sock.on('data', (d: string) => {
-      buf += d;
-      let i;
-      while ((i = buf.indexOf('\r\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        obs.raw.push(line);
-        if (line.startsWith('PING')) sock.write(`PONG${line.slice(4)}\r\n`);
-        if (/^:\S+ 001 /.test(line)) sock.write(`JOIN ${channel}\r\n`);
-        if (new RegExp(`^:\\S+ JOIN :?${channel}`, 'i').test(line)) resolve(obs);
-        const m = /^:([^!]+)!\S+ PRIVMSG \S+ :(.*)$/.exec(line);
-        if (m) obs.said.push({ from: m[1]!, text: m[2]! });
-      }
-    });
     setTimeout(() => reject(new Error(`IRC observer could not join: ${obs.raw.join('\n')}`)), 10_000);
   });
 }
@@ -118,25 +110,7 @@ beforeAll(async () => {
   stack = await startLoungeStack();
   observer = await observe(stack.ircPort, stack.channel);
   const pattern = `${stack.url}/*`;
-  const policy = JSON.stringify({
-    '3rdparty': {
-      extensions: {
-        [CHROME_EXTENSION_ID]: {
-          protectedSites: [{ adapter: 'thelounge', matches: [pattern] }],
-          keys: [
-            {
-              id: key.id,
-              secret: base64.encode(key.secret),
-              label: key.label,
-              scope: key.scope,
-              status: 'active',
-              createdAt: key.createdAt,
-            },
-          ],
-        },
-      },
-    },
-  });
+  const policy = loungePolicy(pattern, key);
   [alice, bob] = await Promise.all([launchUser('alice', { policy }), launchUser('bob', { policy })]);
   await Promise.all([waitForPolicy(alice, pattern), waitForPolicy(bob, pattern)]);
   alicePage = await joinAs(alice, 'alice');

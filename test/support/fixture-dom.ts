@@ -2,7 +2,10 @@
  * The fixture chat's message list in linkedom, for unit tests of the content script: the DOM
  * classes the renderer uses become globals, and `deliver` appends a message as the chat does.
  */
+import { randomBytes } from '@noble/ciphers/utils.js';
 import { parseHTML } from 'linkedom';
+import { encodeEnvelopeText } from '../../lib/crypto/codec';
+import { deriveKey, sealMessage } from '../../lib/crypto/envelope';
 
 export function fixtureChatDom(): { doc: Document; deliver: (text: string, id: string) => Element } {
   const win = parseHTML(
@@ -23,4 +26,21 @@ export function fixtureChatDom(): { doc: Document; deliver: (text: string, id: s
     return li;
   };
   return { doc, deliver };
+}
+
+/**
+ * Envelopes of alice's messages in the fixture chat's dm-alice-bob under a fresh key (made at test
+ * time), sent at `sentAt()` (default: 1 ms after the epoch).
+ */
+export function fixtureEnvelopes(sentAt: () => number = () => 1): (text: string) => string {
+  const key = deriveKey({ id: randomBytes(4), secret: randomBytes(32) });
+  return (text) =>
+    encodeEnvelopeText(
+      sealMessage(
+        key,
+        text,
+        { conversationId: 'dm-alice-bob', senderId: 'alice' },
+        { sentAt: sentAt(), nonce: randomBytes(16) },
+      ),
+    );
 }

@@ -4,25 +4,13 @@
  * again), and a message still on screen whose answer left is still re-judged when a key changes.
  */
 import { describe, expect, it } from 'vitest';
-import { randomBytes } from '@noble/ciphers/utils.js';
-import { encodeEnvelopeText } from '../../lib/crypto/codec';
-import { deriveKey, sealMessage } from '../../lib/crypto/envelope';
 import { fixtureChat } from '../../lib/adapters/fixture-chat';
 import type { DecryptedItem, DecryptItem } from '../../lib/messaging/protocol';
 import { MAX_CACHED_ANSWERS, MessageRenderer } from '../../lib/page/renderer';
-import { fixtureChatDom } from '../support/fixture-dom';
+import { fixtureChatDom, fixtureEnvelopes } from '../support/fixture-dom';
 import { shownText } from '../support/shown-text';
 
-const key = deriveKey({ id: randomBytes(4), secret: randomBytes(32) });
-const envelope = (text: string) =>
-  encodeEnvelopeText(
-    sealMessage(
-      key,
-      text,
-      { conversationId: 'dm-alice-bob', senderId: 'alice' },
-      { sentAt: 1, nonce: randomBytes(16) },
-    ),
-  );
+const envelope = fixtureEnvelopes();
 const tick = () => new Promise((r) => setTimeout(r, 5));
 
 /** A background answering every envelope as decrypted under `keyStatus()`; records what it was asked. */

@@ -5,25 +5,13 @@
  * envelopes left unanswered, and the page editing the words of a message of several envelopes.
  */
 import { describe, expect, it } from 'vitest';
-import { randomBytes } from '@noble/ciphers/utils.js';
-import { encodeEnvelopeText } from '../../lib/crypto/codec';
-import { deriveKey, sealMessage } from '../../lib/crypto/envelope';
 import { fixtureChat } from '../../lib/adapters/fixture-chat';
 import type { DecryptedItem, DecryptItem } from '../../lib/messaging/protocol';
 import { MAX_CACHED_ANSWERS, MessageRenderer } from '../../lib/page/renderer';
-import { fixtureChatDom } from '../support/fixture-dom';
+import { fixtureChatDom, fixtureEnvelopes } from '../support/fixture-dom';
 import { shownText } from '../support/shown-text';
 
-const key = deriveKey({ id: randomBytes(4), secret: randomBytes(32) });
-const envelope = (text: string) =>
-  encodeEnvelopeText(
-    sealMessage(
-      key,
-      text,
-      { conversationId: 'dm-alice-bob', senderId: 'alice' },
-      { sentAt: 1, nonce: randomBytes(16) },
-    ),
-  );
+const envelope = fixtureEnvelopes();
 const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
 const from = (li: Element, who: string) => {
   (li as HTMLElement).dataset.from = who;

@@ -7,24 +7,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { shownText } from '../support/shown-text';
+import { fixtureEnvelopes } from '../support/fixture-dom';
 import { parseHTML } from 'linkedom';
-import { randomBytes } from '@noble/ciphers/utils.js';
-import { encodeEnvelopeText } from '../../lib/crypto/codec';
-import { deriveKey, sealMessage } from '../../lib/crypto/envelope';
 import { fixtureChat } from '../../lib/adapters/fixture-chat';
 import type { DecryptedItem, DecryptItem } from '../../lib/messaging/protocol';
 import { MessageRenderer } from '../../lib/page/renderer';
 
-const key = deriveKey({ id: randomBytes(4), secret: randomBytes(32) });
-const envelope = (text: string) =>
-  encodeEnvelopeText(
-    sealMessage(
-      key,
-      text,
-      { conversationId: 'dm-alice-bob', senderId: 'alice' },
-      { sentAt: Date.now(), nonce: randomBytes(16) },
-    ),
-  );
+const envelope = fixtureEnvelopes(Date.now);
 
 function page(texts: string[]) {
   const win = parseHTML(
