@@ -172,6 +172,8 @@ class ElementView {
   private source: string | string[][] | undefined = undefined;
   /** The answers it shows (the usual single one as itself), so an unchanged refresh repaints nothing. */
   private answer: DecryptedItem | DecryptedItem[] | undefined = undefined;
+  /** The author those answers were judged for (show() may have been given another since). */
+  private paintedFor = '';
   replayed: readonly boolean[] = NOT_REPLAYED;
   /** Veil's nodes in the element (one or two; none when Veil shows nothing there), and the first's words (undefined: not checked). */
   first: Node | undefined = undefined;
@@ -196,11 +198,12 @@ class ElementView {
 
   painted(): Painted | undefined {
     const items = this.shows;
-    return items && { author: this.author, items, replayed: this.replayed };
+    return items && { author: this.paintedFor, items, replayed: this.replayed };
   }
 
   paint(p: Painted): void {
     this.answer = p.items.length === 1 ? p.items[0] : p.items;
+    this.paintedFor = p.author;
     this.replayed = p.replayed;
   }
 
@@ -302,12 +305,12 @@ export class MessageRenderer {
   shownMessage(el: Element): { messageId: string; text: string; envelopes: string[]; author: string } | undefined {
     const textEl = messageTextOf(this.adapter, el);
     const v = textEl && this.views.get(textEl);
-    const [shows, envelopes] = [v?.shows, v?.envelopes];
-    if (!v || !shows || !envelopes || shows.length !== 1 || envelopes.length !== 1) return undefined;
-    const r = shows[0]!;
+    const [painted, envelopes] = [v?.painted(), v?.envelopes];
+    if (!painted || !envelopes || painted.items.length !== 1 || envelopes.length !== 1) return undefined;
+    const r = painted.items[0]!;
     if (r.status !== 'decrypted' || !r.messageId) return undefined;
-    if (briefViewOf(r, v.author, v.replayed[0]!).tone === 'bad') return undefined;
-    return { messageId: r.messageId, text: r.text ?? '', envelopes: envelopes[0]!, author: v.author };
+    if (briefViewOf(r, painted.author, painted.replayed[0]!).tone === 'bad') return undefined;
+    return { messageId: r.messageId, text: r.text ?? '', envelopes: envelopes[0]!, author: painted.author };
   }
 
   /**
