@@ -78,22 +78,18 @@ export async function sendAcrossVeilRestart(
   const text = 'sent while Veil was away';
   await typeAndSendAny(page, text);
   const status = () => page.$eval('.veil-composer-status', (el) => el.textContent ?? '');
-  const said = (re: RegExp) =>
-    page
-      .waitForFunction(
-        (src) => new RegExp(src).test(document.querySelector('.veil-composer-status')?.textContent ?? ''),
-        { timeout: 20_000 },
-        re.source,
-      )
-      .catch(async (e: Error) => {
-        const box = await page.$eval('#compose', (el) => (el as HTMLTextAreaElement).value).catch(() => '?');
-        const seen = {
-          status: await status().catch(() => '?'),
-          box,
-          stored: server.inspect().messages.length - before,
-        };
-        throw new Error(`${e.message}; ${JSON.stringify(seen)}`, { cause: e });
-      });
+  // Veil said what happened, or the message is stored: after an update Veil's line can go back to
+  // naming the key before a poll in the page sees "Sent encrypted" (Firefox polls on animation
+  // frames, which a background tab does not get). Polled from here, every 50 ms.
+  const said = async (re: RegExp) => {
+    for (const end = Date.now() + 20_000; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) {
+      if (re.test(await status().catch(() => ''))) return;
+      if (server.inspect().messages.length > before) return;
+    }
+    const box = await page.$eval('#compose', (el) => (el as HTMLTextAreaElement).value).catch(() => '?');
+    const seen = { status: await status().catch(() => '?'), box, stored: server.inspect().messages.length - before };
+    throw new Error(`Veil never said ${re}: ${JSON.stringify(seen)}`);
+  };
   await said(/Not sent|Sent encrypted|Veil is starting/);
   // Enter while the updated Veil was still starting in the page: nothing sent, the text kept, the
   // user told to try again. The user does, a moment later, until Veil takes it.
