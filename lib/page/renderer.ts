@@ -638,7 +638,7 @@ export class MessageRenderer {
     v.unpaint();
     // Every pending badge is the same: cloned from one made once (a history shows thousands).
     this.pendingTemplate ??= this.badge(decryptingView());
-    this.setRendered(textEl, this.pendingTemplate.cloneNode(true));
+    this.setRendered(textEl, this.pendingTemplate.cloneNode(true), undefined, ''); // a badge has no text of its own
     v.hidden = before;
     textEl.closest('[data-veil-status]')?.removeAttribute('data-veil-status');
   }
@@ -677,7 +677,7 @@ export class MessageRenderer {
       const text = shown(0) ? (only.text ?? '') : '';
       const badge = this.badge(views[0]!);
       if (text) this.setRendered(textEl, this.doc.createTextNode(text), badge, text);
-      else this.setRendered(textEl, badge);
+      else this.setRendered(textEl, badge, undefined, '');
     } else {
       const wrap = this.doc.createElement('span');
       wrap.className = 'veil-rendered';
@@ -724,8 +724,8 @@ export class MessageRenderer {
       const t = this.doc.createElement('span');
       t.className = 'veil-continued';
       t.textContent = text;
-      this.setRendered(textEl, t, badge);
-    } else this.setRendered(textEl, badge);
+      this.setRendered(textEl, t, badge, text);
+    } else this.setRendered(textEl, badge, undefined, '');
     messageOf(this.adapter, textEl)?.setAttribute('data-veil-status', view.status);
   }
 
