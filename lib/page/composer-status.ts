@@ -13,6 +13,7 @@ export interface ComposerAction {
 
 export class ComposerStatus {
   private el?: HTMLElement;
+  private later?: ReturnType<typeof setTimeout>;
 
   constructor(private readonly doc: Document) {}
 
@@ -31,8 +32,25 @@ export class ComposerStatus {
     anchor.after(this.el);
   }
 
+  /**
+   * Shows `text` only if nothing else is shown within `ms`. A send usually finishes well within a
+   * frame or two: writing "Encrypting…" at once would cost the page a rendering update before the
+   * envelope can go in (the send then waits for a second one), and flicker.
+   */
+  showAfter(ms: number, state: ComposerState, text: string): void {
+    this.cancel();
+    this.later = setTimeout(() => this.show(state, text), ms);
+  }
+
+  /** Drops what `showAfter` would show. */
+  cancel(): void {
+    clearTimeout(this.later);
+    this.later = undefined;
+  }
+
   /** `action`: one fix, or several (a send whose text Veil kept offers "Copy" and "Put it back"). */
   show(state: ComposerState, text: string, action?: ComposerAction | ComposerAction[]): void {
+    this.cancel();
     if (!this.el) return;
     this.el.dataset.state = state;
     this.el.setAttribute('role', state === 'error' ? 'alert' : 'status');

@@ -25,6 +25,8 @@ import type { ComposerStatus } from './composer-status';
 import { GUARDED_EVENTS, mayTrigger, verdict, type Place, type Trigger } from './send-trigger';
 
 const SEND_CONFIRM_TIMEOUT_MS = 5_000;
+/** "Encrypting…" only for a send the user would otherwise wait on without a word (a key being fetched). */
+const BUSY_SHOWN_AFTER_MS = 150;
 
 type GuardMode =
   | { kind: 'starting' }
@@ -190,6 +192,7 @@ export class SendGuard {
       }
       return undefined;
     } finally {
+      this.status.cancel();
       this.busy = false;
     }
   }
@@ -438,7 +441,7 @@ export class SendGuard {
       this.status.show('error', t('composerNoContext'));
       return;
     }
-    this.status.show('busy', t('composerEncrypting'));
+    this.status.showAfter(BUSY_SHOWN_AFTER_MS, 'busy', t('composerEncrypting'));
     // An edit of an encrypted message names it inside the new envelope; one edit is one message.
     const editOf = spec.kind === 'edit' ? this.editTarget?.(composer) : undefined;
     if (editOf === 'moved') {
@@ -463,6 +466,7 @@ export class SendGuard {
       !kept.length &&
       readComposer(composer) === plaintext
     ) {
+      this.status.show('busy', t('composerSendingPlain'));
       this.triggerSend(spec, composer);
       const sent = await this.waitUntilSent(composer, plaintext.trim());
       this.status.show('error', sent ? t('composerSentPlain') : t('composerNotSentPlain'));
@@ -479,6 +483,8 @@ export class SendGuard {
     }
     for (const [i, envelope] of res.envelopes.entries()) {
       const part = res.envelopes.length > 1 ? t('composerPart', i + 1, res.envelopes.length) : '';
+      // In the same rendering update as the envelope: the line says what is going on.
+      this.status.show('busy', t('composerSendingEncrypted'));
       const put = await this.put(composer, envelope, spec.composerStrategy);
       // Some editors (Draft.js) re-create their editable root when its whole text is replaced: the
       // send goes to the box now on the page, and only if that one verifiably holds the envelope.
