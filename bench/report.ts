@@ -601,6 +601,19 @@ const ANALYSIS = [
     'a send fail closed (an editor whose model refused the envelope would otherwise send the text in its model, the ' +
     "plaintext), so it stays; the 5 ms target is below what this fixture's page does in that task on this machine.",
   '',
+  '**Send, 2026-12-02: why the confirming hop waited.** Timed inside the content script and in a Chromium trace: the ' +
+    "task one hop after the envelope is written waits for the page's next frame. After an input, Chromium holds the page's " +
+    "timers until it has rendered (the port's answer and other messages still run; the timer did not, with the main thread " +
+    'idle), so the hop costs the time to the next vsync plus the frame itself (about 4 ms here, most of it the commit). The ' +
+    'send guard used to write "Encrypting…" under the composer the moment Enter was pressed: that asked for a frame of its ' +
+    'own, and the hop after the envelope then waited for a second one. The line now says "Encrypting…" only if a send takes ' +
+    'longer than 150 ms (a key fetched from the key service) and "Sending encrypted…" goes in with the envelope: one frame ' +
+    'per send. Side by side (3 alternating send-only runs of 60 sends each), the added median went from 11.0, 10.7 and ' +
+    '13.6 ms to 5.3, 7.4 and 9.1 ms. What is left is that one frame: a check that the chat kept the envelope must run after ' +
+    "the page's own tasks of that input (a model that reverts the box does so in one; test/support/editor-cases.ts " +
+    '"revert-envelope" on every fixture editor), and Chromium runs those only after the frame. Checking in a posted-message ' +
+    "task instead would run before the page's timers and miss that revert, so it was not done.",
+  '',
   '**Archive (≥ 50,000 messages/s in Node).** A CPU profile of `--jobs 2` (main thread plus two workers on two cores) showed ' +
     "the worker's time in noble's per-call set-up (key and nonce copies, word views), not in the cipher; the workers now open " +
     "envelopes through Node's OpenSSL (the same XChaCha20-Poly1305 construction, checked against the draft's vector and " +

@@ -260,7 +260,14 @@ export class MessageRenderer {
       this.take(records);
       this.processDirty();
     });
-    this.observer.observe(this.doc, { childList: true, subtree: true, characterData: true });
+    const author = this.adapter.authorAttribute;
+    this.observer.observe(this.doc, {
+      childList: true,
+      subtree: true,
+      characterData: true,
+      // An author given by attribute can change without any other change to the message.
+      ...(author ? { attributes: true, attributeFilter: [author] } : {}),
+    });
     this.collect(this.doc.documentElement);
     this.processDirty();
   }
@@ -356,7 +363,15 @@ export class MessageRenderer {
   private process(el: Element, conversationId: string): void {
     const textEl = messageTextOf(this.adapter, el);
     if (!textEl) return;
-    if (this.intact(textEl)) return; // still showing exactly our rendering
+    if (this.intact(textEl)) {
+      // Still exactly Veil's rendering, for the author it was judged for. The page may name
+      // another author on it afterwards: a badge must not vouch for whom the page now says wrote it.
+      // A name taken away is not another name: chats drop it from a sender's later messages.
+      const v = this.views.get(textEl)!;
+      const now = messageAuthor(this.adapter, el);
+      if (!v.envelopes || !now || now === v.author) return;
+      return this.rejudge(el, textEl, conversationId, v.envelopes);
+    }
     this.forget(textEl);
     const raw = textEl.textContent ?? '';
     const { envelopes, chunk } = scanText(raw);
@@ -371,6 +386,24 @@ export class MessageRenderer {
       author,
       envelopes.map((text) => [text]),
     );
+  }
+
+  /**
+   * The message shows the envelope again (what the chat delivered; never the words judged for the
+   * other author) and is read as new, so "Decrypting…" covers it until its answer for the author
+   * the page names now.
+   */
+  private rejudge(el: Element, textEl: Element, conversationId: string, envelopes: string[][]): void {
+    const v = this.views.get(textEl)!;
+    v.dropNodes();
+    v.unpaint();
+    v.hidden = undefined;
+    textEl.removeAttribute('data-veil-shown');
+    el.removeAttribute('data-veil-status');
+    // A split message's head holds its own part only: the others are still in their elements.
+    const own = envelopes.length === 1 && envelopes[0]!.length > 1 ? [envelopes[0]![0]!] : envelopes.flat();
+    textEl.replaceChildren(this.doc.createTextNode(own.join('\n')));
+    this.process(el, conversationId);
   }
 
   private processChunk(
@@ -475,7 +508,9 @@ export class MessageRenderer {
       if (this.results.get(who, envelope)) continue;
       const cacheKey = `${who}\n${envelope}`;
       pending.push(cacheKey);
-      const again = () => this.show(el, textEl, conversationId, author, items);
+      // Unless the element was shown for another author since (the page renamed it meanwhile).
+      const again = () =>
+        this.views.get(textEl)?.author === author && this.show(el, textEl, conversationId, author, items);
       const waiting = this.inFlight.get(cacheKey);
       if (waiting) {
         waiting.push(again);
