@@ -611,8 +611,9 @@ const ANALYSIS = [
     'per send. Side by side (3 alternating send-only runs of 60 sends each), the added median went from 11.0, 10.7 and ' +
     '13.6 ms to 5.3, 7.4 and 9.1 ms. What is left is that one frame: a check that the chat kept the envelope must run after ' +
     "the page's own tasks of that input (a model that reverts the box does so in one; test/support/editor-cases.ts " +
-    '"revert-envelope" on every fixture editor), and Chromium runs those only after the frame. Checking in a posted-message ' +
-    "task instead would run before the page's timers and miss that revert, so it was not done.",
+    '"revert-envelope" on every fixture editor), and Chromium runs those only after the frame. A posted-message task for ' +
+    "that check (not ordered after the page's timers, so weaker) was tried and was not faster either (14.0 and 11.0 ms in " +
+    'two runs), so it was not kept.',
   '',
   '**Archive (≥ 50,000 messages/s in Node).** A CPU profile of `--jobs 2` (main thread plus two workers on two cores) showed ' +
     "the worker's time in noble's per-call set-up (key and nonce copies, word views), not in the cipher; the workers now open " +

@@ -286,6 +286,8 @@ export class MessageRenderer {
     for (const r of records) {
       const node = r.type === 'characterData' ? r.target.parentElement : r.target;
       if (node instanceof Element) this.collect(node, r.type === 'childList' ? r.addedNodes : undefined);
+      // A new <html> put in by the page: the record's target is the document itself.
+      else if (node === this.doc && this.doc.documentElement) this.collect(this.doc.documentElement, r.addedNodes);
     }
   }
 

@@ -1,8 +1,9 @@
 /**
  * Races and edits a vendor's page can arrange around Veil's rendering (found in an attacker's
  * review): a message of two envelopes while the answer cache is full, a key imported or the
- * keyring locked while a batch of answers is out, the page taking its own <html> out, one of two
- * envelopes left unanswered, and the page editing the words of a message of several envelopes.
+ * keyring locked while a batch of answers is out, the page taking its own <html> out (or putting
+ * a new one in), one of two envelopes left unanswered, and the page editing the words of a message
+ * of several envelopes.
  */
 import { describe, expect, it } from 'vitest';
 import { fixtureChat } from '../../lib/adapters/fixture-chat';
@@ -93,6 +94,28 @@ describe('renderer: races and edits the page can arrange', () => {
     doc.removeChild(html);
     const rec = { type: 'childList', target: html, addedNodes: [] } as unknown as MutationRecord;
     expect(() => (r as any).take(Array(65).fill(rec))).not.toThrow();
+  });
+
+  it('the page puts in a new <html> holding an envelope: it is read like any other', async () => {
+    const { doc } = fixtureChatDom();
+    const r = new MessageRenderer(doc, fixtureChat, async (_c, items) =>
+      items.map((it) => ({ id: it.id, status: 'decrypted', text: 'w', keyId: 'k' }) as DecryptedItem),
+    );
+    r.start();
+    r.stop(); // only the record below, as a browser reports it (linkedom's own name other targets)
+    const old = doc.documentElement;
+    const html = old.cloneNode(true) as Element;
+    const li = html.querySelector('#messages')!.appendChild(doc.createElement('li'));
+    li.className = 'message';
+    li.setAttribute('data-from', 'alice');
+    li.innerHTML = '<span class="author">alice</span><div class="text"></div>';
+    li.querySelector('.text')!.textContent = envelope('in a new html');
+    doc.replaceChild(html, old);
+    const rec = { type: 'childList', target: doc, addedNodes: [html] } as unknown as MutationRecord;
+    (r as any).take([rec]);
+    (r as any).processDirty();
+    await tick(20);
+    expect(li.getAttribute('data-veil-status')).toBe('decrypted');
   });
 
   it('one of two envelopes unanswered: the envelopes come back beside the reason, not two badges', async () => {
