@@ -124,12 +124,18 @@ export function composersOf(adapter: SiteAdapter): ComposerSpec[] {
   return [main, ...(adapter.extraComposers ?? [])];
 }
 
-/** A message element's author id, as the adapter reads it ('' when the page does not say). */
-export function messageAuthor(adapter: SiteAdapter, el: Element): string {
-  const raw =
+/** The author as the page names it, before the adapter's normalisation ('' when it names none). */
+export function namedAuthor(adapter: SiteAdapter, el: Element): string {
+  return (
     (adapter.authorAttribute && el.getAttribute(adapter.authorAttribute)) ||
     queryFirst(el, adapter.selectors.messageAuthor)?.textContent?.trim() ||
-    '';
+    ''
+  );
+}
+
+/** A message element's author id, as the adapter reads it ('' when the page does not say). */
+export function messageAuthor(adapter: SiteAdapter, el: Element): string {
+  const raw = namedAuthor(adapter, el);
   if (!raw || !adapter.normalizeAuthor) return raw;
   return adapter.normalizeAuthor(raw) ?? '';
 }

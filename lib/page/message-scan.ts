@@ -4,7 +4,7 @@
  * envelopes, author and host id are, and how the parts of a long (chunked) message come together.
  * All of it goes through the site adapter's selectors, so an adapter change is made here once.
  */
-import { closestAny, messageAuthor, queryFirst, type SiteAdapter } from '../adapters/types';
+import { closestAny, messageAuthor, namedAuthor, queryFirst, type SiteAdapter } from '../adapters/types';
 import { KIND_CHUNK, parseChunk } from '../crypto/chunks';
 import { findEnvelopes } from '../crypto/codec';
 
@@ -51,7 +51,7 @@ export function hostIdOf(adapter: SiteAdapter, el: Element): string | undefined 
   return (adapter.messageIdAttribute && el.getAttribute(adapter.messageIdAttribute)) || undefined;
 }
 
-export { messageAuthor };
+export { messageAuthor, namedAuthor };
 
 export interface ChunkRef {
   group: string;

@@ -25,9 +25,11 @@ import {
   hostIdOf,
   messageAuthor,
   messageOf,
+  namedAuthor,
   messageTextOf,
   mixedAuthors,
   partTexts,
+  type ChunkMember,
   scanText,
   type ChunkRef,
 } from './message-scan';
@@ -191,6 +193,17 @@ class ElementView {
     this.source = items.length === 1 && items[0]!.length === 1 ? items[0]![0]! : items;
   }
 
+  /** Whether `items` are the envelopes it was last given. */
+  holds(items: string[][]): boolean {
+    const s = this.source;
+    if (typeof s === 'string') return items.length === 1 && items[0]!.length === 1 && items[0]![0] === s;
+    return (
+      !!s &&
+      s.length === items.length &&
+      s.every((seg, i) => seg.length === items[i]!.length && seg.every((x, j) => x === items[i]![j]))
+    );
+  }
+
   get shows(): DecryptedItem[] | undefined {
     const a = this.answer;
     return a === undefined || Array.isArray(a) ? a : [a];
@@ -241,6 +254,8 @@ export class MessageRenderer {
   private flushScheduled = false;
   private dirty = new Set<Element>();
   private chunkGroups = new ChunkGroups();
+  /** A long message's parts by their text elements: a part keeps only Veil's "continued" line. */
+  private chunkParts = new WeakMap<Element, ChunkMember>();
   private seenMessageIds = new Map<string, string>();
   private nextId = 0;
   /** Bumped by refresh(): an answer to a request sent before it may predate the change. */
@@ -369,10 +384,13 @@ export class MessageRenderer {
       // Still exactly Veil's rendering, for the author it was judged for. The page may name
       // another author on it afterwards: a badge must not vouch for whom the page now says wrote it.
       // A name taken away is not another name: chats drop it from a sender's later messages.
-      const v = this.views.get(textEl)!;
+      if (!namedAuthor(this.adapter, el)) return;
       const now = messageAuthor(this.adapter, el);
-      if (!v.envelopes || !now || now === v.author) return;
-      return this.rejudge(el, textEl, conversationId, v.envelopes);
+      const part = this.chunkParts.get(textEl);
+      if (part) return void (now !== part.author && this.rejudge(el, textEl, conversationId, [part.text]));
+      const v = this.views.get(textEl)!;
+      if (v.envelopes && now !== v.author) this.rejudge(el, textEl, conversationId, v.envelopes.flat());
+      return;
     }
     this.forget(textEl);
     const raw = textEl.textContent ?? '';
@@ -395,15 +413,13 @@ export class MessageRenderer {
    * other author) and is read as new, so "Decrypting…" covers it until its answer for the author
    * the page names now.
    */
-  private rejudge(el: Element, textEl: Element, conversationId: string, envelopes: string[][]): void {
+  private rejudge(el: Element, textEl: Element, conversationId: string, own: string[]): void {
     const v = this.views.get(textEl)!;
     v.dropNodes();
     v.unpaint();
     v.hidden = undefined;
     textEl.removeAttribute('data-veil-shown');
     el.removeAttribute('data-veil-status');
-    // A split message's head holds its own part only: the others are still in their elements.
-    const own = envelopes.length === 1 && envelopes[0]!.length > 1 ? [envelopes[0]![0]!] : envelopes.flat();
     textEl.replaceChildren(this.doc.createTextNode(own.join('\n')));
     this.process(el, conversationId);
   }
@@ -416,8 +432,12 @@ export class MessageRenderer {
     chunk: ChunkRef,
     text: string,
   ): void {
-    const group = this.chunkGroups.add(chunk, { el, text, author });
+    const member: ChunkMember = { el, text, author };
+    const group = this.chunkGroups.add(chunk, member);
     if (!group) return; // more parts than it claims: ignored
+    this.chunkParts.set(textEl, member);
+    // Each part as the page names it now: a part renamed since it came is judged by its new name.
+    for (const p of group.values()) if (namedAuthor(this.adapter, p.el)) p.author = messageAuthor(this.adapter, p.el);
     const first = group.get(0);
     for (const [index, part] of group) {
       if (index === 0) continue;
@@ -511,8 +531,10 @@ export class MessageRenderer {
       const cacheKey = `${who}\n${envelope}`;
       pending.push(cacheKey);
       // Unless the element was shown for another author since (the page renamed it meanwhile).
-      const again = () =>
-        this.views.get(textEl)?.author === author && this.show(el, textEl, conversationId, author, items);
+      const again = () => {
+        const v = this.views.get(textEl);
+        if (v?.author === author && v.holds(items)) this.show(el, textEl, conversationId, author, items);
+      };
       const waiting = this.inFlight.get(cacheKey);
       if (waiting) {
         waiting.push(again);

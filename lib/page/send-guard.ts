@@ -192,7 +192,6 @@ export class SendGuard {
       }
       return undefined;
     } finally {
-      this.status.cancel();
       this.busy = false;
     }
   }
@@ -423,6 +422,7 @@ export class SendGuard {
       // Whatever broke, and wherever the composer was left: the user's text must not be lost.
       await this.giveBack(spec, composer, plaintext, undefined, t('composerNotSent', String(e)), '');
     } finally {
+      this.status.cancel();
       this.busy = false;
     }
   }
@@ -441,7 +441,9 @@ export class SendGuard {
       this.status.show('error', t('composerNoContext'));
       return;
     }
-    this.status.showAfter(BUSY_SHOWN_AFTER_MS, 'busy', t('composerEncrypting'));
+    // A failed send's line (and its offers) must not stand for this one: replaced at once.
+    if (this.status.state === 'error') this.status.show('busy', t('composerEncrypting'));
+    else this.status.showAfter(BUSY_SHOWN_AFTER_MS, 'busy', t('composerEncrypting'));
     // An edit of an encrypted message names it inside the new envelope; one edit is one message.
     const editOf = spec.kind === 'edit' ? this.editTarget?.(composer) : undefined;
     if (editOf === 'moved') {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'puppeteer';
 import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
 import { launchUser, waitFor, type User } from '../support/browser';
-import { composerReady } from '../support/isolated-cases';
+import { composerReady, readerTexts, typeInIsolated } from '../support/isolated-cases';
 import { bundleText, makeKey } from '../support/keys';
 import { leakedSubstrings } from '../support/leaks';
 import { composerStatus, importBundle, openChat, openOptions, waitForMessage } from '../support/veil-ui';
@@ -92,7 +92,7 @@ describe('inline mode: the page renames the author of a message Veil shows', () 
   }
 });
 
-describe('isolated mode: typing after a click in the page', () => {
+describe('isolated mode: a page working around the secure frames', () => {
   let page: Page;
 
   beforeAll(async () => {
@@ -160,5 +160,25 @@ describe('isolated mode: typing after a click in the page', () => {
     await settle();
     const trapped = await page.evaluate(() => (window as any).trapped + (document.querySelector('#trap') as any).value);
     expect(leakedSubstrings(trapped, 'WUGREL zorbit 7Qx9', 4)).toEqual([]);
+  });
+
+  it('the page renames the author of a message a reader shows: the reader no longer vouches for it', async () => {
+    const fresh = await alice.newPage();
+    await fresh.goto(`${server.url}/?user=alice&conv=bob`);
+    await fresh.waitForSelector('#compose');
+    await composerReady(fresh);
+    const words = 'the budget is approved (isolated)';
+    await typeInIsolated(server, fresh, fresh, [words]);
+    await fresh.evaluate(() => {
+      const mine = [...document.querySelectorAll<HTMLElement>('#messages > li.message')].at(-1)!;
+      mine.dataset.from = 'carol';
+    });
+    await waitFor(
+      async () => (await readerTexts(fresh)).some((r) => r.status === 'sender-mismatch'),
+      'a reader judging the message for carol',
+    );
+    const shown = await readerTexts(fresh);
+    expect(shown.filter((r) => r.text.includes(words) && r.status === 'decrypted')).toEqual([]);
+    await fresh.close();
   });
 });

@@ -12,9 +12,12 @@ import { launchUser, waitFor, type User } from '../support/browser';
 import { bundleText, makeKey } from '../support/keys';
 import { leakedSubstrings } from '../support/leaks';
 import { composerStatus, importBundle, openChat } from '../support/veil-ui';
+import en from '../../public/_locales/en/messages.json';
 
 const PASS = 'correct horse battery staple';
 const ENVELOPE = /^VEIL1/;
+/** What Veil says to a send the page scripted (the browser runs in English). */
+const REFUSED = en.composerUntrusted.message;
 
 let server: ChatServer;
 let alice: User;
@@ -38,10 +41,15 @@ async function installVendor(page: Page): Promise<void> {
     const w = window as any;
     const compose = document.querySelector<HTMLTextAreaElement>('#compose')!;
     const sendButton = document.querySelector<HTMLButtonElement>('#send')!;
-    const vendor = { sends: [] as { via: string; text: string }[], values: [] as string[], busy: 0 };
+    const vendor = {
+      sends: [] as { via: string; text: string }[],
+      values: [] as string[],
+      busy: 0,
+      said: [] as string[],
+    };
     w.vendor = vendor;
     // Each attack starts from a clean record (its own count of values and "encrypting" states).
-    w.resetVendorState = () => Object.assign(w.vendor, { values: [], busy: 0 });
+    w.resetVendorState = () => Object.assign(w.vendor, { values: [], busy: 0, said: [] });
     const ship = (via: string, text: string) => {
       if (!text.trim()) return;
       vendor.sends.push({ via, text });
@@ -70,8 +78,11 @@ async function installVendor(page: Page): Promise<void> {
     }
     compose.addEventListener('input', () => w.vendor.values.push(compose.value));
     new MutationObserver(() => {
-      if (document.querySelector('.veil-composer-status[data-state="busy"]')) w.vendor.busy++;
-    }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ['data-state'] });
+      const line = document.querySelector<HTMLElement>('.veil-composer-status');
+      if (line?.dataset.state === 'busy') w.vendor.busy++;
+      const said = line?.textContent ?? '';
+      if (said && w.vendor.said.at(-1) !== said) w.vendor.said.push(said);
+    }).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
     // The page writes the compose box as its own script can.
     w.setCompose = (text: string) => {
       Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, 'value')!.set!.call(compose, text);
@@ -107,6 +118,13 @@ async function attack(page: Page, name: string, run: string): Promise<void> {
     `${name}: Veil encrypted`,
   ).toEqual([]);
   expect(await page.evaluate(() => (window as any).vendor.busy), `${name}: Veil started encrypting`).toBe(0);
+  // A send Veil started and that failed before its envelope went in says so only on its line: the
+  // one thing Veil may say to a scripted send is that it refused it.
+  const said = await page.evaluate(() => (window as any).vendor.said as string[]);
+  expect(
+    said.filter((s) => s !== REFUSED),
+    `${name}: Veil started a send`,
+  ).toEqual([]);
   expect(envelopesStored(), `${name}: an envelope was sent`).toBe(before);
   expect(messageTraffic(), `${name}: plaintext sent`).not.toContain(token);
   // Nothing lost: the (page's) text is still where it was.

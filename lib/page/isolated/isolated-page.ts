@@ -135,7 +135,14 @@ export class IsolatedPage {
       this.mountComposers();
       this.schedulePlace();
     });
-    observer.observe(this.doc, { childList: true, subtree: true, characterData: true });
+    const author = this.adapter.authorAttribute;
+    observer.observe(this.doc, {
+      childList: true,
+      subtree: true,
+      characterData: true,
+      // An author given by attribute can change without any other change to the message.
+      ...(author ? { attributes: true, attributeFilter: [author] } : {}),
+    });
     const all = new Set<Element>();
     this.readers.collect(this.doc.documentElement, undefined, all);
     for (const el of all) this.readers.process(el);

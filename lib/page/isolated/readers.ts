@@ -21,6 +21,7 @@ import {
   messageAuthor,
   messageTextOf,
   mixedAuthors,
+  namedAuthor,
   partTexts,
   scanText,
   type ChunkRef,
@@ -159,8 +160,11 @@ export class SecureReaders {
     if (!textEl) return;
     const raw = textEl.textContent ?? '';
     const { envelopes, chunk } = scanText(raw);
-    const key = envelopes.join('\n');
     const before = this.placed.get(textEl);
+    // The author the page names is part of what a reader shows: renamed, it is read again for the
+    // new name. A name taken away is not another name (chats drop it from a sender's later messages).
+    const who = namedAuthor(this.adapter, el) || before?.key.slice(0, before.key.indexOf('\n')) || '';
+    const key = `${who}\n${envelopes.join('\n')}`;
     if (
       before &&
       before.key === key &&
@@ -202,6 +206,8 @@ export class SecureReaders {
   ): void {
     const group = this.chunkGroups.add(c, { el, text, author: base.author });
     if (!group) return; // more parts than it claims: ignored
+    // Each part as the page names it now: a part renamed since it came is judged by its new name.
+    for (const p of group.values()) if (namedAuthor(this.adapter, p.el)) p.author = messageAuthor(this.adapter, p.el);
     if (c.index > 0) this.note(textEl, t('isoReaderPartNote', c.index + 1, c.count), t('isoReaderPartDetail'), placed);
     const first = group.get(0);
     if (!first) return;
