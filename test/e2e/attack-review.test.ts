@@ -10,7 +10,7 @@ import { launchUser, waitFor, type User } from '../support/browser';
 import { composerReady, readerTexts, typeInIsolated } from '../support/isolated-cases';
 import { bundleText, makeKey } from '../support/keys';
 import { leakedSubstrings } from '../support/leaks';
-import { composerStatus, importBundle, openChat, openOptions, waitForMessage } from '../support/veil-ui';
+import { composerStatus, importBundle, openChat, openOptions } from '../support/veil-ui';
 
 const PASS = 'correct horse battery staple';
 const key = makeKey('Alice and Bob', { site: 'fixture-chat', conversations: ['dm-alice-bob'] });
@@ -57,39 +57,6 @@ describe('inline mode: a decoy compose box', () => {
     expect(await page.$eval('form #compose', (el) => (el as HTMLTextAreaElement).value)).toBe('');
     await page.close();
   });
-});
-
-describe('inline mode: the page renames the author of a message Veil shows', () => {
-  // alice's own message is decrypted and vouched for as hers; the page then puts another name on
-  // it (the attribute Veil reads, or the name it shows) to pass her words off as someone else's.
-  for (const how of ['attribute', 'shown name'] as const) {
-    it(`by ${how}: the message is judged again for that name, and its words are no longer shown as decrypted`, async () => {
-      const page = await openChat(alice, server.url, 'bob');
-      expect((await composerStatus(page)).state).toBe('ready');
-      const words = `the budget is approved (${how})`;
-      await page.focus('#compose');
-      await page.keyboard.type(words);
-      await page.keyboard.press('Enter');
-      const mine = await waitForMessage(page, (m) => m.status === 'decrypted' && m.text === words, 'her message');
-      await page.evaluate(
-        (id, how) => {
-          const li = document.querySelector<HTMLElement>(`#messages > li.message[data-id="${id}"]`)!;
-          if (how === 'attribute') li.dataset.from = 'carol';
-          else {
-            li.removeAttribute('data-from');
-            li.querySelector('.author')!.textContent = 'carol';
-          }
-        },
-        mine.id,
-        how,
-      );
-      const now = await waitForMessage(page, (m) => m.id === mine.id && m.status !== 'decrypted', 'a new verdict');
-      expect(now.status).toBe('sender-mismatch');
-      expect(now.text).not.toContain(words);
-      expect(now.badge).toMatch(/carol/);
-      await page.close();
-    });
-  }
 });
 
 describe('isolated mode: a page working around the secure frames', () => {

@@ -12,6 +12,7 @@ import {
   MIXED,
   sendAcrossVeilRestart,
   sendsAndReads,
+  renamedAuthorJudgedAgain,
   styledUnderStrictCsp,
 } from '../support/roundtrip-cases';
 import { launchAliceAndBob, openConversation, type ChatUser } from '../support/users';
@@ -49,6 +50,15 @@ describe('inline mode in Firefox ESR', () => {
     await styledUnderStrictCsp(server, a, b, 'styled under a strict policy');
     await Promise.all([a.close(), b.close()]);
   });
+
+  for (const how of ['attribute', 'shown name'] as const) {
+    it(`the page renames the author of a decrypted message (${how}): it is judged again, no longer shown`, async () => {
+      const [a, b] = await Promise.all([chat(alice, 'bob'), chat(bob, 'alice')]);
+      await Promise.all([composerStatus(a), composerStatus(b)]);
+      await renamedAuthorJudgedAgain(server, a, b, how);
+      await Promise.all([a.close(), b.close()]);
+    });
+  }
 
   it('fails closed without a key: nothing sent, the text stays, alice sees why', async () => {
     const page = await chat(alice, 'carol');

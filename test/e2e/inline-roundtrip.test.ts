@@ -14,6 +14,7 @@ import {
   failsClosedWithoutKey,
   MIXED,
   sendAcrossVeilRestart,
+  renamedAuthorJudgedAgain,
   sendsAndReads,
   styledUnderStrictCsp,
   vendorMessageRecords as vendorRecords,
@@ -79,6 +80,15 @@ describe('inline mode, fixture chat', () => {
     expect(leakedSubstrings(vendorMessageRecords(), text)).toEqual([]);
     await Promise.all([a.close(), b.close()]);
   });
+
+  for (const how of ['attribute', 'shown name'] as const) {
+    it(`the page renames the author of a decrypted message (${how}): it is judged again, no longer shown`, async () => {
+      const [a, b] = await Promise.all([openChat(alice, server.url, 'bob'), openChat(bob, server.url, 'alice')]);
+      await Promise.all([composerStatus(a), composerStatus(b)]);
+      await renamedAuthorJudgedAgain(server, a, b, how);
+      await Promise.all([a.close(), b.close()]);
+    });
+  }
 
   it('drafts: in inline mode the page autosaves what is typed (documented limitation)', async () => {
     const draft = 'unsent draft: the merger is off';

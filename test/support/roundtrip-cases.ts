@@ -143,3 +143,35 @@ export async function styledUnderStrictCsp(server: ChatServer, a: Page, b: Page,
     expect(look.statusBackground).not.toBe('rgba(0, 0, 0, 0)');
   }
 }
+
+/**
+ * `a` (alice) sends `text` to `b` (bob); on bob's page the vendor then puts carol's name on the
+ * decrypted message, by the attribute Veil reads or by the name it shows, to pass alice's words
+ * off as carol's: the message is judged again for carol, and its words are no longer shown.
+ */
+export async function renamedAuthorJudgedAgain(
+  server: ChatServer,
+  a: Page,
+  b: Page,
+  how: 'attribute' | 'shown name',
+): Promise<void> {
+  const text = `the budget is approved (${how})`;
+  await sendsAndReads(server, a, b, text);
+  const shown = await waitForMessage(b, (m) => m.status === 'decrypted' && m.text === text, 'bob to decrypt');
+  await b.evaluate(
+    (id, how) => {
+      const li = document.querySelector<HTMLElement>(`#messages > li.message[data-id="${id}"]`)!;
+      if (how === 'attribute') li.dataset.from = 'carol';
+      else {
+        li.removeAttribute('data-from');
+        li.querySelector('.author')!.textContent = 'carol';
+      }
+    },
+    shown.id,
+    how,
+  );
+  const now = await waitForMessage(b, (m) => m.id === shown.id && m.status !== 'decrypted', 'a verdict for carol');
+  expect(now.status).toBe('sender-mismatch');
+  expect(now.text).not.toContain(text);
+  expect(now.badge).toMatch(/carol/);
+}
