@@ -313,8 +313,30 @@ export class MessageRenderer {
    */
   private writing(pass: () => void): void {
     if (this.observer) this.take(this.observer.takeRecords());
-    pass();
-    this.observer?.takeRecords();
+    const wrote = (this.wrote = new Set());
+    try {
+      pass();
+    } finally {
+      this.wrote = undefined;
+    }
+    // Page code can run inside Veil's own writes (a custom element's callbacks, legacy mutation
+    // events). What it changed is the page's: a change Veil never makes (text edited in place),
+    // or to an element Veil did not write, is read like any other; and every element Veil wrote
+    // must still hold exactly the nodes it put there.
+    for (const r of this.observer?.takeRecords() ?? []) {
+      if (r.type === 'characterData' || !wrote.has(r.target)) this.take([r]);
+    }
+    for (const target of wrote) {
+      const v = this.views.get(target as Element);
+      if (v?.first && !this.holdsNodes(target as Element, v)) this.collect(target as Element);
+    }
+  }
+
+  /** Nodes Veil writes into during a write pass (their records are its own). */
+  private wrote?: Set<Node>;
+
+  private writes(target: Node | null): void {
+    if (target) this.wrote?.add(target);
   }
 
   stop(): void {
@@ -368,12 +390,16 @@ export class MessageRenderer {
   private processDirty(): void {
     const conversationId = this.adapter.conversationId(this.doc);
     this.checkContext(conversationId);
-    if (!this.dirty.size) return;
-    this.writing(() => {
-      // Taking the pending records may add to `dirty` while it is walked: a Set visits those too.
-      for (const el of this.dirty) if (el.isConnected && conversationId) this.process(el, conversationId);
-      this.dirty.clear();
-    });
+    // What page code changed during a pass is read again at once: a few rounds, then in a task (a
+    // page that answers every write of Veil's with another change only keeps itself busy).
+    for (let round = 0; this.dirty.size && round < 3; round++) {
+      this.writing(() => {
+        // Taking the pending records may add to `dirty` while it is walked: a Set visits those too.
+        for (const el of this.dirty) if (el.isConnected && conversationId) this.process(el, conversationId);
+        this.dirty.clear();
+      });
+    }
+    if (this.dirty.size) setTimeout(() => this.processDirty());
     this.sendSoon();
   }
 
@@ -420,6 +446,7 @@ export class MessageRenderer {
     v.hidden = undefined;
     textEl.removeAttribute('data-veil-shown');
     el.removeAttribute('data-veil-status');
+    this.writes(textEl);
     textEl.replaceChildren(this.doc.createTextNode(own.join('\n')));
     this.process(el, conversationId);
   }
@@ -661,6 +688,7 @@ export class MessageRenderer {
     if (el.querySelector(':scope .veil-unencrypted')) return;
     const badge = this.badge(NOT_ENCRYPTED_VIEW);
     badge.classList.add('veil-unencrypted');
+    this.writes(textEl.parentNode);
     textEl.after(badge); // beside the host's text, which stays exactly as the host rendered it
     el.setAttribute('data-veil-unencrypted', 'true');
   }
@@ -669,7 +697,10 @@ export class MessageRenderer {
   private unflag(el: Element): void {
     if (!el.hasAttribute('data-veil-unencrypted')) return;
     el.removeAttribute('data-veil-unencrypted');
-    el.querySelectorAll('.veil-unencrypted').forEach((b) => b.remove());
+    el.querySelectorAll('.veil-unencrypted').forEach((b) => {
+      this.writes(b.parentNode);
+      b.remove();
+    });
   }
 
   private showFailures(): void {
@@ -712,6 +743,7 @@ export class MessageRenderer {
     v.hidden = undefined;
     this.failedBadge.set(textEl, badge);
     textEl.removeAttribute('data-veil-shown');
+    this.writes(textEl);
     textEl.replaceChildren(...before, badge);
     const msg = messageOf(this.adapter, textEl);
     if (msg) this.dirty.add(msg); // asked again (once: the reason beside the envelope stays until an answer)
@@ -796,6 +828,7 @@ export class MessageRenderer {
   private setRendered(textEl: Element, first: Node, second?: Node, text?: string | null): void {
     this.view(textEl).showNodes(first, second, text === null ? undefined : (text ?? first.textContent ?? ''));
     textEl.setAttribute('data-veil-shown', '');
+    this.writes(textEl);
     if (second) textEl.replaceChildren(first, second);
     else textEl.replaceChildren(first);
   }
@@ -807,10 +840,13 @@ export class MessageRenderer {
    */
   private intact(textEl: Element): boolean {
     const v = this.views.get(textEl);
-    if (!v?.first) return false;
-    const kids = textEl.childNodes;
-    if (kids.length !== (v.second ? 2 : 1) || kids[0] !== v.first || (v.second && kids[1] !== v.second)) return false;
+    if (!v?.first || !this.holdsNodes(textEl, v)) return false;
     return v.text === undefined || v.first.textContent === v.text;
+  }
+
+  private holdsNodes(textEl: Element, v: ElementView): boolean {
+    const kids = textEl.childNodes;
+    return kids.length === (v.second ? 2 : 1) && kids[0] === v.first && (!v.second || kids[1] === v.second);
   }
 
   /**
@@ -826,6 +862,7 @@ export class MessageRenderer {
     v.unpaint();
     textEl.removeAttribute('data-veil-shown');
     messageOf(this.adapter, textEl)?.removeAttribute('data-veil-status');
+    this.writes(textEl);
     for (const n of nodes) if (n && n.nodeType !== TEXT_NODE && n.parentNode === textEl) textEl.removeChild(n);
   }
 

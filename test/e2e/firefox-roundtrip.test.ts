@@ -12,6 +12,7 @@ import {
   MIXED,
   sendAcrossVeilRestart,
   sendsAndReads,
+  pageCodeInsideVeilWrites,
   renamedAuthorJudgedAgain,
   styledUnderStrictCsp,
 } from '../support/roundtrip-cases';
@@ -50,6 +51,15 @@ describe('inline mode in Firefox ESR', () => {
     await styledUnderStrictCsp(server, a, b, 'styled under a strict policy');
     await Promise.all([a.close(), b.close()]);
   });
+
+  for (const how of ['text edited', 'node replaced'] as const) {
+    it(`page code run inside Veil's own writes edits a decrypted message (${how}): it is read again`, async () => {
+      const [a, b] = await Promise.all([chat(alice, 'bob'), chat(bob, 'alice')]);
+      await Promise.all([composerStatus(a), composerStatus(b)]);
+      await pageCodeInsideVeilWrites(server, a, b, how);
+      await Promise.all([a.close(), b.close()]);
+    });
+  }
 
   for (const how of ['attribute', 'shown name'] as const) {
     it(`the page renames the author of a decrypted message (${how}): it is judged again, no longer shown`, async () => {

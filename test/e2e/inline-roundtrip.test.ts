@@ -14,6 +14,7 @@ import {
   failsClosedWithoutKey,
   MIXED,
   sendAcrossVeilRestart,
+  pageCodeInsideVeilWrites,
   renamedAuthorJudgedAgain,
   sendsAndReads,
   styledUnderStrictCsp,
@@ -80,6 +81,15 @@ describe('inline mode, fixture chat', () => {
     expect(leakedSubstrings(vendorMessageRecords(), text)).toEqual([]);
     await Promise.all([a.close(), b.close()]);
   });
+
+  for (const how of ['text edited', 'node replaced'] as const) {
+    it(`page code run inside Veil's own writes edits a decrypted message (${how}): it is read again`, async () => {
+      const [a, b] = await Promise.all([openChat(alice, server.url, 'bob'), openChat(bob, server.url, 'alice')]);
+      await Promise.all([composerStatus(a), composerStatus(b)]);
+      await pageCodeInsideVeilWrites(server, a, b, how);
+      await Promise.all([a.close(), b.close()]);
+    });
+  }
 
   for (const how of ['attribute', 'shown name'] as const) {
     it(`the page renames the author of a decrypted message (${how}): it is judged again, no longer shown`, async () => {

@@ -175,3 +175,53 @@ export async function renamedAuthorJudgedAgain(
   expect(now.text).not.toContain(text);
   expect(now.badge).toMatch(/carol/);
 }
+
+/**
+ * `a` (alice) sends `text` to `b` (bob). Bob's page then runs its own code inside Veil's writes: a
+ * custom element in a new message's body whose removal (Veil replacing the envelope) edits the
+ * words of alice's decrypted message, in place or by swapping its text node. The message must not
+ * keep "🔒 Decrypted" beside the page's words.
+ */
+export async function pageCodeInsideVeilWrites(
+  server: ChatServer,
+  a: Page,
+  b: Page,
+  how: 'text edited' | 'node replaced',
+): Promise<void> {
+  const text = `lunch at noon, ${how === 'text edited' ? 'kestrel' : 'ocelot'}`; // no word the vendor's records hold
+  const before = server.inspect().messages.length;
+  await sendsAndReads(server, a, b, text);
+  const envelope = server.inspect().messages[before]!.text;
+  const shown = await waitForMessage(b, (m) => m.status === 'decrypted' && m.text === text, 'bob to decrypt');
+  await b.evaluate(
+    (id, envelope, how) => {
+      const target = document.querySelector(`#messages > li.message[data-id="${id}"] .text`)!;
+      customElements.define(
+        'x-forger',
+        class extends HTMLElement {
+          disconnectedCallback() {
+            const words = target.firstChild!;
+            if (how === 'text edited') (words as Text).data = 'forged: wire the money to mallory';
+            else target.replaceChild(document.createTextNode('forged: wire the money to mallory'), words);
+          }
+        },
+      );
+      const li = document.createElement('li');
+      li.className = 'message';
+      li.dataset.id = 'trap';
+      li.dataset.from = 'alice';
+      li.innerHTML = '<span class="author">alice</span><div class="text"></div>';
+      li.querySelector('.text')!.append(envelope, document.createElement('x-forger'));
+      document.querySelector('#messages')!.append(li);
+    },
+    shown.id,
+    envelope,
+    how,
+  );
+  const now = await waitForMessage(
+    b,
+    (m) => m.id === shown.id && m.text.includes('forged') && m.status !== 'decrypted',
+    'the forged words not vouched for',
+  );
+  expect(now.badge).not.toContain('Decrypted');
+}
