@@ -309,34 +309,39 @@ export class MessageRenderer {
   /**
    * Runs a pass of Veil's own DOM writes. What the host changed before is taken first; what the
    * pass itself changed is then dropped, so Veil does not rescan thousands of its own paints.
-   * (Nothing else runs during the pass, so no host change can be among the dropped records.)
    */
   private writing(pass: () => void): void {
     if (this.observer) this.take(this.observer.takeRecords());
-    const wrote = (this.wrote = new Set());
+    const current = (this.pass = { wrote: new Set(), moved: new Set() });
     try {
       pass();
     } finally {
-      this.wrote = undefined;
+      this.pass = undefined;
     }
     // Page code can run inside Veil's own writes (a custom element's callbacks, legacy mutation
-    // events). What it changed is the page's: a change Veil never makes (text edited in place),
-    // or to an element Veil did not write, is read like any other; and every element Veil wrote
-    // must still hold exactly the nodes it put there.
-    for (const r of this.observer?.takeRecords() ?? []) {
-      if (r.type === 'characterData' || !wrote.has(r.target)) this.take([r]);
-    }
-    for (const target of wrote) {
+    // events). Only Veil's own records are dropped: a node list change, in an element Veil wrote,
+    // of nodes Veil put in or took out. Anything else (a text edited in place, an attribute, other
+    // nodes or elements) is read like any page change, and every element Veil wrote must still
+    // hold exactly the nodes it put there.
+    const own = (r: MutationRecord) =>
+      r.type === 'childList' &&
+      current.wrote.has(r.target) &&
+      [...r.addedNodes, ...r.removedNodes].every((n) => current.moved.has(n));
+    const records = this.observer?.takeRecords() ?? [];
+    this.take(records.filter((r) => !own(r)));
+    for (const target of current.wrote) {
       const v = this.views.get(target as Element);
       if (v?.first && !this.holdsNodes(target as Element, v)) this.collect(target as Element);
     }
   }
 
-  /** Nodes Veil writes into during a write pass (their records are its own). */
-  private wrote?: Set<Node>;
+  /** During a write pass: the elements Veil writes into, and the nodes it puts in or takes out. */
+  private pass?: { wrote: Set<Node>; moved: Set<Node> };
 
-  private writes(target: Node | null): void {
-    if (target) this.wrote?.add(target);
+  private writes(target: Node | null, nodes: Iterable<Node | undefined>): void {
+    if (!target || !this.pass) return;
+    this.pass.wrote.add(target);
+    for (const n of nodes) if (n) this.pass.moved.add(n);
   }
 
   stop(): void {
@@ -387,6 +392,8 @@ export class MessageRenderer {
     this.options.onContext(conversationId, composer);
   }
 
+  private retrying = false;
+
   private processDirty(): void {
     const conversationId = this.adapter.conversationId(this.doc);
     this.checkContext(conversationId);
@@ -399,7 +406,20 @@ export class MessageRenderer {
         this.dirty.clear();
       });
     }
-    if (this.dirty.size) setTimeout(() => this.processDirty());
+    if (this.dirty.size) {
+      // The page keeps changing what Veil writes: nothing of Veil's stays beside its words meanwhile.
+      for (const el of this.dirty) {
+        const textEl = messageTextOf(this.adapter, el);
+        if (textEl && this.views.get(textEl)?.first) this.forget(textEl);
+      }
+      if (!this.retrying) {
+        this.retrying = true;
+        setTimeout(() => {
+          this.retrying = false;
+          this.processDirty();
+        });
+      }
+    }
     this.sendSoon();
   }
 
@@ -446,8 +466,9 @@ export class MessageRenderer {
     v.hidden = undefined;
     textEl.removeAttribute('data-veil-shown');
     el.removeAttribute('data-veil-status');
-    this.writes(textEl);
-    textEl.replaceChildren(this.doc.createTextNode(own.join('\n')));
+    const envelopeText = this.doc.createTextNode(own.join('\n'));
+    this.writes(textEl, [...textEl.childNodes, envelopeText]);
+    textEl.replaceChildren(envelopeText);
     this.process(el, conversationId);
   }
 
@@ -688,7 +709,7 @@ export class MessageRenderer {
     if (el.querySelector(':scope .veil-unencrypted')) return;
     const badge = this.badge(NOT_ENCRYPTED_VIEW);
     badge.classList.add('veil-unencrypted');
-    this.writes(textEl.parentNode);
+    this.writes(textEl.parentNode, [badge]);
     textEl.after(badge); // beside the host's text, which stays exactly as the host rendered it
     el.setAttribute('data-veil-unencrypted', 'true');
   }
@@ -698,7 +719,7 @@ export class MessageRenderer {
     if (!el.hasAttribute('data-veil-unencrypted')) return;
     el.removeAttribute('data-veil-unencrypted');
     el.querySelectorAll('.veil-unencrypted').forEach((b) => {
-      this.writes(b.parentNode);
+      this.writes(b.parentNode, [b]);
       b.remove();
     });
   }
@@ -743,7 +764,7 @@ export class MessageRenderer {
     v.hidden = undefined;
     this.failedBadge.set(textEl, badge);
     textEl.removeAttribute('data-veil-shown');
-    this.writes(textEl);
+    this.writes(textEl, [...textEl.childNodes, ...before, badge]);
     textEl.replaceChildren(...before, badge);
     const msg = messageOf(this.adapter, textEl);
     if (msg) this.dirty.add(msg); // asked again (once: the reason beside the envelope stays until an answer)
@@ -828,7 +849,7 @@ export class MessageRenderer {
   private setRendered(textEl: Element, first: Node, second?: Node, text?: string | null): void {
     this.view(textEl).showNodes(first, second, text === null ? undefined : (text ?? first.textContent ?? ''));
     textEl.setAttribute('data-veil-shown', '');
-    this.writes(textEl);
+    this.writes(textEl, [...textEl.childNodes, first, second]);
     if (second) textEl.replaceChildren(first, second);
     else textEl.replaceChildren(first);
   }
@@ -862,8 +883,9 @@ export class MessageRenderer {
     v.unpaint();
     textEl.removeAttribute('data-veil-shown');
     messageOf(this.adapter, textEl)?.removeAttribute('data-veil-status');
-    this.writes(textEl);
-    for (const n of nodes) if (n && n.nodeType !== TEXT_NODE && n.parentNode === textEl) textEl.removeChild(n);
+    const gone = nodes.filter((n) => n && n.nodeType !== TEXT_NODE && n.parentNode === textEl);
+    this.writes(textEl, gone);
+    for (const n of gone) textEl.removeChild(n!);
   }
 
   private pendingTemplate?: Node;

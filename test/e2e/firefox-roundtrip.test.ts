@@ -12,6 +12,7 @@ import {
   MIXED,
   sendAcrossVeilRestart,
   sendsAndReads,
+  authorRenamedInsideVeilWrites,
   pageCodeInsideVeilWrites,
   renamedAuthorJudgedAgain,
   styledUnderStrictCsp,
@@ -49,6 +50,13 @@ describe('inline mode in Firefox ESR', () => {
     const [a, b] = await Promise.all([open(alice, 'bob'), open(bob, 'alice')]);
     await Promise.all([composerStatus(a), composerStatus(b)]);
     await styledUnderStrictCsp(server, a, b, 'styled under a strict policy');
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it("page code run inside Veil's own writes renames the message's author: it is judged for the new name", async () => {
+    const [a, b] = await Promise.all([chat(alice, 'bob'), chat(bob, 'alice')]);
+    await Promise.all([composerStatus(a), composerStatus(b)]);
+    await authorRenamedInsideVeilWrites(server, a, b);
     await Promise.all([a.close(), b.close()]);
   });
 

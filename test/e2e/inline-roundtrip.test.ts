@@ -14,6 +14,7 @@ import {
   failsClosedWithoutKey,
   MIXED,
   sendAcrossVeilRestart,
+  authorRenamedInsideVeilWrites,
   pageCodeInsideVeilWrites,
   renamedAuthorJudgedAgain,
   sendsAndReads,
@@ -79,6 +80,13 @@ describe('inline mode, fixture chat', () => {
     const stored = server.inspect().messages.at(-1)!;
     expect(stored).toMatchObject({ to: '#general', conv: 'ch-general' });
     expect(leakedSubstrings(vendorMessageRecords(), text)).toEqual([]);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it("page code run inside Veil's own writes renames the message's author: it is judged for the new name", async () => {
+    const [a, b] = await Promise.all([openChat(alice, server.url, 'bob'), openChat(bob, server.url, 'alice')]);
+    await Promise.all([composerStatus(a), composerStatus(b)]);
+    await authorRenamedInsideVeilWrites(server, a, b);
     await Promise.all([a.close(), b.close()]);
   });
 

@@ -225,3 +225,46 @@ export async function pageCodeInsideVeilWrites(
   );
   expect(now.badge).not.toContain('Decrypted');
 }
+
+/**
+ * As above, but the page's code inside Veil's writes renames the message's author (attribute and
+ * shown name), on a message it first made Veil take its "not encrypted" flag off, so that Veil
+ * writes into the message element itself in that pass: the message is still judged for the new name.
+ */
+export async function authorRenamedInsideVeilWrites(server: ChatServer, a: Page, b: Page): Promise<void> {
+  const text = 'lunch at noon, pangolin'; // no word the vendor's records hold
+  const before = server.inspect().messages.length;
+  await sendsAndReads(server, a, b, text);
+  const envelope = server.inspect().messages[before]!.text;
+  const shown = await waitForMessage(b, (m) => m.status === 'decrypted' && m.text === text, 'bob to decrypt');
+  await b.evaluate(
+    (id, envelope) => {
+      const li = document.querySelector<HTMLElement>(`#messages > li.message[data-id="${id}"]`)!;
+      customElements.define(
+        'x-renamer',
+        class extends HTMLElement {
+          disconnectedCallback() {
+            li.dataset.from = 'carol';
+            const name = document.createElement('span');
+            name.className = 'author';
+            name.textContent = 'carol';
+            li.replaceChild(name, li.querySelector('.author')!);
+          }
+        },
+      );
+      li.setAttribute('data-veil-unencrypted', 'true');
+      const flag = li.appendChild(document.createElement('span'));
+      flag.className = 'veil-unencrypted';
+      li.querySelector('.text')!.replaceChildren(envelope, document.createElement('x-renamer'));
+    },
+    shown.id,
+    envelope,
+  );
+  const now = await waitForMessage(
+    b,
+    (m) => m.id === shown.id && m.from === 'carol' && m.status !== null && m.status !== 'decrypted',
+    'a verdict for carol',
+  );
+  expect(now.status).toBe('sender-mismatch');
+  expect(now.text).not.toContain(text);
+}
