@@ -578,7 +578,8 @@ export class MessageRenderer {
       if (this.results.get(who, envelope)) continue;
       const cacheKey = `${who}\n${envelope}`;
       pending.push(cacheKey);
-      // Unless the element was shown for another author since (the page renamed it meanwhile).
+      // Unless the element was shown for another author or other envelopes since (the page
+      // renamed it or swapped its words meanwhile).
       const again = () => {
         const v = this.views.get(textEl);
         if (v?.author === author && v.holds(items)) this.show(el, textEl, conversationId, author, items);
