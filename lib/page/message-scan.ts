@@ -78,6 +78,25 @@ export function scanText(raw: string): ScannedText {
   return { envelopes };
 }
 
+/**
+ * What both modes watch on the page: the message list's nodes and texts, and the author attribute
+ * (an author given by attribute can change without any other change to the message).
+ */
+export function watchedChanges(adapter: SiteAdapter): MutationObserverInit {
+  const author = adapter.authorAttribute;
+  return {
+    childList: true,
+    subtree: true,
+    characterData: true,
+    ...(author ? { attributes: true, attributeFilter: [author] } : {}),
+  };
+}
+
+/** Each part as the page names it now: a part renamed since it came is judged by its new name. */
+export function renameParts(adapter: SiteAdapter, group: Map<number, ChunkMember>): void {
+  for (const p of group.values()) if (namedAuthor(adapter, p.el)) p.author = messageAuthor(adapter, p.el);
+}
+
 export interface ChunkMember {
   el: Element;
   text: string;

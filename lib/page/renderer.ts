@@ -29,6 +29,8 @@ import {
   messageTextOf,
   mixedAuthors,
   partTexts,
+  renameParts,
+  watchedChanges,
   type ChunkMember,
   scanText,
   type ChunkRef,
@@ -275,14 +277,7 @@ export class MessageRenderer {
       this.take(records);
       this.processDirty();
     });
-    const author = this.adapter.authorAttribute;
-    this.observer.observe(this.doc, {
-      childList: true,
-      subtree: true,
-      characterData: true,
-      // An author given by attribute can change without any other change to the message.
-      ...(author ? { attributes: true, attributeFilter: [author] } : {}),
-    });
+    this.observer.observe(this.doc, watchedChanges(this.adapter));
     this.collect(this.doc.documentElement);
     this.processDirty();
   }
@@ -484,8 +479,7 @@ export class MessageRenderer {
     const group = this.chunkGroups.add(chunk, member);
     if (!group) return; // more parts than it claims: ignored
     this.chunkParts.set(textEl, member);
-    // Each part as the page names it now: a part renamed since it came is judged by its new name.
-    for (const p of group.values()) if (namedAuthor(this.adapter, p.el)) p.author = messageAuthor(this.adapter, p.el);
+    renameParts(this.adapter, group);
     const first = group.get(0);
     for (const [index, part] of group) {
       if (index === 0) continue;

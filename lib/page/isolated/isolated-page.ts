@@ -11,7 +11,7 @@ import type { HostCommand, HostCommandMap, HostEnvelope } from '../../messaging/
 import type { ComposerFrameSpec } from '../../messaging/frame-types';
 import type { ComposerStatus } from '../composer-status';
 import { readComposer } from '../composer';
-import { hostIdOf, messageAuthor, messageTextOf, scanText } from '../message-scan';
+import { hostIdOf, messageAuthor, messageTextOf, scanText, watchedChanges } from '../message-scan';
 import type { SendGuard } from '../send-guard';
 import { injectStyles } from '../styles';
 import { createFrameElement, loadFrame, themeOf, type SecureFrame } from './frame-host';
@@ -135,14 +135,7 @@ export class IsolatedPage {
       this.mountComposers();
       this.schedulePlace();
     });
-    const author = this.adapter.authorAttribute;
-    observer.observe(this.doc, {
-      childList: true,
-      subtree: true,
-      characterData: true,
-      // An author given by attribute can change without any other change to the message.
-      ...(author ? { attributes: true, attributeFilter: [author] } : {}),
-    });
+    observer.observe(this.doc, watchedChanges(this.adapter));
     const all = new Set<Element>();
     this.readers.collect(this.doc.documentElement, undefined, all);
     for (const el of all) this.readers.process(el);

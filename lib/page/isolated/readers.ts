@@ -23,6 +23,7 @@ import {
   mixedAuthors,
   namedAuthor,
   partTexts,
+  renameParts,
   scanText,
   type ChunkRef,
 } from '../message-scan';
@@ -206,8 +207,7 @@ export class SecureReaders {
   ): void {
     const group = this.chunkGroups.add(c, { el, text, author: base.author });
     if (!group) return; // more parts than it claims: ignored
-    // Each part as the page names it now: a part renamed since it came is judged by its new name.
-    for (const p of group.values()) if (namedAuthor(this.adapter, p.el)) p.author = messageAuthor(this.adapter, p.el);
+    renameParts(this.adapter, group);
     if (c.index > 0) this.note(textEl, t('isoReaderPartNote', c.index + 1, c.count), t('isoReaderPartDetail'), placed);
     const first = group.get(0);
     if (!first) return;
