@@ -3,6 +3,7 @@
  * no Veil code runs on unrelated pages and a policy change takes effect without a release.
  */
 import browser from 'webextension-polyfill';
+import { CONTENT_SCRIPT_MARK } from '../messaging/protocol';
 import { type Policy, siteForUrl } from '../policy/policy';
 
 const CONTENT_SCRIPT = 'content-scripts/content.js';
@@ -66,14 +67,16 @@ async function sync(p: Policy): Promise<void> {
  * Runs the content script in open tabs of protected sites that do not have it. A registration
  * does not reach pages that loaded before it took effect: tabs Chrome restores at start-up load
  * before the browser applies registered scripts, and a page opened before a policy named its site.
- * The content script runs once per document whatever the number of injections
- * (lib/page/content-main.ts).
+ * A tab whose document already runs Veil is left alone: this runs on every load of a tab (and on
+ * every same-document navigation of a single-page chat), and evaluating the whole content script
+ * again for nothing took the page's main thread while it was loading.
  */
 export async function protectOpenTabs(p: Policy, tabId?: number): Promise<void> {
   const tabs = tabId === undefined ? await browser.tabs.query({}) : [await browser.tabs.get(tabId)];
   await Promise.all(
     tabs.map(async (tab) => {
       if (tab.id === undefined || !tab.url || !siteForUrl(p, tab.url)) return;
+      if (await runsVeil(tab.id)) return;
       for (const script of SCRIPTS)
         await browser.scripting
           .executeScript({
@@ -85,4 +88,22 @@ export async function protectOpenTabs(p: Policy, tabId?: number): Promise<void> 
           .catch(() => undefined); // a tab that is closing or not a web page: nothing to protect
     }),
   );
+}
+
+/**
+ * Whether the tab's top document already runs Veil's content script, asked in Veil's own world
+ * (the page cannot set the mark there). No answer counts as no: injecting again is safe, since
+ * the content script runs once per document however often it is injected.
+ */
+async function runsVeil(tabId: number): Promise<boolean> {
+  const answers = await browser.scripting
+    .executeScript({
+      target: { tabId, frameIds: [0] },
+      world: 'ISOLATED',
+      injectImmediately: true,
+      func: (mark: string) => (globalThis as unknown as Record<symbol, unknown>)[Symbol.for(mark)] === true,
+      args: [CONTENT_SCRIPT_MARK],
+    })
+    .catch(() => []);
+  return answers[0]?.result === true;
 }

@@ -13,6 +13,13 @@ import type { SecurityIndicator } from './indicator';
 import type { ComposerFrameKind, ComposerFrameSpec, FrameTheme, ReaderSpec, SecureFrameKind } from './frame-types';
 
 /**
+ * Set (under `Symbol.for`) on the content script's own world once Veil runs in a document: the
+ * content script runs once per document, and the background asks for it before injecting Veil
+ * into an open tab again (the page's own world cannot see or set it).
+ */
+export const CONTENT_SCRIPT_MARK = 'veil.content-script';
+
+/**
  * Who may send a request: a content script in a protected tab, an extension page, or one of
  * isolated mode's secure frames (an extension page framed inside a protected tab).
  * A secure frame is never an 'extension-page': it runs inside a page Veil does not trust.

@@ -9,13 +9,8 @@ import { queryFirst, type SiteAdapter } from '../adapters/types';
 import { t } from '../i18n';
 import { scopeText } from '../i18n/scope';
 import { request } from '../messaging/client';
-import type { SiteStatus, VeilNotice } from '../messaging/protocol';
-import {
-  HOST_COMPOSER_BLOCKED,
-  installEarlyGuards,
-  IsolatedPage,
-  standDownEarlyGuards,
-} from './isolated/isolated-page';
+import { CONTENT_SCRIPT_MARK, type SiteStatus, type VeilNotice } from '../messaging/protocol';
+import { hostComposerBlocked, installEarlyGuards, IsolatedPage, standDownEarlyGuards } from './isolated/isolated-page';
 import { fixFor } from './composer-fix';
 import { type ComposerAction, ComposerStatus } from './composer-status';
 import { onShowMessage, onVeilNotice, PageChanges } from './page-changes';
@@ -27,7 +22,7 @@ import { AttachmentGuard } from './attachments';
 import { injectLayoutHints, injectStyles } from './styles';
 
 /** Set in this content script's own world (the page cannot see or set it): one Veil per document. */
-const RUNNING = Symbol.for('veil.content-script');
+const RUNNING = Symbol.for(CONTENT_SCRIPT_MARK);
 
 export async function runContentScript(): Promise<void> {
   // The background also injects into tabs the registration missed (lib/background/registration.ts).
@@ -100,7 +95,7 @@ export async function runContentScript(): Promise<void> {
   if (site.mode === 'isolated') {
     // Isolated mode: typing and reading happen in Veil's own frames; this side only
     // ever handles envelopes. The chat's own composer is blocked from sending at once.
-    guard.isolate(adapter, HOST_COMPOSER_BLOCKED);
+    guard.isolate(adapter, hostComposerBlocked());
     files.block(t('isoFileUseComposer')); // the page's own picker would hand it the plaintext file
     whenReady(() =>
       new IsolatedPage(document, armed, guard, status, {

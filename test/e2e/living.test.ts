@@ -3,7 +3,8 @@
  * text, a virtual list dropping and rebuilding nodes) and conversation switches in a single-page
  * app are decrypted once and shown correctly: no new decrypt round trip for a message already
  * decrypted (the renderer shows "Decrypting…" exactly when it asks the background), and no frame
- * in which the envelope is visible again (sampled every animation frame, before paint).
+ * in which the envelope is visible again (sampled every animation frame, before paint). Veil's
+ * scripts run once per document, however often the page loads resources or moves in its history.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'puppeteer';
@@ -141,5 +142,32 @@ describe('living pages', () => {
     expect(end.cipherFrames).toBe(0);
     // The composer status follows the conversation (SPA: no page load).
     expect(await page.$eval('.veil-composer-status', (el) => el.textContent)).toContain(key.label);
+  });
+
+  it('Veil runs once per document: the load and the chat moving in its history do not run it again', async () => {
+    // Every run is the whole content script evaluated again on the chat's main thread while it
+    // loads (the background used to inject on every load event of the tab: five runs on The Lounge).
+    const p = await bob.newPage();
+    const runs: string[] = [];
+    const cdp = await p.createCDPSession();
+    cdp.on('Debugger.scriptParsed', (e: { url: string }) => {
+      if (/\/(content-scripts\/content|notification-labels)\.js$/.test(e.url)) runs.push(e.url.replace(/^.*\//, ''));
+    });
+    await cdp.send('Debugger.enable');
+    await p.goto(`${server.url}/editors/index.html?editor=react-textarea&user=bob&conv=alice`, { waitUntil: 'load' });
+    await waitFor(() => allDecrypted(p, 30), 'the DM decrypted');
+    for (const at of ['#one', '#two', '?moved=1']) {
+      await p.evaluate((to) => (to.startsWith('#') ? (location.hash = to) : history.pushState(null, '', to)), at);
+      await frames(p, 2);
+    }
+    // The background answers a tab's load events within milliseconds; give it ample time.
+    await new Promise((r) => setTimeout(r, 1_500));
+    await cdp.send('Debugger.disable');
+    await p.close();
+    const content = runs.filter((u) => u === 'content.js').length;
+    // Once by registration; at most once more when the background looks at a document so early in
+    // its load that the registered script has not run yet (it then stands down: one Veil per document).
+    expect(content, runs.join(', ')).toBeGreaterThanOrEqual(1);
+    expect(content, runs.join(', ')).toBeLessThanOrEqual(2);
   });
 });
