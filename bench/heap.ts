@@ -4,7 +4,8 @@
  * script's world share the isolate) and prints the largest groups of objects by type and name, so a
  * change to the renderer's caches can be aimed at what actually costs memory.
  * Uses the existing build in VEIL_OUT_DIR (build first). `--without-veil`: the same page with no
- * extension, to subtract what the vendor's page keeps of its envelopes.
+ * extension, to subtract what the vendor's page keeps of its envelopes. `--usage-only`: only the
+ * used heap size (the bench's figure), no snapshot.
  */
 import { startChatServer } from '../fixtures/chat/server.mjs';
 import { launchUser } from '../test/support/browser';
@@ -45,6 +46,10 @@ async function main() {
     const cdp = await page.createCDPSession();
     await cdp.send('HeapProfiler.enable');
     for (let i = 0; i < 3; i++) await cdp.send('HeapProfiler.collectGarbage');
+    // The figure npm run bench reports (bench/history.ts), for comparing builds quickly.
+    const usage = await cdp.send('Runtime.getHeapUsage');
+    console.log(`Runtime.getHeapUsage: ${(usage.usedSize / 1024).toFixed(0)} KiB used`);
+    if (process.argv.includes('--usage-only')) return;
     let json = '';
     cdp.on('HeapProfiler.addHeapSnapshotChunk', (e: { chunk: string }) => (json += e.chunk));
     await cdp.send('HeapProfiler.takeHeapSnapshot', { reportProgress: false });

@@ -287,6 +287,3 @@ export function ariaLabelOf(view: StatusView): string {
   useLanguage();
   return t('statusAriaPrefix', view.label.replace(/^[^\p{L}\p{N}]+\s*/u, ''), view.detail);
 }
-
-/** Evaluated once when the content script loads (i18n is synchronous there). */
-export const NOT_ENCRYPTED_VIEW: StatusView = notEncryptedView();

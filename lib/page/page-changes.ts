@@ -21,9 +21,6 @@ import type { SiteAdapter } from '../adapters/types';
 import type { SendGuard } from './send-guard';
 import type { AttachmentGuard } from './attachments';
 
-/** Evaluated once when the content script loads (i18n is synchronous there). */
-export const RELOAD_AFTER_POLICY_CHANGE = t('pageReloadAfterPolicyChange');
-
 /** Listens for the background's notices; `fn` runs for each valid one. */
 export function onVeilNotice(fn: (n: VeilNotice) => void): void {
   browser.runtime.onMessage.addListener((message: unknown, sender: { id?: string; tab?: unknown }) => {
@@ -91,7 +88,7 @@ export class PageChanges {
       now.adapterId === this.started.adapterId &&
       now.mode === this.started.mode &&
       JSON.stringify(now.customAdapter) === JSON.stringify(this.started.customAdapter);
-    if (!same) return this.block(RELOAD_AFTER_POLICY_CHANGE);
+    if (!same) return this.block(t('pageReloadAfterPolicyChange'));
     if (this.adapter && now.mode === 'inline') {
       this.guard.arm(this.adapter, { allowPlaintext: !now.requireEncryption });
       this.files?.arm(this.adapter, now); // attachments: encrypt, block or allow, as the policy says now
@@ -99,7 +96,7 @@ export class PageChanges {
       return true;
     }
     // Isolated mode is set up once per page load; a page blocked here cannot re-isolate itself.
-    if (this.blockedByPolicy) return this.block(RELOAD_AFTER_POLICY_CHANGE);
+    if (this.blockedByPolicy) return this.block(t('pageReloadAfterPolicyChange'));
     return true;
   }
 

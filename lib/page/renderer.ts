@@ -42,7 +42,7 @@ import {
   briefViewOf,
   incompleteView,
   mixedAuthorsView,
-  NOT_ENCRYPTED_VIEW,
+  notEncryptedView,
   notDecryptedView,
   partView,
   viewOf,
@@ -702,7 +702,7 @@ export class MessageRenderer {
   private flagUnencrypted(el: Element, textEl: Element, raw: string): void {
     if (this.options.flagUnencrypted === false || !raw.trim()) return;
     if (el.querySelector(':scope .veil-unencrypted')) return;
-    const badge = this.badge(NOT_ENCRYPTED_VIEW);
+    const badge = this.badge(notEncryptedView());
     badge.classList.add('veil-unencrypted');
     this.writes(textEl.parentNode, [badge]);
     textEl.after(badge); // beside the host's text, which stays exactly as the host rendered it

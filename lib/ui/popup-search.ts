@@ -4,7 +4,7 @@
  * and a snippet whose matches are marked: every piece goes in with textContent, never as HTML,
  * since the text is what someone else wrote. A click brings the chat back to the front, the message in view.
  */
-import { t, uiLanguage } from '../i18n';
+import { formatTime, t, uiLanguage } from '../i18n';
 import { request } from '../messaging/client';
 import type { SearchResult } from '../messaging/protocol';
 
@@ -41,7 +41,7 @@ function resultItem(doc: Document, r: SearchResult, onOpen: (id: number) => void
   sig.textContent = signatureText(r.signature);
   const time = doc.createElement('time');
   time.dateTime = new Date(r.sentAt).toISOString();
-  time.textContent = new Date(r.sentAt).toLocaleString(uiLanguage());
+  time.textContent = formatTime(r.sentAt);
   meta.append(author, ' · ', sig, ' · ', conv, ' · ', time);
   const text = doc.createElement('span');
   text.className = 'veil-search-snippet';

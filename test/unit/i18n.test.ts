@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import en from '../../public/_locales/en/messages.json';
 import zh from '../../public/_locales/zh_CN/messages.json';
-import { catalogLookup, setMessageLookup } from '../../lib/i18n';
+import { catalogLookup, formatTime, setMessageLookup } from '../../lib/i18n';
 import { briefViewOf, decryptingView, notEncryptedView, viewOf } from '../../lib/i18n/status-text';
 import type { DecryptedItem } from '../../lib/messaging/protocol';
 
@@ -128,6 +128,19 @@ describe('translations', () => {
       expect(notEncryptedView().label).toBe(plain);
       expect(decryptingView().label).toBe(pending);
     }
+  });
+
+  it("a message's time reads the same unambiguous way in both languages (local time, ISO 8601 order)", () => {
+    const sentAt = new Date(2026, 0, 5, 7, 3, 9).getTime(); // 5 January, local time: never "1/5" or "5/1"
+    for (const [cat, sent] of [
+      [en, ' · sent 2026-01-05 07:03:09'],
+      [zh, ' · 发送于 2026-01-05 07:03:09'],
+    ] as const) {
+      setMessageLookup(catalogLookup(cat));
+      expect(viewOf({ id: '1', status: 'decrypted', sentAt }, 'bob', false).detail).toContain(sent);
+    }
+    expect(formatTime(new Date(987, 10, 20, 23, 59, 0).getTime())).toBe('0987-11-20 23:59:00');
+    expect(formatTime(Number.NaN)).toBe('?');
   });
 
   it('the Chinese catalog is really Chinese: every sentence has CJK text', () => {

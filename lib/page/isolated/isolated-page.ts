@@ -58,8 +58,8 @@ export function standDownEarlyGuards(): void {
   early?.standDown();
 }
 
-/** Evaluated once when the content script loads (i18n is synchronous there). */
-export const HOST_COMPOSER_BLOCKED = t('isoHostComposerBlocked');
+/** Why the chat's own compose box takes no typing in isolated mode. */
+export const hostComposerBlocked = (): string => t('isoHostComposerBlocked');
 
 /** Whether a box is at least partly inside the window. */
 function inView(r: DOMRect, doc: Document): boolean {
@@ -115,7 +115,7 @@ export class IsolatedPage {
 
   start(): void {
     const win = this.doc.defaultView!;
-    this.guard.isolate(this.adapter, HOST_COMPOSER_BLOCKED);
+    this.guard.isolate(this.adapter, hostComposerBlocked());
     injectStyles(this.doc);
     const style = this.doc.createElement('style');
     style.id = 'veil-isolated-styles';

@@ -12,7 +12,7 @@
  */
 import type { SiteAdapter } from '../../adapters/types';
 import { t } from '../../i18n';
-import { mixedAuthorsView, NOT_ENCRYPTED_VIEW } from '../../i18n/status-text';
+import { mixedAuthorsView, notEncryptedView } from '../../i18n/status-text';
 import type { ReaderSpec } from '../../messaging/frame-types';
 import {
   ChunkGroups,
@@ -177,7 +177,10 @@ export class SecureReaders {
     if (envelopes.length === 0) {
       this.placed.set(textEl, { key, frames: [], notes: [] });
       textEl.removeAttribute('data-veil-isolated');
-      if (this.flagUnencrypted && raw.trim()) this.note(textEl, NOT_ENCRYPTED_VIEW.label, NOT_ENCRYPTED_VIEW.detail);
+      if (this.flagUnencrypted && raw.trim()) {
+        const plain = notEncryptedView();
+        this.note(textEl, plain.label, plain.detail);
+      }
       return;
     }
     textEl.setAttribute('data-veil-isolated', 'hidden');
