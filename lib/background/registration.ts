@@ -67,17 +67,19 @@ async function sync(p: Policy): Promise<void> {
  * Runs the content script in open tabs of protected sites that do not have it. A registration
  * does not reach pages that loaded before it took effect: tabs Chrome restores at start-up load
  * before the browser applies registered scripts, and a page opened before a policy named its site.
- * A tab whose document already runs Veil is left alone: this runs on every load of a tab (and on
- * every same-document navigation of a single-page chat), and evaluating the whole content script
- * again for nothing took the page's main thread while it was loading.
+ * A tab whose document already runs Veil does not get the content script again: this runs on every
+ * load event of a tab (and on every same-document navigation of a single-page chat), and
+ * evaluating the whole content script again for nothing took the page's main thread while it loaded.
  */
 export async function protectOpenTabs(p: Policy, tabId?: number): Promise<void> {
   const tabs = tabId === undefined ? await browser.tabs.query({}) : [await browser.tabs.get(tabId)];
   await Promise.all(
     tabs.map(async (tab) => {
       if (tab.id === undefined || !tab.url || !siteForUrl(p, tab.url)) return;
-      if (await runsVeil(tab.id)) return;
-      for (const script of SCRIPTS)
+      // The page-world script is small and installs once per document too; it goes in whatever the
+      // probe says (a tab can load between the two registrations and get only the content script).
+      const scripts = (await runsVeil(tab.id)) ? SCRIPTS.filter((s) => s.world === 'MAIN') : SCRIPTS;
+      for (const script of scripts)
         await browser.scripting
           .executeScript({
             target: { tabId: tab.id, frameIds: [0] },

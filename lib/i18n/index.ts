@@ -85,8 +85,10 @@ const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 export function formatTime(ms: number): string {
   const d = new Date(ms);
   if (Number.isNaN(d.getTime())) return '?';
+  const year = d.getFullYear();
+  if (year < 0 || year > 9999) return d.toISOString(); // no four-digit year to write
   return (
-    `${pad(d.getFullYear(), 4)}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
+    `${pad(year, 4)}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
     `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
   );
 }

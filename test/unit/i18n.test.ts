@@ -141,6 +141,7 @@ describe('translations', () => {
     }
     expect(formatTime(new Date(987, 10, 20, 23, 59, 0).getTime())).toBe('0987-11-20 23:59:00');
     expect(formatTime(Number.NaN)).toBe('?');
+    expect(formatTime(Date.UTC(10000, 0, 1, 12))).toBe('+010000-01-01T12:00:00.000Z');
   });
 
   it('the Chinese catalog is really Chinese: every sentence has CJK text', () => {
