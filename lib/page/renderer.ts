@@ -149,6 +149,16 @@ class ResultCache {
 /** A message's envelope texts as one key (the text itself for the usual single envelope). */
 const envelopeKey = (texts: string[]): string => (texts.length === 1 ? texts[0]! : texts.join('\n'));
 
+/**
+ * An element's child nodes, walked rather than read from `childNodes`: a NodeList read from Veil's
+ * world keeps a wrapper alive as long as its element (a history's worth of them).
+ */
+function childrenOf(el: Node): Node[] {
+  const out: Node[] = [];
+  for (let n = el.firstChild; n; n = n.nextSibling) out.push(n);
+  return out;
+}
+
 /** Node.TEXT_NODE, without the page's `Node` (a page can replace globals of its own world only, but tests have none). */
 const TEXT_NODE = 3;
 
@@ -462,7 +472,7 @@ export class MessageRenderer {
     textEl.removeAttribute('data-veil-shown');
     el.removeAttribute('data-veil-status');
     const envelopeText = this.doc.createTextNode(own.join('\n'));
-    this.writes(textEl, [...textEl.childNodes, envelopeText]);
+    this.writes(textEl, [...childrenOf(textEl), envelopeText]);
     textEl.replaceChildren(envelopeText);
     this.process(el, conversationId);
   }
@@ -740,7 +750,7 @@ export class MessageRenderer {
     // Already "Decrypting…" (a message of several envelopes, answered one by one): what it showed
     // before stays the envelope, to put back if no answer comes.
     if (v.hidden && this.intact(textEl)) return;
-    const before = [...textEl.childNodes];
+    const before = childrenOf(textEl);
     v.unpaint();
     // Every pending badge is the same: cloned from one made once (a history shows thousands).
     this.pendingTemplate ??= this.badge(decryptingView());
@@ -759,7 +769,7 @@ export class MessageRenderer {
     v.hidden = undefined;
     this.failedBadge.set(textEl, badge);
     textEl.removeAttribute('data-veil-shown');
-    this.writes(textEl, [...textEl.childNodes, ...before, badge]);
+    this.writes(textEl, [...childrenOf(textEl), ...before, badge]);
     textEl.replaceChildren(...before, badge);
     const msg = messageOf(this.adapter, textEl);
     if (msg) this.dirty.add(msg); // asked again (once: the reason beside the envelope stays until an answer)
@@ -844,7 +854,7 @@ export class MessageRenderer {
   private setRendered(textEl: Element, first: Node, second?: Node, text?: string | null): void {
     this.view(textEl).showNodes(first, second, text === null ? undefined : (text ?? first.textContent ?? ''));
     textEl.setAttribute('data-veil-shown', '');
-    this.writes(textEl, [...textEl.childNodes, first, second]);
+    this.writes(textEl, [...childrenOf(textEl), first, second]);
     if (second) textEl.replaceChildren(first, second);
     else textEl.replaceChildren(first);
   }
@@ -861,8 +871,9 @@ export class MessageRenderer {
   }
 
   private holdsNodes(textEl: Element, v: ElementView): boolean {
-    const kids = textEl.childNodes;
-    return kids.length === (v.second ? 2 : 1) && kids[0] === v.first && (!v.second || kids[1] === v.second);
+    const first = textEl.firstChild;
+    if (!first || first !== v.first) return false;
+    return v.second ? first.nextSibling === v.second && !v.second.nextSibling : !first.nextSibling;
   }
 
   /**
