@@ -19,6 +19,7 @@ import { editFilesOf, editTargetOf, watchEditBoxes } from './edit-box';
 import { watchPreviews } from './previews';
 import { SendGuard } from './send-guard';
 import { AttachmentGuard } from './attachments';
+import { ListenerKeeper } from './listener-keeper';
 import { injectLayoutHints, injectStyles } from './styles';
 
 /** Set in this content script's own world (the page cannot see or set it): one Veil per document. */
@@ -37,6 +38,16 @@ export async function runContentScript(): Promise<void> {
   files.install();
   guard.attachments = files;
   const frameGuards = installEarlyGuards(window); // isolated mode's, ahead of any page listener (inert otherwise)
+  // The page's document.open() erases every listener, Veil's too: they are put back at once, and
+  // the line under the composer asks for a reload (it says so again whenever the composer changes).
+  const page: { adapter?: SiteAdapter; rewritten?: boolean } = {}; // the adapter once the background answered
+  const rewritten = () => attachStatus(status, page.adapter, 'error', t('pageDocumentRewritten'));
+  const keeper = new ListenerKeeper(window, () => {
+    page.rewritten = true;
+    whenReady(rewritten);
+  });
+  for (const g of [guard, files, frameGuards]) keeper.keep(() => g.install());
+  keeper.start();
 
   // Notices from the background (keyring, policy) are kept until the page is set up to use them.
   const notices = new NoticeQueue();
@@ -80,6 +91,7 @@ export async function runContentScript(): Promise<void> {
     return;
   }
   const armed = adapter;
+  page.adapter = armed;
   // Previews and the title show a label instead of envelopes, in either mode, from the start (or,
   // where policy says so in inline mode, the decrypted preview once the background answers).
   watchPreviews(
@@ -101,6 +113,7 @@ export async function runContentScript(): Promise<void> {
       new IsolatedPage(document, armed, guard, status, {
         flagUnencrypted: site.flagUnencrypted ?? true,
         guards: frameGuards,
+        keep: (install) => keeper.keep(install),
       }).start(),
     );
     return;
@@ -111,7 +124,12 @@ export async function runContentScript(): Promise<void> {
   changes.adapter = adapter;
   injectLayoutHints(document, adapter);
   // While a policy change blocks sending, the line under the composer keeps saying why.
-  const describe = () => void (changes.blocked ? undefined : describeKey(armed, status, site.managed));
+  const describe = () =>
+    void (changes.blocked
+      ? undefined
+      : page.rewritten
+        ? rewritten()
+        : describeKey(armed, status, site.managed).then(() => page.rewritten && rewritten()));
   let lineBack = 0;
   whenReady(() => {
     injectStyles(document);

@@ -13,6 +13,7 @@ import {
   sendAcrossVeilRestart,
   sendsAndReads,
   authorRenamedInsideVeilWrites,
+  documentRewritten,
   pageCodeInsideVeilWrites,
   renamedAuthorJudgedAgain,
   styledUnderStrictCsp,
@@ -68,6 +69,13 @@ describe('inline mode in Firefox ESR', () => {
       await Promise.all([a.close(), b.close()]);
     });
   }
+
+  it("the page rewrites its document (document.open): Veil's guard is back before it takes a key", async () => {
+    const [a, b] = await Promise.all([chat(alice, 'bob'), chat(bob, 'alice')]);
+    await Promise.all([composerStatus(a), composerStatus(b)]);
+    await documentRewritten(server, a, b);
+    await Promise.all([a.close(), b.close()]);
+  });
 
   for (const how of ['attribute', 'shown name'] as const) {
     it(`the page renames the author of a decrypted message (${how}): it is judged again, no longer shown`, async () => {

@@ -15,6 +15,7 @@ import {
   MIXED,
   sendAcrossVeilRestart,
   authorRenamedInsideVeilWrites,
+  documentRewritten,
   pageCodeInsideVeilWrites,
   renamedAuthorJudgedAgain,
   sendsAndReads,
@@ -107,6 +108,13 @@ describe('inline mode, fixture chat', () => {
       await Promise.all([a.close(), b.close()]);
     });
   }
+
+  it("the page rewrites its document (document.open): Veil's guard is back before it takes a key", async () => {
+    const [a, b] = await Promise.all([openChat(alice, server.url, 'bob'), openChat(bob, server.url, 'alice')]);
+    await Promise.all([composerStatus(a), composerStatus(b)]);
+    await documentRewritten(server, a, b);
+    await Promise.all([a.close(), b.close()]);
+  });
 
   it('drafts: in inline mode the page autosaves what is typed (documented limitation)', async () => {
     const draft = 'unsent draft: the merger is off';

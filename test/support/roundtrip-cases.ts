@@ -268,3 +268,36 @@ export async function authorRenamedInsideVeilWrites(server: ChatServer, a: Page,
   expect(now.status).toBe('sender-mismatch');
   expect(now.text).not.toContain(text);
 }
+
+/**
+ * The page rewrites its own document with `document.open()` (old-style apps do; a hostile page
+ * would, to drop Veil's listeners, which the standard has it erase): Veil puts its send guard
+ * back before the rewritten chat takes a key, so what alice types there still goes out encrypted
+ * only, and the line under her composer asks her to reload the page.
+ */
+export async function documentRewritten(server: ChatServer, a: Page, b: Page): Promise<void> {
+  await a.evaluate(async () => {
+    const html = await (await fetch(location.href)).text();
+    document.open();
+    document.write(html);
+    document.close();
+    // Every line Veil shows under the composer from now on (a send replaces it).
+    const seen: string[] = [];
+    (window as unknown as { __veilLines: string[] }).__veilLines = seen;
+    new MutationObserver(() => {
+      const line = document.querySelector('.veil-composer-status')?.textContent ?? '';
+      if (line && line !== seen.at(-1)) seen.push(line);
+    }).observe(document, { childList: true, subtree: true, characterData: true });
+  });
+  // The rewritten chat runs again (its script names the conversation first) and Veil's line is back.
+  await a.waitForFunction(
+    () => !!document.querySelector('#chat-title')?.textContent && !!document.querySelector('.veil-composer-status'),
+    { timeout: 15_000 },
+  );
+  await sendsAndReads(server, a, b, `typed after the page rewrote itself: ${MIXED}`);
+  const lines = await a.evaluate(() => (window as unknown as { __veilLines: string[] }).__veilLines);
+  expect(
+    lines.some((l) => l.includes('This page rewrote itself')),
+    lines.join(' | '),
+  ).toBe(true);
+}

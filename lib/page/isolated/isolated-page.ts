@@ -87,6 +87,8 @@ export class IsolatedPage {
   private files: IsolatedFiles;
   private guards: FrameGuards;
   private placeScheduled = false;
+  private readonly keep?: (install: () => void) => void;
+  private readonly onViewChange = (): void => this.schedulePlace();
   private resizeObserver = new ResizeObserver(() => this.schedulePlace());
   /** The page restyling Veil's frame or an ancestor: put the frame back, and check it is still seen. */
   private styleObserver = new MutationObserver(() => this.schedulePlace());
@@ -96,8 +98,14 @@ export class IsolatedPage {
     private readonly adapter: SiteAdapter,
     private readonly guard: SendGuard,
     private readonly status: ComposerStatus,
-    opts: { flagUnencrypted: boolean; guards: FrameGuards },
+    opts: {
+      flagUnencrypted: boolean;
+      guards: FrameGuards;
+      /** Listeners to put back if the page's document.open() erases them (lib/page/listener-keeper.ts). */
+      keep?: (install: () => void) => void;
+    },
   ) {
+    this.keep = opts.keep;
     this.readers = new SecureReaders(doc, adapter, opts.flagUnencrypted);
     this.files = new IsolatedFiles(doc, adapter, (handle) => this.readers.frame(handle));
     this.guards = opts.guards;
@@ -122,8 +130,12 @@ export class IsolatedPage {
     style.textContent = READER_CSS;
     (this.doc.head ?? this.doc.documentElement).append(style);
     browser.runtime.onMessage.addListener(this.onHostCommand);
-    win.addEventListener('scroll', () => this.schedulePlace(), { capture: true, passive: true });
-    win.addEventListener('resize', () => this.schedulePlace(), { passive: true });
+    const listen = () => {
+      win.addEventListener('scroll', this.onViewChange, { capture: true, passive: true });
+      win.addEventListener('resize', this.onViewChange, { passive: true });
+    };
+    listen();
+    this.keep?.(listen);
     const observer = new MutationObserver((records) => {
       const dirty = new Set<Element>();
       for (const r of records) {
