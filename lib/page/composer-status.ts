@@ -22,6 +22,11 @@ export class ComposerStatus {
     return !!this.el && !this.el.isConnected;
   }
 
+  /** Whether the line is on the page and says `text` now. */
+  shows(text: string): boolean {
+    return !!this.el?.isConnected && this.el.querySelector('.veil-composer-text')?.textContent === text;
+  }
+
   /** Places the status line right after the composer's form (or the composer itself). */
   attach(composer: HTMLElement): void {
     const anchor = composer.closest('form') ?? composer;

@@ -39,13 +39,15 @@ export async function runContentScript(): Promise<void> {
   guard.attachments = files;
   const frameGuards = installEarlyGuards(window); // isolated mode's, ahead of any page listener (inert otherwise)
   // The page's document.open() erases every listener, Veil's too: they are put back at once, and
-  // the line under the composer asks for a reload (it says so again whenever the composer changes).
-  const page: { adapter?: SiteAdapter; rewritten?: boolean } = {}; // the adapter once the background answered
+  // the line under the composer asks for a reload (inline: it says so again whenever the composer
+  // changes; isolated: no secure composer is offered until then, see IsolatedPage.halt).
+  const page: { adapter?: SiteAdapter; rewritten?: boolean; isolated?: IsolatedPage } = {};
   const rewritten = () => attachStatus(status, page.adapter, 'error', t('pageDocumentRewritten'));
   const keeper = new ListenerKeeper(window, () => {
     page.rewritten = true;
-    whenReady(rewritten);
+    whenReady(() => (page.isolated ? page.isolated.halt(t('isoPageRewritten')) : rewritten()));
   });
+  keepAcrossRewrites = (install) => keeper.keep(install);
   for (const g of [guard, files, frameGuards]) keeper.keep(() => g.install());
   keeper.start();
 
@@ -109,13 +111,15 @@ export async function runContentScript(): Promise<void> {
     // ever handles envelopes. The chat's own composer is blocked from sending at once.
     guard.isolate(adapter, hostComposerBlocked());
     files.block(t('isoFileUseComposer')); // the page's own picker would hand it the plaintext file
-    whenReady(() =>
-      new IsolatedPage(document, armed, guard, status, {
+    whenReady(() => {
+      page.isolated = new IsolatedPage(document, armed, guard, status, {
         flagUnencrypted: site.flagUnencrypted ?? true,
         guards: frameGuards,
         keep: (install) => keeper.keep(install),
-      }).start(),
-    );
+      });
+      page.isolated.start();
+      if (page.rewritten) page.isolated.halt(t('isoPageRewritten'));
+    });
     return;
   }
   guard.arm(adapter, { allowPlaintext: !site.requireEncryption, managed: site.managed });
@@ -250,9 +254,21 @@ class NoticeQueue {
   }
 }
 
+/** Set once the content script runs: listeners to put back if the page's document.open() erases them. */
+let keepAcrossRewrites: ((install: () => void) => void) | undefined;
+
+/** Runs `fn` once the document is parsed (once only, even if the page rewrites it meanwhile). */
 function whenReady(fn: () => void): void {
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', fn, { once: true });
-  else fn();
+  if (document.readyState !== 'loading') return fn();
+  let done = false;
+  const run = () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
+  const listen = () => void (done || document.addEventListener('DOMContentLoaded', run, { once: true }));
+  listen();
+  keepAcrossRewrites?.(listen);
 }
 
 function attachStatus(

@@ -8,7 +8,13 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { Page } from 'puppeteer';
 import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
-import { firstKeystrokesAfterLoad, openHostile, pageLearnedNothing, typeInIsolated } from '../support/isolated-cases';
+import {
+  firstKeystrokesAfterLoad,
+  openHostile,
+  pageLearnedNothing,
+  rewrittenDocumentClosesComposer,
+  typeInIsolated,
+} from '../support/isolated-cases';
 import { filesInIsolated } from '../support/isolated-files-cases';
 import { makeKey } from '../support/keys';
 import { launchAliceAndBob, type ChatUser } from '../support/users';
@@ -58,5 +64,11 @@ describe('isolated mode in Firefox ESR against a hostile chat page', () => {
 
   it("typing at once after load, into the chat's box focused at load, reaches bob exactly; the page gets no key", async () => {
     await firstKeystrokesAfterLoad(server, alice, b);
+  });
+
+  it('the page rewrites its document (document.open): no secure composer is offered until a reload', async () => {
+    const p = await openHostile(alice, server, 'bob', '');
+    await rewrittenDocumentClosesComposer(p);
+    await p.close();
   });
 });

@@ -26,6 +26,7 @@ import {
   pageLearnedNothing,
   PROBES,
   readerTexts,
+  rewrittenDocumentClosesComposer,
   spyFramesSettled,
   vendorView,
   waitForReader as waitForReaderIn,
@@ -402,6 +403,13 @@ describe('isolated mode against a hostile chat page', () => {
     await new Promise((r) => setTimeout(r, 1_000)); // any reader would have opened by now
     expect((await readerTexts(g)).filter((r) => r.text === long)).toEqual([]);
     await g.close();
+  });
+
+  it('the page rewrites its document (document.open): no secure composer is offered until a reload', async () => {
+    const p = await openHostile(alice, 'bob', '');
+    await p.bringToFront();
+    await rewrittenDocumentClosesComposer(p);
+    await p.close();
   });
 
   it('focus theft and a clickjacking overlay are caught', async () => {

@@ -364,3 +364,35 @@ export async function firstKeystrokesAfterLoad(
   expect(spy.filter((r) => r.kind === 'composer' && r.data !== '' && !/^VEIL1/.test(r.data))).toEqual([]);
   await p.close();
 }
+
+/**
+ * The page rewrites its document with `document.open()`, which erases every event listener,
+ * Veil's too. Veil puts them back, but any the page added meanwhile run first, so its focus and
+ * typing guards cannot be trusted: no secure composer is offered again until a reload, and the
+ * line under the chat's box says so. (Before, the composer came back with "the chat page cannot
+ * see what you type".)
+ */
+export async function rewrittenDocumentClosesComposer(page: Page): Promise<void> {
+  await page.waitForSelector('veil-secure-frame[data-kind="composer"]', { timeout: 25_000 });
+  await page.evaluate(async () => {
+    const html = await (await fetch(location.href)).text();
+    document.open();
+    document.write(html);
+    document.close();
+  });
+  const closedLine = () =>
+    !!document.querySelector('#chat-title')?.textContent &&
+    /closed its secure composer/.test(document.querySelector('.veil-composer-status')?.textContent ?? '');
+  await page.waitForFunction(closedLine, { timeout: 15_000 });
+  // The rewritten chat runs on (its composer, its history): Veil offers no composer over it.
+  await page.evaluate(
+    () =>
+      new Promise<void>((done) => {
+        let frames = 0;
+        const tick = () => (++frames >= 10 ? done() : requestAnimationFrame(tick));
+        requestAnimationFrame(tick);
+      }),
+  );
+  expect(await page.$('veil-secure-frame[data-kind="composer"]')).toBeNull();
+  expect(await page.evaluate(closedLine)).toBe(true);
+}

@@ -121,14 +121,39 @@ export class IsolatedPage {
     });
   }
 
-  start(): void {
-    const win = this.doc.defaultView!;
-    this.guard.isolate(this.adapter, hostComposerBlocked());
+  /** Veil's reader styles (hidden host text, placeholders), found by reference: a page can plant one with its id. */
+  private readerStyle?: HTMLStyleElement;
+
+  /** Veil's styles, put back if the page removed them (or rewrote its document). */
+  private injectAllStyles(): void {
     injectStyles(this.doc);
+    if (this.readerStyle?.isConnected) return;
     const style = this.doc.createElement('style');
     style.id = 'veil-isolated-styles';
     style.textContent = READER_CSS;
     (this.doc.head ?? this.doc.documentElement).append(style);
+    this.readerStyle = style;
+  }
+
+  /** Set once the page erased Veil's listeners (halt()): the line's words, which nothing replaces. */
+  private halted?: string;
+
+  /**
+   * The page erased Veil's event listeners (it called `document.open()`). Veil puts them back, but
+   * they now run after any the page added in the same task, so the focus and typing guards can no
+   * longer keep the keyboard from the page: no secure composer is offered until a reload, and the
+   * line under the chat's box says so. Readers stay: they only show.
+   */
+  halt(text: string): void {
+    this.halted = text;
+    for (const m of [...this.mounted]) this.unmount(m);
+    this.showStatus('error', text);
+  }
+
+  start(): void {
+    const win = this.doc.defaultView!;
+    this.guard.isolate(this.adapter, hostComposerBlocked());
+    this.injectAllStyles();
     browser.runtime.onMessage.addListener(this.onHostCommand);
     const listen = () => {
       win.addEventListener('scroll', this.onViewChange, { capture: true, passive: true });
@@ -144,6 +169,7 @@ export class IsolatedPage {
           this.readers.collect(node, r.type === 'childList' ? r.addedNodes : undefined, dirty);
       }
       for (const el of dirty) if (el.isConnected) this.readers.process(el);
+      this.injectAllStyles();
       this.mountComposers();
       this.schedulePlace();
     });
@@ -155,7 +181,9 @@ export class IsolatedPage {
   }
 
   private showStatus(state: 'ready' | 'busy' | 'error', text: string): void {
-    const box = this.active?.box ?? this.mounted[0]?.box;
+    if (this.halted && text !== this.halted) return; // the reason no composer is offered stays
+    const box =
+      this.active?.box ?? this.mounted[0]?.box ?? queryFirst<HTMLElement>(this.doc, this.adapter.selectors.composer);
     if (box) this.status.attach(box);
     this.status.show(state, text);
   }
@@ -182,6 +210,11 @@ export class IsolatedPage {
    */
   private mountComposers(): void {
     for (const m of [...this.mounted]) if (!m.box.isConnected) this.unmount(m);
+    if (this.halted) {
+      // Under the chat's box, wherever it is now; written only when missing (its own write is a change too).
+      if (!this.status.shows(this.halted)) this.showStatus('error', this.halted);
+      return;
+    }
     for (const spec of composersOf(this.adapter)) {
       const boxes =
         spec.kind === 'main'
