@@ -45,7 +45,8 @@ export async function runContentScript(): Promise<void> {
   const rewritten = () => attachStatus(status, page.adapter, 'error', t('pageDocumentRewritten'));
   const keeper = new ListenerKeeper(window, () => {
     page.rewritten = true;
-    whenReady(() => (page.isolated ? page.isolated.halt(t('isoPageRewritten')) : rewritten()));
+    // Said only on a page Veil protects: before the background answered, it is said once it has.
+    if (page.adapter) whenReady(() => (page.isolated ? page.isolated.halt(t('isoPageRewritten')) : rewritten()));
   });
   keepAcrossRewrites = (install) => keeper.keep(install);
   for (const g of [guard, files, frameGuards]) keeper.keep(() => g.install());
