@@ -7,6 +7,7 @@ import { expect } from 'vitest';
 import type { CDPSession, Frame, Page, Target } from 'puppeteer';
 import type { ChatServer, InspectRecord } from '../../fixtures/chat/server.mjs';
 import { waitFor } from './browser';
+import { rewriteOwnDocument } from './chat';
 import { leakedSubstrings } from './leaks';
 
 /** Words the hostile page looks for with window.find (one per secret, distinctive). */
@@ -374,12 +375,7 @@ export async function firstKeystrokesAfterLoad(
  */
 export async function rewrittenDocumentClosesComposer(page: Page): Promise<void> {
   await page.waitForSelector('veil-secure-frame[data-kind="composer"]', { timeout: 25_000 });
-  await page.evaluate(async () => {
-    const html = await (await fetch(location.href)).text();
-    document.open();
-    document.write(html);
-    document.close();
-  });
+  await rewriteOwnDocument(page);
   const closedLine = () =>
     !!document.querySelector('#chat-title')?.textContent &&
     /closed its secure composer/.test(document.querySelector('.veil-composer-status')?.textContent ?? '');

@@ -5,6 +5,7 @@
 import { expect } from 'vitest';
 import type { Page } from 'puppeteer';
 import type { ChatServer } from '../../fixtures/chat/server.mjs';
+import { rewriteOwnDocument } from './chat';
 import { leakedSubstrings } from './leaks';
 import { typeAndSendAny } from './users';
 import { waitForMessage } from './veil-ui';
@@ -276,12 +277,9 @@ export async function authorRenamedInsideVeilWrites(server: ChatServer, a: Page,
  * only, and the line under her composer asks her to reload the page.
  */
 export async function documentRewritten(server: ChatServer, a: Page, b: Page): Promise<void> {
-  await a.evaluate(async () => {
-    const html = await (await fetch(location.href)).text();
-    document.open();
-    document.write(html);
-    document.close();
-    // Every line Veil shows under the composer from now on (a send replaces it).
+  await a.evaluate(() => {
+    // Every line Veil shows under the composer from now on (a send replaces it); an observer of the
+    // document outlives document.open(), which erases listeners only.
     const seen: string[] = [];
     (window as unknown as { __veilLines: string[] }).__veilLines = seen;
     new MutationObserver(() => {
@@ -289,6 +287,7 @@ export async function documentRewritten(server: ChatServer, a: Page, b: Page): P
       if (line && line !== seen.at(-1)) seen.push(line);
     }).observe(document, { childList: true, subtree: true, characterData: true });
   });
+  await rewriteOwnDocument(a);
   // The rewritten chat runs again (its script names the conversation first) and Veil's line is back.
   await a.waitForFunction(
     () => !!document.querySelector('#chat-title')?.textContent && !!document.querySelector('.veil-composer-status'),
