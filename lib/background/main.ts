@@ -10,7 +10,7 @@ import { onPolicyChange, policy, policyReady, policyRestored, startPolicySource 
 import { protectOpenTabs, syncContentScripts } from './registration';
 import { route } from './router';
 import { installSearch, reconcileSearch, wipeSearch } from './search/service';
-import { isEnvelope } from '../messaging/protocol';
+import { isEnvelope, type MessageType, type Res } from '../messaging/protocol';
 import { REQUEST_PORT } from '../messaging/client';
 
 export function startBackground(): void {
@@ -28,11 +28,13 @@ export function startBackground(): void {
   // Returning a promise from onMessage is how the polyfill answers asynchronously.
   // Open protected tabs hear about keyring changes, so they recover without a reload.
   browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) =>
-    route(message, sender, keyring).then((res) => {
-      afterRequest(message, res);
-      if (res.ok) afterSearch(message);
-      return res;
-    }),
+    route(message, sender, keyring)
+      .then((res) => {
+        afterRequest(message, res);
+        if (res.ok) afterSearch(message);
+        return res;
+      })
+      .catch((e: unknown): Res<MessageType> => internalError(e)),
   );
   // The same requests over a content script's long-lived port (lib/messaging/client.ts): the same
   // router, so the same caller checks, with the port's sender standing for the message's.
@@ -42,15 +44,21 @@ export function startBackground(): void {
     port.onMessage.addListener((m: unknown) => {
       const { rid, message } = (m ?? {}) as { rid?: unknown; message?: unknown };
       if (typeof rid !== 'number') return;
-      void route(message, sender, keyring).then((res) => {
-        afterRequest(message, res);
-        if (res.ok) afterSearch(message);
-        try {
-          port.postMessage({ rid, res });
-        } catch {
-          /* the page went away: nobody waits for the answer */
-        }
-      });
+      // Every request gets an answer, a failure too: a silent port would leave the page waiting.
+      void route(message, sender, keyring)
+        .then((res) => {
+          afterRequest(message, res);
+          if (res.ok) afterSearch(message);
+          return res;
+        })
+        .catch((e: unknown): Res<MessageType> => internalError(e))
+        .then((res) => {
+          try {
+            port.postMessage({ rid, res });
+          } catch {
+            /* the page went away: nobody waits for the answer */
+          }
+        });
     });
   });
   // Never from the defaults a fresh worker starts with: only once the policy in force is known
@@ -83,4 +91,8 @@ export function startBackground(): void {
   browser.runtime.onStartup.addListener(sync);
   // Every start: tabs the browser restored (or that loaded while no worker ran) get Veil now.
   void policyRestored().then(() => protectOpenTabs(policy()).catch(() => undefined));
+}
+
+function internalError(e: unknown): Res<MessageType> {
+  return { ok: false, error: { code: 'internal', message: (e as Error)?.message ?? String(e) } };
 }

@@ -16,6 +16,10 @@ const DEFAULT_TIMEOUT_MS = 15_000;
 const RETRYABLE = new Set<MessageType>(['site/status', 'encrypt', 'encrypt/preview', 'decrypt']);
 /** Back-off before each retry: an MV3 worker that was stopped mid-request needs a moment to start. */
 const RETRY_DELAYS_MS = [50, 250, 1_000];
+/** How long an askable-again request on the port waits before it is also sent down a fresh port. */
+const STALL_MS = 4_000;
+const STALLED = Symbol('stalled');
+const NO_ANSWER = 'no answer from the Veil background';
 
 /** Name of a content script's long-lived request port (the background routes it like a message). */
 export const REQUEST_PORT = 'veil-requests';
@@ -26,20 +30,54 @@ export const REQUEST_PORT = 'veil-requests';
  * port's requests exactly as messages (same router, same caller checks, the port's sender). If
  * the port closes (the worker stopped, the extension reloaded), requests in flight fail as a
  * closed message channel does, so the usual retry applies, and the next request opens a new one.
+ * A port can also go quiet without closing (a request lost while the worker was being replaced):
+ * `retire` then sends new requests down a fresh port while the old one keeps the answers it still
+ * owes, and closes once it owes none.
  * Extension pages and frames keep plain messages: they send few requests.
  */
 class RequestPort {
-  private port?: Runtime.Port;
+  private current?: PortChannel;
   private nextId = 0;
-  private waiting = new Map<number, { resolve: (res: unknown) => void; reject: (e: Error) => void }>();
 
-  send(message: unknown): Promise<unknown> {
-    const port = this.open();
+  /** Sends on the current port; `rid` names the request for `drop`. */
+  send(message: unknown): { answer: Promise<unknown>; rid: number; channel: PortChannel } {
+    const channel = (this.current ??= new PortChannel(() => {
+      if (this.current === channel) this.current = undefined;
+    }));
     const rid = this.nextId++;
+    return { answer: channel.send(rid, message), rid, channel };
+  }
+
+  /** Stops sending new requests down `channel`; what it still owes may yet arrive. */
+  retire(channel: PortChannel): void {
+    if (this.current === channel) this.current = undefined;
+    channel.retire();
+  }
+}
+
+class PortChannel {
+  private readonly port: Runtime.Port;
+  private readonly waiting = new Map<number, { resolve: (res: unknown) => void; reject: (e: Error) => void }>();
+  private retired = false;
+  private closed = false;
+
+  constructor(private readonly onClose: () => void) {
+    this.port = browser.runtime.connect({ name: REQUEST_PORT }); // throws once the context is invalidated
+    this.port.onMessage.addListener((m: unknown) => {
+      const { rid, res } = (m ?? {}) as { rid?: unknown; res?: unknown };
+      if (typeof rid !== 'number') return;
+      this.waiting.get(rid)?.resolve(res);
+      this.drop(rid);
+    });
+    this.port.onDisconnect.addListener(() => this.close());
+  }
+
+  send(rid: number, message: unknown): Promise<unknown> {
     return new Promise((resolve, reject) => {
+      if (this.closed) return reject(new Error('The message port closed before a response was received.'));
       this.waiting.set(rid, { resolve, reject });
       try {
-        port.postMessage({ rid, message });
+        this.port.postMessage({ rid, message });
       } catch (e) {
         this.waiting.delete(rid);
         this.close();
@@ -48,39 +86,28 @@ class RequestPort {
     });
   }
 
-  /** Forgets an answer nobody waits for any more (timed out). */
+  /** Forgets an answer nobody waits for any more (answered, timed out). */
   drop(rid: number): void {
     this.waiting.delete(rid);
+    if (this.retired && this.waiting.size === 0) this.close();
   }
 
-  get lastId(): number {
-    return this.nextId - 1;
-  }
-
-  private open(): Runtime.Port {
-    if (this.port) return this.port;
-    const port = browser.runtime.connect({ name: REQUEST_PORT }); // throws once the context is invalidated
-    port.onMessage.addListener((m: unknown) => {
-      const { rid, res } = (m ?? {}) as { rid?: unknown; res?: unknown };
-      if (typeof rid !== 'number') return;
-      this.waiting.get(rid)?.resolve(res);
-      this.waiting.delete(rid);
-    });
-    port.onDisconnect.addListener(() => {
-      if (this.port === port) this.close();
-    });
-    return (this.port = port);
+  retire(): void {
+    this.retired = true;
+    if (this.waiting.size === 0) this.close();
   }
 
   private close(): void {
+    if (this.closed) return;
+    this.closed = true;
     const waiting = [...this.waiting.values()];
     this.waiting.clear();
     try {
-      this.port?.disconnect();
+      this.port.disconnect();
     } catch {
       /* already gone */
     }
-    this.port = undefined;
+    this.onClose();
     for (const w of waiting) w.reject(new Error('The message port closed before a response was received.'));
   }
 }
@@ -128,14 +155,15 @@ async function requestOnce<K extends MessageType>(
 ): Promise<{ res: Res<K>; transportError?: string }> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('no answer from the Veil background')), timeoutMs);
+    timer = setTimeout(() => reject(new Error(NO_ANSWER)), timeoutMs);
   });
+  const sent: PortSend[] = [];
   try {
     const message = { veil: 1, type, req };
-    const answer = requestPort ? requestPort.send(message) : browser.runtime.sendMessage(message);
-    const rid = requestPort?.lastId;
-    const res = await Promise.race([answer, timeout]).finally(() => rid !== undefined && requestPort!.drop(rid));
-    if (!res || typeof res !== 'object' || !('ok' in res)) throw new Error('no answer from the Veil background');
+    const res = requestPort
+      ? await viaPort(requestPort, message, RETRYABLE.has(type) && timeoutMs > 2 * STALL_MS, timeout, sent)
+      : await Promise.race([browser.runtime.sendMessage(message), timeout]);
+    if (!res || typeof res !== 'object' || !('ok' in res)) throw new Error(NO_ANSWER);
     return { res: res as Res<K> };
   } catch (e) {
     const message = (e as Error)?.message ?? String(e);
@@ -145,5 +173,47 @@ async function requestOnce<K extends MessageType>(
     };
   } finally {
     clearTimeout(timer);
+    for (const s of sent) s.channel.drop(s.rid);
   }
+}
+
+type PortSend = ReturnType<RequestPort['send']>;
+
+/**
+ * A request on the content script's port. One that may be asked again and has had no answer for
+ * STALL_MS is sent once more down a fresh port (the first may have been lost with a worker that
+ * went away without closing the port): the first answer to arrive is the one used.
+ */
+async function viaPort(
+  port: RequestPort,
+  message: unknown,
+  mayAskAgain: boolean,
+  timeout: Promise<never>,
+  sent: PortSend[],
+): Promise<unknown> {
+  const first = port.send(message);
+  sent.push(first);
+  if (!mayAskAgain) return Promise.race([first.answer, timeout]);
+  let stallTimer: ReturnType<typeof setTimeout> | undefined;
+  const stalled = new Promise<typeof STALLED>((resolve) => {
+    stallTimer = setTimeout(() => resolve(STALLED), STALL_MS);
+  });
+  try {
+    const early = await Promise.race([first.answer, stalled, timeout]);
+    if (early !== STALLED) return early;
+  } finally {
+    clearTimeout(stallTimer);
+  }
+  port.retire(first.channel);
+  const second = port.send(message);
+  sent.push(second);
+  return Promise.race([firstAnswer([first.answer, second.answer]), timeout]);
+}
+
+/** The first of several answers to arrive; fails only when every one has failed (with the last error). */
+function firstAnswer(answers: Promise<unknown>[]): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    let left = answers.length;
+    for (const a of answers) a.then(resolve, (e: unknown) => --left === 0 && reject(e));
+  });
 }

@@ -329,10 +329,13 @@ afterAll(async () => {
 describe(`soak: ${COUNT} randomized messages, three users, DMs and #general`, () => {
   it('sends every message through the UI, encrypted; whitespace-only ones stay in the compose box', async () => {
     const started = Date.now();
+    // One user's failure stops the others too, so the next test counts what was really sent.
+    let failed = false;
     await Promise.all(
       USERS.map(async (n) => {
         let front: Page | undefined;
         for (const m of messages.filter((x) => x.from === n)) {
+          if (failed) return;
           const page = pages[n][m.conv]!;
           if (page !== front) await page.bringToFront();
           front = page;
@@ -351,8 +354,12 @@ describe(`soak: ${COUNT} randomized messages, three users, DMs and #general`, ()
             continue;
           }
           const out = await sendAndSettle(page, m.text, { front: false, timeoutMs: 60_000 });
-          if (!out.sent)
-            throw new Error(`message ${m.i} (${m.kind}) from ${n} in ${m.conv} was not sent: ${out.status}`);
+          if (!out.sent) {
+            failed = true;
+            throw new Error(
+              `message ${m.i} (${m.kind}) from ${n} in ${m.conv} was not sent (VEIL_SOAK_SEED=${SEED}): ${out.status}`,
+            );
+          }
           sent.push(m);
         }
       }),
