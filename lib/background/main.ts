@@ -27,15 +27,20 @@ export function startBackground(): void {
   };
   // Returning a promise from onMessage is how the polyfill answers asynchronously.
   // Open protected tabs hear about keyring changes, so they recover without a reload.
-  browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) =>
+  // Every request gets an answer, a failure too: a silent port would leave the page waiting.
+  const answer = (message: unknown, sender: Runtime.MessageSender): Promise<Res<MessageType>> =>
     route(message, sender, keyring)
+      .catch((e: unknown): Res<MessageType> => internalError(e))
       .then((res) => {
-        afterRequest(message, res);
-        if (res.ok) afterSearch(message);
+        try {
+          afterRequest(message, res);
+          if (res.ok) afterSearch(message);
+        } catch (e) {
+          console.error('Veil: after a request', e); // the request itself is done
+        }
         return res;
-      })
-      .catch((e: unknown): Res<MessageType> => internalError(e)),
-  );
+      });
+  browser.runtime.onMessage.addListener((message: unknown, sender: Runtime.MessageSender) => answer(message, sender));
   // The same requests over a content script's long-lived port (lib/messaging/client.ts): the same
   // router, so the same caller checks, with the port's sender standing for the message's.
   browser.runtime.onConnect.addListener((port) => {
@@ -44,21 +49,19 @@ export function startBackground(): void {
     port.onMessage.addListener((m: unknown) => {
       const { rid, message } = (m ?? {}) as { rid?: unknown; message?: unknown };
       if (typeof rid !== 'number') return;
-      // Every request gets an answer, a failure too: a silent port would leave the page waiting.
-      void route(message, sender, keyring)
-        .then((res) => {
-          afterRequest(message, res);
-          if (res.ok) afterSearch(message);
-          return res;
-        })
-        .catch((e: unknown): Res<MessageType> => internalError(e))
-        .then((res) => {
-          try {
-            port.postMessage({ rid, res });
-          } catch {
-            /* the page went away: nobody waits for the answer */
-          }
-        });
+      // Received: the page now waits for the answer instead of asking again on a fresh port.
+      try {
+        port.postMessage({ rid, ack: 1 });
+      } catch {
+        return; // the page went away
+      }
+      void answer(message, sender).then((res) => {
+        try {
+          port.postMessage({ rid, res });
+        } catch {
+          /* the page went away: nobody waits for the answer */
+        }
+      });
     });
   });
   // Never from the defaults a fresh worker starts with: only once the policy in force is known

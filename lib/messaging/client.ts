@@ -11,7 +11,8 @@ const DEFAULT_TIMEOUT_MS = 15_000;
 
 /**
  * Requests that change nothing in the background until their answer is used: asking again is
- * safe. (An encrypt answer that never arrived was never put into the chat.)
+ * safe. (An encrypt answer that never arrived was never put into the chat.) Only such requests
+ * belong here: one lost on the way may be sent twice.
  */
 const RETRYABLE = new Set<MessageType>(['site/status', 'encrypt', 'encrypt/preview', 'decrypt']);
 /** Back-off before each retry: an MV3 worker that was stopped mid-request needs a moment to start. */
@@ -57,16 +58,24 @@ class RequestPort {
 
 class PortChannel {
   private readonly port: Runtime.Port;
-  private readonly waiting = new Map<number, { resolve: (res: unknown) => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<
+    number,
+    { resolve: (res: unknown) => void; reject: (e: Error) => void; acked?: boolean }
+  >();
   private retired = false;
   private closed = false;
 
   constructor(private readonly onClose: () => void) {
     this.port = browser.runtime.connect({ name: REQUEST_PORT }); // throws once the context is invalidated
     this.port.onMessage.addListener((m: unknown) => {
-      const { rid, res } = (m ?? {}) as { rid?: unknown; res?: unknown };
+      const { rid, res, ack } = (m ?? {}) as { rid?: unknown; res?: unknown; ack?: unknown };
       if (typeof rid !== 'number') return;
-      this.waiting.get(rid)?.resolve(res);
+      const waiter = this.waiting.get(rid);
+      if (ack === 1) {
+        if (waiter) waiter.acked = true;
+        return;
+      }
+      waiter?.resolve(res);
       this.drop(rid);
     });
     this.port.onDisconnect.addListener(() => this.close());
@@ -84,6 +93,11 @@ class PortChannel {
         reject(e instanceof Error ? e : new Error(String(e)));
       }
     });
+  }
+
+  /** Whether the background said it received the request (so it was not lost on the way). */
+  received(rid: number): boolean {
+    return this.waiting.get(rid)?.acked === true;
   }
 
   /** Forgets an answer nobody waits for any more (answered, timed out). */
@@ -180,9 +194,10 @@ async function requestOnce<K extends MessageType>(
 type PortSend = ReturnType<RequestPort['send']>;
 
 /**
- * A request on the content script's port. One that may be asked again and has had no answer for
- * STALL_MS is sent once more down a fresh port (the first may have been lost with a worker that
- * went away without closing the port): the first answer to arrive is the one used.
+ * A request on the content script's port. The background acknowledges each request as it arrives;
+ * one that may be asked again and is still unacknowledged after STALL_MS is sent once more down a
+ * fresh port (the first may have been lost with a worker that went away without closing the
+ * port), and the first successful answer is the one used.
  */
 async function viaPort(
   port: RequestPort,
@@ -204,16 +219,33 @@ async function viaPort(
   } finally {
     clearTimeout(stallTimer);
   }
+  // Received and still being worked on: a busy background, not a lost request.
+  if (first.channel.received(first.rid)) return Promise.race([first.answer, timeout]);
   port.retire(first.channel);
   const second = port.send(message);
   sent.push(second);
   return Promise.race([firstAnswer([first.answer, second.answer]), timeout]);
 }
 
-/** The first of several answers to arrive; fails only when every one has failed (with the last error). */
+/**
+ * The first successful answer of several; else, once all have come, the first failure answered,
+ * and only if none was answered the last transport error.
+ */
 function firstAnswer(answers: Promise<unknown>[]): Promise<unknown> {
   return new Promise((resolve, reject) => {
     let left = answers.length;
-    for (const a of answers) a.then(resolve, (e: unknown) => --left === 0 && reject(e));
+    let failure: { res: unknown } | undefined;
+    const settled = () => --left === 0;
+    for (const a of answers)
+      a.then(
+        (res) => {
+          if ((res as { ok?: unknown } | undefined)?.ok === true) return resolve(res);
+          failure ??= { res };
+          if (settled()) resolve(failure.res);
+        },
+        (e: unknown) => {
+          if (settled()) return failure ? resolve(failure.res) : reject(e);
+        },
+      );
   });
 }
