@@ -201,8 +201,7 @@ describe('keyring', () => {
   });
 
   it('a keyring left by the first release (schema v1, raw secrets) migrates without losing a key', async () => {
-    // Managed, so no welcome page opens: it lists the keyring, which creates it at the current
-    // version, and it opens 5 s after start, a race with putting the old one in place on a busy machine.
+    // Managed, so no welcome page opens (it would list the keyring, and so create it, 5 s after start).
     const veil = { protectedSites: [{ adapter: 'fixture-chat', matches: [`${server.url}/*`] }], allowUserKeys: true };
     const carol = await launchUser('carol', {
       policy: { '3rdparty': { extensions: { [CHROME_EXTENSION_ID]: veil } } },
@@ -210,22 +209,36 @@ describe('keyring', () => {
     try {
       const legacy = makeKey('Legacy team key', { site: 'fixture-chat', conversations: ['*'] });
       const worker = await carol.worker();
-      // Recreate what v1 stored, in the extension's own origin, before Veil opens its keyring.
+      // Recreate what v1 stored, in the extension's own origin. Veil may have opened its (empty)
+      // keyring already, at the current version, on a busy machine: then remove it (Veil lets a
+      // deletion through and opens the keyring again at its next use) and write v1 in its place.
       await worker.evaluate(
         async (k) => {
-          await new Promise<void>((resolve, reject) => {
-            const req = indexedDB.open('veil-keyring', 1);
-            req.onupgradeneeded = () => req.result.createObjectStore('keys', { keyPath: 'id' });
-            req.onerror = () => reject(req.error);
-            req.onsuccess = () => {
-              const tx = req.result.transaction('keys', 'readwrite');
-              tx.objectStore('keys').put({ ...k, secret: new Uint8Array(k.secret) });
-              tx.oncomplete = () => {
-                req.result.close();
-                resolve();
+          const writeV1 = () =>
+            new Promise<boolean>((resolve, reject) => {
+              const req = indexedDB.open('veil-keyring', 1);
+              req.onupgradeneeded = () => req.result.createObjectStore('keys', { keyPath: 'id' });
+              req.onerror = () => (req.error?.name === 'VersionError' ? resolve(false) : reject(req.error));
+              req.onsuccess = () => {
+                const tx = req.result.transaction('keys', 'readwrite');
+                tx.objectStore('keys').put({ ...k, secret: new Uint8Array(k.secret) });
+                tx.oncomplete = () => {
+                  req.result.close();
+                  resolve(true);
+                };
               };
-            };
-          });
+            });
+          const remove = () =>
+            new Promise<void>((resolve, reject) => {
+              const del = indexedDB.deleteDatabase('veil-keyring');
+              del.onsuccess = () => resolve();
+              del.onerror = () => reject(del.error);
+            });
+          for (let attempt = 0; attempt < 5; attempt++) {
+            if (await writeV1()) return;
+            await remove();
+          }
+          throw new Error('could not put a v1 keyring in place');
         },
         { ...legacy, secret: [...legacy.secret] },
       );

@@ -81,6 +81,24 @@ describe('keyring store migrations', () => {
     await store.addAll([k]);
     expect(await store.unwrap(k.id)).toEqual(k.secret);
   });
+
+  it('another context deleting or upgrading the keyring is not blocked; Veil opens it again at the next use', async () => {
+    const name = freshName();
+    const store = new KeyStore(name);
+    await store.addAll([rec('before')]);
+    // A newer Veil (or a reset) removes the database while this one holds it open.
+    await new Promise<void>((resolve, reject) => {
+      const del = indexedDB.deleteDatabase(name);
+      del.onsuccess = () => resolve();
+      del.onerror = () => reject(del.error);
+      del.onblocked = () => reject(new Error('blocked by the open keyring'));
+    });
+    await makeV1Store(name, [rec('legacy')]);
+    const after = rec('after');
+    await store.addAll([after]);
+    expect((await store.all()).map((m) => m.label).sort()).toEqual(['after', 'legacy']);
+    expect(await store.unwrap(after.id)).toEqual(after.secret);
+  });
 });
 
 describe('keyring', { timeout: KDF_TEST_TIMEOUT }, () => {

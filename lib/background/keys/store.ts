@@ -45,13 +45,21 @@ export class KeyStore {
   constructor(private readonly name = DB_NAME) {}
 
   private open(): Promise<IDBPDatabase<VeilDB>> {
-    this.db ??= openDB<VeilDB>(this.name, DB_VERSION, {
+    const opening = (this.db ??= openDB<VeilDB>(this.name, DB_VERSION, {
       upgrade: (db, oldVersion) => migrate(db, oldVersion),
+      // Another context wants to upgrade or delete the keyring (a newer Veil starting during an
+      // update): let it, and open it again at the next use rather than block it forever.
+      blocking: () => {
+        if (this.db !== opening) return;
+        this.db = undefined;
+        this.device = undefined;
+        void opening.then((db) => db.close()).catch(() => undefined);
+      },
     }).then(async (db) => {
       await this.wrapLegacySecrets(db);
       return db;
-    });
-    return this.db;
+    }));
+    return opening;
   }
 
   private async deviceKey(db: IDBPDatabase<VeilDB>): Promise<CryptoKey> {
