@@ -1,6 +1,6 @@
 /**
  * Isolated mode on a long history, in real Chromium with the built extension: bob scrolls from the
- * newest to the oldest of 500 messages (2,000 in `npm run soak`), fast (as a user flicking through) and stopping now and
+ * newest to the oldest of 250 messages (2,000 in `npm run soak`), fast (as a user flicking through) and stopping now and
  * then (as a user reading). Checked all the way:
  * (a) every message in view shows its plaintext inside a Veil reader frame once scrolling stops;
  * (b) the number of reader frames in the page stays bounded (placeholders off screen hold no
@@ -16,7 +16,7 @@ import { importBundle, openOptions } from '../support/veil-ui';
 
 const PASS = 'correct horse battery staple';
 /** Messages in the history; `npm run soak` sets 2,000. */
-const N = Number(process.env.VEIL_SCROLL_MESSAGES ?? 500);
+const N = Number(process.env.VEIL_SCROLL_MESSAGES ?? 250);
 /** lib/page/isolated/readers.ts MAX_LIVE_READERS (that module needs a browser to load). */
 const MAX_LIVE_READERS = 48;
 const key = makeKey('Team scroll', { site: 'fixture-chat', conversations: ['dm-alice-bob'] });

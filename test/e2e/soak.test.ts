@@ -22,7 +22,7 @@
  * Inline mode's known limit is reported, not hidden: the fixture chat autosaves drafts, so the
  * vendor receives some plaintext through /api/drafts (docs/security.md). The soak counts them.
  *
- * VEIL_SOAK_MESSAGES sets the count (npm test: 100; npm run soak: 1000); VEIL_SOAK_SEED replays a run.
+ * VEIL_SOAK_MESSAGES sets the count (npm test: 60; npm run soak: 1000); VEIL_SOAK_SEED replays a run.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prng } from '../support/prng';
@@ -39,7 +39,7 @@ import { leakedSubstrings } from '../support/leaks';
 import { sendAndSettle } from '../support/send';
 import { composerStatus, importBundle, openChat } from '../support/veil-ui';
 
-const COUNT = Number(process.env.VEIL_SOAK_MESSAGES ?? 100);
+const COUNT = Number(process.env.VEIL_SOAK_MESSAGES ?? 60);
 const SEED = Number(process.env.VEIL_SOAK_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const PASS = 'soak test bundle passphrase';
 const USERS = ['alice', 'bob', 'carol'] as const;
