@@ -106,12 +106,14 @@ export function keptTextActions(text: string, putBack: () => Promise<boolean>, o
   return [
     {
       label: t('composerActionCopyText'),
+      keepsText: true,
       async run(button) {
         if (await copyText(text)) button.textContent = t('composerTextCopied');
       },
     },
     {
       label: t('composerActionPutBack'),
+      keepsText: true,
       async run(button) {
         if (await putBack()) onBack();
         else button.textContent = t('composerPutBackFailed');

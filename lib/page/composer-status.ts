@@ -9,11 +9,14 @@ export type ComposerState = 'starting' | 'ready' | 'busy' | 'error';
 export interface ComposerAction {
   label: string;
   run(button: HTMLButtonElement): void | Promise<void>;
+  /** Offers text Veil is keeping for the user (a send that failed and a box that refused it back). */
+  keepsText?: boolean;
 }
 
 export class ComposerStatus {
   private el?: HTMLElement;
   private later?: ReturnType<typeof setTimeout>;
+  private actions: ComposerAction[] = [];
 
   constructor(private readonly doc: Document) {}
 
@@ -62,8 +65,12 @@ export class ComposerStatus {
     const line = this.doc.createElement('span');
     line.className = 'veil-composer-text';
     line.textContent = text;
-    const actions = action === undefined ? [] : Array.isArray(action) ? action : [action];
-    this.el.replaceChildren(line, ...actions.flatMap((a) => [' ', this.button(a)]));
+    const given = action === undefined ? [] : Array.isArray(action) ? action : [action];
+    // Text Veil keeps for the user stays offered through every later line that is not "ready"
+    // (another failure, a lock, the page rewriting itself), until it is put back or a send succeeds.
+    const kept = state === 'ready' || given.some((a) => a.keepsText) ? [] : this.actions.filter((a) => a.keepsText);
+    this.actions = [...given, ...kept];
+    this.el.replaceChildren(line, ...this.actions.flatMap((a) => [' ', this.button(a)]));
   }
 
   private button(action: ComposerAction): HTMLButtonElement {

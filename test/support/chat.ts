@@ -12,10 +12,12 @@ export function injectMessage(server: ChatServer, from: string, to: string, text
  * standard has that erase every event listener, Veil's too); the chat's script then starts again.
  */
 export async function rewriteOwnDocument(page: Page): Promise<void> {
-  await page.evaluate(async () => {
-    const html = await (await fetch(location.href)).text();
+  // Fetched here, not by the page: a browser with many tabs of the chat open has every connection
+  // to its host taken by their live streams, and the page's own fetch would wait for one.
+  const html = await (await fetch(page.url())).text();
+  await page.evaluate((markup) => {
     document.open();
-    document.write(html);
+    document.write(markup);
     document.close();
-  });
+  }, html);
 }

@@ -8,6 +8,8 @@
 import { expect } from 'vitest';
 import type { Page } from 'puppeteer';
 import type { ChatServer } from '../../fixtures/chat/server.mjs';
+import { waitFor } from './browser';
+import { rewriteOwnDocument } from './chat';
 import { leakedSubstrings } from './leaks';
 import { waitForMessage } from './veil-ui';
 
@@ -314,6 +316,38 @@ export async function startFailure(
     });
     return kept;
   };
+}
+
+/**
+ * The page rewrites its document (document.open) while Veil keeps text the editor refused back:
+ * the rewrite erases every listener, the "Put it back" button's too, and the compose box comes
+ * back only once the app renders it again. The line must then say what happened and still offer
+ * the text, and the user's click must put it in the new compose box.
+ */
+export async function keptTextAfterRewrite({ editor, a }: Pick<EditorPair, 'editor' | 'a'>): Promise<void> {
+  const text = `${editor} kept across a rewrite: 秘密计划 🔐`;
+  const line = () => a.$eval('.veil-composer-status', (el) => el.textContent ?? '');
+  await a.bringToFront();
+  await a.evaluate(() => (window as any).fixtureChat.fault('none'));
+  await emptyComposer(a);
+  await switchConversation(a, 'bob');
+  await a.evaluate(() => (window as any).fixtureChat.fault('chat-refuses-then-editor-refuses'));
+  await a.focus('#compose');
+  await insertText(a, text);
+  await a.keyboard.press('Enter');
+  await waitFor(async () => /Veil is keeping it/.test(await line()), 'Veil keeps the text');
+  await rewriteOwnDocument(a);
+  await a.waitForSelector('#compose');
+  await waitFor(async () => /rewrote itself/.test(await line()), 'the line says the page rewrote itself');
+  expect(await a.$$eval('.veil-composer-action', (els) => els.map((e) => e.textContent))).toEqual([
+    'Copy text',
+    'Put it back',
+  ]);
+  const [, putBack] = await a.$$('.veil-composer-action');
+  await putBack!.click();
+  await waitFor(async () => /back in the compose box/.test(await line()), 'the text is put back');
+  expect(await modelText(a)).toBe(text);
+  await a.evaluate(() => (window as any).fixtureChat.clearComposer());
 }
 
 /** Opens another conversation the way the chat's own nav does it (no page load). */

@@ -9,6 +9,7 @@ import type { ChatServer } from '../../fixtures/chat/server.mjs';
 import {
   EDITORS,
   FAILURE_STAGES,
+  keptTextAfterRewrite,
   startFailure,
   pasted,
   sendAndCheck,
@@ -130,6 +131,22 @@ export function describeEditors(env: () => EditorEnv, { noIme }: { noIme?: strin
         if (veilKept) kept.push(editor);
       }
       if (stage === 'chat-refuses-then-editor-refuses') expect(kept).toContain('react-textarea');
+    });
+  });
+
+  // A tab of its own: seven open tabs of the chat hold every connection to its host with their
+  // live streams, and the rewritten page must load its editor again.
+  describe('text Veil keeps, when the page rewrites its document', () => {
+    const editor = 'react-textarea'; // the editor that refuses the text back in every browser
+    let page: Page | undefined;
+    beforeAll(async () => {
+      page = await env().open('alice', editor, 'bob');
+      await composerStatus(page);
+    });
+    afterAll(async () => page?.close());
+
+    it("is still offered, and put back on the user's click, in the new compose box", async () => {
+      await keptTextAfterRewrite({ editor, a: page! });
     });
   });
 }

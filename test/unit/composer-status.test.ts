@@ -11,7 +11,12 @@ function line() {
   const status = new ComposerStatus(document as unknown as Document);
   status.attach(document.querySelector('#compose') as unknown as HTMLElement);
   const el = () => document.querySelector('.veil-composer-status') as unknown as HTMLElement;
-  return { status, text: () => el().textContent, state: () => el().dataset.state };
+  return {
+    status,
+    text: () => el().textContent,
+    state: () => el().dataset.state,
+    document: () => document as unknown as Document,
+  };
 }
 
 describe('composer status line', () => {
@@ -48,5 +53,28 @@ describe('composer status line', () => {
     status.showAfter(100, 'busy', 'second');
     vi.advanceTimersByTime(100);
     expect(text()).toBe('second');
+  });
+
+  it('text Veil keeps stays offered through later lines until one is "ready"', () => {
+    const { status, text, document } = line();
+    const buttons = () => [...document().querySelectorAll('.veil-composer-action')].map((b) => b.textContent);
+    const kept = [
+      { label: 'Copy text', keepsText: true, run: () => undefined },
+      { label: 'Put it back', keepsText: true, run: () => undefined },
+    ];
+    status.show('error', 'Not sent; Veil is keeping it', kept);
+    status.show('error', 'This page rewrote itself; reload');
+    expect([text(), buttons()]).toEqual([
+      'This page rewrote itself; reload Copy text Put it back',
+      ['Copy text', 'Put it back'],
+    ]);
+    status.show('error', 'Veil is locked', { label: 'Unlock Veil', run: () => undefined });
+    expect(buttons()).toEqual(['Unlock Veil', 'Copy text', 'Put it back']);
+    status.show('busy', 'Encrypting…');
+    expect(buttons()).toEqual(['Copy text', 'Put it back']);
+    status.show('ready', 'Your text is back in the compose box');
+    expect(buttons()).toEqual([]);
+    status.show('error', 'Not sent');
+    expect(buttons()).toEqual([]);
   });
 });
