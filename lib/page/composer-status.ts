@@ -16,7 +16,7 @@ export interface ComposerAction {
 export class ComposerStatus {
   private el?: HTMLElement;
   private later?: ReturnType<typeof setTimeout>;
-  private actions: ComposerAction[] = [];
+  private kept: ComposerAction[] = [];
 
   constructor(private readonly doc: Document) {}
 
@@ -66,11 +66,18 @@ export class ComposerStatus {
     line.className = 'veil-composer-text';
     line.textContent = text;
     const given = action === undefined ? [] : Array.isArray(action) ? action : [action];
-    // Text Veil keeps for the user stays offered through every later line that is not "ready"
-    // (another failure, a lock, the page rewriting itself), until it is put back or a send succeeds.
-    const kept = state === 'ready' || given.some((a) => a.keepsText) ? [] : this.actions.filter((a) => a.keepsText);
-    this.actions = [...given, ...kept];
-    this.el.replaceChildren(line, ...this.actions.flatMap((a) => [' ', this.button(a)]));
+    if (given.some((a) => a.keepsText)) this.kept = given.filter((a) => a.keepsText);
+    // Text Veil keeps for the user stays offered under every later line (another failure, a lock,
+    // the page rewriting itself, a new key line) until `release`; not while a send runs, where
+    // putting it back would mix it into the text being sent.
+    const kept = state === 'busy' || given.some((a) => a.keepsText) ? [] : this.kept;
+    const actions = [...given, ...kept];
+    this.el.replaceChildren(line, ...actions.flatMap((a) => [' ', this.button(a)]));
+  }
+
+  /** The kept text is back with the user (put back, or a send went out): no longer offered. */
+  release(): void {
+    this.kept = [];
   }
 
   private button(action: ComposerAction): HTMLButtonElement {

@@ -501,6 +501,7 @@ export class SendGuard {
       }
     }
     this.attachments?.sent(refs);
+    this.status.release();
     this.status.show('ready', t('composerSentEncrypted', res.fingerprint));
   }
 
@@ -596,11 +597,18 @@ export class SendGuard {
       this.status.show('error', said);
       return;
     }
+    // Only where it was written: another conversation's box would send it to other readers.
+    const conversation = () => ('adapter' in this.mode ? this.mode.adapter.conversationId(document) : undefined);
+    const writtenIn = conversation();
     const putBack = async () => {
+      if (this.busy || conversation() !== writtenIn) return false;
       const box = queryFirst<HTMLElement>(document, spec.composer) ?? composer;
       return this.restore(box, plaintext, spec, envelope, 'append');
     };
-    const back = () => this.status.show('ready', t('composerPutBackDone'));
+    const back = () => {
+      this.status.release();
+      this.status.show('ready', t('composerPutBackDone'));
+    };
     this.status.show('error', t('composerNotSentKept', part), keptTextActions(plaintext, putBack, back));
   }
 

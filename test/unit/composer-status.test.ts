@@ -55,7 +55,7 @@ describe('composer status line', () => {
     expect(text()).toBe('second');
   });
 
-  it('text Veil keeps stays offered through later lines until one is "ready"', () => {
+  it('text Veil keeps stays offered under every later line until released; not while a send runs', () => {
     const { status, text, document } = line();
     const buttons = () => [...document().querySelectorAll('.veil-composer-action')].map((b) => b.textContent);
     const kept = [
@@ -70,8 +70,13 @@ describe('composer status line', () => {
     ]);
     status.show('error', 'Veil is locked', { label: 'Unlock Veil', run: () => undefined });
     expect(buttons()).toEqual(['Unlock Veil', 'Copy text', 'Put it back']);
-    status.show('busy', 'Encrypting…');
+    status.show('ready', 'Encrypted with key k1'); // the page re-rendered its compose box
     expect(buttons()).toEqual(['Copy text', 'Put it back']);
+    status.show('busy', 'Encrypting…');
+    expect(buttons()).toEqual([]);
+    status.show('error', 'Not sent; your text is back in the box');
+    expect(buttons()).toEqual(['Copy text', 'Put it back']);
+    status.release();
     status.show('ready', 'Your text is back in the compose box');
     expect(buttons()).toEqual([]);
     status.show('error', 'Not sent');

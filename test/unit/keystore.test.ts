@@ -98,6 +98,8 @@ describe('keyring store migrations', () => {
     await store.addAll([after]);
     expect((await store.all()).map((m) => m.label).sort()).toEqual(['after', 'legacy']);
     expect(await store.unwrap(after.id)).toEqual(after.secret);
+    // Wrapped with the new database's own device key, not the deleted one's: a restart reads it.
+    expect(await new KeyStore(name).unwrap(after.id)).toEqual(after.secret);
   });
 });
 

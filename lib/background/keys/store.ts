@@ -40,30 +40,38 @@ export interface ImportExtras {
 
 export class KeyStore {
   private db?: Promise<IDBPDatabase<VeilDB>>;
-  private device?: Promise<CryptoKey>;
+  /** Per connection: a database deleted and made again holds another device key, or none yet. */
+  private readonly devices = new WeakMap<IDBPDatabase<VeilDB>, Promise<CryptoKey>>();
 
   constructor(private readonly name = DB_NAME) {}
 
   private open(): Promise<IDBPDatabase<VeilDB>> {
-    const opening = (this.db ??= openDB<VeilDB>(this.name, DB_VERSION, {
+    if (this.db) return this.db;
+    const connecting = openDB<VeilDB>(this.name, DB_VERSION, {
       upgrade: (db, oldVersion) => migrate(db, oldVersion),
       // Another context wants to upgrade or delete the keyring (a newer Veil starting during an
       // update): let it, and open it again at the next use rather than block it forever.
       blocking: () => {
-        if (this.db !== opening) return;
-        this.db = undefined;
-        this.device = undefined;
-        void opening.then((db) => db.close()).catch(() => undefined);
+        if (this.db === opening) this.db = undefined;
+        void connecting.then((db) => db.close()).catch(() => undefined);
       },
-    }).then(async (db) => {
+    });
+    const opening: Promise<IDBPDatabase<VeilDB>> = connecting.then(async (db) => {
       await this.wrapLegacySecrets(db);
       return db;
-    }));
+    });
+    this.db = opening;
+    // A failed open is not kept: the next use tries again.
+    opening.catch(() => {
+      if (this.db === opening) this.db = undefined;
+    });
     return opening;
   }
 
-  private async deviceKey(db: IDBPDatabase<VeilDB>): Promise<CryptoKey> {
-    this.device ??= (async () => {
+  private deviceKey(db: IDBPDatabase<VeilDB>): Promise<CryptoKey> {
+    let device = this.devices.get(db);
+    if (device) return device;
+    device = (async () => {
       const have = await db.get('meta', 'device-key');
       if (have && 'key' in have) return have.key;
       const key = await createDeviceKey();
@@ -76,7 +84,9 @@ export class KeyStore {
         return (again as { key: CryptoKey }).key;
       }
     })();
-    return this.device;
+    this.devices.set(db, device);
+    device.catch(() => this.devices.delete(db)); // never a failure kept for good
+    return device;
   }
 
   /** Data half of v1 -> v2: wraps every raw secret left by the first slice's store. */
