@@ -98,11 +98,14 @@ async function copyText(text: string): Promise<boolean> {
   }
 }
 
+/** What "Put it back" did: the text is in the box, the box refused it, or this is not its conversation. */
+export type PutBack = 'back' | 'refused' | 'other-conversation';
+
 /**
  * A send that failed, and a compose box that would not take the user's text back: Veil keeps the
  * text (in this closure only) and offers it, "Copy text" and "Put it back".
  */
-export function keptTextActions(text: string, putBack: () => Promise<boolean>, onBack: () => void): ComposerAction[] {
+export function keptTextActions(text: string, putBack: () => Promise<PutBack>, onBack: () => void): ComposerAction[] {
   return [
     {
       label: t('composerActionCopyText'),
@@ -115,8 +118,12 @@ export function keptTextActions(text: string, putBack: () => Promise<boolean>, o
       label: t('composerActionPutBack'),
       keepsText: true,
       async run(button) {
-        if (await putBack()) onBack();
-        else button.textContent = t('composerPutBackFailed');
+        const result = await putBack();
+        if (result === 'back') onBack();
+        else
+          button.textContent = t(
+            result === 'other-conversation' ? 'composerPutBackOtherConversation' : 'composerPutBackFailed',
+          );
       },
     },
   ];

@@ -20,7 +20,7 @@ import { request } from '../messaging/client';
 import type { EditTarget } from '../messaging/protocol';
 import { composerHolds, composerHoldsText, readComposer, replaceComposerText } from './composer';
 import { t } from '../i18n';
-import { fixFor, keptTextActions, type FixContext } from './composer-fix';
+import { fixFor, keptTextActions, type FixContext, type PutBack } from './composer-fix';
 import type { ComposerStatus } from './composer-status';
 import { GUARDED_EVENTS, mayTrigger, verdict, type Place, type Trigger } from './send-trigger';
 
@@ -600,10 +600,11 @@ export class SendGuard {
     // Only where it was written: another conversation's box would send it to other readers.
     const conversation = () => ('adapter' in this.mode ? this.mode.adapter.conversationId(document) : undefined);
     const writtenIn = conversation();
-    const putBack = async () => {
-      if (this.busy || conversation() !== writtenIn) return false;
+    const putBack = async (): Promise<PutBack> => {
+      if (conversation() !== writtenIn) return 'other-conversation';
+      if (this.busy) return 'refused';
       const box = queryFirst<HTMLElement>(document, spec.composer) ?? composer;
-      return this.restore(box, plaintext, spec, envelope, 'append');
+      return (await this.restore(box, plaintext, spec, envelope, 'append')) ? 'back' : 'refused';
     };
     const back = () => {
       this.status.release();
