@@ -98,8 +98,8 @@ function detector(n: number): void {
  */
 export const withoutFrames = (t: Target): boolean => t.type() !== 'other';
 
-/** Final statuses of the reader frames now loaded, read by attaching to each after the timing. */
-async function readerStatuses(user: User): Promise<string[]> {
+/** Final statuses of the messages in the reader frames now loaded, read by attaching to each after the timing. */
+async function readerStatuses(user: User): Promise<{ frames: number; statuses: string[] }> {
   const cdp = await user.browser.target().createCDPSession();
   try {
     const { targetInfos } = await cdp.send('Target.getTargets');
@@ -109,13 +109,14 @@ async function readerStatuses(user: User): Promise<string[]> {
         const { sessionId } = await cdp.send('Target.attachToTarget', { targetId: t.targetId, flatten: true });
         const s = cdp.connection()!.session(sessionId)!;
         const { result } = await s.send('Runtime.evaluate', {
-          expression: "document.getElementById('reader')?.dataset.status ?? ''",
+          expression:
+            "JSON.stringify([...document.querySelectorAll('.veil-reader')].map((r) => r.dataset.status ?? ''))",
           returnByValue: true,
         });
         await cdp.send('Target.detachFromTarget', { sessionId }).catch(() => undefined);
-        return String(result.value);
+        return JSON.parse(String(result.value ?? '[]')) as string[];
       }),
-    );
+    ).then((lists) => ({ frames: lists.length, statuses: lists.flat() }));
   } finally {
     await cdp.detach().catch(() => undefined);
   }
@@ -162,12 +163,12 @@ export async function openIsolatedHistory(
     const run: IsolatedRun = { domMs: t.domMs, paintMs: t.paintMs, decrypted: t.frames, frames: t.frames, cpuMs };
     if (opts.memory) {
       run.memory = await measureMemory(page);
-      const statuses = await readerStatuses(user);
+      const { frames, statuses } = await readerStatuses(user);
       // Readers near the view may still be loading (no status yet); every one shown must be decrypted.
       const shown = statuses.filter(Boolean);
       if (shown.length < t.frames || shown.some((x) => x !== 'decrypted'))
         throw new Error(`${t.frames} readers counted as shown, statuses: ${statuses.join(', ')}`);
-      run.liveFrames = statuses.length;
+      run.liveFrames = frames;
       run.browserRssBytes = processTreeRssBytes(user.browser.process()!.pid!);
     }
     return run;

@@ -9,7 +9,14 @@
 import { t } from '../i18n';
 import { request } from '../messaging/client';
 import type { SecureFrameGrant } from '../messaging/protocol';
-import { isTokenHandOver, type FrameTheme } from '../messaging/frame-types';
+import {
+  cleanReaderLayout,
+  isReaderHandOver,
+  isTokenHandOver,
+  MAX_READER_SLOTS,
+  type FrameTheme,
+  type ReaderLayout,
+} from '../messaging/frame-types';
 import type { SecurityIndicator } from '../messaging/indicator';
 
 /** Tokens a page could throw at a frame it made itself: each costs a background round trip. */
@@ -38,6 +45,43 @@ export function waitForGrant(win: Window, onOrphan: (text: string) => void): Pro
       win.removeEventListener('message', onMessage);
       clearTimeout(orphan);
       resolve({ token, grant: res });
+    };
+    win.addEventListener('message', onMessage);
+  });
+}
+
+export interface ReaderGrants {
+  /** Per message the frame shows: its token and grant, or undefined if its token did not work. */
+  slots: (Granted | undefined)[];
+  /** Where each message sits, when the frame shows several. */
+  layout?: ReaderLayout;
+  /** Later places, from the content script only (it sent the port with the tokens). */
+  port?: MessagePort;
+}
+
+/**
+ * A reader frame's `waitForGrant`: the hand-over carries a token per message it shows, and is
+ * taken once at least one of them works. Bounded by tokens tried, not hand-overs, so a page
+ * throwing full lists at the frame costs as much as one throwing single tokens.
+ */
+export function waitForReaderGrants(win: Window, onOrphan: (text: string) => void): Promise<ReaderGrants> {
+  return new Promise((resolve) => {
+    let tried = 0;
+    const orphan = setTimeout(() => onOrphan(t('isoFrameOrphan')), 2_000);
+    const onMessage = async (e: MessageEvent) => {
+      if (e.source !== win.parent || !isReaderHandOver(e.data) || tried >= MAX_ATTEMPTS * MAX_READER_SLOTS) return;
+      const tokens = e.data.veilReaderTokens;
+      tried += tokens.length;
+      const slots = await Promise.all(
+        tokens.map(async (token): Promise<Granted | undefined> => {
+          const res = await request('secure/redeem', { token }).catch(() => undefined);
+          return res?.ok && res.reader ? { token, grant: res } : undefined;
+        }),
+      );
+      if (!slots.some(Boolean)) return;
+      win.removeEventListener('message', onMessage);
+      clearTimeout(orphan);
+      resolve({ slots, layout: cleanReaderLayout(e.data.layout, tokens.length), port: e.ports[0] });
     };
     win.addEventListener('message', onMessage);
   });

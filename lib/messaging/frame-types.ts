@@ -83,3 +83,55 @@ export function isTokenHandOver(v: unknown): v is TokenHandOver {
     Object.keys(v).length === 1
   );
 }
+
+/** Messages one reader frame shows at most (the messages in view at once, in one frame). */
+export const MAX_READER_SLOTS = 32;
+
+/**
+ * The only message a reader frame accepts from its parent window: one token per message it shows
+ * and, for several, where each one sits (the content script keeps the places up to date over the
+ * MessagePort sent with it, which the page cannot reach).
+ */
+export interface ReaderHandOver {
+  veilReaderTokens: string[];
+  layout?: ReaderLayout;
+}
+
+/** Each message's box in a reader frame, in CSS pixels from the frame's top left; null: not shown. */
+export interface ReaderLayout {
+  slots: (ReaderSlotPlace | null)[];
+}
+
+export interface ReaderSlotPlace {
+  top: number;
+  left: number;
+  width: number;
+}
+
+export function isReaderHandOver(v: unknown): v is ReaderHandOver {
+  if (!v || typeof v !== 'object') return false;
+  const tokens = (v as ReaderHandOver).veilReaderTokens;
+  const keys = Object.keys(v);
+  return (
+    Array.isArray(tokens) &&
+    tokens.length >= 1 &&
+    tokens.length <= MAX_READER_SLOTS &&
+    tokens.every((t) => typeof t === 'string' && TOKEN_PATTERN.test(t)) &&
+    keys.every((k) => k === 'veilReaderTokens' || k === 'layout')
+  );
+}
+
+/** Places a frame can use: finite, within bounds, one per slot (anything else: undefined). */
+export function cleanReaderLayout(v: unknown, slots: number): ReaderLayout | undefined {
+  const list = v && typeof v === 'object' ? (v as ReaderLayout).slots : undefined;
+  if (!Array.isArray(list) || list.length !== slots) return undefined;
+  const ok = (n: unknown, min: number) => typeof n === 'number' && Number.isFinite(n) && n >= min && n <= 1e6;
+  const out: (ReaderSlotPlace | null)[] = [];
+  for (const s of list) {
+    if (s === null) out.push(null);
+    else if (s && typeof s === 'object' && ok(s.top, 0) && ok(s.left, 0) && ok(s.width, 0))
+      out.push({ top: s.top, left: s.left, width: s.width });
+    else return undefined;
+  }
+  return { slots: out };
+}

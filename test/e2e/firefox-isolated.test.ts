@@ -3,7 +3,7 @@
  * isolated.test.ts): policy sets isolated mode; typing with Shift+Enter lines reaches bob's reader
  * frames exactly; keys typed at once after load, with the chat's box focused, are neither lost nor
  * seen by the page; the page learns no plaintext substring; files attached in Veil's composer reach
- * the vendor sealed and bob's reader opens them.
+ * the vendor sealed and bob's reader opens them; a screenful of history shares one reader frame.
  */
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { Page } from 'puppeteer';
@@ -16,6 +16,7 @@ import {
   typeInIsolated,
 } from '../support/isolated-cases';
 import { filesInIsolated } from '../support/isolated-files-cases';
+import { screenfulInOneFrame } from '../support/reader-range-cases';
 import { makeKey } from '../support/keys';
 import { launchAliceAndBob, type ChatUser } from '../support/users';
 
@@ -70,5 +71,9 @@ describe('isolated mode in Firefox ESR against a hostile chat page', () => {
     const p = await openHostile(alice, server, 'bob', '');
     await rewrittenDocumentClosesComposer(p);
     await p.close();
+  });
+
+  it("the messages in view share one reader frame, each at its place, the page's controls between them still the page's", async () => {
+    await screenfulInOneFrame(server, bob, key);
   });
 });

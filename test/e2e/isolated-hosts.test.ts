@@ -92,9 +92,17 @@ describe(`isolated mode on ${HOST}, declared only by policy`, () => {
     await a.keyboard.type(SECRET);
     await a.keyboard.press('Enter');
     const reader = await secureFrame(b, 'reader', (f) =>
-      f.evaluate((s) => document.getElementById('text')?.textContent === s, SECRET),
+      f.evaluate((s) => [...document.querySelectorAll('.veil-reader-text')].some((e) => e.textContent === s), SECRET),
     );
-    expect(await reader.evaluate(() => document.getElementById('reader')?.dataset.status)).toBe('decrypted');
+    expect(
+      await reader.evaluate(
+        (s) =>
+          [...document.querySelectorAll<HTMLElement>('.veil-reader')].find(
+            (r) => r.querySelector('.veil-reader-text')?.textContent === s,
+          )?.dataset.status,
+        SECRET,
+      ),
+    ).toBe('decrypted');
     const rec = server.inspect();
     expect(rec.messages.length).toBeGreaterThan(0);
     for (const m of rec.messages) expect(m.text).toMatch(/^VEIL1[1-9A-HJ-NP-Za-km-z]+0$/);

@@ -12,6 +12,7 @@ import type { Page } from 'puppeteer';
 import { startChatServer, type ChatServer } from '../../fixtures/chat/server.mjs';
 import { launchUser, waitFor, type User } from '../support/browser';
 import { bundleText, envelopeFor, makeKey } from '../support/keys';
+import { SLOTS_EXPRESSION } from '../support/isolated-cases';
 import { importBundle, openOptions } from '../support/veil-ui';
 
 const PASS = 'correct horse battery staple';
@@ -85,20 +86,20 @@ function readerFrameCount(page: Page): number {
  */
 async function shownTexts(user: User): Promise<Set<string>> {
   const shown = new Set<string>();
-  const expr = `document.getElementById('reader')?.dataset.status === 'decrypted' ? document.getElementById('text').textContent : ''`;
   for (const t of user.browser.targets()) {
     if (!t.url().endsWith('/secure-reader.html')) continue;
     const read = (async () => {
       const session = await t.createCDPSession();
       try {
-        const r = await session.send('Runtime.evaluate', { expression: expr, returnByValue: true });
+        const r = await session.send('Runtime.evaluate', { expression: SLOTS_EXPRESSION, returnByValue: true });
         return String(r.result.value ?? '');
       } finally {
         await session.detach().catch(() => undefined);
       }
     })().catch(() => '');
-    const text = await Promise.race([read, new Promise<string>((r) => setTimeout(() => r(''), 3_000))]);
-    if (text) shown.add(text);
+    const json = await Promise.race([read, new Promise<string>((r) => setTimeout(() => r(''), 3_000))]);
+    const slots = json ? (JSON.parse(json) as { text: string; status: string }[]) : [];
+    for (const s of slots) if (s.status === 'decrypted' && s.text) shown.add(s.text);
   }
   return shown;
 }

@@ -33,6 +33,7 @@ import {
 } from '../support/isolated-cases';
 import { allowDownloads } from '../support/files';
 import { filesInIsolated } from '../support/isolated-files-cases';
+import { screenfulInOneFrame } from '../support/reader-range-cases';
 import { leakedSubstrings } from '../support/leaks';
 import { importBundle, openOptions, waitForMessage } from '../support/veil-ui';
 
@@ -266,7 +267,7 @@ describe('isolated mode against a hostile chat page', () => {
       for (const f of h.frames().filter((fr) => /secure-(reader|composer)\.html/.test(fr.url()))) {
         const state = await Promise.race([
           f.evaluate(() => ({
-            text: document.getElementById('text')?.textContent ?? null,
+            text: document.querySelector('.veil-reader-text')?.textContent ?? null,
             indicator: !!document.getElementById('veil-indicator'),
             orphan: document.querySelector('.veil-orphan')?.textContent ?? '',
           })),
@@ -410,6 +411,11 @@ describe('isolated mode against a hostile chat page', () => {
     await p.bringToFront();
     await rewrittenDocumentClosesComposer(p);
     await p.close();
+  });
+
+  it("the messages in view share one reader frame, each at its place, the page's controls between them still the page's", async () => {
+    await setMode(bob, 'isolated');
+    await screenfulInOneFrame(server, bob, teamKey);
   });
 
   it('focus theft and a clickjacking overlay are caught', async () => {

@@ -252,7 +252,7 @@ describe('The Lounge in isolated mode (a site the build knows only from policy)'
     await carolPage.keyboard.type(text);
     await carolPage.keyboard.press('Enter');
     await grantedFrame(davePage, 'reader', (f) =>
-      f.evaluate((t) => document.getElementById('text')?.textContent === t, text),
+      f.evaluate((t) => [...document.querySelectorAll('.veil-reader-text')].some((e) => e.textContent === t), text),
     );
     await waitFor(() => observer.said.some((m) => m.from === 'carol'), 'observer to see carol');
     for (const m of observer.said.filter((s) => s.from === 'carol')) expect(m.text).toMatch(ENVELOPE);

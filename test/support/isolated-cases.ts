@@ -181,15 +181,24 @@ export async function readerTexts(page: Page): Promise<{ text: string; status: s
   const out = [];
   for (const f of await veilFrames(page, 'secure-reader.html')) {
     // A frame detached meanwhile (re-rendered message) can leave evaluate hanging: bound it.
-    const v = await inVeilFrame(f, 'secure-reader.html', () => ({
-      text: document.getElementById('text')?.textContent ?? '',
-      status: document.getElementById('reader')?.dataset.status ?? '',
-      indicator: document.getElementById('veil-indicator')?.textContent ?? '',
-    }));
-    if (v) out.push(v);
+    // A frame shows one message or several (the ones in view together): each one it shows.
+    const v = await inVeilFrame(f, 'secure-reader.html', () =>
+      [...document.querySelectorAll<HTMLElement>('.veil-reader:not([hidden])')].map((r) => ({
+        text: r.querySelector('.veil-reader-text')?.textContent ?? '',
+        status: r.dataset.status ?? '',
+        indicator: r.querySelector('.veil-indicator')?.textContent ?? '',
+      })),
+    );
+    if (v) out.push(...v);
   }
   return out;
 }
+
+/** In a reader frame: every message it shows, as JSON `[{ text, status }]`. */
+export const SLOTS_EXPRESSION = `JSON.stringify([...document.querySelectorAll('.veil-reader:not([hidden])')].map((r) => ({
+  text: r.querySelector('.veil-reader-text')?.textContent ?? '',
+  status: r.dataset.status ?? '',
+})))`;
 
 /**
  * What every reader frame of `page`'s browser shows, read through each frame target's own CDP
@@ -202,10 +211,8 @@ async function readerTextsOfBrowser(page: Page): Promise<{ text: string; status:
   const out: { text: string; status: string }[] = [];
   for (const t of page.browser().targets()) {
     if (!t.url().endsWith('/secure-reader.html')) continue;
-    const expression =
-      'JSON.stringify({ text: document.getElementById("text")?.textContent ?? "", status: document.getElementById("reader")?.dataset.status ?? "" })';
-    const value = await evaluateInTarget(t, expression);
-    if (typeof value === 'string') out.push(JSON.parse(value) as { text: string; status: string });
+    const value = await evaluateInTarget(t, SLOTS_EXPRESSION);
+    if (typeof value === 'string') out.push(...(JSON.parse(value) as { text: string; status: string }[]));
   }
   return out;
 }

@@ -24,7 +24,11 @@ async function readerWith(page: Page, caption: string): Promise<Frame> {
     async () => {
       for (const f of await veilFrames(page, 'secure-reader.html'))
         if (
-          (await inVeilFrame(f, 'secure-reader.html', () => document.getElementById('text')?.textContent)) === caption
+          (
+            await inVeilFrame(f, 'secure-reader.html', () =>
+              [...document.querySelectorAll('.veil-reader-text')].map((e) => e.textContent),
+            )
+          )?.includes(caption)
         )
           found = f;
       return !!found;

@@ -11,10 +11,13 @@ import { t } from '../../i18n';
 import { request } from '../../messaging/client';
 import {
   SECURE_FRAME_PAGES,
-  type FrameTheme,
   type ComposerFrameSpec,
+  type FrameTheme,
+  type ReaderHandOver,
+  type ReaderLayout,
   type ReaderSpec,
   type SecureFrameKind,
+  type TokenHandOver,
 } from '../../messaging/frame-types';
 
 export interface SecureFrame {
@@ -67,21 +70,49 @@ export function freshIframe(doc: Document, kind: SecureFrameKind): HTMLIFrameEle
 }
 
 /**
- * Asks the background for a capability, loads the frame page and hands it the token once it has
- * loaded. Resolves false when the background refused (not isolated, not protected) or the frame
- * did not load.
+ * Asks the background for a composer's capability, loads the frame page and hands it the token
+ * once it has loaded. Resolves false when the background refused (not isolated, not protected) or
+ * the frame did not load.
  */
-export async function loadFrame(
-  f: SecureFrame,
-  theme: FrameTheme,
-  reader?: ReaderSpec,
-  composer?: ComposerFrameSpec,
-): Promise<boolean> {
-  const iframe = f.iframe; // a reader may swap in a new iframe meanwhile: this token is for this one
-  const res = await request('isolated/open-frame', { kind: f.kind, handle: f.handle, theme, reader, composer });
+export async function loadFrame(f: SecureFrame, theme: FrameTheme, composer?: ComposerFrameSpec): Promise<boolean> {
+  const iframe = f.iframe;
+  const res = await request('isolated/open-frame', { kind: f.kind, handle: f.handle, theme, composer });
   if (!res.ok) return false;
   const src = frameUrl(res.url, f.kind);
-  if (!src) return false;
+  return !!src && navigate(f, iframe, src, { veilFrameToken: res.token });
+}
+
+/**
+ * A reader frame in `f` for one message or several (each with the handle of its own placeholder,
+ * where the background sends its size): a token per message, all handed over at once, with the
+ * messages' places and the port for later ones when there are several.
+ */
+export async function loadReaders(
+  f: SecureFrame,
+  theme: FrameTheme,
+  messages: { handle: string; spec: ReaderSpec }[],
+  layout?: ReaderLayout,
+  port?: MessagePort,
+): Promise<boolean> {
+  const iframe = f.iframe; // a reader may swap in a new iframe meanwhile: these tokens are for this one
+  const answers = await Promise.all(
+    messages.map((m) => request('isolated/open-frame', { kind: 'reader', handle: m.handle, theme, reader: m.spec })),
+  );
+  const tokens = answers.flatMap((a) => (a.ok ? [a.token] : []));
+  const src = answers[0]?.ok ? frameUrl(answers[0].url, 'reader') : undefined;
+  if (!src || tokens.length !== messages.length) return false;
+  const handOver: ReaderHandOver = { veilReaderTokens: tokens, ...(layout ? { layout } : {}) };
+  return navigate(f, iframe, src, handOver, port ? [port] : []);
+}
+
+/** Loads `src` into `iframe` and, once Veil's page is there, posts `message` to it (extension origin only). */
+function navigate(
+  f: SecureFrame,
+  iframe: HTMLIFrameElement,
+  src: string,
+  message: TokenHandOver | ReaderHandOver,
+  transfer: Transferable[] = [],
+): Promise<boolean> {
   // Chrome loads the dynamic URL but the document ends up at the extension's own origin: that is
   // where the token may go (if the page navigated the iframe elsewhere, the browser drops it).
   const origin = new URL(browser.runtime.getURL('/')).origin;
@@ -91,7 +122,7 @@ export async function loadFrame(
       // come late: a token posted then would be dropped (wrong origin).
       if (iframe.contentDocument?.URL === 'about:blank') return;
       iframe.removeEventListener('load', onLoad);
-      iframe.contentWindow?.postMessage({ veilFrameToken: res.token }, origin);
+      iframe.contentWindow?.postMessage(message, origin, transfer);
       resolve(true);
     };
     // Readers attach their iframe only now (unless it was unloaded meanwhile), with its URL

@@ -89,6 +89,8 @@ export class IsolatedPage {
   private placeScheduled = false;
   private readonly keep?: (install: () => void) => void;
   private readonly onViewChange = (): void => this.schedulePlace();
+  /** Readers sharing a frame follow their messages when the list's layout may have moved them. */
+  private readonly onListChange = (): void => this.readers.relayoutSoon();
   private resizeObserver = new ResizeObserver(() => this.schedulePlace());
   /** The page restyling Veil's frame or an ancestor: put the frame back, and check it is still seen. */
   private styleObserver = new MutationObserver(() => this.schedulePlace());
@@ -158,6 +160,7 @@ export class IsolatedPage {
     const listen = () => {
       win.addEventListener('scroll', this.onViewChange, { capture: true, passive: true });
       win.addEventListener('resize', this.onViewChange, { passive: true });
+      win.addEventListener('resize', this.onListChange, { passive: true });
     };
     listen();
     this.keep?.(listen);
@@ -172,6 +175,7 @@ export class IsolatedPage {
       this.injectAllStyles();
       this.mountComposers();
       this.schedulePlace();
+      this.onListChange();
     });
     observer.observe(this.doc, watchedChanges(this.adapter));
     const all = new Set<Element>();
@@ -265,7 +269,7 @@ export class IsolatedPage {
     this.place();
     this.guards.watchComposer(f);
     if (spec.kind === 'main') this.showStatus('busy', t('isoComposerOpening'));
-    void loadFrame(f, themeOf(box, true), undefined, composer).then((ok) => {
+    void loadFrame(f, themeOf(box, true), composer).then((ok) => {
       if (!ok && this.mounted.includes(m)) this.showStatus('error', t('isoComposerOpenFailed'));
     });
     setTimeout(() => {

@@ -8,6 +8,8 @@
  * in the DOM costs milliseconds to create even before it loads anything).
  * The chat's own text element keeps exactly the envelope the chat rendered; Veil only hides it.
  * The content script never sees a decrypted word: the frame gets the message from the background.
+ * The messages that come into view together share one frame where the page's layout allows it
+ * (reader-ranges.ts): opening a long conversation then loads one frame, not one per message.
  * Event-driven (MutationObserver, IntersectionObserver): an idle chat costs nothing.
  */
 import type { SiteAdapter } from '../../adapters/types';
@@ -27,7 +29,9 @@ import {
   scanText,
   type ChunkRef,
 } from '../message-scan';
-import { createFrameElement, freshIframe, loadFrame, themeOf, type SecureFrame } from './frame-host';
+import { createFrameElement, freshIframe, loadReaders, themeOf, type SecureFrame } from './frame-host';
+import { boxOf, rangeGeometry, reached, ReaderRange, scrollerOf } from './reader-ranges';
+import { MAX_READER_SLOTS, type FrameTheme } from '../../messaging/frame-types';
 
 /** Readers load this close to the view (px above and below)... */
 const NEAR_MARGIN = '400px 0px';
@@ -36,7 +40,7 @@ const FAR_MARGIN = '1000px 0px';
 /** Live reader frames at most, whatever the page does (tiny messages, a huge viewport). */
 export const MAX_LIVE_READERS = 48;
 /**
- * Readers near the view but not in it wait until the ones in view have loaded (or this long):
+ * Readers near the view but not in it wait until the ones in view are shown (or this long):
  * every frame's navigation queues in the browser process, so the messages the user sees go first.
  */
 const NEAR_WAIT_MS = 1_500;
@@ -62,11 +66,24 @@ interface Placed {
   notes: HTMLElement[];
 }
 
+/** A placeholder and what its reader shows. */
+interface Wanted {
+  frame: SecureFrame;
+  spec: ReaderSpec;
+  textEl: Element;
+}
+
 export class SecureReaders {
   private placed = new WeakMap<Element, Placed>();
   private byHandle = new Map<string, SecureFrame>();
   /** What each placeholder shows when it is near the view. */
-  private specs = new WeakMap<Element, { frame: SecureFrame; spec: ReaderSpec; textEl: Element }>();
+  private specs = new WeakMap<Element, Wanted>();
+  /** Placeholders in the view, and near it, as the observers last said (the page can grow these only with messages). */
+  private inView = new Set<Element>();
+  private nearby = new Set<Element>();
+  /** Placeholders shown by a frame they share, by placeholder. */
+  private ranges = new Map<SecureFrame, ReaderRange<SecureFrame>>();
+  private relayoutFrame: number | undefined;
   /** Placeholders holding a live frame, oldest load first. */
   private live = new Set<SecureFrame>();
   private chunkGroups = new ChunkGroups();
@@ -82,18 +99,24 @@ export class SecureReaders {
   ) {
     // Created first, so its callback runs first when both see the same new placeholders.
     this.view = new IntersectionObserver((entries) => {
+      const fresh: Wanted[] = [];
       for (const e of latest(entries)) {
+        if (e.isIntersecting) this.inView.add(e.target);
+        else this.inView.delete(e.target);
         const p = e.isIntersecting ? this.specs.get(e.target) : undefined;
         if (p) {
           this.waiting.delete(e.target);
-          if (!this.live.has(p.frame)) void this.open(p.frame, p.spec, p.textEl);
+          if (!this.live.has(p.frame)) fresh.push(p);
         }
       }
+      this.openInView(fresh);
     });
     // Frames are loaded just before a message scrolls into view, not for the whole history at once.
     this.near = new IntersectionObserver(
       (entries) => {
         for (const e of latest(entries)) {
+          if (e.isIntersecting) this.nearby.add(e.target);
+          else this.nearby.delete(e.target);
           const p = e.isIntersecting ? this.specs.get(e.target) : undefined;
           if (p && !this.live.has(p.frame)) this.wait(e.target);
         }
@@ -118,7 +141,7 @@ export class SecureReaders {
 
   /** Placeholders near the view, waiting for the readers in view to load first (oldest first). */
   private waiting = new Set<Element>();
-  /** Reader frames asked for and not loaded yet (one unloaded meanwhile never reports: dropped then). */
+  /** Readers asked for and not shown yet (sized by their frame; one unloaded meanwhile is dropped then). */
   private loading = new Set<SecureFrame>();
   private nearTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -129,7 +152,7 @@ export class SecureReaders {
     if (this.waiting.size > MAX_LIVE_READERS) this.waiting.delete(this.waiting.values().next().value!);
   }
 
-  /** Loads the waiting readers once nothing in view is loading, or after NEAR_WAIT_MS at most. */
+  /** Loads the waiting readers once everything in view is shown, or after NEAR_WAIT_MS at most. */
   private drain(force = false): void {
     if (this.waiting.size === 0) return;
     if (this.loading.size > 0 && !force) {
@@ -140,10 +163,18 @@ export class SecureReaders {
     this.nearTimer = undefined;
     const hosts = [...this.waiting];
     this.waiting.clear();
+    // Some may be in the view by now (the page scrolled its list before the view's report came):
+    // those share frames like any in view; the others get one each, before they scroll in.
+    const view = this.doc.defaultView!;
+    const inView: Wanted[] = [];
     for (const host of hosts) {
       const p = this.specs.get(host);
-      if (p && !this.live.has(p.frame)) void this.open(p.frame, p.spec, p.textEl);
+      if (!p || this.live.has(p.frame)) continue;
+      const r = host.getBoundingClientRect();
+      if (r.bottom > 0 && r.top < view.innerHeight) inView.push(p);
+      else void this.open(p);
     }
+    this.openInView(inView);
   }
 
   frame(handle: string): SecureFrame | undefined {
@@ -267,27 +298,107 @@ export class SecureReaders {
     this.far.observe(frame.host);
   }
 
-  private async open(frame: SecureFrame, spec: ReaderSpec, textEl: Element): Promise<void> {
-    if (!frame.host.isConnected) return;
-    // Over the cap: the frames farthest from the view go (one near it would not be loaded again).
-    if (this.live.size >= MAX_LIVE_READERS) {
-      const view = this.doc.defaultView?.innerHeight ?? 0;
-      const away = (f: SecureFrame) => {
-        const r = f.host.getBoundingClientRect();
-        return f.host.isConnected ? Math.max(r.top - view, -r.bottom, 0) : Infinity;
-      };
-      const byDistance = [...this.live].map((f) => [away(f), f] as const).sort((a, b) => b[0] - a[0]);
-      for (const [, f] of byDistance.slice(0, this.live.size - MAX_LIVE_READERS + 1)) this.unload(f);
+  /**
+   * The placeholders that came into view together: runs of them in one scrolling list, with one
+   * look, share a frame (the ones its frame would not show on top get their own).
+   */
+  private openInView(fresh: Wanted[]): void {
+    if (this.inView.size > 4 * MAX_LIVE_READERS) for (const h of this.inView) if (!h.isConnected) this.inView.delete(h);
+    if (this.nearby.size > 4 * MAX_LIVE_READERS) for (const h of this.nearby) if (!h.isConnected) this.nearby.delete(h);
+    const wanted = fresh.filter((p) => p.frame.host.isConnected && !this.live.has(p.frame));
+    if (wanted.length < 2) return wanted.forEach((p) => void this.open(p));
+    wanted.sort((x, y) =>
+      x.frame.host.compareDocumentPosition(y.frame.host) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1,
+    );
+    const runs: { key: string; theme: FrameTheme; items: Wanted[] }[] = [];
+    const scrollers = new Map<Element, number>();
+    for (const p of wanted) {
+      const theme = themeOf(p.textEl, false);
+      const scroller = scrollerOf(p.frame.host);
+      if (scroller && !scrollers.has(scroller)) scrollers.set(scroller, scrollers.size);
+      const key = `${scroller ? scrollers.get(scroller) : '-'}|${JSON.stringify(theme)}`;
+      const run = runs.at(-1);
+      if (run && run.key === key && run.items.length < MAX_READER_SLOTS) run.items.push(p);
+      else runs.push({ key, theme, items: [p] });
     }
+    for (const run of runs) {
+      if (run.items.length === 1) void this.open(run.items[0]!, run.theme);
+      else void this.openRange(run.items, run.theme);
+    }
+  }
+
+  /** Frees room for `count` more live readers: the ones farthest from the view go first. */
+  private makeRoom(count: number): void {
+    const over = this.live.size + count - MAX_LIVE_READERS;
+    if (over <= 0) return;
+    const view = this.doc.defaultView?.innerHeight ?? 0;
+    const away = (f: SecureFrame) => {
+      const r = f.host.getBoundingClientRect();
+      return f.host.isConnected ? Math.max(r.top - view, -r.bottom, 0) : Infinity;
+    };
+    const byDistance = [...this.live].map((f) => [away(f), f] as const).sort((a, b) => b[0] - a[0]);
+    for (const [, f] of byDistance.slice(0, over)) this.unload(f);
+  }
+
+  private async open({ frame, spec, textEl }: Wanted, theme = themeOf(textEl, false)): Promise<void> {
+    if (!frame.host.isConnected || this.live.has(frame)) return;
+    this.makeRoom(1);
     // A new iframe each time: the token it gets grants this one message, once.
     frame.iframe = freshIframe(this.doc, 'reader');
     this.live.add(frame);
     const iframe = frame.iframe;
     this.loading.add(frame);
-    const ok = await loadFrame(frame, themeOf(textEl, false), spec).finally(() => this.loaded(frame));
-    if (!ok && frame.iframe === iframe && this.live.has(frame)) {
+    const ok = await loadReaders(frame, theme, [{ handle: frame.handle, spec }]);
+    if (!ok) this.loaded(frame);
+    if (!ok && frame.iframe === iframe && this.live.has(frame)) this.refused([{ frame, spec, textEl }]);
+  }
+
+  /** One frame for `items` (in document order), laid over them from the first one's placeholder. */
+  private async openRange(items: Wanted[], theme: FrameTheme): Promise<void> {
+    const anchor = items[0]!.frame;
+    const boxes = items.map((p) => boxOf(p.frame.host));
+    const g = rangeGeometry(boxes[0]!, boxes)!;
+    anchor.host.style.zIndex = '1'; // as the frame will have it (ReaderRange)
+    const hit = reached(this.doc, anchor.host, anchor.shadow, g, boxes);
+    anchor.host.style.zIndex = '';
+    const members = items.filter((_, i) => i === 0 || hit[i]);
+    for (const p of items) if (p !== items[0] && !members.includes(p)) void this.open(p, theme);
+    if (members.length === 1) return this.open(members[0]!, theme);
+
+    this.makeRoom(members.length);
+    const iframe = freshIframe(this.doc, 'reader');
+    const range = new ReaderRange(
+      anchor,
+      members.map((p) => p.frame),
+      iframe,
+      () => this.relayoutSoon(),
+    );
+    const geometry = range.geometry()!;
+    range.update(geometry);
+    anchor.iframe = iframe;
+    for (const p of members) {
+      this.live.add(p.frame);
+      this.ranges.set(p.frame, range);
+    }
+    for (const p of members) this.loading.add(p.frame);
+    const ok = await loadReaders(
+      anchor,
+      theme,
+      members.map((p) => ({ handle: p.frame.handle, spec: p.spec })),
+      geometry.layout,
+      range.framePort,
+    );
+    if (!ok) for (const p of members) this.loaded(p.frame);
+    if (!ok && this.ranges.get(anchor) === range) {
+      this.close(range);
+      this.refused(members);
+    }
+  }
+
+  /** The background refused (or the frame did not load): said once, not asked again on every scroll. */
+  private refused(items: Wanted[]): void {
+    for (const { frame, textEl } of items) {
       this.unload(frame);
-      // Refused once: not asked again on every scroll past it.
       this.view.unobserve(frame.host);
       this.near.unobserve(frame.host);
       this.note(textEl, t('statusNotDecryptedLabel'), t('isoReaderOpenFailed'));
@@ -301,9 +412,55 @@ export class SecureReaders {
   /** Back to a placeholder of the same height: the frame and its document are gone. */
   private unload(frame: SecureFrame): void {
     this.loaded(frame);
+    const range = this.ranges.get(frame);
+    if (range && frame !== range.anchor) {
+      // One message of a shared frame: its place in the frame is emptied, the others stay.
+      range.drop(frame);
+      this.ranges.delete(frame);
+      this.live.delete(frame);
+      this.relayoutSoon();
+      return;
+    }
+    if (range) return this.reopen(this.close(range));
     if (!this.live.delete(frame)) return;
     frame.iframe.remove();
     frame.iframe = freshIframe(this.doc, 'reader'); // a load still on its way then finds it replaced
+  }
+
+  /** Removes a shared frame; returns its members (now without a reader). */
+  private close(range: ReaderRange<SecureFrame>): SecureFrame[] {
+    const members = range.members.filter((m) => this.ranges.get(m) === range);
+    for (const m of members) {
+      this.ranges.delete(m);
+      this.live.delete(m);
+      this.loading.delete(m);
+    }
+    range.close();
+    range.anchor.iframe = freshIframe(this.doc, 'reader');
+    return members;
+  }
+
+  /** Members of a closed frame that are still in or near the view get readers again. */
+  private reopen(members: SecureFrame[]): void {
+    const inView: Wanted[] = [];
+    for (const m of members) {
+      const p = this.specs.get(m.host);
+      if (!p || !m.host.isConnected) continue;
+      if (this.inView.has(m.host)) inView.push(p);
+      else if (this.nearby.has(m.host)) this.wait(m.host);
+    }
+    this.openInView(inView);
+    this.drain();
+  }
+
+  /** The page changed (DOM, sizes, window): shared frames follow their messages at the next frame. */
+  relayoutSoon(): void {
+    if (this.relayoutFrame !== undefined || this.ranges.size === 0) return;
+    const win = this.doc.defaultView!;
+    this.relayoutFrame = win.requestAnimationFrame(() => {
+      this.relayoutFrame = undefined;
+      for (const range of new Set(this.ranges.values())) if (!range.update()) this.reopen(this.close(range));
+    });
   }
 
   /** Sets a reader's height as its frame reports it (sized to content). */
@@ -311,6 +468,7 @@ export class SecureReaders {
     const f = this.byHandle.get(handle);
     if (!f) return false;
     f.host.style.height = `${height}px`;
+    this.loaded(f);
     return true;
   }
 
@@ -326,6 +484,9 @@ export class SecureReaders {
   private clear(p: Placed): void {
     for (const f of p.frames) {
       this.waiting.delete(f.host);
+      this.inView.delete(f.host);
+      this.nearby.delete(f.host);
+      this.specs.delete(f.host);
       this.view.unobserve(f.host);
       this.near.unobserve(f.host);
       this.far.unobserve(f.host);
