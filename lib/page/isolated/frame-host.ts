@@ -51,12 +51,45 @@ function frameUrl(url: string, kind: SecureFrameKind): string | undefined {
 export function createFrameElement(doc: Document, kind: SecureFrameKind): SecureFrame {
   const host = doc.createElement('veil-secure-frame');
   host.dataset.kind = kind;
+  const shadow = shadowFor(doc, host);
+  const iframe = freshIframe(doc, kind);
+  shadow.append(iframe);
+  return { kind, handle: `${kind[0]}${nextHandle++}`, host, iframe, shadow };
+}
+
+function shadowFor(doc: Document, host: HTMLElement): ShadowRoot {
   const shadow = host.attachShadow({ mode: 'closed' });
   const style = doc.createElement('style');
   style.textContent = FRAME_CSS;
-  const iframe = freshIframe(doc, kind);
-  shadow.append(style, iframe);
-  return { kind, handle: `${kind[0]}${nextHandle++}`, host, iframe, shadow };
+  shadow.append(style);
+  return shadow;
+}
+
+/** Stands for "no iframe" in a placeholder: never attached, never loaded, one per document. */
+const idle = new WeakMap<Document, HTMLIFrameElement>();
+export function idleIframe(doc: Document): HTMLIFrameElement {
+  let iframe = idle.get(doc);
+  if (!iframe) idle.set(doc, (iframe = doc.createElement('iframe')));
+  return iframe;
+}
+
+/**
+ * A reader's placeholder: the element alone. Its shadow root, styles and iframe are made when a
+ * reader first loads in it: most placeholders of a long history never get one.
+ */
+export function createPlaceholder(doc: Document): SecureFrame {
+  const host = doc.createElement('veil-secure-frame');
+  host.dataset.kind = 'reader';
+  let shadow: ShadowRoot | undefined;
+  return {
+    kind: 'reader',
+    handle: `r${nextHandle++}`,
+    host,
+    iframe: idleIframe(doc),
+    get shadow() {
+      return (shadow ??= shadowFor(doc, host));
+    },
+  };
 }
 
 /** A new, unattached iframe for a frame element (readers get one each time they load). */

@@ -62,9 +62,20 @@ export function boxOf(el: Element): Box {
   return { top: r.top, left: r.left, width: r.width, height: r.height };
 }
 
+/**
+ * The anchor of a shared frame: over the chat's own positioned messages (the frame is clipped to
+ * Veil's places), and itself no target for the pointer: only the frame's clipped shape is, so
+ * between Veil's places the pointer reaches the page's own content.
+ */
+export function lift(host: HTMLElement, on: boolean): void {
+  host.style.zIndex = on ? '1' : '';
+  host.style.pointerEvents = on ? 'none' : '';
+}
+
 /** Styles `el` (the probe or the frame) to the range's box and clip, inside the anchor's shadow root. */
 export function shape(el: HTMLElement, g: RangeGeometry): void {
   Object.assign(el.style, {
+    pointerEvents: 'auto',
     position: 'absolute',
     top: `${g.box.top}px`,
     left: `${g.box.left}px`,
@@ -155,7 +166,7 @@ export class ReaderRange<M extends { host: HTMLElement }> {
     this.watch = new ResizeObserver(onChange);
     for (const m of members) this.watch.observe(m.host);
     for (const el of spanned(anchor.host, members[members.length - 1]!.host)) this.watch.observe(el);
-    anchor.host.style.zIndex = '1'; // over the chat's own positioned messages (it is clipped to Veil's places)
+    lift(anchor.host, true);
   }
 
   /** The port the frame gets with its tokens (the content script keeps the other end). */
@@ -191,6 +202,6 @@ export class ReaderRange<M extends { host: HTMLElement }> {
     this.watch.disconnect();
     this.channel.port1.close();
     this.iframe.remove();
-    this.anchor.host.style.zIndex = '';
+    lift(this.anchor.host, false);
   }
 }

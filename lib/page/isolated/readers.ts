@@ -29,8 +29,8 @@ import {
   scanText,
   type ChunkRef,
 } from '../message-scan';
-import { createFrameElement, freshIframe, loadReaders, themeOf, type SecureFrame } from './frame-host';
-import { boxOf, rangeGeometry, reached, ReaderRange, scrollerOf } from './reader-ranges';
+import { createPlaceholder, freshIframe, idleIframe, loadReaders, themeOf, type SecureFrame } from './frame-host';
+import { boxOf, lift, rangeGeometry, reached, ReaderRange, scrollerOf } from './reader-ranges';
 import { MAX_READER_SLOTS, type FrameTheme } from '../../messaging/frame-types';
 
 /** Readers load this close to the view (px above and below)... */
@@ -282,8 +282,7 @@ export class SecureReaders {
     // Handles of frames the page removed itself: dropped in one sweep now and then (bounded map).
     if (this.byHandle.size >= 4_096)
       for (const [h, f] of this.byHandle) if (!f.host.isConnected) this.byHandle.delete(h);
-    const frame = createFrameElement(this.doc, 'reader');
-    frame.iframe.remove();
+    const frame = createPlaceholder(this.doc);
     frame.host.style.height = '1.6em'; // until a frame reports its content height, kept after unloading
     after.after(frame.host);
     placed.frames.push(frame);
@@ -295,7 +294,6 @@ export class SecureReaders {
     this.specs.set(frame.host, { frame, spec, textEl });
     this.view.observe(frame.host);
     this.near.observe(frame.host);
-    this.far.observe(frame.host);
   }
 
   /**
@@ -345,7 +343,7 @@ export class SecureReaders {
     this.makeRoom(1);
     // A new iframe each time: the token it gets grants this one message, once.
     frame.iframe = freshIframe(this.doc, 'reader');
-    this.live.add(frame);
+    this.goLive(frame);
     const iframe = frame.iframe;
     this.loading.add(frame);
     const ok = await loadReaders(frame, theme, [{ handle: frame.handle, spec }]);
@@ -358,9 +356,9 @@ export class SecureReaders {
     const anchor = items[0]!.frame;
     const boxes = items.map((p) => boxOf(p.frame.host));
     const g = rangeGeometry(boxes[0]!, boxes)!;
-    anchor.host.style.zIndex = '1'; // as the frame will have it (ReaderRange)
+    lift(anchor.host, true); // as the frame will have it (ReaderRange)
     const hit = reached(this.doc, anchor.host, anchor.shadow, g, boxes);
-    anchor.host.style.zIndex = '';
+    lift(anchor.host, false);
     const members = items.filter((_, i) => i === 0 || hit[i]);
     for (const p of items) if (p !== items[0] && !members.includes(p)) void this.open(p, theme);
     if (members.length === 1) return this.open(members[0]!, theme);
@@ -377,7 +375,7 @@ export class SecureReaders {
     range.update(geometry);
     anchor.iframe = iframe;
     for (const p of members) {
-      this.live.add(p.frame);
+      this.goLive(p.frame);
       this.ranges.set(p.frame, range);
     }
     for (const p of members) this.loading.add(p.frame);
@@ -409,6 +407,17 @@ export class SecureReaders {
     if (this.loading.delete(frame)) this.drain();
   }
 
+  /** A placeholder shows a reader: watched from now on for leaving the view's surroundings. */
+  private goLive(frame: SecureFrame): void {
+    this.live.add(frame);
+    this.far.observe(frame.host);
+  }
+
+  private leave(frame: SecureFrame): boolean {
+    this.far.unobserve(frame.host);
+    return this.live.delete(frame);
+  }
+
   /** Back to a placeholder of the same height: the frame and its document are gone. */
   private unload(frame: SecureFrame): void {
     this.loaded(frame);
@@ -417,14 +426,14 @@ export class SecureReaders {
       // One message of a shared frame: its place in the frame is emptied, the others stay.
       range.drop(frame);
       this.ranges.delete(frame);
-      this.live.delete(frame);
+      this.leave(frame);
       this.relayoutSoon();
       return;
     }
     if (range) return this.reopen(this.close(range));
-    if (!this.live.delete(frame)) return;
+    if (!this.leave(frame)) return;
     frame.iframe.remove();
-    frame.iframe = freshIframe(this.doc, 'reader'); // a load still on its way then finds it replaced
+    frame.iframe = idleIframe(this.doc); // a load still on its way then finds it replaced
   }
 
   /** Removes a shared frame; returns its members (now without a reader). */
@@ -432,11 +441,11 @@ export class SecureReaders {
     const members = range.members.filter((m) => this.ranges.get(m) === range);
     for (const m of members) {
       this.ranges.delete(m);
-      this.live.delete(m);
+      this.leave(m);
       this.loading.delete(m);
     }
     range.close();
-    range.anchor.iframe = freshIframe(this.doc, 'reader');
+    range.anchor.iframe = idleIframe(this.doc);
     return members;
   }
 
