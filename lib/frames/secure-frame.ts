@@ -15,6 +15,7 @@ import {
   isTokenHandOver,
   MAX_READER_SLOTS,
   type FrameTheme,
+  type ReaderHandOver,
   type ReaderLayout,
 } from '../messaging/frame-types';
 import type { SecurityIndicator } from '../messaging/indicator';
@@ -55,33 +56,37 @@ export interface ReaderGrants {
   slots: (Granted | undefined)[];
   /** Where each message sits, when the frame shows several. */
   layout?: ReaderLayout;
-  /** Later places, from the content script only (it sent the port with the tokens). */
+  /** Later places, from the content script only (it sent the port with the tokens); set when the frame shows a range. */
   port?: MessagePort;
 }
 
 /**
  * A reader frame's `waitForGrant`: the hand-over carries a token per message it shows, and is
- * taken once at least one of them works. Bounded by tokens tried, not hand-overs, so a page
- * throwing full lists at the frame costs as much as one throwing single tokens.
+ * taken once any of them works (a message's token can have expired meanwhile: that one then says
+ * so, the others show). Bounded by tokens tried: a page throwing lists of made-up tokens at the
+ * frame gets about as far as one throwing single ones.
  */
 export function waitForReaderGrants(win: Window, onOrphan: (text: string) => void): Promise<ReaderGrants> {
   return new Promise((resolve) => {
     let tried = 0;
     const orphan = setTimeout(() => onOrphan(t('isoFrameOrphan')), 2_000);
+    let taken = false;
+    const redeem = async (token: string): Promise<Granted | undefined> => {
+      const res = await request('secure/redeem', { token }).catch(() => undefined);
+      if (!res?.ok || !res.reader) return undefined;
+      clearTimeout(orphan); // a working token: this frame is Veil's, however long the others take
+      return { token, grant: res };
+    };
     const onMessage = async (e: MessageEvent) => {
-      if (e.source !== win.parent || !isReaderHandOver(e.data) || tried >= MAX_ATTEMPTS * MAX_READER_SLOTS) return;
-      const tokens = e.data.veilReaderTokens;
+      const tokens = isReaderHandOver(e.data) ? e.data.veilReaderTokens : [];
+      if (e.source !== win.parent || !tokens.length || tried >= MAX_ATTEMPTS + MAX_READER_SLOTS) return;
       tried += tokens.length;
-      const slots = await Promise.all(
-        tokens.map(async (token): Promise<Granted | undefined> => {
-          const res = await request('secure/redeem', { token }).catch(() => undefined);
-          return res?.ok && res.reader ? { token, grant: res } : undefined;
-        }),
-      );
-      if (!slots.some(Boolean)) return;
+      const slots = await Promise.all(tokens.map(redeem));
+      if (taken || !slots.some(Boolean)) return;
+      taken = true;
       win.removeEventListener('message', onMessage);
-      clearTimeout(orphan);
-      resolve({ slots, layout: cleanReaderLayout(e.data.layout, tokens.length), port: e.ports[0] });
+      const layout = cleanReaderLayout((e.data as ReaderHandOver).layout, slots.length);
+      resolve({ slots, layout, port: e.ports[0] });
     };
     win.addEventListener('message', onMessage);
   });

@@ -57,10 +57,15 @@ export async function startSecureReader(doc: Document): Promise<void> {
   });
   applyTheme(doc.body, slots.find(Boolean)!.grant.theme, false, false);
   const views = slots.map((s) => (s ? messageView(doc, s) : failedView(doc)));
-  root.append(...views.map((v) => v.el));
-  // One message: it fills the frame. Several: each at its place, as the content script says.
-  let places: (ReaderSlotPlace | null)[] = layout?.slots ?? [{ top: 0, left: 0, width: -1 }];
-  if (layout) root.classList.add('veil-range');
+  root.className = '';
+  root.replaceChildren(...views.map((v) => v.el));
+  // One message: it fills the frame. A range (the content script sent its port): each message at
+  // its place, and none shown until the content script said where.
+  const ranged = !!port;
+  let places: (ReaderSlotPlace | null)[] = ranged
+    ? (layout?.slots ?? views.map(() => null))
+    : [{ top: 0, left: 0, width: -1, height: -1 }];
+  if (ranged) root.classList.add('veil-range');
   const place = () => views.forEach((v, i) => v.place(places[i] ?? null, win.innerWidth));
   port?.addEventListener('message', (e: MessageEvent) => {
     const next = cleanReaderLayout(e.data, views.length);
@@ -121,6 +126,9 @@ function messageView(doc: Document, { token, grant }: Granted): SlotView {
       el.style.width = `${width}px`;
       el.style.top = `${at.top}px`;
       el.style.left = `${at.left}px`;
+      // In a range: cut at the place's height, so a place the page shrank shows less of this
+      // message, never this message over the next one's place.
+      el.style.height = at.height < 0 ? '' : `${at.height}px`;
       text.style.height = `${readerHeight(bytes, width) - CHROME_PX}px`;
       if (`${width}/${height}` === last) return;
       last = `${width}/${height}`;
@@ -139,6 +147,7 @@ function failedView(doc: Document): SlotView {
     place(at) {
       el.hidden = !at;
       if (at) Object.assign(el.style, { top: `${at.top}px`, left: `${at.left}px`, width: `${at.width}px` });
+      if (at && at.height >= 0) el.style.height = `${at.height}px`;
     },
   };
 }

@@ -106,6 +106,8 @@ export interface ReaderSlotPlace {
   top: number;
   left: number;
   width: number;
+  /** What the page shows of the message's place: the message is cut there, never spills into another. */
+  height: number;
 }
 
 export function isReaderHandOver(v: unknown): v is ReaderHandOver {
@@ -129,8 +131,8 @@ export function cleanReaderLayout(v: unknown, slots: number): ReaderLayout | und
   const out: (ReaderSlotPlace | null)[] = [];
   for (const s of list) {
     if (s === null) out.push(null);
-    else if (s && typeof s === 'object' && ok(s.top, 0) && ok(s.left, 0) && ok(s.width, 0))
-      out.push({ top: s.top, left: s.left, width: s.width });
+    else if (s && typeof s === 'object' && ok(s.top, 0) && ok(s.left, 0) && ok(s.width, 0) && ok(s.height, 0))
+      out.push({ top: s.top, left: s.left, width: s.width, height: s.height });
     else return undefined;
   }
   return { slots: out };

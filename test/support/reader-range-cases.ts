@@ -101,6 +101,9 @@ export async function screenfulInOneFrame(
     plainOf.set(envelope, text);
     seed.push({ from, to: from === 'bob' ? 'alice' : 'bob', text: envelope, ts: start + i * 60_000 });
   }
+  // In the middle, a text that only looks like an envelope (any participant can post one): it
+  // fails alone, the others still share a frame.
+  seed.splice(3, 0, { from: 'alice', to: 'bob', text: 'VEIL1abcdefghijkmnop', ts: start + 150_000 });
   server.seed(seed);
   const texts = [...plainOf.values()];
 
@@ -132,6 +135,13 @@ export async function screenfulInOneFrame(
     JSON.stringify(frames.map((f) => f.slots)),
   ).toBe(true);
   expect(frames.length).toBeLessThan(texts.length);
+  expect(
+    await page.evaluate(() =>
+      [...document.querySelectorAll('#messages > li.message')]
+        .filter((li) => li.querySelector('.text')?.textContent === 'VEIL1abcdefghijkmnop')
+        .map((li) => li.querySelector('.veil-isolated-note')?.textContent ?? ''),
+    ),
+  ).toEqual([expect.stringMatching(/not decrypted/i)]);
   await waitFor(async () => !(await placesMatch(page, plainOf)), 'every message at its place', 10_000).catch(
     async (e) => {
       throw new Error(`${(e as Error).message}: ${await placesMatch(page, plainOf)}`);

@@ -10,8 +10,8 @@ describe('one reader frame for several messages: its box, places and clip', () =
     const g = rangeGeometry(anchor, [anchor, { top: 180, left: 60, width: 280, height: 60 }])!;
     expect(g.box).toEqual({ top: 0, left: 0, width: 300, height: 140 });
     expect(g.layout.slots).toEqual([
-      { top: 0, left: 0, width: 300 },
-      { top: 80, left: 10, width: 280 },
+      { top: 0, left: 0, width: 300, height: 40 },
+      { top: 80, left: 10, width: 280, height: 60 },
     ]);
     // The page's own content between the two (y 40 to 80) is outside the clip: clicks there are the page's.
     expect(g.clip).toBe("path('M0 0h300v40h-300ZM10 80h280v60h-280Z')");
@@ -22,8 +22,8 @@ describe('one reader frame for several messages: its box, places and clip', () =
     const g = rangeGeometry(anchor, [anchor, { top: 200, left: 20, width: 220, height: 40 }])!;
     expect(g.box).toEqual({ top: -100, left: -20, width: 220, height: 140 });
     expect(g.layout.slots).toEqual([
-      { top: 100, left: 20, width: 200 },
-      { top: 0, left: 0, width: 220 },
+      { top: 100, left: 20, width: 200, height: 40 },
+      { top: 0, left: 0, width: 220, height: 40 },
     ]);
   });
 
@@ -49,14 +49,15 @@ describe('what a reader frame accepts from its parent window', () => {
   });
 
   it('places: one per message, finite, non-negative and bounded; anything else is ignored whole', () => {
-    expect(cleanReaderLayout({ slots: [{ top: 1, left: 2, width: 3 }, null] }, 2)).toEqual({
-      slots: [{ top: 1, left: 2, width: 3 }, null],
+    expect(cleanReaderLayout({ slots: [{ top: 1, left: 2, width: 3, height: 4 }, null] }, 2)).toEqual({
+      slots: [{ top: 1, left: 2, width: 3, height: 4 }, null],
     });
-    expect(cleanReaderLayout({ slots: [{ top: 1, left: 2, width: 3 }] }, 2)).toBeUndefined();
-    expect(cleanReaderLayout({ slots: [{ top: -1, left: 0, width: 3 }] }, 1)).toBeUndefined();
-    expect(cleanReaderLayout({ slots: [{ top: NaN, left: 0, width: 3 }] }, 1)).toBeUndefined();
-    expect(cleanReaderLayout({ slots: [{ top: 1e9, left: 0, width: 3 }] }, 1)).toBeUndefined();
-    expect(cleanReaderLayout({ slots: [{ top: '1', left: 0, width: 3 }] }, 1)).toBeUndefined();
+    expect(cleanReaderLayout({ slots: [{ top: 1, left: 2, width: 3, height: 4 }] }, 2)).toBeUndefined();
+    expect(cleanReaderLayout({ slots: [{ top: 1, left: 2, width: 3 }] }, 1)).toBeUndefined();
+    expect(cleanReaderLayout({ slots: [{ top: -1, left: 0, width: 3, height: 4 }] }, 1)).toBeUndefined();
+    expect(cleanReaderLayout({ slots: [{ top: NaN, left: 0, width: 3, height: 4 }] }, 1)).toBeUndefined();
+    expect(cleanReaderLayout({ slots: [{ top: 1e9, left: 0, width: 3, height: 4 }] }, 1)).toBeUndefined();
+    expect(cleanReaderLayout({ slots: [{ top: '1', left: 0, width: 3, height: 4 }] }, 1)).toBeUndefined();
     expect(cleanReaderLayout({ slots: 'x' }, 1)).toBeUndefined();
     expect(cleanReaderLayout(undefined, 1)).toBeUndefined();
   });

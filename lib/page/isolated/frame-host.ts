@@ -116,24 +116,40 @@ export async function loadFrame(f: SecureFrame, theme: FrameTheme, composer?: Co
 }
 
 /**
- * A reader frame in `f` for one message or several (each with the handle of its own placeholder,
- * where the background sends its size): a token per message, all handed over at once, with the
- * messages' places and the port for later ones when there are several.
+ * Tokens for a reader frame's messages, one per message (each with the handle of its own
+ * placeholder, where the background sends its size): undefined where the background refused that
+ * one (say, text that only looks like an envelope), so one bad message fails alone.
  */
-export async function loadReaders(
-  f: SecureFrame,
+export async function mintReaders(
   theme: FrameTheme,
   messages: { handle: string; spec: ReaderSpec }[],
+): Promise<{ tokens: (string | undefined)[]; src?: string }> {
+  const answers = await Promise.all(
+    messages.map((m) =>
+      request('isolated/open-frame', { kind: 'reader', handle: m.handle, theme, reader: m.spec }).catch(
+        () => undefined,
+      ),
+    ),
+  );
+  const ok = answers.find((a) => a?.ok);
+  return {
+    tokens: answers.map((a) => (a?.ok ? a.token : undefined)),
+    src: ok?.ok ? frameUrl(ok.url, 'reader') : undefined,
+  };
+}
+
+/**
+ * Loads Veil's reader page into `iframe` (in `f`'s shadow root) and hands it its tokens, with the
+ * messages' places and the port for later ones when it shows several.
+ */
+export function showReaders(
+  f: SecureFrame,
+  iframe: HTMLIFrameElement,
+  src: string,
+  tokens: string[],
   layout?: ReaderLayout,
   port?: MessagePort,
 ): Promise<boolean> {
-  const iframe = f.iframe; // a reader may swap in a new iframe meanwhile: these tokens are for this one
-  const answers = await Promise.all(
-    messages.map((m) => request('isolated/open-frame', { kind: 'reader', handle: m.handle, theme, reader: m.spec })),
-  );
-  const tokens = answers.flatMap((a) => (a.ok ? [a.token] : []));
-  const src = answers[0]?.ok ? frameUrl(answers[0].url, 'reader') : undefined;
-  if (!src || tokens.length !== messages.length) return false;
   const handOver: ReaderHandOver = { veilReaderTokens: tokens, ...(layout ? { layout } : {}) };
   return navigate(f, iframe, src, handOver, port ? [port] : []);
 }

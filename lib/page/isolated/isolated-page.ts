@@ -161,6 +161,9 @@ export class IsolatedPage {
       win.addEventListener('scroll', this.onViewChange, { capture: true, passive: true });
       win.addEventListener('resize', this.onViewChange, { passive: true });
       win.addEventListener('resize', this.onListChange, { passive: true });
+      // A page moving its messages by CSS alone (a transition, an animation) ends with one of these.
+      win.addEventListener('transitionend', this.onListChange, { capture: true, passive: true });
+      win.addEventListener('animationend', this.onListChange, { capture: true, passive: true });
     };
     listen();
     this.keep?.(listen);

@@ -10,9 +10,11 @@
  * each message's place inside it when the layout changes (sizes, DOM changes, window size).
  *
  * Whether the frame really shows on top at a message's place is the page's layout to decide (a
- * bubble that clips its content, a message on a layer of its own): it is tried before the frame is
- * made, with an empty probe of the same shape, and a message it does not reach gets a frame of its
- * own. What a screen reader reads in the frame are the range's messages, in order, at the first one.
+ * bubble that clips its content, a message on a layer of its own, a pinned one): it is tried
+ * before the frame is made, with an empty probe of the same shape, and again whenever the layout
+ * changes; a message it does not reach gets a frame of its own. A place the page clips (a
+ * collapsed message) is clipped in the frame too. What a screen reader reads in the frame are the
+ * range's messages, in order, at the first one.
  */
 import type { ReaderLayout, ReaderSlotPlace } from '../../messaging/frame-types';
 
@@ -45,7 +47,7 @@ export function rangeGeometry(anchor: Box, members: (Box | null)[]): RangeGeomet
   const right = Math.max(...shown.map((m) => m.left + m.width));
   const bottom = Math.max(...shown.map((m) => m.top + m.height));
   const slots: (ReaderSlotPlace | null)[] = members.map((m) =>
-    m ? { top: px(m.top - top), left: px(m.left - left), width: px(m.width) } : null,
+    m ? { top: px(m.top - top), left: px(m.left - left), width: px(m.width), height: px(m.height) } : null,
   );
   const clip = shown
     .map((m) => `M${px(m.left - left)} ${px(m.top - top)}h${px(m.width)}v${px(m.height)}h${px(-m.width)}Z`)
@@ -62,20 +64,32 @@ export function boxOf(el: Element): Box {
   return { top: r.top, left: r.left, width: r.width, height: r.height };
 }
 
+const clips = (cs: CSSStyleDeclaration) =>
+  cs.overflowX !== 'visible' || cs.overflowY !== 'visible' || /paint|strict|content/.test(cs.contain);
+
 /**
- * The anchor of a shared frame: over the chat's own positioned messages (the frame is clipped to
- * Veil's places), and itself no target for the pointer: only the frame's clipped shape is, so
- * between Veil's places the pointer reaches the page's own content.
+ * What the page shows of `el`'s box: cut by every ancestor below `scroller` that clips what
+ * overflows it (a collapsed message). Null when nothing of it shows.
  */
-export function lift(host: HTMLElement, on: boolean): void {
-  host.style.zIndex = on ? '1' : '';
-  host.style.pointerEvents = on ? 'none' : '';
+export function visibleBoxOf(el: Element, scroller: Element | null): Box | null {
+  const b = el.getBoundingClientRect();
+  let [top, left, bottom, right] = [b.top, b.left, b.bottom, b.right];
+  for (let e = el.parentElement; e && e !== scroller; e = e.parentElement) {
+    if (!clips(getComputedStyle(e))) continue;
+    const c = e.getBoundingClientRect();
+    [top, left, bottom, right] = [
+      Math.max(top, c.top),
+      Math.max(left, c.left),
+      Math.min(bottom, c.bottom),
+      Math.min(right, c.right),
+    ];
+  }
+  return bottom > top && right > left ? { top, left, width: right - left, height: bottom - top } : null;
 }
 
 /** Styles `el` (the probe or the frame) to the range's box and clip, inside the anchor's shadow root. */
 export function shape(el: HTMLElement, g: RangeGeometry): void {
   Object.assign(el.style, {
-    pointerEvents: 'auto',
     position: 'absolute',
     top: `${g.box.top}px`,
     left: `${g.box.left}px`,
@@ -85,19 +99,37 @@ export function shape(el: HTMLElement, g: RangeGeometry): void {
   });
 }
 
-/** The nearest ancestor that scrolls (or the document): a range never spans two of them. */
-export function scrollerOf(el: Element): Element | null {
+/**
+ * Where a placeholder scrolls: its nearest scrolling ancestor (null: the document), and whether
+ * something between pins it (sticky or fixed: it would not move with the others). A range never
+ * spans two scrollers, and a pinned placeholder gets a frame of its own.
+ */
+export function scrollContextOf(el: Element): { scroller: Element | null; pinned: boolean } {
+  let pinned = false;
   for (let e = el.parentElement; e; e = e.parentElement) {
     const cs = getComputedStyle(e);
-    if (/(auto|scroll|overlay)/.test(cs.overflowY + cs.overflowX)) return e;
+    if (/(auto|scroll|overlay)/.test(cs.overflowY + cs.overflowX)) return { scroller: e, pinned };
+    pinned ||= cs.position === 'sticky' || cs.position === 'fixed';
   }
-  return null;
+  return { scroller: null, pinned };
+}
+
+/** The centre of the part of `b` inside the window (hit testing sees nothing outside it). */
+function centreInView(view: Window, b: Box): { x: number; y: number } | undefined {
+  const mid = (from: number, size: number, limit: number) => {
+    const a = Math.max(from, 0);
+    const z = Math.min(from + size, limit);
+    return z - a >= 2 ? (a + z) / 2 : undefined;
+  };
+  const x = mid(b.left, b.width, view.innerWidth);
+  const y = mid(b.top, b.height, view.innerHeight);
+  return x === undefined || y === undefined ? undefined : { x, y };
 }
 
 /**
  * Which members a frame in `anchorHost`'s shadow root, shaped by `g`, would really show on top at
  * (their box's centre hits the anchor in the page's hit testing: clipping ancestors, layers and
- * overlays of the page all count). The anchor counts as reached if its own centre hits it.
+ * overlays of the page all count). Tried with an empty probe of the frame's shape.
  */
 export function reached(
   doc: Document,
@@ -110,18 +142,9 @@ export function reached(
   shape(probe, g);
   shadow.append(probe);
   try {
-    const view = doc.defaultView!;
-    // The centre of the part of each box inside the window (hit testing sees nothing outside it).
-    const mid = (from: number, size: number, limit: number) => {
-      const a = Math.max(from, 0);
-      const b = Math.min(from + size, limit);
-      return b - a >= 2 ? (a + b) / 2 : undefined;
-    };
     return boxes.map((b) => {
-      if (!b) return false;
-      const x = mid(b.left, b.width, view.innerWidth);
-      const y = mid(b.top, b.height, view.innerHeight);
-      return x !== undefined && y !== undefined && doc.elementFromPoint(x, y) === anchorHost;
+      const at = b && centreInView(doc.defaultView!, b);
+      return !!at && doc.elementFromPoint(at.x, at.y) === anchorHost;
     });
   } finally {
     probe.remove();
@@ -129,21 +152,21 @@ export function reached(
 }
 
 /** The elements between the range's first and last member, below their common ancestor (the messages). */
-function spanned(first: Element, last: Element): Element[] {
+function spanned(first: Element, last: Element): { common: Element | null; between: Element[] } {
   let common: Element | null = first.parentElement;
   while (common && !common.contains(last)) common = common.parentElement;
-  if (!common) return [];
+  if (!common) return { common, between: [] };
   const branch = (el: Element) => {
     let e = el;
     while (e.parentElement !== common) e = e.parentElement!;
     return e;
   };
-  const out: Element[] = [];
+  const between: Element[] = [];
   for (let e: Element | null = branch(first); e; e = e.nextElementSibling) {
-    out.push(e);
-    if (e === branch(last) || out.length > 256) break;
+    between.push(e);
+    if (e === branch(last) || between.length > 256) break;
   }
-  return out;
+  return { common, between };
 }
 
 /**
@@ -152,7 +175,8 @@ function spanned(first: Element, last: Element): Element[] {
  */
 export class ReaderRange<M extends { host: HTMLElement }> {
   private readonly channel = new MessageChannel();
-  private readonly watch: ResizeObserver;
+  private readonly sizes: ResizeObserver;
+  private readonly changes: MutationObserver;
   private dropped = new Set<M>();
   private last = '';
 
@@ -160,13 +184,21 @@ export class ReaderRange<M extends { host: HTMLElement }> {
     readonly anchor: M,
     readonly members: M[],
     readonly iframe: HTMLIFrameElement,
+    private readonly scroller: Element | null,
     onChange: () => void,
   ) {
-    // A member's size or anything between the members changing size moves their places.
-    this.watch = new ResizeObserver(onChange);
-    for (const m of members) this.watch.observe(m.host);
-    for (const el of spanned(anchor.host, members[members.length - 1]!.host)) this.watch.observe(el);
-    lift(anchor.host, true);
+    // A member's size or anything between the members changing size moves their places; so do
+    // the page's own style changes there (a row moved by a transform, a message collapsed).
+    this.sizes = new ResizeObserver(onChange);
+    this.changes = new MutationObserver(onChange);
+    const { common, between } = spanned(anchor.host, members[members.length - 1]!.host);
+    for (const m of members) this.sizes.observe(m.host);
+    for (const el of between) this.sizes.observe(el);
+    if (common)
+      this.changes.observe(common, { subtree: true, attributes: true, attributeFilter: ['style', 'class', 'hidden'] });
+    // Only the frame's clipped shape takes the pointer: between Veil's places, the page's content does.
+    anchor.host.style.pointerEvents = 'none';
+    iframe.style.pointerEvents = 'auto';
   }
 
   /** The port the frame gets with its tokens (the content script keeps the other end). */
@@ -174,11 +206,16 @@ export class ReaderRange<M extends { host: HTMLElement }> {
     return this.channel.port2;
   }
 
+  private boxes(): (Box | null)[] {
+    return this.members.map((m) =>
+      !this.dropped.has(m) && m.host.isConnected ? visibleBoxOf(m.host, this.scroller) : null,
+    );
+  }
+
   /** Where everything is now; undefined when the range shows nothing any more. */
   geometry(): RangeGeometry | undefined {
     if (!this.anchor.host.isConnected) return undefined;
-    const boxes = this.members.map((m) => (!this.dropped.has(m) && m.host.isConnected ? boxOf(m.host) : null));
-    return rangeGeometry(boxOf(this.anchor.host), boxes);
+    return rangeGeometry(boxOf(this.anchor.host), this.boxes());
   }
 
   /** Moves the frame and the messages in it to where the page now puts them; false: nothing left. */
@@ -193,15 +230,25 @@ export class ReaderRange<M extends { host: HTMLElement }> {
     return true;
   }
 
+  /** Members in the window that the frame no longer shows on top at (the page's layers moved). */
+  unreached(doc: Document): M[] {
+    const boxes = this.boxes();
+    return this.members.filter((m, i) => {
+      const at = m !== this.anchor && boxes[i] && centreInView(doc.defaultView!, boxes[i]);
+      return !!at && doc.elementFromPoint(at.x, at.y) !== this.anchor.host;
+    });
+  }
+
   /** A member no longer shown here (unloaded far from the view, or re-rendered by the page). */
   drop(m: M): void {
     this.dropped.add(m);
   }
 
   close(): void {
-    this.watch.disconnect();
+    this.sizes.disconnect();
+    this.changes.disconnect();
     this.channel.port1.close();
     this.iframe.remove();
-    lift(this.anchor.host, false);
+    this.anchor.host.style.pointerEvents = '';
   }
 }

@@ -29,8 +29,16 @@ import {
   scanText,
   type ChunkRef,
 } from '../message-scan';
-import { createPlaceholder, freshIframe, idleIframe, loadReaders, themeOf, type SecureFrame } from './frame-host';
-import { boxOf, lift, rangeGeometry, reached, ReaderRange, scrollerOf } from './reader-ranges';
+import {
+  createPlaceholder,
+  freshIframe,
+  idleIframe,
+  mintReaders,
+  showReaders,
+  themeOf,
+  type SecureFrame,
+} from './frame-host';
+import { boxOf, rangeGeometry, reached, ReaderRange, scrollContextOf, visibleBoxOf } from './reader-ranges';
 import { MAX_READER_SLOTS, type FrameTheme } from '../../messaging/frame-types';
 
 /** Readers load this close to the view (px above and below)... */
@@ -161,6 +169,8 @@ export class SecureReaders {
     }
     clearTimeout(this.nearTimer);
     this.nearTimer = undefined;
+    // Waited long enough: a reader that never reported (its frame failed to start) holds nothing up again.
+    if (force) this.loading.clear();
     const hosts = [...this.waiting];
     this.waiting.clear();
     // Some may be in the view by now (the page scrolled its list before the view's report came):
@@ -308,88 +318,115 @@ export class SecureReaders {
     wanted.sort((x, y) =>
       x.frame.host.compareDocumentPosition(y.frame.host) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1,
     );
-    const runs: { key: string; theme: FrameTheme; items: Wanted[] }[] = [];
-    const scrollers = new Map<Element, number>();
+    const runs: { key: string; theme: FrameTheme; scroller: Element | null; items: Wanted[] }[] = [];
+    const scrollers = new Map<Element | null, number>();
     for (const p of wanted) {
       const theme = themeOf(p.textEl, false);
-      const scroller = scrollerOf(p.frame.host);
-      if (scroller && !scrollers.has(scroller)) scrollers.set(scroller, scrollers.size);
-      const key = `${scroller ? scrollers.get(scroller) : '-'}|${JSON.stringify(theme)}`;
+      const { scroller, pinned } = scrollContextOf(p.frame.host);
+      if (!scrollers.has(scroller)) scrollers.set(scroller, scrollers.size);
+      // A pinned message does not move with the others: never in a shared frame.
+      const key = pinned ? '' : `${scrollers.get(scroller)}|${JSON.stringify(theme)}`;
       const run = runs.at(-1);
-      if (run && run.key === key && run.items.length < MAX_READER_SLOTS) run.items.push(p);
-      else runs.push({ key, theme, items: [p] });
+      if (key && run && run.key === key && run.items.length < MAX_READER_SLOTS) run.items.push(p);
+      else runs.push({ key, theme, scroller, items: [p] });
     }
     for (const run of runs) {
       if (run.items.length === 1) void this.open(run.items[0]!, run.theme);
-      else void this.openRange(run.items, run.theme);
+      else void this.openRange(run.items, run.theme, run.scroller);
     }
   }
 
-  /** Frees room for `count` more live readers: the ones farthest from the view go first. */
+  /** Frees room for `count` more live frames: the ones farthest from the view go first. */
   private makeRoom(count: number): void {
-    const over = this.live.size + count - MAX_LIVE_READERS;
-    if (over <= 0) return;
     const view = this.doc.defaultView?.innerHeight ?? 0;
     const away = (f: SecureFrame) => {
       const r = f.host.getBoundingClientRect();
       return f.host.isConnected ? Math.max(r.top - view, -r.bottom, 0) : Infinity;
     };
-    const byDistance = [...this.live].map((f) => [away(f), f] as const).sort((a, b) => b[0] - a[0]);
-    for (const [, f] of byDistance.slice(0, over)) this.unload(f);
+    // A shared frame is as near as its nearest message.
+    const distance = (owner: SecureFrame) => {
+      const range = this.ranges.get(owner);
+      return range ? Math.min(...range.members.filter((m) => this.ranges.get(m) === range).map(away)) : away(owner);
+    };
+    for (;;) {
+      const owners = [...this.live].filter((f) => !this.ranges.has(f) || this.ranges.get(f)!.anchor === f);
+      if (owners.length + count <= MAX_LIVE_READERS) return;
+      const farthest = owners.map((f) => [distance(f), f] as const).sort((a, b) => b[0] - a[0])[0]![1];
+      this.unload(farthest);
+    }
   }
 
   private async open({ frame, spec, textEl }: Wanted, theme = themeOf(textEl, false)): Promise<void> {
     if (!frame.host.isConnected || this.live.has(frame)) return;
     this.makeRoom(1);
     // A new iframe each time: the token it gets grants this one message, once.
-    frame.iframe = freshIframe(this.doc, 'reader');
+    const iframe = (frame.iframe = freshIframe(this.doc, 'reader'));
     this.goLive(frame);
-    const iframe = frame.iframe;
     this.loading.add(frame);
-    const ok = await loadReaders(frame, theme, [{ handle: frame.handle, spec }]);
-    if (!ok) this.loaded(frame);
-    if (!ok && frame.iframe === iframe && this.live.has(frame)) this.refused([{ frame, spec, textEl }]);
+    const { tokens, src } = await mintReaders(theme, [{ handle: frame.handle, spec }]);
+    const ok = !!src && !!tokens[0] && frame.iframe === iframe && (await showReaders(frame, iframe, src, [tokens[0]]));
+    if (ok) return;
+    if (frame.iframe === iframe) this.loaded(frame);
+    if (frame.iframe === iframe && this.live.has(frame)) this.refused([{ frame, spec, textEl }]);
   }
 
   /** One frame for `items` (in document order), laid over them from the first one's placeholder. */
-  private async openRange(items: Wanted[], theme: FrameTheme): Promise<void> {
-    const anchor = items[0]!.frame;
-    const boxes = items.map((p) => boxOf(p.frame.host));
-    const g = rangeGeometry(boxes[0]!, boxes)!;
-    lift(anchor.host, true); // as the frame will have it (ReaderRange)
-    const hit = reached(this.doc, anchor.host, anchor.shadow, g, boxes);
-    lift(anchor.host, false);
-    const members = items.filter((_, i) => i === 0 || hit[i]);
-    for (const p of items) if (p !== items[0] && !members.includes(p)) void this.open(p, theme);
-    if (members.length === 1) return this.open(members[0]!, theme);
-
-    this.makeRoom(members.length);
-    const iframe = freshIframe(this.doc, 'reader');
-    const range = new ReaderRange(
-      anchor,
-      members.map((p) => p.frame),
-      iframe,
-      () => this.relayoutSoon(),
+  private async openRange(items: Wanted[], theme: FrameTheme, scroller: Element | null): Promise<void> {
+    const first = items[0]!;
+    const boxes = items.map((p) => visibleBoxOf(p.frame.host, scroller));
+    const hit = reached(
+      this.doc,
+      first.frame.host,
+      first.frame.shadow,
+      rangeGeometry(boxOf(first.frame.host), boxes)!,
+      boxes,
     );
-    const geometry = range.geometry()!;
-    range.update(geometry);
-    anchor.iframe = iframe;
+    const members = items.filter((p, i) => p === first || hit[i]);
+    for (const p of items) if (!members.includes(p)) void this.open(p, theme);
+    if (members.length === 1) return this.open(first, theme);
+
+    this.makeRoom(1);
     for (const p of members) {
       this.goLive(p.frame);
-      this.ranges.set(p.frame, range);
+      this.loading.add(p.frame);
     }
-    for (const p of members) this.loading.add(p.frame);
-    const ok = await loadReaders(
-      anchor,
+    const { tokens, src } = await mintReaders(
       theme,
       members.map((p) => ({ handle: p.frame.handle, spec: p.spec })),
-      geometry.layout,
-      range.framePort,
     );
-    if (!ok) for (const p of members) this.loaded(p.frame);
-    if (!ok && this.ranges.get(anchor) === range) {
+    // Unloaded or re-rendered while the tokens were made: left out (an anchor gone takes the rest along).
+    const still = members.filter(
+      (p) => this.live.has(p.frame) && !this.ranges.has(p.frame) && p.frame.host.isConnected,
+    );
+    const refused = members.filter((p, i) => still.includes(p) && !tokens[i]);
+    this.refused(refused);
+    const kept = members.filter((p, i) => still.includes(p) && tokens[i]);
+    if (!src || !kept.includes(first) || kept.length < 2) {
+      // Not worth a shared frame any more: the rest get frames of their own.
+      for (const p of kept) {
+        this.leave(p.frame);
+        this.loading.delete(p.frame);
+      }
+      return this.reopen(kept.map((p) => p.frame));
+    }
+    const iframe = freshIframe(this.doc, 'reader');
+    const range = new ReaderRange(
+      first.frame,
+      kept.map((p) => p.frame),
+      iframe,
+      scroller,
+      () => this.relayoutSoon(),
+    );
+    first.frame.iframe = iframe;
+    for (const p of kept) this.ranges.set(p.frame, range);
+    const geometry = range.geometry();
+    if (!geometry) return this.reopen(this.close(range));
+    range.update(geometry);
+    const handed = kept.map((p) => tokens[members.indexOf(p)]!);
+    const ok = await showReaders(first.frame, iframe, src, handed, geometry.layout, range.framePort);
+    if (!ok && this.ranges.get(first.frame) === range) {
       this.close(range);
-      this.refused(members);
+      this.refused(kept);
     }
   }
 
@@ -430,13 +467,18 @@ export class SecureReaders {
       this.relayoutSoon();
       return;
     }
-    if (range) return this.reopen(this.close(range));
+    if (range) {
+      // The others get readers again once whatever is unloading now is done (not in its loop).
+      const members = this.close(range);
+      queueMicrotask(() => this.reopen(members));
+      return;
+    }
     if (!this.leave(frame)) return;
     frame.iframe.remove();
     frame.iframe = idleIframe(this.doc); // a load still on its way then finds it replaced
   }
 
-  /** Removes a shared frame; returns its members (now without a reader). */
+  /** Removes a shared frame; returns its other members (now without a reader). */
   private close(range: ReaderRange<SecureFrame>): SecureFrame[] {
     const members = range.members.filter((m) => this.ranges.get(m) === range);
     for (const m of members) {
@@ -446,7 +488,7 @@ export class SecureReaders {
     }
     range.close();
     range.anchor.iframe = idleIframe(this.doc);
-    return members;
+    return members.filter((m) => m !== range.anchor);
   }
 
   /** Members of a closed frame that are still in or near the view get readers again. */
@@ -454,7 +496,7 @@ export class SecureReaders {
     const inView: Wanted[] = [];
     for (const m of members) {
       const p = this.specs.get(m.host);
-      if (!p || !m.host.isConnected) continue;
+      if (!p || !m.host.isConnected || this.live.has(m)) continue;
       if (this.inView.has(m.host)) inView.push(p);
       else if (this.nearby.has(m.host)) this.wait(m.host);
     }
@@ -462,13 +504,28 @@ export class SecureReaders {
     this.drain();
   }
 
-  /** The page changed (DOM, sizes, window): shared frames follow their messages at the next frame. */
+  /**
+   * The page changed (DOM, sizes, styles, window): shared frames follow their messages at the next
+   * frame, and a message the frame no longer shows on top at gets a frame of its own.
+   */
   relayoutSoon(): void {
     if (this.relayoutFrame !== undefined || this.ranges.size === 0) return;
     const win = this.doc.defaultView!;
     this.relayoutFrame = win.requestAnimationFrame(() => {
       this.relayoutFrame = undefined;
-      for (const range of new Set(this.ranges.values())) if (!range.update()) this.reopen(this.close(range));
+      for (const range of new Set(this.ranges.values())) {
+        if (!range.update()) {
+          this.reopen(this.close(range));
+          continue;
+        }
+        const lost = range.unreached(this.doc);
+        for (const m of lost) this.unload(m);
+        if (lost.length) range.update();
+        for (const m of lost) {
+          const p = this.specs.get(m.host);
+          if (p) void this.open(p);
+        }
+      }
     });
   }
 
