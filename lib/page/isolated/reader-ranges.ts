@@ -114,15 +114,19 @@ export function scrollContextOf(el: Element): { scroller: Element | null; pinned
   return { scroller: null, pinned };
 }
 
-/** The centre of the part of `b` inside the window (hit testing sees nothing outside it). */
-function centreInView(view: Window, b: Box): { x: number; y: number } | undefined {
-  const mid = (from: number, size: number, limit: number) => {
-    const a = Math.max(from, 0);
-    const z = Math.min(from + size, limit);
+/**
+ * The centre of the part of `b` the user can see: inside the window and inside the scroller's
+ * own box (hit testing finds something else where the scroller clips it).
+ */
+function centreInView(view: Window, b: Box, scroller: Element | null): { x: number; y: number } | undefined {
+  const s = scroller?.getBoundingClientRect();
+  const mid = (from: number, size: number, lo: number, hi: number) => {
+    const a = Math.max(from, lo);
+    const z = Math.min(from + size, hi);
     return z - a >= 2 ? (a + z) / 2 : undefined;
   };
-  const x = mid(b.left, b.width, view.innerWidth);
-  const y = mid(b.top, b.height, view.innerHeight);
+  const x = mid(b.left, b.width, Math.max(0, s?.left ?? 0), Math.min(view.innerWidth, s?.right ?? Infinity));
+  const y = mid(b.top, b.height, Math.max(0, s?.top ?? 0), Math.min(view.innerHeight, s?.bottom ?? Infinity));
   return x === undefined || y === undefined ? undefined : { x, y };
 }
 
@@ -137,13 +141,14 @@ export function reached(
   shadow: ShadowRoot,
   g: RangeGeometry,
   boxes: (Box | null)[],
+  scroller: Element | null,
 ): boolean[] {
   const probe = doc.createElement('div');
   shape(probe, g);
   shadow.append(probe);
   try {
     return boxes.map((b) => {
-      const at = b && centreInView(doc.defaultView!, b);
+      const at = b && centreInView(doc.defaultView!, b, scroller);
       return !!at && doc.elementFromPoint(at.x, at.y) === anchorHost;
     });
   } finally {
@@ -234,7 +239,7 @@ export class ReaderRange<M extends { host: HTMLElement }> {
   unreached(doc: Document): M[] {
     const boxes = this.boxes();
     return this.members.filter((m, i) => {
-      const at = m !== this.anchor && boxes[i] && centreInView(doc.defaultView!, boxes[i]);
+      const at = m !== this.anchor && boxes[i] && centreInView(doc.defaultView!, boxes[i], this.scroller);
       return !!at && doc.elementFromPoint(at.x, at.y) !== this.anchor.host;
     });
   }

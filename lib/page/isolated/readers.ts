@@ -374,13 +374,8 @@ export class SecureReaders {
   private async openRange(items: Wanted[], theme: FrameTheme, scroller: Element | null): Promise<void> {
     const first = items[0]!;
     const boxes = items.map((p) => visibleBoxOf(p.frame.host, scroller));
-    const hit = reached(
-      this.doc,
-      first.frame.host,
-      first.frame.shadow,
-      rangeGeometry(boxOf(first.frame.host), boxes)!,
-      boxes,
-    );
+    const probe = rangeGeometry(boxOf(first.frame.host), boxes);
+    const hit = probe ? reached(this.doc, first.frame.host, first.frame.shadow, probe, boxes, scroller) : [];
     const members = items.filter((p, i) => p === first || hit[i]);
     for (const p of items) if (!members.includes(p)) void this.open(p, theme);
     if (members.length === 1) return this.open(first, theme);
