@@ -41,10 +41,22 @@ function frameUrl(url: string, kind: SecureFrameKind): string | undefined {
   try {
     const u = new URL(url);
     const ours = /^(chrome|moz)-extension:$/.test(u.protocol) && u.pathname === SECURE_FRAME_PAGES[kind];
+    if (ours) pagesOrigin = u.origin;
     return ours ? u.href : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** Where Veil's frame pages load from, as the background last said (Chrome's changes per session). */
+let pagesOrigin: string | undefined;
+
+/**
+ * The reader page's address if already known (from the composer's or an earlier reader's answer):
+ * a reader frame can then start loading while its tokens are made.
+ */
+export function knownReaderUrl(): string | undefined {
+  return pagesOrigin && `${pagesOrigin}${SECURE_FRAME_PAGES.reader}`;
 }
 
 /** Builds the frame element; nothing loads until `load` is called. */
@@ -165,22 +177,37 @@ function navigate(
   // Chrome loads the dynamic URL but the document ends up at the extension's own origin: that is
   // where the token may go (if the page navigated the iframe elsewhere, the browser drops it).
   const origin = new URL(browser.runtime.getURL('/')).origin;
-  return new Promise((resolve) => {
+  if (!iframe.isConnected && iframe !== f.iframe) return Promise.resolve(false);
+  return startLoading(f, iframe, src).then((ok) => {
+    if (ok) iframe.contentWindow?.postMessage(message, origin, transfer);
+    return ok;
+  });
+}
+
+const loads = new WeakMap<HTMLIFrameElement, { src: string; loaded: Promise<boolean> }>();
+
+/**
+ * Starts loading `src` into `iframe` (once per iframe; false if it was started with another
+ * address). Readers attach their iframe only now, with its URL already set: the browser then
+ * navigates it once, with no blank document committed first.
+ */
+export function startLoading(f: SecureFrame, iframe: HTMLIFrameElement, src: string): Promise<boolean> {
+  const started = loads.get(iframe);
+  if (started) return started.src === src ? started.loaded : Promise.resolve(false);
+  const loaded = new Promise<boolean>((resolve) => {
     const onLoad = () => {
       // An attached iframe (the composer) loads a blank document first, and its load event can
       // come late: a token posted then would be dropped (wrong origin).
       if (iframe.contentDocument?.URL === 'about:blank') return;
       iframe.removeEventListener('load', onLoad);
-      iframe.contentWindow?.postMessage(message, origin, transfer);
       resolve(true);
     };
-    // Readers attach their iframe only now (unless it was unloaded meanwhile), with its URL
-    // already set: the browser then navigates it once, with no blank document committed first.
-    if (!iframe.isConnected && iframe !== f.iframe) return resolve(false);
     iframe.addEventListener('load', onLoad);
     iframe.src = src;
     if (!iframe.isConnected) f.shadow.append(iframe);
   });
+  loads.set(iframe, { src, loaded });
+  return loaded;
 }
 
 const TRANSPARENT = /^(transparent|rgba\(\s*0,\s*0,\s*0,\s*0\s*\))$/;

@@ -33,8 +33,10 @@ import {
   createPlaceholder,
   freshIframe,
   idleIframe,
+  knownReaderUrl,
   mintReaders,
   showReaders,
+  startLoading,
   themeOf,
   type SecureFrame,
 } from './frame-host';
@@ -360,10 +362,12 @@ export class SecureReaders {
     if (!frame.host.isConnected || this.live.has(frame)) return;
     this.makeRoom(1);
     // A new iframe each time: the token it gets grants this one message, once.
-    const iframe = (frame.iframe = freshIframe(this.doc, 'reader'));
+    let iframe = (frame.iframe = freshIframe(this.doc, 'reader'));
     this.goLive(frame);
     this.loading.add(frame);
+    const early = this.loadEarly(frame, iframe, false);
     const { tokens, src } = await mintReaders(theme, [{ handle: frame.handle, spec }]);
+    if (src && early && src !== early && frame.iframe === iframe) iframe = this.freshFor(frame);
     const ok = !!src && !!tokens[0] && frame.iframe === iframe && (await showReaders(frame, iframe, src, [tokens[0]]));
     if (ok) return;
     if (frame.iframe === iframe) this.loaded(frame);
@@ -385,6 +389,8 @@ export class SecureReaders {
       this.goLive(p.frame);
       this.loading.add(p.frame);
     }
+    let iframe = (first.frame.iframe = freshIframe(this.doc, 'reader'));
+    const early = this.loadEarly(first.frame, iframe, true);
     const { tokens, src } = await mintReaders(
       theme,
       members.map((p) => ({ handle: p.frame.handle, spec: p.spec })),
@@ -402,9 +408,10 @@ export class SecureReaders {
         this.leave(p.frame);
         this.loading.delete(p.frame);
       }
+      if (first.frame.iframe === iframe) this.freshFor(first.frame, idleIframe(this.doc));
       return this.reopen(kept.map((p) => p.frame));
     }
-    const iframe = freshIframe(this.doc, 'reader');
+    if (early && src !== early) iframe = this.freshFor(first.frame);
     const range = new ReaderRange(
       first.frame,
       kept.map((p) => p.frame),
@@ -412,7 +419,6 @@ export class SecureReaders {
       scroller,
       () => this.relayoutSoon(),
     );
-    first.frame.iframe = iframe;
     for (const p of kept) this.ranges.set(p.frame, range);
     const geometry = range.geometry();
     if (!geometry) return this.reopen(this.close(range));
@@ -423,6 +429,26 @@ export class SecureReaders {
       this.close(range);
       this.refused(kept);
     }
+  }
+
+  /**
+   * Starts loading the reader page while the tokens are made, when its address is known already
+   * (a frame costs most of its time loading; the tokens are handed over once both are done). A
+   * shared frame stays invisible until it is shaped over its messages. Returns the address used.
+   */
+  private loadEarly(frame: SecureFrame, iframe: HTMLIFrameElement, hidden: boolean): string | undefined {
+    const src = knownReaderUrl();
+    if (!src) return undefined;
+    if (hidden)
+      Object.assign(iframe.style, { position: 'absolute', width: '1px', height: '1px', clipPath: 'inset(50%)' });
+    void startLoading(frame, iframe, src);
+    return src;
+  }
+
+  /** Replaces `frame`'s iframe (an early load went to another address than the background gave). */
+  private freshFor(frame: SecureFrame, next = freshIframe(this.doc, 'reader')): HTMLIFrameElement {
+    frame.iframe.remove();
+    return (frame.iframe = next);
   }
 
   /** The background refused (or the frame did not load): said once, not asked again on every scroll. */
