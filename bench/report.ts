@@ -450,9 +450,10 @@ function markdown(r: BenchResults, outDir: string): string {
     L.push(
       "Isolated mode switched on for the fixture chat in the options page (the user's per-site choice; enforcing it by " +
         'policy needs machine-wide Chromium policy, which this shared machine must not get), in a third browser with the same key. ' +
-        'The page never holds plaintext: every envelope gets a fixed-height placeholder, and only placeholders near the view hold ' +
-        'a reader frame (lib/page/isolated/readers.ts). *Shown* = every envelope processed (hidden) and at least as many reader ' +
-        'frames final as messages in view. A reader asks Veil for its size once its text and status are shown, and Veil then sets ' +
+        'The page never holds plaintext: every envelope gets a fixed-height placeholder, and only placeholders near the view get ' +
+        'a reader; the messages that come into view together share one reader frame (lib/page/isolated/readers.ts, ' +
+        'reader-ranges.ts). *Shown* = every envelope processed (hidden) and at least as many messages final in readers as ' +
+        'messages in view. A reader asks Veil for its size once its text and status are shown, and Veil then sets ' +
         "its placeholder's height in pixels, which the page sees: that is the signal, so nothing is installed in the frames, and " +
         'Puppeteer does not attach to them (it would hold each new frame until it had set itself up there, a cost no employee ' +
         "pays); after the timing the readers' statuses are read over CDP and must all be `decrypted`. Inline = the Veil figure " +
@@ -461,7 +462,7 @@ function markdown(r: BenchResults, outDir: string): string {
     );
     L.push('');
     L.push(
-      '| N | inline, ms | isolated, ms | **ratio isolated / inline** | browser CPU, inline / isolated, ms | reader frames final when shown | reader frames in the page | page JS heap, MiB | DOM nodes | browser RSS, MiB |',
+      '| N | inline, ms | isolated, ms | **ratio isolated / inline** | browser CPU, inline / isolated, ms | messages final in readers when shown | reader frames in the page | page JS heap, MiB | DOM nodes | browser RSS, MiB |',
     );
     L.push('|---|---|---|---|---|---|---|---|---|---|');
     for (const row of iso.rows) {
@@ -683,6 +684,22 @@ const ANALYSIS = [
     'instrumentation nor the near-view frames explain it: with Puppeteer kept off the reader frames the ratio went from ' +
     '4.69× to 4.13× (the bench now runs that way), with no CDP domain enabled on the page either it was 3.0–5.3×, and ' +
     'holding the near-view frames back until the ones in view were sized changed nothing (not kept).',
+  '',
+  '**Isolated mode, 2026-12-02: one frame for the messages in view.** The option above, built: the messages that come ' +
+    "into view together share one reader frame, placed in the first one's placeholder, reaching over the others and clipped " +
+    "(clip-path) to their places, which also keeps the page's own content between them clickable; the content script moves " +
+    'the messages inside it when the layout changes, over a MessagePort only it holds, and hit-tests every place before and ' +
+    "after, so a message the frame would not show on top at (a clipping bubble, a layer of the page's, a pinned message) " +
+    'gets a frame of its own (lib/page/isolated/reader-ranges.ts). Opening a 200-message history now loads one frame for ' +
+    'the 10–12 messages in view, then one for each of the few near it, after those in view are shown. Placeholders became ' +
+    'the bare element (no shadow root, style or iframe until a reader loads there: 38,809 to 30,842 DOM nodes at N = 2,000), ' +
+    "and a reader frame starts loading while its tokens are made when the reader page's address is known. Timed inside the " +
+    'content script (N = 200, two openings): the shared frame is asked for 370–450 ms after navigation (the page loading ' +
+    "and Veil's placeholders), its 11–12 tokens take 50–130 ms, the frame loads 95–450 ms later, and every message in it " +
+    'is sized 100–330 ms after that (one redeem, decrypt and replay check per message in the worker, and one size message ' +
+    'each). History-only runs of 5–7 on this machine, one after another, as the change grew: N = 200 1.71, 2.48, 2.57, 2.12, ' +
+    '2.19×; N = 2,000 2.52, 1.68, 1.44, 1.40, 1.46, 1.81× (inline itself moved between 306 and 442 ms at N = 200 in those ' +
+    "runs). The price is for screen readers: they read the frame's messages in order at the first one (docs/isolated-mode.md).",
   '',
 ];
 

@@ -80,6 +80,16 @@ describe('secure frame bounds', () => {
     expect(reg.size).toBeLessThanOrEqual(1 + 20 + MAX_PER_TAB);
   });
 
+  it("readers minted without end (a long scroll) evict older readers, not the tab's composer", async () => {
+    const reg = registry();
+    const composer = await reg.mint(host(6), { kind: 'composer', handle: 'c', theme: {} });
+    const text = envelopeOf('short');
+    for (let i = 0; i < MAX_PER_TAB + 20; i++)
+      await reg.mint(host(6), { kind: 'reader', handle: `r${i}`, theme: {}, reader: readerOf([text]) });
+    expect(reg.size).toBeLessThanOrEqual(MAX_PER_TAB);
+    expect(await reg.redeem(composer, { tabId: 6, frameId: 5, documentId: 'f', url: 'x' })).toBeDefined();
+  });
+
   it('all tabs together stay within the total, the greediest tab giving up first', async () => {
     const reg = registry();
     const big = envelopeOf('z'.repeat(600_000));

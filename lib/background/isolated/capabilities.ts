@@ -273,8 +273,15 @@ export class CapabilityRegistry {
   /** Evicts the oldest tokens until the tab, and all tabs together, are within their budgets. */
   private fit(tabId: number, incomingChars: number): void {
     const tab = this.tab(tabId);
+    const full = () => tab.tokens.size >= MAX_PER_TAB || tab.chars + incomingChars > MAX_TAB_READER_CHARS;
+    // Readers go first: scrolling a long conversation mints one per message, and must not take
+    // the composer the user is typing in along with the oldest of them.
     for (const t of tab.tokens) {
-      if (tab.tokens.size < MAX_PER_TAB && tab.chars + incomingChars <= MAX_TAB_READER_CHARS) break;
+      if (!full()) break;
+      if (this.caps.get(t)?.kind === 'reader') this.drop(t);
+    }
+    for (const t of tab.tokens) {
+      if (!full()) break;
       this.drop(t);
     }
     // All tabs together: the tab holding the most reader text gives up its oldest reader first.
