@@ -701,6 +701,13 @@ const ANALYSIS = [
     '2.19×; N = 2,000 2.52, 1.68, 1.44, 1.40, 1.46, 1.81× (inline itself moved between 306 and 442 ms at N = 200 in those ' +
     "runs). The price is for screen readers: they read the frame's messages in order at the first one (docs/isolated-mode.md).",
   '',
+  '**The full run of 2026-12-02 18:15 ran on another processor** (an Intel Xeon; the earlier runs that day on an AMD ' +
+    'EPYC, both two cores), and the inline targets met at their edge in the 09:20 run (history at N = 2,000, The Lounge) ' +
+    "and the decrypt handler rate missed in it. No inline code changed between the two runs but the request port's " +
+    'acknowledgement (lib/messaging/client.ts), whose send A/B showed no cost. Side by side right after that run, ' +
+    "history-only at N = 2,000, 5 runs each: the 09:20 run's commit (3e36dde) 1.62× inline and 2.63× isolated (3,267 ms " +
+    'vs 1,240 ms), this commit 1.45× inline and 1.57× isolated (2,016 ms vs 1,284 ms).',
+  '',
 ];
 
 function afterFigure(r: BenchResults, metric: string): string {
