@@ -86,6 +86,24 @@ async function placesMatch(page: Page, plainOf: Map<string, string>): Promise<st
   return '';
 }
 
+/** Waits until every one of `texts` is shown decrypted in a reader frame of `page`. */
+async function allDecrypted(page: Page, texts: string[]): Promise<void> {
+  await waitFor(
+    async () => {
+      const shown = (await slotsOf(page)).flatMap((f) => f.slots);
+      return texts.every((t) => shown.some((s) => s.text === t && s.status === 'decrypted'));
+    },
+    'every seeded message decrypted in a reader',
+    25_000,
+  ).catch(async (e) => {
+    const state = {
+      frames: (await slotsOf(page)).map((f) => f.slots.map((s) => `${s.status}:${s.text}`)),
+      page: await page.$eval('#messages', (el) => el.outerHTML.slice(-3000)),
+    };
+    throw new Error(`${(e as Error).message}: ${JSON.stringify(state)}`, { cause: e });
+  });
+}
+
 export async function screenfulInOneFrame(
   server: ChatServer,
   bob: { name: string; newPage(): Promise<Page> },
@@ -114,20 +132,7 @@ export async function screenfulInOneFrame(
     const list = document.getElementById('messages')!;
     list.scrollTop = list.scrollHeight;
   });
-  await waitFor(
-    async () => {
-      const shown = (await slotsOf(page)).flatMap((f) => f.slots);
-      return texts.every((t) => shown.some((s) => s.text === t && s.status === 'decrypted'));
-    },
-    'every seeded message decrypted in a reader',
-    25_000,
-  ).catch(async (e) => {
-    const state = {
-      frames: (await slotsOf(page)).map((f) => f.slots.map((s) => `${s.status}:${s.text}`)),
-      page: await page.$eval('#messages', (el) => el.outerHTML.slice(-3000)),
-    };
-    throw new Error(`${(e as Error).message}: ${JSON.stringify(state)}`, { cause: e });
-  });
+  await allDecrypted(page, texts);
   // One frame for the messages that came into view together, not one each.
   const frames = (await slotsOf(page)).filter((f) => f.slots.some((s) => texts.includes(s.text)));
   expect(
@@ -212,14 +217,7 @@ export async function screenfulInOneFrame(
   );
   await clipped.goto(`${server.url}/hostile.html?user=${bob.name}&conv=alice`);
   await clipped.bringToFront();
-  await waitFor(
-    async () => {
-      const shown = (await slotsOf(clipped)).flatMap((f) => f.slots);
-      return texts.every((t) => shown.some((s) => s.text === t && s.status === 'decrypted'));
-    },
-    'every seeded message decrypted, a frame each',
-    25_000,
-  );
+  await allDecrypted(clipped, texts);
   for (const f of await slotsOf(clipped)) expect(f.slots.length).toBe(1);
   expect((await slotsOf(clipped)).length).toBeGreaterThanOrEqual(texts.length);
   expect(await placesMatch(clipped, plainOf)).toBe('');
