@@ -193,11 +193,6 @@ export class SecureReaders {
     return this.byHandle.get(handle);
   }
 
-  /** Live reader frames in the page (for the clickjacking checks). */
-  frames(): SecureFrame[] {
-    return [...this.live].filter((f) => f.host.isConnected);
-  }
-
   /** Looks at one message element (new, changed or re-rendered). */
   process(el: Element): void {
     const textEl = messageTextOf(this.adapter, el);
