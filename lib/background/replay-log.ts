@@ -60,6 +60,17 @@ export interface Verdict {
 }
 
 const digest = (...parts: string[]) => bytesToHex(sha256(utf8ToBytes(parts.join('\u0000'))).subarray(0, 16));
+/** digest() of two parts, each pair hashed once; made per batch (a batch is bounded, the pairs pages send over time are not). */
+function memoDigest(): (a: string, b: string) => string {
+  const known = new Map<string, Map<string, string>>();
+  return (a, b) => {
+    let byB = known.get(a);
+    if (!byB) known.set(a, (byB = new Map()));
+    let d = byB.get(b);
+    if (d === undefined) byB.set(b, (d = digest(a, b)));
+    return d;
+  };
+}
 const hostDigest = (s: Sighting) => (s.hostId ? digest(s.hostId) : undefined);
 
 /** Whether a message already shown is now shown as something else: another place, author or chat id. */
@@ -96,9 +107,12 @@ export class ReplayLog {
     if (sightings.length === 0) return [];
     const ids = sightings.map((s) => `${s.keyId}:${s.messageId}`);
     const known = ids.map((id) => this.recall(id));
+    // A batch is one conversation of a few authors: each place is hashed once, not once per message.
+    const placeOf = memoDigest();
+    const whereOf = (s: Sighting) => placeOf(s.conversationId, s.author);
     // A batch of messages all shown before is judged from memory: nothing to read, nothing to write.
     if (known.every((k) => k !== undefined)) {
-      return sightings.map((s, i) => judgeAgain(known[i]!, digest(s.conversationId, s.author), hostDigest(s)));
+      return sightings.map((s, i) => judgeAgain(known[i]!, whereOf(s), hostDigest(s)));
     }
     const db = await this.open();
     const tx = db.transaction(['messages', 'conversations'], 'readwrite');
@@ -106,7 +120,8 @@ export class ReplayLog {
     const conversations = tx.objectStore('conversations');
     this.counts ??= { messages: await messages.count(), conversations: await conversations.count() };
     const now = this.now();
-    const convIds = sightings.map((s) => digest(s.keyId, s.conversationId));
+    const convOf = memoDigest();
+    const convIds = sightings.map((s) => convOf(s.keyId, s.conversationId));
     // Every read of the batch at once: requests queued in one transaction are served together,
     // where one awaited read per message cost a round trip to the database each (seconds for a
     // long history). The batch's own first sightings are kept here, so a message twice in one
@@ -121,7 +136,7 @@ export class ReplayLog {
     const touched = new Set<string>();
     const verdicts = sightings.map((s, i): Verdict => {
       const id = ids[i]!;
-      const where = digest(s.conversationId, s.author);
+      const where = whereOf(s);
       const host = hostDigest(s);
       const first = firsts[i] ?? batch.get(id);
       if (first) {

@@ -33,6 +33,30 @@ describe('replay log, one batch', () => {
     expect((await log.witness([sighting('m2', 'h-other')]))[0]!.replayed).toBe(true);
   });
 
+  it('judges each author and conversation of one batch on its own (places are hashed once per batch)', async () => {
+    const log = new ReplayLog('veil-replay-batch-3', () => now);
+    const as = (messageId: string, author: string, conversationId = 'dm-a-b') => ({
+      ...sighting(messageId, `h-${messageId}`),
+      author,
+      conversationId,
+    });
+    const first = [as('m1', 'alice'), as('m2', 'bob'), as('m3', 'alice', 'dm-a-c')];
+    expect((await log.witness(first)).map((v) => v.replayed)).toEqual([false, false, false]);
+    // From memory now: the same messages again, then each one under another author or conversation.
+    const again = [...first, as('m1', 'bob'), as('m2', 'alice'), as('m3', 'alice')];
+    expect((await log.witness(again)).map((v) => v.replayed)).toEqual([false, false, false, true, true, true]);
+    // Through the database (a new message in the batch): the same verdicts.
+    expect((await log.witness([...again, as('m4', 'bob')])).map((v) => v.replayed)).toEqual([
+      false,
+      false,
+      false,
+      true,
+      true,
+      true,
+      false,
+    ]);
+  });
+
   it("keeps a conversation's history range from the batch's oldest message", async () => {
     let t = now;
     const log = new ReplayLog('veil-replay-batch-2', () => t);
