@@ -71,7 +71,6 @@ function memoDigest(): (a: string, b: string) => string {
     return d;
   };
 }
-const hostDigest = (s: Sighting) => (s.hostId ? digest(s.hostId) : undefined);
 
 /** Whether a message already shown is now shown as something else: another place, author or chat id. */
 function judgeAgain(first: SeenMessage, where: string, host: string | undefined): Verdict {
@@ -85,6 +84,11 @@ export class ReplayLog {
   private counts?: { messages: number; conversations: number };
   /** A bounded copy of first sightings (oldest use dropped first). The database stays the truth. */
   private readonly remembered = new Map<string, SeenMessage>();
+  /**
+   * The chat's id a remembered sighting's host digest was made from (memory only: the database
+   * keeps the digest alone), so a message shown again under the same id is not hashed again.
+   */
+  private readonly hostIds = new WeakMap<SeenMessage, string>();
 
   constructor(
     private readonly name = 'veil-replay',
@@ -112,7 +116,7 @@ export class ReplayLog {
     const whereOf = (s: Sighting) => placeOf(s.conversationId, s.author);
     // A batch of messages all shown before is judged from memory: nothing to read, nothing to write.
     if (known.every((k) => k !== undefined)) {
-      return sightings.map((s, i) => judgeAgain(known[i]!, whereOf(s), hostDigest(s)));
+      return sightings.map((s, i) => judgeAgain(known[i]!, whereOf(s), this.hostOf(s, known[i])));
     }
     const db = await this.open();
     const tx = db.transaction(['messages', 'conversations'], 'readwrite');
@@ -137,8 +141,8 @@ export class ReplayLog {
     const verdicts = sightings.map((s, i): Verdict => {
       const id = ids[i]!;
       const where = whereOf(s);
-      const host = hostDigest(s);
       const first = firsts[i] ?? batch.get(id);
+      const host = this.hostOf(s, first);
       if (first) {
         this.remember(first);
         return judgeAgain(first, where, host);
@@ -152,6 +156,7 @@ export class ReplayLog {
       const skewed = Math.abs(now - s.sentAt) > STALE_AFTER_MS;
       const stale = skewed && !!conv && conv.knownSince < now - EARLIER_VISIT_MS && conv.oldestSentAt < s.sentAt;
       const seen: SeenMessage = { id, where, host, firstSeen: now, stale };
+      if (s.hostId) this.hostIds.set(seen, s.hostId);
       batch.set(id, seen);
       writes.push(messages.put(seen));
       this.counts!.messages++;
@@ -171,6 +176,15 @@ export class ReplayLog {
     await tx.done;
     for (const seen of batch.values()) this.remember(seen); // only once the database holds them
     return verdicts;
+  }
+
+  /** The digest of a sighting's host id, from memory when its first sighting had that same id. */
+  private hostOf(s: Sighting, first: SeenMessage | undefined): string | undefined {
+    if (!s.hostId) return undefined;
+    if (first && this.hostIds.get(first) === s.hostId) return first.host;
+    const host = digest(s.hostId);
+    if (first && host === first.host) this.hostIds.set(first, s.hostId);
+    return host;
   }
 
   private recall(id: string): SeenMessage | undefined {

@@ -42,14 +42,17 @@ describe('replay log, one batch', () => {
     });
     const first = [as('m1', 'alice'), as('m2', 'bob'), as('m3', 'alice', 'dm-a-c')];
     expect((await log.witness(first)).map((v) => v.replayed)).toEqual([false, false, false]);
-    // From memory now: the same messages again, then each one under another author or conversation.
-    const again = [...first, as('m1', 'bob'), as('m2', 'alice'), as('m3', 'alice')];
-    expect((await log.witness(again)).map((v) => v.replayed)).toEqual([false, false, false, true, true, true]);
+    // From memory now: the same messages again, then each one under another author, conversation
+    // or chat message id.
+    const moved = { ...as('m2', 'bob'), hostId: 'h-m1' };
+    const again = [...first, as('m1', 'bob'), as('m2', 'alice'), as('m3', 'alice'), moved];
+    expect((await log.witness(again)).map((v) => v.replayed)).toEqual([false, false, false, true, true, true, true]);
     // Through the database (a new message in the batch): the same verdicts.
     expect((await log.witness([...again, as('m4', 'bob')])).map((v) => v.replayed)).toEqual([
       false,
       false,
       false,
+      true,
       true,
       true,
       true,

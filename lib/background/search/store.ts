@@ -136,7 +136,10 @@ export class SearchIndex {
   /** For the segment being written: per term, its last bucket number and what it holds. */
   private fill = new Map<string, { b: number; seqs: number[] }>();
   private keyIds?: Set<string>;
-  /** Tags of messages indexed lately (oldest first), so showing them again costs no database read. */
+  /**
+   * Messages indexed lately (key id and message id; oldest first), so showing them again costs no
+   * database read and no tag (an HMAC each: a long history shown again would hash every message).
+   */
   private recent = new Set<string>();
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -198,14 +201,19 @@ export class SearchIndex {
   /** Adds messages not indexed yet; returns how many were new. */
   add(messages: IndexedMessage[]): Promise<number> {
     if (messages.length === 0) return Promise.resolve(0);
-    return this.serial(() => this.addNow(messages));
+    // After the current task: the page's answer, and its other requests waiting, go first.
+    return this.serial(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      return this.addNow(messages);
+    });
   }
 
   private async addNow(messages: IndexedMessage[]): Promise<number> {
+    const ids = messages.map((m) => `${m.keyId}\u0000${m.messageId}`);
+    // Re-renders (scrolling, re-opening a chat) ask again for what is indexed: no transaction then.
+    if (ids.every((id) => this.recent.has(id))) return 0;
     const k = await this.indexKeys();
     const tags = messages.map((m) => this.tag(k, m.keyId, m.messageId));
-    // Re-renders (scrolling, re-opening a chat) ask again for what is indexed: no transaction then.
-    if (tags.every((t) => this.recent.has(t))) return 0;
     const db = await this.openDb();
     await this.rememberKeys(db, k, messages);
     const tx = db.transaction(['meta', 'docs', 'buckets'], 'readwrite');
@@ -228,9 +236,9 @@ export class SearchIndex {
       seen.add(tags[i]!);
     });
     const remember = () => {
-      for (const t of tags) {
-        this.recent.delete(t);
-        this.recent.add(t);
+      for (const id of ids) {
+        this.recent.delete(id);
+        this.recent.add(id);
       }
       while (this.recent.size > MAX_RECENT) this.recent.delete(this.recent.values().next().value!);
     };
