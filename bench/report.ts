@@ -54,6 +54,8 @@ export interface BenchResults {
   size?: SizeRow[];
   history?: HistoryResult[];
   memory?: { n: number; veilMiB: Stat; plainMiB: Stat; extraMiB: Stat; veilNodes: Stat; plainNodes: Stat };
+  /** Extra page heap with Veil at every history N (since 2026-12-02). */
+  memoryByN?: { n: number; extraMiB: Stat }[];
   send?: { veil: Stat; plain: Stat; addedMs: number; ratio: number };
   /** History in a real chat (The Lounge); absent in older results. */
   lounge?: LoungeResult;
@@ -419,6 +421,22 @@ function markdown(r: BenchResults, outDir: string): string {
       `| **extra with Veil** | **${f(r.memory.extraMiB.median, 2)} MiB** (${f((r.memory.extraMiB.median * 2 ** 20) / r.memory.n / 1024, 2)} KiB per message) | +${f(r.memory.veilNodes.median - r.memory.plainNodes.median, 0)} |`,
     );
     L.push('');
+    const byN = [...(r.memoryByN ?? [])].sort((a, b) => a.n - b.n);
+    if (byN.length >= 2) {
+      // A line through the two smallest N: its slope is what a message adds, its intercept what
+      // Veil costs a page whatever N (its code, compiled, and the content script's world).
+      const [a, b] = [byN[0]!, byN[1]!];
+      const perMessageKiB = ((b.extraMiB.median - a.extraMiB.median) * 1024) / (b.n - a.n);
+      const fixedKiB = a.extraMiB.median * 1024 - perMessageKiB * a.n;
+      L.push(
+        'The same extra heap at every history N (median of runs): ' +
+          byN.map((x) => `N = ${x.n.toLocaleString('en')}: ${f(x.extraMiB.median, 2)} MiB`).join(', ') +
+          `. Between N = ${a.n.toLocaleString('en')} and ${b.n.toLocaleString('en')} each message adds ` +
+          `**${f(perMessageKiB * 1024, 0)} B**, and about **${f(fixedKiB, 0)} KiB** is there whatever N ` +
+          `(${f(fixedKiB / r.memory.n, 2)} KiB of the per-message figure at N = ${r.memory.n.toLocaleString('en')}).`,
+      );
+      L.push('');
+    }
   }
 
   if (r.idle) {

@@ -191,8 +191,7 @@ async function main() {
           // Alternate the order: drift on a shared machine hits both sides alike.
           const order = r % 2 ? [...configs].reverse() : configs;
           for (const c of order) {
-            const once = () =>
-              openHistory(c.user, c.server.url, n, c.until, { memory: n === PLAN.memoryN, timeoutMs: 60_000 });
+            const once = () => openHistory(c.user, c.server.url, n, c.until, { memory: true, timeoutMs: 60_000 });
             // One retry: on this shared machine a page now and then never gets its content script
             // (the service worker restarting under heavy load); the retry is counted in results.json.
             const run = await once()
@@ -267,6 +266,12 @@ async function main() {
               `browser CPU ${row.cpuMs.median.toFixed(0)} ms vs ${row.inlineCpuMs.median.toFixed(0)} ms`,
           );
         }
+        // Extra heap at every N: what stays the same whatever N (Veil's code and its world) and what
+        // each message adds, apart.
+        const extraAt = samples.veil!.map(
+          (s, i) => (s.memory!.jsHeapUsedBytes - samples.plain![i]!.memory!.jsHeapUsedBytes) / 2 ** 20,
+        );
+        (results.memoryByN ??= []).push({ n, extraMiB: stat(extraAt) });
         if (n === PLAN.memoryN) {
           const heap = (name: string) => stat(samples[name]!.map((s) => s.memory!.jsHeapUsedBytes / 2 ** 20));
           const nodes = (name: string) => stat(samples[name]!.map((s) => s.memory!.domNodes));
