@@ -24,6 +24,11 @@ export const MAX_MESSAGES = 100_000;
 const MAX_CONVERSATIONS = 20_000;
 /** First sightings kept in memory too, so re-renders (scrolling, re-opening a chat) skip the database. */
 const MAX_REMEMBERED = 20_000;
+/**
+ * Chat ids up to this length are kept beside a remembered sighting (chats use short ids); a longer
+ * one is hashed each time: a page chooses its ids, and 20,000 long ones would be megabytes.
+ */
+const MAX_KEPT_HOST_ID = 64;
 
 interface SeenMessage {
   id: string; // keyId:messageId
@@ -156,7 +161,7 @@ export class ReplayLog {
       const skewed = Math.abs(now - s.sentAt) > STALE_AFTER_MS;
       const stale = skewed && !!conv && conv.knownSince < now - EARLIER_VISIT_MS && conv.oldestSentAt < s.sentAt;
       const seen: SeenMessage = { id, where, host, firstSeen: now, stale };
-      if (s.hostId) this.hostIds.set(seen, s.hostId);
+      if (s.hostId && s.hostId.length <= MAX_KEPT_HOST_ID) this.hostIds.set(seen, s.hostId);
       batch.set(id, seen);
       writes.push(messages.put(seen));
       this.counts!.messages++;
@@ -183,7 +188,7 @@ export class ReplayLog {
     if (!s.hostId) return undefined;
     if (first && this.hostIds.get(first) === s.hostId) return first.host;
     const host = digest(s.hostId);
-    if (first && host === first.host) this.hostIds.set(first, s.hostId);
+    if (first && host === first.host && s.hostId.length <= MAX_KEPT_HOST_ID) this.hostIds.set(first, s.hostId);
     return host;
   }
 

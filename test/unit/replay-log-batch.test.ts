@@ -60,6 +60,14 @@ describe('replay log, one batch', () => {
     ]);
   });
 
+  it('judges long chat ids (hashed every time, not kept in memory) as short ones', async () => {
+    const log = new ReplayLog('veil-replay-batch-4', () => now);
+    const [id1, id2] = ['a'.repeat(200), `${'a'.repeat(199)}b`];
+    expect((await log.witness([sighting('m1', id1)]))[0]!.replayed).toBe(false);
+    const again = await log.witness([sighting('m1', id1), sighting('m1', id2), sighting('m1', id1)]);
+    expect(again.map((v) => v.replayed)).toEqual([false, true, false]);
+  });
+
   it("keeps a conversation's history range from the batch's oldest message", async () => {
     let t = now;
     const log = new ReplayLog('veil-replay-batch-2', () => t);

@@ -89,6 +89,21 @@ describe('search service', () => {
     expect(await indexed()).toBe(0);
   });
 
+  it('a key revoked right after its messages were shown leaves none of them findable', async () => {
+    keys = [...keys, { id: 'other000', status: 'active' }];
+    service.indexDecrypted('fixture-chat', 'c', undefined, [pair(1, 'earlier', { keyId: 'other000' })]);
+    expect(await indexed()).toBe(1);
+    service.indexDecrypted('fixture-chat', 'c', undefined, [pair(2, 'fresh words')]);
+    await new Promise((resolve) => setImmediate(resolve)); // the worker's next event: a revocation
+    keys = [
+      { id: 'aabbccdd', status: 'revoked' },
+      { id: 'other000', status: 'active' },
+    ];
+    await service.reconcileSearch(kr);
+    expect(await service.searchIndex()!.search('fresh')).toEqual([]);
+    expect(await indexed()).toBe(0);
+  });
+
   it('a lock erases it', async () => {
     service.indexDecrypted('fixture-chat', 'c', undefined, [pair(1, 'locked away')]);
     expect(await indexed()).toBe(1);

@@ -201,11 +201,7 @@ export class SearchIndex {
   /** Adds messages not indexed yet; returns how many were new. */
   add(messages: IndexedMessage[]): Promise<number> {
     if (messages.length === 0) return Promise.resolve(0);
-    // After the current task: the page's answer, and its other requests waiting, go first.
-    return this.serial(async () => {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      return this.addNow(messages);
-    });
+    return this.serial(() => this.addNow(messages));
   }
 
   private async addNow(messages: IndexedMessage[]): Promise<number> {
