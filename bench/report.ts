@@ -732,13 +732,15 @@ const ANALYSIS = [
     'the second waited 100–135 ms for the first. A CPU profile of the worker (unminified build, 50 µs sampling) put about ' +
     'a quarter of each batch on SHA-256s the answer did not need: the replay log hashed the same conversation and author ' +
     "again for every message, and the chat's id of every message it already remembered; the search index computed an HMAC " +
-    'per message only to learn that it had indexed them all already, and did so before the answer was posted (in the same ' +
-    'task). Each place is now hashed once per batch, a remembered message keeps the chat id its digest came from (in ' +
-    'memory only: the database keeps the digest alone), the index knows recent messages by their ids, and it is written a ' +
-    'task after the answer (a search waits for pending writes). The decrypt handler went from 23,600/s to 34,600/s (64 B, ' +
+    'per message only to learn that it had indexed them all already, before the answer was posted (in the same task). ' +
+    'Each place is now hashed once per batch, a remembered message keeps the chat id its digest came from (in memory ' +
+    'only, and only a short one: the database keeps the digest alone), and the index knows recent messages by their ids. ' +
+    "(Writing the index a task after the answer was tried too, and dropped after an attacker's review: a key revoked in " +
+    'that task stayed searchable, test/unit/search-service.test.ts.) The decrypt handler went from 23,600/s to 34,600/s (64 B, ' +
     "median of 9 repeats, before and after one after the other), the worker's time per batch from 67–136 ms to 42–65 ms, " +
-    'and history at N = 2,000 from 1,012 and 1,013 ms (1.70× and 1.47×) to 942 and 787 ms (1.64× and 1.24×) in two ' +
-    'alternating history-only runs of 7 (table below). What remains per message in the worker is the cipher itself ' +
+    'and history at N = 2,000 from 1,012, 1,013 and 956 ms (1.70×, 1.47× and 1.73×) to 942, 787 and 903 ms (1.64×, ' +
+    '1.24× and 1.43×) in three alternating history-only runs of 7 (the third after the index change was dropped; table ' +
+    'below). The full run in these tables was taken before it was dropped (d407e22). What remains per message in the worker is the cipher itself ' +
     "(about 30 µs, most of it noble's XChaCha20-Poly1305 set-up per call) and base58 decoding.",
   '',
   '**Memory: what is fixed and what is per message (2026-12-02, evening).** The bench now measures the extra heap at every ' +
