@@ -279,11 +279,7 @@ async function main() {
             n,
             veilMiB: heap('veil'),
             plainMiB: heap('plain'),
-            extraMiB: stat(
-              samples.veil!.map(
-                (s, i) => (s.memory!.jsHeapUsedBytes - samples.plain![i]!.memory!.jsHeapUsedBytes) / 2 ** 20,
-              ),
-            ),
+            extraMiB: stat(extraAt),
             veilNodes: nodes('veil'),
             plainNodes: nodes('plain'),
           };

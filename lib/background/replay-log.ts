@@ -161,7 +161,7 @@ export class ReplayLog {
       const skewed = Math.abs(now - s.sentAt) > STALE_AFTER_MS;
       const stale = skewed && !!conv && conv.knownSince < now - EARLIER_VISIT_MS && conv.oldestSentAt < s.sentAt;
       const seen: SeenMessage = { id, where, host, firstSeen: now, stale };
-      if (s.hostId && s.hostId.length <= MAX_KEPT_HOST_ID) this.hostIds.set(seen, s.hostId);
+      this.keepHostId(seen, s.hostId);
       batch.set(id, seen);
       writes.push(messages.put(seen));
       this.counts!.messages++;
@@ -188,8 +188,12 @@ export class ReplayLog {
     if (!s.hostId) return undefined;
     if (first && this.hostIds.get(first) === s.hostId) return first.host;
     const host = digest(s.hostId);
-    if (first && host === first.host && s.hostId.length <= MAX_KEPT_HOST_ID) this.hostIds.set(first, s.hostId);
+    if (first && host === first.host) this.keepHostId(first, s.hostId);
     return host;
+  }
+
+  private keepHostId(seen: SeenMessage, hostId: string | undefined): void {
+    if (hostId && hostId.length <= MAX_KEPT_HOST_ID) this.hostIds.set(seen, hostId);
   }
 
   private recall(id: string): SeenMessage | undefined {
